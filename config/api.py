@@ -1,0 +1,132 @@
+"""API plumbing shared by every app: the error shape, errors of our own, pagination.
+
+Every error the API answers has the shape of API.md: `{"code", "detail"}`, plus
+`"fields"` (shaped like the request body) for validation errors.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.fields import get_error_detail
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class SlotUnavailable(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "slot_unavailable"
+    default_detail = "This time is no longer available. Please choose another slot."
+
+
+class PaymentProviderError(exceptions.APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "payment_provider_error"
+    default_detail = "The payment provider could not be reached. Nothing was kept; please retry."
+
+
+# DRF's own exception classes mapped to the codes of API.md.
+_CODES: list[tuple[type[exceptions.APIException], str]] = [
+    (exceptions.ValidationError, "invalid"),
+    (exceptions.ParseError, "parse_error"),
+    (exceptions.AuthenticationFailed, "not_authenticated"),
+    (exceptions.NotAuthenticated, "not_authenticated"),
+    (exceptions.PermissionDenied, "not_allowed"),
+    (exceptions.NotFound, "not_found"),
+    (exceptions.MethodNotAllowed, "method_not_allowed"),
+    (exceptions.NotAcceptable, "not_acceptable"),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.Throttled, "throttled"),
+]
+
+
+def error_code(exc: exceptions.APIException) -> str:
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return code
+    return str(exc.default_code)
+
+
+def _first_message(fields: Any, path: str = "") -> str:
+    """The first message of a (nested) error structure, with the field it belongs to."""
+    if isinstance(fields, dict):
+        for key, value in fields.items():
+            name = path if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
+            return _first_message(value, name)
+    if isinstance(fields, list):
+        for item in fields:
+            if item:
+                return _first_message(item, path)
+    return f"{path}: {fields}" if path else str(fields)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(get_error_detail(exc))
+
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return None  # a real server error: Django's 500 handler answers
+
+    code = error_code(exc)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body: dict[str, Any] = {
+            "code": code,
+            "detail": _first_message(fields) or "The request is invalid.",
+            "fields": fields,
+        }
+    else:
+        detail = exc.detail
+        body = {
+            "code": code,
+            "detail": str(detail if not isinstance(detail, list | dict) else exc.default_detail),
+        }
+    response.data = body
+    return response
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Unknown URLs under /api/ answer in the API's error shape; pages as usual."""
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            {"code": "server_error", "detail": "Something went wrong on our side."}, status=500
+        )
+    return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"code": "invalid", "detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            {"code": "not_allowed", "detail": str(exception) or "Not allowed."}, status=403
+        )
+    return defaults.permission_denied(request, exception)

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import QuerySet
+from django.forms import ModelChoiceField
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+
+from .models import Membership, Salon
+from .selectors import admin_salon_ids
+
+
+def _admin_salons(request: HttpRequest) -> list[int]:
+    if not hasattr(request, "_admin_salon_ids"):
+        request._admin_salon_ids = admin_salon_ids(request.user)  # type: ignore[arg-type, attr-defined]
+    return request._admin_salon_ids  # type: ignore[attr-defined]
+
+
+class TenantAdmin(admin.ModelAdmin):
+    """Base admin of tenant-owned models.
+
+    Superusers see everything. A salon's owners and managers see and edit their salons'
+    objects only: the queryset comes through the scoped manager (the request runs in
+    their scope), the salon field offers only their salons (and disappears when they run
+    one), and another salon's object URL is a 404, like a missing one.
+    """
+
+    def _is_super(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def _may(self, request: HttpRequest, obj: Any = None) -> bool:
+        if self._is_super(request):
+            return True
+        salons = _admin_salons(request)
+        return bool(salons) and (obj is None or self.salon_id_of(obj) in salons)
+
+    def salon_id_of(self, obj: Any) -> int:
+        return int(obj.salon_id)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._may(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        exclude = list(super().get_exclude(request, obj) or [])
+        if not self._is_super(request) and len(_admin_salons(request)) == 1:
+            exclude.append("salon")
+        return exclude
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        if db_field.name == "salon" and not self._is_super(request):
+            kwargs["queryset"] = Salon.objects.filter(pk__in=_admin_salons(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change and not getattr(obj, "salon_id", None):
+            salons = _admin_salons(request)
+            if len(salons) == 1:
+                obj.salon_id = salons[0]
+        super().save_model(request, obj, form, change)
+
+    def _get_obj_does_not_exist_redirect(
+        self, request: HttpRequest, opts: Any, object_id: str
+    ) -> HttpResponseRedirect:
+        # Django redirects to the index for a missing object; another salon's object must
+        # be indistinguishable from a missing one, and both are a 404.
+        raise Http404
+
+
+@admin.register(Salon)
+class SalonAdmin(TenantAdmin):
+    list_display = ["name", "slug", "timezone", "currency", "country"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def salon_id_of(self, obj: Any) -> int:
+        return int(obj.pk)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Salon]:
+        salons = super().get_queryset(request)
+        return salons if self._is_super(request) else salons.filter(pk__in=_admin_salons(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if self._is_super(request) else ["slug"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._is_super(request)  # opening a salon is the platform's decision
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_super(request)
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantAdmin):
+    list_display = ["user", "salon", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name"]
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        if db_field.name == "user" and not self._is_super(request):
+            # Only people already on the team: other salons' users stay invisible.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(memberships__salon_id__in=_admin_salons(request))
+                .distinct()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .selectors import admin_salon_ids
+
+
+class SalonAdminSite(admin.AdminSite):
+    """The admin for the platform's superusers and for each salon's owners and managers.
+
+    Requests run in the scope of the user's salons (TenantScopeMiddleware), and
+    `TenantAdmin` grants a salon's owners and managers its objects, nothing else.
+    """
+
+    site_header = _("Acompte administration")
+    site_title = _("Acompte")
+    index_title = _("Your salon")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        return bool(user.is_superuser or admin_salon_ids(user))

@@ -1,0 +1,91 @@
+"""The common world: two salons, each with its owner, manager and staff."""
+
+from dataclasses import dataclass
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from tenants.models import Role, Salon
+from tenants.services import auth_token_get
+
+from .factories import MembershipFactory, SalonFactory, UserFactory
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The suite runs on the real services; say so loudly when they are missing."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.postgresql":
+        pytest.exit(f"The suite needs PostgreSQL (DATABASE_URL); got {engine}. Run `make test`.", 2)
+    if not settings.REDIS_URL:
+        pytest.exit("The suite needs Redis (REDIS_URL). Run `make test`.", 2)
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"Redis at {settings.REDIS_URL} does not answer: {exc}", 2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_files() -> None:
+    """Pages render with the production static storage, whose manifest comes from here."""
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fast_world(settings) -> None:
+    # Production's password hasher is slow by design; the suite signs in users by the
+    # dozen, so it hashes with a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # throttling counters live there
+
+
+@dataclass
+class Team:
+    salon: Salon
+    owner: object
+    manager: object
+    staff: object
+
+
+def _team(slug: str, **salon_fields: object) -> Team:
+    salon: Salon = SalonFactory.create(slug=slug, **salon_fields)
+    members = {
+        role: MembershipFactory(salon=salon, role=role, user__username=f"{slug}-{role}").user
+        for role in (Role.OWNER, Role.MANAGER, Role.STAFF)
+    }
+    return Team(salon, members[Role.OWNER], members[Role.MANAGER], members[Role.STAFF])
+
+
+@pytest.fixture
+def team_a(db) -> Team:
+    return _team(
+        "bella", name="Bella Coiffure", timezone="Europe/Paris", currency="EUR", country="FR"
+    )
+
+
+@pytest.fixture
+def team_b(db) -> Team:
+    return _team(
+        "rival", name="Rival Barbers", timezone="America/Toronto", currency="CAD", country="CA"
+    )
+
+
+@pytest.fixture
+def api():
+    """An API client signed in as `user` by token (or anonymous with None)."""
+
+    def client(user=None) -> APIClient:
+        c = APIClient()
+        if user is not None:
+            c.credentials(HTTP_AUTHORIZATION=f"Token {auth_token_get(user=user)}")
+        return c
+
+    return client
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)

@@ -1,0 +1,39 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from factory.django import DjangoModelFactory
+
+from tenants.models import Membership, Role, Salon
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = get_user_model()
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password(PASSWORD)
+
+
+class SalonFactory(DjangoModelFactory[Salon]):
+    class Meta:
+        model = Salon
+
+    slug = factory.Sequence(lambda n: f"salon-{n}")
+    name = factory.Sequence(lambda n: f"Salon {n}")
+    timezone = "Europe/Paris"
+    currency = "EUR"
+    country = "FR"
+
+
+class MembershipFactory(DjangoModelFactory[Membership]):
+    class Meta:
+        model = Membership
+
+    salon = factory.SubFactory(SalonFactory)
+    user = factory.SubFactory(UserFactory, is_staff=True)
+    role = Role.STAFF
