@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 import redis
+from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
@@ -89,3 +90,14 @@ def api():
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(scope="session")
+def celery_worker():
+    """A real Celery worker on Redis, in a thread of the test process."""
+    from config.celery import app
+
+    assert not app.conf.task_always_eager, "the worker tests need REDIS_URL"
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        yield worker

@@ -1,0 +1,70 @@
+"""`make run` alone serves the demo salon on SQLite with eager tasks: no PostgreSQL, no Redis."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str, data: dict | None = None, token: str | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url)
+    if data is not None:
+        request.data = json.dumps(data).encode()
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, response.read()
+
+
+def test_make_run_serves_the_demo_salon(tmp_path):
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "REDIS_", "DATABASE_", "STRIPE_", "MAKE"))
+    }
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    log = (tmp_path / "run.log").open("w")
+    server = subprocess.Popen(
+        ["make", "run", f"PORT={port}"], cwd=ROOT, env=env, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, (tmp_path / "run.log").read_text()
+            try:
+                status, body = _get(f"{base}/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()
+                time.sleep(0.5)
+        assert status == 200
+        assert json.loads(body) == {"status": "ok", "database": "ok"}  # no Redis configured
+
+        status, body = _get(f"{base}/")
+        assert status == 200
+        assert "Atelier Démo" in body.decode()
+
+        status, body = _get(f"{base}/api/v1/auth/token/", {"username": "demo", "password": "demo"})
+        token = json.loads(body)["token"]
+        status, body = _get(f"{base}/api/v1/salons/demo/backoffice/settings/", token=token)
+        assert json.loads(body)["timezone"] == "Europe/Paris"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
