@@ -53,7 +53,7 @@ def _wait(mark: str) -> None:
 
 
 def _queued() -> int:
-    return int(redis.Redis.from_url(settings.REDIS_URL).llen("celery"))
+    return int(redis.Redis.from_url(str(settings.REDIS_URL)).llen("celery"))
 
 
 class Rollback(Exception):
