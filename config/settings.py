@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,7 +155,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "customers-retention": {
+        "task": "customers.retention_sweep",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
 
 # Auth, i18n, static ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -257,6 +263,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ConsentChannelEnum": "customers.models.ConsentChannel",
+        "ContactChannelEnum": "customers.models.Channel",
+    },
 }
 
 # Payments and platform ---------------------------------------------------------------
@@ -267,6 +277,9 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 PLATFORM_FEE_PERCENT = os.environ.get("PLATFORM_FEE_PERCENT", "0")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+
+# GDPR: a customer with no activity for this many years is anonymised (beat, daily).
+CUSTOMER_RETENTION_YEARS = int(os.environ.get("CUSTOMER_RETENTION_YEARS", "3"))
 
 LOGGING = {
     "version": 1,

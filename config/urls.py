@@ -15,5 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("tenants.urls")),
+    path("api/v1/", include("customers.urls")),
     path("", views.home, name="home"),
+    path("", include("customers.page_urls")),
 ]

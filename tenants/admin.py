@@ -19,6 +19,33 @@ def _admin_salons(request: HttpRequest) -> list[int]:
     return request._admin_salon_ids  # type: ignore[attr-defined]
 
 
+def may_admin(request: HttpRequest, salon_id: int | None = None) -> bool:
+    """Superusers; otherwise owners and managers, of the given salon when one is given."""
+    if request.user.is_superuser:
+        return True
+    salons = _admin_salons(request)
+    return bool(salons) and (salon_id is None or salon_id in salons)
+
+
+class ReadOnlyTenantInline(admin.TabularInline):
+    """Rows of a salon's object shown on its page, never edited there (ledgers, history)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_admin(request, getattr(obj, "salon_id", None))
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class TenantAdmin(admin.ModelAdmin):
     """Base admin of tenant-owned models.
 
@@ -32,10 +59,7 @@ class TenantAdmin(admin.ModelAdmin):
         return bool(request.user.is_superuser)
 
     def _may(self, request: HttpRequest, obj: Any = None) -> bool:
-        if self._is_super(request):
-            return True
-        salons = _admin_salons(request)
-        return bool(salons) and (obj is None or self.salon_id_of(obj) in salons)
+        return may_admin(request, None if obj is None else self.salon_id_of(obj))
 
     def salon_id_of(self, obj: Any) -> int:
         return int(obj.salon_id)
@@ -55,11 +79,17 @@ class TenantAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._may(request, obj)
 
+    def hides_salon(self, request: HttpRequest) -> bool:
+        """A user who runs one salon is not asked which."""
+        return not self._is_super(request) and len(_admin_salons(request)) == 1
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        return [f for f in fields if f != "salon"] if self.hides_salon(request) else fields
+
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         exclude = list(super().get_exclude(request, obj) or [])
-        if not self._is_super(request) and len(_admin_salons(request)) == 1:
-            exclude.append("salon")
-        return exclude
+        return [*exclude, "salon"] if self.hides_salon(request) else exclude
 
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
@@ -68,11 +98,13 @@ class TenantAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Salon.objects.filter(pk__in=_admin_salons(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def salon_for_new(self, request: HttpRequest) -> int | None:
+        """The salon a new object goes to when the user was not asked."""
+        return _admin_salons(request)[0] if self.hides_salon(request) else None
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change and not getattr(obj, "salon_id", None):
-            salons = _admin_salons(request)
-            if len(salons) == 1:
-                obj.salon_id = salons[0]
+            obj.salon_id = self.salon_for_new(request)
         super().save_model(request, obj, form, change)
 
     def _get_obj_does_not_exist_redirect(

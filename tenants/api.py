@@ -12,7 +12,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from .models import Membership, Role, Salon
-from .permissions import SalonRole
+from .permissions import SalonRole, request_salon
 from .phones import phone_parse
 from .selectors import membership_list
 from .services import auth_token_get, salon_update
@@ -77,12 +77,12 @@ class SalonSettingsView(generics.GenericAPIView):
     serializer_class = SalonSettingsSerializer
 
     def get(self, request: Request, salon: str) -> Response:
-        return Response(self.get_serializer(request.salon).data)  # type: ignore[attr-defined]
+        return Response(self.get_serializer(request_salon(request)).data)
 
     def patch(self, request: Request, salon: str) -> Response:
-        serializer = self.get_serializer(request.salon, data=request.data, partial=True)  # type: ignore[attr-defined]
+        serializer = self.get_serializer(request_salon(request), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        updated = salon_update(salon=request.salon, **serializer.validated_data)  # type: ignore[attr-defined]
+        updated = salon_update(salon=request_salon(request), **serializer.validated_data)
         return Response(self.get_serializer(updated).data)
 
 
@@ -104,7 +104,7 @@ class MemberListView(generics.ListAPIView):
     serializer_class = MemberSerializer
 
     def get_queryset(self) -> Any:
-        return membership_list(salon=self.request.salon)  # type: ignore[attr-defined]
+        return membership_list(salon=request_salon(self.request))
 
 
 class MemberDetailView(generics.RetrieveAPIView):
@@ -114,6 +114,6 @@ class MemberDetailView(generics.RetrieveAPIView):
 
     def get_object(self) -> Membership:
         return get_object_or_404(
-            membership_list(salon=self.request.salon),  # type: ignore[attr-defined]
+            membership_list(salon=request_salon(self.request)),
             pk=self.kwargs["pk"],
         )

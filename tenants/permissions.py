@@ -1,10 +1,19 @@
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from .models import Role, role_at_least
+from .models import Role, Salon, role_at_least
 from .selectors import membership_role
+
+
+def request_salon(request: Request | HttpRequest) -> Salon:
+    """The salon the request is for, resolved by TenantScopeMiddleware from the URL."""
+    salon = getattr(request, "salon", None)
+    if not isinstance(salon, Salon):
+        raise LookupError("This URL names no salon.")
+    return salon
 
 
 def request_role(request: Request) -> str | None:
@@ -12,7 +21,7 @@ def request_role(request: Request) -> str | None:
     if not hasattr(request, "_salon_role"):
         user = request.user
         request._salon_role = (  # type: ignore[attr-defined]
-            membership_role(user=user, salon=request.salon)  # type: ignore[attr-defined]
+            membership_role(user=user, salon=request_salon(request))
             if user.is_authenticated
             else None
         )

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from factory.django import DjangoModelFactory
 
+from customers.models import Customer
 from tenants.models import Membership, Role, Salon
 
 PASSWORD = "correct horse battery staple"
@@ -37,3 +38,21 @@ class MembershipFactory(DjangoModelFactory[Membership]):
     salon = factory.SubFactory(SalonFactory)
     user = factory.SubFactory(UserFactory, is_staff=True)
     role = Role.STAFF
+
+
+class CustomerFactory(DjangoModelFactory[Customer]):
+    """Through the service, as every path that creates customers goes."""
+
+    class Meta:
+        model = Customer
+
+    salon = factory.SubFactory(SalonFactory)
+    name = factory.Faker("name", locale="fr_FR")
+    phone = factory.Sequence(lambda n: f"+3361{n:07d}")
+    email = factory.LazyAttribute(lambda c: f"client{c.phone[-7:]}@example.org")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from customers.services import customer_create
+
+        return customer_create(**kwargs)

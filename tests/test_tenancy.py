@@ -36,7 +36,7 @@ def test_a_scope_shows_one_salon_only(team_a, team_b):
 
 
 def test_a_scope_without_a_salon_is_refused():
-    with pytest.raises(ValueError, match="salon id"), salon_scope(None):  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="salon id"), salon_scope(None):
         pass
 
 

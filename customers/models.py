@@ -1,0 +1,128 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from tenants.models import TenantModel
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class Tag(TenantModel):
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["salon", "name"], name="tag_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(TenantModel):
+    """A salon's client, remembered as a person.
+
+    Phone (E.164) and e-mail (lower case) are each unique within a salon when present: the
+    same person is never two customers of one salon, and never one of two salons.
+    """
+
+    name = models.CharField(max_length=150, blank=True)
+    phone = PhoneNumberField(null=True, blank=True)
+    email = models.EmailField(null=True, blank=True)
+    preferred_channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.SMS)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="fr")
+    preferences = models.JSONField(default=dict, blank=True)
+    tags = models.ManyToManyField(Tag, through="CustomerTag", blank=True, related_name="+")
+    notes = models.TextField(_("staff notes"), blank=True)
+    trusted = models.BooleanField(
+        default=False, help_text=_("Trusted clients book without a deposit.")
+    )
+    blocked = models.BooleanField(default=False, help_text=_("Blocked clients cannot book online."))
+    # Lower-cased, accent-free name, e-mail and phone digits: what the search matches.
+    search_text = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(
+        help_text=_("Last activity: a booking, a visit, a change. Retention counts from it.")
+    )
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["salon", "phone"], condition=Q(phone__isnull=False),
+                name="customer_unique_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["salon", "email"], condition=Q(email__isnull=False),
+                name="customer_unique_email",
+            ),
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["salon", "last_seen_at"], name="customer_last_seen")]
+
+    def __str__(self) -> str:
+        return self.name or str(_("Erased client") if self.erased_at else _("Client #%s") % self.pk)
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
+
+
+class CustomerTag(TenantModel):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "tag"], name="customertag_unique")
+        ]
+
+
+class Purpose(models.TextChoices):
+    REMINDERS = "reminders", _("Appointment reminders")
+    MARKETING = "marketing", _("Offers and news")
+
+
+class ConsentSource(models.TextChoices):
+    ONLINE = "online", _("Online, by the client")
+    PHONE = "phone", _("By phone, through staff")
+    STAFF = "staff", _("Recorded by staff")
+
+
+class ConsentChannel(models.TextChoices):
+    WEB = "web", _("Web page")
+    EMAIL = "email", _("E-mail link")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Phone call")
+    IN_PERSON = "in_person", _("In person")
+
+
+class ConsentEvent(TenantModel):
+    """One grant or withdrawal of a purpose: the ledger is the proof, never rewritten."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    granted = models.BooleanField()
+    text_version = models.CharField(
+        max_length=32, help_text=_("The version of the consent text the client saw.")
+    )
+    channel = models.CharField(max_length=16, choices=ConsentChannel.choices)
+    source = models.CharField(max_length=16, choices=ConsentSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "purpose", "-recorded_at"], name="consent_current")
+        ]
+
+    def __str__(self) -> str:
+        verb = _("granted") if self.granted else _("withdrew")
+        return f"{verb} {self.get_purpose_display()}"

@@ -1,0 +1,90 @@
+import datetime as dt
+from typing import Any
+
+from django.db.models import BooleanField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from tenants.models import Salon
+
+from .figures import with_figures
+from .gdpr import SECTIONS, personal_data_registry
+from .models import ConsentEvent, Customer, Purpose, Tag
+from .search import search_term
+
+
+def _latest_consent(salon: Salon, purpose: str) -> Coalesce:
+    latest = (
+        ConsentEvent.objects.with_scope(salon=salon.pk)
+        .filter(customer=OuterRef("pk"), purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .values("granted")[:1]
+    )
+    return Coalesce(Subquery(latest), Value(False), output_field=BooleanField())
+
+
+def customer_list(
+    *, salon: Salon, search: str | None = None, include_erased: bool = False
+) -> QuerySet[Customer]:
+    """The salon's customers with their figures, current consents and tags.
+
+    Three queries whatever the page size: the count, the page, the tags.
+    """
+    customers: QuerySet[Customer] = Customer.objects.with_scope(salon=salon.pk).all()
+    if not include_erased:
+        customers = customers.filter(erased_at__isnull=True)
+    if search and (term := search_term(search, country=salon.country)):
+        customers = customers.filter(search_text__contains=term)
+    customers = customers.annotate(
+        marketing_consent=_latest_consent(salon, Purpose.MARKETING),
+        reminders_consent=_latest_consent(salon, Purpose.REMINDERS),
+    ).prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.with_scope(salon=salon.pk).order_by("name"))
+    )
+    return with_figures(customers).order_by("name", "id")
+
+
+def customer_get(*, salon: Salon, pk: int) -> Customer | None:
+    return customer_list(salon=salon, include_erased=True).filter(pk=pk).first()
+
+
+def consent_current(*, customer: Customer) -> dict[str, bool]:
+    current: dict[str, bool] = {}
+    for event in ConsentEvent.objects.with_scope(salon=customer.salon_id).filter(
+        customer=customer
+    ):  # newest first
+        current.setdefault(event.purpose, event.granted)
+    return {purpose: current.get(purpose, False) for purpose in Purpose.values}
+
+
+def consent_history(*, customer: Customer) -> QuerySet[ConsentEvent]:
+    return (
+        ConsentEvent.objects.with_scope(salon=customer.salon_id)
+        .filter(customer=customer)
+        .select_related("recorded_by")
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+def customer_export(*, customer: Customer) -> dict[str, Any]:
+    """Every stored fact about the person (GDPR), walking the personal-data registry."""
+    export: dict[str, Any] = {section: [] for section in SECTIONS}
+    for entry in personal_data_registry():
+        rows = (
+            entry.model._default_manager.with_scope(salon=customer.salon_id)  # type: ignore[attr-defined]
+            .filter(**{entry.customer_lookup: customer.pk})
+            .order_by("pk")
+            .values(*entry.exported)
+        )
+        export[entry.section] += [{k: _plain(v) for k, v in row.items()} for row in rows]
+    person = export["customer"][0] if export["customer"] else {}
+    person["tags"] = [tag.name for tag in customer.tags.all()]
+    person["consents_now"] = consent_current(customer=customer)
+    export["customer"] = person
+    return export

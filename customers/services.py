@@ -1,0 +1,366 @@
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenants.models import Salon
+from tenants.phones import phone_parse
+
+from .consent import CONSENT_TEXT_VERSION
+from .gdpr import personal_data_registry
+from .models import (
+    Channel,
+    ConsentChannel,
+    ConsentEvent,
+    ConsentSource,
+    Customer,
+    CustomerTag,
+    Purpose,
+    Tag,
+)
+from .search import search_text
+from .selectors import consent_current
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+
+def contact_normalise(
+    *, salon: Salon, phone: str | None, email: str | None
+) -> tuple[str | None, str | None]:
+    """(E.164 phone, lower-case e-mail), either None when not given.
+
+    Raises ValidationError keyed by field when the phone is not a valid number.
+    """
+    e164 = None
+    if phone and phone.strip():
+        try:
+            e164 = phone_parse(phone, country=salon.country).as_e164
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from exc
+    clean_email = email.strip().lower() if email and email.strip() else None
+    return e164, clean_email
+
+
+def _refresh_search_text(customer: Customer) -> None:
+    customer.search_text = search_text(
+        name=customer.name,
+        email=customer.email,
+        phone=str(customer.phone) if customer.phone else None,
+        country=customer.salon.country,
+    )
+
+
+def contact_check(
+    *, salon_id: int, phone: str | None, email: str | None, exclude_pk: int | None = None
+) -> None:
+    """Field messages for a phone or e-mail that is another customer's of the salon."""
+    others = Customer.objects.with_scope(salon=salon_id).exclude(pk=exclude_pk)
+    errors: dict[str, list[str]] = {}
+    if phone and others.filter(phone=phone).exists():
+        errors["phone"] = [_("Another client of this salon has this phone number.")]
+    if email and others.filter(email=email).exists():
+        errors["email"] = [_("Another client of this salon has this e-mail address.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_unique(customer: Customer) -> None:
+    contact_check(
+        salon_id=customer.salon_id,
+        phone=str(customer.phone) if customer.phone else None,
+        email=customer.email,
+        exclude_pk=customer.pk,
+    )
+
+
+def _tags_set(customer: Customer, names: Iterable[str]) -> None:
+    wanted = sorted({n.strip().lower() for n in names if n.strip()})
+    tags = Tag.objects.with_scope(salon=customer.salon_id)
+    links = CustomerTag.objects.with_scope(salon=customer.salon_id).filter(customer=customer)
+    links.exclude(tag__name__in=wanted).delete()
+    have = set(links.values_list("tag__name", flat=True))
+    for name in wanted:
+        if name not in have:
+            tag, _created = tags.get_or_create(salon_id=customer.salon_id, name=name)
+            CustomerTag.objects.create(salon_id=customer.salon_id, customer=customer, tag=tag)
+
+
+def consent_record(
+    *,
+    customer: Customer,
+    purpose: str,
+    granted: bool,
+    channel: str,
+    source: str,
+    actor: Actor = None,
+    text_version: str = CONSENT_TEXT_VERSION,
+) -> ConsentEvent | None:
+    """Record a grant or withdrawal in the ledger.
+
+    Nothing is recorded when it changes nothing (same answer to the same text), so a
+    repeated click or a re-sent form does not pad the proof.
+    """
+    latest = (
+        ConsentEvent.objects.with_scope(salon=customer.salon_id)
+        .filter(customer=customer, purpose=purpose)
+        .first()
+    )
+    if (
+        latest is not None
+        and latest.granted == granted
+        and (not granted or latest.text_version == text_version)
+    ):
+        return None
+    if latest is None and not granted:
+        return None  # never granted: nothing to withdraw
+    return ConsentEvent.objects.create(
+        salon_id=customer.salon_id,
+        customer=customer,
+        purpose=Purpose(purpose),
+        granted=granted,
+        text_version=text_version,
+        channel=ConsentChannel(channel),
+        source=ConsentSource(source),
+        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+
+
+def customer_create(
+    *,
+    salon: Salon,
+    name: str,
+    phone: str | None = None,
+    email: str | None = None,
+    preferred_channel: str | None = None,
+    language: str | None = None,
+    notes: str = "",
+    preferences: dict[str, Any] | None = None,
+    tags: Iterable[str] = (),
+    trusted: bool = False,
+    blocked: bool = False,
+    consents: dict[str, bool] | None = None,
+    consent_channel: str = ConsentChannel.PHONE,
+    consent_source: str = ConsentSource.STAFF,
+    actor: Actor = None,
+) -> Customer:
+    """A new client for the salon. Raises ValidationError (by field) on bad input."""
+    e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
+    if not e164 and not clean_email:
+        raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
+    customer = Customer(
+        salon=salon,
+        name=name.strip(),
+        phone=e164,
+        email=clean_email,
+        preferred_channel=preferred_channel or (Channel.SMS if e164 else Channel.EMAIL),
+        language=language or salon.languages[0],
+        notes=notes,
+        preferences=preferences or {},
+        trusted=trusted,
+        blocked=blocked,
+        last_seen_at=timezone.now(),
+    )
+    _check_unique(customer)
+    _refresh_search_text(customer)
+    with transaction.atomic():
+        customer.save()
+        _tags_set(customer, tags)
+        for purpose, granted in (consents or {}).items():
+            consent_record(
+                customer=customer, purpose=purpose, granted=granted,
+                channel=consent_channel, source=consent_source, actor=actor,
+            )  # fmt: skip
+    return customer
+
+
+def customer_update(
+    *,
+    customer: Customer,
+    actor: Actor = None,
+    tags: Iterable[str] | None = None,
+    consents: dict[str, bool] | None = None,
+    consent_channel: str = ConsentChannel.PHONE,
+    **fields: Any,
+) -> Customer:
+    if customer.erased:
+        raise ValidationError({"non_field_errors": [_("This client's data was erased.")]})
+    if "phone" in fields or "email" in fields:
+        e164, clean_email = contact_normalise(
+            salon=customer.salon,
+            phone=fields.pop("phone", str(customer.phone) if customer.phone else None),
+            email=fields.pop("email", customer.email),
+        )
+        if not e164 and not clean_email:
+            raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
+        customer.phone, customer.email = e164, clean_email
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.last_seen_at = timezone.now()
+    _check_unique(customer)
+    _refresh_search_text(customer)
+    with transaction.atomic():
+        customer.save()
+        if tags is not None:
+            _tags_set(customer, tags)
+        for purpose, granted in (consents or {}).items():
+            consent_record(
+                customer=customer, purpose=purpose, granted=granted,
+                channel=consent_channel, source=ConsentSource.STAFF, actor=actor,
+            )  # fmt: skip
+    return customer
+
+
+def customer_find_or_create(
+    *,
+    salon: Salon,
+    name: str,
+    phone: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
+    consents: dict[str, bool] | None = None,
+    consent_channel: str = ConsentChannel.WEB,
+    consent_source: str = ConsentSource.ONLINE,
+    actor: Actor = None,
+) -> Customer:
+    """The salon's customer with this phone or e-mail, created when there is none.
+
+    Every booking path goes through here. The phone (read in the salon's country) wins
+    over the e-mail; a contact detail the person lacked is filled in when it is free, and
+    two existing customers are never merged. Two concurrent calls for one new person make
+    one customer: the loser of the race finds the winner's row.
+    """
+    e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
+    if not e164 and not clean_email:
+        raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
+
+    for _attempt in range(2):
+        customer = _match(salon, e164, clean_email)
+        if customer is not None:
+            return _complete(customer, name=name, phone=e164, email=clean_email,
+                             consents=consents, channel=consent_channel, source=consent_source,
+                             actor=actor)  # fmt: skip
+        try:
+            with transaction.atomic():
+                return customer_create(
+                    salon=salon, name=name, phone=e164, email=clean_email, language=language,
+                    consents=consents, consent_channel=consent_channel,
+                    consent_source=consent_source, actor=actor,
+                )  # fmt: skip
+        except (IntegrityError, ValidationError):
+            continue  # someone created them meanwhile: match again
+    raise ValidationError({"phone": [_("This client could not be recorded; please retry.")]})
+
+
+def _match(salon: Salon, phone: str | None, email: str | None) -> Customer | None:
+    customers = Customer.objects.with_scope(salon=salon.pk).filter(erased_at__isnull=True)
+    if phone and (found := customers.filter(phone=phone).first()):
+        return found
+    if email:
+        return customers.filter(email=email).first()
+    return None
+
+
+def _complete(
+    customer: Customer,
+    *,
+    name: str,
+    phone: str | None,
+    email: str | None,
+    consents: dict[str, bool] | None,
+    channel: str,
+    source: str,
+    actor: Actor,
+) -> Customer:
+    changed = False
+    others = Customer.objects.with_scope(salon=customer.salon_id).exclude(pk=customer.pk)
+    if phone and not customer.phone and not others.filter(phone=phone).exists():
+        customer.phone, changed = phone, True
+    if email and not customer.email and not others.filter(email=email).exists():
+        customer.email, changed = email, True
+    if name.strip() and not customer.name:
+        customer.name, changed = name.strip(), True
+    customer.last_seen_at = timezone.now()
+    if changed:
+        _refresh_search_text(customer)
+    with transaction.atomic():
+        customer.save()
+        for purpose, granted in (consents or {}).items():
+            # Online forms offer consent as an unticked box: an unticked box withdraws
+            # nothing the person granted before.
+            if granted:
+                consent_record(customer=customer, purpose=purpose, granted=True,
+                               channel=channel, source=source, actor=actor)  # fmt: skip
+    return customer
+
+
+def customer_touch(*, customer: Customer, at: dt.datetime | None = None) -> None:
+    """Mark activity (a booking, a visit): retention counts from the latest."""
+    Customer.objects.with_scope(salon=customer.salon_id).filter(pk=customer.pk).update(
+        last_seen_at=at or timezone.now()
+    )
+
+
+def customer_erase(*, customer: Customer, actor: Actor = None) -> Customer:
+    """Anonymise the person (GDPR erasure) and every personal field registered about them.
+
+    Bookings and payments stay, without identity, for accounting; consents stay as the
+    proof of what was agreed, tied to nobody. Erasing twice changes nothing more.
+    """
+    with transaction.atomic():
+        locked = (
+            Customer.objects.with_scope(salon=customer.salon_id)
+            .select_for_update()
+            .get(pk=customer.pk)
+        )
+        if locked.erased:
+            return locked
+        for entry in personal_data_registry():
+            if not entry.erase:
+                continue
+            rows = entry.model._default_manager.with_scope(  # type: ignore[attr-defined]
+                salon=customer.salon_id
+            ).filter(**{entry.customer_lookup: customer.pk})
+            rows.update(**entry.erase)
+        CustomerTag.objects.with_scope(salon=customer.salon_id).filter(customer=customer).delete()
+        Customer.objects.with_scope(salon=customer.salon_id).filter(pk=customer.pk).update(
+            erased_at=timezone.now(), search_text=""
+        )
+        locked.refresh_from_db()
+    return locked
+
+
+def retention_cutoff(now: dt.datetime) -> dt.datetime:
+    years = settings.CUSTOMER_RETENTION_YEARS
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return now.replace(year=now.year - years, day=28)
+
+
+def customers_anonymise_inactive(*, salon: Salon, now: dt.datetime | None = None) -> int:
+    """Erase the salon's customers with no activity for the retention period."""
+    cutoff = retention_cutoff(now or timezone.now())
+    stale = list(
+        Customer.objects.with_scope(salon=salon.pk)
+        .filter(erased_at__isnull=True, last_seen_at__lt=cutoff)
+        .values_list("pk", flat=True)
+    )
+    for pk in stale:
+        customer_erase(customer=Customer.objects.with_scope(salon=salon.pk).get(pk=pk))
+    return len(stale)
+
+
+def consent_withdraw_by_link(*, customer: Customer, purpose: str) -> bool:
+    """One click from a message withdraws the consent. True when something changed."""
+    was = consent_current(customer=customer).get(purpose, False)
+    consent_record(
+        customer=customer, purpose=purpose, granted=False,
+        channel=ConsentChannel.EMAIL, source=ConsentSource.ONLINE,
+    )  # fmt: skip
+    return was
