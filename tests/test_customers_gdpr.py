@@ -27,7 +27,8 @@ A = "/api/v1/salons/bella/backoffice/customers/"
 @pytest.fixture
 def lea(team_a):
     return CustomerFactory(
-        salon=team_a.salon, name="Léandra Quesnel-Varin", phone="0612345678", email="lea.m@example.org",
+        salon=team_a.salon, name="Léandra Quesnel-Varin", phone="0612345678",
+        email="lea.m@example.org",
         notes="Allergique au latex", tags=["vip"], preferences={"notes": "Thé vert"},
         consents={"marketing": True, "reminders": True},
     )  # fmt: skip
