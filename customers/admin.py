@@ -15,7 +15,7 @@ from tenants.selectors import admin_salon_ids
 
 from .figures import with_figures
 from .models import ConsentEvent, Customer, Tag
-from .search import search_term as search_term_for
+from .search import search_filter
 from .services import (
     contact_check,
     contact_normalise,
@@ -152,8 +152,7 @@ class CustomerAdmin(TenantAdmin):
             )
         )
         country = countries.pop() if len(countries) == 1 else None
-        term = search_term_for(search_term, country=country)
-        return queryset.filter(search_text__contains=term), False
+        return queryset.filter(search_filter(search_term, country=country)), False
 
     @admin.display(description=_("visits"), ordering="visits")
     def visits(self, customer: Any) -> int:

@@ -62,7 +62,10 @@ class Customer(TenantModel):
                 name="customer_unique_email",
             ),
         ]  # fmt: skip
-        indexes = [models.Index(fields=["salon", "last_seen_at"], name="customer_last_seen")]
+        indexes = [
+            models.Index(fields=["salon", "last_seen_at"], name="customer_last_seen"),
+            models.Index(fields=["salon", "name", "id"], name="customer_by_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name or str(_("Erased client") if self.erased_at else _("Client #%s") % self.pk)

@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 import phonenumbers
+from django.db.models import Q
 
 _NOT_DIGIT = re.compile(r"\D")
 _PHONE_LIKE = re.compile(r"^[\d\s().+\-/]+$")
@@ -29,11 +30,12 @@ def search_text(*, name: str, email: str | None, phone: str | None, country: str
     return " ".join(p for p in parts if p)
 
 
-def search_term(query: str, *, country: str | None) -> str:
-    """What to look for in `search_text` for a query typed at the desk.
+def search_filter(query: str, *, country: str | None) -> Q:
+    """The customers a query typed at the desk means.
 
-    A query that looks like a phone number is reduced to digits: a complete number, typed
-    in any form, becomes its international digits; a partial one its digits as typed.
+    A complete phone number, typed in any form, is that number (an exact, indexed match);
+    a partial one matches its digits as typed; anything else matches part of the folded
+    name or e-mail.
     """
     query = query.strip()
     if len(_NOT_DIGIT.sub("", query)) >= 3 and _PHONE_LIKE.match(query):
@@ -42,6 +44,6 @@ def search_term(query: str, *, country: str | None) -> str:
         except phonenumbers.NumberParseException:
             number = None
         if number is not None and phonenumbers.is_valid_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
-        return _NOT_DIGIT.sub("", query)
-    return fold(query)
+            return Q(phone=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        return Q(search_text__contains=_NOT_DIGIT.sub("", query))
+    return Q(search_text__contains=fold(query))

@@ -9,7 +9,7 @@ from tenants.models import Salon
 from .figures import with_figures
 from .gdpr import SECTIONS, personal_data_registry
 from .models import ConsentEvent, Customer, Purpose, Tag
-from .search import search_term
+from .search import search_filter
 
 
 def _latest_consent(salon: Salon, purpose: str) -> Coalesce:
@@ -32,8 +32,8 @@ def customer_list(
     customers: QuerySet[Customer] = Customer.objects.with_scope(salon=salon.pk).all()
     if not include_erased:
         customers = customers.filter(erased_at__isnull=True)
-    if search and (term := search_term(search, country=salon.country)):
-        customers = customers.filter(search_text__contains=term)
+    if search and search.strip():
+        customers = customers.filter(search_filter(search, country=salon.country))
     customers = customers.annotate(
         marketing_consent=_latest_consent(salon, Purpose.MARKETING),
         reminders_consent=_latest_consent(salon, Purpose.REMINDERS),
