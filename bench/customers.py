@@ -78,7 +78,7 @@ def ensure_database() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def build() -> tuple[object, object]:
+def build():
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.utils import timezone
