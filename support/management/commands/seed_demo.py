@@ -4,12 +4,24 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from customers.services import customer_create
 from tenants.models import Role, Salon
+from tenants.scoping import salon_scope
 from tenants.services import membership_set, salon_create
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105 - a demo account, printed for the newcomer
 DEMO_USERS = [("demo", Role.OWNER, "Camille", "Durand"), ("accueil", Role.STAFF, "Inès", "Leroy")]
+DEMO_CUSTOMERS = [
+    {"name": "Léa Martin", "phone": "06 12 34 56 78", "email": "lea.martin@example.org",
+     "tags": ["fidèle"], "consents": {"reminders": True, "marketing": True},
+     "preferences": {"days": [1, 3], "times": ["morning"], "notes": "Thé vert, sans sucre"}},
+    {"name": "Hugo Bernard", "phone": "07 81 22 33 44", "consents": {"reminders": True}},
+    {"name": "Zoé Petit", "email": "zoe.petit@example.org", "preferred_channel": "email",
+     "notes": "Préfère Inès pour les colorations.", "consents": {"reminders": True}},
+    {"name": "Marcel Roux", "phone": "01 43 55 66 77", "tags": ["par téléphone"],
+     "notes": "Pas d'e-mail : appeler la veille."},
+]  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -46,6 +58,9 @@ class Command(BaseCommand):
             )
             for username, role, _first, _last in DEMO_USERS:
                 membership_set(salon=salon, user=users[username], role=role)
+            with salon_scope(salon):
+                for customer in DEMO_CUSTOMERS:
+                    customer_create(salon=salon, **customer)  # type: ignore[arg-type]
         self.stdout.write(
             f"Demo salon {salon.name!r} seeded. Admin and front desk: "
             f"'demo' (owner) and 'accueil' (staff), password {DEMO_PASSWORD!r}."
