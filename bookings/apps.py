@@ -1,6 +1,48 @@
+from functools import partial
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _count(status: str) -> Any:
+    from customers.figures import count_per_customer
+
+    from .models import Booking
+
+    return count_per_customer(Booking.objects.filter(status=status))
 
 
 class BookingsConfig(AppConfig):
     name = "bookings"
     verbose_name = "Bookings"
+
+    def ready(self) -> None:
+        from customers.figures import figure_provide
+        from customers.gdpr import PersonalData, personal_data_register
+
+        from .models import Booking, Status
+
+        # A customer's figures, counted from their bookings in the customers' own query.
+        figure_provide("visits", partial(_count, Status.COMPLETED))
+        figure_provide("no_shows", partial(_count, Status.NO_SHOW))
+        figure_provide("cancellations", partial(_count, Status.CANCELLED))
+
+        personal_data_register(
+            PersonalData(
+                section="bookings",
+                model=Booking,
+                customer_lookup="customer",
+                exported=(
+                    "id", "reference", "service__name", "staff__name", "start", "end", "status",
+                    "price", "currency", "source", "notes", "created_at", "confirmed_at",
+                    "cancelled_at", "cancellation_reason", "completed_at", "no_show_at",
+                    "expired_at", "hold_expires_at",
+                ),
+                # Kept for accounting without identity: the booking itself stays.
+                erase={"notes": ""},
+                internal=(
+                    "salon", "customer", "service", "staff", "busy_start", "busy_end",
+                    "manage_nonce", "created_by", "cancelled_by", "cancelled_by_salon",
+                ),
+            )
+        )  # fmt: skip

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("tenants.urls")),
     path("api/v1/", include("customers.urls")),
+    path("api/v1/", include("bookings.urls")),
     path("", views.home, name="home"),
     path("", include("customers.page_urls")),
 ]

@@ -1,16 +1,21 @@
 """The common world: two salons, each with its owner, manager and staff."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 import redis
+import time_machine
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from bookings.models import Service, StaffMember
+from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
 from tenants.models import Role, Salon
+from tenants.scoping import salon_scope
 from tenants.services import auth_token_get
 
 from .factories import MembershipFactory, SalonFactory, UserFactory
@@ -101,3 +106,60 @@ def celery_worker():
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
         yield worker
+
+
+# The booking world: services, staff and their hours; time frozen on a Monday morning.
+
+MONDAY = dt.datetime(2027, 3, 1, 7, 0, tzinfo=dt.UTC)  # 08:00 in Paris, 02:00 in Toronto
+
+
+@dataclass
+class Catalogue:
+    salon: Salon
+    cut: Service  # 45 min, no buffers
+    colour: Service  # 60 min, 15 min after
+    alice: StaffMember  # both services
+    bob: StaffMember  # cuts only
+
+
+def _catalogue(salon: Salon) -> Catalogue:
+    with salon_scope(salon):
+        cut = catalogue_service_save(salon=salon, service=None, name="Coupe", duration_minutes=45,
+                                     price=6000)  # fmt: skip
+        colour = catalogue_service_save(salon=salon, service=None, name="Couleur",
+                                        duration_minutes=60, price=9000,
+                                        buffer_after_minutes=15)  # fmt: skip
+        alice = staff_save(salon=salon, staff=None, name="Alice", service_ids=[cut.pk, colour.pk])
+        bob = staff_save(salon=salon, staff=None, name="Bob", service_ids=[cut.pk])
+        week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(6)]
+        staff_hours_set(staff=alice, ranges=week)
+        staff_hours_set(staff=bob, ranges=week)
+    return Catalogue(salon, cut, colour, alice, bob)
+
+
+@pytest.fixture
+def monday():
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def catalogue_a(team_a) -> Catalogue:
+    return _catalogue(team_a.salon)
+
+
+@pytest.fixture
+def catalogue_b(team_b) -> Catalogue:
+    return _catalogue(team_b.salon)
+
+
+def local(salon: Salon, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A salon-local wall-clock time `day` days after the frozen Monday."""
+    date = MONDAY.date() + dt.timedelta(days=day)
+    return dt.datetime.combine(date, dt.time(hour, minute), tzinfo=salon.tz)
+
+
+def book(catalogue: Catalogue, customer, start: dt.datetime, *, service=None, staff=None, **kw):
+    with salon_scope(catalogue.salon):
+        return booking_create(salon=catalogue.salon, service=service or catalogue.cut,
+                              staff=staff, start=start, customer=customer, **kw)  # fmt: skip

@@ -1,0 +1,119 @@
+"""The client's own booking: the manage token is the credential."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tenants.scoping import salon_scope
+
+from ..models import ACTIVE_STATUSES, Booking
+from ..selectors import booking_by_manage_token, staff_list
+from ..services import booking_cancel, booking_reschedule
+from ..tokens import manage_token_read
+from .serializers import BookingSerializer, RescheduleSerializer
+
+
+class ManageBookingSerializer(BookingSerializer):
+    deposit = serializers.SerializerMethodField()
+    credit_balance = serializers.SerializerMethodField()
+    cancellation_deadline = serializers.SerializerMethodField()
+    can_cancel = serializers.SerializerMethodField()
+    can_reschedule = serializers.SerializerMethodField()
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "deposit", "credit_balance",
+                  "cancellation_deadline", "can_cancel", "can_reschedule"]  # fmt: skip
+
+    def get_deposit(self, booking: Booking) -> dict[str, Any]:
+        # Nothing is asked or paid until the salon sets a deposit policy.
+        return {"amount": 0, "paid": 0, "status": "none"}
+
+    def get_credit_balance(self, booking: Booking) -> int:
+        return 0
+
+    def get_cancellation_deadline(self, booking: Booking) -> str:
+        return booking.start.astimezone(booking.salon.tz).isoformat()
+
+    def get_can_cancel(self, booking: Booking) -> bool:
+        return booking.status in ACTIVE_STATUSES and booking.start > timezone.now()
+
+    def get_can_reschedule(self, booking: Booking) -> bool:
+        return self.get_can_cancel(booking)
+
+
+class CancelSerializer(serializers.Serializer):
+    resolution = serializers.ChoiceField(["refund", "credit"], default="refund")
+
+
+class ManageView(APIView):
+    """Runs in the scope of the salon the token names; a bad token is a 404."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        read = manage_token_read(kwargs.get("token", ""))
+        with salon_scope(read[0] if read else 0):
+            return super().dispatch(request, *args, **kwargs)
+
+    def booking(self, token: str) -> Booking:
+        booking = booking_by_manage_token(token)
+        if booking is None:
+            raise Http404
+        return booking
+
+    def answer(self, booking: Booking) -> Response:
+        return Response(ManageBookingSerializer(booking, context={"tz": booking.salon.tz}).data)
+
+
+class ManageBookingView(ManageView):
+    @extend_schema(responses=ManageBookingSerializer)
+    def get(self, request: Request, token: str) -> Response:
+        return self.answer(self.booking(token))
+
+
+class ManageCancelView(ManageView):
+    @extend_schema(
+        request=CancelSerializer,
+        responses=ManageBookingSerializer,
+    )
+    def post(self, request: Request, token: str) -> Response:
+        booking = self.booking(token)
+        CancelSerializer(data=request.data).is_valid(raise_exception=True)
+        try:
+            booking = booking_cancel(booking=booking)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
+        return self.answer(booking)
+
+
+class ManageRescheduleView(ManageView):
+    @extend_schema(request=RescheduleSerializer, responses=ManageBookingSerializer)
+    def post(self, request: Request, token: str) -> Response:
+        booking = self.booking(token)
+        payload = RescheduleSerializer(data=request.data, context={"tz": booking.salon.tz})
+        payload.is_valid(raise_exception=True)
+        staff = None
+        if payload.validated_data.get("staff") is not None:
+            staff = (
+                staff_list(salon=booking.salon, active_only=True)
+                .filter(pk=payload.validated_data["staff"], staffservice__service=booking.service)
+                .first()
+            )
+            if staff is None:
+                raise serializers.ValidationError({"staff": ["Nobody by this id offers it."]})
+        try:
+            booking = booking_reschedule(
+                booking=booking, start=payload.validated_data["start"], staff=staff
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
+        return self.answer(booking)

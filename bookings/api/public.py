@@ -1,0 +1,208 @@
+"""Public endpoints: what a client sees of a salon, its availability, and booking."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.models import ConsentChannel, ConsentSource, Customer
+from customers.services import customer_find_or_create
+from tenants.models import Salon
+from tenants.permissions import request_salon
+
+from ..models import Service, Source, StaffMember
+from ..selectors import availability_for, service_list, staff_list
+from ..services import booking_create
+from .fields import query_date, query_id
+from .serializers import (
+    BookingRequestSerializer,
+    BookingSerializer,
+    PublicServiceSerializer,
+    PublicStaffSerializer,
+)
+
+MAX_RANGE_DAYS = 61
+
+SalonPublic = inline_serializer(
+    "SalonPublic",
+    {
+        "slug": serializers.CharField(), "name": serializers.CharField(),
+        "timezone": serializers.CharField(), "currency": serializers.CharField(),
+        "country": serializers.CharField(), "phone": serializers.CharField(),
+        "email": serializers.CharField(), "address": serializers.CharField(),
+        "deposit_terms": serializers.CharField(),
+    },
+)  # fmt: skip
+
+
+class PublicView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+
+def salon_public(salon: Salon, deposit_terms: str) -> dict[str, Any]:
+    return {
+        "slug": salon.slug, "name": salon.name, "timezone": salon.timezone,
+        "currency": salon.currency, "country": salon.country,
+        "phone": str(salon.phone) if salon.phone else "", "email": salon.email,
+        "address": salon.address, "deposit_terms": deposit_terms,
+    }  # fmt: skip
+
+
+class SalonPublicView(PublicView):
+    @extend_schema(responses=SalonPublic)
+    def get(self, request: Request, salon: str) -> Response:
+        return Response(salon_public(request_salon(request), "No deposit is asked at booking."))
+
+
+class ServiceListView(PublicView):
+    @extend_schema(responses=PublicServiceSerializer(many=True))
+    def get(self, request: Request, salon: str) -> Response:
+        the_salon = request_salon(request)
+        services = service_list(salon=the_salon, active_only=True)
+        return Response(
+            PublicServiceSerializer(services, many=True, context={"salon": the_salon}).data
+        )
+
+
+class StaffListView(PublicView):
+    @extend_schema(responses=PublicStaffSerializer(many=True))
+    def get(self, request: Request, salon: str) -> Response:
+        staff = staff_list(salon=request_salon(request), active_only=True)
+        return Response(PublicStaffSerializer(staff, many=True).data)
+
+
+SlotsAnswer = inline_serializer(
+    "Availability",
+    {
+        "timezone": serializers.CharField(),
+        "slots": inline_serializer(
+            "Slot",
+            {
+                "start": serializers.DateTimeField(),
+                "end": serializers.DateTimeField(),
+                "staff_ids": serializers.ListField(child=serializers.IntegerField()),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class AvailabilityView(PublicView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("service", OpenApiTypes.INT, required=True),
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("staff", OpenApiTypes.INT),
+        ],
+        responses=SlotsAnswer,
+    )
+    def get(self, request: Request, salon: str) -> Response:
+        the_salon = request_salon(request)
+        params = request.query_params
+        errors: dict[str, list[str]] = {}
+        first, last = query_date(params, "from", errors), query_date(params, "to", errors)
+        service_id, staff_id = (
+            query_id(params, "service", errors),
+            query_id(params, "staff", errors),
+        )
+        if service_id is None and "service" not in errors:
+            errors["service"] = ["This parameter is required."]
+        if first and last and not 0 <= (last - first).days <= MAX_RANGE_DAYS:
+            errors["to"] = [f"Give a `to` on or after `from`, at most {MAX_RANGE_DAYS} days after."]
+        service = (
+            service_list(salon=the_salon, active_only=True).filter(pk=service_id).first()
+            if service_id is not None else None
+        )  # fmt: skip
+        if service_id is not None and service is None:
+            errors["service"] = ["No such service."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        if service is None or first is None or last is None:  # all reported above
+            raise serializers.ValidationError({"service": ["This parameter is required."]})
+        slots = availability_for(
+            salon=the_salon, service=service, first=first, last=last, staff_id=staff_id
+        )
+        tz = the_salon.tz
+        return Response({
+            "timezone": the_salon.timezone,
+            "slots": [
+                {"start": s.start.astimezone(tz).isoformat(),
+                 "end": s.end.astimezone(tz).isoformat(), "staff_ids": list(s.staff_ids)}
+                for s in slots
+            ],
+        })  # fmt: skip
+
+
+def resolve_booking_request(
+    salon: Salon, data: dict[str, Any], *, staff_user: Any = None
+) -> tuple[Service, StaffMember | None, Customer]:
+    """The service, staff member and customer a booking request names; 400 otherwise."""
+    service = service_list(salon=salon, active_only=True).filter(pk=data["service"]).first()
+    if service is None:
+        raise serializers.ValidationError({"service": ["No such service."]})
+    staff = None
+    if data.get("staff") is not None:
+        staff = (
+            staff_list(salon=salon, active_only=True)
+            .filter(pk=data["staff"], staffservice__service=service)
+            .first()
+        )
+        if staff is None:
+            raise serializers.ValidationError({"staff": ["Nobody by this id offers the service."]})
+    details = data["customer"]
+    if "id" in details:
+        customer = (
+            Customer.objects.with_scope(salon=salon.pk)
+            .filter(pk=details["id"], erased_at__isnull=True)
+            .first()
+        )
+        if customer is None:
+            raise serializers.ValidationError({"customer": {"id": ["No such client."]}})
+        return service, staff, customer
+    consents = {"reminders": data.get("reminders_consent", True)}
+    if data.get("marketing_consent"):
+        consents["marketing"] = True
+    try:
+        customer = customer_find_or_create(
+            salon=salon, name=details.get("name", ""), phone=details.get("phone"),
+            email=details.get("email"), language=data.get("language"), consents=consents,
+            consent_channel=ConsentChannel.PHONE if staff_user else ConsentChannel.WEB,
+            consent_source=ConsentSource.PHONE if staff_user else ConsentSource.ONLINE,
+            actor=staff_user,
+        )  # fmt: skip
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({"customer": exc.message_dict}) from exc
+    return service, staff, customer
+
+
+class BookingCreateView(PublicView):
+    @extend_schema(
+        request=BookingRequestSerializer,
+        responses={201: BookingSerializer, 409: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, salon: str) -> Response:
+        the_salon = request_salon(request)
+        payload = BookingRequestSerializer(data=request.data, context={"tz": the_salon.tz})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        service, staff, customer = resolve_booking_request(the_salon, data)
+        try:
+            booking = booking_create(
+                salon=the_salon, service=service, staff=staff, start=data["start"],
+                customer=customer, source=Source.ONLINE, notes=data["notes"],
+            )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return Response(
+            BookingSerializer(booking, context={"tz": the_salon.tz}).data,
+            status=status.HTTP_201_CREATED,
+        )

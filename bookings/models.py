@@ -1,0 +1,251 @@
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Func, Q
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from tenants.models import TenantModel
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = models.DateTimeField()
+
+
+class PostgresOnlyExclusionConstraint(ExclusionConstraint):
+    """An exclusion constraint on PostgreSQL; nothing on the embedded SQLite default, where
+    the booking service checks overlaps inside a write transaction (DESIGN.md, invariant 2).
+    """
+
+    def constraint_sql(self, model: Any, schema_editor: Any) -> str | None:  # type: ignore[override]
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return str(super().constraint_sql(model, schema_editor))
+
+    def create_sql(self, model: Any, schema_editor: Any) -> Any:
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model: Any, schema_editor: Any) -> Any:
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, *args: Any, **kwargs: Any) -> None:
+        return  # enforced by the database and the booking service, not by model forms
+
+
+class Service(TenantModel):
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(720)]
+    )
+    price = models.PositiveIntegerField(help_text=_("In cents of the salon's currency."))
+    buffer_before_minutes = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(240)]
+    )
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(240)]
+    )
+    active = models.BooleanField(default=True)
+    # An amount rule ({"kind": ..., "value": ...}) that beats the salon's deposit policy.
+    deposit_override = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMember(TenantModel):
+    name = models.CharField(max_length=120)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    services = models.ManyToManyField(Service, through="StaffService", related_name="+", blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffService(TenantModel):
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "service"], name="staffservice_unique")
+        ]
+
+
+class WorkingHours(TenantModel):
+    """One working range of a staff member on a weekday (several a day allowed)."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(6)], help_text=_("Monday 0 … Sunday 6")
+    )
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["staff_id", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="hours_ordered"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="hours_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class TimeOff(TenantModel):
+    """A staff member away, or (no staff) the whole salon closed."""
+
+    staff = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.CASCADE, related_name="time_off"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="timeoff_ordered")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff or _('Salon')} {self.start:%Y-%m-%d}"
+
+
+class Status(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+    CONFIRMED = "confirmed", _("Confirmed")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+# Bookings that hold their staff member's time (DESIGN.md, invariant 2).
+ACTIVE_STATUSES = (Status.PENDING_PAYMENT, Status.CONFIRMED)
+
+
+class Source(models.TextChoices):
+    ONLINE = "online", _("Online")
+    PHONE = "phone", _("Phone")
+
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+
+
+def new_reference() -> str:
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Booking(TenantModel):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bookings")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # The time the booking keeps the staff member busy: [start - buffer, end + buffer).
+    busy_start = models.DateTimeField(editable=False)
+    busy_end = models.DateTimeField(editable=False)
+    price = models.PositiveIntegerField(help_text=_("Price when booked, in cents."))
+    currency = models.CharField(max_length=3)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    reference = models.CharField(max_length=7, default=new_reference, editable=False)
+    # Part of the signed manage token; a new nonce revokes the links sent before.
+    manage_nonce = models.CharField(max_length=32, default=new_nonce, editable=False)
+    notes = models.TextField(blank=True, help_text=_("What the client said when booking."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    cancellation_reason = models.CharField(max_length=300, blank=True)
+    cancelled_by_salon = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["salon", "start"], name="booking_salon_start"),
+            models.Index(fields=["staff", "busy_start"], name="booking_staff_busy"),
+            models.Index(fields=["status", "hold_expires_at"], name="booking_holds"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["salon", "reference"], name="booking_unique_reference"),
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="booking_ordered"),
+            PostgresOnlyExclusionConstraint(
+                name="booking_no_overlap",
+                expressions=[
+                    (TsTzRange("busy_start", "busy_end", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("staff", RangeOperators.EQUAL),
+                ],
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.service} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def local_start(self) -> dt.datetime:
+        return self.start.astimezone(self.salon.tz)
+
+
+class BookingEvent(TenantModel):
+    """Who did what to a booking, when: the audit trail."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    by = models.CharField(max_length=8, help_text=_("client, staff or system"))
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.by}"

@@ -1,0 +1,142 @@
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tenants.models import Salon
+
+from .availability import ServiceShape, Slot, StaffWeek, WeeklyRange, availability
+from .models import ACTIVE_STATUSES, Booking, Service, StaffMember, Status, TimeOff, WorkingHours
+from .tokens import manage_token_read
+
+
+def busy_bookings(*, salon: Salon, now: dt.datetime) -> QuerySet[Booking]:
+    """Bookings that keep their staff busy: confirmed, or held with a hold still running."""
+    return Booking.objects.with_scope(salon=salon.pk).filter(
+        Q(status=Status.CONFIRMED) | Q(status=Status.PENDING_PAYMENT, hold_expires_at__gt=now)
+    )
+
+
+def availability_for(
+    *,
+    salon: Salon,
+    service: Service,
+    first: dt.date,
+    last: dt.date,
+    staff_id: int | None = None,
+    now: dt.datetime | None = None,
+    ignore_booking: int | None = None,
+) -> list[Slot]:
+    """Slots for the service over the salon-local dates first..last.
+
+    Three queries whatever the number of staff or days: working hours (of the active
+    staff who offer the service), time off, busy bookings.
+    """
+    now = now or timezone.now()
+    tz = salon.tz
+    window_start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    window_end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), tzinfo=tz)
+
+    hours = WorkingHours.objects.with_scope(salon=salon.pk).filter(
+        staff__active=True, staff__staffservice__service=service
+    )
+    if staff_id is not None:
+        hours = hours.filter(staff_id=staff_id)
+    ranges: defaultdict[int, list[WeeklyRange]] = defaultdict(list)
+    for staff, weekday, start, end in hours.values_list("staff_id", "weekday", "start", "end"):
+        ranges[staff].append(WeeklyRange(weekday, start, end))
+    if not ranges:
+        return []
+
+    busy: defaultdict[int | None, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    time_off = TimeOff.objects.with_scope(salon=salon.pk).filter(
+        Q(staff_id__in=list(ranges)) | Q(staff__isnull=True),
+        start__lt=window_end, end__gt=window_start,
+    )  # fmt: skip
+    for staff, start, end in time_off.values_list("staff_id", "start", "end"):
+        busy[staff].append((start, end))
+    bookings = busy_bookings(salon=salon, now=now).filter(
+        staff_id__in=list(ranges), busy_start__lt=window_end, busy_end__gt=window_start
+    )
+    if ignore_booking is not None:
+        bookings = bookings.exclude(pk=ignore_booking)
+    for staff, start, end in bookings.values_list("staff_id", "busy_start", "busy_end"):
+        busy[staff].append((start, end))
+
+    weeks = [StaffWeek(staff, ranges[staff], busy[staff] + busy[None]) for staff in sorted(ranges)]
+    shape = ServiceShape(
+        dt.timedelta(minutes=service.duration_minutes),
+        dt.timedelta(minutes=service.buffer_before_minutes),
+        dt.timedelta(minutes=service.buffer_after_minutes),
+    )
+    return availability(
+        weeks, shape, first=first, last=last, tz=tz,
+        step=dt.timedelta(minutes=salon.slot_step_minutes),
+        earliest=now + dt.timedelta(minutes=salon.min_notice_minutes),
+        latest=now + dt.timedelta(days=salon.max_advance_days),
+    )  # fmt: skip
+
+
+def service_list(*, salon: Salon, active_only: bool = False) -> QuerySet[Service]:
+    services = Service.objects.with_scope(salon=salon.pk).all()
+    return services.filter(active=True) if active_only else services
+
+
+def staff_list(*, salon: Salon, active_only: bool = False) -> QuerySet[StaffMember]:
+    staff = StaffMember.objects.with_scope(salon=salon.pk).prefetch_related("services")
+    return staff.filter(active=True) if active_only else staff
+
+
+def booking_list(
+    *, salon: Salon, first: dt.date | None = None, last: dt.date | None = None,
+    staff_id: int | None = None, status: str | None = None,
+) -> QuerySet[Booking]:  # fmt: skip
+    bookings = Booking.objects.with_scope(salon=salon.pk).select_related(
+        "customer", "service", "staff"
+    )
+    if first is not None:
+        bookings = bookings.filter(start__gte=dt.datetime.combine(first, dt.time(), salon.tz))
+    if last is not None:
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), salon.tz)
+        bookings = bookings.filter(start__lt=end)
+    if staff_id is not None:
+        bookings = bookings.filter(staff_id=staff_id)
+    if status is not None:
+        bookings = bookings.filter(status=status)
+    return bookings
+
+
+def booking_by_manage_token(token: str) -> Booking | None:
+    """The booking a manage token names, or None for a forged, revoked or unknown one.
+
+    The token carries its salon, so the lookup is scoped to it.
+    """
+    read = manage_token_read(token)
+    if read is None:
+        return None
+    salon_id, booking_id, nonce = read
+    booking = (
+        Booking.objects.with_scope(salon=salon_id)
+        .select_related("salon", "customer", "service", "staff")
+        .filter(pk=booking_id)
+        .first()
+    )
+    if booking is None or booking.manage_nonce != nonce:
+        return None
+    return booking
+
+
+def staff_day_counts(*, salon: Salon, day: dt.date, staff_ids: list[int]) -> dict[int, Any]:
+    """Active bookings per staff member on a local date (to share out "anyone" bookings)."""
+    start = dt.datetime.combine(day, dt.time(), salon.tz)
+    end = start + dt.timedelta(days=1)
+    counts: dict[int, int] = dict.fromkeys(staff_ids, 0)
+    for staff_id in (
+        Booking.objects.with_scope(salon=salon.pk)
+        .filter(staff_id__in=staff_ids, status__in=ACTIVE_STATUSES, start__gte=start, start__lt=end)
+        .values_list("staff_id", flat=True)
+    ):
+        counts[staff_id] += 1
+    return counts

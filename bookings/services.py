@@ -1,0 +1,416 @@
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.api import SlotUnavailable
+from customers.models import Customer
+from customers.services import customer_touch
+from tenants.models import Salon
+
+from .availability import Slot
+from .models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingEvent,
+    Service,
+    Source,
+    StaffMember,
+    StaffService,
+    Status,
+    TimeOff,
+    WorkingHours,
+    new_nonce,
+)
+from .selectors import availability_for, staff_day_counts
+from .tokens import manage_token
+
+Actor = User | AnonymousUser | None
+
+
+def _user(actor: Actor) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+def _actor_fields(actor: Actor, by: str | None) -> dict[str, Any]:
+    user = _user(actor)
+    return {"actor": user, "by": by or ("staff" if user else "client")}
+
+
+def booking_event(
+    booking: Booking, kind: str, *, actor: Actor = None, by: str | None = None, **data: Any
+) -> None:
+    BookingEvent.objects.create(
+        salon_id=booking.salon_id, booking=booking, kind=kind, data=data,
+        **_actor_fields(actor, by),
+    )  # fmt: skip
+
+
+def booking_manage_token(booking: Booking) -> str:
+    return manage_token(
+        salon_id=booking.salon_id, booking_id=booking.pk, nonce=booking.manage_nonce
+    )
+
+
+def _offered_slot(
+    *,
+    salon: Salon,
+    service: Service,
+    start: dt.datetime,
+    staff: StaffMember | None,
+    now: dt.datetime,
+    ignore_booking: int | None = None,
+) -> Slot:
+    """The slot starting at `start`, if the service is offered then; else SlotUnavailable."""
+    day = start.astimezone(salon.tz).date()
+    for slot in availability_for(
+        salon=salon, service=service, first=day, last=day,
+        staff_id=staff.pk if staff else None, now=now, ignore_booking=ignore_booking,
+    ):  # fmt: skip
+        if slot.start == start:
+            return slot
+    raise SlotUnavailable()
+
+
+def _pick_staff(salon: Salon, slot: Slot) -> int:
+    """For "anyone": the free staff member with the fewest bookings that day."""
+    counts = staff_day_counts(
+        salon=salon, day=slot.start.astimezone(salon.tz).date(), staff_ids=list(slot.staff_ids)
+    )
+    return min(slot.staff_ids, key=lambda staff_id: (counts[staff_id], staff_id))
+
+
+def _busy(service: Service, start: dt.datetime) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+    end = start + dt.timedelta(minutes=service.duration_minutes)
+    return (
+        end,
+        start - dt.timedelta(minutes=service.buffer_before_minutes),
+        end + dt.timedelta(minutes=service.buffer_after_minutes),
+    )
+
+
+def _claim_time(
+    *, salon: Salon, staff_id: int, busy_start: dt.datetime, busy_end: dt.datetime,
+    now: dt.datetime, ignore_booking: int | None = None,
+) -> None:  # fmt: skip
+    """Inside the booking's transaction: free the time from lapsed holds, and on the
+    embedded SQLite (no exclusion constraint) refuse an overlap."""
+    overlapping = Booking.objects.with_scope(salon=salon.pk).filter(
+        staff_id=staff_id, status__in=ACTIVE_STATUSES, busy_start__lt=busy_end,
+        busy_end__gt=busy_start,
+    ).exclude(pk=ignore_booking)  # fmt: skip
+    overlapping.filter(status=Status.PENDING_PAYMENT, hold_expires_at__lte=now).update(
+        status=Status.EXPIRED, expired_at=now
+    )
+    if connection.vendor != "postgresql" and overlapping.exists():
+        raise SlotUnavailable()
+
+
+def _is_overlap(error: IntegrityError) -> bool:
+    return "booking_no_overlap" in str(error)
+
+
+def booking_create(
+    *,
+    salon: Salon,
+    service: Service,
+    start: dt.datetime,
+    customer: Customer,
+    staff: StaffMember | None = None,
+    source: str = Source.ONLINE,
+    hold_until: dt.datetime | None = None,
+    notes: str = "",
+    actor: Actor = None,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Book the service at `start` (with `staff`, or whoever is free).
+
+    Held (`pending_payment` until `hold_until`) when a payment is awaited, confirmed
+    otherwise. Raises SlotUnavailable (409) when the slot is not offered or was just taken:
+    PostgreSQL's exclusion constraint decides the races.
+    """
+    now = now or timezone.now()
+    if customer.salon_id != salon.pk or service.salon_id != salon.pk:
+        raise ValueError("The customer and the service must be the salon's.")
+    if customer.blocked and source == Source.ONLINE:
+        raise ValidationError({"customer": [_("Please call the salon to book.")]})
+    slot = _offered_slot(salon=salon, service=service, start=start, staff=staff, now=now)
+    staff_id = staff.pk if staff else _pick_staff(salon, slot)
+    end, busy_start, busy_end = _busy(service, start)
+    booking = Booking(
+        salon=salon, customer=customer, service=service, staff_id=staff_id, start=start,
+        end=end, busy_start=busy_start, busy_end=busy_end, price=service.price,
+        currency=salon.currency, source=source, notes=notes,
+        status=Status.PENDING_PAYMENT if hold_until else Status.CONFIRMED,
+        hold_expires_at=hold_until, confirmed_at=None if hold_until else now,
+        created_by=_user(actor),
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            _claim_time(salon=salon, staff_id=staff_id, busy_start=busy_start,
+                        busy_end=busy_end, now=now)  # fmt: skip
+            _save_with_unique_reference(booking)
+            booking_event(booking, "created", actor=actor, status=booking.status)
+            customer_touch(customer=customer, at=now)
+    except IntegrityError as error:
+        if _is_overlap(error):
+            raise SlotUnavailable() from error
+        raise
+    return booking
+
+
+def _save_with_unique_reference(booking: Booking) -> None:
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                booking.save()
+            return
+        except IntegrityError as error:
+            if "booking_unique_reference" not in str(error):
+                raise
+            booking.reference = Booking._meta.get_field("reference").get_default()
+    raise IntegrityError("Could not draw a free booking reference.")
+
+
+def _locked(booking: Booking) -> Booking:
+    return (
+        Booking.objects.with_scope(salon=booking.salon_id)
+        .select_for_update()
+        .select_related("salon", "service", "customer", "staff")
+        .get(pk=booking.pk)
+    )
+
+
+class TransitionRefused(ValidationError):
+    pass
+
+
+def booking_confirm(*, booking: Booking, actor: Actor = None, by: str = "system") -> Booking:
+    """A held booking is paid for: confirmed. Confirming twice changes nothing."""
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.status == Status.CONFIRMED:
+            return locked
+        if locked.status != Status.PENDING_PAYMENT:
+            raise TransitionRefused(_("This booking can no longer be confirmed."))
+        locked.status, locked.confirmed_at, locked.hold_expires_at = (
+            Status.CONFIRMED, timezone.now(), None,
+        )  # fmt: skip
+        locked.save(update_fields=["status", "confirmed_at", "hold_expires_at"])
+        booking_event(locked, "confirmed", actor=actor, by=by)
+    return locked
+
+
+def booking_cancel(
+    *, booking: Booking, actor: Actor = None, by_salon: bool = False, reason: str = "",
+) -> Booking:  # fmt: skip
+    """Cancel a held or confirmed booking; its time is free at once."""
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.status == Status.CANCELLED:
+            return locked
+        if locked.status not in ACTIVE_STATUSES:
+            raise TransitionRefused(_("Only a held or confirmed booking can be cancelled."))
+        if not by_salon and locked.start <= timezone.now():
+            raise TransitionRefused(_("This appointment has started; please call the salon."))
+        locked.status, locked.cancelled_at = Status.CANCELLED, timezone.now()
+        locked.cancelled_by_salon, locked.cancellation_reason = by_salon, reason[:300]
+        locked.cancelled_by = _user(actor)
+        locked.save(update_fields=["status", "cancelled_at", "cancelled_by_salon",
+                                   "cancellation_reason", "cancelled_by"])  # fmt: skip
+        booking_event(locked, "cancelled", actor=actor, by="staff" if by_salon else None,
+                      reason=reason[:300])  # fmt: skip
+    return locked
+
+
+def booking_reschedule(
+    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None,
+    actor: Actor = None, now: dt.datetime | None = None,
+) -> Booking:  # fmt: skip
+    """Move the booking (same id, same token) to another offered slot; the old time is free."""
+    now = now or timezone.now()
+    if booking.status not in ACTIVE_STATUSES:
+        raise TransitionRefused(_("Only a held or confirmed booking can be moved."))
+    if booking.start <= now:
+        raise TransitionRefused(_("This appointment has started; please call the salon."))
+    salon, service = booking.salon, booking.service
+    slot = _offered_slot(salon=salon, service=service, start=start, staff=staff, now=now,
+                         ignore_booking=booking.pk)  # fmt: skip
+    staff_id = staff.pk if staff else (
+        booking.staff_id if booking.staff_id in slot.staff_ids else _pick_staff(salon, slot)
+    )  # fmt: skip
+    end, busy_start, busy_end = _busy(service, start)
+    try:
+        with transaction.atomic():
+            locked = _locked(booking)
+            if locked.status not in ACTIVE_STATUSES:
+                raise TransitionRefused(_("Only a held or confirmed booking can be moved."))
+            _claim_time(salon=salon, staff_id=staff_id, busy_start=busy_start,
+                        busy_end=busy_end, now=now, ignore_booking=locked.pk)  # fmt: skip
+            old = {"start": locked.start.isoformat(), "staff": locked.staff_id}
+            locked.start, locked.end, locked.staff_id = start, end, staff_id
+            locked.busy_start, locked.busy_end = busy_start, busy_end
+            with transaction.atomic():
+                locked.save(update_fields=["start", "end", "staff", "busy_start", "busy_end"])
+            booking_event(locked, "rescheduled", actor=actor, old=old,
+                          new={"start": start.isoformat(), "staff": staff_id})  # fmt: skip
+    except IntegrityError as error:
+        if _is_overlap(error):
+            raise SlotUnavailable() from error
+        raise
+    return locked
+
+
+def _staff_transition(booking: Booking, to: str, stamp: str, actor: Actor) -> Booking:
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.status == to:
+            return locked
+        if locked.status != Status.CONFIRMED:
+            raise TransitionRefused(_("Only a confirmed booking can be marked so."))
+        if to == Status.NO_SHOW and locked.start > timezone.now():
+            raise TransitionRefused(_("A client is a no-show only once the appointment began."))
+        locked.status = to
+        setattr(locked, stamp, timezone.now())
+        locked.save(update_fields=["status", stamp])
+        booking_event(locked, to, actor=actor, by="staff")
+    return locked
+
+
+def booking_complete(*, booking: Booking, actor: Actor = None) -> Booking:
+    return _staff_transition(booking, Status.COMPLETED, "completed_at", actor)
+
+
+def booking_mark_no_show(*, booking: Booking, actor: Actor = None) -> Booking:
+    return _staff_transition(booking, Status.NO_SHOW, "no_show_at", actor)
+
+
+def holds_expire(*, salon: Salon, now: dt.datetime | None = None) -> list[int]:
+    """Expire the salon's lapsed holds (beat sweep). Returns the ids it expired."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lapsed = list(
+            Booking.objects.with_scope(salon=salon.pk)
+            .select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING_PAYMENT, hold_expires_at__lte=now)
+            .values_list("pk", flat=True)
+        )
+        Booking.objects.with_scope(salon=salon.pk).filter(
+            pk__in=lapsed, status=Status.PENDING_PAYMENT
+        ).update(status=Status.EXPIRED, expired_at=now)
+        for pk in lapsed:
+            BookingEvent.objects.create(salon_id=salon.pk, booking_id=pk, kind="expired",
+                                        by="system")  # fmt: skip
+    return lapsed
+
+
+def booking_revoke_links(*, booking: Booking) -> None:
+    """Links sent before stop working (a new manage token is drawn)."""
+    Booking.objects.with_scope(salon=booking.salon_id).filter(pk=booking.pk).update(
+        manage_nonce=new_nonce()
+    )
+
+
+# The catalogue ---------------------------------------------------------------------
+
+
+def amount_rule_check(rule: Any) -> None:
+    """An amount rule: {"kind": "none"|"full"} or {"kind": "fixed"|"percent", "value": n}."""
+    if not isinstance(rule, dict) or rule.get("kind") not in {"none", "fixed", "percent", "full"}:
+        raise ValidationError(_('Give {"kind": "none" | "fixed" | "percent" | "full", …}.'))
+    value = rule.get("value")
+    if rule["kind"] in {"fixed", "percent"}:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValidationError(_("A fixed or percent rule needs a whole, positive value."))
+        if rule["kind"] == "percent" and value > 100:
+            raise ValidationError(_("A percentage is at most 100."))
+    if set(rule) - {"kind", "value"}:
+        raise ValidationError(_("An amount rule has only a kind and a value."))
+
+
+def catalogue_service_save(*, salon: Salon, service: Service | None, **fields: Any) -> Service:
+    service = service or Service(salon=salon)
+    for name, value in fields.items():
+        setattr(service, name, value)
+    if service.deposit_override is not None:
+        try:
+            amount_rule_check(service.deposit_override)
+        except ValidationError as exc:
+            raise ValidationError({"deposit_override": exc.messages}) from exc
+    service.full_clean()
+    service.save()
+    return service
+
+
+def catalogue_service_delete(*, service: Service) -> None:
+    """Remove a service; one that was ever booked is retired instead, for the history."""
+    booked = Booking.objects.with_scope(salon=service.salon_id).filter(service=service).exists()
+    if booked:
+        service.active = False
+        service.save(update_fields=["active"])
+    else:
+        service.delete()
+
+
+def staff_save(
+    *, salon: Salon, staff: StaffMember | None, service_ids: list[int] | None = None,
+    **fields: Any,
+) -> StaffMember:  # fmt: skip
+    staff = staff or StaffMember(salon=salon)
+    for name, value in fields.items():
+        setattr(staff, name, value)
+    staff.full_clean()
+    with transaction.atomic():
+        staff.save()
+        if service_ids is not None:
+            services = list(
+                Service.objects.with_scope(salon=salon.pk).filter(pk__in=set(service_ids))
+            )
+            if len(services) != len(set(service_ids)):
+                raise ValidationError({"service_ids": [_("Some of these services do not exist.")]})
+            links = StaffService.objects.with_scope(salon=salon.pk).filter(staff=staff)
+            links.exclude(service__in=services).delete()
+            have = set(links.values_list("service_id", flat=True))
+            StaffService.objects.bulk_create(
+                StaffService(salon=salon, staff=staff, service=s)
+                for s in services
+                if s.pk not in have
+            )
+    return staff
+
+
+def staff_delete(*, staff: StaffMember) -> None:
+    """Remove a staff member; one with bookings is made inactive instead."""
+    booked = Booking.objects.with_scope(salon=staff.salon_id).filter(staff=staff).exists()
+    if booked:
+        staff.active = False
+        staff.save(update_fields=["active"])
+    else:
+        staff.delete()
+
+
+def staff_hours_set(*, staff: StaffMember, ranges: list[dict[str, Any]]) -> list[WorkingHours]:
+    """Replace the staff member's weekly hours with these ranges."""
+    with transaction.atomic():
+        WorkingHours.objects.with_scope(salon=staff.salon_id).filter(staff=staff).delete()
+        return WorkingHours.objects.bulk_create(
+            WorkingHours(
+                salon_id=staff.salon_id,
+                staff=staff,
+                weekday=r["weekday"],
+                start=r["start"],
+                end=r["end"],
+            )
+            for r in sorted(ranges, key=lambda r: (r["weekday"], r["start"]))
+        )
+
+
+def time_off_save(
+    *, salon: Salon, staff: StaffMember | None, start: dt.datetime, end: dt.datetime,
+    reason: str = "",
+) -> TimeOff:  # fmt: skip
+    return TimeOff.objects.create(salon=salon, staff=staff, start=start, end=end, reason=reason)
