@@ -2,7 +2,8 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import Func, IntegerField, Q, QuerySet
 from django.utils import timezone
 
 from tenants.models import Salon
@@ -10,6 +11,35 @@ from tenants.models import Salon
 from .availability import ServiceShape, Slot, StaffWeek, WeeklyRange, availability
 from .models import ACTIVE_STATUSES, Booking, Service, StaffMember, Status, TimeOff, WorkingHours
 from .tokens import manage_token_read
+
+
+class Epoch(Func):
+    """A timestamp as whole epoch seconds, computed by the database: reading thousands of
+    bookings as integers is several times cheaper than as datetimes."""
+
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::bigint", **extra
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400) AS INTEGER)",
+            **extra,
+        )
+
+
+def _rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a (scoped) values_list query as the driver gives them: plain integers
+    need none of the ORM's per-value converters, which cost more than the query here."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def busy_bookings(*, salon: Salon, now: dt.datetime) -> QuerySet[Booking]:
@@ -50,19 +80,21 @@ def availability_for(
     if not ranges:
         return []
 
-    busy: defaultdict[int | None, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    busy: defaultdict[int | None, list[tuple[int, int]]] = defaultdict(list)
     time_off = TimeOff.objects.with_scope(salon=salon.pk).filter(
         Q(staff_id__in=list(ranges)) | Q(staff__isnull=True),
         start__lt=window_end, end__gt=window_start,
     )  # fmt: skip
-    for staff, start, end in time_off.values_list("staff_id", "start", "end"):
+    for staff, start, end in _rows(time_off.values_list("staff_id", Epoch("start"), Epoch("end"))):
         busy[staff].append((start, end))
     bookings = busy_bookings(salon=salon, now=now).filter(
         staff_id__in=list(ranges), busy_start__lt=window_end, busy_end__gt=window_start
     )
     if ignore_booking is not None:
         bookings = bookings.exclude(pk=ignore_booking)
-    for staff, start, end in bookings.values_list("staff_id", "busy_start", "busy_end"):
+    for staff, start, end in _rows(
+        bookings.values_list("staff_id", Epoch("busy_start"), Epoch("busy_end"))
+    ):
         busy[staff].append((start, end))
 
     weeks = [StaffWeek(staff, ranges[staff], busy[staff] + busy[None]) for staff in sorted(ranges)]

@@ -1,13 +1,17 @@
 """`make run` alone serves the demo salon on SQLite with eager tasks: no PostgreSQL, no Redis."""
 
+import datetime as dt
 import json
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +68,25 @@ def test_make_run_serves_the_demo_salon(tmp_path):
         token = json.loads(body)["token"]
         status, body = _get(f"{base}/api/v1/salons/demo/backoffice/settings/", token=token)
         assert json.loads(body)["timezone"] == "Europe/Paris"
+
+        # A client books on the embedded SQLite: availability, then the booking.
+        status, body = _get(f"{base}/api/v1/salons/demo/services/")
+        service = json.loads(body)[0]["id"]
+        today = dt.date.today()
+        status, body = _get(f"{base}/api/v1/salons/demo/availability/?service={service}"
+                            f"&from={today}&to={today + dt.timedelta(days=14)}")  # fmt: skip
+        slots = json.loads(body)["slots"]
+        assert slots
+        request = {"service": service, "start": slots[0]["start"],
+                   "customer": {"name": "Newcomer", "phone": "06 55 44 33 22"}}  # fmt: skip
+        status, body = _get(f"{base}/api/v1/salons/demo/bookings/", request)
+        assert status == 201
+        assert json.loads(body)["status"] == "confirmed"
+        late = {**request, "staff": slots[0]["staff_ids"][0],
+                "customer": {"name": "Late", "phone": "06 55 44 33 23"}}  # fmt: skip
+        with pytest.raises(urllib.error.HTTPError) as taken:
+            _get(f"{base}/api/v1/salons/demo/bookings/", late)
+        assert taken.value.code == 409
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -1,9 +1,13 @@
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from bookings.selectors import availability_for
+from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
 from customers.services import customer_create
 from tenants.models import Role, Salon
 from tenants.scoping import salon_scope
@@ -26,6 +30,34 @@ DEMO_CUSTOMERS = [
 
 class Command(BaseCommand):
     help = "Seed the demo salon (slug 'demo'); running it again changes nothing."
+
+    def _catalogue(self, salon: Salon, customers: list[Any]) -> None:
+        services = [
+            catalogue_service_save(salon=salon, service=None, **fields)
+            for fields in (
+                {"name": "Coupe femme", "duration_minutes": 45, "price": 4800,
+                 "description": "Shampooing, coupe et coiffage."},
+                {"name": "Coupe homme", "duration_minutes": 30, "price": 2600},
+                {"name": "Couleur", "duration_minutes": 90, "price": 7500,
+                 "buffer_after_minutes": 15, "description": "Couleur complète, soin inclus."},
+                {"name": "Brushing", "duration_minutes": 30, "price": 3000},
+            )
+        ]  # fmt: skip
+        week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(1, 6)]
+        saturday = [{"weekday": 5, "start": dt.time(9), "end": dt.time(17)}]
+        staff = []
+        for name, offered in (("Inès", services), ("Karim", services[:2] + services[3:])):
+            member = staff_save(salon=salon, staff=None, name=name,
+                                service_ids=[s.pk for s in offered])  # fmt: skip
+            staff_hours_set(staff=member, ranges=week[:-1] + saturday)
+            staff.append(member)
+        # A few bookings in the coming days, on the first free slots.
+        today = timezone.now().astimezone(salon.tz).date()
+        slots = availability_for(salon=salon, service=services[0], first=today,
+                                 last=today + dt.timedelta(days=7))  # fmt: skip
+        for customer, slot in zip(customers, slots[::7], strict=False):
+            booking_create(salon=salon, service=services[0], start=slot.start,
+                           customer=customer, staff=None)  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         if Salon.objects.filter(slug=DEMO_SLUG).exists():
@@ -59,8 +91,11 @@ class Command(BaseCommand):
             for username, role, _first, _last in DEMO_USERS:
                 membership_set(salon=salon, user=users[username], role=role)
             with salon_scope(salon):
-                for customer in DEMO_CUSTOMERS:
+                customers = [
                     customer_create(salon=salon, **customer)  # type: ignore[arg-type]
+                    for customer in DEMO_CUSTOMERS
+                ]
+                self._catalogue(salon, customers)
         self.stdout.write(
             f"Demo salon {salon.name!r} seeded. Admin and front desk: "
             f"'demo' (owner) and 'accueil' (staff), password {DEMO_PASSWORD!r}."

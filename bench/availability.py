@@ -1,0 +1,275 @@
+"""Availability and booking speed, against the budgets of issue 4.
+
+    .venv/bin/python bench/availability.py       # PostgreSQL at BENCH_DATABASE_URL
+
+A deterministic salon: 10 staff, Monday to Saturday 09:00-19:00, services of 30, 45 and
+60 minutes, 2,000 bookings over the next 30 days, a day off per staff member. Measures
+(1) a month of availability for the whole salon for the 45-minute service, in process:
+SQL queries and median time; (2) through gunicorn with 2 sync workers on 127.0.0.1: one
+staff-day of availability in requests/s, and booking creation in bookings/s.
+Prints each figure against its budget and exits non-zero when one is missed.
+"""
+
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BUDGET_QUERIES = 6
+BUDGET_MONTH_MS = 20.0
+BUDGET_DAY_RPS = 600.0
+BUDGET_BOOKINGS_PER_S = 100.0
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/acompte_bench")
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0", "DATABASE_URL": DB_URL,
+    "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7c1e5b2d8f604a1c",
+    "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+    "RATE_LIMITS": "off", "LOG_LEVEL": "WARNING",
+}  # fmt: skip
+os.environ.update(ENV)
+os.environ.pop("REDIS_URL", None)
+SLUG = "bench-availability"
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    name = DB_URL.rsplit("/", 1)[1]
+    with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def build():
+    """The salon, rebuilt on each run so that "the next 30 days" starts today."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from bookings.models import Booking, Source, Status, TimeOff
+    from bookings.services import catalogue_service_save, staff_hours_set, staff_save
+    from customers.models import Customer
+    from tenants.models import Salon
+    from tenants.scoping import salon_scope
+
+    call_command("migrate", verbosity=0)
+    Salon.objects.filter(slug=SLUG).delete()
+    salon = Salon.objects.create(slug=SLUG, name="Bench", timezone="Europe/Paris",
+                                 currency="EUR", country="FR", min_notice_minutes=0)  # fmt: skip
+    rng = random.Random(4)
+    tz = salon.tz
+    today = timezone.now().astimezone(tz).date()
+    with salon_scope(salon):
+        services = [
+            catalogue_service_save(
+                salon=salon, service=None, name=f"Service {m}", duration_minutes=m, price=m * 100
+            )
+            for m in (30, 45, 60)
+        ]
+        week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(6)]
+        staff = []
+        for n in range(10):
+            member = staff_save(salon=salon, staff=None, name=f"Staff {n}",
+                                service_ids=[s.pk for s in services])  # fmt: skip
+            staff_hours_set(staff=member, ranges=week)
+            off = today + dt.timedelta(days=2 + n * 3)
+            start = dt.datetime.combine(off, dt.time(), tz)
+            TimeOff.objects.create(salon=salon, staff=member, start=start,
+                                   end=start + dt.timedelta(days=1), reason="Day off")  # fmt: skip
+            staff.append(member)
+        customers = Customer.objects.bulk_create(
+            Customer(
+                salon=salon, name=f"Client {n}", phone=f"+3361{n:07d}", last_seen_at=timezone.now()
+            )
+            for n in range(500)
+        )
+        # 2,000 bookings on the hour and half hour, none overlapping for a staff member.
+        taken: set[tuple[int, dt.datetime]] = set()
+        bookings = []
+        while len(bookings) < 2000:
+            day = today + dt.timedelta(days=rng.randrange(1, 31))
+            if day.weekday() == 6:
+                continue
+            member = rng.choice(staff)
+            start = dt.datetime.combine(day, dt.time(rng.randrange(9, 18), rng.choice((0, 30))), tz)
+            service = rng.choice(services)
+            end = start + dt.timedelta(minutes=service.duration_minutes)
+            blocks = {(member.pk, start + dt.timedelta(minutes=m)) for m in range(0, 60, 30)}
+            if end > dt.datetime.combine(day, dt.time(19), tz) or blocks & taken:
+                continue
+            taken |= blocks
+            bookings.append(Booking(
+                salon=salon, customer=rng.choice(customers), service=service, staff=member,
+                start=start, end=end, busy_start=start, busy_end=end, price=service.price,
+                currency="EUR", source=Source.ONLINE, status=Status.CONFIRMED,
+                reference=f"B{len(bookings):05d}",
+            ))  # fmt: skip
+        Booking.objects.bulk_create(bookings)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return salon, services, staff, today
+
+
+def in_process(salon, service, today) -> tuple[int, int, float, float]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bookings.selectors import availability_for
+    from tenants.scoping import salon_scope
+
+    first, last = today, today + dt.timedelta(days=30)
+    with salon_scope(salon):
+        for _ in range(3):
+            availability_for(salon=salon, service=service, first=first, last=last)
+        with CaptureQueriesContext(connection) as selector_queries:
+            slots = availability_for(salon=salon, service=service, first=first, last=last)
+        times = []
+        for _ in range(30):
+            start = time.perf_counter()
+            availability_for(salon=salon, service=service, first=first, last=last)
+            times.append((time.perf_counter() - start) * 1000)
+    client = Client()
+    url = f"/api/v1/salons/{salon.slug}/availability/"
+    params = {"service": service.pk, "from": first.isoformat(), "to": last.isoformat()}
+    client.get(url, params)
+    with CaptureQueriesContext(connection) as request_queries:
+        response = client.get(url, params)
+    assert response.status_code == 200, response.content
+    request_times = []
+    for _ in range(20):
+        start = time.perf_counter()
+        client.get(url, params)
+        request_times.append((time.perf_counter() - start) * 1000)
+    staff = {s for slot in slots for s in slot.staff_ids}
+    print(f"month of availability: {len(slots)} start times, {len(staff)} staff")
+    return (len(selector_queries), len(request_queries), statistics.median(times),
+            statistics.median(request_times))  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _load(port: int, requests: list[tuple[str, str, bytes | None]], threads: int = 8):
+    """Send the requests from `threads` clients; (seconds, status counts)."""
+    queue = list(reversed(requests))
+    lock = threading.Lock()
+    statuses: dict[int, int] = {}
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                method, path, body = queue.pop()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            headers = {"Content-Type": "application/json"} if body else {}
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            with lock:
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    start = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return time.perf_counter() - start, statuses
+
+
+def over_http(salon, services, staff, today) -> tuple[float, float]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, **ENV}, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        day = today + dt.timedelta(days=1 if (today + dt.timedelta(days=1)).weekday() != 6 else 2)
+        path = (f"/api/v1/salons/{salon.slug}/availability/?service={services[1].pk}"
+                f"&from={day}&to={day}&staff={staff[0].pk}")  # fmt: skip
+        _load(port, [("GET", path, None)] * 200)  # warm up
+        seconds, statuses = _load(port, [("GET", path, None)] * 3000)
+        assert statuses == {200: 3000}, statuses
+        day_rps = 3000 / seconds
+
+        # Bookings on free hours 31 to 60 days ahead, each for a new client.
+        bookings: list[tuple[str, str, bytes | None]] = []
+        n = 0
+        for offset in range(31, 61):
+            date = today + dt.timedelta(days=offset)
+            if date.weekday() == 6:
+                continue
+            for member in staff:
+                for hour in range(9, 18, 2):
+                    start = dt.datetime.combine(date, dt.time(hour), salon.tz).isoformat()
+                    customer = {"name": f"Load {n}", "phone": f"+3362{n:07d}"}
+                    body = {"service": services[0].pk, "staff": member.pk, "start": start,
+                            "customer": customer}  # fmt: skip
+                    bookings.append(("POST", f"/api/v1/salons/{salon.slug}/bookings/",
+                                     json.dumps(body).encode()))  # fmt: skip
+                    n += 1
+        bookings = bookings[:1000]
+        seconds, statuses = _load(port, bookings)
+        assert statuses == {201: len(bookings)}, statuses
+        return day_rps, len(bookings) / seconds
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main() -> int:
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    salon, services, staff, today = build()
+    selector_q, request_q, month_ms, request_ms = in_process(salon, services[1], today)
+    day_rps, bookings_per_s = over_http(salon, services, staff, today)
+    checks = [
+        (f"month availability, SQL queries per request: {request_q} (selector alone "
+         f"{selector_q})", request_q <= BUDGET_QUERIES, f"<= {BUDGET_QUERIES}"),
+        (f"month availability, median in process: {month_ms:.1f} ms "
+         f"(whole API request {request_ms:.1f} ms)", month_ms <= BUDGET_MONTH_MS,
+         f"<= {BUDGET_MONTH_MS:.0f} ms"),
+        (f"staff-day availability via gunicorn (2 sync workers): {day_rps:.0f} requests/s",
+         day_rps >= BUDGET_DAY_RPS, f">= {BUDGET_DAY_RPS:.0f}/s"),
+        (f"booking creation via gunicorn (2 sync workers): {bookings_per_s:.0f} bookings/s",
+         bookings_per_s >= BUDGET_BOOKINGS_PER_S, f">= {BUDGET_BOOKINGS_PER_S:.0f}/s"),
+    ]  # fmt: skip
+    for text, ok, budget in checks:
+        print(f"{text}  [budget {budget}: {'OK' if ok else 'MISSED'}]")
+    return 0 if all(ok for _text, ok, _budget in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
+
+from .models import Booking, BookingEvent, Service, StaffMember, StaffService, TimeOff, WorkingHours
+from .services import booking_cancel, booking_complete, booking_mark_no_show
+
+
+class TenantInline(admin.TabularInline):
+    """Editable rows of a salon's object; new rows take the parent's salon."""
+
+    extra = 0
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_admin(request, getattr(obj, "salon_id", None))
+
+    has_change_permission = has_view_permission
+    has_delete_permission = has_view_permission
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_admin(request, getattr(obj, "salon_id", None))
+
+
+class SalonOwnedInlinesAdmin(TenantAdmin):
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for row in formset.save(commit=False):
+            row.salon_id = form.instance.salon_id
+            row.save()
+        for row in formset.deleted_objects:
+            row.delete()
+        formset.save_m2m()
+
+
+class HoursInline(TenantInline):
+    model = WorkingHours
+    fields = ["weekday", "start", "end"]
+
+
+class StaffServiceInline(TenantInline):
+    model = StaffService
+    fields = ["service"]
+    verbose_name_plural = _("Services offered")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "service":
+            kwargs["queryset"] = Service.objects.all()  # the request's scope: own salons
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Service)
+class ServiceAdmin(TenantAdmin):
+    list_display = ["name", "duration_minutes", "price", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(SalonOwnedInlinesAdmin):
+    list_display = ["name", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+    fields = ["salon", "name", "active"]
+    inlines = [StaffServiceInline, HoursInline]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(TenantAdmin):
+    list_display = ["staff", "start", "end", "reason"]
+    list_filter = ["staff"]
+
+
+class EventInline(ReadOnlyTenantInline):
+    model = BookingEvent
+    fields = ("at", "kind", "by", "actor", "data")
+    readonly_fields = fields
+    verbose_name_plural = _("History")
+
+
+@admin.register(Booking)
+class BookingAdmin(TenantAdmin):
+    list_display = ["reference", "start", "service", "staff", "customer", "status", "source"]
+    list_filter = ["status", "source", "staff", "service"]
+    search_fields = ["reference", "customer__search_text"]
+    date_hierarchy = "start"
+    list_select_related = ["service", "staff", "customer"]
+    readonly_fields = ["reference", "status", "start", "end", "service", "staff", "customer",
+                       "price", "currency", "source", "hold_expires_at",
+                       "cancellation_reason"]  # fmt: skip
+    fields = [*readonly_fields, "notes"]
+    inlines = [EventInline]
+    actions = ["cancel", "complete", "no_show"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # bookings are taken through availability: the front desk or online
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # cancelled, never deleted: the history and accounting need them
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[Booking], action: Any) -> None:
+        done, refused = 0, 0
+        for booking in queryset:
+            try:
+                action(booking)
+                done += 1
+            except ValidationError:
+                refused += 1
+        self.message_user(request, _("%(done)d done, %(refused)d refused.")
+                          % {"done": done, "refused": refused}, messages.INFO)  # fmt: skip
+
+    @admin.action(description=_("Cancel (by the salon)"))
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._apply(request, queryset, lambda b: booking_cancel(
+            booking=b, actor=request.user, by_salon=True, reason="admin"))  # fmt: skip
+
+    @admin.action(description=_("Mark completed"))
+    def complete(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._apply(request, queryset, lambda b: booking_complete(booking=b, actor=request.user))
+
+    @admin.action(description=_("Mark no-show"))
+    def no_show(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._apply(request, queryset,
+                    lambda b: booking_mark_no_show(booking=b, actor=request.user))  # fmt: skip
