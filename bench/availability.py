@@ -29,27 +29,10 @@ BUDGET_MONTH_MS = 20.0
 BUDGET_DAY_RPS = 600.0
 BUDGET_BOOKINGS_PER_S = 100.0
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/acompte_bench")
-ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0", "DATABASE_URL": DB_URL,
-    "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7c1e5b2d8f604a1c",
-    "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
-    "RATE_LIMITS": "off", "LOG_LEVEL": "WARNING",
-}  # fmt: skip
-os.environ.update(ENV)
-os.environ.pop("REDIS_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import ENV, ROOT, setup  # noqa: E402
+
 SLUG = "bench-availability"
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    name = DB_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build():
@@ -253,13 +236,7 @@ def over_http(salon, services, staff, today) -> tuple[float, float]:
 
 
 def main() -> int:
-    ensure_database()
-    import django
-
-    django.setup()
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
+    setup()
     salon, services, staff, today = build()
     selector_q, request_q, month_ms, request_ms = in_process(salon, services[1], today)
     day_rps, bookings_per_s = over_http(salon, services, staff, today)

@@ -7,7 +7,6 @@ staff search endpoint in process, as the front desk uses it: names, partial and 
 phone numbers in any form, e-mails. Prints the figures and exits non-zero over budget.
 """
 
-import os
 import random
 import statistics
 import sys
@@ -18,15 +17,8 @@ BUDGET_MEDIAN_MS = 50.0
 CUSTOMERS = 100_000
 ROUNDS = 15
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/acompte_bench")
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="0", DATABASE_URL=DB_URL,
-    DJANGO_SECRET_KEY="bench-only-secret-key-not-for-production-7c1e5b2d8f604a1c",
-    DJANGO_SECURE_SSL_REDIRECT="0", DJANGO_ALLOWED_HOSTS="testserver", RATE_LIMITS="off",
-)  # fmt: skip
-os.environ.pop("REDIS_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import setup  # noqa: E402
 
 FIRST = [
     "Léa",
@@ -67,15 +59,6 @@ LAST = ["Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "
         "Garnier", "Chevalier", "François", "Legrand", "Gauthier", "Garcia", "Perrin", "Robin",
         "Clément", "Morin", "Nicolas", "Henry", "Roussel", "Mathieu", "Gautier",
         "Masson"]  # fmt: skip
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    name = DB_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build():
@@ -134,17 +117,13 @@ QUERIES = {
 
 
 def main() -> int:
-    ensure_database()
-    import django
-
-    django.setup()
+    setup()
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import CaptureQueriesContext
 
     from tenants.services import auth_token_get
 
-    setup_test_environment()
     salon, user = build()
     client = Client(HTTP_AUTHORIZATION=f"Token {auth_token_get(user=user)}")
     url = f"/api/v1/salons/{salon.slug}/backoffice/customers/"

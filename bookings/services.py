@@ -346,14 +346,17 @@ def catalogue_service_save(*, salon: Salon, service: Service | None, **fields: A
     return service
 
 
-def catalogue_service_delete(*, service: Service) -> None:
-    """Remove a service; one that was ever booked is retired instead, for the history."""
-    booked = Booking.objects.with_scope(salon=service.salon_id).filter(service=service).exists()
-    if booked:
-        service.active = False
-        service.save(update_fields=["active"])
+def _delete_or_retire(obj: Service | StaffMember, **booked_by: Any) -> None:
+    """Delete; or, when bookings name it, make it inactive: the history keeps it."""
+    if Booking.objects.with_scope(salon=obj.salon_id).filter(**booked_by).exists():
+        obj.active = False
+        obj.save(update_fields=["active"])
     else:
-        service.delete()
+        obj.delete()
+
+
+def catalogue_service_delete(*, service: Service) -> None:
+    _delete_or_retire(service, service=service)
 
 
 def staff_save(
@@ -384,13 +387,7 @@ def staff_save(
 
 
 def staff_delete(*, staff: StaffMember) -> None:
-    """Remove a staff member; one with bookings is made inactive instead."""
-    booked = Booking.objects.with_scope(salon=staff.salon_id).filter(staff=staff).exists()
-    if booked:
-        staff.active = False
-        staff.save(update_fields=["active"])
-    else:
-        staff.delete()
+    _delete_or_retire(staff, staff=staff)
 
 
 def staff_hours_set(*, staff: StaffMember, ranges: list[dict[str, Any]]) -> list[WorkingHours]:

@@ -1,0 +1,33 @@
+"""What every benchmark shares: its own PostgreSQL database and production-like settings."""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/acompte_bench")
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0", "DATABASE_URL": DB_URL,
+    "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7c1e5b2d8f604a1c",
+    "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+    "RATE_LIMITS": "off", "LOG_LEVEL": "WARNING",
+}  # fmt: skip
+
+
+def setup() -> None:
+    """Create the benchmark database if needed, then set Django up on it."""
+    import psycopg
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(ENV)
+    os.environ.pop("REDIS_URL", None)
+    name = DB_URL.rsplit("/", 1)[1]
+    with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+    import django
+    from django.test.utils import setup_test_environment
+
+    django.setup()
+    setup_test_environment()
