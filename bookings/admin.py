@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
 
 from .models import Booking, BookingEvent, Service, StaffMember, StaffService, TimeOff, WorkingHours
+from .selectors import availability_changed
 from .services import booking_cancel, booking_complete, booking_mark_no_show
 
 
@@ -29,7 +30,23 @@ class TenantInline(admin.TabularInline):
         return may_admin(request, getattr(obj, "salon_id", None))
 
 
-class SalonOwnedInlinesAdmin(TenantAdmin):
+class CatalogueAdmin(TenantAdmin):
+    """Changes made here change availability: what was cached goes."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        availability_changed(obj.salon_id)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        availability_changed(obj.salon_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        salons = set(queryset.values_list("salon_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for salon_id in salons:
+            availability_changed(salon_id)
+
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         for row in formset.save(commit=False):
             row.salon_id = form.instance.salon_id
@@ -37,6 +54,7 @@ class SalonOwnedInlinesAdmin(TenantAdmin):
         for row in formset.deleted_objects:
             row.delete()
         formset.save_m2m()
+        availability_changed(form.instance.salon_id)
 
 
 class HoursInline(TenantInline):
@@ -56,14 +74,14 @@ class StaffServiceInline(TenantInline):
 
 
 @admin.register(Service)
-class ServiceAdmin(TenantAdmin):
+class ServiceAdmin(CatalogueAdmin):
     list_display = ["name", "duration_minutes", "price", "active"]
     list_filter = ["active"]
     search_fields = ["name"]
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(SalonOwnedInlinesAdmin):
+class StaffMemberAdmin(CatalogueAdmin):
     list_display = ["name", "active"]
     list_filter = ["active"]
     search_fields = ["name"]
@@ -72,7 +90,7 @@ class StaffMemberAdmin(SalonOwnedInlinesAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(TenantAdmin):
+class TimeOffAdmin(CatalogueAdmin):
     list_display = ["staff", "start", "end", "reason"]
     list_filter = ["staff"]
 

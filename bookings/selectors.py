@@ -1,11 +1,13 @@
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
 from django.db.models import Func, IntegerField, Q, QuerySet
 from django.utils import timezone
 
+from config.cache import cache_get, cache_set, version_bump, version_get
 from tenants.models import Salon
 
 from .availability import ServiceShape, Slot, StaffWeek, WeeklyRange, availability
@@ -40,6 +42,39 @@ def _rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _availability_version_key(salon_id: int) -> str:
+    return f"availability:version:{salon_id}"
+
+
+def availability_changed(salon_id: int) -> None:
+    """Anything that changes a salon's availability calls this: what was cached goes."""
+    version_bump(_availability_version_key(salon_id))
+
+
+AVAILABILITY_CACHE_SECONDS = 60
+
+
+def availability_cached(
+    *, salon: Salon, service_id: int, first: dt.date, last: dt.date, staff_id: int | None,
+    compute: Callable[[], Any],
+) -> Any:  # fmt: skip
+    """What `compute` answers for this availability query, cached by salon version and
+    by the minute: every change to the salon's bookings, hours, time off, catalogue or
+    settings is seen at once; the passing of time (notice, lapsed holds) within a minute.
+    Booking always checks against the database, never against this cache."""
+    now = timezone.now()
+    key = ":".join(str(part) for part in (
+        "availability", salon.pk, version_get(_availability_version_key(salon.pk)), service_id,
+        staff_id, first, last, now.strftime("%Y%m%d%H%M"), salon.timezone,
+        salon.slot_step_minutes, salon.min_notice_minutes, salon.max_advance_days,
+    ))  # fmt: skip
+    answer = cache_get(key)
+    if answer is None:
+        answer = compute()
+        cache_set(key, answer, AVAILABILITY_CACHE_SECONDS)
+    return answer
 
 
 def busy_bookings(*, salon: Salon, now: dt.datetime) -> QuerySet[Booking]:

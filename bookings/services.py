@@ -25,8 +25,9 @@ from .models import (
     TimeOff,
     WorkingHours,
     new_nonce,
+    new_reference,
 )
-from .selectors import availability_for, staff_day_counts
+from .selectors import availability_changed, availability_for, staff_day_counts
 from .tokens import manage_token
 
 Actor = User | AnonymousUser | None
@@ -149,31 +150,24 @@ def booking_create(
         hold_expires_at=hold_until, confirmed_at=None if hold_until else now,
         created_by=_user(actor),
     )  # fmt: skip
-    try:
-        with transaction.atomic():
-            _claim_time(salon=salon, staff_id=staff_id, busy_start=busy_start,
-                        busy_end=busy_end, now=now)  # fmt: skip
-            _save_with_unique_reference(booking)
-            booking_event(booking, "created", actor=actor, status=booking.status)
-            customer_touch(customer=customer, at=now)
-    except IntegrityError as error:
-        if _is_overlap(error):
-            raise SlotUnavailable() from error
-        raise
-    return booking
-
-
-def _save_with_unique_reference(booking: Booking) -> None:
-    for _attempt in range(5):
+    for attempt in range(3):
         try:
             with transaction.atomic():
+                _claim_time(salon=salon, staff_id=staff_id, busy_start=busy_start,
+                            busy_end=busy_end, now=now)  # fmt: skip
                 booking.save()
-            return
+                booking_event(booking, "created", actor=actor, status=booking.status)
+                customer_touch(customer=customer, at=now)
+                availability_changed(salon.pk)
+            return booking
         except IntegrityError as error:
-            if "booking_unique_reference" not in str(error):
+            if _is_overlap(error):
+                raise SlotUnavailable() from error
+            if "booking_unique_reference" not in str(error) or attempt == 2:
                 raise
-            booking.reference = Booking._meta.get_field("reference").get_default()
-    raise IntegrityError("Could not draw a free booking reference.")
+            # One in a billion: the reference drawn is the salon's already. Draw again.
+            booking.pk, booking.reference = None, new_reference()
+    raise AssertionError("unreachable")
 
 
 def _locked(booking: Booking) -> Booking:
@@ -224,6 +218,7 @@ def booking_cancel(
                                    "cancellation_reason", "cancelled_by"])  # fmt: skip
         booking_event(locked, "cancelled", actor=actor, by="staff" if by_salon else None,
                       reason=reason[:300])  # fmt: skip
+        availability_changed(locked.salon_id)
     return locked
 
 
@@ -258,6 +253,7 @@ def booking_reschedule(
                 locked.save(update_fields=["start", "end", "staff", "busy_start", "busy_end"])
             booking_event(locked, "rescheduled", actor=actor, old=old,
                           new={"start": start.isoformat(), "staff": staff_id})  # fmt: skip
+            availability_changed(locked.salon_id)
     except IntegrityError as error:
         if _is_overlap(error):
             raise SlotUnavailable() from error
@@ -278,6 +274,7 @@ def _staff_transition(booking: Booking, to: str, stamp: str, actor: Actor) -> Bo
         setattr(locked, stamp, timezone.now())
         locked.save(update_fields=["status", stamp])
         booking_event(locked, to, actor=actor, by="staff")
+        availability_changed(locked.salon_id)
     return locked
 
 
@@ -305,6 +302,8 @@ def holds_expire(*, salon: Salon, now: dt.datetime | None = None) -> list[int]:
         for pk in lapsed:
             BookingEvent.objects.create(salon_id=salon.pk, booking_id=pk, kind="expired",
                                         by="system")  # fmt: skip
+        if lapsed:
+            availability_changed(salon.pk)
     return lapsed
 
 
@@ -343,6 +342,7 @@ def catalogue_service_save(*, salon: Salon, service: Service | None, **fields: A
             raise ValidationError({"deposit_override": exc.messages}) from exc
     service.full_clean()
     service.save()
+    availability_changed(salon.pk)
     return service
 
 
@@ -353,6 +353,7 @@ def _delete_or_retire(obj: Service | StaffMember, **booked_by: Any) -> None:
         obj.save(update_fields=["active"])
     else:
         obj.delete()
+    availability_changed(obj.salon_id)
 
 
 def catalogue_service_delete(*, service: Service) -> None:
@@ -383,6 +384,7 @@ def staff_save(
                 for s in services
                 if s.pk not in have
             )
+        availability_changed(salon.pk)
     return staff
 
 
@@ -394,6 +396,7 @@ def staff_hours_set(*, staff: StaffMember, ranges: list[dict[str, Any]]) -> list
     """Replace the staff member's weekly hours with these ranges."""
     with transaction.atomic():
         WorkingHours.objects.with_scope(salon=staff.salon_id).filter(staff=staff).delete()
+        availability_changed(staff.salon_id)
         return WorkingHours.objects.bulk_create(
             WorkingHours(
                 salon_id=staff.salon_id,
@@ -410,4 +413,11 @@ def time_off_save(
     *, salon: Salon, staff: StaffMember | None, start: dt.datetime, end: dt.datetime,
     reason: str = "",
 ) -> TimeOff:  # fmt: skip
-    return TimeOff.objects.create(salon=salon, staff=staff, start=start, end=end, reason=reason)
+    time_off = TimeOff.objects.create(salon=salon, staff=staff, start=start, end=end, reason=reason)
+    availability_changed(salon.pk)
+    return time_off
+
+
+def time_off_delete(*, time_off: TimeOff) -> None:
+    time_off.delete()
+    availability_changed(time_off.salon_id)

@@ -100,14 +100,18 @@ def consent_record(
     source: str,
     actor: Actor = None,
     text_version: str = CONSENT_TEXT_VERSION,
+    new_customer: bool = False,
 ) -> ConsentEvent | None:
     """Record a grant or withdrawal in the ledger.
 
     Nothing is recorded when it changes nothing (same answer to the same text), so a
-    repeated click or a re-sent form does not pad the proof.
+    repeated click or a re-sent form does not pad the proof. A customer created in this
+    transaction has no ledger yet: no need to read it.
     """
     latest = (
-        ConsentEvent.objects.with_scope(salon=customer.salon_id)
+        None
+        if new_customer
+        else ConsentEvent.objects.with_scope(salon=customer.salon_id)
         .filter(customer=customer, purpose=purpose)
         .first()
     )
@@ -148,8 +152,13 @@ def customer_create(
     consent_channel: str = ConsentChannel.PHONE,
     consent_source: str = ConsentSource.STAFF,
     actor: Actor = None,
+    matched_none: bool = False,
 ) -> Customer:
-    """A new client for the salon. Raises ValidationError (by field) on bad input."""
+    """A new client for the salon. Raises ValidationError (by field) on bad input.
+
+    `matched_none`: the caller just looked the contact details up and found nobody, so
+    the uniqueness check is left to the database's constraints.
+    """
     e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
     if not e164 and not clean_email:
         raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
@@ -166,15 +175,19 @@ def customer_create(
         blocked=blocked,
         last_seen_at=timezone.now(),
     )
-    _check_unique(customer)
+    if not matched_none:
+        _check_unique(customer)
     _refresh_search_text(customer)
-    with transaction.atomic():
+    # No savepoint of its own: a conflict (a race on the phone or e-mail) undoes the
+    # caller's whole transaction, which customer_find_or_create retries.
+    with transaction.atomic(savepoint=False):
         customer.save()
-        _tags_set(customer, tags)
+        if tags:
+            _tags_set(customer, tags)
         for purpose, granted in (consents or {}).items():
             consent_record(
                 customer=customer, purpose=purpose, granted=granted,
-                channel=consent_channel, source=consent_source, actor=actor,
+                channel=consent_channel, source=consent_source, actor=actor, new_customer=True,
             )  # fmt: skip
     return customer
 
@@ -250,7 +263,7 @@ def customer_find_or_create(
                 return customer_create(
                     salon=salon, name=name, phone=e164, email=clean_email, language=language,
                     consents=consents, consent_channel=consent_channel,
-                    consent_source=consent_source, actor=actor,
+                    consent_source=consent_source, actor=actor, matched_none=True,
                 )  # fmt: skip
         except (IntegrityError, ValidationError):
             continue  # someone created them meanwhile: match again
@@ -300,10 +313,17 @@ def _complete(
 
 
 def customer_touch(*, customer: Customer, at: dt.datetime | None = None) -> None:
-    """Mark activity (a booking, a visit): retention counts from the latest."""
+    """Mark activity (a booking, a visit): retention counts from the latest.
+
+    Retention counts in years: a customer seen within the last hour needs no write.
+    """
+    at = at or timezone.now()
+    if customer.last_seen_at and abs(at - customer.last_seen_at) < dt.timedelta(hours=1):
+        return
     Customer.objects.with_scope(salon=customer.salon_id).filter(pk=customer.pk).update(
-        last_seen_at=at or timezone.now()
+        last_seen_at=at
     )
+    customer.last_seen_at = at
 
 
 def customer_erase(*, customer: Customer, actor: Actor = None) -> Customer:

@@ -10,7 +10,7 @@ from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 
 from .models import Membership, Salon
-from .selectors import admin_salon_ids
+from .selectors import admin_salon_ids, salon_forget
 
 
 def _admin_salons(request: HttpRequest) -> list[int]:
@@ -130,6 +130,10 @@ class SalonAdmin(TenantAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [] if self._is_super(request) else ["slug"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        salon_forget(obj)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return self._is_super(request)  # opening a salon is the platform's decision

@@ -1,11 +1,33 @@
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.db.models import QuerySet
+
+from config.cache import cache_delete, cache_get, cache_set
 
 from .models import ADMIN_ROLES, Membership, Salon
 
+SALON_CACHE_SECONDS = 60
+
+
+def _salon_key(slug: str) -> str:
+    return f"salon:slug:{slug}"
+
 
 def salon_get(*, slug: str) -> Salon | None:
-    return Salon.objects.filter(slug=slug).first()
+    """The salon with this slug. Every request under a salon's URL asks, so the answer is
+    cached a minute (forgotten at once when the salon's settings change)."""
+    salon = cache_get(_salon_key(slug))
+    if isinstance(salon, Salon):
+        return salon
+    salon = Salon.objects.filter(slug=slug).first()
+    if salon is not None:
+        cache_set(_salon_key(slug), salon, SALON_CACHE_SECONDS)
+    return salon
+
+
+def salon_forget(salon: Salon) -> None:
+    cache_delete(_salon_key(salon.slug))
+    transaction.on_commit(lambda: cache_delete(_salon_key(salon.slug)))
 
 
 def membership_role(*, user: AbstractBaseUser, salon: Salon) -> str | None:

@@ -6,6 +6,7 @@ from rest_framework.authtoken.models import Token
 
 from .models import ADMIN_ROLES, Membership, Role, Salon
 from .scoping import salon_scope
+from .selectors import salon_forget
 
 
 def salon_create(
@@ -34,6 +35,7 @@ def salon_update(*, salon: Salon, **fields: Any) -> Salon:
         setattr(salon, name, value)
     salon.full_clean()
     salon.save(update_fields=list(fields))
+    salon_forget(salon)
     return salon
 
 

@@ -119,6 +119,7 @@ def test_list_answers_in_a_bounded_number_of_queries(api, team_a):
         CustomerFactory(salon=team_a.salon, name=f"Client {n}", tags=["a", "b"],
                         consents={"marketing": n % 2 == 0})  # fmt: skip
     client = api(team_a.staff)
+    client.get(A)  # the salon's lookup is cached from the first request on
     counts = []
     for size in (5, 50):
         with CaptureQueriesContext(connection) as queries:
@@ -126,7 +127,7 @@ def test_list_answers_in_a_bounded_number_of_queries(api, team_a):
         assert len(body["results"]) == size
         counts.append(len(queries))
     assert counts[0] == counts[1]
-    assert counts[1] <= 7  # auth, salon, membership, count, page, tags (+1 spare)
+    assert counts[1] <= 6  # token, membership, count, page, tags (+1 spare)
 
 
 def test_another_salons_customer_is_404(api, team_a, team_b, rival_lea):

@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -25,6 +24,7 @@ from ..services import (
     staff_delete,
     staff_hours_set,
     staff_save,
+    time_off_delete,
     time_off_save,
 )
 from .fields import query_date, query_id
@@ -194,8 +194,7 @@ class TimeOffDetailView(CatalogueView):
         return Response(self.get_serializer(self._time_off(pk)).data)
 
     def delete(self, request: Request, salon: str, pk: int) -> Response:
-        with transaction.atomic():
-            self._time_off(pk).delete()
+        time_off_delete(time_off=self._time_off(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

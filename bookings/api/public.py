@@ -17,7 +17,7 @@ from tenants.models import Salon
 from tenants.permissions import request_salon
 
 from ..models import Service, Source, StaffMember
-from ..selectors import availability_for, service_list, staff_list
+from ..selectors import availability_cached, availability_for, service_list, staff_list
 from ..services import booking_create
 from .fields import query_date, query_id
 from .serializers import (
@@ -118,28 +118,36 @@ class AvailabilityView(PublicView):
             errors["service"] = ["This parameter is required."]
         if first and last and not 0 <= (last - first).days <= MAX_RANGE_DAYS:
             errors["to"] = [f"Give a `to` on or after `from`, at most {MAX_RANGE_DAYS} days after."]
-        service = (
-            service_list(salon=the_salon, active_only=True).filter(pk=service_id).first()
-            if service_id is not None else None
-        )  # fmt: skip
-        if service_id is not None and service is None:
-            errors["service"] = ["No such service."]
-        if errors:
+        if errors or service_id is None or first is None or last is None:
             raise serializers.ValidationError(errors)
-        if service is None or first is None or last is None:  # all reported above
-            raise serializers.ValidationError({"service": ["This parameter is required."]})
-        slots = availability_for(
-            salon=the_salon, service=service, first=first, last=last, staff_id=staff_id
+
+        def compute() -> dict[str, Any]:
+            service = service_list(salon=the_salon, active_only=True).filter(pk=service_id).first()
+            if service is None:
+                raise serializers.ValidationError({"service": ["No such service."]})
+            slots = availability_for(
+                salon=the_salon, service=service, first=first, last=last, staff_id=staff_id
+            )
+            tz = the_salon.tz
+            return {
+                "timezone": the_salon.timezone,
+                "slots": [
+                    {"start": s.start.astimezone(tz).isoformat(),
+                     "end": s.end.astimezone(tz).isoformat(), "staff_ids": list(s.staff_ids)}
+                    for s in slots
+                ],
+            }  # fmt: skip
+
+        return Response(
+            availability_cached(
+                salon=the_salon,
+                service_id=service_id,
+                first=first,
+                last=last,
+                staff_id=staff_id,
+                compute=compute,
+            )  # fmt: skip
         )
-        tz = the_salon.tz
-        return Response({
-            "timezone": the_salon.timezone,
-            "slots": [
-                {"start": s.start.astimezone(tz).isoformat(),
-                 "end": s.end.astimezone(tz).isoformat(), "staff_ids": list(s.staff_ids)}
-                for s in slots
-            ],
-        })  # fmt: skip
 
 
 def resolve_booking_request(
@@ -151,11 +159,9 @@ def resolve_booking_request(
         raise serializers.ValidationError({"service": ["No such service."]})
     staff = None
     if data.get("staff") is not None:
-        staff = (
-            staff_list(salon=salon, active_only=True)
-            .filter(pk=data["staff"], staffservice__service=service)
-            .first()
-        )
+        staff = StaffMember.objects.filter(
+            salon=salon, active=True, pk=data["staff"], staffservice__service=service
+        ).first()
         if staff is None:
             raise serializers.ValidationError({"staff": ["Nobody by this id offers the service."]})
     details = data["customer"]

@@ -1,0 +1,67 @@
+"""The cache speeds pages up but is never needed, and never shows what changed."""
+
+import pytest
+
+from .conftest import book, local
+from .factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+AVAILABILITY = "/api/v1/salons/bella/availability/"
+
+
+def _starts(api, catalogue, day="2027-03-02"):
+    body = api().get(AVAILABILITY, {"service": catalogue.cut.pk, "from": day, "to": day,
+                                    "staff": catalogue.alice.pk}).json()  # fmt: skip
+    return [s["start"] for s in body["slots"]]
+
+
+@pytest.fixture
+def dead_cache(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+
+def test_pages_and_bookings_work_with_the_cache_down(api, team_a, catalogue_a, monday, dead_cache):
+    assert "2027-03-02T10:00:00+01:00" in _starts(api, catalogue_a)
+    response = api().post("/api/v1/salons/bella/bookings/", {
+        "service": catalogue_a.cut.pk, "start": "2027-03-02T10:00:00+01:00",
+        "staff": catalogue_a.alice.pk, "customer": {"name": "Léa", "phone": "0612345678"},
+    }, format="json")  # fmt: skip
+    assert response.status_code == 201
+    assert "2027-03-02T10:00:00+01:00" not in _starts(api, catalogue_a)
+    patched = api(team_a.owner).patch("/api/v1/salons/bella/backoffice/settings/",
+                                      {"name": "Bella"}, format="json")  # fmt: skip
+    assert patched.status_code == 200
+
+
+def test_a_booking_made_elsewhere_shows_at_once(api, catalogue_a, monday):
+    assert "2027-03-02T10:00:00+01:00" in _starts(api, catalogue_a)  # now cached
+    book(catalogue_a, CustomerFactory(salon=catalogue_a.salon), local(catalogue_a.salon, 1, 10),
+         staff=catalogue_a.alice)  # fmt: skip
+    assert "2027-03-02T10:00:00+01:00" not in _starts(api, catalogue_a)
+
+
+def test_settings_changes_show_at_once(api, team_a, catalogue_a, monday):
+    assert "2027-03-02T09:15:00+01:00" in _starts(api, catalogue_a)
+    api(team_a.owner).patch("/api/v1/salons/bella/backoffice/settings/",
+                            {"slot_step_minutes": 30}, format="json")  # fmt: skip
+    starts = _starts(api, catalogue_a)
+    assert "2027-03-02T09:15:00+01:00" not in starts
+    assert "2027-03-02T09:30:00+01:00" in starts
+
+
+def test_admin_changes_show_at_once(client, api, team_a, catalogue_a, monday):
+    assert _starts(api, catalogue_a)
+    client.force_login(team_a.owner)
+    response = client.post("/admin/bookings/timeoff/add/", {
+        "staff": catalogue_a.alice.pk, "start_0": "2027-03-02", "start_1": "00:00:00",
+        "end_0": "2027-03-03", "end_1": "00:00:00", "reason": "Formation",
+    })  # fmt: skip
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert _starts(api, catalogue_a) == []
