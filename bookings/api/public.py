@@ -146,7 +146,7 @@ class AvailabilityView(PublicView):
                 last=last,
                 staff_id=staff_id,
                 compute=compute,
-            )  # fmt: skip
+            )
         )
 
 
