@@ -6,6 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/acompte_bench")
+# The web processes under load use Redis, as in production (cache and broker).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0", "DATABASE_URL": DB_URL,
     "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7c1e5b2d8f604a1c",

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
 
 from .models import Booking, BookingEvent, Service, StaffMember, StaffService, TimeOff, WorkingHours
-from .selectors import availability_changed
+from .selectors import catalogue_changed
 from .services import booking_cancel, booking_complete, booking_mark_no_show
 
 
@@ -35,17 +35,17 @@ class CatalogueAdmin(TenantAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        availability_changed(obj.salon_id)
+        catalogue_changed(obj.salon_id)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         super().delete_model(request, obj)
-        availability_changed(obj.salon_id)
+        catalogue_changed(obj.salon_id)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         salons = set(queryset.values_list("salon_id", flat=True))
         super().delete_queryset(request, queryset)
         for salon_id in salons:
-            availability_changed(salon_id)
+            catalogue_changed(salon_id)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         for row in formset.save(commit=False):
@@ -54,7 +54,7 @@ class CatalogueAdmin(TenantAdmin):
         for row in formset.deleted_objects:
             row.delete()
         formset.save_m2m()
-        availability_changed(form.instance.salon_id)
+        catalogue_changed(form.instance.salon_id)
 
 
 class HoursInline(TenantInline):

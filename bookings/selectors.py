@@ -1,6 +1,7 @@
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
@@ -11,7 +12,16 @@ from config.cache import cache_get, cache_set, version_bump, version_get
 from tenants.models import Salon
 
 from .availability import ServiceShape, Slot, StaffWeek, WeeklyRange, availability
-from .models import ACTIVE_STATUSES, Booking, Service, StaffMember, Status, TimeOff, WorkingHours
+from .models import (
+    ACTIVE_STATUSES,
+    Booking,
+    Service,
+    StaffMember,
+    StaffService,
+    Status,
+    TimeOff,
+    WorkingHours,
+)
 from .tokens import manage_token_read
 
 
@@ -53,7 +63,18 @@ def availability_changed(salon_id: int) -> None:
     version_bump(_availability_version_key(salon_id))
 
 
+def _catalogue_version_key(salon_id: int) -> str:
+    return f"catalogue:version:{salon_id}"
+
+
+def catalogue_changed(salon_id: int) -> None:
+    """Services, staff or their hours changed: the catalogue and availability go."""
+    version_bump(_catalogue_version_key(salon_id))
+    availability_changed(salon_id)
+
+
 AVAILABILITY_CACHE_SECONDS = 60
+CATALOGUE_CACHE_SECONDS = 600
 
 
 def availability_cached(
@@ -77,6 +98,55 @@ def availability_cached(
     return answer
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """What a salon offers, by whom and when: read by every availability query and every
+    booking, changed rarely, so cached under the salon's availability version."""
+
+    services: dict[int, Service]
+    staff: dict[int, StaffMember]
+    offers: dict[int, frozenset[int]]  # service id -> ids of active staff who offer it
+    hours: dict[int, tuple[WeeklyRange, ...]]  # staff id -> weekly working ranges
+
+    def offering(self, service_id: int) -> frozenset[int]:
+        return self.offers.get(service_id, frozenset())
+
+    def active_service(self, service_id: int) -> Service | None:
+        service = self.services.get(service_id)
+        return service if service is not None and service.active else None
+
+    def active_staff_for(self, staff_id: int, service_id: int) -> StaffMember | None:
+        return self.staff.get(staff_id) if staff_id in self.offering(service_id) else None
+
+
+def catalogue_get(*, salon: Salon) -> Catalogue:
+    """Three queries when not cached: services, who offers what, hours."""
+    key = f"catalogue:{salon.pk}:{version_get(_catalogue_version_key(salon.pk))}"
+    catalogue = cache_get(key)
+    if isinstance(catalogue, Catalogue):
+        return catalogue
+    services = {s.pk: s for s in Service.objects.with_scope(salon=salon.pk).all()}
+    staff: dict[int, StaffMember] = {}
+    offers: defaultdict[int, set[int]] = defaultdict(set)
+    for link in StaffService.objects.with_scope(salon=salon.pk).select_related("staff"):
+        if link.staff.active:  # staff who offer nothing cannot be booked: not needed here
+            staff[link.staff_id] = link.staff
+            offers[link.service_id].add(link.staff_id)
+    hours: defaultdict[int, list[WeeklyRange]] = defaultdict(list)
+    for staff_id, weekday, start, end in (
+        WorkingHours.objects.with_scope(salon=salon.pk)
+        .order_by("staff_id", "weekday", "start")
+        .values_list("staff_id", "weekday", "start", "end")
+    ):
+        hours[staff_id].append(WeeklyRange(weekday, start, end))
+    catalogue = Catalogue(
+        services, staff, {k: frozenset(v) for k, v in offers.items()},
+        {k: tuple(v) for k, v in hours.items()},
+    )  # fmt: skip
+    cache_set(key, catalogue, CATALOGUE_CACHE_SECONDS)
+    return catalogue
+
+
 def busy_bookings(*, salon: Salon, now: dt.datetime) -> QuerySet[Booking]:
     """Bookings that keep their staff busy: confirmed, or held with a hold still running."""
     return Booking.objects.with_scope(salon=salon.pk).filter(
@@ -96,22 +166,20 @@ def availability_for(
 ) -> list[Slot]:
     """Slots for the service over the salon-local dates first..last.
 
-    Three queries whatever the number of staff or days: working hours (of the active
-    staff who offer the service), time off, busy bookings.
+    Two queries whatever the number of staff or days, time off and busy bookings, plus
+    the salon's catalogue (cached; four queries when it is not).
     """
     now = now or timezone.now()
     tz = salon.tz
     window_start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=tz)
     window_end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), tzinfo=tz)
 
-    hours = WorkingHours.objects.with_scope(salon=salon.pk).filter(
-        staff__active=True, staff__staffservice__service=service
-    )
-    if staff_id is not None:
-        hours = hours.filter(staff_id=staff_id)
-    ranges: defaultdict[int, list[WeeklyRange]] = defaultdict(list)
-    for staff, weekday, start, end in hours.values_list("staff_id", "weekday", "start", "end"):
-        ranges[staff].append(WeeklyRange(weekday, start, end))
+    catalogue = catalogue_get(salon=salon)
+    ranges = {
+        staff: catalogue.hours[staff]
+        for staff in catalogue.offering(service.pk)
+        if (staff_id is None or staff == staff_id) and catalogue.hours.get(staff)
+    }
     if not ranges:
         return []
 

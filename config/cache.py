@@ -36,8 +36,10 @@ def cache_delete(key: str) -> None:
 
 def _bump(key: str) -> None:
     try:
-        cache.add(key, 0, None)
-        cache.incr(key)
+        try:
+            cache.incr(key)
+        except ValueError:  # no version yet
+            cache.add(key, 1, None)
     except Exception:
         log.warning("cache unavailable (incr %s)", key, exc_info=True)
 

@@ -108,6 +108,12 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool: connections are reused across requests without CONN_MAX_AGE.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Server-side parameters let psycopg prepare the statements a process repeats (the
+    # availability and booking queries): PostgreSQL then plans them once per connection.
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5
+        )
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
         "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "20")),

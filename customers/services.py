@@ -156,10 +156,12 @@ def customer_create(
 ) -> Customer:
     """A new client for the salon. Raises ValidationError (by field) on bad input.
 
-    `matched_none`: the caller just looked the contact details up and found nobody, so
-    the uniqueness check is left to the database's constraints.
+    `matched_none`: the caller just normalised the contact details and found nobody with
+    them, so neither is done again (the database's constraints settle races).
     """
-    e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
+    e164, clean_email = (
+        (phone, email) if matched_none else contact_normalise(salon=salon, phone=phone, email=email)
+    )
     if not e164 and not clean_email:
         raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
     customer = Customer(

@@ -65,3 +65,23 @@ def test_admin_changes_show_at_once(client, api, team_a, catalogue_a, monday):
     })  # fmt: skip
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert _starts(api, catalogue_a) == []
+
+
+def test_a_retired_service_or_staff_member_is_not_bookable_at_once(
+    api, team_a, catalogue_a, monday
+):
+    booking = {"service": catalogue_a.cut.pk, "start": "2027-03-02T10:00:00+01:00",
+               "customer": {"name": "Léa", "phone": "0612345678"}}  # fmt: skip
+    assert _starts(api, catalogue_a)  # the catalogue is cached now
+    owner = api(team_a.owner)
+    owner.patch(f"/api/v1/salons/bella/backoffice/staff/{catalogue_a.alice.pk}/",
+                {"active": False}, format="json")  # fmt: skip
+    refused = api().post("/api/v1/salons/bella/bookings/",
+                         {**booking, "staff": catalogue_a.alice.pk}, format="json")  # fmt: skip
+    assert refused.status_code == 400
+    assert "staff" in refused.json()["fields"]
+    owner.patch(f"/api/v1/salons/bella/backoffice/services/{catalogue_a.cut.pk}/",
+                {"active": False}, format="json")  # fmt: skip
+    refused = api().post("/api/v1/salons/bella/bookings/", booking, format="json")
+    assert refused.status_code == 400
+    assert "service" in refused.json()["fields"]

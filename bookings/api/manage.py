@@ -28,10 +28,6 @@ class ManageBookingSerializer(BookingSerializer):
     can_cancel = serializers.SerializerMethodField()
     can_reschedule = serializers.SerializerMethodField()
 
-    class Meta(BookingSerializer.Meta):
-        fields = [*BookingSerializer.Meta.fields, "deposit", "credit_balance",
-                  "cancellation_deadline", "can_cancel", "can_reschedule"]  # fmt: skip
-
     def get_deposit(self, booking: Booking) -> dict[str, Any]:
         # Nothing is asked or paid until the salon sets a deposit policy.
         return {"amount": 0, "paid": 0, "status": "none"}

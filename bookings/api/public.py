@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -17,7 +18,13 @@ from tenants.models import Salon
 from tenants.permissions import request_salon
 
 from ..models import Service, Source, StaffMember
-from ..selectors import availability_cached, availability_for, service_list, staff_list
+from ..selectors import (
+    availability_cached,
+    availability_for,
+    catalogue_get,
+    service_list,
+    staff_list,
+)
 from ..services import booking_create
 from .fields import query_date, query_id
 from .serializers import (
@@ -122,7 +129,7 @@ class AvailabilityView(PublicView):
             raise serializers.ValidationError(errors)
 
         def compute() -> dict[str, Any]:
-            service = service_list(salon=the_salon, active_only=True).filter(pk=service_id).first()
+            service = catalogue_get(salon=the_salon).active_service(service_id)
             if service is None:
                 raise serializers.ValidationError({"service": ["No such service."]})
             slots = availability_for(
@@ -154,14 +161,13 @@ def resolve_booking_request(
     salon: Salon, data: dict[str, Any], *, staff_user: Any = None
 ) -> tuple[Service, StaffMember | None, Customer]:
     """The service, staff member and customer a booking request names; 400 otherwise."""
-    service = service_list(salon=salon, active_only=True).filter(pk=data["service"]).first()
+    catalogue = catalogue_get(salon=salon)
+    service = catalogue.active_service(data["service"])
     if service is None:
         raise serializers.ValidationError({"service": ["No such service."]})
     staff = None
     if data.get("staff") is not None:
-        staff = StaffMember.objects.filter(
-            salon=salon, active=True, pk=data["staff"], staffservice__service=service
-        ).first()
+        staff = catalogue.active_staff_for(data["staff"], service.pk)
         if staff is None:
             raise serializers.ValidationError({"staff": ["Nobody by this id offers the service."]})
     details = data["customer"]
@@ -200,12 +206,15 @@ class BookingCreateView(PublicView):
         payload = BookingRequestSerializer(data=request.data, context={"tz": the_salon.tz})
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        service, staff, customer = resolve_booking_request(the_salon, data)
+        # One transaction: the client is recorded with their booking or not at all, and
+        # the database commits (and syncs to disk) once.
         try:
-            booking = booking_create(
-                salon=the_salon, service=service, staff=staff, start=data["start"],
-                customer=customer, source=Source.ONLINE, notes=data["notes"],
-            )  # fmt: skip
+            with transaction.atomic():
+                service, staff, customer = resolve_booking_request(the_salon, data)
+                booking = booking_create(
+                    salon=the_salon, service=service, staff=staff, start=data["start"],
+                    customer=customer, source=Source.ONLINE, notes=data["notes"],
+                )  # fmt: skip
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
         return Response(

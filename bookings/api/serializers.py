@@ -3,8 +3,8 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from ..models import Booking, Service, StaffMember, TimeOff
-from ..services import booking_manage_token
+from ..models import Booking, Service, StaffMember, Status, TimeOff
+from ..services import booking_manage_token, manage_url
 from .fields import SalonDateTimeField
 
 
@@ -77,9 +77,15 @@ class RescheduleSerializer(serializers.Serializer):
     staff = serializers.IntegerField(required=False, allow_null=True)
 
 
-class BookingSerializer(serializers.ModelSerializer):
-    """A booking as its client and the API see it (API.md, booking response)."""
+class BookingSerializer(serializers.Serializer):
+    """A booking as its client and the API see it (API.md, booking response).
 
+    A plain serializer: it answers every booking request, and a model serializer would
+    rebuild its fields from the model each time."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(Status.choices)
     start = SalonDateTimeField()
     end = SalonDateTimeField()
     hold_expires_at = SalonDateTimeField()
@@ -88,12 +94,10 @@ class BookingSerializer(serializers.ModelSerializer):
     payment = serializers.SerializerMethodField()
     manage_token = serializers.SerializerMethodField()
     manage_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Booking
-        fields = ["id", "reference", "status", "start", "end", "service", "staff", "price",
-                  "currency", "deposit_amount", "amount_due_now", "hold_expires_at", "payment",
-                  "manage_token", "manage_url"]  # fmt: skip
+    service = serializers.IntegerField(source="service_id")
+    staff = serializers.IntegerField(source="staff_id")
+    price = serializers.IntegerField()
+    currency = serializers.CharField()
 
     def get_deposit_amount(self, booking: Booking) -> int:
         return 0
@@ -108,7 +112,7 @@ class BookingSerializer(serializers.ModelSerializer):
         return booking_manage_token(booking)
 
     def get_manage_url(self, booking: Booking) -> str:
-        return f"{settings.SITE_URL}/manage/{booking_manage_token(booking)}/"
+        return manage_url(booking)
 
 
 class StaffBookingSerializer(serializers.ModelSerializer):
