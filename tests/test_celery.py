@@ -92,3 +92,44 @@ def test_task_without_a_scope_cannot_read_tenant_data(celery_worker, team_a):
 def test_salon_task_refuses_to_run_without_a_salon():
     with pytest.raises(TypeError, match="salon_id"):
         count_team(mark="x")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_with_beat_starts_with_redis_url():
+    """`celery -A config worker -B`, as the README says, starts against Redis and the
+    database, with the beat schedule from the database."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    db = connection.settings_dict
+    # A Redis database of its own: what its beat sends at start goes nowhere near the
+    # suite's own worker.
+    redis_url = str(settings.REDIS_URL).rsplit("/", 1)[0] + "/14"
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--pool", "solo",
+         "--loglevel", "INFO", "--hostname", "startup@check"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not any("ready." in line for line in seen):
+            assert worker.poll() is None, "".join(seen)
+            assert time.monotonic() < deadline, "".join(seen)
+            seen.append(worker.stdout.readline())
+        while not any("beat: Starting" in line for line in seen):
+            assert time.monotonic() < deadline, "".join(seen)
+            seen.append(worker.stdout.readline())
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        redis.Redis.from_url(redis_url).flushdb()
