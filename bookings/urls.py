@@ -6,8 +6,6 @@ salon = "salons/<slug:salon>"
 backoffice_ = f"{salon}/backoffice"
 
 urlpatterns = [
-    path(f"{salon}/", public.SalonPublicView.as_view(), name="salon-public"),
-    path(f"{salon}/services/", public.ServiceListView.as_view(), name="public-services"),
     path(f"{salon}/staff/", public.StaffListView.as_view(), name="public-staff"),
     path(f"{salon}/availability/", public.AvailabilityView.as_view(), name="availability"),
     path(f"{salon}/bookings/", public.BookingCreateView.as_view(), name="booking-create"),

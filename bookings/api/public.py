@@ -22,7 +22,6 @@ from ..selectors import (
     availability_cached,
     availability_for,
     catalogue_get,
-    service_list,
     staff_list,
 )
 from ..services import booking_create
@@ -30,52 +29,15 @@ from .fields import query_date, query_id
 from .serializers import (
     BookingRequestSerializer,
     BookingSerializer,
-    PublicServiceSerializer,
     PublicStaffSerializer,
 )
 
 MAX_RANGE_DAYS = 61
 
-SalonPublic = inline_serializer(
-    "SalonPublic",
-    {
-        "slug": serializers.CharField(), "name": serializers.CharField(),
-        "timezone": serializers.CharField(), "currency": serializers.CharField(),
-        "country": serializers.CharField(), "phone": serializers.CharField(),
-        "email": serializers.CharField(), "address": serializers.CharField(),
-        "deposit_terms": serializers.CharField(),
-    },
-)  # fmt: skip
-
 
 class PublicView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-
-
-def salon_public(salon: Salon, deposit_terms: str) -> dict[str, Any]:
-    return {
-        "slug": salon.slug, "name": salon.name, "timezone": salon.timezone,
-        "currency": salon.currency, "country": salon.country,
-        "phone": str(salon.phone) if salon.phone else "", "email": salon.email,
-        "address": salon.address, "deposit_terms": deposit_terms,
-    }  # fmt: skip
-
-
-class SalonPublicView(PublicView):
-    @extend_schema(responses=SalonPublic)
-    def get(self, request: Request, salon: str) -> Response:
-        return Response(salon_public(request_salon(request), "No deposit is asked at booking."))
-
-
-class ServiceListView(PublicView):
-    @extend_schema(responses=PublicServiceSerializer(many=True))
-    def get(self, request: Request, salon: str) -> Response:
-        the_salon = request_salon(request)
-        services = service_list(salon=the_salon, active_only=True)
-        return Response(
-            PublicServiceSerializer(services, many=True, context={"salon": the_salon}).data
-        )
 
 
 class StaffListView(PublicView):

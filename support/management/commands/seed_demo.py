@@ -9,6 +9,7 @@ from django.utils import timezone
 from bookings.selectors import availability_for
 from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
 from customers.services import customer_create
+from deposits.services import policy_create_default
 from tenants.models import Role, Salon
 from tenants.scoping import salon_scope
 from tenants.services import membership_set, salon_create
@@ -96,6 +97,7 @@ class Command(BaseCommand):
                     for customer in DEMO_CUSTOMERS
                 ]
                 self._catalogue(salon, customers)
+                policy_create_default(salon=salon)
         self.stdout.write(
             f"Demo salon {salon.name!r} seeded. Admin and front desk: "
             f"'demo' (owner) and 'accueil' (staff), password {DEMO_PASSWORD!r}."

@@ -5,11 +5,16 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from deposits.services import policy_create_default
+from tenants.scoping import salon_scope
 from tenants.services import auth_token_get, salon_create
 
 
 class Command(BaseCommand):
-    help = "Open a salon with its owner; the last line printed is the owner's API token."
+    help = (
+        "Open a salon with its owner and a default deposit policy; the last line printed "
+        "is the owner's API token."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
@@ -46,6 +51,8 @@ class Command(BaseCommand):
                     owner=owner,
                     email=options["email"],
                 )
+                with salon_scope(salon):
+                    policy_create_default(salon=salon)
         except ValidationError as exc:
             problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
             raise CommandError(problems) from exc

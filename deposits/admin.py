@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
+
+from bookings.admin import TenantInline
+from bookings.selectors import service_list
+from tenants.admin import TenantAdmin
+
+from .models import DepositPolicy, RampStep
+from .rules import Rule, money, ramp_build
+from .selectors import deposit_quote, salon_today
+
+
+class RampStepInline(TenantInline):
+    model = RampStep
+    fields = ["starts_on", "rule_kind", "rule_value"]
+
+
+class PolicyForm(forms.ModelForm):
+    """The policy, with a helper that builds the ramp: start at X %, reach Y % in N months."""
+
+    ramp_from = forms.IntegerField(label=_("Build a ramp: start at (%)"), required=False,
+                                   min_value=0, max_value=100)  # fmt: skip
+    ramp_to = forms.IntegerField(label=_("reach (%, 100 = full prepayment)"), required=False,
+                                 min_value=0, max_value=100)  # fmt: skip
+    ramp_months = forms.IntegerField(label=_("in (months)"), required=False, min_value=1,
+                                     max_value=36)  # fmt: skip
+    ramp_first_day = forms.DateField(label=_("from"), required=False)
+
+    class Meta:
+        model = DepositPolicy
+        exclude: list[str] = []
+
+    def built_ramp(self) -> list[tuple[dt.date, Rule]] | None:
+        data = self.cleaned_data
+        wanted = [data.get(k) for k in ("ramp_from", "ramp_to", "ramp_months", "ramp_first_day")]
+        if any(v is None for v in wanted):
+            return None
+        target = Rule("full") if data["ramp_to"] == 100 else Rule("percent", data["ramp_to"])
+        return ramp_build(start=Rule("percent", data["ramp_from"]), target=target,
+                          months=data["ramp_months"], first_day=data["ramp_first_day"])  # fmt: skip
+
+
+@admin.register(DepositPolicy)
+class DepositPolicyAdmin(TenantAdmin):
+    form = PolicyForm
+    inlines = [RampStepInline]
+    list_display = ["salon", "rule_kind", "rule_value", "late_cancellation", "hold_minutes"]
+    fieldsets = [
+        (None, {"fields": ["salon", "rule_kind", "rule_value", "min_amount", "max_amount",
+                           "allow_full_payment"]}),
+        (_("Clients"), {"fields": ["trusted_after_visits", "full_prepayment_after_no_shows"]}),
+        (_("Cancellations and holds"), {"fields": [
+            "cancellation_window_hours", "late_cancellation", "credit_valid_days",
+            "hold_minutes", "payment_link_hours"]}),
+        (_("Ramp helper (replaces the steps below)"), {"fields": [
+            "ramp_from", "ramp_to", "ramp_months", "ramp_first_day"]}),
+    ]  # fmt: skip
+    change_form_template = "admin/deposits/depositpolicy/change_form.html"
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets: list[Any] = list(super().get_fieldsets(request, obj))
+        if self.hides_salon(request):
+            name, options = fieldsets[0]
+            fields = [f for f in options["fields"] if f != "salon"]
+            fieldsets[0] = (name, {**options, "fields": fields})
+        return fieldsets
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        built = form.built_ramp()
+        if built is not None:
+            policy = form.instance
+            RampStep.objects.filter(policy=policy).delete()
+            RampStep.objects.bulk_create(
+                RampStep(
+                    salon_id=policy.salon_id,
+                    policy=policy,
+                    starts_on=day,
+                    rule_kind=rule.kind,
+                    rule_value=rule.value,
+                )
+                for day, rule in built
+            )
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:  # fmt: skip
+        policy = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if policy is not None:
+            context["preview"] = self.preview(request, policy)
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def preview(self, request: HttpRequest, policy: DepositPolicy) -> dict[str, Any]:
+        """What a new client pays for each service on the chosen date (the API's quote)."""
+        salon = policy.salon
+        day = parse_date(request.GET.get("preview_date") or "") or salon_today(salon)
+        rows = []
+        for service in service_list(salon=salon, active_only=True):
+            quote = deposit_quote(salon=salon, service=service, day=day)
+            rows.append({"service": service.name, "price": money(service.price, salon.currency),
+                         "amount": quote.amount,
+                         "deposit": money(quote.amount, salon.currency),
+                         "reason": quote.reason})  # fmt: skip
+        return {"date": day, "rows": rows}

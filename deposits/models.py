@@ -1,0 +1,108 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tenants.models import TenantModel
+
+from .rules import Policy, Rule
+
+RULE_KINDS = [
+    ("none", _("No deposit")),
+    ("fixed", _("Fixed amount (cents)")),
+    ("percent", _("Percentage of the price")),
+    ("full", _("Full prepayment")),
+]
+
+
+class LateCancellation(models.TextChoices):
+    FORFEIT = "forfeit", _("The salon keeps the deposit")
+    CREDIT = "credit", _("The deposit becomes credit for a reschedule")
+
+
+class DepositPolicy(TenantModel):
+    """A salon's deposit policy (one per salon), with its ramp steps."""
+
+    rule_kind = models.CharField(max_length=8, choices=RULE_KINDS, default="none")
+    rule_value = models.PositiveIntegerField(null=True, blank=True)
+    min_amount = models.PositiveIntegerField(null=True, blank=True)
+    max_amount = models.PositiveIntegerField(null=True, blank=True)
+    allow_full_payment = models.BooleanField(default=True)
+    trusted_after_visits = models.PositiveSmallIntegerField(null=True, blank=True)
+    full_prepayment_after_no_shows = models.PositiveSmallIntegerField(null=True, blank=True)
+    cancellation_window_hours = models.PositiveSmallIntegerField(
+        default=48, validators=[MaxValueValidator(24 * 60)]
+    )
+    late_cancellation = models.CharField(
+        max_length=8, choices=LateCancellation.choices, default=LateCancellation.CREDIT
+    )
+    credit_valid_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    hold_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    payment_link_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(24 * 14)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "deposit policies"
+        constraints = [models.UniqueConstraint(fields=["salon"], name="one_policy_per_salon")]
+
+    def __str__(self) -> str:
+        return str(_("Deposit policy"))
+
+    @property
+    def rule(self) -> Rule:
+        return Rule(self.rule_kind, self.rule_value)
+
+    def clean(self) -> None:
+        _check_rule(self.rule_kind, self.rule_value)
+        if (self.min_amount is not None and self.max_amount is not None
+                and self.min_amount > self.max_amount):  # fmt: skip
+            raise ValidationError({"max_amount": _("The maximum is below the minimum.")})
+
+
+def _check_rule(kind: str, value: int | None) -> None:
+    if kind in {"fixed", "percent"} and value is None:
+        raise ValidationError({"rule_value": _("A fixed or percent rule needs a value.")})
+    if kind == "percent" and value is not None and value > 100:
+        raise ValidationError({"rule_value": _("A percentage is at most 100.")})
+
+
+class RampStep(TenantModel):
+    """From `starts_on` (salon-local), this rule replaces the base rule."""
+
+    policy = models.ForeignKey(DepositPolicy, on_delete=models.CASCADE, related_name="steps")
+    starts_on = models.DateField()
+    rule_kind = models.CharField(max_length=8, choices=RULE_KINDS)
+    rule_value = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "starts_on"], name="one_step_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on}: {self.rule_kind} {self.rule_value or ''}".strip()
+
+    @property
+    def rule(self) -> Rule:
+        return Rule(self.rule_kind, self.rule_value)
+
+    def clean(self) -> None:
+        _check_rule(self.rule_kind, self.rule_value)
+
+
+def policy_values(policy: DepositPolicy, steps: list[RampStep]) -> Policy:
+    return Policy(
+        rule=policy.rule,
+        min_amount=policy.min_amount,
+        max_amount=policy.max_amount,
+        ramp=tuple((step.starts_on, step.rule) for step in steps),
+        trusted_after_visits=policy.trusted_after_visits,
+        full_prepayment_after_no_shows=policy.full_prepayment_after_no_shows,
+    )

@@ -1,0 +1,57 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from bookings.services import amount_rule_check
+from tenants.models import Salon
+
+from .models import DepositPolicy, RampStep
+
+
+def _check_rule(field: str, rule: dict[str, Any]) -> None:
+    try:
+        amount_rule_check(rule)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
+
+
+def policy_set(*, salon: Salon, rule: dict[str, Any], ramp: list[dict[str, Any]],
+               **fields: Any) -> DepositPolicy:  # fmt: skip
+    """Replace the salon's deposit policy and its ramp. ValidationError by field."""
+    _check_rule("rule", rule)
+    for n, step in enumerate(ramp):
+        _check_rule(f"ramp.{n}.rule", step["rule"])
+    days = [step["starts_on"] for step in ramp]
+    if len(set(days)) != len(days):
+        raise ValidationError({"ramp": ["Two steps start on the same day."]})
+    low, high = fields.get("min_amount"), fields.get("max_amount")
+    if low is not None and high is not None and low > high:
+        raise ValidationError({"max_amount": ["The maximum is below the minimum."]})
+    with transaction.atomic():
+        policy = DepositPolicy.objects.with_scope(
+            salon=salon.pk
+        ).select_for_update().first() or DepositPolicy(salon=salon)
+        policy.rule_kind, policy.rule_value = rule["kind"], rule.get("value")
+        for name, value in fields.items():
+            setattr(policy, name, value)
+        policy.full_clean()
+        policy.save()
+        RampStep.objects.with_scope(salon=salon.pk).filter(policy=policy).delete()
+        RampStep.objects.bulk_create(
+            RampStep(
+                salon=salon,
+                policy=policy,
+                starts_on=step["starts_on"],
+                rule_kind=step["rule"]["kind"],
+                rule_value=step["rule"].get("value"),
+            )
+            for step in ramp
+        )
+    return policy
+
+
+def policy_create_default(*, salon: Salon) -> DepositPolicy:
+    """A new salon's policy: no deposit until the owner sets one; the usual terms."""
+    policy, _created = DepositPolicy.objects.with_scope(salon=salon.pk).get_or_create(salon=salon)
+    return policy
