@@ -172,10 +172,10 @@ def test_admin_ramp_helper_builds_the_steps(client, api, team_a):
     form = {
         "rule_kind": "percent", "rule_value": "10", "min_amount": "", "max_amount": "",
         "allow_full_payment": "on", "trusted_after_visits": "",
-        "full_prepayment_after_no_shows": "", "cancellation_window_hours": "48", "late_cancellation": "credit", "credit_valid_days": "90",
-        "hold_minutes": "15", "payment_link_hours": "24",
-        "ramp_from": "10", "ramp_to": "100", "ramp_months": "3", "ramp_first_day": "2027-01-01",
-        "steps-TOTAL_FORMS": "0", "steps-INITIAL_FORMS": "0",
+        "full_prepayment_after_no_shows": "", "cancellation_window_hours": "48",
+        "late_cancellation": "credit", "credit_valid_days": "90", "hold_minutes": "15",
+        "payment_link_hours": "24", "ramp_from": "10", "ramp_to": "100", "ramp_months": "3",
+        "ramp_first_day": "2027-01-01", "steps-TOTAL_FORMS": "0", "steps-INITIAL_FORMS": "0",
     }  # fmt: skip
     response = client.post(f"/admin/deposits/depositpolicy/{policy.pk}/change/", form)
     assert response.status_code == 302, response.context["adminform"].form.errors
