@@ -1,10 +1,18 @@
 """The common world: two salons, each with its owner, manager and staff."""
 
 import datetime as dt
+import hashlib
+import hmac
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import redis
+import requests
 import time_machine
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
@@ -163,3 +171,77 @@ def book(catalogue: Catalogue, customer, start: dt.datetime, *, service=None, st
     with salon_scope(catalogue.salon):
         return booking_create(salon=catalogue.salon, service=service or catalogue.cut,
                               staff=staff, start=start, customer=customer, **kw)  # fmt: skip
+
+
+# Stripe: the real SDK over HTTP against a local stand-in (tests/stripe_standin.py).
+
+
+class StripeStandIn:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def reset(self) -> None:
+        requests.delete(f"{self.url}/_config/data", timeout=10).raise_for_status()
+
+    def requests(self) -> list[dict]:
+        return requests.get(f"{self.url}/_standin/requests", timeout=10).json()
+
+    def fail(self, mode: str, times: int) -> None:
+        requests.post(f"{self.url}/_standin/faults", json={"mode": mode, "times": times},
+                      timeout=10).raise_for_status()  # fmt: skip
+
+    def pay(self, intent_id: str, card: str = "pm_card_visa") -> dict:
+        """What the client's browser does with the Payment Element: pay the intent."""
+        auth = {"Authorization": "Bearer sk_test_acompte"}
+        requests.post(f"{self.url}/v1/payment_intents/{intent_id}",
+                      data={"payment_method": card}, headers=auth, timeout=10)  # fmt: skip
+        answer = requests.post(f"{self.url}/v1/payment_intents/{intent_id}/confirm",
+                               headers=auth, timeout=10)  # fmt: skip
+        return answer.json()
+
+
+def _free_port_pair() -> int:
+    for _ in range(50):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = int(a.getsockname()[1])
+        try:
+            with socket.socket() as b:
+                b.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two free ports")
+
+
+@pytest.fixture(scope="session")
+def stripe_standin():
+    port = _free_port_pair()
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "stripe_standin.py"), str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    line = process.stdout.readline()
+    assert "ready" in line, line + process.stdout.read() if process.poll() is not None else line
+    yield StripeStandIn(f"http://127.0.0.1:{port}")
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_api(stripe_standin, settings):
+    """Settings that point the product's Stripe gateway at the stand-in, reset."""
+    settings.STRIPE_SECRET_KEY = "sk_test_acompte"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_acompte"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_acompte_test"
+    settings.STRIPE_API_BASE = stripe_standin.url
+    settings.STRIPE_TIMEOUT_SECONDS = 1
+    stripe_standin.reset()
+    return stripe_standin
+
+
+def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """A Stripe-Signature header as Stripe computes it."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={signed.hexdigest()}"

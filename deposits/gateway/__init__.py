@@ -1,0 +1,91 @@
+"""The payment gateway: what the rest of the product knows of the payment provider.
+
+Dataclass results and errors of our own; the Stripe SDK lives in `stripe_gateway` only
+(STYLE.md). Every call that changes something carries an idempotency key derived from what
+it does (DESIGN.md, invariant 5), and money is integer minor units.
+"""
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any, Protocol
+
+from django.conf import settings
+
+
+class GatewayError(Exception):
+    """The provider failed, timed out or refused: nothing may be taken as done."""
+
+
+class WebhookRejected(Exception):
+    """A webhook whose signature or timestamp does not check out."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    status: str  # requires_payment_method, requires_action, processing, succeeded, canceled, …
+    amount: int
+    currency: str  # ISO code, upper case
+    client_secret: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    amount_received: int = 0
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    status: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    id: str
+    type: str
+    data: dict[str, Any]
+    account: str | None = None
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    @property
+    def publishable_key(self) -> str: ...
+
+    def create_intent(self, *, amount: int, currency: str, metadata: dict[str, str],
+                      idempotency_key: str, account: str | None = None) -> Intent: ...  # fmt: skip
+
+    def retrieve_intent(self, *, intent_id: str, account: str | None = None) -> Intent: ...
+
+    def cancel_intent(self, *, intent_id: str, idempotency_key: str,
+                      account: str | None = None) -> Intent: ...  # fmt: skip
+
+    def refund(
+        self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str],
+        account: str | None = None,
+    ) -> RefundResult: ...  # fmt: skip
+
+    def webhook_event(self, *, payload: bytes, signature: str) -> WebhookEvent: ...
+
+
+def platform_fee(amount: int) -> int:
+    """The platform's application fee on a connected account's charge, half up."""
+    percent = Decimal(str(settings.PLATFORM_FEE_PERCENT or "0"))
+    return int((Decimal(amount) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@cache
+def _stripe_gateway(api_key: str, api_base: str, timeout: float) -> PaymentGateway:
+    from .stripe_gateway import StripeGateway
+
+    return StripeGateway(api_key=api_key, api_base=api_base)
+
+
+def payment_gateway() -> PaymentGateway:
+    """The gateway the settings name: Stripe when STRIPE_SECRET_KEY is set."""
+    if not settings.STRIPE_SECRET_KEY:
+        raise GatewayError("No payment provider is configured (STRIPE_SECRET_KEY).")
+    return _stripe_gateway(
+        settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_TIMEOUT_SECONDS
+    )

@@ -1,0 +1,117 @@
+"""Stripe, through the official SDK: the only module that imports it.
+
+One `StripeClient` per key and API base, both from settings (STRIPE_API_BASE points the
+SDK at a local stand-in in tests). PaymentIntents use automatic payment methods; on a
+salon's connected account they are direct charges carrying the platform's fee.
+"""
+
+from typing import Any
+
+import stripe
+import stripe.params
+from django.conf import settings
+
+from . import GatewayError, Intent, RefundResult, WebhookEvent, WebhookRejected, platform_fee
+
+# The SDK retries network failures and 5xx itself, with the same idempotency key.
+NETWORK_RETRIES = 2
+
+
+class StripeGateway:
+    name = "stripe"
+
+    def __init__(self, *, api_key: str, api_base: str) -> None:
+        self.client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base},
+            max_network_retries=NETWORK_RETRIES,
+            http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
+        )
+
+    @property
+    def publishable_key(self) -> str:
+        return str(settings.STRIPE_PUBLISHABLE_KEY)
+
+    @staticmethod
+    def _options(idempotency_key: str | None, account: str | None) -> stripe.RequestOptions:
+        options: stripe.RequestOptions = {}
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        if account:
+            options["stripe_account"] = account
+        return options
+
+    @staticmethod
+    def _intent(obj: Any) -> Intent:
+        return Intent(
+            id=obj.id,
+            status=obj.status,
+            amount=int(obj.amount),
+            currency=str(obj.currency).upper(),
+            client_secret=obj.client_secret or "",
+            metadata=obj.metadata.to_dict() if obj.metadata else {},
+            amount_received=int(getattr(obj, "amount_received", 0) or 0),
+        )
+
+    def create_intent(self, *, amount: int, currency: str, metadata: dict[str, str],
+                      idempotency_key: str, account: str | None = None) -> Intent:  # fmt: skip
+        params: stripe.params.PaymentIntentCreateParams = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "metadata": metadata,
+            "automatic_payment_methods": {"enabled": True},
+        }
+        fee = platform_fee(amount) if account else 0
+        if fee:
+            params["application_fee_amount"] = fee
+        try:
+            obj = self.client.v1.payment_intents.create(
+                params=params, options=self._options(idempotency_key, account)
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return self._intent(obj)
+
+    def retrieve_intent(self, *, intent_id: str, account: str | None = None) -> Intent:
+        try:
+            obj = self.client.v1.payment_intents.retrieve(
+                intent_id, options=self._options(None, account)
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return self._intent(obj)
+
+    def cancel_intent(self, *, intent_id: str, idempotency_key: str,
+                      account: str | None = None) -> Intent:  # fmt: skip
+        try:
+            obj = self.client.v1.payment_intents.cancel(
+                intent_id, options=self._options(idempotency_key, account)
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return self._intent(obj)
+
+    def refund(self, *, intent_id: str, amount: int, idempotency_key: str,
+               metadata: dict[str, str], account: str | None = None) -> RefundResult:  # fmt: skip
+        try:
+            obj = self.client.v1.refunds.create(
+                params={"payment_intent": intent_id, "amount": amount, "metadata": metadata},
+                options=self._options(idempotency_key, account),
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return RefundResult(id=obj.id, status=obj.status or "pending", amount=int(obj.amount))
+
+    def webhook_event(self, *, payload: bytes, signature: str) -> WebhookEvent:
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, signature, settings.STRIPE_WEBHOOK_SECRET
+            )
+        except (ValueError, stripe.SignatureVerificationError) as exc:
+            raise WebhookRejected(str(exc)) from exc
+        return WebhookEvent(
+            id=event.id,
+            type=event.type,
+            data=event.data.object.to_dict(),
+            account=getattr(event, "account", None),
+        )
