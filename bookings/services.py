@@ -241,6 +241,50 @@ def booking_confirm(*, booking: Booking, actor: Actor = None, by: str = "system"
     return locked
 
 
+def booking_release(*, booking: Booking, reason: str) -> Booking:
+    """A hold given up before anything was paid (the payment could not even start): the
+    booking expires now and its time is free."""
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.status != Status.PENDING_PAYMENT:
+            return locked
+        locked.status, locked.expired_at = Status.EXPIRED, timezone.now()
+        locked.save(update_fields=["status", "expired_at"])
+        booking_event(locked, "released", by="system", reason=reason)
+        availability_changed(locked.salon_id)
+    return locked
+
+
+def booking_reinstate(*, booking: Booking) -> bool:
+    """A payment came in for a booking whose hold had lapsed: take the time back if it is
+    still free. False when someone else has it (the exclusion constraint decides)."""
+    try:
+        with transaction.atomic():
+            locked = _locked(booking)
+            if locked.status == Status.CONFIRMED:
+                return True
+            if locked.status != Status.EXPIRED:
+                return False
+            if (
+                connection.vendor != "postgresql"
+                and _overlapping(
+                    locked.salon, locked.staff_id, locked.busy_start, locked.busy_end, locked.pk
+                ).exists()
+            ):
+                return False
+            locked.status, locked.confirmed_at, locked.hold_expires_at = (
+                Status.CONFIRMED, timezone.now(), None,
+            )  # fmt: skip
+            locked.save(update_fields=["status", "confirmed_at", "hold_expires_at"])
+            booking_event(locked, "reinstated", by="system")
+            availability_changed(locked.salon_id)
+    except IntegrityError as error:
+        if _is_overlap(error):
+            return False
+        raise
+    return True
+
+
 def booking_cancel(
     *, booking: Booking, actor: Actor = None, by_salon: bool = False, reason: str = "",
 ) -> Booking:  # fmt: skip

@@ -8,7 +8,6 @@ backoffice_ = f"{salon}/backoffice"
 urlpatterns = [
     path(f"{salon}/staff/", public.StaffListView.as_view(), name="public-staff"),
     path(f"{salon}/availability/", public.AvailabilityView.as_view(), name="availability"),
-    path(f"{salon}/bookings/", public.BookingCreateView.as_view(), name="booking-create"),
     path("manage/<str:token>/", manage.ManageBookingView.as_view(), name="manage"),
     path("manage/<str:token>/cancel/", manage.ManageCancelView.as_view(), name="manage-cancel"),
     path("manage/<str:token>/reschedule/", manage.ManageRescheduleView.as_view(),

@@ -1,22 +1,30 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from bookings.api.fields import query_date, query_id
-from bookings.api.public import PublicView
-from bookings.api.serializers import PublicServiceSerializer
+from bookings.api.public import PublicView, resolve_booking_request
+from bookings.api.serializers import (
+    BookingRequestSerializer,
+    BookingSerializer,
+    PublicServiceSerializer,
+)
+from bookings.models import Booking
 from bookings.selectors import service_list
 from customers.models import Customer
 from tenants.models import Role, Salon
 from tenants.permissions import SalonRole, request_salon
 
+from .gateway import payment_gateway
 from .models import LateCancellation
+from .payments import Checkout, checkout_charge, checkout_hold
 from .selectors import deposit_quote, deposit_terms, deposits_today, policy_get
 from .services import policy_set
 
@@ -190,3 +198,58 @@ class ServiceListView(PublicView):
         context = {"salon": the_salon,
                    "deposits": deposits_today(salon=the_salon, services=services)}  # fmt: skip
         return Response(PublicServiceSerializer(services, many=True, context=context).data)
+
+
+class CheckoutBookingSerializer(BookingSerializer):
+    """The booking answer with its money: the deposit asked, what is due now and how to
+    pay it (the Payment Element's client secret)."""
+
+    def _checkout(self) -> Checkout:
+        checkout: Checkout = self.context["checkout"]
+        return checkout
+
+    def get_deposit_amount(self, booking: Booking) -> int:
+        return self._checkout().deposit
+
+    def get_amount_due_now(self, booking: Booking) -> int:
+        payment = self._checkout().payment
+        return payment.amount if payment else 0
+
+    def get_payment(self, booking: Booking) -> dict[str, Any] | None:
+        payment = self._checkout().payment
+        if payment is None:
+            return None
+        return {"provider": payment.provider, "client_secret": payment.client_secret,
+                "publishable_key": payment_gateway().publishable_key,
+                "payment_intent": payment.intent_id}  # fmt: skip
+
+
+class BookingCreateView(PublicView):
+    """A client books online: the slot is held while the deposit (or the full price) is
+    paid through the Payment Element; with nothing due, it is confirmed at once."""
+
+    @extend_schema(
+        request=BookingRequestSerializer,
+        responses={201: BookingSerializer, 409: OpenApiTypes.OBJECT, 502: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, salon: str) -> Response:
+        the_salon = request_salon(request)
+        payload = BookingRequestSerializer(data=request.data, context={"tz": the_salon.tz})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        # The client, the booking and its payment row in one transaction; the provider is
+        # called once it has committed.
+        try:
+            with transaction.atomic():
+                service, staff, customer = resolve_booking_request(the_salon, data)
+                checkout = checkout_hold(
+                    salon=the_salon, service=service, staff=staff, start=data["start"],
+                    customer=customer, payment_option=data["payment_option"],
+                    notes=data["notes"],
+                )  # fmt: skip
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        checkout = checkout_charge(checkout)
+        context = {"tz": the_salon.tz, "checkout": checkout}
+        return Response(CheckoutBookingSerializer(checkout.booking, context=context).data,
+                        status=status.HTTP_201_CREATED)  # fmt: skip

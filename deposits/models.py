@@ -106,3 +106,69 @@ def policy_values(policy: DepositPolicy, steps: list[RampStep]) -> Policy:
         trusted_after_visits=policy.trusted_after_visits,
         full_prepayment_after_no_shows=policy.full_prepayment_after_no_shows,
     )
+
+
+class PaymentKind(models.TextChoices):
+    DEPOSIT = "deposit", _("Deposit")
+    FULL = "full", _("Full price")
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting payment")
+    SUCCEEDED = "succeeded", _("Paid")
+    CANCELED = "canceled", _("Cancelled")
+    FAILED = "failed", _("Could not be started")
+
+
+class Payment(TenantModel):
+    """One amount taken for a booking (its deposit or its full price)."""
+
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT,
+                                related_name="payments")  # fmt: skip
+    kind = models.CharField(max_length=8, choices=PaymentKind.choices)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=12, choices=PaymentStatus.choices,
+                              default=PaymentStatus.PENDING)  # fmt: skip
+    provider = models.CharField(max_length=16, default="stripe")
+    intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    client_secret = models.CharField(max_length=255, blank=True)
+    account = models.CharField(max_length=255, blank=True, help_text=_("Connected account."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.status})"
+
+    def key(self, action: str) -> str:
+        """The idempotency key of an action on this payment (DESIGN.md, invariant 5)."""
+        return f"{self.kind}:{self.pk}:{action}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe event, recorded with its effect in one transaction: applied once."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    status = models.CharField(max_length=16)  # applied, ignored, failed
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"
+
+
+class Refund(TenantModel):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveIntegerField()
+    reason = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, default="pending")
+    refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.amount} ({self.reason}, {self.status})"

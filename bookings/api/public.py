@@ -3,10 +3,9 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,18 +16,15 @@ from customers.services import customer_find_or_create
 from tenants.models import Salon
 from tenants.permissions import request_salon
 
-from ..models import Service, Source, StaffMember
+from ..models import Service, StaffMember
 from ..selectors import (
     availability_cached,
     availability_for,
     catalogue_get,
     staff_list,
 )
-from ..services import booking_create
 from .fields import query_date, query_id
 from .serializers import (
-    BookingRequestSerializer,
-    BookingSerializer,
     PublicStaffSerializer,
 )
 
@@ -156,30 +152,3 @@ def resolve_booking_request(
     except DjangoValidationError as exc:
         raise serializers.ValidationError({"customer": exc.message_dict}) from exc
     return service, staff, customer
-
-
-class BookingCreateView(PublicView):
-    @extend_schema(
-        request=BookingRequestSerializer,
-        responses={201: BookingSerializer, 409: OpenApiTypes.OBJECT},
-    )
-    def post(self, request: Request, salon: str) -> Response:
-        the_salon = request_salon(request)
-        payload = BookingRequestSerializer(data=request.data, context={"tz": the_salon.tz})
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
-        # One transaction: the client is recorded with their booking or not at all, and
-        # the database commits (and syncs to disk) once.
-        try:
-            with transaction.atomic():
-                service, staff, customer = resolve_booking_request(the_salon, data)
-                booking = booking_create(
-                    salon=the_salon, service=service, staff=staff, start=data["start"],
-                    customer=customer, source=Source.ONLINE, notes=data["notes"],
-                )  # fmt: skip
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
-        return Response(
-            BookingSerializer(booking, context={"tz": the_salon.tz}).data,
-            status=status.HTTP_201_CREATED,
-        )

@@ -1,0 +1,201 @@
+"""Taking the money: the online checkout and what Stripe tells us about it.
+
+The local rows come first and are committed, then the provider is called with an
+idempotency key derived from the row, then the result is recorded (STYLE.md: no network
+call inside a long transaction). Payment state only moves forward, and only from verified
+webhooks or objects fetched back from the provider (DESIGN.md, invariant 5).
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bookings.models import Booking, Service, Source, StaffMember, Status
+from bookings.services import (
+    booking_confirm,
+    booking_create,
+    booking_reinstate,
+    booking_release,
+)
+from config.api import PaymentProviderError
+from customers.models import Customer
+from tenants.models import Salon
+from tenants.scoping import salon_scope
+
+from .gateway import GatewayError, WebhookEvent, payment_gateway
+from .models import Payment, PaymentKind, PaymentStatus, Refund, StripeEvent
+from .selectors import deposit_quote, policy_get, salon_today
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    booking: Booking
+    deposit: int  # the deposit the policy asks
+    payment: Payment | None  # what is due now, when anything is
+
+
+def checkout_hold(
+    *, salon: Salon, service: Service, start: dt.datetime, customer: Customer,
+    staff: StaffMember | None = None, payment_option: str = "deposit",
+    source: str = Source.ONLINE, notes: str = "",
+) -> Checkout:  # fmt: skip
+    """Inside the caller's transaction: the booking, held while a payment is due.
+
+    Nothing due: the booking is confirmed at once. Raises ValidationError (by field) when
+    the policy refuses the payment option, PaymentProviderError when money is due and no
+    provider is configured, SlotUnavailable when the time is taken.
+    """
+    policy, steps = policy_get(salon=salon)
+    deposit = deposit_quote(
+        salon=salon, service=service, day=salon_today(salon), customer=customer,
+        policy=(policy, steps),
+    ).amount  # fmt: skip
+    if payment_option == "full":
+        if not policy.allow_full_payment:
+            raise ValidationError({"payment_option": [_("This salon takes a deposit only.")]})
+        kind, due = PaymentKind.FULL, service.price
+    else:
+        kind, due = PaymentKind.DEPOSIT, deposit
+    if due == 0:
+        booking = booking_create(salon=salon, service=service, staff=staff, start=start,
+                                 customer=customer, source=source, notes=notes)  # fmt: skip
+        return Checkout(booking, deposit, None)
+    try:
+        payment_gateway()
+    except GatewayError as exc:
+        raise PaymentProviderError() from exc
+    booking = booking_create(
+        salon=salon, service=service, staff=staff, start=start, customer=customer,
+        source=source, notes=notes,
+        hold_until=timezone.now() + dt.timedelta(minutes=policy.hold_minutes),
+    )  # fmt: skip
+    payment = Payment.objects.create(
+        salon=salon, booking=booking, kind=kind, amount=due, currency=salon.currency,
+        account=salon.stripe_account or "",
+    )  # fmt: skip
+    return Checkout(booking, deposit, payment)
+
+
+def checkout_charge(checkout: Checkout) -> Checkout:
+    """After the hold is committed: the PaymentIntent. When the provider fails, the hold
+    is released and the payment marked failed, so nothing stays blocked or orphaned."""
+    payment = checkout.payment
+    if payment is None:
+        return checkout
+    booking = checkout.booking
+    try:
+        intent = payment_gateway().create_intent(
+            amount=payment.amount, currency=payment.currency,
+            metadata={"salon": booking.salon.slug, "booking": str(booking.pk),
+                      "payment": str(payment.pk)},
+            idempotency_key=payment.key("create"), account=payment.account or None,
+        )  # fmt: skip
+    except GatewayError as exc:
+        log.warning("payment %s: the provider failed: %s", payment.pk, exc)
+        with transaction.atomic():
+            Payment.objects.with_scope(salon=payment.salon_id).filter(
+                pk=payment.pk, status=PaymentStatus.PENDING
+            ).update(status=PaymentStatus.FAILED)
+            booking_release(booking=booking, reason="payment provider unavailable")
+        raise PaymentProviderError() from exc
+    Payment.objects.with_scope(salon=payment.salon_id).filter(pk=payment.pk).update(
+        intent_id=intent.id, client_secret=intent.client_secret
+    )
+    payment.intent_id, payment.client_secret = intent.id, intent.client_secret
+    return checkout
+
+
+HANDLED_EVENTS = {
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+}
+
+
+def stripe_event_apply(event: WebhookEvent) -> str:
+    """Apply a verified Stripe event once: recorded with its effect in one transaction,
+    under a unique event id, so a redelivery (or a concurrent one) changes nothing.
+    Returns what happened: applied, duplicate or ignored."""
+    intent_id = event.data.get("id") if event.data.get("object") == "payment_intent" else None
+    payment = (
+        Payment.objects.with_scopes_disabled().filter(intent_id=intent_id).first()
+        if event.type in HANDLED_EVENTS and intent_id
+        else None
+    )
+    status = "applied" if payment is not None else "ignored"
+    try:
+        with transaction.atomic():
+            StripeEvent.objects.create(event_id=event.id, type=event.type, status=status)
+            if payment is not None:
+                with salon_scope(payment.salon_id):
+                    _apply(event.type, payment)
+    except IntegrityError as error:
+        if "event_id" not in str(error) and "stripeevent" not in str(error).lower():
+            raise
+        return "duplicate"
+    refund_if_unplaceable(payment)
+    return status
+
+
+def _locked(payment: Payment) -> Payment:
+    return (
+        Payment.objects.with_scope(salon=payment.salon_id)
+        .select_for_update()
+        .select_related("booking", "booking__salon")
+        .get(pk=payment.pk)
+    )
+
+
+def _apply(event_type: str, payment: Payment) -> None:
+    locked = _locked(payment)
+    if event_type == "payment_intent.succeeded":
+        if locked.status != PaymentStatus.SUCCEEDED:
+            locked.status, locked.paid_at = PaymentStatus.SUCCEEDED, timezone.now()
+            locked.save(update_fields=["status", "paid_at", "updated_at"])
+        booking = locked.booking
+        if booking.status == Status.PENDING_PAYMENT:
+            booking_confirm(booking=booking)
+        elif booking.status == Status.EXPIRED:
+            booking_reinstate(booking=booking)
+    elif event_type == "payment_intent.canceled" and locked.status == PaymentStatus.PENDING:
+        locked.status = PaymentStatus.CANCELED
+        locked.save(update_fields=["status", "updated_at"])
+    # payment_intent.payment_failed: the client may try again until the hold lapses.
+
+
+def refund_if_unplaceable(payment: Payment | None) -> Refund | None:
+    """A payment that succeeded for a booking that could not be kept (its hold lapsed and
+    the time was taken meanwhile) is refunded in full, once."""
+    if payment is None:
+        return None
+    with salon_scope(payment.salon_id):
+        fresh = Payment.objects.select_related("booking").get(pk=payment.pk)
+        if fresh.status != PaymentStatus.SUCCEEDED or fresh.booking.status != Status.EXPIRED:
+            return None
+        refund, _created = Refund.objects.get_or_create(
+            salon_id=fresh.salon_id, payment=fresh, reason="slot_lost",
+            defaults={"amount": fresh.amount},
+        )  # fmt: skip
+        if refund.status == "succeeded":
+            return refund
+        try:
+            result = payment_gateway().refund(
+                intent_id=fresh.intent_id or "", amount=refund.amount,
+                idempotency_key=f"{fresh.key('refund')}:{refund.pk}",
+                metadata={"salon": fresh.booking.salon.slug, "booking": str(fresh.booking_id),
+                          "payment": str(fresh.pk)},
+                account=fresh.account or None,
+            )  # fmt: skip
+        except GatewayError:
+            log.warning("refund %s failed; it will be retried", refund.pk, exc_info=True)
+            return refund
+        Refund.objects.filter(pk=refund.pk).update(status=result.status, refund_id=result.id)
+        refund.refresh_from_db()
+        return refund

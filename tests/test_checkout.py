@@ -1,0 +1,220 @@
+"""Online booking with a deposit: the real Stripe SDK over HTTP against the stand-in,
+signed webhooks, failures of the provider, late payments."""
+
+import datetime as dt
+import json
+import random
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from bookings.models import Booking, BookingEvent, Status
+from bookings.services import holds_expire
+from deposits.models import Payment, PaymentStatus, Refund, StripeEvent
+from tenants.scoping import salon_scope
+
+from .conftest import book, local, stripe_signature
+from .factories import CustomerFactory
+
+BOOK = "/api/v1/salons/bella/bookings/"
+WEBHOOK = "/api/v1/stripe/webhook/"
+POLICY = "/api/v1/salons/bella/backoffice/deposit-policy/"
+
+
+@pytest.fixture
+def deposit_policy(api, team_a):
+    api(team_a.owner).put(POLICY, {"rule": {"kind": "percent", "value": 20},
+                                   "allow_full_payment": True, "hold_minutes": 15},
+                          format="json")  # fmt: skip
+
+
+def _request(catalogue, hour=10, day="2027-03-02", **extra):
+    customer = {"name": "Léa Martin", "phone": f"06 12 34 56 {hour:02}"}
+    return {"service": catalogue.cut.pk, "start": f"{day}T{hour:02}:00:00+01:00",
+            "staff": catalogue.alice.pk, "customer": customer, **extra}  # fmt: skip
+
+
+def _event(event_id, kind, intent_id, amount=1200):
+    return {"id": event_id, "object": "event", "type": kind,
+            "data": {"object": {"id": intent_id, "object": "payment_intent", "amount": amount,
+                                "status": kind.rsplit(".", 1)[1]}}}  # fmt: skip
+
+
+def _deliver(client, settings, event, secret=None, timestamp=None):
+    payload = json.dumps(event).encode()
+    signature = stripe_signature(payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp)
+    return client.generic("POST", WEBHOOK, payload, content_type="application/json",
+                          HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+
+
+def _starts(api, catalogue, day="2027-03-02"):
+    body = api().get("/api/v1/salons/bella/availability/",
+                     {"service": catalogue.cut.pk, "from": day, "to": day,
+                      "staff": catalogue.alice.pk}).json()  # fmt: skip
+    return [s["start"] for s in body["slots"]]
+
+
+@pytest.mark.django_db
+def test_book_pay_webhook_confirmed(api, client, settings, stripe_api, catalogue_a, monday,
+                                    deposit_policy):  # fmt: skip
+    response = api().post(BOOK, _request(catalogue_a), format="json")
+    assert response.status_code == 201, response.json()
+    booking = response.json()
+    assert booking["status"] == "pending_payment"
+    assert (booking["price"], booking["deposit_amount"], booking["amount_due_now"]) == (
+        6000,
+        1200,
+        1200,
+    )
+    assert booking["hold_expires_at"] == "2027-03-01T08:15:00+01:00"
+    payment = booking["payment"]
+    assert payment["provider"] == "stripe"
+    assert payment["publishable_key"] == "pk_test_acompte"
+    assert payment["payment_intent"].startswith("pi_") and payment["client_secret"]
+    sent = stripe_api.requests()[-1]
+    assert sent["form"]["metadata[salon]"] == "bella"
+    assert sent["form"]["metadata[booking]"] == str(booking["id"])
+    assert sent["idempotency_key"].startswith("deposit:") and sent["idempotency_key"].endswith(
+        ":create"
+    )
+    assert "2027-03-02T10:00:00+01:00" not in _starts(api, catalogue_a)  # held
+
+    assert stripe_api.pay(payment["payment_intent"])["status"] == "succeeded"
+    answer = _deliver(client, settings, _event("evt_ok", "payment_intent.succeeded",
+                                               payment["payment_intent"]))  # fmt: skip
+    assert answer.status_code == 200
+    managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
+    assert managed["status"] == "confirmed"
+    with salon_scope(catalogue_a.salon):
+        assert Payment.objects.get().status == PaymentStatus.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_paying_in_full_and_a_policy_that_refuses_it(api, team_a, stripe_api, catalogue_a,
+                                                     monday, deposit_policy):  # fmt: skip
+    full = api().post(BOOK, _request(catalogue_a, payment_option="full"), format="json").json()
+    assert (full["deposit_amount"], full["amount_due_now"]) == (1200, 6000)
+    api(team_a.owner).put(POLICY, {"rule": {"kind": "percent", "value": 20},
+                                   "allow_full_payment": False}, format="json")  # fmt: skip
+    refused = api().post(BOOK, _request(catalogue_a, hour=12, payment_option="full"),
+                         format="json")  # fmt: skip
+    assert refused.status_code == 400
+    assert "payment_option" in refused.json()["fields"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mode", ["500", "timeout"])
+def test_a_failing_provider_blocks_nothing(api, stripe_api, catalogue_a, monday, deposit_policy,
+                                           mode):  # fmt: skip
+    stripe_api.fail(mode, times=10)
+    response = api().post(BOOK, _request(catalogue_a), format="json")
+    assert response.status_code == 502
+    assert response.json()["code"] == "payment_provider_error"
+    assert "2027-03-02T10:00:00+01:00" in _starts(api, catalogue_a)  # not held
+    with salon_scope(catalogue_a.salon):
+        assert Booking.objects.get().status == Status.EXPIRED
+        assert Payment.objects.get().status == PaymentStatus.FAILED
+    stripe_api.fail("500", times=0)
+    again = api().post(BOOK, _request(catalogue_a), format="json")
+    assert again.status_code == 201  # the slot is bookable again
+
+
+@pytest.mark.django_db
+def test_bad_signature_or_stale_timestamp_is_400_with_no_effect(client, settings, api,
+                                                                stripe_api, catalogue_a, monday,
+                                                                deposit_policy):  # fmt: skip
+    booking = api().post(BOOK, _request(catalogue_a), format="json").json()
+    event = _event("evt_x", "payment_intent.succeeded", booking["payment"]["payment_intent"])
+    assert _deliver(client, settings, event, secret="whsec_forged").status_code == 400
+    assert _deliver(client, settings, event, timestamp=0).status_code == 400
+    assert client.post(WEBHOOK, b"{}", content_type="application/json").status_code == 400
+    assert not StripeEvent.objects.exists()
+    with salon_scope(catalogue_a.salon):
+        assert Booking.objects.get().status == Status.PENDING_PAYMENT
+
+
+@pytest.mark.django_db
+def test_late_payment_retakes_a_free_slot(api, client, settings, stripe_api, catalogue_a,
+                                          monday, deposit_policy):  # fmt: skip
+    booking = api().post(BOOK, _request(catalogue_a), format="json").json()
+    monday.shift(dt.timedelta(minutes=20))
+    holds_expire(salon=catalogue_a.salon)
+    intent = booking["payment"]["payment_intent"]
+    stripe_api.pay(intent)
+    _deliver(client, settings, _event("evt_late", "payment_intent.succeeded", intent))
+    with salon_scope(catalogue_a.salon):
+        assert Booking.objects.get(pk=booking["id"]).status == Status.CONFIRMED
+        assert not Refund.objects.exists()
+
+
+@pytest.mark.django_db
+def test_late_payment_for_a_taken_slot_is_refunded_never_double_booked(
+    api, client, settings, stripe_api, catalogue_a, monday, deposit_policy
+):
+    booking = api().post(BOOK, _request(catalogue_a), format="json").json()
+    monday.shift(dt.timedelta(minutes=20))
+    holds_expire(salon=catalogue_a.salon)
+    tom = CustomerFactory(salon=catalogue_a.salon, name="Tom")
+    book(catalogue_a, tom, local(catalogue_a.salon, 1, 10), staff=catalogue_a.alice)
+    intent = booking["payment"]["payment_intent"]
+    stripe_api.pay(intent)
+    for _ in range(2):  # delivered twice: refunded once
+        _deliver(client, settings, _event("evt_lost", "payment_intent.succeeded", intent))
+    with salon_scope(catalogue_a.salon):
+        assert Booking.objects.get(pk=booking["id"]).status == Status.EXPIRED
+        refund = Refund.objects.get()
+        assert (refund.amount, refund.status, refund.reason) == (1200, "succeeded", "slot_lost")
+        active = Booking.objects.filter(status__in=["confirmed", "pending_payment"])
+        assert active.count() == 1
+    refunds = [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
+    assert len(refunds) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_chaos_each_event_applied_once(api, settings, stripe_api, catalogue_a, monday,
+                                               deposit_policy):  # fmt: skip
+    from django.test import Client
+
+    intents = []
+    for n in range(25):
+        day = f"2027-03-{2 + n // 9:02}"
+        request = _request(catalogue_a, hour=9 + n % 9, day=day)
+        request["customer"]["phone"] = f"06 11 22 33 {n:02}"
+        answer = api().post(BOOK, request, format="json")
+        assert answer.status_code == 201, answer.json()
+        intents.append(answer.json()["payment"]["payment_intent"])
+    events = []
+    for n, intent in enumerate(intents):
+        events.append(_event(f"evt_fail_{n}", "payment_intent.payment_failed", intent))
+        events.append(_event(f"evt_ok_{n}", "payment_intent.succeeded", intent))
+    deliveries = [e for e in events for _ in range(3)]
+    random.Random(7).shuffle(deliveries)  # noqa: S311 - a reproducible order, not a secret
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def deliver(batch):
+        web = Client()
+        try:
+            for event in batch:
+                code = _deliver(web, settings, event).status_code
+                with lock:
+                    codes.append(code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=(deliveries[i::6],)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert Counter(codes) == {200: 150}
+    assert StripeEvent.objects.count() == 50
+    with salon_scope(catalogue_a.salon):
+        assert set(Booking.objects.values_list("status", flat=True)) == {Status.CONFIRMED}
+        assert Payment.objects.filter(status=PaymentStatus.SUCCEEDED).count() == 25
+        confirmations = Counter(
+            BookingEvent.objects.filter(kind="confirmed").values_list("booking_id", flat=True)
+        )
+        assert set(confirmations.values()) == {1}
