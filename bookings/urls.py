@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import backoffice, manage, public
+from .api import backoffice, public
 
 salon = "salons/<slug:salon>"
 backoffice_ = f"{salon}/backoffice"
@@ -8,10 +8,6 @@ backoffice_ = f"{salon}/backoffice"
 urlpatterns = [
     path(f"{salon}/staff/", public.StaffListView.as_view(), name="public-staff"),
     path(f"{salon}/availability/", public.AvailabilityView.as_view(), name="availability"),
-    path("manage/<str:token>/", manage.ManageBookingView.as_view(), name="manage"),
-    path("manage/<str:token>/cancel/", manage.ManageCancelView.as_view(), name="manage-cancel"),
-    path("manage/<str:token>/reschedule/", manage.ManageRescheduleView.as_view(),
-         name="manage-reschedule"),
     path(f"{backoffice_}/services/", backoffice.ServiceListView.as_view(), name="bo-services"),
     path(f"{backoffice_}/services/<int:pk>/", backoffice.ServiceDetailView.as_view(),
          name="bo-service"),
@@ -25,8 +21,6 @@ urlpatterns = [
     path(f"{backoffice_}/bookings/", backoffice.BookingListView.as_view(), name="bo-bookings"),
     path(f"{backoffice_}/bookings/<int:pk>/", backoffice.BookingDetailView.as_view(),
          name="bo-booking"),
-    path(f"{backoffice_}/bookings/<int:pk>/cancel/", backoffice.BookingCancelView.as_view(),
-         name="bo-booking-cancel"),
     path(f"{backoffice_}/bookings/<int:pk>/no-show/", backoffice.BookingNoShowView.as_view(),
          name="bo-booking-no-show"),
     path(f"{backoffice_}/bookings/<int:pk>/complete/", backoffice.BookingCompleteView.as_view(),

@@ -167,6 +167,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "bookings.holds_sweep",
         "schedule": 60.0,
     },
+    "deposits-payments": {
+        "task": "deposits.payments_sweep",
+        "schedule": 60.0,
+    },
+    "deposits-credit": {
+        "task": "deposits.credit_sweep",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "customers-retention": {
         "task": "customers.retention_sweep",
         "schedule": crontab(hour=3, minute=30),

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Model
 
 # The sections of an export, in the order of API.md.
-SECTIONS = ("customer", "consents", "bookings", "payments", "messages", "requests")
+SECTIONS = ("customer", "consents", "bookings", "payments", "credit", "messages", "requests")
 
 
 @dataclass(frozen=True)

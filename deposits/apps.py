@@ -1,6 +1,60 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _credit_balance() -> Any:
+    from django.db.models import Q
+    from django.db.models.functions import Coalesce, Now
+
+    from customers.figures import sum_per_customer
+
+    from .models import CreditEntry, CreditKind
+
+    entries = CreditEntry.objects.all()
+    granted = sum_per_customer(entries.filter(kind=CreditKind.GRANTED, expires_at__gt=Now()),
+                               "amount")  # fmt: skip
+    spent = sum_per_customer(entries.filter(~Q(kind=CreditKind.GRANTED),
+                                            grant__expires_at__gt=Now()), "amount")  # fmt: skip
+    return Coalesce(granted, 0) - Coalesce(spent, 0)
+
+
+def _lifetime_value() -> Any:
+    from django.db.models.functions import Coalesce
+
+    from customers.figures import sum_per_customer
+
+    from .models import Payment, PaymentStatus, Refund
+
+    paid = sum_per_customer(Payment.objects.filter(status=PaymentStatus.SUCCEEDED), "amount",
+                            customer_field="booking__customer")  # fmt: skip
+    refunded = sum_per_customer(Refund.objects.filter(status="succeeded"), "amount",
+                                customer_field="payment__booking__customer")  # fmt: skip
+    return Coalesce(paid, 0) - Coalesce(refunded, 0)
 
 
 class DepositsConfig(AppConfig):
     name = "deposits"
     verbose_name = "Deposits"
+
+    def ready(self) -> None:
+        from customers.figures import figure_provide
+        from customers.gdpr import PersonalData, personal_data_register
+
+        from .models import CreditEntry, Payment
+
+        figure_provide("credit_balance", _credit_balance)
+        figure_provide("lifetime_value", _lifetime_value)
+        # Kept for accounting, without identity once the customer is erased.
+        personal_data_register(PersonalData(
+            section="payments", model=Payment, customer_lookup="booking__customer",
+            exported=("id", "booking", "kind", "amount", "currency", "status", "outcome",
+                      "created_at", "paid_at"),
+            internal=("salon", "provider", "intent_id", "client_secret", "account",
+                      "updated_at"),
+        ))  # fmt: skip
+        personal_data_register(PersonalData(
+            section="credit", model=CreditEntry, customer_lookup="customer",
+            exported=("id", "kind", "amount", "currency", "booking", "expires_at", "created_at"),
+            internal=("salon", "customer", "grant", "payment"),
+        ))  # fmt: skip

@@ -120,6 +120,12 @@ class PaymentStatus(models.TextChoices):
     FAILED = "failed", _("Could not be started")
 
 
+class PaymentOutcome(models.TextChoices):
+    REFUNDED = "refunded", _("Refunded")
+    CREDITED = "credited", _("Kept as credit")
+    FORFEITED = "forfeited", _("Kept by the salon")
+
+
 class Payment(TenantModel):
     """One amount taken for a booking (its deposit or its full price)."""
 
@@ -137,6 +143,8 @@ class Payment(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What became of the money when the booking was cancelled.
+    outcome = models.CharField(max_length=12, choices=PaymentOutcome.choices, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -172,3 +180,42 @@ class Refund(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.amount} ({self.reason}, {self.status})"
+
+
+class CreditKind(models.TextChoices):
+    GRANTED = "granted", _("Granted")
+    USED = "used", _("Used")
+    EXPIRED = "expired", _("Expired")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class CreditEntry(TenantModel):
+    """The credit ledger: never a balance field. A grant has an expiry; every use, lapse
+    or refund is an entry against one grant, so what is left of each grant is derived."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
+                                 related_name="credit_entries")  # fmt: skip
+    kind = models.CharField(max_length=8, choices=CreditKind.choices)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    grant = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="entries")  # fmt: skip
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")  # fmt: skip
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")  # fmt: skip
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="granted", grant__isnull=True, expires_at__isnull=False)
+                | (~models.Q(kind="granted") & models.Q(grant__isnull=False)),
+                name="credit_entry_shape",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency}"

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from bookings.models import Booking, Service, Source, StaffMember, Status
 from bookings.services import (
+    Actor,
+    booking_cancel,
     booking_confirm,
     booking_create,
     booking_reinstate,
@@ -27,8 +29,17 @@ from customers.models import Customer
 from tenants.models import Salon
 from tenants.scoping import salon_scope
 
+from .credit import credit_grant
 from .gateway import GatewayError, WebhookEvent, payment_gateway
-from .models import Payment, PaymentKind, PaymentStatus, Refund, StripeEvent
+from .models import (
+    LateCancellation,
+    Payment,
+    PaymentKind,
+    PaymentOutcome,
+    PaymentStatus,
+    Refund,
+    StripeEvent,
+)
 from .selectors import deposit_quote, policy_get, salon_today
 
 log = logging.getLogger(__name__)
@@ -185,17 +196,127 @@ def refund_if_unplaceable(payment: Payment | None) -> Refund | None:
         )  # fmt: skip
         if refund.status == "succeeded":
             return refund
-        try:
-            result = payment_gateway().refund(
-                intent_id=fresh.intent_id or "", amount=refund.amount,
-                idempotency_key=f"{fresh.key('refund')}:{refund.pk}",
-                metadata={"salon": fresh.booking.salon.slug, "booking": str(fresh.booking_id),
-                          "payment": str(fresh.pk)},
-                account=fresh.account or None,
-            )  # fmt: skip
-        except GatewayError:
-            log.warning("refund %s failed; it will be retried", refund.pk, exc_info=True)
-            return refund
-        Refund.objects.filter(pk=refund.pk).update(status=result.status, refund_id=result.id)
-        refund.refresh_from_db()
+        return refund_send(refund)
+
+
+# Cancellations and what becomes of the money ---------------------------------------------
+
+
+def deposit_state(booking: Booking) -> dict[str, object]:
+    """{amount, paid, status} of API.md: what was asked, what was paid, what became of it."""
+    payments = list(Payment.objects.with_scope(salon=booking.salon_id).filter(booking=booking))
+    asked = sum(p.amount for p in payments if p.status != PaymentStatus.FAILED)
+    paid = [p for p in payments if p.status == PaymentStatus.SUCCEEDED]
+    if paid:
+        outcomes = {p.outcome for p in paid}
+        status = next((o for o in ("refunded", "credited", "forfeited") if o in outcomes), "paid")
+    elif any(p.status == PaymentStatus.PENDING for p in payments):
+        status = "pending"
+    else:
+        status = "none"
+    return {"amount": asked, "paid": sum(p.amount for p in paid), "status": status}
+
+
+def cancellation_deadline(booking: Booking) -> dt.datetime:
+    policy, _steps = policy_get(salon=booking.salon)
+    return booking.start - dt.timedelta(hours=policy.cancellation_window_hours)
+
+
+def booking_cancel_with_money(
+    *, booking: Booking, resolution: str = "refund", by_salon: bool = False,
+    actor: Actor = None, reason: str = "",
+) -> Booking:  # fmt: skip
+    """Cancel, and settle what was paid (DESIGN.md, "The deposit policy"):
+
+    - by the salon: refunded in full;
+    - by the client before the window closes: refunded, or kept as credit if they prefer;
+    - later: kept as credit for a new appointment, or kept by the salon, as the policy says.
+    An unpaid payment's intent is cancelled. Cancelling twice changes nothing more.
+    """
+    policy, _steps = policy_get(salon=booking.salon)
+    in_window = timezone.now() <= booking.start - dt.timedelta(
+        hours=policy.cancellation_window_hours
+    )
+    refunds: list[Refund] = []
+    abandoned: list[Payment] = []
+    with transaction.atomic():
+        cancelled = booking_cancel(booking=booking, actor=actor, by_salon=by_salon,
+                                   reason=reason)  # fmt: skip
+        payments = Payment.objects.with_scope(salon=booking.salon_id).select_for_update()
+        for payment in payments.filter(booking=booking):
+            if payment.status == PaymentStatus.PENDING:
+                payment.status = PaymentStatus.CANCELED
+                payment.save(update_fields=["status", "updated_at"])
+                abandoned.append(payment)
+                continue
+            if payment.status != PaymentStatus.SUCCEEDED or payment.outcome:
+                continue
+            if by_salon or (in_window and resolution != "credit"):
+                payment.outcome = PaymentOutcome.REFUNDED
+                refunds.append(Refund.objects.create(
+                    salon_id=payment.salon_id, payment=payment, amount=payment.amount,
+                    reason="salon_cancelled" if by_salon else "client_cancelled",
+                ))  # fmt: skip
+            elif in_window or policy.late_cancellation == LateCancellation.CREDIT:
+                payment.outcome = PaymentOutcome.CREDITED
+                credit_grant(customer=cancelled.customer, amount=payment.amount,
+                             currency=payment.currency, valid_days=policy.credit_valid_days,
+                             booking=cancelled, payment=payment)  # fmt: skip
+            else:
+                payment.outcome = PaymentOutcome.FORFEITED
+            payment.save(update_fields=["outcome", "updated_at"])
+    for refund in refunds:
+        refund_send(refund)
+    for payment in abandoned:
+        intent_cancel(payment)
+    return cancelled
+
+
+def refund_send(refund: Refund) -> Refund:
+    """Ask the provider for a recorded refund (idempotent by its row): after commit."""
+    payment = refund.payment
+    try:
+        result = payment_gateway().refund(
+            intent_id=payment.intent_id or "", amount=refund.amount,
+            idempotency_key=f"{payment.key('refund')}:{refund.pk}",
+            metadata={"salon": payment.booking.salon.slug, "booking": str(payment.booking_id),
+                      "payment": str(payment.pk)},
+            account=payment.account or None,
+        )  # fmt: skip
+    except GatewayError:
+        log.warning("refund %s failed; it will be retried", refund.pk, exc_info=True)
         return refund
+    Refund.objects.with_scope(salon=refund.salon_id).filter(pk=refund.pk).update(
+        status=result.status, refund_id=result.id
+    )
+    refund.status, refund.refund_id = result.status, result.id
+    return refund
+
+
+def intent_cancel(payment: Payment) -> None:
+    """Cancel an unpaid intent at the provider (idempotent by the payment)."""
+    if not payment.intent_id:
+        return
+    try:
+        payment_gateway().cancel_intent(intent_id=payment.intent_id,
+                                        idempotency_key=payment.key("cancel"),
+                                        account=payment.account or None)  # fmt: skip
+    except GatewayError:
+        log.warning("payment %s: the intent could not be cancelled", payment.pk, exc_info=True)
+
+
+def payments_abandon_lapsed(*, salon_id: int) -> int:
+    """Pending payments of bookings whose hold lapsed: cancelled here and at the provider
+    (beat, every minute, after the hold sweep)."""
+    with transaction.atomic():
+        lapsed = list(
+            Payment.objects.with_scope(salon=salon_id)
+            .select_for_update(skip_locked=True)
+            .filter(status=PaymentStatus.PENDING, booking__status=Status.EXPIRED)
+        )
+        for payment in lapsed:
+            payment.status = PaymentStatus.CANCELED
+            payment.save(update_fields=["status", "updated_at"])
+    for payment in lapsed:
+        intent_cancel(payment)
+    return len(lapsed)

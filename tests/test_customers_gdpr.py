@@ -17,6 +17,8 @@ from customers.models import ConsentEvent, Customer
 from customers.selectors import consent_current
 from customers.services import customers_anonymise_inactive
 from customers.tasks import retention_sweep
+from deposits.credit import credit_grant
+from deposits.models import Payment
 from tenants.scoping import salon_scope
 
 from .conftest import book, local
@@ -53,7 +55,18 @@ def test_every_model_holding_a_customer_is_registered():
 
 
 def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, monday):
-    book(catalogue_a, lea, local(team_a.salon, 1, 10), notes="Frange courte")
+    booking = book(catalogue_a, lea, local(team_a.salon, 1, 10), notes="Frange courte")
+    with salon_scope(team_a.salon):
+        payment = Payment.objects.create(
+            salon=team_a.salon,
+            booking=booking,
+            kind="deposit",
+            amount=1200,
+            currency="EUR",
+            status="succeeded",
+        )
+        credit_grant(customer=lea, amount=1200, currency="EUR", valid_days=90, booking=booking,
+                     payment=payment)  # fmt: skip
     body = api(team_a.staff).get(f"{A}{lea.pk}/export/").json()
     assert set(body) == set(SECTIONS)
     for entry in personal_data_registry():

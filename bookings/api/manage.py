@@ -54,6 +54,7 @@ class ManageView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    answer_serializer: type[ManageBookingSerializer] = ManageBookingSerializer
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         read = manage_token_read(kwargs.get("token", ""))
@@ -67,7 +68,8 @@ class ManageView(APIView):
         return booking
 
     def answer(self, booking: Booking) -> Response:
-        return Response(ManageBookingSerializer(booking, context={"tz": booking.salon.tz}).data)
+        context = {"tz": booking.salon.tz}
+        return Response(self.answer_serializer(booking, context=context).data)
 
 
 class ManageBookingView(ManageView):

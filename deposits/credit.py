@@ -1,0 +1,97 @@
+"""The credit ledger: what a cancelled deposit leaves the client for a new appointment.
+
+Every movement is an entry; nothing is ever a stored balance. A grant carries its expiry;
+uses, lapses and refunds are entries against a grant, so what is left of it is derived.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from bookings.models import Booking
+from customers.models import Customer
+
+from .models import CreditEntry, CreditKind, Payment
+
+
+def _left(grant: CreditEntry) -> int:
+    spent = grant.entries.aggregate(total=Sum("amount"))["total"] or 0
+    return int(grant.amount) - int(spent)
+
+
+def credit_balance(*, customer: Customer, now: dt.datetime | None = None) -> int:
+    """What the client can spend now: the unspent part of grants not yet lapsed."""
+    now = now or timezone.now()
+    entries = CreditEntry.objects.with_scope(salon=customer.salon_id).filter(customer=customer)
+    granted = entries.filter(kind=CreditKind.GRANTED, expires_at__gt=now).aggregate(
+        total=Sum("amount")
+    )["total"]
+    spent = entries.filter(~Q(kind=CreditKind.GRANTED), grant__expires_at__gt=now).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return int(granted or 0) - int(spent or 0)
+
+
+def credit_grant(
+    *, customer: Customer, amount: int, currency: str, valid_days: int,
+    booking: Booking | None = None, payment: Payment | None = None,
+) -> CreditEntry:  # fmt: skip
+    return CreditEntry.objects.create(
+        salon_id=customer.salon_id, customer=customer, kind=CreditKind.GRANTED, amount=amount,
+        currency=currency, booking=booking, payment=payment,
+        expires_at=timezone.now() + dt.timedelta(days=valid_days),
+    )  # fmt: skip
+
+
+def credit_use(*, customer: Customer, amount: int, booking: Booking) -> int:
+    """Spend up to `amount` of the client's credit on `booking`, the grants that lapse
+    first spent first. Returns what was spent. Runs inside the caller's transaction."""
+    now = timezone.now()
+    grants = (
+        CreditEntry.objects.with_scope(salon=customer.salon_id)
+        .select_for_update()
+        .filter(customer=customer, kind=CreditKind.GRANTED, expires_at__gt=now)
+        .order_by("expires_at", "id")
+    )
+    spent = 0
+    for grant in grants:
+        take = min(_left(grant), amount - spent)
+        if take <= 0:
+            continue
+        CreditEntry.objects.create(
+            salon_id=customer.salon_id, customer=customer, kind=CreditKind.USED, amount=take,
+            currency=grant.currency, grant=grant, booking=booking,
+        )  # fmt: skip
+        spent += take
+        if spent == amount:
+            break
+    return spent
+
+
+def credits_expire(*, salon_id: int, now: dt.datetime | None = None) -> int:
+    """Record the lapse of what is left of each grant past its expiry (beat, daily)."""
+    now = now or timezone.now()
+    lapsed = 0
+    with transaction.atomic():
+        lapsed = _expire(salon_id, now)
+    return lapsed
+
+
+def _expire(salon_id: int, now: dt.datetime) -> int:
+    lapsed = 0
+    for grant in (
+        CreditEntry.objects.with_scope(salon=salon_id)
+        .select_for_update(skip_locked=True)
+        .filter(kind=CreditKind.GRANTED, expires_at__lte=now)
+        .exclude(entries__kind=CreditKind.EXPIRED)
+    ):
+        left = _left(grant)
+        if left > 0:
+            CreditEntry.objects.create(
+                salon_id=salon_id, customer_id=grant.customer_id, kind=CreditKind.EXPIRED,
+                amount=left, currency=grant.currency, grant=grant,
+            )  # fmt: skip
+            lapsed += 1
+    return lapsed
