@@ -1,0 +1,144 @@
+"""What happens to the money when a booking is cancelled, moved or abandoned."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from bookings.services import holds_expire
+from deposits.credit import credit_balance, credits_expire
+from deposits.models import CreditEntry, Payment, PaymentStatus
+from deposits.payments import payments_abandon_lapsed
+from tenants.scoping import salon_scope
+
+from .conftest import stripe_signature
+
+pytestmark = pytest.mark.django_db
+
+BOOK = "/api/v1/salons/bella/bookings/"
+POLICY = "/api/v1/salons/bella/backoffice/deposit-policy/"
+
+
+def _policy(api, team, **changes):
+    body = {"rule": {"kind": "fixed", "value": 1500}, "cancellation_window_hours": 48,
+            "late_cancellation": "credit", "credit_valid_days": 90, **changes}  # fmt: skip
+    assert api(team.owner).put(POLICY, body, format="json").status_code == 200
+
+
+def _paid_booking(api, client, settings, stripe_api, catalogue, day="2027-03-10", hour=10):
+    request = {"service": catalogue.cut.pk, "start": f"{day}T{hour:02}:00:00+01:00",
+               "staff": catalogue.alice.pk,
+               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    booking = api().post(BOOK, request, format="json").json()
+    intent = booking["payment"]["payment_intent"]
+    stripe_api.pay(intent)
+    event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": intent, "object": "payment_intent"}}}  # fmt: skip
+    payload = json.dumps(event).encode()
+    signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
+    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
+                   HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    return booking
+
+
+def _cancel(api, booking, resolution=None):
+    body = {} if resolution is None else {"resolution": resolution}
+    answer = api().post(f"/api/v1/manage/{booking['manage_token']}/cancel/", body, format="json")
+    assert answer.status_code == 200, answer.json()
+    return answer.json()
+
+
+def test_early_cancellation_is_refunded(api, client, settings, stripe_api, team_a, catalogue_a,
+                                        monday):  # fmt: skip
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
+    assert managed["deposit"] == {"amount": 1500, "paid": 1500, "status": "paid"}
+    assert managed["cancellation_deadline"] == "2027-03-08T10:00:00+01:00"
+    answer = _cancel(api, booking)
+    assert answer["status"] == "cancelled"
+    assert answer["deposit"]["status"] == "refunded"
+    refunds = [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
+    assert len(refunds) == 1
+    assert refunds[0]["form"]["amount"] == "1500"
+    assert refunds[0]["idempotency_key"].startswith("deposit:")
+    _cancel(api, booking)  # twice: nothing more
+    assert len([r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]) == 1
+
+
+def test_early_cancellation_may_become_credit_then_lapse(api, client, settings, stripe_api,
+                                                         team_a, catalogue_a, monday):  # fmt: skip
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    answer = _cancel(api, booking, "credit")
+    assert answer["deposit"]["status"] == "credited"
+    assert answer["credit_balance"] == 1500
+    with salon_scope(team_a.salon):
+        payment = Payment.objects.get()
+        customer = payment.booking.customer
+    staff_view = (
+        api(team_a.staff).get(f"/api/v1/salons/bella/backoffice/customers/{customer.pk}/").json()
+    )
+    assert staff_view["credit_balance"] == 1500
+    assert staff_view["lifetime_value"] == 1500
+    monday.shift(dt.timedelta(days=91))
+    with salon_scope(team_a.salon):
+        assert credit_balance(customer=customer) == 0
+        assert credits_expire(salon_id=team_a.salon.pk) == 1
+        assert credits_expire(salon_id=team_a.salon.pk) == 0
+        assert CreditEntry.objects.filter(kind="expired").get().amount == 1500
+
+
+@pytest.mark.parametrize(("late", "outcome"), [("credit", "credited"), ("forfeit", "forfeited")])
+def test_late_cancellation_follows_the_policy(api, client, settings, stripe_api, team_a,
+                                              catalogue_a, monday, late, outcome):  # fmt: skip
+    _policy(api, team_a, late_cancellation=late)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02")
+    answer = _cancel(api, booking, "refund")  # asked for, but too late for a refund
+    assert answer["deposit"]["status"] == outcome
+    assert not [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
+
+
+def test_the_salon_cancelling_refunds_in_full_even_late(api, client, settings, stripe_api,
+                                                        team_a, catalogue_a, monday):  # fmt: skip
+    _policy(api, team_a, late_cancellation="forfeit")
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02")
+    answer = api(team_a.staff).post(
+        f"/api/v1/salons/bella/backoffice/bookings/{booking['id']}/cancel/",
+        {"reason": "Fermeture exceptionnelle"}, format="json",
+    )  # fmt: skip
+    assert answer.status_code == 200
+    managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
+    assert managed["deposit"]["status"] == "refunded"
+    assert len([r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]) == 1
+
+
+def test_rescheduling_keeps_what_was_paid(api, client, settings, stripe_api, team_a,
+                                          catalogue_a, monday):  # fmt: skip
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    moved = api().post(f"/api/v1/manage/{booking['manage_token']}/reschedule/",
+                       {"start": "2027-03-11T15:00:00+01:00"}, format="json").json()  # fmt: skip
+    assert moved["id"] == booking["id"]
+    assert moved["deposit"] == {"amount": 1500, "paid": 1500, "status": "paid"}
+
+
+def test_an_unpaid_cancelled_or_lapsed_hold_cancels_its_intent(api, stripe_api, team_a,
+                                                               catalogue_a, monday):  # fmt: skip
+    _policy(api, team_a)
+    request = {"service": catalogue_a.cut.pk, "staff": catalogue_a.alice.pk,
+               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    first = api().post(BOOK, {**request, "start": "2027-03-10T10:00:00+01:00"},
+                       format="json").json()  # fmt: skip
+    second = api().post(BOOK, {**request, "start": "2027-03-10T12:00:00+01:00"},
+                        format="json").json()  # fmt: skip
+    assert _cancel(api, first)["deposit"]["status"] == "none"
+    monday.shift(dt.timedelta(minutes=20))
+    with salon_scope(team_a.salon):
+        holds_expire(salon=team_a.salon)
+        assert payments_abandon_lapsed(salon_id=team_a.salon.pk) == 1
+        assert payments_abandon_lapsed(salon_id=team_a.salon.pk) == 0
+        assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.CANCELED}
+    cancels = {r["path"] for r in stripe_api.requests() if r["path"].endswith("/cancel")}
+    intents = {first["payment"]["payment_intent"], second["payment"]["payment_intent"]}
+    assert cancels == {f"/v1/payment_intents/{intent}/cancel" for intent in intents}
