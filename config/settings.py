@@ -295,6 +295,9 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+# Without Stripe keys, a labelled test-mode gateway takes the payments (no money moves):
+# always in debug, otherwise only when asked for.
+PAYMENTS_TEST_MODE = env_bool("PAYMENTS_TEST_MODE", False)
 PLATFORM_FEE_PERCENT = os.environ.get("PLATFORM_FEE_PERCENT", "0")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
 

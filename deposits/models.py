@@ -219,3 +219,19 @@ class CreditEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} {self.currency}"
+
+
+class TestModeIntent(models.Model):
+    """A payment intent of the test-mode gateway (no Stripe keys): no money moves."""
+
+    intent_id = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=32, default="requires_payment_method")
+    metadata = models.JSONField(default=dict)
+    refunded = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.intent_id} (test mode)"

@@ -79,7 +79,7 @@ def checkout_hold(
                                  customer=customer, source=source, notes=notes)  # fmt: skip
         return Checkout(booking, deposit, None)
     try:
-        payment_gateway()
+        provider = payment_gateway().name
     except GatewayError as exc:
         raise PaymentProviderError() from exc
     booking = booking_create(
@@ -89,7 +89,7 @@ def checkout_hold(
     )  # fmt: skip
     payment = Payment.objects.create(
         salon=salon, booking=booking, kind=kind, amount=due, currency=salon.currency,
-        account=salon.stripe_account or "",
+        account=salon.stripe_account or "", provider=provider,
     )  # fmt: skip
     return Checkout(booking, deposit, payment)
 

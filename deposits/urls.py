@@ -9,6 +9,8 @@ urlpatterns = [
     path(f"{salon}/services/", api.ServiceListView.as_view(), name="public-services"),
     path(f"{salon}/bookings/", api.BookingCreateView.as_view(), name="booking-create"),
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
+    path("test-mode/payments/<str:intent_id>/pay/", webhooks.TestModePay.as_view(),
+         name="test-mode-pay"),
     path("manage/<str:token>/", api_manage.ManageBookingView.as_view(), name="manage"),
     path("manage/<str:token>/cancel/", api_manage.ManageCancelView.as_view(),
          name="manage-cancel"),

@@ -1,10 +1,18 @@
 import logging
+from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from .gateway import GatewayError, WebhookRejected, payment_gateway
+from .gateway import GatewayError, WebhookRejected, payment_gateway, test_mode
+from .gateway.testmode_gateway import TestModeGateway
 from .payments import stripe_event_apply
 
 log = logging.getLogger(__name__)
@@ -27,3 +35,37 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         )
     outcome = stripe_event_apply(event)
     return JsonResponse({"received": True, "outcome": outcome})
+
+
+class TestModePay(APIView):
+    """TEST MODE ONLY (no Stripe keys): completes a test-mode payment as a card would.
+    No money moves. Answers 404 whenever a real provider is configured."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=inline_serializer("TestModePayment", {
+            "client_secret": serializers.CharField(),
+            "outcome": serializers.ChoiceField(["succeeded", "failed"], default="succeeded"),
+        }),
+        responses=inline_serializer("TestModePaid", {"status": serializers.CharField()}),
+    )  # fmt: skip
+    def post(self, request: Request, intent_id: str) -> Response:
+        if not test_mode():
+            raise Http404
+        gateway = TestModeGateway()
+        try:
+            intent = gateway.retrieve_intent(intent_id=intent_id)
+        except GatewayError as exc:
+            raise Http404 from exc
+        data = request.data if isinstance(request.data, dict) else {}
+        if data.get("client_secret") != intent.client_secret:
+            raise serializers.ValidationError({"client_secret": ["This is not the intent's."]})
+        succeed = data.get("outcome", "succeeded") != "failed"
+        try:
+            event = gateway.pay(intent_id=intent_id, succeed=succeed)
+        except GatewayError as exc:
+            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        stripe_event_apply(event)
+        return Response({"status": gateway.retrieve_intent(intent_id=intent_id).status})

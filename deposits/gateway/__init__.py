@@ -82,8 +82,19 @@ def _stripe_gateway(api_key: str, api_base: str, timeout: float) -> PaymentGatew
     return StripeGateway(api_key=api_key, api_base=api_base)
 
 
+def test_mode() -> bool:
+    """No Stripe keys, and the embedded default (debug) or an explicit PAYMENTS_TEST_MODE:
+    a production without keys refuses payments rather than pretend to take them."""
+    return not settings.STRIPE_SECRET_KEY and (settings.DEBUG or settings.PAYMENTS_TEST_MODE)
+
+
 def payment_gateway() -> PaymentGateway:
-    """The gateway the settings name: Stripe when STRIPE_SECRET_KEY is set."""
+    """The gateway the settings name: Stripe when STRIPE_SECRET_KEY is set, the labelled
+    test-mode gateway in test mode."""
+    if test_mode():
+        from .testmode_gateway import TestModeGateway
+
+        return TestModeGateway()
     if not settings.STRIPE_SECRET_KEY:
         raise GatewayError("No payment provider is configured (STRIPE_SECRET_KEY).")
     return _stripe_gateway(
