@@ -81,6 +81,18 @@ def test_make_run_serves_the_demo_salon(tmp_path):
                    "customer": {"name": "Newcomer", "phone": "06 55 44 33 22"}}  # fmt: skip
         status, body = _get(f"{base}/api/v1/salons/demo/bookings/", request)
         assert status == 201
+        booking = json.loads(body)
+        # The demo salon asks a deposit; with no Stripe keys the labelled test-mode
+        # gateway takes it, and no money moves.
+        assert booking["status"] == "pending_payment"
+        payment = booking["payment"]
+        assert payment["provider"] == "test_mode"
+        status, body = _get(
+            f"{base}/api/v1/test-mode/payments/{payment['payment_intent']}/pay/",
+            {"client_secret": payment["client_secret"]},
+        )
+        assert json.loads(body) == {"status": "succeeded"}
+        status, body = _get(f"{base}/api/v1/manage/{booking['manage_token']}/")
         assert json.loads(body)["status"] == "confirmed"
         late = {**request, "staff": slots[0]["staff_ids"][0],
                 "customer": {"name": "Late", "phone": "06 55 44 33 23"}}  # fmt: skip

@@ -9,7 +9,7 @@ from django.utils import timezone
 from bookings.selectors import availability_for
 from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
 from customers.services import customer_create
-from deposits.services import policy_create_default
+from deposits.services import policy_set
 from tenants.models import Role, Salon
 from tenants.scoping import salon_scope
 from tenants.services import membership_set, salon_create
@@ -97,7 +97,14 @@ class Command(BaseCommand):
                     for customer in DEMO_CUSTOMERS
                 ]
                 self._catalogue(salon, customers)
-                policy_create_default(salon=salon)
+                # Start gently (20 %, at least 5 EUR), then 30 % from next month.
+                today = timezone.now().astimezone(salon.tz).date()
+                next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+                policy_set(
+                    salon=salon, rule={"kind": "percent", "value": 20},
+                    ramp=[{"starts_on": next_month, "rule": {"kind": "percent", "value": 30}}],
+                    min_amount=500, trusted_after_visits=5, full_prepayment_after_no_shows=2,
+                )  # fmt: skip
         self.stdout.write(
             f"Demo salon {salon.name!r} seeded. Admin and front desk: "
             f"'demo' (owner) and 'accueil' (staff), password {DEMO_PASSWORD!r}."
