@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from tenants.models import Salon
-from tenants.tasks import SalonTask
+from tenants.tasks import SalonTask, for_each_salon
 
 from .services import holds_expire
 
@@ -9,8 +9,7 @@ from .services import holds_expire
 @shared_task(name="bookings.holds_sweep")
 def holds_sweep() -> None:
     """Every minute (beat): each salon's lapsed holds expire, in its own task and scope."""
-    for salon_id in Salon.objects.values_list("pk", flat=True):
-        holds_apply.delay(salon_id=salon_id)
+    for_each_salon(holds_apply)
 
 
 @shared_task(name="bookings.holds_apply", base=SalonTask)

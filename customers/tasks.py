@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from tenants.models import Salon
-from tenants.tasks import SalonTask
+from tenants.tasks import SalonTask, for_each_salon
 
 from .services import customers_anonymise_inactive
 
@@ -9,8 +9,7 @@ from .services import customers_anonymise_inactive
 @shared_task(name="customers.retention_sweep")
 def retention_sweep() -> None:
     """Daily (beat): each salon's retention runs as its own task, in its own scope."""
-    for salon_id in Salon.objects.values_list("pk", flat=True):
-        retention_apply.delay(salon_id=salon_id)
+    for_each_salon(retention_apply)
 
 
 @shared_task(name="customers.retention_apply", base=SalonTask)

@@ -41,7 +41,7 @@ class ManageRescheduleView(manage.ManageRescheduleView):
     answer_serializer = ManageMoneySerializer
 
 
-class ManageCancelView(manage.ManageCancelView):
+class ManageCancelView(manage.ManageView):
     answer_serializer = ManageMoneySerializer
 
     @extend_schema(request=manage.CancelSerializer, responses=ManageMoneySerializer)
@@ -58,7 +58,7 @@ class ManageCancelView(manage.ManageCancelView):
         return self.answer(booking)
 
 
-class BookingCancelView(backoffice.BookingCancelView):
+class BookingCancelView(backoffice.BookingActionView):
     """Cancelled by the salon: the client is refunded in full."""
 
     def act(self, booking: Booking, request: Request) -> Booking:

@@ -1,7 +1,6 @@
 from celery import shared_task
 
-from tenants.models import Salon
-from tenants.tasks import SalonTask
+from tenants.tasks import SalonTask, for_each_salon
 
 from .credit import credits_expire
 from .payments import payments_abandon_lapsed
@@ -10,8 +9,7 @@ from .payments import payments_abandon_lapsed
 @shared_task(name="deposits.payments_sweep")
 def payments_sweep() -> None:
     """Every minute (beat): the intents of lapsed holds are cancelled, per salon."""
-    for salon_id in Salon.objects.values_list("pk", flat=True):
-        payments_apply.delay(salon_id=salon_id)
+    for_each_salon(payments_apply)
 
 
 @shared_task(name="deposits.payments_apply", base=SalonTask)
@@ -22,8 +20,7 @@ def payments_apply(*, salon_id: int) -> int:
 @shared_task(name="deposits.credit_sweep")
 def credit_sweep() -> None:
     """Daily (beat): what is left of lapsed credit is recorded as expired, per salon."""
-    for salon_id in Salon.objects.values_list("pk", flat=True):
-        credit_apply.delay(salon_id=salon_id)
+    for_each_salon(credit_apply)
 
 
 @shared_task(name="deposits.credit_apply", base=SalonTask)

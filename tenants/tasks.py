@@ -20,3 +20,14 @@ class SalonTask(Task):
             raise TypeError(f"{self.name} needs the keyword argument salon_id (an int).")
         with salon_scope(salon_id):
             return super().__call__(*args, **kwargs)
+
+
+def for_each_salon(task: Task) -> int:
+    """Send `task` (a SalonTask) once per salon: each salon's work runs in its own task
+    and its own scope, so one salon's failure or size never holds up another's."""
+    from .models import Salon
+
+    salon_ids = list(Salon.objects.values_list("pk", flat=True))
+    for salon_id in salon_ids:
+        task.delay(salon_id=salon_id)
+    return len(salon_ids)

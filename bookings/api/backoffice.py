@@ -16,7 +16,6 @@ from tenants.permissions import SalonRole, request_salon
 from ..models import Booking, StaffMember, Status, TimeOff
 from ..selectors import booking_list, service_list, staff_list
 from ..services import (
-    booking_cancel,
     booking_complete,
     booking_mark_no_show,
     catalogue_service_delete,
@@ -254,16 +253,6 @@ class BookingActionView(BookingDetailView):
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
         return Response(self.get_serializer(self._booking(booking.pk)).data)
-
-
-class BookingCancelView(BookingActionView):
-    """Cancelled by the salon (API.md: the client is refunded in full)."""
-
-    def act(self, booking: Booking, request: Request) -> Booking:
-        payload = ReasonSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        return booking_cancel(booking=booking, actor=request.user, by_salon=True,
-                              reason=payload.validated_data["reason"])  # fmt: skip
 
 
 class BookingNoShowView(BookingActionView):

@@ -16,7 +16,7 @@ from tenants.scoping import salon_scope
 
 from ..models import ACTIVE_STATUSES, Booking
 from ..selectors import booking_by_manage_token, staff_list
-from ..services import booking_cancel, booking_reschedule
+from ..services import booking_reschedule
 from ..tokens import manage_token_read
 from .serializers import BookingSerializer, RescheduleSerializer
 
@@ -76,21 +76,6 @@ class ManageBookingView(ManageView):
     @extend_schema(responses=ManageBookingSerializer)
     def get(self, request: Request, token: str) -> Response:
         return self.answer(self.booking(token))
-
-
-class ManageCancelView(ManageView):
-    @extend_schema(
-        request=CancelSerializer,
-        responses=ManageBookingSerializer,
-    )
-    def post(self, request: Request, token: str) -> Response:
-        booking = self.booking(token)
-        CancelSerializer(data=request.data).is_valid(raise_exception=True)
-        try:
-            booking = booking_cancel(booking=booking)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
-        return self.answer(booking)
 
 
 class ManageRescheduleView(ManageView):
