@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings.admin import TenantInline
 from bookings.selectors import service_list
-from tenants.admin import TenantAdmin
+from tenants.admin import ReadOnlyTenantInline, TenantAdmin
 
-from .models import DepositPolicy, RampStep
+from .models import CreditEntry, DepositPolicy, Payment, RampStep, Refund
 from .rules import Rule, money, ramp_build
 from .selectors import deposit_quote, salon_today
 
@@ -110,3 +110,50 @@ class DepositPolicyAdmin(TenantAdmin):
                          "deposit": money(quote.amount, salon.currency),
                          "reason": quote.reason})  # fmt: skip
         return {"date": day, "rows": rows}
+
+
+class RefundInline(ReadOnlyTenantInline):
+    model = Refund
+    fields = ("created_at", "amount", "reason", "status", "refund_id")
+    readonly_fields = fields
+
+
+@admin.register(Payment)
+class PaymentAdmin(TenantAdmin):
+    """Payments are taken by the checkout and settled by the provider's events: the
+    admin shows them, it does not edit them."""
+
+    list_display = ["booking", "kind", "amount", "currency", "status", "outcome", "provider",
+                    "created_at"]  # fmt: skip
+    list_filter = ["status", "outcome", "kind", "provider"]
+    search_fields = ["intent_id", "booking__reference"]
+    readonly_fields = ("booking", "kind", "amount", "currency", "status", "outcome", "provider",
+                       "intent_id", "account", "created_at", "paid_at")  # fmt: skip
+    fields = readonly_fields
+    inlines = [RefundInline]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(TenantAdmin):
+    """The credit ledger, read only: entries are written by cancellations and bookings."""
+
+    list_display = ["customer", "kind", "amount", "currency", "expires_at", "created_at"]
+    list_filter = ["kind"]
+    readonly_fields = ("customer", "kind", "amount", "currency", "grant", "booking", "payment",
+                       "expires_at", "created_at")  # fmt: skip
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

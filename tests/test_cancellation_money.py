@@ -142,3 +142,21 @@ def test_an_unpaid_cancelled_or_lapsed_hold_cancels_its_intent(api, stripe_api, 
     cancels = {r["path"] for r in stripe_api.requests() if r["path"].endswith("/cancel")}
     intents = {first["payment"]["payment_intent"], second["payment"]["payment_intent"]}
     assert cancels == {f"/v1/payment_intents/{intent}/cancel" for intent in intents}
+
+
+def test_payments_and_credit_in_the_admin_one_salon_only(
+    api, client, settings, stripe_api, team_a, team_b, catalogue_a, monday
+):
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    _cancel(api, booking, "credit")
+    client.force_login(team_a.owner)
+    payments = client.get("/admin/deposits/payment/")
+    assert payments.status_code == 200
+    assert len(payments.context["cl"].result_list) == 1
+    assert len(client.get("/admin/deposits/creditentry/").context["cl"].result_list) == 1
+    client.force_login(team_b.owner)
+    assert len(client.get("/admin/deposits/payment/").context["cl"].result_list) == 0
+    with salon_scope(team_a.salon):
+        payment = Payment.objects.get()
+    assert client.get(f"/admin/deposits/payment/{payment.pk}/change/").status_code == 404
