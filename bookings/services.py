@@ -310,13 +310,19 @@ def booking_cancel(
 
 def booking_reschedule(
     *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None,
-    actor: Actor = None, now: dt.datetime | None = None,
+    actor: Actor = None, now: dt.datetime | None = None, rebook: bool = False,
+    hold_until: dt.datetime | None = None,
 ) -> Booking:  # fmt: skip
-    """Move the booking (same id, same token) to another offered slot; the old time is free."""
+    """Move the booking (same id, same token) to another offered slot; the old time is free.
+
+    `rebook`: the booking was cancelled and comes back at the new time (a cancellation
+    turned into a reschedule), confirmed, or held until `hold_until` while a balance is paid.
+    """
     now = now or timezone.now()
-    if booking.status not in ACTIVE_STATUSES:
+    movable = (Status.CANCELLED,) if rebook else ACTIVE_STATUSES
+    if booking.status not in movable:
         raise TransitionRefused(_("Only a held or confirmed booking can be moved."))
-    if booking.start <= now:
+    if booking.start <= now and not rebook:
         raise TransitionRefused(_("This appointment has started; please call the salon."))
     salon, service = booking.salon, booking.service
     slot = _offered_slot(salon=salon, service=service, start=start, staff=staff, now=now,
@@ -328,16 +334,23 @@ def booking_reschedule(
     try:
         with transaction.atomic():
             locked = _locked(booking)
-            if locked.status not in ACTIVE_STATUSES:
+            if locked.status not in movable:
                 raise TransitionRefused(_("Only a held or confirmed booking can be moved."))
             _claim_time(salon=salon, staff_id=staff_id, busy_start=busy_start,
                         busy_end=busy_end, now=now, ignore_booking=locked.pk)  # fmt: skip
             old = {"start": locked.start.isoformat(), "staff": locked.staff_id}
             locked.start, locked.end, locked.staff_id = start, end, staff_id
             locked.busy_start, locked.busy_end = busy_start, busy_end
-            with transaction.atomic():
-                locked.save(update_fields=["start", "end", "staff", "busy_start", "busy_end"])
-            booking_event(locked, "rescheduled", actor=actor, old=old,
+            fields = ["start", "end", "staff", "busy_start", "busy_end"]
+            if rebook:
+                locked.status = Status.PENDING_PAYMENT if hold_until else Status.CONFIRMED
+                locked.hold_expires_at = hold_until
+                locked.confirmed_at = None if hold_until else now
+                locked.cancelled_at, locked.cancellation_reason = None, ""
+                fields += ["status", "hold_expires_at", "confirmed_at", "cancelled_at",
+                           "cancellation_reason"]  # fmt: skip
+            locked.save(update_fields=fields)
+            booking_event(locked, "rebooked" if rebook else "rescheduled", actor=actor, old=old,
                           new={"start": start.isoformat(), "staff": staff_id})  # fmt: skip
             availability_changed(locked.salon_id)
     except IntegrityError as error:

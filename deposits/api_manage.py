@@ -9,16 +9,37 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from bookings.api import backoffice, manage
-from bookings.api.serializers import ReasonSerializer
-from bookings.models import Booking
+from bookings.api.serializers import ReasonSerializer, RescheduleSerializer
+from bookings.models import Booking, Status
+from bookings.selectors import catalogue_get
 
 from .credit import credit_balance
-from .payments import booking_cancel_with_money, cancellation_deadline, deposit_state
+from .gateway import payment_gateway
+from .payments import (
+    booking_cancel_with_money,
+    booking_rebook_with_credit,
+    cancellation_deadline,
+    checkout_charge,
+    deposit_state,
+    pending_payment,
+)
 
 
 class ManageMoneySerializer(manage.ManageBookingSerializer):
     def get_deposit(self, booking: Booking) -> dict[str, Any]:
         return deposit_state(booking)
+
+    def get_amount_due_now(self, booking: Booking) -> int:
+        pending = pending_payment(booking)
+        return pending.amount if pending else 0
+
+    def get_payment(self, booking: Booking) -> dict[str, Any] | None:
+        pending = pending_payment(booking)
+        if pending is None or not pending.intent_id:
+            return None
+        return {"provider": pending.provider, "client_secret": pending.client_secret,
+                "publishable_key": payment_gateway().publishable_key,
+                "payment_intent": pending.intent_id}  # fmt: skip
 
     def get_credit_balance(self, booking: Booking) -> int:
         return credit_balance(customer=booking.customer)
@@ -36,9 +57,37 @@ class ManageBookingView(manage.ManageBookingView):
 
 
 class ManageRescheduleView(manage.ManageRescheduleView):
-    """What was paid stays with the booking, which keeps its id: it moves with it."""
+    """What was paid stays with the booking, which keeps its id: it moves with it. A
+    booking cancelled with credit comes back through this same call, paid by its credit."""
 
     answer_serializer = ManageMoneySerializer
+
+    @extend_schema(request=RescheduleSerializer, responses=ManageMoneySerializer)
+    def post(self, request: Request, token: str) -> Response:
+        booking = self.booking(token)
+        if booking.status != Status.CANCELLED:
+            return super().post(request, token)
+        payload = RescheduleSerializer(data=request.data, context={"tz": booking.salon.tz})
+        payload.is_valid(raise_exception=True)
+        staff = None
+        if payload.validated_data.get("staff") is not None:
+            staff = catalogue_get(salon=booking.salon).active_staff_for(
+                payload.validated_data["staff"], booking.service_id
+            )
+            if staff is None:
+                raise serializers.ValidationError({"staff": ["Nobody by this id offers it."]})
+        try:
+            checkout = booking_rebook_with_credit(
+                booking=booking, start=payload.validated_data["start"], staff=staff
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                exc.message_dict
+                if hasattr(exc, "error_dict")
+                else {"non_field_errors": exc.messages}
+            ) from exc
+        checkout = checkout_charge(checkout)
+        return self.answer(checkout.booking)
 
 
 class ManageCancelView(manage.ManageView):

@@ -23,13 +23,14 @@ from bookings.services import (
     booking_create,
     booking_reinstate,
     booking_release,
+    booking_reschedule,
 )
 from config.api import PaymentProviderError
 from customers.models import Customer
 from tenants.models import Salon
 from tenants.scoping import salon_scope
 
-from .credit import credit_grant
+from .credit import credit_balance, credit_grant, credit_use
 from .gateway import GatewayError, WebhookEvent, payment_gateway
 from .models import (
     LateCancellation,
@@ -217,6 +218,15 @@ def deposit_state(booking: Booking) -> dict[str, object]:
     return {"amount": asked, "paid": sum(p.amount for p in paid), "status": status}
 
 
+def pending_payment(booking: Booking) -> Payment | None:
+    """The payment the client still has to make for this booking, if any."""
+    return (
+        Payment.objects.with_scope(salon=booking.salon_id)
+        .filter(booking=booking, status=PaymentStatus.PENDING)
+        .first()
+    )
+
+
 def cancellation_deadline(booking: Booking) -> dt.datetime:
     policy, _steps = policy_get(salon=booking.salon)
     return booking.start - dt.timedelta(hours=policy.cancellation_window_hours)
@@ -320,3 +330,43 @@ def payments_abandon_lapsed(*, salon_id: int) -> int:
     for payment in lapsed:
         intent_cancel(payment)
     return len(lapsed)
+
+
+def booking_rebook_with_credit(
+    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None
+) -> Checkout:
+    """A booking cancelled with credit comes back at a new time, paid by the credit:
+    confirmed when the credit covers the deposit due, held for the difference otherwise
+    (then charged like any booking once this commits)."""
+    salon = booking.salon
+    policy, steps = policy_get(salon=salon)
+    if (
+        not Payment.objects.with_scope(salon=salon.pk)
+        .filter(booking=booking, outcome=PaymentOutcome.CREDITED)
+        .exists()
+    ):
+        raise ValidationError({"non_field_errors": [
+            _("This booking was cancelled; please book a new appointment.")]})  # fmt: skip
+    due = deposit_quote(salon=salon, service=booking.service, day=salon_today(salon),
+                        customer=booking.customer, policy=(policy, steps)).amount  # fmt: skip
+    balance = credit_balance(customer=booking.customer)
+    if balance <= 0:
+        raise ValidationError({"non_field_errors": [_("The credit of this booking has lapsed.")]})
+    rest = max(0, due - balance)
+    if rest:
+        try:
+            provider = payment_gateway().name
+        except GatewayError as exc:
+            raise PaymentProviderError() from exc
+    with transaction.atomic():
+        hold_until = timezone.now() + dt.timedelta(minutes=policy.hold_minutes) if rest else None
+        rebooked = booking_reschedule(booking=booking, start=start, staff=staff, rebook=True,
+                                      hold_until=hold_until)  # fmt: skip
+        credit_use(customer=rebooked.customer, amount=min(due, balance), booking=rebooked)
+        payment = None
+        if rest:
+            payment = Payment.objects.create(
+                salon=salon, booking=rebooked, kind=PaymentKind.DEPOSIT, amount=rest,
+                currency=salon.currency, account=salon.stripe_account or "", provider=provider,
+            )  # fmt: skip
+    return Checkout(rebooked, due, payment)

@@ -160,3 +160,51 @@ def test_payments_and_credit_in_the_admin_one_salon_only(
     with salon_scope(team_a.salon):
         payment = Payment.objects.get()
     assert client.get(f"/admin/deposits/payment/{payment.pk}/change/").status_code == 404
+
+
+def test_a_cancellation_turns_into_a_reschedule_paid_by_credit(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    _cancel(api, booking, "credit")
+    url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
+    back = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json")
+    assert back.status_code == 200, back.json()
+    body = back.json()
+    assert (body["id"], body["status"], body["start"]) == (
+        booking["id"],
+        "confirmed",
+        "2027-03-12T11:00:00+01:00",
+    )
+    assert body["credit_balance"] == 0
+    assert body["amount_due_now"] == 0
+    assert "2027-03-12T11:00:00+01:00" not in [
+        s["start"] for s in api().get("/api/v1/salons/bella/availability/", {
+            "service": catalogue_a.cut.pk, "from": "2027-03-12", "to": "2027-03-12",
+            "staff": catalogue_a.alice.pk}).json()["slots"]]  # fmt: skip
+
+
+def test_a_reschedule_with_too_little_credit_is_held_for_the_difference(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    _cancel(api, booking, "credit")
+    _policy(api, team_a, rule={"kind": "fixed", "value": 2000})  # the deposit went up
+    url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
+    body = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json").json()
+    assert body["status"] == "pending_payment"
+    assert body["amount_due_now"] == 500
+    assert body["payment"]["payment_intent"].startswith("pi_")
+    assert body["credit_balance"] == 0
+
+
+def test_a_refunded_cancellation_cannot_be_rescheduled(api, client, settings, stripe_api,
+                                                       team_a, catalogue_a, monday):  # fmt: skip
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    _cancel(api, booking, "refund")
+    url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
+    refused = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json")
+    assert refused.status_code == 400
