@@ -129,6 +129,18 @@ HANDLED_EVENTS = {
     "payment_intent.payment_failed",
     "payment_intent.canceled",
 }
+REFUND_EVENTS = {"refund.updated", "refund.failed"}
+# A refund's status moves forward only: pending may become anything, and nothing else moves.
+REFUND_FINAL = {"succeeded", "failed", "canceled"}
+
+
+def _refund_settle(refund: Refund, status: str) -> None:
+    """A refund's outcome, as Stripe reports it later (refunds can take days)."""
+    if status not in REFUND_FINAL:
+        return
+    Refund.objects.with_scope(salon=refund.salon_id).filter(pk=refund.pk).exclude(
+        status__in=REFUND_FINAL
+    ).update(status=status)
 
 
 def stripe_event_apply(event: WebhookEvent) -> str:
@@ -141,13 +153,20 @@ def stripe_event_apply(event: WebhookEvent) -> str:
         if event.type in HANDLED_EVENTS and intent_id
         else None
     )
-    status = "applied" if payment is not None else "ignored"
+    refund = (
+        Refund.objects.with_scopes_disabled().filter(refund_id=event.data.get("id")).first()
+        if event.type in REFUND_EVENTS and event.data.get("object") == "refund"
+        else None
+    )
+    status = "applied" if payment is not None or refund is not None else "ignored"
     try:
         with transaction.atomic():
             StripeEvent.objects.create(event_id=event.id, type=event.type, status=status)
             if payment is not None:
                 with salon_scope(payment.salon_id):
                     _apply(event.type, payment)
+            if refund is not None:
+                _refund_settle(refund, str(event.data.get("status", "")))
     except IntegrityError as error:
         if "event_id" not in str(error) and "stripeevent" not in str(error).lower():
             raise

@@ -218,3 +218,26 @@ def test_webhook_chaos_each_event_applied_once(api, settings, stripe_api, catalo
             BookingEvent.objects.filter(kind="confirmed").values_list("booking_id", flat=True)
         )
         assert set(confirmations.values()) == {1}
+
+
+@pytest.mark.django_db
+def test_refund_events_settle_refunds_forward_only(client, settings, stripe_api, catalogue_a,
+                                                   monday):  # fmt: skip
+    lea = CustomerFactory(salon=catalogue_a.salon)
+    booking = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    with salon_scope(catalogue_a.salon):
+        payment = Payment.objects.create(salon=catalogue_a.salon, booking=booking,
+                                         kind="deposit", amount=1200, currency="EUR",
+                                         status="succeeded", intent_id="pi_refunded")  # fmt: skip
+        refund = Refund.objects.create(salon=catalogue_a.salon, payment=payment, amount=1200,
+                                       reason="client_cancelled", refund_id="re_1")  # fmt: skip
+
+    def refund_event(event_id, status):
+        refund = {"id": "re_1", "object": "refund", "status": status}
+        return {"id": event_id, "object": "event", "type": "refund.updated",
+                "data": {"object": refund}}  # fmt: skip
+
+    assert _deliver(client, settings, refund_event("evt_r1", "succeeded")).status_code == 200
+    _deliver(client, settings, refund_event("evt_r2", "pending"))  # late and stale: ignored
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
