@@ -15,7 +15,7 @@ from tenants.admin import ReadOnlyTenantInline, TenantAdmin
 
 from .models import CreditEntry, DepositPolicy, Payment, RampStep, Refund
 from .rules import Rule, money, ramp_build
-from .selectors import deposit_quote, salon_today
+from .selectors import deposit_quote, policy_changed, salon_today
 
 
 class RampStepInline(TenantInline):
@@ -73,6 +73,10 @@ class DepositPolicyAdmin(TenantAdmin):
             fieldsets[0] = (name, {**options, "fields": fields})
         return fieldsets
 
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        policy_changed(obj.salon_id)
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         built = form.built_ramp()
@@ -89,6 +93,7 @@ class DepositPolicyAdmin(TenantAdmin):
                 )
                 for day, rule in built
             )
+        policy_changed(form.instance.salon_id)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:  # fmt: skip

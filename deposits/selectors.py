@@ -1,22 +1,58 @@
 import datetime as dt
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from bookings.models import Service
+from bookings.models import Booking, Service, Status
+from config.cache import cache_get, cache_set, version_bump, version_get
 from customers.models import Customer
-from customers.selectors import customer_get
 from tenants.models import Salon
 
 from .models import DepositPolicy, LateCancellation, RampStep, policy_values
 from .rules import Client, Quote, Rule, describe, money, quote, rule_in_force
 
+POLICY_CACHE_SECONDS = 600
+
+
+def _policy_version_key(salon_id: int) -> str:
+    return f"deposit-policy:version:{salon_id}"
+
+
+def policy_changed(salon_id: int) -> None:
+    version_bump(_policy_version_key(salon_id))
+
 
 def policy_get(*, salon: Salon) -> tuple[DepositPolicy, list[RampStep]]:
-    """The salon's policy and ramp; an unsaved default (no deposit) when it has none."""
+    """The salon's policy and ramp; an unsaved default (no deposit) when it has none.
+
+    Read by every booking and every price shown, so cached under a version that every
+    change of the policy moves on."""
+    key = f"deposit-policy:{salon.pk}:{version_get(_policy_version_key(salon.pk))}"
+    cached = cache_get(key)
+    if isinstance(cached, tuple):
+        return cached
     policy = DepositPolicy.objects.with_scope(salon=salon.pk).filter(salon=salon).first()
     if policy is None:
-        return DepositPolicy(salon=salon), []
-    return policy, list(RampStep.objects.with_scope(salon=salon.pk).filter(policy=policy))
+        answer: tuple[DepositPolicy, list[RampStep]] = (DepositPolicy(salon=salon), [])
+    else:
+        steps = list(RampStep.objects.with_scope(salon=salon.pk).filter(policy=policy))
+        answer = (policy, steps)
+    cache_set(key, answer, POLICY_CACHE_SECONDS)
+    return answer
+
+
+def client_record(*, policy: DepositPolicy, customer: Customer) -> Client:
+    """What the policy's client rules need to know of the client: their visits and
+    no-shows are counted only when the policy has such rules."""
+    if policy.trusted_after_visits is None and policy.full_prepayment_after_no_shows is None:
+        return Client(trusted=customer.trusted)
+    counts = Booking.objects.with_scope(salon=customer.salon_id).filter(
+        customer=customer
+    ).aggregate(
+        visits=Count("pk", filter=Q(status=Status.COMPLETED)),
+        no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
+    )  # fmt: skip
+    return Client(visits=counts["visits"], no_shows=counts["no_shows"], trusted=customer.trusted)
 
 
 def salon_today(salon: Salon) -> dt.date:
@@ -29,14 +65,7 @@ def deposit_quote(
 ) -> Quote:  # fmt: skip
     """What a client (a new one when None) would pay as deposit for `service` on `day`."""
     policy_row, steps = policy or policy_get(salon=salon)
-    client = None
-    if customer is not None:
-        record = customer_get(salon=salon, pk=customer.pk) or customer
-        client = Client(
-            visits=int(getattr(record, "visits", 0)),
-            no_shows=int(getattr(record, "no_shows", 0)),
-            trusted=record.trusted,
-        )
+    client = None if customer is None else client_record(policy=policy_row, customer=customer)
     return quote(
         policy_values(policy_row, steps), price=service.price, day=day,
         override=Rule.from_dict(service.deposit_override), client=client,

@@ -7,6 +7,7 @@ from bookings.services import amount_rule_check
 from tenants.models import Salon
 
 from .models import DepositPolicy, RampStep
+from .selectors import policy_changed
 
 
 def _check_rule(field: str, rule: dict[str, Any]) -> None:
@@ -38,6 +39,7 @@ def policy_set(*, salon: Salon, rule: dict[str, Any], ramp: list[dict[str, Any]]
         policy.full_clean()
         policy.save()
         RampStep.objects.with_scope(salon=salon.pk).filter(policy=policy).delete()
+        policy_changed(salon.pk)
         RampStep.objects.bulk_create(
             RampStep(
                 salon=salon,
@@ -54,4 +56,5 @@ def policy_set(*, salon: Salon, rule: dict[str, Any], ramp: list[dict[str, Any]]
 def policy_create_default(*, salon: Salon) -> DepositPolicy:
     """A new salon's policy: no deposit until the owner sets one; the usual terms."""
     policy, _created = DepositPolicy.objects.with_scope(salon=salon.pk).get_or_create(salon=salon)
+    policy_changed(salon.pk)
     return policy
