@@ -77,11 +77,16 @@ def _offered_slot(
     now: dt.datetime,
     ignore_booking: int | None = None,
 ) -> Slot:
-    """The slot starting at `start`, if the service is offered then; else SlotUnavailable."""
+    """The slot starting at `start`, if the service is offered then; else SlotUnavailable.
+
+    For a chosen staff member on PostgreSQL, other bookings are left to the exclusion
+    constraint at insert time (the one judge of overlaps, races included); "anyone" needs
+    them to know who is free."""
     day = start.astimezone(salon.tz).date()
     for slot in availability_for(
         salon=salon, service=service, first=day, last=day,
         staff_id=staff.pk if staff else None, now=now, ignore_booking=ignore_booking,
+        with_bookings=staff is None or connection.vendor != "postgresql",
     ):  # fmt: skip
         if slot.start == start:
             return slot
