@@ -389,3 +389,43 @@ def booking_rebook_with_credit(
                 currency=salon.currency, account=salon.stripe_account or "", provider=provider,
             )  # fmt: skip
     return Checkout(rebooked, due, payment)
+
+
+def payments_reconcile(*, salon_id: int) -> int:
+    """Settle what a provider failure left in doubt (beat, every minute). Returns how many
+    rows it settled.
+
+    - A payment whose intent could not be created may still exist at the provider (a
+      timeout after it was made): the create is replayed with the same idempotency key,
+      which returns that intent (or makes one), and it is cancelled, so nothing is left
+      that a client could pay for a booking that was released.
+    - A refund the provider did not take is asked for again, under its own key.
+    """
+    settled = 0
+    doubtful = (
+        Payment.objects.with_scope(salon=salon_id)
+        .select_related("booking__salon")
+        .filter(status=PaymentStatus.FAILED, intent_id__isnull=True)
+    )
+    for payment in doubtful:
+        try:
+            intent = payment_gateway().create_intent(
+                amount=payment.amount, currency=payment.currency,
+                metadata={"salon": payment.booking.salon.slug,
+                          "booking": str(payment.booking_id), "payment": str(payment.pk)},
+                idempotency_key=payment.key("create"), account=payment.account or None,
+            )  # fmt: skip
+        except GatewayError:
+            continue  # still down: next time
+        Payment.objects.with_scope(salon=salon_id).filter(pk=payment.pk).update(intent_id=intent.id)
+        payment.intent_id = intent.id
+        intent_cancel(payment)
+        settled += 1
+    for refund in (
+        Refund.objects.with_scope(salon=salon_id)
+        .select_related("payment__booking__salon")
+        .filter(status="pending", refund_id__isnull=True)
+    ):
+        if refund_send(refund).refund_id:
+            settled += 1
+    return settled

@@ -3,7 +3,7 @@ from celery import shared_task
 from tenants.tasks import SalonTask, for_each_salon
 
 from .credit import credits_expire
-from .payments import payments_abandon_lapsed
+from .payments import payments_abandon_lapsed, payments_reconcile
 
 
 @shared_task(name="deposits.payments_sweep")
@@ -14,7 +14,7 @@ def payments_sweep() -> None:
 
 @shared_task(name="deposits.payments_apply", base=SalonTask)
 def payments_apply(*, salon_id: int) -> int:
-    return payments_abandon_lapsed(salon_id=salon_id)
+    return payments_abandon_lapsed(salon_id=salon_id) + payments_reconcile(salon_id=salon_id)
 
 
 @shared_task(name="deposits.credit_sweep")

@@ -241,3 +241,43 @@ def test_refund_events_settle_refunds_forward_only(client, settings, stripe_api,
     _deliver(client, settings, refund_event("evt_r2", "pending"))  # late and stale: ignored
     refund.refresh_from_db()
     assert refund.status == "succeeded"
+
+
+@pytest.mark.django_db
+def test_after_a_provider_failure_nothing_payable_is_left(api, stripe_api, catalogue_a, monday,
+                                                         deposit_policy):  # fmt: skip
+    from deposits.payments import payments_reconcile
+
+    stripe_api.fail("500", times=3)  # the SDK's three attempts all fail
+    assert api().post(BOOK, _request(catalogue_a), format="json").status_code == 502
+    with salon_scope(catalogue_a.salon):
+        payment = Payment.objects.get()
+        assert payments_reconcile(salon_id=catalogue_a.salon.pk) == 1
+        assert payments_reconcile(salon_id=catalogue_a.salon.pk) == 0
+        payment.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+    sent = stripe_api.requests()
+    create = next(r for r in sent if r["path"] == "/v1/payment_intents")
+    assert create["idempotency_key"] == f"deposit:{payment.pk}:create"
+    assert any(r["path"] == f"/v1/payment_intents/{payment.intent_id}/cancel" for r in sent)
+
+
+@pytest.mark.django_db
+def test_a_refund_the_provider_missed_is_asked_again(
+    api, client, settings, stripe_api, catalogue_a, monday, deposit_policy
+):
+    from deposits.payments import booking_cancel_with_money, payments_reconcile
+
+    booking = api().post(BOOK, _request(catalogue_a, day="2027-03-20"), format="json").json()
+    intent = booking["payment"]["payment_intent"]
+    stripe_api.pay(intent)
+    _deliver(client, settings, _event("evt_paid", "payment_intent.succeeded", intent))
+    stripe_api.fail("500", times=3)
+    with salon_scope(catalogue_a.salon):
+        booking_cancel_with_money(booking=Booking.objects.get(pk=booking["id"]))
+        refund = Refund.objects.get()
+        assert (refund.status, refund.refund_id) == ("pending", None)
+        assert payments_reconcile(salon_id=catalogue_a.salon.pk) == 1
+        refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert refund.refund_id
