@@ -8,7 +8,14 @@ from django.db import connections
 from django.db.models import Func, IntegerField, Q, QuerySet
 from django.utils import timezone
 
-from config.cache import cache_get, cache_set, version_bump, version_get
+from config.cache import (
+    cache_get,
+    cache_get_versioned,
+    cache_set,
+    cache_set_versioned,
+    version_bump,
+    version_get,
+)
 from tenants.models import Salon
 
 from .availability import ServiceShape, Slot, StaffWeek, WeeklyRange, availability
@@ -122,7 +129,7 @@ class Catalogue:
 def catalogue_get(*, salon: Salon) -> Catalogue:
     """Three queries when not cached: services, who offers what, hours."""
     key = f"catalogue:{salon.pk}:{version_get(_catalogue_version_key(salon.pk))}"
-    catalogue = cache_get(key)
+    catalogue = cache_get_versioned(key)
     if isinstance(catalogue, Catalogue):
         return catalogue
     services = {s.pk: s for s in Service.objects.with_scope(salon=salon.pk).all()}
@@ -143,7 +150,7 @@ def catalogue_get(*, salon: Salon) -> Catalogue:
         services, staff, {k: frozenset(v) for k, v in offers.items()},
         {k: tuple(v) for k, v in hours.items()},
     )  # fmt: skip
-    cache_set(key, catalogue, CATALOGUE_CACHE_SECONDS)
+    cache_set_versioned(key, catalogue, CATALOGUE_CACHE_SECONDS)
     return catalogue
 
 

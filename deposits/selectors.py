@@ -4,7 +4,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from bookings.models import Booking, Service, Status
-from config.cache import cache_get, cache_set, version_bump, version_get
+from config.cache import cache_get_versioned, cache_set_versioned, version_bump, version_get
 from customers.models import Customer
 from tenants.models import Salon
 
@@ -28,7 +28,7 @@ def policy_get(*, salon: Salon) -> tuple[DepositPolicy, list[RampStep]]:
     Read by every booking and every price shown, so cached under a version that every
     change of the policy moves on."""
     key = f"deposit-policy:{salon.pk}:{version_get(_policy_version_key(salon.pk))}"
-    cached = cache_get(key)
+    cached = cache_get_versioned(key)
     if isinstance(cached, tuple):
         return cached
     policy = DepositPolicy.objects.with_scope(salon=salon.pk).filter(salon=salon).first()
@@ -37,7 +37,7 @@ def policy_get(*, salon: Salon) -> tuple[DepositPolicy, list[RampStep]]:
     else:
         steps = list(RampStep.objects.with_scope(salon=salon.pk).filter(policy=policy))
         answer = (policy, steps)
-    cache_set(key, answer, POLICY_CACHE_SECONDS)
+    cache_set_versioned(key, answer, POLICY_CACHE_SECONDS)
     return answer
 
 

@@ -85,3 +85,16 @@ def test_a_retired_service_or_staff_member_is_not_bookable_at_once(
     refused = api().post("/api/v1/salons/bella/bookings/", booking, format="json")
     assert refused.status_code == 400
     assert "service" in refused.json()["fields"]
+
+
+def test_nothing_stale_survives_redis_losing_its_data(api, catalogue_a, monday):
+    from django.core.cache import cache
+
+    from bookings.models import WorkingHours
+    from tenants.scoping import salon_scope
+
+    assert _starts(api, catalogue_a)  # the catalogue is cached, in Redis and in the process
+    cache.clear()  # Redis restarts empty...
+    with salon_scope(catalogue_a.salon):  # ...and the hours change behind the services' back
+        WorkingHours.objects.filter(staff=catalogue_a.alice).delete()
+    assert _starts(api, catalogue_a) == []
