@@ -298,7 +298,7 @@ def over_http(salon, services, staff, today) -> tuple[float, float]:
             if date.weekday() == 6:
                 continue
             for member in staff:
-                for hour in range(9, 18, 2):
+                for hour in range(9, 19):  # the 30-minute service, on the hour
                     start = dt.datetime.combine(date, dt.time(hour), salon.tz).isoformat()
                     customer = {"name": f"Load {n}", "phone": f"+3362{n:07d}"}
                     body = {"service": services[0].pk, "staff": member.pk, "start": start,
