@@ -93,7 +93,7 @@ def build():
                 email = f"{name.split()[0].lower()}.{n}@example.org"
                 batch.append(Customer(
                     salon=salon, name=name, phone=phone, email=email, last_seen_at=now,
-                    search_text=search_text(name=name, email=email, phone=phone, country="FR"),
+                    search_text=search_text(name=name, email=email, phone=phone),
                 ))  # fmt: skip
                 if len(batch) == 5000:
                     Customer.objects.bulk_create(batch)

@@ -16,17 +16,17 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
-def phone_digits(e164: str, *, country: str) -> list[str]:
+def phone_digits(e164: str) -> list[str]:
     """The digit strings a number is searched by: international and national forms."""
     number = phonenumbers.parse(e164)
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return [_NOT_DIGIT.sub("", e164), _NOT_DIGIT.sub("", national)]
 
 
-def search_text(*, name: str, email: str | None, phone: str | None, country: str) -> str:
+def search_text(*, name: str, email: str | None, phone: str | None) -> str:
     parts = [fold(name), (email or "").lower()]
     if phone:
-        parts += phone_digits(phone, country=country)
+        parts += phone_digits(phone)
     return " ".join(p for p in parts if p)
 
 

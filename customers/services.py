@@ -52,7 +52,6 @@ def _refresh_search_text(customer: Customer) -> None:
         name=customer.name,
         email=customer.email,
         phone=str(customer.phone) if customer.phone else None,
-        country=customer.salon.country,
     )
 
 

@@ -15,6 +15,7 @@ from bookings.selectors import catalogue_get
 
 from .credit import credit_balance
 from .gateway import payment_gateway
+from .models import Payment
 from .payments import (
     booking_cancel_with_money,
     booking_rebook_with_credit,
@@ -29,12 +30,19 @@ class ManageMoneySerializer(manage.ManageBookingSerializer):
     def get_deposit(self, booking: Booking) -> dict[str, Any]:
         return deposit_state(booking)
 
+    def _pending(self, booking: Booking) -> Payment | None:
+        # Read once for both fields that show it.
+        read: dict[int, Payment | None] = self.__dict__.setdefault("_pending_read", {})
+        if booking.pk not in read:
+            read[booking.pk] = pending_payment(booking)
+        return read[booking.pk]
+
     def get_amount_due_now(self, booking: Booking) -> int:
-        pending = pending_payment(booking)
+        pending = self._pending(booking)
         return pending.amount if pending else 0
 
     def get_payment(self, booking: Booking) -> dict[str, Any] | None:
-        pending = pending_payment(booking)
+        pending = self._pending(booking)
         if pending is None or not pending.intent_id:
             return None
         return {"provider": pending.provider, "client_secret": pending.client_secret,
