@@ -246,6 +246,8 @@ class BookingEvent(TenantModel):
 
     class Meta:
         ordering = ["at", "id"]
+        # The message planner reads a salon's recent events (support.outbox).
+        indexes = [models.Index(fields=["salon", "at"], name="bookingevent_recent")]
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.by}"

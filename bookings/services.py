@@ -14,6 +14,7 @@ from customers.services import customer_touch
 from tenants.models import Salon
 
 from .availability import Slot
+from .events import events_recorded
 from .models import (
     ACTIVE_STATUSES,
     Booking,
@@ -55,6 +56,7 @@ def booking_event(
         salon_id=booking.salon_id, booking=booking, kind=kind, data=data,
         **_actor_fields(actor, by),
     )  # fmt: skip
+    events_recorded(booking.salon_id)
 
 
 def booking_manage_token(booking: Booking) -> str:
@@ -408,6 +410,7 @@ def holds_expire(*, salon: Salon, now: dt.datetime | None = None) -> list[int]:
                                         by="system")  # fmt: skip
         if lapsed:
             availability_changed(salon.pk)
+            events_recorded(salon.pk)
     return lapsed
 
 

@@ -139,7 +139,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "acompte",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
 else:
@@ -159,7 +159,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+}
+# A request never waits long on a broker that is down: what it sends is also recorded in
+# the database (booking events, the message outbox), and beat's sweeps catch up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1,
+}  # fmt: skip
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
@@ -174,6 +183,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "deposits-credit": {
         "task": "deposits.credit_sweep",
         "schedule": crontab(hour=3, minute=0),
+    },
+    "support-messages": {
+        "task": "support.messages_sweep",
+        "schedule": 60.0,
     },
     "customers-retention": {
         "task": "customers.retention_sweep",
@@ -299,7 +312,11 @@ STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 # always in debug, otherwise only when asked for.
 PAYMENTS_TEST_MODE = env_bool("PAYMENTS_TEST_MODE", False)
 PLATFORM_FEE_PERCENT = os.environ.get("PLATFORM_FEE_PERCENT", "0")
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console, locmem, twilio, dotted path
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com")
 
 # GDPR: a customer with no activity for this many years is anonymised (beat, daily).
 CUSTOMER_RETENTION_YEARS = int(os.environ.get("CUSTOMER_RETENTION_YEARS", "3"))

@@ -133,7 +133,8 @@ class PaymentAdmin(TenantAdmin):
     list_filter = ["status", "outcome", "kind", "provider"]
     search_fields = ["intent_id", "booking__reference"]
     readonly_fields = ("booking", "kind", "amount", "currency", "status", "outcome", "provider",
-                       "intent_id", "account", "created_at", "paid_at")  # fmt: skip
+                       "intent_id", "account", "created_at", "paid_at", "recorded_by",
+                       "note")  # fmt: skip
     fields = readonly_fields
     inlines = [RefundInline]
 

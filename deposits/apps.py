@@ -49,9 +49,10 @@ class DepositsConfig(AppConfig):
         personal_data_register(PersonalData(
             section="payments", model=Payment, customer_lookup="booking__customer",
             exported=("id", "booking", "kind", "amount", "currency", "status", "outcome",
-                      "created_at", "paid_at"),
+                      "created_at", "paid_at", "note"),
+            erase={"note": ""},
             internal=("salon", "provider", "intent_id", "client_secret", "account",
-                      "updated_at"),
+                      "updated_at", "recorded_by"),
         ))  # fmt: skip
         personal_data_register(PersonalData(
             section="credit", model=CreditEntry, customer_lookup="customer",

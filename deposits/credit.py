@@ -16,7 +16,8 @@ from customers.models import Customer
 from .models import CreditEntry, CreditKind, Payment
 
 
-def _left(grant: CreditEntry) -> int:
+def credit_left(grant: CreditEntry) -> int:
+    """What is left of a grant: its amount less what was used, refunded or lapsed."""
     spent = grant.entries.aggregate(total=Sum("amount"))["total"] or 0
     return int(grant.amount) - int(spent)
 
@@ -57,7 +58,7 @@ def credit_use(*, customer: Customer, amount: int, booking: Booking) -> int:
     )
     spent = 0
     for grant in grants:
-        take = min(_left(grant), amount - spent)
+        take = min(credit_left(grant), amount - spent)
         if take <= 0:
             continue
         CreditEntry.objects.create(
@@ -87,7 +88,7 @@ def _expire(salon_id: int, now: dt.datetime) -> int:
         .filter(kind=CreditKind.GRANTED, expires_at__lte=now)
         .exclude(entries__kind=CreditKind.EXPIRED)
     ):
-        left = _left(grant)
+        left = credit_left(grant)
         if left > 0:
             CreditEntry.objects.create(
                 salon_id=salon_id, customer_id=grant.customer_id, kind=CreditKind.EXPIRED,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -118,6 +119,11 @@ class PaymentStatus(models.TextChoices):
     SUCCEEDED = "succeeded", _("Paid")
     CANCELED = "canceled", _("Cancelled")
     FAILED = "failed", _("Could not be started")
+    WAIVED = "waived", _("Waived by the salon")
+
+
+# Who took the money: the online provider, or the salon's desk (cash, card terminal).
+DESK = "desk"
 
 
 class PaymentOutcome(models.TextChoices):
@@ -145,6 +151,11 @@ class Payment(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
     # What became of the money when the booking was cancelled.
     outcome = models.CharField(max_length=12, choices=PaymentOutcome.choices, blank=True)
+    # A payment taken at the desk or a waiver: who recorded it, and why for a waiver.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

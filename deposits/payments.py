@@ -21,6 +21,7 @@ from bookings.services import (
     booking_cancel,
     booking_confirm,
     booking_create,
+    booking_event,
     booking_reinstate,
     booking_release,
     booking_reschedule,
@@ -33,6 +34,7 @@ from tenants.scoping import salon_scope
 from .credit import credit_balance, credit_grant, credit_use
 from .gateway import GatewayError, WebhookEvent, payment_gateway
 from .models import (
+    DESK,
     LateCancellation,
     Payment,
     PaymentKind,
@@ -56,9 +58,11 @@ class Checkout:
 def checkout_hold(
     *, salon: Salon, service: Service, start: dt.datetime, customer: Customer,
     staff: StaffMember | None = None, payment_option: str = "deposit",
-    source: str = Source.ONLINE, notes: str = "",
+    source: str = Source.ONLINE, notes: str = "", hold_for: dt.timedelta | None = None,
+    actor: Actor = None,
 ) -> Checkout:  # fmt: skip
-    """Inside the caller's transaction: the booking, held while a payment is due.
+    """Inside the caller's transaction: the booking, held while a payment is due (for
+    `hold_for`, by default the policy's hold minutes).
 
     Nothing due: the booking is confirmed at once. Raises ValidationError (by field) when
     the policy refuses the payment option, PaymentProviderError when money is due and no
@@ -77,7 +81,8 @@ def checkout_hold(
         kind, due = PaymentKind.DEPOSIT, deposit
     if due == 0:
         booking = booking_create(salon=salon, service=service, staff=staff, start=start,
-                                 customer=customer, source=source, notes=notes)  # fmt: skip
+                                 customer=customer, source=source, notes=notes,
+                                 actor=actor)  # fmt: skip
         return Checkout(booking, deposit, None)
     try:
         provider = payment_gateway().name
@@ -85,13 +90,50 @@ def checkout_hold(
         raise PaymentProviderError() from exc
     booking = booking_create(
         salon=salon, service=service, staff=staff, start=start, customer=customer,
-        source=source, notes=notes,
-        hold_until=timezone.now() + dt.timedelta(minutes=policy.hold_minutes),
+        source=source, notes=notes, actor=actor,
+        hold_until=timezone.now() + (hold_for or dt.timedelta(minutes=policy.hold_minutes)),
     )  # fmt: skip
     payment = Payment.objects.create(
         salon=salon, booking=booking, kind=kind, amount=due, currency=salon.currency,
         account=salon.stripe_account or "", provider=provider,
     )  # fmt: skip
+    return Checkout(booking, deposit, payment)
+
+
+def checkout_at_desk(
+    *, salon: Salon, service: Service, start: dt.datetime, customer: Customer,
+    staff: StaffMember | None, actor: Actor, waived: bool, reason: str = "",
+    payment_option: str = "deposit", notes: str = "",
+) -> Checkout:  # fmt: skip
+    """Inside the caller's transaction: a booking taken by staff whose deposit is paid at
+    the desk (cash, card terminal) or waived, confirmed at once. The payment row records
+    who did it and, for a waiver, why; the booking's audit trail says it too."""
+    policy, steps = policy_get(salon=salon)
+    deposit = deposit_quote(
+        salon=salon, service=service, day=salon_today(salon), customer=customer,
+        policy=(policy, steps),
+    ).amount  # fmt: skip
+    if payment_option == "full" and not policy.allow_full_payment:
+        raise ValidationError({"payment_option": [_("This salon takes a deposit only.")]})
+    due = service.price if payment_option == "full" else deposit
+    if waived and not reason.strip():
+        raise ValidationError({"waiver_reason": [_("Say why the deposit is waived.")]})
+    booking = booking_create(salon=salon, service=service, staff=staff, start=start,
+                             customer=customer, source=Source.PHONE, notes=notes,
+                             actor=actor)  # fmt: skip
+    payment = None
+    if due:
+        payment = Payment.objects.create(
+            salon=salon, booking=booking,
+            kind=PaymentKind.FULL if payment_option == "full" else PaymentKind.DEPOSIT,
+            amount=due, currency=salon.currency, provider=DESK,
+            status=PaymentStatus.WAIVED if waived else PaymentStatus.SUCCEEDED,
+            paid_at=None if waived else timezone.now(),
+            recorded_by=actor if actor is not None and actor.is_authenticated else None,
+            note=reason.strip()[:300],
+        )  # fmt: skip
+        booking_event(booking, "deposit_waived" if waived else "deposit_paid_at_desk",
+                      actor=actor, by="staff", amount=due, reason=reason.strip()[:300])  # fmt: skip
     return Checkout(booking, deposit, payment)
 
 
@@ -229,9 +271,13 @@ def deposit_state(booking: Booking) -> dict[str, object]:
     paid = [p for p in payments if p.status == PaymentStatus.SUCCEEDED]
     if paid:
         outcomes = {p.outcome for p in paid}
-        status = next((o for o in ("refunded", "credited", "forfeited") if o in outcomes), "paid")
+        at_desk = all(p.provider == DESK for p in paid)
+        status = next((o for o in ("refunded", "credited", "forfeited") if o in outcomes),
+                      "paid_at_desk" if at_desk else "paid")  # fmt: skip
     elif any(p.status == PaymentStatus.PENDING for p in payments):
         status = "pending"
+    elif any(p.status == PaymentStatus.WAIVED for p in payments):
+        status = "waived"
     else:
         status = "none"
     return {"amount": asked, "paid": sum(p.amount for p in paid), "status": status}
@@ -302,8 +348,13 @@ def booking_cancel_with_money(
 
 
 def refund_send(refund: Refund) -> Refund:
-    """Ask the provider for a recorded refund (idempotent by its row): after commit."""
+    """Ask the provider for a recorded refund (idempotent by its row): after commit.
+
+    Money taken at the desk is handed back at the desk: its refund stays pending, for the
+    staff to settle, and no provider is asked."""
     payment = refund.payment
+    if payment.provider == DESK:
+        return refund
     try:
         result = payment_gateway().refund(
             intent_id=payment.intent_id or "", amount=refund.amount,
@@ -425,6 +476,7 @@ def payments_reconcile(*, salon_id: int) -> int:
         Refund.objects.with_scope(salon=salon_id)
         .select_related("payment__booking__salon")
         .filter(status="pending", refund_id__isnull=True)
+        .exclude(payment__provider=DESK)
     ):
         if refund_send(refund).refund_id:
             settled += 1

@@ -1,6 +1,30 @@
 from django.apps import AppConfig
 
 
+def _messages_after_events(salon_id: int) -> None:
+    """Booking events were committed: plan and send the salon's messages now, through the
+    broker. If the broker is down, beat's sweep does it once it is back."""
+    from .tasks import messages_apply
+
+    messages_apply.apply_async(kwargs={"salon_id": salon_id})
+
+
 class SupportConfig(AppConfig):
     name = "support"
     verbose_name = "Front desk"
+
+    def ready(self) -> None:
+        from bookings.events import event_listener_add
+        from customers.gdpr import PersonalData, personal_data_register
+
+        from .models import Message
+
+        event_listener_add(_messages_after_events)
+        personal_data_register(PersonalData(
+            section="messages", model=Message, customer_lookup="customer",
+            exported=("id", "kind", "channel", "recipient", "language", "subject", "body",
+                      "data", "status", "created_at", "sent_at", "booking"),
+            erase={"recipient": "", "subject": "", "body": "", "data": {}},
+            internal=("salon", "customer", "event", "key", "status_detail", "send_after",
+                      "attempts", "claimed_at", "provider_ref"),
+        ))  # fmt: skip

@@ -19,6 +19,7 @@ from customers.services import customers_anonymise_inactive
 from customers.tasks import retention_sweep
 from deposits.credit import credit_grant
 from deposits.models import Payment
+from support.outbox import messages_run
 from tenants.scoping import salon_scope
 
 from .conftest import book, local
@@ -67,6 +68,7 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
         )
         credit_grant(customer=lea, amount=1200, currency="EUR", valid_days=90, booking=booking,
                      payment=payment)  # fmt: skip
+        messages_run(salon=team_a.salon)  # the booking's confirmation
     body = api(team_a.staff).get(f"{A}{lea.pk}/export/").json()
     assert set(body) == set(SECTIONS)
     for entry in personal_data_registry():
@@ -115,6 +117,7 @@ def test_erasure_leaves_no_trace_of_the_person(api, team_a, team_b, lea, catalog
     visit = book(catalogue_a, lea, local(team_a.salon, 1, 10), notes="Allergie latex")
     book(catalogue_a, lea, local(team_a.salon, 2, 10), notes="Thé vert merci")
     with salon_scope(team_a.salon):
+        messages_run(salon=team_a.salon)  # confirmations naming the person
         booking_complete(booking=visit)
     other = CustomerFactory(salon=team_b.salon, name="Léandra Quesnel-Varin", phone="+33612345678")
     response = api(team_a.manager).post(f"{A}{lea.pk}/erase/")

@@ -1,0 +1,29 @@
+"""Who hears of what happens to bookings.
+
+The apps on the right (support keeps the client informed) react to booking events without
+bookings importing them (DESIGN.md, "Layout"): they register a listener when they load,
+and each listener is called with the salon's id once the transaction that recorded events
+commits. The events themselves are rows (`BookingEvent`), written in that transaction, so
+a listener that fails or is never called (the broker down) loses nothing: the rows are
+still there for the next sweep.
+"""
+
+from collections.abc import Callable
+from functools import partial
+
+from django.db import transaction
+
+Listener = Callable[[int], None]
+
+_listeners: list[Listener] = []
+
+
+def event_listener_add(listener: Listener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def events_recorded(salon_id: int) -> None:
+    """Call the listeners after the current transaction commits (at once outside one)."""
+    for listener in _listeners:
+        transaction.on_commit(partial(listener, salon_id), robust=True)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("pay/<str:token>/", views.pay_page, name="pay"),
+]

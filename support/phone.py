@@ -1,0 +1,142 @@
+"""Bookings taken by phone: the front desk books for a client who is not online, and the
+deposit follows by a payment link, is paid at the desk, or is waived (DESIGN.md, flows).
+
+The link is a signed URL to the pay page; the booking holds its slot until the link
+expires (the policy's `payment_link_hours`), then the hold sweep frees it and the client
+is told. Who did what, and why a deposit was waived, is in the booking's audit trail.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+from bookings.models import Service, Source, StaffMember
+from bookings.services import Actor, booking_event
+from config.celery import enqueue
+from customers.models import Channel, Customer
+from deposits.models import Payment
+from deposits.payments import Checkout, checkout_at_desk, checkout_charge, checkout_hold
+from deposits.selectors import policy_get
+from tenants.models import Salon
+
+from .models import Message, MessageKind
+from .outbox import booking_context, language_for, message_queue, money_text
+from .tasks import message_send
+
+
+class DepositHandling:
+    PAYMENT_LINK = "payment_link"
+    PAID_AT_DESK = "paid_at_desk"
+    WAIVED = "waived"
+    CHOICES = (PAYMENT_LINK, PAID_AT_DESK, WAIVED)
+
+
+_SALT = "support.pay"
+
+
+def pay_token(payment: Payment) -> str:
+    return signing.dumps({"s": payment.salon_id, "p": payment.pk}, salt=_SALT)
+
+
+def pay_token_read(token: str) -> tuple[int, int] | None:
+    """(salon id, payment id) of a genuine token, or None. The link's expiry is the
+    booking's hold: the pay page checks it, so a late click is told, not refused blindly."""
+    try:
+        data = signing.loads(token, salt=_SALT)
+        return int(data["s"]), int(data["p"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def pay_url(payment: Payment) -> str:
+    return f"{settings.SITE_URL}/pay/{pay_token(payment)}/"
+
+
+@dataclass(frozen=True)
+class PaymentLink:
+    url: str
+    expires_at: dt.datetime
+    message: Message
+
+
+def contact_for(customer: Customer, via: str | None) -> str | None:
+    """The address a link would go to by `via` (or the client's preferred way), or None."""
+    if via == Channel.SMS:
+        return str(customer.phone) if customer.phone else None
+    if via == Channel.EMAIL:
+        return customer.email or None
+    return str(customer.phone or "") or customer.email or None
+
+
+def phone_booking_take(
+    *, salon: Salon, actor: Actor, service: Service, start: dt.datetime, customer: Customer,
+    staff: StaffMember | None, deposit_handling: str, waiver_reason: str = "",
+    payment_option: str = "deposit", notes: str = "",
+) -> Checkout:  # fmt: skip
+    """Inside the caller's transaction: the booking, with its deposit handled as staff
+    chose. With a payment link, the slot is held until the link expires; paid at the desk
+    or waived, the booking is confirmed at once."""
+    if deposit_handling == DepositHandling.PAYMENT_LINK:
+        policy, _steps = policy_get(salon=salon)
+        checkout = checkout_hold(
+            salon=salon, service=service, start=start, customer=customer, staff=staff,
+            payment_option=payment_option, source=Source.PHONE, notes=notes, actor=actor,
+            hold_for=dt.timedelta(hours=policy.payment_link_hours),
+        )  # fmt: skip
+    else:
+        checkout = checkout_at_desk(
+            salon=salon, service=service, start=start, customer=customer, staff=staff,
+            actor=actor, waived=deposit_handling == DepositHandling.WAIVED,
+            reason=waiver_reason, payment_option=payment_option, notes=notes,
+        )  # fmt: skip
+    booking_event(checkout.booking, "taken_by_phone", actor=actor, by="staff",
+                  deposit_handling=deposit_handling)  # fmt: skip
+    return checkout
+
+
+def payment_link_send(
+    *, checkout: Checkout, via: str | None, actor: Actor, now: dt.datetime | None = None
+) -> PaymentLink | None:
+    """After the booking is committed: the payment is opened at the provider, and the
+    link to pay it is queued for the client (sent once, after commit). None when nothing
+    is due. Raises PaymentProviderError (the hold released) when the provider fails."""
+    checkout = checkout_charge(checkout)
+    payment = checkout.payment
+    if payment is None:
+        return None
+    booking = checkout.booking
+    now = now or timezone.now()
+    url = pay_url(payment)
+    expires_at = booking.hold_expires_at or now
+    language = language_for(booking.customer, booking.salon)
+    with transaction.atomic():
+        message = message_queue(
+            salon=booking.salon, customer=booking.customer, kind=MessageKind.PAYMENT_LINK,
+            key=f"payment_link:{payment.pk}", now=now, booking=booking, via=via,
+            context={**booking_context(booking, language), "url": url,
+                     "amount": money_text(payment.amount, payment.currency, language),
+                     "expires": expires_at},
+            data={"payment": payment.pk, "expires_at": expires_at.isoformat()},
+        )  # fmt: skip
+        booking_event(booking, "payment_link_sent", actor=actor, by="staff",
+                      channel=message.channel, expires_at=expires_at.isoformat())  # fmt: skip
+        enqueue(message_send, salon_id=booking.salon_id, message_id=message.pk)
+    return PaymentLink(url=url, expires_at=expires_at, message=message)
+
+
+def payment_for_link(token: str) -> Payment | None:
+    """The payment a pay link names, or None for a forged or mangled link."""
+    ids = pay_token_read(token)
+    if ids is None:
+        return None
+    salon_id, payment_id = ids
+    return (
+        Payment.objects.with_scope(salon=salon_id)
+        .select_related("booking__salon", "booking__service", "booking__staff", "booking__customer")
+        .filter(pk=payment_id)
+        .first()
+    )
