@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("customers.urls")),
     path("api/v1/", include("bookings.urls")),
     path("api/v1/", include("deposits.urls")),
+    path("api/v1/", include("support.urls")),
     path("", views.home, name="home"),
     path("", include("customers.page_urls")),
 ]
