@@ -298,6 +298,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ConsentChannelEnum": "customers.models.ConsentChannel",
         "ContactChannelEnum": "customers.models.Channel",
+        # Bookings keep the name they had before another "status" came.
+        "StatusEnum": "bookings.models.Status",
+        "RequestChannelEnum": "support.models.RequestChannel",
+        "RequestCategoryEnum": "support.models.RequestCategory",
+        "RequestStatusEnum": "support.models.RequestStatus",
     },
 }
 

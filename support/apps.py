@@ -17,7 +17,7 @@ class SupportConfig(AppConfig):
         from bookings.events import event_listener_add
         from customers.gdpr import PersonalData, personal_data_register
 
-        from .models import Message
+        from .models import CustomerRequest, Message
 
         event_listener_add(_messages_after_events)
         personal_data_register(PersonalData(
@@ -27,4 +27,14 @@ class SupportConfig(AppConfig):
             erase={"recipient": "", "subject": "", "body": "", "data": {}},
             internal=("salon", "customer", "event", "key", "status_detail", "send_after",
                       "attempts", "claimed_at", "provider_ref"),
+        ))  # fmt: skip
+        # Erasure blanks the texts, where staff wrote what the person said and what was
+        # done about it; the request stays, classified and timed, for the salon's figures.
+        personal_data_register(PersonalData(
+            section="requests", model=CustomerRequest, customer_lookup="customer",
+            exported=("id", "channel", "category", "summary", "status", "resolution",
+                      "booking", "opened_at", "first_response_at", "resolved_at",
+                      "item_description", "item_location", "item_returned_at"),
+            erase={"summary": "", "resolution": "", "item_description": ""},
+            internal=("salon", "customer", "opened_by"),
         ))  # fmt: skip

@@ -20,6 +20,7 @@ from customers.tasks import retention_sweep
 from deposits.credit import credit_grant
 from deposits.models import Payment
 from support.outbox import messages_run
+from support.services import request_open
 from tenants.scoping import salon_scope
 
 from .conftest import book, local
@@ -69,6 +70,8 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
         credit_grant(customer=lea, amount=1200, currency="EUR", valid_days=90, booking=booking,
                      payment=payment)  # fmt: skip
         messages_run(salon=team_a.salon)  # the booking's confirmation
+        request_open(salon=team_a.salon, customer=lea, booking=booking, channel="phone",
+                     category="booking", summary="Arrivera en retard")  # fmt: skip
     body = api(team_a.staff).get(f"{A}{lea.pk}/export/").json()
     assert set(body) == set(SECTIONS)
     for entry in personal_data_registry():

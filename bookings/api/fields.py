@@ -45,7 +45,7 @@ def query_id(params: Any, name: str, errors: dict[str, list[str]]) -> int | None
     raw = params.get(name)
     if raw in (None, ""):
         return None
-    if not str(raw).isdigit() or len(str(raw)) > 18:
+    if not (str(raw).isascii() and str(raw).isdigit()) or len(str(raw)) > 18:
         errors[name] = ["Give a whole number."]
         return None
     return int(raw)
