@@ -220,9 +220,11 @@ def booking_create(
 
 
 def _locked(booking: Booking) -> Booking:
+    # The booking's row only, and FOR NO KEY UPDATE: rows that merely point at it (events,
+    # payments, messages being written by a sweep) do not wait for it, nor it for them.
     return (
         Booking.objects.with_scope(salon=booking.salon_id)
-        .select_for_update()
+        .select_for_update(no_key=True, of=("self",))
         .select_related("salon", "service", "customer", "staff")
         .get(pk=booking.pk)
     )
@@ -398,7 +400,7 @@ def holds_expire(*, salon: Salon, now: dt.datetime | None = None) -> list[int]:
     with transaction.atomic():
         lapsed = list(
             Booking.objects.with_scope(salon=salon.pk)
-            .select_for_update(skip_locked=True)
+            .select_for_update(skip_locked=True, no_key=True)
             .filter(status=Status.PENDING_PAYMENT, hold_expires_at__lte=now)
             .values_list("pk", flat=True)
         )

@@ -52,7 +52,7 @@ def credit_use(*, customer: Customer, amount: int, booking: Booking) -> int:
     now = timezone.now()
     grants = (
         CreditEntry.objects.with_scope(salon=customer.salon_id)
-        .select_for_update()
+        .select_for_update(no_key=True)
         .filter(customer=customer, kind=CreditKind.GRANTED, expires_at__gt=now)
         .order_by("expires_at", "id")
     )
@@ -84,7 +84,7 @@ def _expire(salon_id: int, now: dt.datetime) -> int:
     lapsed = 0
     for grant in (
         CreditEntry.objects.with_scope(salon=salon_id)
-        .select_for_update(skip_locked=True)
+        .select_for_update(skip_locked=True, no_key=True)
         .filter(kind=CreditKind.GRANTED, expires_at__lte=now)
         .exclude(entries__kind=CreditKind.EXPIRED)
     ):

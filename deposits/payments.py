@@ -220,7 +220,7 @@ def stripe_event_apply(event: WebhookEvent) -> str:
 def _locked(payment: Payment) -> Payment:
     return (
         Payment.objects.with_scope(salon=payment.salon_id)
-        .select_for_update()
+        .select_for_update(no_key=True, of=("self",))
         .select_related("booking", "booking__salon")
         .get(pk=payment.pk)
     )
@@ -317,7 +317,7 @@ def booking_cancel_with_money(
     with transaction.atomic():
         cancelled = booking_cancel(booking=booking, actor=actor, by_salon=by_salon,
                                    reason=reason)  # fmt: skip
-        payments = Payment.objects.with_scope(salon=booking.salon_id).select_for_update()
+        payments = Payment.objects.with_scope(salon=booking.salon_id).select_for_update(no_key=True)
         for payment in payments.filter(booking=booking):
             if payment.status == PaymentStatus.PENDING:
                 payment.status = PaymentStatus.CANCELED
@@ -391,7 +391,7 @@ def payments_abandon_lapsed(*, salon_id: int) -> int:
     with transaction.atomic():
         lapsed = list(
             Payment.objects.with_scope(salon=salon_id)
-            .select_for_update(skip_locked=True)
+            .select_for_update(skip_locked=True, no_key=True)
             .filter(status=PaymentStatus.PENDING, booking__status=Status.EXPIRED)
         )
         for payment in lapsed:

@@ -296,7 +296,10 @@ def messages_plan_events(*, salon: Salon, now: dt.datetime) -> int:
         .order_by("id")[:500]
     )
     for event in events:
-        _plan_event(event, now)
+        # One short transaction per event: a sweep holds no lock for long, whatever the
+        # backlog, and one event's failure does not undo the others.
+        with transaction.atomic():
+            _plan_event(event, now)
     return len(events)
 
 
@@ -326,35 +329,40 @@ def reminders_plan(*, salon: Salon, now: dt.datetime) -> int:
     )
     planned = 0
     for booking in bookings:
-        stamp = int(booking.start.timestamp())
-        due = [h for h in offsets if booking.start - dt.timedelta(hours=h) <= now]
-        if not due:
+        with transaction.atomic():
+            planned += _remind(booking, offsets, known, now)
+    return planned
+
+
+def _remind(booking: Booking, offsets: list[int], known: set[str], now: dt.datetime) -> int:
+    salon = booking.salon
+    stamp = int(booking.start.timestamp())
+    due = [h for h in offsets if booking.start - dt.timedelta(hours=h) <= now]
+    planned = 0
+    for hours in due:
+        key = f"reminder:{booking.pk}:{hours}h:{stamp}"
+        if key in known:
             continue
-        nearest = due[0]
-        for hours in due:
-            key = f"reminder:{booking.pk}:{hours}h:{stamp}"
-            if key in known:
-                continue
-            skip = ""
-            if hours != nearest:
-                skip = f"Superseded by the {nearest} h reminder."
-            elif (booking.confirmed_at or booking.created_at) > booking.start - dt.timedelta(
-                hours=hours
-            ):
-                skip = "Booked after this reminder was due: the confirmation said it all."
-            else:
-                wait = quiet_until(salon, now)
-                if wait is not None and wait >= booking.start:
-                    skip = "Quiet hours last until the appointment."
-            message = _reminder(booking, key, hours, now, skip)
-            planned += 1
-            if message.status == MessageStatus.PENDING:
-                # A reminder waiting for quiet hours to end is replaced by a nearer one.
-                Message.objects.with_scope(salon=salon.pk).filter(
-                    booking=booking, kind=MessageKind.REMINDER, status=MessageStatus.PENDING
-                ).exclude(pk=message.pk).update(
-                    status=MessageStatus.SKIPPED, status_detail="Superseded by a nearer reminder."
-                )
+        skip = ""
+        if hours != due[0]:
+            skip = f"Superseded by the {due[0]} h reminder."
+        elif (booking.confirmed_at or booking.created_at) > booking.start - dt.timedelta(
+            hours=hours
+        ):
+            skip = "Booked after this reminder was due: the confirmation said it all."
+        else:
+            wait = quiet_until(salon, now)
+            if wait is not None and wait >= booking.start:
+                skip = "Quiet hours last until the appointment."
+        message = _reminder(booking, key, hours, now, skip)
+        planned += 1
+        if message.status == MessageStatus.PENDING:
+            # A reminder waiting for quiet hours to end is replaced by a nearer one.
+            Message.objects.with_scope(salon=salon.pk).filter(
+                booking=booking, kind=MessageKind.REMINDER, status=MessageStatus.PENDING
+            ).exclude(pk=message.pk).update(
+                status=MessageStatus.SKIPPED, status_detail="Superseded by a nearer reminder."
+            )
     return planned
 
 
@@ -524,10 +532,8 @@ def messages_send_due(*, salon: Salon, now: dt.datetime | None = None) -> int:
 def messages_run(*, salon: Salon, now: dt.datetime | None = None) -> dict[str, int]:
     """Plan what is due for the salon, then send it: the work of each sweep."""
     now = now or timezone.now()
-    with transaction.atomic():
-        events = messages_plan_events(salon=salon, now=now)
-    with transaction.atomic():
-        reminders = reminders_plan(salon=salon, now=now)
+    events = messages_plan_events(salon=salon, now=now)
+    reminders = reminders_plan(salon=salon, now=now)
     with transaction.atomic():
         credit = credit_notices_plan(salon=salon, now=now)
     sent = messages_send_due(salon=salon, now=now)

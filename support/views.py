@@ -33,12 +33,6 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
         booking = payment.booking
         salon = booking.salon
         language = language_for(booking.customer, salon)
-        if request.method == "POST":
-            if not test_mode() or payment.status != PaymentStatus.PENDING or not payment.intent_id:
-                raise Http404
-            with contextlib.suppress(GatewayError):  # the page says what became of it
-                payment_complete_in_test_mode(intent_id=payment.intent_id)
-            return HttpResponseRedirect(request.path)
         lapsed = booking.hold_expires_at is not None and booking.hold_expires_at <= timezone.now()
         if booking.status == Status.CONFIRMED and payment.status == PaymentStatus.SUCCEEDED:
             state = "paid"
@@ -48,6 +42,13 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
             state = "processing" if returning else "due"
         else:
             state = "expired"
+        if request.method == "POST":
+            # Test mode's stand-in for the card form; a real provider takes the card itself.
+            if not test_mode() or state != "due" or payment.status != PaymentStatus.PENDING:
+                raise Http404
+            with contextlib.suppress(GatewayError):  # the page says what became of it
+                payment_complete_in_test_mode(intent_id=str(payment.intent_id))
+            return HttpResponseRedirect(request.path)
         publishable_key = ""
         if state == "due" and not test_mode():
             try:

@@ -13,6 +13,9 @@ from django.db import connection
 from bookings.models import Booking, BookingEvent, Status
 from bookings.services import holds_expire
 from deposits.models import Payment, PaymentStatus, Refund, StripeEvent
+from support import sms
+from support.models import Message, MessageKind, MessageStatus
+from support.outbox import messages_run
 from tenants.scoping import salon_scope
 
 from .conftest import book, local, stripe_signature
@@ -177,6 +180,8 @@ def test_webhook_chaos_each_event_applied_once(api, settings, stripe_api, catalo
                                                deposit_policy):  # fmt: skip
     from django.test import Client
 
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox.clear()
     intents = []
     for n in range(25):
         day = f"2027-03-{2 + n // 9:02}"
@@ -218,6 +223,31 @@ def test_webhook_chaos_each_event_applied_once(api, settings, stripe_api, catalo
             BookingEvent.objects.filter(kind="confirmed").values_list("booking_id", flat=True)
         )
         assert set(confirmations.values()) == {1}
+
+    # One confirmation message per booking, however many sweeps run at once (beat's, and
+    # those each webhook's commit sent through the broker).
+    def sweep():
+        try:
+            with salon_scope(catalogue_a.salon):
+                messages_run(salon=catalogue_a.salon)
+        finally:
+            connection.close()
+
+    sweeps = [threading.Thread(target=sweep) for _ in range(4)]
+    for t in sweeps:
+        t.start()
+    for t in sweeps:
+        t.join(timeout=60)
+    sweep()
+    with salon_scope(catalogue_a.salon):
+        messages = Message.objects.filter(kind=MessageKind.CONFIRMATION)
+        assert Counter(messages.values_list("booking_id", flat=True)) == Counter(
+            dict.fromkeys(Booking.objects.values_list("pk", flat=True), 1)
+        )
+        assert set(messages.values_list("status", flat=True)) == {MessageStatus.SENT}
+    texts = [m for m in sms.outbox if "confirm" in m.body]
+    assert len(texts) == 25
+    assert len({m.to for m in texts}) == 25
 
 
 @pytest.mark.django_db

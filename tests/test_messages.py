@@ -1,0 +1,346 @@
+"""The client's messages: planned from what happened to their booking and money, written
+once in the outbox, sent once by their channel, in their language."""
+
+import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from django.core import mail
+
+from bookings.services import booking_cancel
+from customers.services import customer_erase
+from deposits.credit import credit_grant, credits_expire
+from support import sms
+from support.models import Message, MessageKind, MessageStatus
+from support.outbox import messages_run, quiet_until
+from tenants.scoping import salon_scope
+
+from .conftest import book, local, stripe_signature
+from .factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+POLICY = "/api/v1/salons/bella/backoffice/deposit-policy/"
+
+
+@pytest.fixture
+def texts(settings):
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox.clear()
+    return sms.outbox
+
+
+def _run(salon, now=None):
+    with salon_scope(salon):
+        return messages_run(salon=salon, now=now)
+
+
+def _messages(salon, **filters):
+    with salon_scope(salon):
+        return list(Message.objects.filter(**filters).order_by("id"))
+
+
+def test_a_confirmed_booking_is_announced_once(texts, catalogue_a, catalogue_b, monday):
+    lea = CustomerFactory(salon=catalogue_a.salon, phone="+33612345678")
+    sam = CustomerFactory(salon=catalogue_b.salon, phone="+14165550199", language="en")
+    mine = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    theirs = book(catalogue_b, sam, local(catalogue_b.salon, 1, 10))
+    _run(catalogue_a.salon)
+    _run(catalogue_a.salon)
+    # A's sweep sent A's confirmation only.
+    assert [(t.to, mine.reference in t.body) for t in texts] == [("+33612345678", True)]
+    assert "mardi 2 mars 2027 à 10:00" in texts[0].body
+    _run(catalogue_b.salon)
+    assert len(texts) == 2
+    assert texts[1].to == "+14165550199"
+    assert "confirmed" in texts[1].body and theirs.reference in texts[1].body
+    assert "Tuesday 2 March 2027 at 10:00" in texts[1].body  # Toronto time, in English
+    (message,) = _messages(catalogue_a.salon, kind=MessageKind.CONFIRMATION)
+    assert (message.status, message.channel, message.language) == ("sent", "sms", "fr")
+    assert message.provider_ref and message.sent_at == monday_now()
+
+
+def monday_now():
+    return dt.datetime(2027, 3, 1, 7, 0, tzinfo=dt.UTC)
+
+
+def test_email_goes_to_clients_who_prefer_it(texts, catalogue_a, monday):
+    zoe = CustomerFactory(salon=catalogue_a.salon, preferred_channel="email",
+                          email="zoe@example.org")  # fmt: skip
+    booking = book(catalogue_a, zoe, local(catalogue_a.salon, 1, 10))
+    _run(catalogue_a.salon)
+    assert texts == []
+    (email,) = mail.outbox
+    assert email.to == ["zoe@example.org"]
+    assert email.subject == "Bella Coiffure : votre rendez-vous est confirmé"
+    assert booking.reference in email.body
+    assert "/manage/" in email.body
+    assert "Bella Coiffure" in email.from_email
+
+
+def test_nothing_is_sent_to_an_erased_client(texts, catalogue_a, monday):
+    lea = CustomerFactory(salon=catalogue_a.salon)
+    book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    with salon_scope(catalogue_a.salon):
+        customer_erase(customer=lea)
+    _run(catalogue_a.salon)
+    assert texts == [] and mail.outbox == []
+    (message,) = _messages(catalogue_a.salon, kind=MessageKind.CONFIRMATION)
+    assert message.status == MessageStatus.SKIPPED
+    assert "erased" in message.status_detail
+
+
+def test_a_cancellation_says_what_became_of_the_money(texts, catalogue_a, monday):
+    lea = CustomerFactory(salon=catalogue_a.salon)
+    booking = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    with salon_scope(catalogue_a.salon):
+        booking_cancel(booking=booking, by_salon=True, reason="Coiffeuse malade")
+    _run(catalogue_a.salon)
+    cancelled = [t for t in texts if "annulé" in t.body]
+    assert len(cancelled) == 1
+    assert "par le salon (Coiffeuse malade)" in cancelled[0].body
+
+
+# The reschedule offer: a cancellation that leaves credit --------------------------------
+
+
+def _paid_booking(api, client, settings, stripe_api, catalogue):
+    request = {"service": catalogue.cut.pk, "start": "2027-03-10T10:00:00+01:00",
+               "staff": catalogue.alice.pk,
+               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    booking = api().post(f"/api/v1/salons/{catalogue.salon.slug}/bookings/", request,
+                         format="json").json()  # fmt: skip
+    intent = booking["payment"]["payment_intent"]
+    stripe_api.pay(intent)
+    event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": intent, "object": "payment_intent"}}}  # fmt: skip
+    payload = json.dumps(event).encode()
+    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
+                   HTTP_STRIPE_SIGNATURE=stripe_signature(
+                       payload, settings.STRIPE_WEBHOOK_SECRET))  # fmt: skip
+    return booking
+
+
+def test_a_cancellation_with_credit_offers_three_free_slots_that_reschedule_with_it(
+    api, client, settings, stripe_api, texts, team_a, catalogue_a, monday
+):
+    policy = {"rule": {"kind": "fixed", "value": 1500}, "late_cancellation": "credit",
+              "credit_valid_days": 90}  # fmt: skip
+    assert api(team_a.owner).put(POLICY, policy, format="json").status_code == 200
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    token = booking["manage_token"]
+    # Someone else has the time just after the cancelled one, on the next day.
+    other = CustomerFactory(salon=catalogue_a.salon)
+    book(catalogue_a, other, local(catalogue_a.salon, 10, 10), staff=catalogue_a.alice)
+    cancelled = api().post(f"/api/v1/manage/{token}/cancel/", {"resolution": "credit"},
+                           format="json").json()  # fmt: skip
+    assert cancelled["deposit"]["status"] == "credited"
+    monday.shift(dt.timedelta(hours=2))  # 10:00 in Paris: not in quiet hours
+    _run(catalogue_a.salon)
+    _run(catalogue_a.salon)
+    (offer,) = _messages(catalogue_a.salon, kind=MessageKind.RESCHEDULE_OFFER)
+    assert offer.status == MessageStatus.SENT
+    slots = offer.data["slots"]
+    assert len(slots) == 3
+    assert offer.data["credit"] == 1500
+    # Three real free slots: each is offered by the public availability, on other days
+    # than the cancelled one, near its time, and each one is named in the text.
+    for slot in slots:
+        day = slot["start"][:10]
+        assert day != "2027-03-10"
+        free = api().get("/api/v1/salons/bella/availability/", {
+            "service": catalogue_a.cut.pk, "from": day, "to": day}).json()["slots"]  # fmt: skip
+        assert any(s["start"] == slot["start"] and slot["staff"] in s["staff_ids"] for s in free)
+        assert abs(
+            dt.datetime.fromisoformat(slot["start"])
+            - dt.datetime.fromisoformat("2027-03-10T10:00:00+01:00")
+        ) <= dt.timedelta(days=3)
+    (text,) = [t for t in texts if "avoir de 15,00 EUR" in t.body]
+    assert text.body.count("\n- ") == 3
+    assert f"/manage/{token.split(':')[0]}:" in text.body  # the link, signed anew
+    # Using one of them reschedules the booking with the credit: confirmed, nothing due.
+    chosen = slots[0]
+    back = api().post(f"/api/v1/manage/{token}/reschedule/",
+                      {"start": chosen["start"], "staff": chosen["staff"]},
+                      format="json")  # fmt: skip
+    assert back.status_code == 200, back.json()
+    body = back.json()
+    assert (body["status"], body["start"], body["amount_due_now"], body["credit_balance"]) == (
+        "confirmed",
+        chosen["start"],
+        0,
+        0,
+    )
+    # The rebooked booking is confirmed to the client; the offer is not sent again.
+    _run(catalogue_a.salon)
+    assert len(_messages(catalogue_a.salon, kind=MessageKind.RESCHEDULE_OFFER)) == 1
+    assert any("nouvelle date" in t.body for t in texts)
+
+
+# Credit about to lapse, and lapsed ------------------------------------------------------
+
+
+def test_credit_is_announced_before_it_lapses_and_when_it_has(texts, catalogue_a, monday):
+    lea = CustomerFactory(salon=catalogue_a.salon)
+    booking = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    with salon_scope(catalogue_a.salon):
+        credit_grant(customer=lea, amount=1500, currency="EUR", valid_days=30, booking=booking)
+    _run(catalogue_a.salon)
+    texts.clear()
+    monday.shift(dt.timedelta(days=22))  # 8 days before: nothing yet
+    _run(catalogue_a.salon)
+    assert texts == []
+    monday.shift(dt.timedelta(days=2, hours=3))  # 6 days before, 11:00 in Paris
+    _run(catalogue_a.salon)
+    _run(catalogue_a.salon)
+    assert len(texts) == 1 and "expire le" in texts[0].body and "15,00 EUR" in texts[0].body
+    monday.shift(dt.timedelta(days=7))
+    with salon_scope(catalogue_a.salon):
+        credits_expire(salon_id=catalogue_a.salon.pk)
+    _run(catalogue_a.salon)
+    _run(catalogue_a.salon)
+    assert len(texts) == 2 and "a expiré" in texts[1].body
+
+
+def test_a_credit_warning_waits_for_quiet_hours_to_end(texts, catalogue_a, monday):
+    lea = CustomerFactory(salon=catalogue_a.salon)
+    booking = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    with salon_scope(catalogue_a.salon):
+        credit_grant(customer=lea, amount=1500, currency="EUR", valid_days=30, booking=booking)
+    _run(catalogue_a.salon)
+    texts.clear()
+    night = dt.datetime(2027, 3, 24, 22, 30, tzinfo=dt.UTC)  # 23:30 in Paris, 6 days before
+    monday.move_to(night)
+    _run(catalogue_a.salon)
+    assert texts == []
+    (warning,) = _messages(catalogue_a.salon, kind=MessageKind.CREDIT_WARNING)
+    assert warning.send_after == dt.datetime(2027, 3, 25, 7, 0, tzinfo=dt.UTC)  # 08:00 Paris
+    monday.move_to(dt.datetime(2027, 3, 25, 7, 0, tzinfo=dt.UTC))
+    _run(catalogue_a.salon)
+    assert len(texts) == 1
+
+
+def test_quiet_hours_are_the_salons_wall_clock_across_dst(team_a):
+    salon = team_a.salon  # Paris, 21:00 to 08:00; clocks go forward on 2027-03-28
+    before = dt.datetime(2027, 3, 27, 23, 30, tzinfo=dt.UTC)  # 00:30 CET
+    assert quiet_until(salon, before) == dt.datetime(2027, 3, 28, 6, 0, tzinfo=dt.UTC)  # 08:00 CEST
+    assert quiet_until(salon, dt.datetime(2027, 3, 28, 6, 0, tzinfo=dt.UTC)) is None
+    assert quiet_until(salon, dt.datetime(2027, 3, 28, 18, 59, tzinfo=dt.UTC)) is None
+    assert quiet_until(salon, dt.datetime(2027, 3, 28, 19, 0, tzinfo=dt.UTC)) == dt.datetime(
+        2027, 3, 29, 6, 0, tzinfo=dt.UTC
+    )
+    salon.quiet_hours = {"start": "12:00", "end": "14:00"}
+    assert quiet_until(salon, dt.datetime(2027, 3, 1, 11, 0, tzinfo=dt.UTC)) == dt.datetime(
+        2027, 3, 1, 13, 0, tzinfo=dt.UTC
+    )
+    salon.quiet_hours = None
+    assert quiet_until(salon, before) is None
+
+
+# SMS backends ---------------------------------------------------------------------------
+
+
+def test_the_console_backend_prints_the_message(settings, catalogue_a, monday, capsys):
+    settings.SMS_BACKEND = "console"
+    lea = CustomerFactory(salon=catalogue_a.salon, phone="+33612345678")
+    booking = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    _run(catalogue_a.salon)
+    out = capsys.readouterr().out
+    assert "--- SMS console-" in out and "to +33612345678" in out
+    assert booking.reference in out
+
+
+class _Twilio(BaseHTTPRequestHandler):
+    """Twilio's Messages endpoint, as seen from the outside: answers from a script."""
+
+    script: list[int] = []
+    received: list[dict[str, list[str]]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        form = parse_qs(self.rfile.read(length).decode())
+        _Twilio.received.append({"path": [self.path], "auth": [self.headers["Authorization"]],
+                                 **form})  # fmt: skip
+        status = _Twilio.script.pop(0) if _Twilio.script else 201
+        body = {"sid": f"SM{len(_Twilio.received):032d}"} if status == 201 else {"code": status}
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def twilio(settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Twilio)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Twilio.script, _Twilio.received = [], []
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = "AC0123"
+    settings.TWILIO_AUTH_TOKEN = "secret"
+    settings.TWILIO_FROM = "+33700000000"
+    settings.TWILIO_API_BASE = f"http://127.0.0.1:{server.server_address[1]}"
+    yield _Twilio
+    server.shutdown()
+
+
+def test_the_twilio_backend_sends_and_a_provider_error_is_retried_once_later(
+    twilio, catalogue_a, monday
+):
+    lea = CustomerFactory(salon=catalogue_a.salon, phone="+33612345678")
+    book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    twilio.script = [503]
+    _run(catalogue_a.salon)
+    (message,) = _messages(catalogue_a.salon, kind=MessageKind.CONFIRMATION)
+    assert (message.status, message.attempts) == (MessageStatus.PENDING, 1)
+    assert "503" in message.status_detail
+    _run(catalogue_a.salon)  # not before the backoff
+    assert len(twilio.received) == 1
+    monday.shift(dt.timedelta(minutes=3))
+    _run(catalogue_a.salon)
+    _run(catalogue_a.salon)
+    (message,) = _messages(catalogue_a.salon, kind=MessageKind.CONFIRMATION)
+    assert (message.status, message.attempts) == (MessageStatus.SENT, 2)
+    assert message.provider_ref == "SM" + "2".zfill(32)
+    sent = twilio.received[-1]
+    assert sent["path"] == ["/2010-04-01/Accounts/AC0123/Messages.json"]
+    assert (sent["To"], sent["From"]) == (["+33612345678"], ["+33700000000"])
+    assert sent["auth"][0].startswith("Basic ")
+
+
+def test_a_number_the_provider_refuses_fails_without_retrying(twilio, catalogue_a, monday):
+    lea = CustomerFactory(salon=catalogue_a.salon)
+    book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    twilio.script = [400]
+    _run(catalogue_a.salon)
+    monday.shift(dt.timedelta(hours=1))
+    _run(catalogue_a.salon)
+    (message,) = _messages(catalogue_a.salon, kind=MessageKind.CONFIRMATION)
+    assert message.status == MessageStatus.FAILED
+    assert len(twilio.received) == 1
+
+
+def test_a_sender_that_died_mid_send_is_relieved_after_its_lease(texts, catalogue_a, monday):
+    lea = CustomerFactory(salon=catalogue_a.salon)
+    book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    with salon_scope(catalogue_a.salon):
+        from support.outbox import messages_plan_events
+
+        messages_plan_events(salon=catalogue_a.salon, now=monday_now())
+        # A sender claimed it, then its process died before sending.
+        Message.objects.filter(kind=MessageKind.CONFIRMATION).update(
+            status=MessageStatus.SENDING, claimed_at=monday_now()
+        )
+    _run(catalogue_a.salon)
+    assert texts == []
+    monday.shift(dt.timedelta(minutes=11))
+    _run(catalogue_a.salon)
+    assert len(texts) == 1
