@@ -37,7 +37,12 @@ run: install
 	@echo "Acompte is on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install-dev
+# axe-core, which the browser tests inject into the pages (tests/browser/package.json).
+tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel error
+	touch $@
+
+test: install-dev tests/browser/node_modules/.installed
 	$(TEST_ENV) $(PY) -m pytest
 
 lint: install-dev

@@ -245,3 +245,26 @@ def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) 
     timestamp = int(time.time()) if timestamp is None else timestamp
     signed = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
     return f"t={timestamp},v1={signed.hexdigest()}"
+
+
+# Browser tests: Debian's Chromium through Playwright (tests/browser/harness.py).
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from .browser.harness import chromium_browser
+
+    yield from chromium_browser()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A fresh browser page (desktop size, French) on the live server; `page.goto(path)`."""
+    from .browser.harness import DESKTOP
+
+    context = chromium.new_context(viewport=DESKTOP, locale="fr-FR",
+                                   base_url=live_server.url)  # fmt: skip
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
