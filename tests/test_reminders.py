@@ -320,6 +320,37 @@ def test_a_salon_without_quiet_hours_reminds_at_any_hour(
     ]
 
 
+def test_consent_withdrawn_while_a_reminder_waits_for_quiet_hours_to_end_stops_it(
+    outboxes, catalogue_a, catalogue_b, monday
+):
+    a, b = catalogue_a.salon, catalogue_b.salon  # both quiet from 21:00 to 08:00
+    lea = CustomerFactory(salon=a, consents=CONSENT)
+    sam = CustomerFactory(salon=b, phone="+14165550199", consents=CONSENT)
+    names = {
+        book(catalogue_a, lea, local(a, 1, 9, 30)).pk: "paris",
+        book(catalogue_b, sam, local(b, 1, 9, 30)).pk: "toronto",
+    }
+    # Paris's 2 h reminder comes due at 07:30 and waits for 08:00.
+    walk(monday, [a, b], utc(a, 1, 7, 30), step=dt.timedelta(minutes=30))
+    [waiting] = [m for m in reminders(a) if m.data["hours"] == 2]
+    assert (waiting.status, waiting.send_after) == (MessageStatus.PENDING, utc(a, 1, 8))
+
+    def withdraw() -> bool:
+        with salon_scope(a):
+            return consent_withdraw_by_link(customer=lea, purpose="reminders")
+
+    walk(monday, [a, b], utc(b, 1, 9), actions={utc(a, 1, 7, 45): withdraw})
+
+    assert sent_table(a, names) == [("paris", 24, "Tue 09:30", "Mon 09:30")]
+    assert not_sent_table(a, names) == [
+        ("paris", 2, "The client withdrew their consent to these messages."),
+    ]
+    assert sent_table(b, names) == [
+        ("toronto", 2, "Tue 09:30", "Tue 08:00"),
+        ("toronto", 24, "Tue 09:30", "Mon 09:30"),
+    ]
+
+
 # A real worker -----------------------------------------------------------------------------
 
 DRAINED: defaultdict[str, threading.Event] = defaultdict(threading.Event)
