@@ -429,6 +429,11 @@ def _no_longer_due(message: Message, now: dt.datetime) -> str:
     booking = message.booking
     if message.customer.erased:
         return "The client's data was erased."
+    # Consent is read again at sending: it may have been withdrawn while the message waited
+    # for the end of quiet hours or for a retry.
+    purpose = NEEDS_CONSENT.get(MessageKind(message.kind))
+    if purpose and not consent_current(customer=message.customer).get(purpose):
+        return "The client withdrew their consent to these messages."
     if message.kind == MessageKind.REMINDER and booking is not None:
         if booking.status != Status.CONFIRMED or booking.start.isoformat() != message.data.get(
             "start"
