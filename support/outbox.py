@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.template.loader import select_template
 from django.utils import timezone, translation
 
@@ -314,10 +314,18 @@ def reminders_plan(*, salon: Salon, now: dt.datetime) -> int:
     offsets = sorted(set(salon.reminder_offsets_hours or []))
     if not offsets:
         return 0
+    # When the client last heard of this time: its confirmation, or the notice of a move.
+    moved = (
+        BookingEvent.objects.with_scope(salon=salon.pk)
+        .filter(booking=OuterRef("pk"), kind__in=["rescheduled", "rebooked"])
+        .order_by("-at")
+        .values("at")[:1]
+    )
     bookings = list(
         Booking.objects.with_scope(salon=salon.pk)
         .filter(status=Status.CONFIRMED, start__gt=now,
                 start__lte=now + dt.timedelta(hours=offsets[-1]))
+        .annotate(moved_at=Subquery(moved))
         .select_related("salon", "customer", "service", "staff")
     )  # fmt: skip
     if not bookings:
@@ -334,6 +342,11 @@ def reminders_plan(*, salon: Salon, now: dt.datetime) -> int:
     return planned
 
 
+def _told_at(booking: Booking) -> dt.datetime:
+    moments = [booking.confirmed_at or booking.created_at, getattr(booking, "moved_at", None)]
+    return max(m for m in moments if m is not None)
+
+
 def _remind(booking: Booking, offsets: list[int], known: set[str], now: dt.datetime) -> int:
     salon = booking.salon
     stamp = int(booking.start.timestamp())
@@ -346,10 +359,8 @@ def _remind(booking: Booking, offsets: list[int], known: set[str], now: dt.datet
         skip = ""
         if hours != due[0]:
             skip = f"Superseded by the {due[0]} h reminder."
-        elif (booking.confirmed_at or booking.created_at) > booking.start - dt.timedelta(
-            hours=hours
-        ):
-            skip = "Booked after this reminder was due: the confirmation said it all."
+        elif _told_at(booking) > booking.start - dt.timedelta(hours=hours):
+            skip = "Booked or moved after this reminder was due: the client was just told."
         else:
             wait = quiet_until(salon, now)
             if wait is not None and wait >= booking.start:

@@ -344,3 +344,26 @@ def test_a_sender_that_died_mid_send_is_relieved_after_its_lease(texts, catalogu
     monday.shift(dt.timedelta(minutes=11))
     _run(catalogue_a.salon)
     assert len(texts) == 1
+
+
+def test_a_move_is_not_followed_by_a_reminder_already_past(texts, catalogue_a, monday):
+    from bookings.services import booking_reschedule
+
+    lea = CustomerFactory(salon=catalogue_a.salon, consents={"reminders": True})
+    booking = book(catalogue_a, lea, local(catalogue_a.salon, 1, 14))
+    _run(catalogue_a.salon)
+    monday.move_to(dt.datetime(2027, 3, 1, 11, 0, tzinfo=dt.UTC))  # Monday 12:00 in Paris
+    with salon_scope(catalogue_a.salon):
+        booking_reschedule(booking=booking, start=local(catalogue_a.salon, 1, 11))
+    _run(catalogue_a.salon)
+    # The notice of the move says the new time; the 24 h reminder, due at 11:00, is not
+    # sent an hour after it.
+    assert [m.kind for m in _messages(catalogue_a.salon, status=MessageStatus.SENT)] == [
+        MessageKind.CONFIRMATION,
+        MessageKind.RESCHEDULED,
+    ]
+    (reminder,) = _messages(catalogue_a.salon, kind=MessageKind.REMINDER)
+    assert reminder.status == MessageStatus.SKIPPED and "moved" in reminder.status_detail
+    monday.move_to(dt.datetime(2027, 3, 2, 8, 0, tzinfo=dt.UTC))  # Tuesday 09:00: 2 h before
+    _run(catalogue_a.salon)
+    assert [t.body for t in texts][-1].startswith("Rappel")
