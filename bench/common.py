@@ -16,13 +16,17 @@ ENV = {
 }  # fmt: skip
 
 
-def setup() -> None:
-    """Create the benchmark database if needed, then set Django up on it."""
+def setup(redis_url: str | None = None) -> None:
+    """Create the benchmark database if needed, then set Django up on it, with `redis_url`
+    as cache and broker (none: the embedded default, a local-memory cache)."""
     import psycopg
 
     sys.path.insert(0, str(ROOT))
     os.environ.update(ENV)
-    os.environ.pop("REDIS_URL", None)
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
     name = DB_URL.rsplit("/", 1)[1]
     with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():

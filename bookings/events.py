@@ -9,7 +9,7 @@ still there for the next sweep.
 """
 
 from collections.abc import Callable
-from functools import partial
+from functools import partial, update_wrapper
 
 from django.db import transaction
 
@@ -26,4 +26,8 @@ def event_listener_add(listener: Listener) -> None:
 def events_recorded(salon_id: int) -> None:
     """Call the listeners after the current transaction commits (at once outside one)."""
     for listener in _listeners:
-        transaction.on_commit(partial(listener, salon_id), robust=True)
+        # When a robust hook fails, Django logs it by its __qualname__, which a bare
+        # partial lacks: the log call itself would raise, and the request that committed
+        # the booking would answer 500 (the broker down, for instance).
+        hook = update_wrapper(partial(listener, salon_id), listener)
+        transaction.on_commit(hook, robust=True)
