@@ -1,0 +1,94 @@
+"""The owner's dashboard: what deposits recovered, by month and by ramp step."""
+
+import datetime as dt
+
+import pytest
+
+from bookings.services import booking_cancel, booking_complete, booking_mark_no_show
+from deposits.credit import credit_grant
+from deposits.models import Payment
+from deposits.services import policy_set
+from tenants.scoping import salon_scope
+
+from .conftest import book, local
+from .factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/deposits/depositpolicy/recovered/"
+
+
+def _paid(booking, amount, outcome=""):
+    Payment.objects.create(salon_id=booking.salon_id, booking=booking, kind="deposit",
+                           amount=amount, currency="EUR", status="succeeded",
+                           outcome=outcome)  # fmt: skip
+
+
+def test_the_dashboard_counts_what_deposits_recovered(client, team_a, team_b, catalogue_a,
+                                                      catalogue_b, monday):  # fmt: skip
+    salon = team_a.salon
+    with salon_scope(salon):
+        policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[
+            {"starts_on": dt.date(2027, 3, 3), "rule": {"kind": "fixed", "value": 2000}}])  # fmt: skip
+    lea = CustomerFactory(salon=salon)
+    b1 = book(catalogue_a, lea, local(salon, 1, 10))
+    b2 = book(catalogue_a, lea, local(salon, 1, 11))
+    monday.shift(dt.timedelta(days=2))  # Wednesday: the ramp step is in force
+    b3 = book(catalogue_a, lea, local(salon, 3, 10))
+    b4 = book(catalogue_a, lea, local(salon, 3, 11))
+    with salon_scope(salon):
+        for booking, amount in ((b1, 1500), (b2, 1500), (b3, 2000)):
+            _paid(booking, amount)
+        _paid(b4, 2000, outcome="credited")
+        booking_cancel(booking=b4)
+        credit_grant(customer=lea, amount=2000, currency="EUR", valid_days=90, booking=b4)
+    monday.shift(dt.timedelta(days=3))
+    with salon_scope(salon):
+        booking_complete(booking=b1)
+        booking_mark_no_show(booking=b2)
+        booking_complete(booking=b3)
+    theirs = CustomerFactory(salon=team_b.salon, phone="+14165550100")
+    book(catalogue_b, theirs, local(team_b.salon, 8, 10))
+
+    client.force_login(team_a.owner)
+    page = client.get(URL)
+    assert page.status_code == 200
+    march = page.context["months"][-1]
+    assert march["label"] == "2027-03"
+    assert (march["appointments"], march["no_shows"], march["cancelled"], march["rate"]) == (
+        3,
+        1,
+        1,
+        "33.3 %",
+    )
+    assert (march["paid"], march["kept"], march["credited"], march["refunded"]) == (
+        "70.00 EUR",
+        "15.00 EUR",
+        "20.00 EUR",
+        "0.00 EUR",
+    )
+    assert len(page.context["months"]) == 12
+    base, step = page.context["steps"]
+    assert (base["appointments"], base["no_shows"], base["paid"]) == (2, 1, "30.00 EUR")
+    assert (step["label"], step["appointments"], step["cancelled"], step["paid"]) == (
+        "2027-03-03",
+        1,
+        1,
+        "40.00 EUR",
+    )
+    assert page.context["outstanding"] == "20.00 EUR"
+    html = page.content.decode()
+    assert "<svg" in html and "Bella Coiffure" in html
+
+    # The other salon's owner sees their own figures, whatever they ask for.
+    client.force_login(team_b.owner)
+    theirs_page = client.get(URL, {"salon": team_a.salon.pk})
+    assert theirs_page.context["salon"] == team_b.salon
+    assert theirs_page.context["months"][-1]["paid"] == "0.00 CAD"
+    client.force_login(team_a.staff)  # front-desk staff do not use the admin
+    assert client.get(URL).status_code == 302
+
+
+def test_the_admin_index_links_the_dashboard(client, team_a):
+    client.force_login(team_a.owner)
+    assert URL in client.get("/admin/").content.decode()
