@@ -28,8 +28,8 @@ def test_the_dashboard_counts_what_deposits_recovered(client, team_a, team_b, ca
                                                       catalogue_b, monday):  # fmt: skip
     salon = team_a.salon
     with salon_scope(salon):
-        policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[
-            {"starts_on": dt.date(2027, 3, 3), "rule": {"kind": "fixed", "value": 2000}}])  # fmt: skip
+        step = {"starts_on": dt.date(2027, 3, 3), "rule": {"kind": "fixed", "value": 2000}}
+        policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[step])
     lea = CustomerFactory(salon=salon)
     b1 = book(catalogue_a, lea, local(salon, 1, 10))
     b2 = book(catalogue_a, lea, local(salon, 1, 11))
