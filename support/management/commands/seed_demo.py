@@ -10,6 +10,7 @@ from bookings.selectors import availability_for
 from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
 from customers.services import customer_create
 from deposits.services import policy_set
+from support.services import request_open
 from tenants.models import Role, Salon
 from tenants.scoping import salon_scope
 from tenants.services import membership_set, salon_create
@@ -105,6 +106,19 @@ class Command(BaseCommand):
                     ramp=[{"starts_on": next_month, "rule": {"kind": "percent", "value": 30}}],
                     min_amount=500, trusted_after_visits=5, full_prepayment_after_no_shows=2,
                 )  # fmt: skip
+        with salon_scope(salon):
+            # The front desk's log: a lost item kept for a client, a question before booking.
+            request_open(
+                salon=salon, channel="walk_in", category="lost_item", customer=customers[0],
+                summary="A oublié son écharpe après son rendez-vous.",
+                item_description="Écharpe bleue en laine", item_location="Vestiaire, en haut",
+                actor=users["accueil"],
+            )  # fmt: skip
+            request_open(
+                salon=salon, channel="phone", category="pre_sale", customer=customers[3],
+                summary="Demande si une couleur convient à des cheveux fins.",
+                actor=users["accueil"],
+            )  # fmt: skip
         self.stdout.write(
             f"Demo salon {salon.name!r} seeded. Admin and front desk: "
             f"'demo' (owner) and 'accueil' (staff), password {DEMO_PASSWORD!r}."
