@@ -88,13 +88,13 @@ def test_a_client_without_email_pays_by_an_sms_link_end_to_end(
     page = client.get(f"/{path}")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "TEST MODE" in html and "15,00 EUR" in html
+    assert "MODE TEST" in html and "15,00 EUR" in html
     assert client.post(f"/{path}").status_code == 302
     with salon_scope(team_a.salon):
         booking = Booking.objects.get(pk=body["id"])
         assert booking.status == Status.CONFIRMED
         assert Payment.objects.get(booking=booking).status == PaymentStatus.SUCCEEDED
-    assert "confirmed" in client.get(f"/{path}").content.decode()
+    assert "votre rendez-vous est confirmé" in client.get(f"/{path}").content.decode()
 
     # The confirmation follows, once, by the client's channel.
     _sweep(team_a.salon)
@@ -130,7 +130,7 @@ def test_an_expired_link_frees_the_slot_and_tells_the_client(
     # A late click is told the link expired, and nothing can be paid.
     page = client.get(path)
     assert page.status_code == 410
-    assert "expired" in page.content.decode()
+    assert "a expiré" in page.content.decode()
     assert client.post(path).status_code == 404
 
 
