@@ -192,3 +192,196 @@ def test_cancelling_in_time_needs_a_choice(client, settings, catalogue_a, monday
     assert booking.status == Status.CANCELLED
     payment = Payment.objects.with_scope(salon=catalogue_a.salon.pk).get()
     assert payment.outcome == "refunded"
+
+
+# Browser: Debian's Chromium on the live server ------------------------------------------
+
+@pytest.fixture
+def _plain_static(settings):
+    """The live server serves static files through the finders, which know no hashed
+    names: the pages link them by their plain ones."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+
+
+def _ahead(salon, days: int) -> dt.date:
+    """A working day (the fixture's staff work Monday to Saturday) `days` or more ahead."""
+    day = dt.datetime.now(salon.tz).date() + dt.timedelta(days=days)
+    return day + dt.timedelta(days=1) if day.weekday() == 6 else day
+
+
+def _watch(page) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def _no_axe_violations(page) -> None:
+    from .browser.harness import axe_violations
+
+    assert axe_violations(page) == []
+
+
+def _pick(page, day: dt.date, time: str = "10:00") -> None:
+    """Through the picker's script: the week, the day, then the time."""
+    link = page.locator(f'a[data-day="{day.isoformat()}"]')
+    if link.count() == 0:
+        page.locator("a[data-week-nav=next]").click()
+        link.wait_for()
+    link.click()
+    page.locator(f'a[data-day="{day.isoformat()}"][aria-current]').wait_for()
+    page.locator(".times label", has_text=time).click()
+    assert page.locator(".times input:checked").input_value().startswith(
+        f"{day.isoformat()}T{time}"
+    )
+
+
+def _book_on_page(page, catalogue, day: dt.date, *, full: bool = False) -> None:
+    page.goto("/bella/")
+    page.locator("label[for=service-%d]" % catalogue.cut.pk).click()
+    page.select_option("#id_staff", str(catalogue.alice.pk))
+    page.locator("[data-picker-status]").filter(has_text=re.compile(".+")).wait_for()
+    _pick(page, day)
+    page.fill("#id_name", "Léa Martin")
+    page.fill("#id_phone", "06 12 34 56 78")
+    page.check("#id_reminders_consent")
+    if full:
+        page.check("#pay-full")
+        assert "60" in page.locator("[data-due-amount]").inner_text()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_plain_static")
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_a_client_books_and_pays_a_deposit(browser_page, settings, catalogue_a, catalogue_b,
+                                           viewport):  # fmt: skip
+    from .browser.harness import DESKTOP, PHONE, SCREENSHOTS
+
+    settings.PAYMENTS_TEST_MODE = True
+    _policy(catalogue_a.salon)
+    page = browser_page
+    page.set_viewport_size(PHONE if viewport == "phone" else DESKTOP)
+    errors = _watch(page)
+    day = _ahead(catalogue_a.salon, 2)
+    page.goto("/bella/")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    _no_axe_violations(page)
+    _book_on_page(page, catalogue_a, day)
+    assert "15,00" in page.locator("[data-due-amount]").inner_text()
+    _no_axe_violations(page)
+    if viewport == "desktop":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "booking.png"), full_page=True)
+    page.locator("#book").click()
+    page.wait_for_url(re.compile(r"/bella/booking/[^/]+/pay/$"))
+    assert "MODE TEST" in page.content()
+    _no_axe_violations(page)
+    page.locator("#pay").click()
+    page.wait_for_url(re.compile(r"/bella/booking/[^/]+/$"))
+    assert page.locator("h1").inner_text() == "Votre rendez-vous est confirmé"
+    assert "15,00" in page.locator("main").inner_text()
+    _no_axe_violations(page)
+    booking = Booking.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    assert booking.status == Status.CONFIRMED and booking.staff_id == catalogue_a.alice.pk
+    assert booking.start.astimezone(catalogue_a.salon.tz).date() == day
+    payment = Payment.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    assert (payment.amount, payment.kind, payment.status) == (1500, "deposit", "succeeded")
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_plain_static")
+def test_a_client_pays_in_full_in_english(chromium, live_server, settings, catalogue_a):
+    from .browser.harness import PHONE
+
+    settings.PAYMENTS_TEST_MODE = True
+    _policy(catalogue_a.salon)
+    context = chromium.new_context(viewport=PHONE, locale="en-US", base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = _watch(page)
+    try:
+        _book_on_page(page, catalogue_a, _ahead(catalogue_a.salon, 3), full=True)
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator("[data-due-amount]").inner_text() == "€60.00"
+        _no_axe_violations(page)
+        page.locator("#book").click()
+        page.wait_for_url(re.compile(r"/pay/$"))
+        assert "Amount to pay now: €60.00" in page.locator("main").inner_text()
+        _no_axe_violations(page)
+        page.locator("#pay").click()
+        page.wait_for_url(re.compile(r"/bella/booking/[^/]+/$"))
+        assert page.locator("h1").inner_text() == "Your appointment is confirmed"
+        _no_axe_violations(page)
+    finally:
+        context.close()
+    payment = Payment.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    assert (payment.amount, payment.kind, payment.status) == (6000, "full", "succeeded")
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_plain_static")
+def test_a_client_cancels_early_for_credit_then_rebooks_with_it(browser_page, chromium,
+                                                               live_server, settings,
+                                                               catalogue_a):  # fmt: skip
+    from .browser.harness import SCREENSHOTS
+
+    settings.PAYMENTS_TEST_MODE = True
+    _policy(catalogue_a.salon)
+    page = browser_page
+    errors = _watch(page)
+    _book_on_page(page, catalogue_a, _ahead(catalogue_a.salon, 4))
+    page.locator("#book").click()
+    page.wait_for_url(re.compile(r"/pay/$"))
+    page.locator("#pay").click()
+    page.wait_for_url(re.compile(r"/bella/booking/[^/]+/$"))
+    page.locator("#manage-link").click()
+    page.wait_for_url(re.compile(r"/manage/[^/]+/$"))
+    manage_path = page.url
+    assert "15,00" in page.locator("#deposit-status").inner_text()
+    _no_axe_violations(page)
+    page.locator("#cancel").click()
+    page.wait_for_url(re.compile(r"/cancel/$"))
+    assert "remboursé" in page.locator("#outcome").inner_text()
+    _no_axe_violations(page)
+    page.locator("#confirm-cancel").click()  # no choice yet: the page asks for one
+    page.locator("#resolution-error").wait_for()
+    page.check("#resolution-credit")
+    page.locator("#confirm-cancel").click()
+    page.wait_for_url(manage_path)
+    assert "15,00" in page.locator("#credit").inner_text()
+    booking = Booking.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    assert booking.status == Status.CANCELLED
+
+    page.locator("#reschedule").click()
+    page.wait_for_url(re.compile(r"/reschedule/$"))
+    _no_axe_violations(page)
+    new_day = _ahead(catalogue_a.salon, 5)
+    _pick(page, new_day, "11:00")
+    page.locator("#confirm-reschedule").click()
+    page.wait_for_url(manage_path)
+    booking.refresh_from_db()
+    assert booking.status == Status.CONFIRMED
+    assert booking.start.astimezone(catalogue_a.salon.tz).date() == new_day
+    assert not Payment.objects.with_scope(salon=catalogue_a.salon.pk).filter(
+        status=PaymentStatus.PENDING
+    ).exists()
+    assert "Confirmé" in page.locator("#details-title").inner_text()
+    _no_axe_violations(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "manage.png"), full_page=True)
+    assert errors == []
+
+    english = chromium.new_context(locale="en-US", base_url=live_server.url)
+    try:
+        other = english.new_page()
+        other.goto(manage_path)
+        assert other.locator("h1").inner_text() == "My booking"
+        _no_axe_violations(other)
+    finally:
+        english.close()
