@@ -394,6 +394,14 @@ def _credit_until(booking: Booking) -> dt.datetime | None:
     return None
 
 
+def _credit_spent(booking: Booking) -> int:
+    """What of the client's credit paid this booking (a rebooking after a cancellation)."""
+    spent = CreditEntry.objects.with_scope(salon=booking.salon_id).filter(
+        booking=booking, kind=CreditKind.USED
+    )
+    return sum(entry.amount for entry in spent)
+
+
 def _abilities(booking: Booking, credit: int) -> tuple[bool, bool]:
     can_cancel = booking.status in ACTIVE_STATUSES and booking.start > timezone.now()
     rebook = booking.status == Status.CANCELLED and credit > 0 and _credited(booking)
@@ -413,6 +421,7 @@ def manage_page(request: HttpRequest, booking: Booking, token: str) -> HttpRespo
     return page(request, booking.salon, "manage.html", {
         "booking": booking, "token": token, "deposit": deposit_state(booking),
         "credit": credit, "credit_until": _credit_until(booking) if credit else None,
+        "credit_spent": _credit_spent(booking) if booking.status in ACTIVE_STATUSES else 0,
         "deadline": cancellation_deadline(booking), "can_cancel": can_cancel,
         "can_reschedule": can_reschedule,
         "outcome": cancellation_outcome(booking) if can_cancel else None,
@@ -446,7 +455,7 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
         status = 400
     return page(request, booking.salon, "cancel.html", {
         "booking": booking, "token": token, "outcome": outcome, "form": form,
-        "deadline": cancellation_deadline(booking),
+        "deadline": cancellation_deadline(booking), "credit_spent": _credit_spent(booking),
     }, status=status)  # fmt: skip
 
 

@@ -196,6 +196,7 @@ def test_cancelling_in_time_needs_a_choice(client, settings, catalogue_a, monday
 
 # Browser: Debian's Chromium on the live server ------------------------------------------
 
+
 @pytest.fixture
 def _plain_static(settings):
     """The live server serves static files through the finders, which know no hashed
@@ -204,8 +205,6 @@ def _plain_static(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-
-
 
 
 def _ahead(salon, days: int) -> dt.date:
@@ -226,25 +225,31 @@ def _no_axe_violations(page) -> None:
     assert axe_violations(page) == []
 
 
+def _ready(page) -> None:
+    """The picker has drawn the answer to the latest choice."""
+    page.locator("[data-slot-picker][data-state=ready]").wait_for(state="attached")
+
+
 def _pick(page, day: dt.date, time: str = "10:00") -> None:
     """Through the picker's script: the week, the day, then the time."""
+    _ready(page)
     link = page.locator(f'a[data-day="{day.isoformat()}"]')
     if link.count() == 0:
         page.locator("a[data-week-nav=next]").click()
+        _ready(page)
         link.wait_for()
     link.click()
     page.locator(f'a[data-day="{day.isoformat()}"][aria-current]').wait_for()
     page.locator(".times label", has_text=time).click()
-    assert page.locator(".times input:checked").input_value().startswith(
-        f"{day.isoformat()}T{time}"
+    assert (
+        page.locator(".times input:checked").input_value().startswith(f"{day.isoformat()}T{time}")
     )
 
 
 def _book_on_page(page, catalogue, day: dt.date, *, full: bool = False) -> None:
     page.goto("/bella/")
-    page.locator("label[for=service-%d]" % catalogue.cut.pk).click()
+    page.locator(f"label[for=service-{catalogue.cut.pk}]").click()
     page.select_option("#id_staff", str(catalogue.alice.pk))
-    page.locator("[data-picker-status]").filter(has_text=re.compile(".+")).wait_for()
     _pick(page, day)
     page.fill("#id_name", "Léa Martin")
     page.fill("#id_phone", "06 12 34 56 78")
@@ -368,10 +373,13 @@ def test_a_client_cancels_early_for_credit_then_rebooks_with_it(browser_page, ch
     booking.refresh_from_db()
     assert booking.status == Status.CONFIRMED
     assert booking.start.astimezone(catalogue_a.salon.tz).date() == new_day
-    assert not Payment.objects.with_scope(salon=catalogue_a.salon.pk).filter(
-        status=PaymentStatus.PENDING
-    ).exists()
+    assert (
+        not Payment.objects.with_scope(salon=catalogue_a.salon.pk)
+        .filter(status=PaymentStatus.PENDING)
+        .exists()
+    )
     assert "Confirmé" in page.locator("#details-title").inner_text()
+    assert "15,00\u00a0€ payés avec votre avoir" in page.locator("#deposit-status").inner_text()
     _no_axe_violations(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "manage.png"), full_page=True)

@@ -87,14 +87,22 @@
     body.appendChild(fieldset);
   }
 
+  function busy(loading) {
+    root.dataset.state = loading ? "loading" : "ready";
+    root.setAttribute("aria-busy", loading ? "true" : "false");
+  }
+
   function load(pickFirst) {
-    if (!state.service) { render(); return; }
+    var ticket = state.ticket = (state.ticket || 0) + 1;
+    if (!state.service) { render(); busy(false); return; }
+    busy(true);
     statusLine.textContent = text.loading;
     var params = new URLSearchParams({service: state.service, from: state.week, to: addDays(state.week, 6)});
     if (state.staff) { params.set("staff", state.staff); }
     fetch(data.api + "?" + params.toString(), {headers: {Accept: "application/json"}})
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (answer) {
+        if (ticket !== state.ticket) { return; }  // a later choice superseded this one
         state.byDay = {};
         answer.slots.forEach(function (s) { (state.byDay[s.start.slice(0, 10)] = state.byDay[s.start.slice(0, 10)] || []).push(s); });
         if (pickFirst || state.day < state.week || state.day > addDays(state.week, 6)) {
@@ -102,9 +110,12 @@
           state.day = first || (state.week < data.today ? data.today : state.week);
         }
         render();
+        busy(false);
         statusLine.textContent = text.updated;
       })
-      .catch(function () { statusLine.textContent = text.error; });
+      .catch(function () {
+        if (ticket === state.ticket) { busy(false); statusLine.textContent = text.error; }
+      });
   }
 
   root.addEventListener("click", function (event) {
@@ -155,6 +166,7 @@
       load(false);
     }
   });
+  busy(false);
   var initial = document.getElementById("picker-week");
   if (initial) {
     var week = JSON.parse(initial.textContent);
