@@ -23,4 +23,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("support.page_urls")),
     path("", include("customers.page_urls")),
+    path("", include("deposits.page_urls")),  # last: `<salon>/` takes what is left
 ]

@@ -297,6 +297,43 @@ def cancellation_deadline(booking: Booking) -> dt.datetime:
     return booking.start - dt.timedelta(hours=policy.cancellation_window_hours)
 
 
+def _in_window(booking: Booking, window_hours: int) -> bool:
+    return timezone.now() <= booking.start - dt.timedelta(hours=window_hours)
+
+
+@dataclass(frozen=True)
+class CancellationOutcome:
+    """What a client's cancellation would do with the money, said before they confirm."""
+
+    paid: int  # paid and not yet settled: what the outcome applies to
+    currency: str
+    in_window: bool  # the client may choose refund or credit
+    outcome: str  # "nothing" (nothing paid), "choice", "credit" or "forfeit"
+    credit_valid_days: int
+
+
+def cancellation_outcome(booking: Booking) -> CancellationOutcome:
+    """The preview of `booking_cancel_with_money` for the client, by the same rules."""
+    policy, _steps = policy_get(salon=booking.salon)
+    in_window = _in_window(booking, policy.cancellation_window_hours)
+    paid = sum(
+        p.amount
+        for p in Payment.objects.with_scope(salon=booking.salon_id).filter(
+            booking=booking, status=PaymentStatus.SUCCEEDED, outcome=""
+        )
+    )
+    if not paid:
+        outcome = "nothing"
+    elif in_window:
+        outcome = "choice"
+    elif policy.late_cancellation == LateCancellation.CREDIT:
+        outcome = "credit"
+    else:
+        outcome = "forfeit"
+    return CancellationOutcome(paid, booking.currency, in_window, outcome,
+                               policy.credit_valid_days)  # fmt: skip
+
+
 def booking_cancel_with_money(
     *, booking: Booking, resolution: str = "refund", by_salon: bool = False,
     actor: Actor = None, reason: str = "",
@@ -309,9 +346,7 @@ def booking_cancel_with_money(
     An unpaid payment's intent is cancelled. Cancelling twice changes nothing more.
     """
     policy, _steps = policy_get(salon=booking.salon)
-    in_window = timezone.now() <= booking.start - dt.timedelta(
-        hours=policy.cancellation_window_hours
-    )
+    in_window = _in_window(booking, policy.cancellation_window_hours)
     refunds: list[Refund] = []
     abandoned: list[Payment] = []
     with transaction.atomic():
