@@ -258,12 +258,25 @@ def chromium():
 
 
 @pytest.fixture
-def browser_page(chromium, live_server):
+def pages_server(live_server, settings):
+    """The live server, serving the pages' static files.
+
+    It serves them through the finders, which know no hashed names: the pages link them
+    by their plain ones."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    return live_server
+
+
+@pytest.fixture
+def browser_page(chromium, pages_server):
     """A fresh browser page (desktop size, French) on the live server; `page.goto(path)`."""
     from .browser.harness import DESKTOP
 
     context = chromium.new_context(viewport=DESKTOP, locale="fr-FR",
-                                   base_url=live_server.url)  # fmt: skip
+                                   base_url=pages_server.url)  # fmt: skip
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

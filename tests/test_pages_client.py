@@ -197,16 +197,6 @@ def test_cancelling_in_time_needs_a_choice(client, settings, catalogue_a, monday
 # Browser: Debian's Chromium on the live server ------------------------------------------
 
 
-@pytest.fixture
-def _plain_static(settings):
-    """The live server serves static files through the finders, which know no hashed
-    names: the pages link them by their plain ones."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def _ahead(salon, days: int) -> dt.date:
     """A working day (the fixture's staff work Monday to Saturday) `days` or more ahead."""
     day = dt.datetime.now(salon.tz).date() + dt.timedelta(days=days)
@@ -260,7 +250,6 @@ def _book_on_page(page, catalogue, day: dt.date, *, full: bool = False) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_plain_static")
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_a_client_books_and_pays_a_deposit(browser_page, settings, catalogue_a, catalogue_b,
                                            viewport):  # fmt: skip
@@ -299,13 +288,12 @@ def test_a_client_books_and_pays_a_deposit(browser_page, settings, catalogue_a, 
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_plain_static")
-def test_a_client_pays_in_full_in_english(chromium, live_server, settings, catalogue_a):
+def test_a_client_pays_in_full_in_english(chromium, pages_server, settings, catalogue_a):
     from .browser.harness import PHONE
 
     settings.PAYMENTS_TEST_MODE = True
     _policy(catalogue_a.salon)
-    context = chromium.new_context(viewport=PHONE, locale="en-US", base_url=live_server.url)
+    context = chromium.new_context(viewport=PHONE, locale="en-US", base_url=pages_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors = _watch(page)
@@ -330,9 +318,8 @@ def test_a_client_pays_in_full_in_english(chromium, live_server, settings, catal
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_plain_static")
 def test_a_client_cancels_early_for_credit_then_rebooks_with_it(browser_page, chromium,
-                                                               live_server, settings,
+                                                               pages_server, settings,
                                                                catalogue_a):  # fmt: skip
     from .browser.harness import SCREENSHOTS
 
@@ -385,7 +372,7 @@ def test_a_client_cancels_early_for_credit_then_rebooks_with_it(browser_page, ch
     page.screenshot(path=str(SCREENSHOTS / "manage.png"), full_page=True)
     assert errors == []
 
-    english = chromium.new_context(locale="en-US", base_url=live_server.url)
+    english = chromium.new_context(locale="en-US", base_url=pages_server.url)
     try:
         other = english.new_page()
         other.goto(manage_path)
