@@ -149,9 +149,7 @@ def phone_booking_place(
     """
     with transaction.atomic():
         service, staff, customer = resolve()
-        if deposit_handling == DepositHandling.PAYMENT_LINK and not contact_for(
-            customer, send_via
-        ):
+        if deposit_handling == DepositHandling.PAYMENT_LINK and not contact_for(customer, send_via):
             raise ValidationError({"send_via": [_(
                 "This client has no phone number or e-mail address to send the link to."
             )]})  # fmt: skip
