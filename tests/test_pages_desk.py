@@ -9,7 +9,6 @@ import pytest
 import time_machine
 
 from bookings.models import Booking, Status
-from customers.models import Customer
 from deposits.models import Payment, PaymentStatus
 from deposits.services import policy_set
 from support.models import CustomerRequest, RequestStatus
@@ -29,7 +28,7 @@ def _deposit(salon) -> None:
                    payment_link_hours=24)  # fmt: skip
 
 
-def _client(salon, name="Jeanne Martin", phone="+33612345678") -> Customer:
+def _client(salon, name="Jeanne Martin", phone="+33612345678"):
     with salon_scope(salon):
         return CustomerFactory(salon=salon, name=name, phone=phone, email=None)
 
@@ -259,6 +258,16 @@ def test_pages_speak_the_salons_languages_only(client, team_a):
 # In a browser. -------------------------------------------------------------------------
 
 
+@pytest.fixture
+def static_served(settings):
+    """The live server serves static files from the apps' folders (Django's finders), which
+    know the files by their plain names, not by the manifest's hashed ones."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def _log_in(page, username: str) -> None:
     page.goto("/desk/login/")
     page.fill("#id_username", username)
@@ -269,7 +278,7 @@ def _log_in(page, username: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_staff_take_a_phone_booking_with_a_waiver_and_see_it_on_the_calendar(
-    browser_page, team_a, catalogue_a
+    static_served, browser_page, team_a, catalogue_a
 ):
     page = browser_page
     with time_machine.travel(MONDAY, tick=True):
@@ -282,8 +291,6 @@ def test_staff_take_a_phone_booking_with_a_waiver_and_see_it_on_the_calendar(
         _log_in(page, "bella-staff")
         assert page.locator("h1").inner_text() == "lundi 1 mars 2027"
         assert axe_violations(page) == []
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "desk.png"), full_page=True)
 
         page.click("a[href='/desk/bella/book/']")
         assert axe_violations(page) == []
@@ -311,6 +318,8 @@ def test_staff_take_a_phone_booking_with_a_waiver_and_see_it_on_the_calendar(
         page.goto("/desk/bella/")
         column = page.locator("section", has=page.locator("h2", has_text="Bob"))
         assert "Jeanne Martin" in column.inner_text() and "11:00" in column.inner_text()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "desk.png"), full_page=True)
 
         page.goto("/desk/bella/requests/")
         assert axe_violations(page) == []
@@ -330,8 +339,9 @@ def test_staff_take_a_phone_booking_with_a_waiver_and_see_it_on_the_calendar(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_staff_mark_a_no_show_on_a_started_booking_on_a_phone(chromium, live_server, team_a,
-                                                               catalogue_a):  # fmt: skip
+def test_staff_mark_a_no_show_on_a_started_booking_on_a_phone(
+    static_served, chromium, live_server, team_a, catalogue_a
+):
     booking = book(catalogue_a, _client(team_a.salon), local(team_a.salon, 0, 9), now=MONDAY)
     context = chromium.new_context(viewport=PHONE, locale="fr-FR", base_url=live_server.url,
                                    is_mobile=True, has_touch=True)  # fmt: skip

@@ -18,13 +18,13 @@ class DeskLoginView(LoginView):
 
 
 class DeskLogoutView(LogoutView):
-    next_page = reverse_lazy("desk:login")
+    next_page = reverse_lazy("desk:login")  # type: ignore[assignment]
 
 
 @login_required(login_url=reverse_lazy("desk:login"))
 def home(request: HttpRequest) -> HttpResponse:
     """Straight to the desk of one's salon; a choice when one works for several."""
-    salons = member_salons(user=request.user)
+    salons = member_salons(user=request.user)  # type: ignore[arg-type]  # signed in
     if len(salons) == 1:
         return HttpResponseRedirect(reverse("desk:calendar", kwargs={"salon": salons[0].slug}))
     return render(request, "support/desk/home.html", {"salons": salons},

@@ -54,7 +54,7 @@ def booking_rows(salon: Salon, bookings: list[Booking]) -> list[BookingRow]:
         state = deposit_state(booking, list(booking.payments.all()))
         amount = int(str(state["amount"]))
         rows.append(BookingRow(
-            booking=booking, status=str(BOOKING_STATUS.get(booking.status, booking.status)),
+            booking=booking, status=str(BOOKING_STATUS.get(Status(booking.status), booking.status)),
             deposit=str(DEPOSIT_STATE.get(str(state["status"]), state["status"])),
             deposit_status=str(state["status"]),
             deposit_amount=money_text(amount, booking.currency, language) if amount else "",

@@ -74,15 +74,15 @@ class PhoneBookingForm(forms.Form):
     def __init__(self, *args: Any, salon: Salon, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.salon = salon
-        self.fields["service"].choices = [
+        self.fields["service"].choices = [  # type: ignore[attr-defined]
             (s.pk, s.name) for s in service_list(salon=salon, active_only=True).order_by("name")
         ]
-        self.fields["staff"].choices = [("", _("Anyone free"))] + [
+        self.fields["staff"].choices = [("", _("Anyone free"))] + [  # type: ignore[attr-defined]
             (s.pk, s.name) for s in staff_list(salon=salon, active_only=True).order_by("name")
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         choice = data.get("customer") or ""
         if not choice:
             self.add_error("customer", _("Choose the client, or create a new one."))
@@ -236,7 +236,7 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
     elif request.method == "POST":
         form = PhoneBookingForm(salon=salon, initial=request.POST.dict())
     else:
-        services = list(PhoneBookingForm(salon=salon).fields["service"].choices)
+        services = list(PhoneBookingForm(salon=salon).fields["service"].choices)  # type: ignore[attr-defined]
         initial = {"day": _day(request.GET.get("day"), salon).isoformat(),
                    "service": str(services[0][0]) if services else "",
                    "deposit_handling": DepositHandling.PAYMENT_LINK,

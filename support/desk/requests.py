@@ -52,7 +52,7 @@ class RequestForm(forms.Form):
         self.salon = salon
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         data["the_customer"] = None
         if data.get("customer"):
             found = salon_customer(salon=self.salon, pk=data["customer"])

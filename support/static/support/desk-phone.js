@@ -42,7 +42,7 @@
     });
     status.textContent = results.length === 0 ? matches.dataset.none
       : results.length === 1 ? matches.dataset.one
-      : matches.dataset.many.replace("%(count)s", results.length);
+      : matches.dataset.many.replace("{count}", results.length);
     book.querySelector("input[name=q]").value = q.value;
   }
 
