@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("deposits.urls")),
     path("api/v1/", include("support.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("desk/", include("support.desk_urls")),
     path("", views.home, name="home"),
     path("", include("support.page_urls")),
     path("", include("customers.page_urls")),

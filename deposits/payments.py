@@ -264,9 +264,13 @@ def refund_if_unplaceable(payment: Payment | None) -> Refund | None:
 # Cancellations and what becomes of the money ---------------------------------------------
 
 
-def deposit_state(booking: Booking) -> dict[str, object]:
-    """{amount, paid, status} of API.md: what was asked, what was paid, what became of it."""
-    payments = list(Payment.objects.with_scope(salon=booking.salon_id).filter(booking=booking))
+def deposit_state(booking: Booking, payments: list[Payment] | None = None) -> dict[str, object]:
+    """{amount, paid, status} of API.md: what was asked, what was paid, what became of it.
+
+    `payments`: the booking's payments when the caller loaded them already (a day of
+    bookings reads its payments in one query)."""
+    if payments is None:
+        payments = list(Payment.objects.with_scope(salon=booking.salon_id).filter(booking=booking))
     asked = sum(p.amount for p in payments if p.status != PaymentStatus.FAILED)
     paid = [p for p in payments if p.status == PaymentStatus.SUCCEEDED]
     if paid:

@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -16,10 +15,9 @@ from bookings.models import Booking
 from customers.models import Channel
 from deposits.api import CheckoutBookingSerializer
 from deposits.models import DESK
-from deposits.payments import Checkout
 from tenants.permissions import SalonRole, request_salon
 
-from .phone import DepositHandling, PaymentLink, contact_for, payment_link_send, phone_booking_take
+from .phone import DepositHandling, PaymentLink, phone_booking_place
 
 
 class PhoneBookingRequestSerializer(BookingRequestSerializer):
@@ -87,28 +85,15 @@ class PhoneBookingView(generics.GenericAPIView):
         data = payload.validated_data
         handling = data["deposit_handling"]
         try:
-            with transaction.atomic():
-                service, staff, customer = resolve_booking_request(
-                    the_salon, data, staff_user=request.user
-                )
-                if handling == DepositHandling.PAYMENT_LINK and not contact_for(
-                    customer, data.get("send_via")
-                ):
-                    raise serializers.ValidationError({"send_via": [
-                        "This client has no phone number or e-mail address to send the link "
-                        "to."]})  # fmt: skip
-                checkout: Checkout = phone_booking_take(
-                    salon=the_salon, actor=request.user, service=service, start=data["start"],
-                    customer=customer, staff=staff, deposit_handling=handling,
-                    waiver_reason=data["waiver_reason"], payment_option=data["payment_option"],
-                    notes=data["notes"],
-                )  # fmt: skip
+            checkout, link = phone_booking_place(
+                salon=the_salon, actor=request.user,
+                resolve=lambda: resolve_booking_request(the_salon, data, staff_user=request.user),
+                start=data["start"], deposit_handling=handling,
+                waiver_reason=data["waiver_reason"], payment_option=data["payment_option"],
+                notes=data["notes"], send_via=data.get("send_via"),
+            )  # fmt: skip
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
-        link = None
-        if handling == DepositHandling.PAYMENT_LINK:
-            link = payment_link_send(checkout=checkout, via=data.get("send_via"),
-                                     actor=request.user)  # fmt: skip
         context = {"tz": the_salon.tz, "checkout": checkout, "link": link,
                    "deposit_handling": handling}  # fmt: skip
         return Response(PhoneBookingSerializer(checkout.booking, context=context).data,

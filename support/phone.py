@@ -7,12 +7,15 @@ is told. Who did what, and why a deposit was waived, is in the booking's audit t
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bookings.models import Service, Source, StaffMember
 from bookings.services import Actor, booking_event
@@ -126,6 +129,39 @@ def payment_link_send(
                       channel=message.channel, expires_at=expires_at.isoformat())  # fmt: skip
         enqueue(message_send, salon_id=booking.salon_id, message_id=message.pk)
     return PaymentLink(url=url, expires_at=expires_at, message=message)
+
+
+def phone_booking_place(
+    *, salon: Salon, actor: Actor,
+    resolve: Callable[[], tuple[Service, StaffMember | None, Customer]],
+    start: dt.datetime, deposit_handling: str, waiver_reason: str = "",
+    payment_option: str = "deposit", notes: str = "", send_via: str | None = None,
+) -> tuple[Checkout, PaymentLink | None]:  # fmt: skip
+    """A booking taken by phone from start to end, as the API and the desk pages take it.
+
+    `resolve` names the service, staff member and client inside the booking's transaction,
+    so a client created on the call is kept only with their booking. Then, committed, the
+    payment link goes out when the deposit is to be paid by link.
+
+    Raises ValidationError (by field: `send_via` for a client with nowhere to send the link
+    to, `waiver_reason`, `payment_option`, or the resolver's own), SlotUnavailable when the
+    time was just taken, PaymentProviderError when the provider fails.
+    """
+    with transaction.atomic():
+        service, staff, customer = resolve()
+        if deposit_handling == DepositHandling.PAYMENT_LINK and not contact_for(customer, send_via):
+            raise ValidationError({"send_via": [_(
+                "This client has no phone number or e-mail address to send the link to."
+            )]})  # fmt: skip
+        checkout = phone_booking_take(
+            salon=salon, actor=actor, service=service, start=start, customer=customer,
+            staff=staff, deposit_handling=deposit_handling, waiver_reason=waiver_reason,
+            payment_option=payment_option, notes=notes,
+        )  # fmt: skip
+    link = None
+    if deposit_handling == DepositHandling.PAYMENT_LINK:
+        link = payment_link_send(checkout=checkout, via=send_via, actor=actor)
+    return checkout, link
 
 
 def payment_for_link(token: str) -> Payment | None:

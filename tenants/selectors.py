@@ -54,3 +54,17 @@ def admin_salon_ids(user: AbstractBaseUser) -> list[int]:
 
 def membership_list(*, salon: Salon) -> QuerySet[Membership]:
     return Membership.objects.with_scope(salon=salon.pk).select_related("user")
+
+
+def member_salons(*, user: AbstractBaseUser) -> list[Salon]:
+    """The salons the user is a member of (any role), by name: where their desk is.
+
+    A user's own memberships cross salons by nature, hence the disabled scope.
+    """
+    return [
+        membership.salon
+        for membership in Membership.objects.with_scopes_disabled()
+        .filter(user_id=user.pk)
+        .select_related("salon")
+        .order_by("salon__name", "salon_id")
+    ]

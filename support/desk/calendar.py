@@ -1,0 +1,100 @@
+"""The desk's calendar: a day (or a week) of bookings in columns per staff member."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
+
+from bookings.models import Booking, StaffMember, Status
+from bookings.selectors import booking_list, staff_list
+from deposits.models import Payment
+from deposits.payments import deposit_state
+from tenants.models import Salon
+
+from ..outbox import money_text
+from .access import desk_context, desk_view
+from .labels import BOOKING_STATUS, DEPOSIT_STATE
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    booking: Booking
+    status: str
+    deposit: str
+    deposit_status: str
+    deposit_amount: str
+
+
+@dataclass
+class StaffColumn:
+    staff: StaffMember
+    rows: list[BookingRow] = field(default_factory=list)
+    days: list[list[BookingRow]] = field(default_factory=list)  # aligned with the page's days
+
+
+def salon_today(salon: Salon) -> dt.date:
+    return timezone.localtime(timezone.now(), salon.tz).date()
+
+
+def day_param(request: HttpRequest, salon: Salon) -> dt.date:
+    """`?date=YYYY-MM-DD`; today (in the salon) when absent or not a date."""
+    try:
+        return dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return salon_today(salon)
+
+
+def booking_rows(salon: Salon, bookings: list[Booking]) -> list[BookingRow]:
+    language = translation.get_language() or "en"
+    rows = []
+    for booking in bookings:
+        state = deposit_state(booking, list(booking.payments.all()))
+        amount = int(str(state["amount"]))
+        rows.append(BookingRow(
+            booking=booking, status=str(BOOKING_STATUS.get(Status(booking.status), booking.status)),
+            deposit=str(DEPOSIT_STATE.get(str(state["status"]), state["status"])),
+            deposit_status=str(state["status"]),
+            deposit_amount=money_text(amount, booking.currency, language) if amount else "",
+        ))  # fmt: skip
+    return rows
+
+
+def _bookings(salon: Salon, first: dt.date, last: dt.date) -> list[Booking]:
+    """The days' bookings that hold or held a slot (lapsed holds left out), with their
+    payments: two queries."""
+    return list(
+        booking_list(salon=salon, first=first, last=last)
+        .exclude(status=Status.EXPIRED)
+        .prefetch_related(
+            Prefetch("payments", queryset=Payment.objects.with_scope(salon=salon.pk).all())
+        )
+        .order_by("start", "id")
+    )
+
+
+@desk_view
+def calendar(request: HttpRequest, salon: Salon) -> HttpResponse:
+    day = day_param(request, salon)
+    week = request.GET.get("view") == "week"
+    first = day - dt.timedelta(days=day.weekday()) if week else day
+    days = [first + dt.timedelta(days=n) for n in range(7 if week else 1)]
+    bookings = _bookings(salon, days[0], days[-1])
+    columns = {staff.pk: StaffColumn(staff) for staff in staff_list(salon=salon, active_only=True)}
+    for booking in bookings:  # a former staff member still shows with their bookings
+        if booking.staff_id not in columns:
+            columns[booking.staff_id] = StaffColumn(booking.staff)
+    for column in columns.values():
+        column.days = [[] for _day in days]
+    for row in booking_rows(salon, bookings):
+        column = columns[row.booking.staff_id]
+        column.rows.append(row)
+        column.days[days.index(timezone.localtime(row.booking.start, salon.tz).date())].append(row)
+    step = dt.timedelta(days=7 if week else 1)
+    return render(request, "support/desk/calendar.html", desk_context(
+        salon, nav="calendar", day=day, days=days, week=week, columns=list(columns.values()),
+        previous=day - step, next=day + step, today=salon_today(salon),
+        count=len(bookings),
+    ))  # fmt: skip

@@ -1,0 +1,81 @@
+/* The phone booking form, progressively: clients found as their number is typed, and the
+   day's free times fetched when the service, the staff member or the day changes. Without
+   JavaScript the page's search form and "Show free times" button do the same. */
+(function () {
+  "use strict";
+  var find = document.getElementById("find");
+  var book = document.getElementById("book");
+  if (!find || !book || !window.fetch) { return; }
+  var q = document.getElementById("q");
+  var matches = document.getElementById("matches");
+  var status = document.getElementById("match-status");
+  var slots = document.getElementById("slots");
+  var timer = null;
+  var asked = 0;
+
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (answer) { if (!answer.ok) { throw new Error(answer.status); } return answer.json(); });
+  }
+
+  function radio(name, value, text, checked) {
+    var li = document.createElement("li");
+    var label = document.createElement("label");
+    var input = document.createElement("input");
+    var span = document.createElement("span");
+    input.type = "radio"; input.name = name; input.value = value; input.checked = !!checked;
+    span.textContent = text;
+    label.appendChild(input); label.appendChild(span);
+    li.appendChild(label);
+    return li;
+  }
+
+  function showMatches(results) {
+    var chosen = book.querySelector("input[name=customer]:checked");
+    var keep = chosen && chosen.value !== "new" ? chosen.value : null;
+    matches.textContent = "";
+    results.forEach(function (c, i) {
+      var text = (c.name || "—") + (c.phone ? " · " + c.phone : "") + (c.email ? " · " + c.email : "");
+      var item = radio("customer", String(c.id), text, keep ? String(c.id) === keep : (results.length === 1 && i === 0));
+      item.firstChild.className = "inline";
+      matches.appendChild(item);
+    });
+    status.textContent = results.length === 0 ? matches.dataset.none
+      : results.length === 1 ? matches.dataset.one
+      : matches.dataset.many.replace("{count}", results.length);
+    book.querySelector("input[name=q]").value = q.value;
+  }
+
+  q.addEventListener("input", function () {
+    clearTimeout(timer);
+    var text = q.value.trim();
+    if (text.length < 2) { return; }
+    timer = setTimeout(function () {
+      var ticket = ++asked;
+      getJSON(q.dataset.url + "?q=" + encodeURIComponent(text)).then(function (data) {
+        if (ticket === asked) { showMatches(data.results); }
+      }).catch(function () { /* the Search button still works */ });
+    }, 250);
+  });
+
+  function refreshSlots() {
+    var params = new URLSearchParams({
+      service: book.elements.service.value, staff: book.elements.staff.value, day: book.elements.day.value
+    });
+    var chosen = book.querySelector("input[name=start]:checked");
+    getJSON(book.dataset.slotsUrl + "?" + params.toString()).then(function (data) {
+      slots.textContent = "";
+      data.slots.forEach(function (slot) {
+        slots.appendChild(radio("start", slot.value, slot.label, chosen && chosen.value === slot.value));
+      });
+      if (!data.slots.length) {
+        var li = document.createElement("li");
+        li.className = "muted"; li.textContent = slots.dataset.none;
+        slots.appendChild(li);
+      }
+    }).catch(function () { /* "Show free times" still works */ });
+  }
+  ["service", "staff", "day"].forEach(function (name) {
+    book.elements[name].addEventListener("change", refreshSlots);
+  });
+})();
