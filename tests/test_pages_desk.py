@@ -258,16 +258,6 @@ def test_pages_speak_the_salons_languages_only(client, team_a):
 # In a browser. -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def static_served(settings):
-    """The live server serves static files from the apps' folders (Django's finders), which
-    know the files by their plain names, not by the manifest's hashed ones."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def _log_in(page, username: str) -> None:
     page.goto("/desk/login/")
     page.fill("#id_username", username)
@@ -278,7 +268,7 @@ def _log_in(page, username: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_staff_take_a_phone_booking_with_a_waiver_and_see_it_on_the_calendar(
-    static_served, browser_page, team_a, catalogue_a
+    browser_page, team_a, catalogue_a
 ):
     page = browser_page
     with time_machine.travel(MONDAY, tick=True):
@@ -340,10 +330,10 @@ def test_staff_take_a_phone_booking_with_a_waiver_and_see_it_on_the_calendar(
 
 @pytest.mark.django_db(transaction=True)
 def test_staff_mark_a_no_show_on_a_started_booking_on_a_phone(
-    static_served, chromium, live_server, team_a, catalogue_a
+    chromium, pages_server, team_a, catalogue_a
 ):
     booking = book(catalogue_a, _client(team_a.salon), local(team_a.salon, 0, 9), now=MONDAY)
-    context = chromium.new_context(viewport=PHONE, locale="fr-FR", base_url=live_server.url,
+    context = chromium.new_context(viewport=PHONE, locale="fr-FR", base_url=pages_server.url,
                                    is_mobile=True, has_touch=True)  # fmt: skip
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -355,7 +345,7 @@ def test_staff_mark_a_no_show_on_a_started_booking_on_a_phone(
             page.click(f"a[href='/desk/bella/bookings/{booking.pk}/']")
             page.locator(f"form[action$='/bookings/{booking.pk}/no-show/'] button").click()
             page.wait_for_url(re.compile(rf"/bookings/{booking.pk}/$"))
-            assert page.locator("#booking-status").inner_text() == "Absent"
+            assert page.locator("#booking-status").inner_text() == "Absence"
             assert axe_violations(page) == []
             page.goto("/desk/bella/?view=week")
             assert axe_violations(page) == []
