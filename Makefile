@@ -13,7 +13,7 @@ TEST_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-secret-key-3f9a7c1e5b2d8f
 	DJANGO_SECURE_SSL_REDIRECT=0 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	STRIPE_SECRET_KEY= STRIPE_PUBLISHABLE_KEY= STRIPE_WEBHOOK_SECRET=
 
-.PHONY: install install-dev run test lint format clean
+.PHONY: install install-dev run test lint format messages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DJANGO_DEBUG=1 $(PY) -m mypy .
+
+messages: install-dev
+	DJANGO_DEBUG=1 $(PY) manage.py translations --compile
 
 format: install-dev
 	$(PY) -m ruff format .
