@@ -71,6 +71,34 @@ def credit_use(*, customer: Customer, amount: int, booking: Booking) -> int:
     return spent
 
 
+def credit_restore(*, booking: Booking, now: dt.datetime | None = None) -> int:
+    """The credit spent on a booking that is cancelled comes back to the client, valid as
+    long as the credit it came from; inside the caller's transaction. Returns the amount
+    restored: what was spent on the booking and not yet given back, so restoring twice
+    restores nothing more."""
+    now = now or timezone.now()
+    entries = CreditEntry.objects.with_scope(salon=booking.salon_id).filter(booking=booking)
+    used = list(entries.filter(kind=CreditKind.USED).select_related("grant"))
+    spent = sum(entry.amount for entry in used)
+    # A restoration is a grant for the booking that no payment made.
+    given_back = (
+        entries.filter(kind=CreditKind.GRANTED, payment__isnull=True).aggregate(
+            total=Sum("amount")
+        )["total"]
+        or 0
+    )
+    left = spent - int(given_back)
+    expires_at = max((entry.grant.expires_at for entry in used if entry.grant.expires_at),
+                     default=None)  # fmt: skip
+    if left <= 0 or expires_at is None or expires_at <= now:
+        return 0
+    CreditEntry.objects.create(
+        salon_id=booking.salon_id, customer_id=booking.customer_id, kind=CreditKind.GRANTED,
+        amount=left, currency=used[0].currency, booking=booking, expires_at=expires_at,
+    )  # fmt: skip
+    return left
+
+
 def credits_expire(*, salon_id: int, now: dt.datetime | None = None) -> int:
     """Record the lapse of what is left of each grant past its expiry (beat, daily)."""
     now = now or timezone.now()

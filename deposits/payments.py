@@ -31,7 +31,7 @@ from customers.models import Customer
 from tenants.models import Salon
 from tenants.scoping import salon_scope
 
-from .credit import credit_balance, credit_grant, credit_use
+from .credit import credit_balance, credit_grant, credit_restore, credit_use
 from .gateway import GatewayError, WebhookEvent, payment_gateway
 from .models import (
     DESK,
@@ -314,6 +314,7 @@ class CancellationOutcome:
     in_window: bool  # the client may choose refund or credit
     outcome: str  # "nothing" (nothing paid), "choice", "credit" or "forfeit"
     credit_valid_days: int
+    credit_back: bool  # credit spent on the booking would come back
 
 
 def cancellation_outcome(booking: Booking) -> CancellationOutcome:
@@ -334,8 +335,9 @@ def cancellation_outcome(booking: Booking) -> CancellationOutcome:
         outcome = "credit"
     else:
         outcome = "forfeit"
+    credit_back = in_window or policy.late_cancellation == LateCancellation.CREDIT
     return CancellationOutcome(paid, booking.currency, in_window, outcome,
-                               policy.credit_valid_days)  # fmt: skip
+                               policy.credit_valid_days, credit_back)  # fmt: skip
 
 
 def booking_cancel_with_money(
@@ -347,7 +349,8 @@ def booking_cancel_with_money(
     - by the salon: refunded in full;
     - by the client before the window closes: refunded, or kept as credit if they prefer;
     - later: kept as credit for a new appointment, or kept by the salon, as the policy says.
-    An unpaid payment's intent is cancelled. Cancelling twice changes nothing more.
+    Credit spent on the booking comes back as credit in the first cases, is kept in the
+    last. An unpaid payment's intent is cancelled. Cancelling twice changes nothing more.
     """
     policy, _steps = policy_get(salon=booking.salon)
     in_window = _in_window(booking, policy.cancellation_window_hours)
@@ -379,6 +382,10 @@ def booking_cancel_with_money(
             else:
                 payment.outcome = PaymentOutcome.FORFEITED
             payment.save(update_fields=["outcome", "updated_at"])
+        # Credit spent on the booking (a cancellation turned into this reschedule) comes
+        # back as credit whenever a payment would have been refunded or credited.
+        if by_salon or in_window or policy.late_cancellation == LateCancellation.CREDIT:
+            credit_restore(booking=cancelled)
     for refund in refunds:
         refund_send(refund)
     for payment in abandoned:

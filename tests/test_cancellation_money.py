@@ -208,3 +208,42 @@ def test_a_refunded_cancellation_cannot_be_rescheduled(api, client, settings, st
     url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
     refused = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json")
     assert refused.status_code == 400
+
+
+def test_credit_spent_on_a_rebooked_booking_comes_back_when_it_is_cancelled_again(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    _cancel(api, booking, "credit")
+    url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
+    back = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json").json()
+    assert (back["status"], back["credit_balance"]) == ("confirmed", 0)
+    again = _cancel(api, booking)
+    assert again["credit_balance"] == 1500
+    _cancel(api, booking)  # twice: nothing more comes back
+    with salon_scope(team_a.salon):
+        customer = Payment.objects.get().booking.customer
+        assert credit_balance(customer=customer) == 1500
+        grants = CreditEntry.objects.filter(kind="granted").order_by("id")
+        # Valid as long as the credit it came from.
+        assert grants[1].expires_at == grants[0].expires_at
+    # The credit comes back for the next appointment.
+    third = api().post(url, {"start": "2027-03-13T11:00:00+01:00"}, format="json").json()
+    assert (third["status"], third["amount_due_now"], third["credit_balance"]) == (
+        "confirmed",
+        0,
+        0,
+    )
+
+
+def test_credit_spent_on_a_booking_cancelled_late_under_forfeit_is_kept(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    _cancel(api, booking, "credit")
+    url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
+    api().post(url, {"start": "2027-03-02T11:00:00+01:00"}, format="json")  # tomorrow: late
+    _policy(api, team_a, late_cancellation="forfeit")
+    assert _cancel(api, booking)["credit_balance"] == 0
