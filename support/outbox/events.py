@@ -1,0 +1,139 @@
+"""Messages for what happened to bookings: confirmations, moves, cancellations (with a
+reschedule offer when credit is left), expired payment links."""
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+
+from bookings.models import Booking, BookingEvent, Source, Status
+from bookings.selectors import availability_for
+from deposits.credit import credit_balance
+from deposits.models import CreditEntry, CreditKind
+from deposits.payments import deposit_state
+from tenants.models import Salon
+
+from ..models import Message, MessageKind, MessageStatus
+from .queue import booking_message, message_queue
+from .render import language_for, money_text
+from .rules import EVENT_WINDOW, SUGGESTED_SLOTS, SUGGESTION_DAYS
+
+# The events that call for a message. A created booking is announced when it is confirmed
+# at once; one held for a payment is announced by its confirmation (or its payment link).
+_EVENT_FILTER = (
+    Q(kind__in=["confirmed", "reinstated", "rebooked", "rescheduled", "cancelled"])
+    | Q(kind="created", data__status=Status.CONFIRMED)
+    | Q(kind="expired", booking__source=Source.PHONE)
+)
+
+
+def _plan_event(event: BookingEvent, now: dt.datetime) -> None:
+    booking = event.booking
+    key = f"{event.kind}:{event.pk}"
+    kind = event.kind
+    if kind in ("created", "confirmed", "reinstated", "rebooked"):
+        if booking.status != Status.CONFIRMED or (kind == "rebooked"
+                                                  and booking.confirmed_at is None):  # fmt: skip
+            _nothing(event, now, "The booking awaits a payment; its confirmation will say it.")
+            return
+        booking_message(booking, MessageKind.CONFIRMATION, key, now, event=event,
+                         rebooked=kind == "rebooked")  # fmt: skip
+    elif kind == "rescheduled":
+        booking_message(booking, MessageKind.RESCHEDULED, key, now, event=event)
+    elif kind == "cancelled":
+        _plan_cancellation(event, now)
+    elif kind == "expired":
+        sent_link = Message.objects.with_scope(salon=booking.salon_id).filter(
+            booking=booking, kind=MessageKind.PAYMENT_LINK, status=MessageStatus.SENT
+        )
+        if not sent_link.exists():
+            _nothing(event, now, "No payment link was sent for this booking.")
+            return
+        booking_message(booking, MessageKind.LINK_EXPIRED, key, now, event=event)
+
+
+def _nothing(event: BookingEvent, now: dt.datetime, why: str) -> None:
+    """Record that the event called for no message, so it is not looked at again."""
+    booking = event.booking
+    message_queue(salon=booking.salon, customer=booking.customer, kind=MessageKind.NONE,
+                  key=f"{event.kind}:{event.pk}:none", now=now, booking=booking, event=event,
+                  skip=why)  # fmt: skip
+
+
+def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
+    booking = event.booking
+    language = language_for(booking.customer, booking.salon)
+    money = deposit_state(booking)
+    paid = int(str(money["paid"]))
+    balance = credit_balance(customer=booking.customer, now=now)
+    booking_message(
+        booking, MessageKind.CANCELLATION, f"cancelled:{event.pk}", now, event=event,
+        outcome=money["status"], paid=money_text(paid, booking.currency, language),
+        by_salon=booking.cancelled_by_salon, reason=booking.cancellation_reason,
+    )  # fmt: skip
+    if money["status"] != "credited" or balance <= 0:
+        return
+    slots = suggested_slots(booking=booking, now=now)
+    if not slots:
+        return
+    grant = (
+        CreditEntry.objects.with_scope(salon=booking.salon_id)
+        .filter(booking=booking, kind=CreditKind.GRANTED)
+        .order_by("-expires_at")
+        .first()
+    )
+    booking_message(
+        booking, MessageKind.RESCHEDULE_OFFER, f"offer:{event.pk}", now, event=event,
+        credit=money_text(balance, booking.currency, language),
+        credit_expires=grant.expires_at if grant else None,
+        slots=[slot["start_at"] for slot in slots],
+        data={"slots": [{"start": s["start"], "staff": s["staff"]} for s in slots],
+              "credit": balance},
+    )  # fmt: skip
+
+
+def suggested_slots(*, booking: Booking, now: dt.datetime) -> list[dict[str, Any]]:
+    """Free times for the same service near the cancelled one, on other days than it:
+    the nearest first, at least two hours apart, with the same staff member preferred."""
+    salon = booking.salon
+    tz = salon.tz
+    original = booking.start
+    today = now.astimezone(tz).date()
+    first = max(today, original.astimezone(tz).date() - dt.timedelta(days=SUGGESTION_DAYS))
+    last = max(today, original.astimezone(tz).date()) + dt.timedelta(days=SUGGESTION_DAYS)
+    slots = availability_for(salon=salon, service=booking.service, first=first, last=last,
+                             now=now)  # fmt: skip
+    other_days = [
+        s for s in slots if s.start.astimezone(tz).date() != original.astimezone(tz).date()
+    ]
+    # Nearest to the original moment of the day and date.
+    other_days.sort(key=lambda s: (abs((s.start - original).total_seconds()), s.start))
+    chosen: list[dict[str, Any]] = []
+    for slot in other_days:
+        if any(abs((slot.start - c["start_at"]).total_seconds()) < 7200 for c in chosen):
+            continue
+        staff = booking.staff_id if booking.staff_id in slot.staff_ids else slot.staff_ids[0]
+        chosen.append({"start_at": slot.start, "start": slot.start.astimezone(tz).isoformat(),
+                       "staff": staff})  # fmt: skip
+        if len(chosen) == SUGGESTED_SLOTS:
+            break
+    return sorted(chosen, key=lambda c: c["start_at"])
+
+
+def messages_plan_events(*, salon: Salon, now: dt.datetime) -> int:
+    """Messages for the recent booking events that have none yet."""
+    planned = Message.objects.with_scope(salon=salon.pk).filter(event=OuterRef("pk"))
+    events = list(
+        BookingEvent.objects.with_scope(salon=salon.pk)
+        .filter(_EVENT_FILTER, at__gte=now - EVENT_WINDOW)
+        .filter(~Exists(planned))
+        .select_related("booking__salon", "booking__customer", "booking__service", "booking__staff")
+        .order_by("id")[:500]
+    )
+    for event in events:
+        # One short transaction per event: a sweep holds no lock for long, whatever the
+        # backlog, and one event's failure does not undo the others.
+        with transaction.atomic():
+            _plan_event(event, now)
+    return len(events)

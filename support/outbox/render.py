@@ -1,0 +1,59 @@
+"""A message's words: its template in the client's language, the salon's time, the money."""
+
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import select_template
+from django.utils import timezone, translation
+
+from bookings.models import Booking
+from bookings.services import manage_url
+from customers.models import Channel, Customer
+from tenants.models import Salon
+from tenants.money import CURRENCY_EXPONENTS
+
+
+def money_text(cents: int, currency: str, language: str) -> str:
+    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    if exponent == 0:
+        return f"{cents} {currency}"
+    units, rest = divmod(cents, 10**exponent)
+    separator = "," if language == "fr" else "."
+    return f"{units}{separator}{rest:0{exponent}d} {currency}"
+
+
+def language_for(customer: Customer, salon: Salon) -> str:
+    known = {code for code, _name in settings.LANGUAGES}
+    if customer.language in known:
+        return customer.language
+    return next((code for code in salon.languages if code in known), settings.LANGUAGE_CODE)
+
+
+def render(kind: str, language: str, salon: Salon, context: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) of a message in the client's language, times in the salon's zone.
+    A template's first line is the subject (e-mail only)."""
+    template = select_template([f"messages/{language}/{kind}.txt", f"messages/en/{kind}.txt"])
+    with translation.override(language), timezone.override(salon.tz):
+        text = template.render({"salon": salon, **context})
+    subject, _newline, body = text.strip().partition("\n")
+    return subject.strip(), "\n".join(line.rstrip() for line in body.strip().splitlines())
+
+
+def contact_address(customer: Customer, via: str | None) -> tuple[str, str] | None:
+    """(channel, address): the channel asked for, else the client's preferred one, else
+    the other one they gave us."""
+    first = via or customer.preferred_channel
+    order = [first] + [c for c in (Channel.SMS, Channel.EMAIL) if c != first]
+    for channel in order:
+        address = customer.phone if channel == Channel.SMS else customer.email
+        if address:
+            return channel, str(address)
+    return None
+
+
+def booking_context(booking: Booking, language: str) -> dict[str, Any]:
+    return {
+        "booking": booking, "service": booking.service.name, "staff": booking.staff.name,
+        "start": booking.start, "manage_url": manage_url(booking),
+        "price": money_text(booking.price, booking.currency, language),
+    }  # fmt: skip
