@@ -1,13 +1,18 @@
 """API plumbing shared by every app: the error shape, errors of our own, pagination.
 
 Every error the API answers has the shape of API.md: `{"code", "detail"}`, plus
-`"fields"` (shaped like the request body) for validation errors.
+`"fields"` (shaped like the request body) for validation errors. When the database cannot
+be reached (down, restarting, out of connections), the answer is a 503 `unavailable`
+with `Retry-After`, not a 500: nothing was kept, and the client may simply try again.
 """
 
+import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -15,6 +20,21 @@ from rest_framework.fields import get_error_detail
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = {
+    "code": "unavailable",
+    "detail": "The service is briefly unavailable. Nothing was kept; please retry in a moment.",
+}
+RETRY_AFTER_SECONDS = "5"
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The database could not be reached or lost the connection (psycopg's errors of the
+    kind, and the pool's timeout, reach Django as these two)."""
+    return isinstance(exc, OperationalError | InterfaceError)
 
 
 class SlotUnavailable(exceptions.APIException):
@@ -65,6 +85,11 @@ def _first_message(fields: Any, path: str = "") -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if database_unavailable(exc):
+        log.warning("database unavailable: %s", exc)
+        set_rollback()
+        return Response(UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": RETRY_AFTER_SECONDS})  # fmt: skip
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -111,6 +136,18 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception (a middleware's, such as the salon
+    # lookup, or a page's), so the exception is at hand.
+    if database_unavailable(sys.exc_info()[1]):
+        if _is_api(request):
+            response: HttpResponse = JsonResponse(UNAVAILABLE, status=503)
+        else:
+            response = HttpResponse(
+                "<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
+                "<p>Please try again in a moment.</p>", status=503,
+            )  # fmt: skip
+        response["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
     if _is_api(request):
         return JsonResponse(
             {"code": "server_error", "detail": "Something went wrong on our side."}, status=500
