@@ -38,7 +38,8 @@ from bookings.models import Booking, BookingEvent, Status
 from bookings.tasks import holds_apply
 from support import sms
 from support.models import Message, MessageKind, MessageStatus
-from support.outbox import SEND_LEASE, messages_run
+from support.outbox import messages_run
+from support.outbox.rules import SEND_LEASE
 from support.tasks import messages_sweep
 
 from .conftest import Catalogue, book
