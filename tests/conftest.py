@@ -105,9 +105,12 @@ def superuser(db):
     return UserFactory(username="root", is_staff=True, is_superuser=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def celery_worker():
-    """A real Celery worker on Redis, in a thread of the test process."""
+    """A real Celery worker on Redis, in a thread of the test process, for one test.
+
+    Not kept for the session: a worker left running would pick up what later tests
+    enqueue on commit and still be writing while their tables are flushed."""
     from config.celery import app
 
     assert not app.conf.task_always_eager, "the worker tests need REDIS_URL"
