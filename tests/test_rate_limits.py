@@ -30,7 +30,8 @@ def _in_parallel(count: int, attempt) -> Counter:
             barrier.wait(timeout=30)
             response = attempt(n)
             if response.status_code == 429:
-                assert response.json()["code"] == "throttled"
+                if response["Content-Type"] == "application/json":
+                    assert response.json()["code"] == "throttled"
                 assert int(response.headers["Retry-After"]) > 0
             with lock:
                 codes.append(response.status_code)
@@ -96,9 +97,7 @@ def test_fifty_parallel_desk_logins_for_one_username_let_ten_through(team_a):
 
 
 def _desk_login(client: Client, username: str, password: str):
-    response = client.post("/desk/login/", {"username": username, "password": password})
-    response.json = lambda: {"code": "throttled"}  # the page's refusal, for _in_parallel
-    return response
+    return client.post("/desk/login/", {"username": username, "password": password})
 
 
 @pytest.mark.django_db
@@ -219,19 +218,20 @@ def test_admin_login_is_limited_per_username(superuser):
 
 @pytest.mark.django_db
 def test_forwarded_addresses_are_ignored_unless_a_proxy_header_is_trusted(settings, team_a):
-    def attempts(header: str) -> list[int]:
+    def attempts() -> list[int]:
         return [
-            APIClient(**{header: f"10.0.0.1, 203.0.113.{n + 1}"})
-            .post(TOKEN, {"username": f"user{n}", "password": "guess"}, format="json")
-            .status_code
+            APIClient().post(
+                TOKEN, {"username": f"user{n}", "password": "guess"}, format="json",
+                HTTP_X_FORWARDED_FOR=f"10.0.0.1, 203.0.113.{n + 1}",
+            ).status_code
             for n in range(11)
-        ]
+        ]  # fmt: skip
 
     # Off (the default): a client naming itself in X-Forwarded-For is still one address.
-    assert attempts("HTTP_X_FORWARDED_FOR")[-1] == 429
+    assert attempts()[-1] == 429
     settings.TRUSTED_PROXY_HEADER = "X-Forwarded-For"
     # Trusted: the last entry, the one the proxy added, is the client's address.
-    assert attempts("HTTP_X_FORWARDED_FOR") == [400] * 11
+    assert attempts() == [400] * 11
 
 
 @pytest.mark.django_db
