@@ -195,11 +195,9 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
         validate = request.method == "POST" and request.POST.get("action") != "show"
         problem, status = "", 200
         # Booking attempts count per client address, then per phone and e-mail given.
-        wait = (
-            limit_reached(request, group=BOOKING, keys={"ip": client_ip(request)})
-            if validate
-            else None
-        )
+        wait = None
+        if validate:
+            wait = limit_reached(request, group=BOOKING, keys={"ip": client_ip(request)})
         if validate and wait is None and form.is_valid():
             start = form.cleaned_data["start"].astimezone(the_salon.tz)
             day = start.date()
