@@ -264,8 +264,20 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# API -------------------------------------------------------------------------------------
+# Abuse limits (config/ratelimit.py): attempts per window, counted in the cache ------------
 RATE_LIMITS = os.environ.get("RATE_LIMITS", "on").lower() != "off"
+# Bookings (the API and the booking page), per client address and per phone or e-mail.
+RATE_LIMIT_BOOKING = os.environ.get("RATE_LIMIT_BOOKING", "10/minute")
+# Sign-in (the API token, the desk's and the admin's login), per address and per username.
+RATE_LIMIT_AUTH = os.environ.get("RATE_LIMIT_AUTH", "10/minute")
+# Behind a reverse proxy, the header it puts the client's address in (`X-Forwarded-For`,
+# `X-Real-IP`); unset, the connection's address counts. Set it only when every request
+# comes through that proxy, or clients could name any address.
+TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")
+# The cache unreachable or failing: let the attempt through (config/ratelimit.py logs it).
+RATELIMIT_FAIL_OPEN = True
+
+# API -------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     # Token first, so that a request without credentials is told 401 (with the
@@ -281,9 +293,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {
-        "auth": os.environ.get("RATE_LIMIT_AUTH", "10/minute") if RATE_LIMITS else None,
-    },
 }
 
 SPECTACULAR_SETTINGS = {

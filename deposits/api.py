@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from bookings.api.serializers import (
 )
 from bookings.models import Booking
 from bookings.selectors import service_list
+from config.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
 from customers.models import Customer
 from tenants.models import Role, Salon
 from tenants.permissions import SalonRole, request_salon
@@ -226,17 +227,29 @@ class CheckoutBookingSerializer(BookingSerializer):
 
 class BookingCreateView(PublicView):
     """A client books online: the slot is held while the deposit (or the full price) is
-    paid through the Payment Element; with nothing due, it is confirmed at once."""
+    paid through the Payment Element; with nothing due, it is confirmed at once.
+
+    Limited per client address (the throttle) and per phone and e-mail given (below)."""
+
+    throttle_classes = [ClientThrottle]
+    throttle_scope = BOOKING
 
     @extend_schema(
         request=BookingRequestSerializer,
-        responses={201: BookingSerializer, 409: OpenApiTypes.OBJECT, 502: OpenApiTypes.OBJECT},
-    )
+        responses={201: BookingSerializer, 409: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT,
+                   502: OpenApiTypes.OBJECT},
+    )  # fmt: skip
     def post(self, request: Request, salon: str) -> Response:
         the_salon = request_salon(request)
         payload = BookingRequestSerializer(data=request.data, context={"tz": the_salon.tz})
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        details = data["customer"]
+        contact = contact_keys(phone=details.get("phone"), email=details.get("email"),
+                               country=the_salon.country)  # fmt: skip
+        wait = limit_reached(request, group=BOOKING, keys=contact)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait)
         # The client, the booking and its payment row in one transaction; the provider is
         # called once it has committed.
         try:

@@ -39,6 +39,7 @@ from bookings.selectors import (
 from bookings.services import booking_manage_token, booking_reschedule
 from bookings.tokens import manage_token_read
 from config.api import PaymentProviderError, SlotUnavailable
+from config.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
 from tenants.models import Salon
 from tenants.permissions import request_salon
 from tenants.scoping import salon_scope
@@ -193,27 +194,39 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
                            services=services, staff=staff)  # fmt: skip
         validate = request.method == "POST" and request.POST.get("action") != "show"
         problem, status = "", 200
-        if validate and form.is_valid():
+        # Booking attempts count per client address, then per phone and e-mail given.
+        wait = None
+        if validate:
+            wait = limit_reached(request, group=BOOKING, keys={"ip": client_ip(request)})
+        if validate and wait is None and form.is_valid():
             start = form.cleaned_data["start"].astimezone(the_salon.tz)
             day = start.date()
-            outcome = _book(the_salon, form, language)
+            contact = contact_keys(
+                phone=form.cleaned_data["phone"], email=form.cleaned_data["email"],
+                country=the_salon.country,
+            )  # fmt: skip
+            wait = limit_reached(request, group=BOOKING, keys=contact)
+            outcome = _book(the_salon, form, language) if wait is None else None
             if isinstance(outcome, Checkout):
                 token = booking_manage_token(outcome.booking)
                 name = "booking-pay" if outcome.payment else "booking-done"
                 return HttpResponseRedirect(
                     reverse(name, kwargs={"salon": the_salon.slug, "token": token})
                 )
-            problem, status = outcome
-        elif validate:
+            if outcome is not None:
+                problem, status = outcome
+        elif validate and wait is None:
             status = 400
             start_value = form.data.get("start")
             day = day or (_day(str(start_value)[:10]) if start_value else None)
         picker = slot_picker(salon=the_salon, service=chosen, staff_id=staff_id, day=day,
                              query={"service": chosen.pk if chosen else "",
                                     "staff": staff_id})  # fmt: skip
+        if wait is not None:
+            problem, status = "too_many_attempts", 429
         selected_start = str(form.data.get("start", "")) if form.is_bound else ""
         option = str(form.data.get("payment_option", "deposit")) if form.is_bound else "deposit"
-        return page(request, the_salon, "salon.html", {
+        response = page(request, the_salon, "salon.html", {
             "services": [{"service": s, "deposit": deposits.get(s.pk, 0),
                           "staff_ids": sorted(catalogue.offering(s.pk))} for s in services],
             "staff": [{"member": m, "service_ids": sorted(
@@ -223,6 +236,9 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
             "problem": problem, "policy": policy, "selected_start": selected_start,
             "payment_option": option if policy.allow_full_payment else "deposit",
         }, status=status)  # fmt: skip
+        if wait is not None:
+            response["Retry-After"] = str(wait)
+        return response
 
 
 def _book(salon: Salon, form: BookingForm, language: str) -> Checkout | tuple[str, int]:

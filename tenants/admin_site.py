@@ -1,7 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from .login import AdminLoginForm, refused_response
 from .selectors import admin_salon_ids
 
 
@@ -15,6 +18,14 @@ class SalonAdminSite(admin.AdminSite):
     site_header = _("Acompte administration")
     site_title = _("Acompte")
     index_title = _("Your salon")
+    login_form = AdminLoginForm
+
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().login(request, extra_context)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        return refused_response(response, form)
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -8,8 +8,9 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from config.ratelimit import LOGIN, ClientThrottle
 
 from .models import Membership, Role, Salon
 from .permissions import SalonRole, request_salon
@@ -23,8 +24,8 @@ class TokenObtainView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+    throttle_classes = [ClientThrottle]
+    throttle_scope = LOGIN
 
     @extend_schema(
         request=AuthTokenSerializer,

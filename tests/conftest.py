@@ -49,11 +49,14 @@ def _static_files() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_world(settings) -> None:
+def _fast_world(request, settings) -> None:
     # Production's password hasher is slow by design; the suite signs in users by the
     # dozen, so it hashes with a fast one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()  # throttling counters live there
+    # Tests book and sign in from one client address by the dozen: the abuse limits are
+    # off but in the tests about them (`@pytest.mark.rate_limits`).
+    settings.RATE_LIMITS = request.node.get_closest_marker("rate_limits") is not None
+    cache.clear()  # the limits' counters live there
 
 
 @dataclass

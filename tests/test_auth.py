@@ -78,6 +78,7 @@ def test_missing_credentials_are_field_errors(api):
     assert set(response.json()["fields"]) == {"username", "password"}
 
 
+@pytest.mark.rate_limits
 def test_token_endpoint_is_throttled(api, team_a):
     client = api()
     codes = [

@@ -6,12 +6,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 
+from tenants.login import LoginForm, refused_response
 from tenants.selectors import member_salons
 
 
 class DeskLoginView(LoginView):
     template_name = "support/desk/login.html"
     redirect_authenticated_user = True
+    form_class = LoginForm
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        return refused_response(super().form_invalid(form), form)
 
     def get_default_redirect_url(self) -> str:
         return reverse("desk:home")
