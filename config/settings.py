@@ -106,6 +106,13 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, which also sets the tenant of the current scope for row-level
+    # security, per transaction (config/db/postgresql/base.py, tenants/rls.py).
+    DATABASES["default"]["ENGINE"] = "config.db.postgresql"
+    # Serve as a role that does not own the tables, so that row-level security binds it
+    # (README, "Row-level security"); migrations run without it, as the tables' owner.
+    if _app_role := os.environ.get("DATABASE_APP_ROLE"):
+        DATABASES["default"].setdefault("OPTIONS", {})["assume_role"] = _app_role
     # psycopg 3's pool: connections are reused across requests without CONN_MAX_AGE.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Server-side parameters let psycopg prepare the statements a process repeats (the

@@ -1,5 +1,7 @@
 import re
 import zoneinfo
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
@@ -9,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
+from django_scopes import ScopedManager, scope
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .money import CURRENCY_CHOICES
@@ -147,8 +149,98 @@ class Salon(models.Model):
 _M = TypeVar("_M", bound=models.Model)
 
 
+class TenantQuerySet(models.QuerySet[_M]):
+    """A queryset of a tenant-owned model.
+
+    One made by `Model.objects.with_scope(salon=…)` or `.with_scopes_disabled()` runs its
+    statements inside that scope, so that the database's row-level security (tenants/rls.py),
+    which follows the current scope, lets them see what the queryset filters for.
+    """
+
+    _db_scope: dict[str, Any] | None = None
+
+    def _clone(self) -> Self:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._db_scope = self._db_scope
+        return clone
+
+    def _in_scope(self) -> AbstractContextManager[None]:
+        return nullcontext() if self._db_scope is None else scope(**self._db_scope)
+
+    def _fetch_all(self) -> None:
+        with self._in_scope():
+            super()._fetch_all()
+
+    def iterator(self, chunk_size: int | None = None) -> Iterator[_M]:
+        with self._in_scope():
+            yield from super().iterator(chunk_size)
+
+    def count(self) -> int:
+        with self._in_scope():
+            return super().count()
+
+    def exists(self) -> bool:
+        with self._in_scope():
+            return super().exists()
+
+    def contains(self, obj: models.Model) -> bool:
+        with self._in_scope():
+            return super().contains(obj)
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        with self._in_scope():
+            return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        with self._in_scope():
+            return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        with self._in_scope():
+            return super().delete()
+
+    def create(self, **kwargs: Any) -> _M:
+        with self._in_scope():
+            return super().create(**kwargs)
+
+    def get_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[_M, bool]:
+        with self._in_scope():
+            return super().get_or_create(defaults, **kwargs)
+
+    def update_or_create(
+        self,
+        defaults: Mapping[str, Any] | None = None,
+        create_defaults: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[_M, bool]:
+        with self._in_scope():
+            return super().update_or_create(defaults, create_defaults, **kwargs)
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[_M]:
+        with self._in_scope():
+            return super().bulk_create(*args, **kwargs)
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        with self._in_scope():
+            return super().bulk_update(*args, **kwargs)
+
+
 class TenantManager(models.Manager[_M]):
     """The manager of tenant-owned models: scoped by django-scopes (see `tenant_manager`)."""
+
+    def get_queryset(self) -> TenantQuerySet[_M]:
+        queryset: TenantQuerySet[_M] = TenantQuerySet(
+            self.model,
+            using=self._db,
+            hints=self._hints,  # type: ignore[attr-defined]
+        )
+        # django-scopes' `with_scope()`/`with_scopes_disabled()` leave it here.
+        override = getattr(self, "_override_scope", None)
+        if override is not None:
+            queryset._db_scope = dict(override)
+        return queryset
 
     if TYPE_CHECKING:  # provided by django-scopes' ScopedManager at run time
 

@@ -31,8 +31,10 @@ from .factories import MembershipFactory, SalonFactory, UserFactory
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The suite runs on the real services; say so loudly when they are missing."""
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if engine != "django.db.backends.postgresql":
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        engine = settings.DATABASES["default"]["ENGINE"]
         pytest.exit(f"The suite needs PostgreSQL (DATABASE_URL); got {engine}. Run `make test`.", 2)
     if not settings.REDIS_URL:
         pytest.exit("The suite needs Redis (REDIS_URL). Run `make test`.", 2)

@@ -1,0 +1,102 @@
+"""Django's PostgreSQL backend, with the tenant of the current scope set per transaction.
+
+Row-level security (tenants/rls.py) lets a statement see the rows of the salons named by
+`acompte.salon`, or all of them when `acompte.all_salons` is `on`. This backend sets both
+from the django-scopes scope the statement runs in, with `set_config(..., true)`, which
+lasts until the end of the transaction and never longer:
+
+- inside a transaction (an `atomic` block), once when it begins and again whenever the
+  scope changes within it (the Stripe webhook looks a payment up with scopes disabled,
+  then acts in its salon's scope);
+- outside one, Django runs in autocommit, where each statement is its own transaction: a
+  statement run in a scope is then wrapped in `BEGIN` … `COMMIT` with the setting, which
+  costs two round trips. A statement run outside any scope needs nothing: with nothing
+  set it sees no tenant row.
+
+Nothing is set for the session, so a connection going back to the pool carries no tenant
+into the next request or task.
+"""
+
+from typing import Any
+
+from django.db.backends.postgresql import base
+from django_scopes.state import state as scope_state
+from psycopg import sql as psql
+from psycopg.pq import TransactionStatus
+
+from tenants.rls import ALL_SALONS_SETTING, SALON_SETTING, tenant_setting
+
+NONE = ("", "off")
+_UNKNOWN = ("?", "?")  # after a savepoint rollback: what the server holds is not known
+_SET = (
+    f"SELECT set_config('{SALON_SETTING}', %s, true), set_config('{ALL_SALONS_SETTING}', %s, true)"
+)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The value set in the open transaction; meaningful only while one is open.
+        self.tenant_set = NONE
+        self.execute_wrappers.append(self._with_tenant)
+
+    def _configure_role(self, connection: Any) -> bool:
+        # Django's own (OPTIONS["assume_role"]) quotes the role through the wrapper's
+        # connection, which a pool opening a connection in its thread does not have yet:
+        # it waits on the pool for one, forever. Quote it with psycopg instead.
+        if role := self.settings_dict["OPTIONS"].get("assume_role"):
+            connection.execute(psql.SQL("SET ROLE {}").format(psql.Identifier(role)))
+            return True
+        return False
+
+    def _savepoint_rollback(self, sid: str) -> None:
+        super()._savepoint_rollback(sid)  # type: ignore[misc]
+        # A set_config made after the savepoint is undone with it.
+        self.tenant_set = _UNKNOWN
+
+    def _with_tenant(
+        self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        raw = self.connection
+        wanted = tenant_setting(scope_state.get())
+        status = raw.info.transaction_status
+        if status == TransactionStatus.IDLE:
+            if raw.autocommit:
+                if wanted == NONE:
+                    return execute(sql, params, many, context)
+                return self._in_own_transaction(wanted, execute, sql, params, many, context)
+            self.tenant_set = NONE  # this statement begins Django's transaction
+        elif status != TransactionStatus.INTRANS:
+            return execute(sql, params, many, context)  # failed transaction: it will raise
+        if self.tenant_set != wanted:
+            with raw.cursor() as cursor:
+                cursor.execute(_SET, wanted)
+            self.tenant_set = wanted
+        return execute(sql, params, many, context)
+
+    def _in_own_transaction(
+        self,
+        wanted: tuple[str, str],
+        execute: Any,
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        raw = self.connection
+        with raw.cursor() as cursor:
+            with self.wrap_database_errors:
+                cursor.execute("BEGIN", prepare=False)
+            try:
+                with self.wrap_database_errors:
+                    cursor.execute(_SET, wanted)
+                result = execute(sql, params, many, context)
+            except BaseException:
+                if raw.info.transaction_status != TransactionStatus.IDLE:
+                    cursor.execute("ROLLBACK", prepare=False)
+                raise
+            # Deferred constraints are checked here, as they would be at the end of the
+            # statement in autocommit: their errors come out as Django's.
+            with self.wrap_database_errors:
+                cursor.execute("COMMIT", prepare=False)
+        return result
