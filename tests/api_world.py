@@ -2,7 +2,7 @@
 held with a test-mode deposit intent), a customer request and a time off; every id the
 API's paths take has a real row behind it."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rest_framework.test import APIClient
 
@@ -30,7 +30,6 @@ class SalonWorld:
     customer_request: CustomerRequest
     time_off: TimeOff
     membership: Membership
-    ids: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -44,7 +43,7 @@ def salon_world(team: Team, catalogue: Catalogue) -> SalonWorld:
     """Needs `settings.PAYMENTS_TEST_MODE` and the frozen Monday."""
     salon = team.salon
     with salon_scope(salon):
-        customer = CustomerFactory(salon=salon, name="Léa Martin")
+        customer: Customer = CustomerFactory.create(salon=salon, name="Léa Martin")
         membership = Membership.objects.get(user=team.staff)
         time_off = time_off_save(salon=salon, staff=catalogue.bob, start=local(salon, 3, 9),
                                  end=local(salon, 3, 12), reason="Formation")  # fmt: skip

@@ -16,7 +16,8 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
@@ -135,3 +136,31 @@ def test_api_answers_hostile_input_in_its_contract(case, world):
     _aim(case, world)
     token = auth_token_get(user=world.team.owner)
     case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
+
+
+@given(
+    body=st.binary(max_size=300)
+    | st.builds(
+        lambda d: json.dumps(d).encode(),
+        st.dictionaries(st.text(max_size=10), st.text(max_size=10) | st.integers(), max_size=5),
+    ),
+    signature=st.text(max_size=80).filter(lambda s: "\n" not in s and "\r" not in s),
+    content_type=st.sampled_from(
+        ["application/json", "text/plain", "application/x-www-form-urlencoded"]
+    ),
+)
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+def test_stripe_webhook_refuses_what_stripe_did_not_sign(client, settings, body, signature,
+                                                         content_type):  # fmt: skip
+    """With Stripe configured (the SDK checks the signature locally: nothing leaves the
+    process), whatever arrives unsigned is a 400 in the error shape, never a 5xx."""
+    settings.STRIPE_SECRET_KEY = "sk_test_acompte"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_acompte_test"
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # a call out would fail loudly
+    response = client.generic("POST", "/api/v1/stripe/webhook/", body,
+                              content_type=content_type,
+                              HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert isinstance(response.json()["fields"], dict)
