@@ -207,6 +207,8 @@ class CustomerEraseView(_CustomerView):
 class CustomerConsentsView(_CustomerView):
     """The consent ledger of one client, newest first."""
 
+    pagination_class = None  # the whole ledger, as the export has it
+
     @extend_schema(responses=ConsentEventSerializer(many=True))
     def get(self, request: Request, salon: str, pk: int) -> Response:
         events = consent_history(customer=self.customer(pk))

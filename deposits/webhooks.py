@@ -1,10 +1,9 @@
 import logging
 from typing import Any
 
-from django.http import Http404, HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -18,23 +17,40 @@ from .payments import stripe_event_apply
 log = logging.getLogger(__name__)
 
 
-# Stripe signs the raw body: it is read untouched, and there is no cookie to protect.
-@csrf_exempt
-@require_POST
-def stripe_webhook(request: HttpRequest) -> JsonResponse:
-    """Stripe's events: signature checked, each applied once, answered fast."""
-    try:
-        event = payment_gateway().webhook_event(
-            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
-        )
-    except (WebhookRejected, GatewayError) as exc:
-        log.warning("webhook refused: %s", exc)
-        return JsonResponse(
-            {"code": "invalid", "detail": "The event's signature does not check out."},
-            status=400,
-        )
-    outcome = stripe_event_apply(event)
-    return JsonResponse({"received": True, "outcome": outcome})
+WebhookAnswer = inline_serializer(
+    "StripeWebhookAnswer",
+    {"received": serializers.BooleanField(), "outcome": serializers.CharField()},
+)
+
+
+class StripeWebhookView(APIView):
+    """Stripe's events: signature checked, each applied once, answered fast. Stripe signs
+    the raw body: it is read untouched (never parsed here), and there is no cookie to
+    protect. A body whose signature does not check out is a 400."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        parameters=[OpenApiParameter("Stripe-Signature", str, OpenApiParameter.HEADER)],
+        responses={200: WebhookAnswer},
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            event = payment_gateway().webhook_event(
+                payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+            )
+        except (WebhookRejected, GatewayError) as exc:
+            log.warning("webhook refused: %s", exc)
+            raise serializers.ValidationError(
+                {"Stripe-Signature": ["The event's signature does not check out."]}
+            ) from exc
+        outcome = stripe_event_apply(event)
+        return Response({"received": True, "outcome": outcome})
+
+
+stripe_webhook = StripeWebhookView.as_view()
 
 
 class TestModePay(APIView):

@@ -97,10 +97,10 @@ class RequestSerializer(serializers.ModelSerializer):
     customer_name = serializers.SerializerMethodField()
     opened_by = serializers.SerializerMethodField()
     item_found = serializers.BooleanField(read_only=True)
-    item_returned_at = SalonDateTimeField(read_only=True)
+    item_returned_at = SalonDateTimeField(read_only=True, allow_null=True)
     opened_at = SalonDateTimeField(read_only=True)
-    first_response_at = SalonDateTimeField(read_only=True)
-    resolved_at = SalonDateTimeField(read_only=True)
+    first_response_at = SalonDateTimeField(read_only=True, allow_null=True)
+    resolved_at = SalonDateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = CustomerRequest

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from bookings.models import Booking, Status
-from bookings.services import holds_expire
+from bookings.services import booking_manage_token, holds_expire
 from tenants.scoping import salon_scope
 
 from .conftest import book, local
@@ -229,3 +229,34 @@ def test_a_forged_or_revoked_manage_token_is_404(api, catalogue_a, monday):
     with salon_scope(catalogue_a.salon):
         booking_revoke_links(booking=booking)
     assert api().get(f"/api/v1/manage/{token}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "2027-03-02T10:61:00+01:00",  # well-formed, impossible: was a 500
+        "2027-04-31T10:00:00+01:00",
+        "0001-01-01T00:00:00+01:00",  # before what UTC can hold: was a 500
+        "9999-12-31T23:59:59-01:00",
+        "1118-09-15T22:48:58Z",  # Paris then was 9 min 21 s ahead: no RFC 3339 offset
+    ],
+)
+def test_impossible_or_far_off_times_are_400(api, catalogue_a, monday, start):
+    body = {"service": catalogue_a.cut.pk, "start": start,
+            "customer": {"name": "Tom", "phone": "0698765432"}}  # fmt: skip
+    response = api().post(f"{BASE}/bookings/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid"
+    assert "start" in response.json()["fields"]
+    with salon_scope(catalogue_a.salon):
+        assert not Booking.objects.exists()
+
+
+def test_an_impossible_time_to_move_to_is_400(api, catalogue_a, monday):
+    booking = book(catalogue_a, CustomerFactory(salon=catalogue_a.salon),
+                   local(catalogue_a.salon, 1, 10))  # fmt: skip
+    token = booking_manage_token(booking)
+    response = api().post(f"/api/v1/manage/{token}/reschedule/",
+                          {"start": "2027-03-03T25:00:00+01:00"}, format="json")  # fmt: skip
+    assert response.status_code == 400, response.content
+    assert "start" in response.json()["fields"]

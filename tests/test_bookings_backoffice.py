@@ -198,3 +198,20 @@ def test_public_salon_and_catalogue(api, world):
     assert services[0]["currency"] == "CAD"
     assert {"id", "name", "description", "duration_minutes", "price", "currency",
             "deposit_today"} == set(services[0])  # fmt: skip
+
+
+@pytest.mark.parametrize("action", ["cancel", "no-show", "complete"])
+def test_an_action_on_a_booking_is_posted_not_read(api, team_a, world, action):
+    ours = world[2]
+    response = api(team_a.staff).get(f"{A}/bookings/{ours.pk}/{action}/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_time_off_outside_2000_to_2999_is_400(api, team_a, world):
+    client = api(team_a.manager)
+    for start, end in [("1118-09-15T22:48:58Z", "2027-03-02T10:00:00+01:00"),
+                       ("2027-03-02T10:00:00+01:00", "4225-09-17T05:33:06+06:30")]:  # fmt: skip
+        response = client.post(f"{A}/time-off/", {"start": start, "end": end}, format="json")
+        assert response.status_code == 400, response.content
+        assert response.json()["code"] == "invalid"

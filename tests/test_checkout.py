@@ -311,3 +311,19 @@ def test_a_refund_the_provider_missed_is_asked_again(
         refund.refresh_from_db()
     assert refund.status == "succeeded"
     assert refund.refund_id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "status", "code"), [("get", 405, "method_not_allowed"), ("post", 400, "invalid")]
+)
+def test_the_webhook_refuses_in_the_error_shape(client, settings, method, status, code):
+    """It answered an empty 405 to a GET, and a 400 without `fields`."""
+    settings.STRIPE_SECRET_KEY = "sk_test_acompte"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_acompte_test"
+    response = client.generic(method.upper(), WEBHOOK, b"not json", content_type="text/plain",
+                              HTTP_STRIPE_SIGNATURE="t=1,v1=00")  # fmt: skip
+    assert response.status_code == status
+    assert response.json()["code"] == code
+    if code == "invalid":
+        assert "Stripe-Signature" in response.json()["fields"]

@@ -65,6 +65,7 @@ class ServiceListView(CatalogueView, generics.ListAPIView):
     def get_queryset(self) -> Any:
         return service_list(salon=request_salon(self.request))
 
+    @extend_schema(responses={201: ServiceSerializer})
     def post(self, request: Request, salon: str) -> Response:
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -108,6 +109,7 @@ class StaffListView(CatalogueView, generics.ListAPIView):
     def get_queryset(self) -> Any:
         return staff_list(salon=request_salon(self.request))
 
+    @extend_schema(responses={201: StaffSerializer})
     def post(self, request: Request, salon: str) -> Response:
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -144,6 +146,7 @@ class StaffDetailView(CatalogueView):
 
 class StaffHoursView(CatalogueView):
     serializer_class = HoursSerializer
+    pagination_class = None  # a staff member's week, whole
 
     def _staff(self, pk: int) -> StaffMember:
         return self._object(staff_list(salon=request_salon(self.request)), pk)
@@ -168,6 +171,7 @@ class TimeOffListView(CatalogueView, generics.ListAPIView):
     def get_queryset(self) -> Any:
         return TimeOff.objects.with_scope(salon=request_salon(self.request).pk).all()
 
+    @extend_schema(responses={201: TimeOffSerializer})
     def post(self, request: Request, salon: str) -> Response:
         the_salon = request_salon(request)
         payload = self.get_serializer(data=request.data)
@@ -242,6 +246,8 @@ class BookingActionView(BookingDetailView):
     """Front-desk actions on a booking: every member of the salon may take them."""
 
     write_role = Role.STAFF
+    # An action is taken, not read: the booking itself is at its own URL.
+    http_method_names = ["post", "options"]
 
     def act(self, booking: Booking, request: Request) -> Booking:
         raise NotImplementedError

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from ..models import Booking, Service, StaffMember, Status, TimeOff
 from ..services import booking_manage_token, manage_url
-from .fields import SalonDateTimeField
+from .fields import HourMinuteField, SalonDateTimeField
 
 
 class PublicServiceSerializer(serializers.ModelSerializer):
@@ -88,7 +88,7 @@ class BookingSerializer(serializers.Serializer):
     status = serializers.ChoiceField(Status.choices)
     start = SalonDateTimeField()
     end = SalonDateTimeField()
-    hold_expires_at = SalonDateTimeField()
+    hold_expires_at = SalonDateTimeField(allow_null=True)
     deposit_amount = serializers.SerializerMethodField()
     amount_due_now = serializers.SerializerMethodField()
     payment = serializers.SerializerMethodField()
@@ -120,7 +120,7 @@ class StaffBookingSerializer(serializers.ModelSerializer):
 
     start = SalonDateTimeField()
     end = SalonDateTimeField()
-    hold_expires_at = SalonDateTimeField()
+    hold_expires_at = SalonDateTimeField(allow_null=True)
     created_at = SalonDateTimeField()
     customer = serializers.SerializerMethodField()
     service_name = serializers.CharField(source="service.name")
@@ -162,8 +162,8 @@ class StaffSerializer(serializers.ModelSerializer):
 
 class HoursSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6)
-    start = serializers.TimeField(format="%H:%M")
-    end = serializers.TimeField(format="%H:%M")
+    start = HourMinuteField()
+    end = HourMinuteField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["start"] >= attrs["end"]:
