@@ -17,6 +17,7 @@ Nothing is set for the session, so a connection going back to the pool carries n
 into the next request or task.
 """
 
+import contextlib
 from typing import Any
 
 from django.db.backends.postgresql import base
@@ -69,7 +70,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         elif status != TransactionStatus.INTRANS:
             return execute(sql, params, many, context)  # failed transaction: it will raise
         if self.tenant_set != wanted:
-            with raw.cursor() as cursor:
+            with self.wrap_database_errors, raw.cursor() as cursor:
                 cursor.execute(_SET, wanted)
             self.tenant_set = wanted
         return execute(sql, params, many, context)
@@ -84,19 +85,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
         context: dict[str, Any],
     ) -> Any:
         raw = self.connection
-        with raw.cursor() as cursor:
-            with self.wrap_database_errors:
-                cursor.execute("BEGIN", prepare=False)
+        # Every error of the server or the connection (a database restarting, say) comes
+        # out as Django's, like any query's: the views answer them cleanly.
+        with self.wrap_database_errors, raw.cursor() as cursor:
+            cursor.execute("BEGIN", prepare=False)
             try:
-                with self.wrap_database_errors:
-                    cursor.execute(_SET, wanted)
+                cursor.execute(_SET, wanted)
                 result = execute(sql, params, many, context)
             except BaseException:
                 if raw.info.transaction_status != TransactionStatus.IDLE:
-                    cursor.execute("ROLLBACK", prepare=False)
+                    # The connection may be gone: the first error is the one to report.
+                    with contextlib.suppress(Exception):
+                        cursor.execute("ROLLBACK", prepare=False)
                 raise
             # Deferred constraints are checked here, as they would be at the end of the
             # statement in autocommit: their errors come out as Django's.
-            with self.wrap_database_errors:
-                cursor.execute("COMMIT", prepare=False)
+            cursor.execute("COMMIT", prepare=False)
         return result
