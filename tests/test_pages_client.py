@@ -380,3 +380,19 @@ def test_a_client_cancels_early_for_credit_then_rebooks_with_it(browser_page, ch
         _no_axe_violations(other)
     finally:
         english.close()
+
+
+@pytest.mark.django_db
+def test_the_payment_step_carries_the_payment_element_with_stripe(
+    api, client, settings, stripe_api, catalogue_a, monday
+):
+    _policy(catalogue_a.salon)
+    request = {"service": catalogue_a.cut.pk, "start": "2027-03-03T10:00:00+01:00",
+               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    booking = api().post("/api/v1/salons/bella/bookings/", request, format="json").json()
+    page = client.get(f"/bella/booking/{booking['manage_token']}/pay/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '"pk_test_acompte"' in html and booking["payment"]["client_secret"] in html
+    assert settings.STRIPE_JS_URL in html and 'id="payment-element"' in html
+    assert "MODE TEST" not in html
