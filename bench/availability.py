@@ -33,31 +33,22 @@ BUDGET_DAY_RPS = 600.0
 BUDGET_BOOKINGS_PER_S = 100.0
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ENV, REDIS_URL, ROOT, setup  # noqa: E402
+from bench.common import ENV, REDIS_URL, ROOT, free_port, fresh_salon, setup  # noqa: E402
 
 SLUG = "bench-availability"
 
 
 def build():
     """The salon, rebuilt on each run so that "the next 30 days" starts today."""
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
     from bookings.models import Booking, Source, Status, TimeOff
     from bookings.services import catalogue_service_save, staff_hours_set, staff_save
     from customers.models import Customer
-    from tenants.models import Salon
     from tenants.scoping import salon_scope
 
-    call_command("migrate", verbosity=0)
-    old = Salon.objects.filter(slug=SLUG).first()
-    if old is not None:
-        with salon_scope(old):
-            Booking.objects.all().delete()  # bookings are protected; the rest cascades
-        old.delete()
-    salon = Salon.objects.create(slug=SLUG, name="Bench", timezone="Europe/Paris",
-                                 currency="EUR", country="FR", min_notice_minutes=0)  # fmt: skip
+    salon = fresh_salon(SLUG, min_notice_minutes=0)
     rng = random.Random(4)
     tz = salon.tz
     today = timezone.now().astimezone(tz).date()
@@ -154,12 +145,6 @@ def in_process(salon, service, today) -> tuple[int, int, float, float]:
     print(f"month of availability: {len(slots)} start times, {len(staff)} staff")
     return (selector_count, request_count, statistics.median(times),
             statistics.median(request_times))  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _load(port: int, requests: list[tuple[str, str, bytes | None]], threads: int = 8):
@@ -262,7 +247,7 @@ def over_http(salon, services, staff, today) -> tuple[float, float]:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],

@@ -3,6 +3,7 @@
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/acompte_bench")
@@ -37,3 +38,47 @@ def setup(redis_url: str | None = None) -> None:
 
     django.setup()
     setup_test_environment()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fresh_salon(slug: str, **fields: object) -> Any:
+    """The bench's salon (Paris, EUR), made anew on a migrated database: the previous
+    run's, with its bookings, is removed first."""
+    from django.core.management import call_command
+
+    from bookings.models import Booking
+    from tenants.models import Salon
+    from tenants.scoping import salon_scope
+
+    call_command("migrate", verbosity=0)
+    old = Salon.objects.filter(slug=slug).first()
+    if old is not None:
+        with salon_scope(old):
+            Booking.objects.all().delete()  # bookings are protected; the rest cascades
+        old.delete()
+    return Salon.objects.create(slug=slug, name="Bench", timezone="Europe/Paris",
+                                currency="EUR", country="FR", **fields)  # fmt: skip
+
+
+def staff_team(salon: Any, services: list[Any], count: int) -> list[Any]:
+    """`count` staff members offering `services`, Monday to Saturday 09:00-19:00; inside
+    the salon's scope."""
+    import datetime as dt
+
+    from bookings.services import staff_hours_set, staff_save
+
+    week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(6)]
+    team = []
+    for n in range(count):
+        member = staff_save(salon=salon, staff=None, name=f"Staff {n}",
+                            service_ids=[s.pk for s in services])  # fmt: skip
+        staff_hours_set(staff=member, ranges=week)
+        team.append(member)
+    return team

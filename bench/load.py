@@ -37,7 +37,7 @@ BUDGET_AVAILABILITY_P95_MS = 300.0
 BUDGET_BOOKING_P95_MS = 500.0
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ENV, REDIS_URL, ROOT, setup  # noqa: E402
+from bench.common import ENV, REDIS_URL, ROOT, free_port, fresh_salon, setup, staff_team  # noqa: E402
 
 SLUG = "bench-load"
 DAYS = 14
@@ -46,23 +46,14 @@ DAYS = 14
 def build() -> tuple[list[int], list[int], list[str]]:
     """The salon, rebuilt on each run so that its days start after today: (service ids,
     staff ids, the open days clients browse)."""
-    from django.core.management import call_command
     from django.utils import timezone
 
     from bookings.models import Booking, Source, Status
-    from bookings.services import catalogue_service_save, staff_hours_set, staff_save
+    from bookings.services import catalogue_service_save
     from customers.models import Customer
-    from tenants.models import Salon
     from tenants.scoping import salon_scope
 
-    call_command("migrate", verbosity=0)
-    old = Salon.objects.filter(slug=SLUG).first()
-    if old is not None:
-        with salon_scope(old):
-            Booking.objects.all().delete()  # bookings are protected; the rest cascades
-        old.delete()
-    salon = Salon.objects.create(slug=SLUG, name="Bench", timezone="Europe/Paris",
-                                 currency="EUR", country="FR", min_notice_minutes=0)  # fmt: skip
+    salon = fresh_salon(SLUG, min_notice_minutes=0)
     rng = random.Random(8)
     tz = salon.tz
     today = timezone.now().astimezone(tz).date()
@@ -74,13 +65,7 @@ def build() -> tuple[list[int], list[int], list[str]]:
             )
             for m in (30, 45, 60)
         ]
-        week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(6)]
-        staff = []
-        for n in range(6):
-            member = staff_save(salon=salon, staff=None, name=f"Staff {n}",
-                                service_ids=[s.pk for s in services])  # fmt: skip
-            staff_hours_set(staff=member, ranges=week)
-            staff.append(member)
+        staff = staff_team(salon, services, 6)
         customers = Customer.objects.bulk_create(
             Customer(salon=salon, name=f"Client {n}", phone=f"+3361{n:07d}",
                      last_seen_at=timezone.now())
@@ -104,12 +89,6 @@ def build() -> tuple[list[int], list[int], list[str]]:
             ))  # fmt: skip
         Booking.objects.bulk_create(bookings)
     return [s.pk for s in services], [s.pk for s in staff], [d.isoformat() for d in days]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -176,7 +155,7 @@ def main() -> int:
     services, staff, days = build()
     # Text messages are kept in the worker's memory: sent, not printed.
     env = {**os.environ, **ENV, "REDIS_URL": REDIS_URL, "SMS_BACKEND": "locmem"}
-    port = _free_port()
+    port = free_port()
     results = Path(tempfile.mkstemp(suffix=".json", prefix="load-")[1])
     worker = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
               "--concurrency", "1", "--loglevel", "WARNING", "--without-heartbeat",

@@ -27,15 +27,9 @@ BUDGET_P95_SECONDS = 1.0
 BOOKINGS = 60
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import setup  # noqa: E402
+from bench.common import free_port, fresh_salon, setup, staff_team  # noqa: E402
 
 SLUG = "bench-redis-down"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def redis_start(port: int) -> subprocess.Popen[bytes]:
@@ -61,32 +55,16 @@ def redis_start(port: int) -> subprocess.Popen[bytes]:
 def build():
     """A salon asking no deposit, three staff members, a 30-minute service; rebuilt on each
     run so that its free slots start after today."""
-    from django.core.management import call_command
     from django.utils import timezone
 
-    from bookings.models import Booking
-    from bookings.services import catalogue_service_save, staff_hours_set, staff_save
-    from tenants.models import Salon
+    from bookings.services import catalogue_service_save
     from tenants.scoping import salon_scope
 
-    call_command("migrate", verbosity=0)
-    old = Salon.objects.filter(slug=SLUG).first()
-    if old is not None:
-        with salon_scope(old):
-            Booking.objects.all().delete()  # bookings are protected; the rest cascades
-        old.delete()
-    salon = Salon.objects.create(slug=SLUG, name="Bench", timezone="Europe/Paris",
-                                 currency="EUR", country="FR")  # fmt: skip
-    week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(6)]
+    salon = fresh_salon(SLUG)
     with salon_scope(salon):
         service = catalogue_service_save(salon=salon, service=None, name="Coupe",
                                          duration_minutes=30, price=3000)  # fmt: skip
-        staff = []
-        for n in range(3):
-            member = staff_save(salon=salon, staff=None, name=f"Staff {n}",
-                                service_ids=[service.pk])  # fmt: skip
-            staff_hours_set(staff=member, ranges=week)
-            staff.append(member)
+        staff = staff_team(salon, [service], 3)
     today = timezone.now().astimezone(salon.tz).date()
     return salon, service, staff, today
 
@@ -120,7 +98,7 @@ class Failures(logging.Handler):
 
 
 def main() -> int:
-    port = _free_port()
+    port = free_port()
     server = redis_start(port)
     setup(redis_url=f"redis://127.0.0.1:{port}/0")
     try:
