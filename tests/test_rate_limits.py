@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 
 from .conftest import local
 
+# The attempts of a test fall in one window of the limits only when time stands still
+# (`monday`): a window's edge between two of them would start the count again.
 pytestmark = pytest.mark.rate_limits
 
 BOOKINGS = "/api/v1/salons/bella/bookings/"
@@ -88,7 +90,7 @@ def test_fifty_parallel_bookings_for_one_email_let_ten_through(catalogue_a, mond
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_parallel_logins_for_one_username_from_many_addresses_let_ten_through(team_a):
+def test_fifty_parallel_logins_for_one_username_from_many_addresses_let_ten_through(team_a, monday):
     names = ["bella-owner", "Bella-Owner", " bella-owner"]
     codes = _in_parallel(50, lambda n: APIClient(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
         TOKEN, {"username": names[n % 3], "password": "guess"}, format="json"))  # fmt: skip
@@ -96,7 +98,7 @@ def test_fifty_parallel_logins_for_one_username_from_many_addresses_let_ten_thro
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_parallel_desk_logins_for_one_username_let_ten_through(team_a):
+def test_fifty_parallel_desk_logins_for_one_username_let_ten_through(team_a, monday):
     codes = _in_parallel(50, lambda n: _desk_login(
         Client(REMOTE_ADDR=f"203.0.113.{n + 1}"), "bella-owner", "guess"))  # fmt: skip
     assert codes == {200: 10, 429: 40}
@@ -199,7 +201,7 @@ def test_sign_in_answers_the_same_for_existing_and_unknown_accounts(settings, te
 
 
 @pytest.mark.django_db
-def test_a_refused_sign_in_is_refused_even_with_the_right_password(client, team_a):
+def test_a_refused_sign_in_is_refused_even_with_the_right_password(client, team_a, monday):
     team_a.owner.set_password("s3cret-Bella!")
     team_a.owner.save()
     for _ in range(10):
@@ -212,7 +214,7 @@ def test_a_refused_sign_in_is_refused_even_with_the_right_password(client, team_
 
 
 @pytest.mark.django_db
-def test_admin_login_is_limited_per_username(superuser):
+def test_admin_login_is_limited_per_username(superuser, monday):
     answers = [
         Client(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
             "/admin/login/", {"username": "root", "password": "guess", "next": "/admin/"})
@@ -223,7 +225,7 @@ def test_admin_login_is_limited_per_username(superuser):
 
 
 @pytest.mark.django_db
-def test_forwarded_addresses_are_ignored_unless_a_proxy_header_is_trusted(settings, team_a):
+def test_forwarded_addresses_are_ignored_unless_a_proxy_header_is_trusted(settings, team_a, monday):
     def attempts() -> list[int]:
         return [
             APIClient().post(
