@@ -13,7 +13,7 @@ TEST_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-secret-key-3f9a7c1e5b2d8f
 	DJANGO_SECURE_SSL_REDIRECT=0 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	STRIPE_SECRET_KEY= STRIPE_PUBLISHABLE_KEY= STRIPE_WEBHOOK_SECRET=
 
-.PHONY: install install-dev run test lint format messages clean
+.PHONY: install install-dev run test screenshots lint format messages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ tests/browser/node_modules/.installed: tests/browser/package-lock.json
 
 test: install-dev tests/browser/node_modules/.installed
 	$(TEST_ENV) $(PY) -m pytest
+
+# README's screenshots, taken by the browser tests that show those pages.
+screenshots: install-dev tests/browser/node_modules/.installed
+	$(TEST_ENV) SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
+		tests/test_pages_client.py tests/test_pages_desk.py
 
 lint: install-dev
 	$(PY) -m ruff check .
