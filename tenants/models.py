@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, scope
+from django_scopes.state import state as scope_state
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .money import CURRENCY_CHOICES
@@ -266,6 +267,22 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def refresh_from_db(
+        self,
+        using: str | None = None,
+        fields: Any = None,
+        from_queryset: models.QuerySet[Any] | None = None,
+    ) -> None:
+        """Reload the row. Outside any scope it is read in its own salon's: Django reads it
+        with the unscoped base manager, by its primary key, so it can only be the row the
+        caller holds; the database's row-level security, which follows the scope, would
+        otherwise hide it. Inside a scope, that scope decides, as for any query."""
+        salon_id = self.__dict__.get("salon_id")  # a deferred one would be loaded first
+        if scope_state.get() or not isinstance(salon_id, int):
+            return super().refresh_from_db(using, fields, from_queryset)
+        with scope(salon=salon_id):
+            return super().refresh_from_db(using, fields, from_queryset)
 
 
 class Role(models.TextChoices):

@@ -5,6 +5,7 @@ from factory.django import DjangoModelFactory
 
 from customers.models import Customer
 from tenants.models import Membership, Role, Salon
+from tenants.scoping import salon_scope
 
 PASSWORD = "correct horse battery staple"
 
@@ -31,7 +32,24 @@ class SalonFactory(DjangoModelFactory[Salon]):
     country = "FR"
 
 
-class MembershipFactory(DjangoModelFactory[Membership]):
+class TenantFactory(DjangoModelFactory):
+    """A salon's row is written in that salon's scope, as the product writes it: row-level
+    security refuses it otherwise."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with salon_scope(kwargs["salon"]):
+            return cls._create_in_scope(model_class, *args, **kwargs)
+
+    @classmethod
+    def _create_in_scope(cls, model_class, *args, **kwargs):
+        return super()._create(model_class, *args, **kwargs)
+
+
+class MembershipFactory(TenantFactory):
     class Meta:
         model = Membership
 
@@ -40,7 +58,7 @@ class MembershipFactory(DjangoModelFactory[Membership]):
     role = Role.STAFF
 
 
-class CustomerFactory(DjangoModelFactory[Customer]):
+class CustomerFactory(TenantFactory):
     """Through the service, as every path that creates customers goes."""
 
     class Meta:
@@ -52,7 +70,7 @@ class CustomerFactory(DjangoModelFactory[Customer]):
     email = factory.LazyAttribute(lambda c: f"client{c.phone[-7:]}@example.org")
 
     @classmethod
-    def _create(cls, model_class, *args, **kwargs):
+    def _create_in_scope(cls, model_class, *args, **kwargs):
         from customers.services import customer_create
 
         return customer_create(**kwargs)

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from bookings.models import Booking, BookingEvent, Status
-from bookings.services import holds_expire
+from bookings.tasks import holds_apply
 from deposits.models import Payment, PaymentStatus, Refund, StripeEvent
 from support import sms
 from support.models import Message, MessageKind, MessageStatus
@@ -143,7 +143,7 @@ def test_late_payment_retakes_a_free_slot(api, client, settings, stripe_api, cat
                                           monday, deposit_policy):  # fmt: skip
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()
     monday.shift(dt.timedelta(minutes=20))
-    holds_expire(salon=catalogue_a.salon)
+    holds_apply(salon_id=catalogue_a.salon.pk)
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
     _deliver(client, settings, _event("evt_late", "payment_intent.succeeded", intent))
@@ -158,7 +158,7 @@ def test_late_payment_for_a_taken_slot_is_refunded_never_double_booked(
 ):
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()
     monday.shift(dt.timedelta(minutes=20))
-    holds_expire(salon=catalogue_a.salon)
+    holds_apply(salon_id=catalogue_a.salon.pk)
     tom = CustomerFactory(salon=catalogue_a.salon, name="Tom")
     book(catalogue_a, tom, local(catalogue_a.salon, 1, 10), staff=catalogue_a.alice)
     intent = booking["payment"]["payment_intent"]

@@ -50,40 +50,45 @@ def test_a_phone_or_an_email_is_required():
 
 def test_email_matches_whatever_its_case():
     salon = SalonFactory()
-    first = customer_find_or_create(salon=salon, name="Léa", email="Lea.Martin@Example.org")
-    again = customer_find_or_create(salon=salon, name="Léa", email="lea.martin@example.ORG ")
-    assert first.pk == again.pk
-    assert again.email == "lea.martin@example.org"
+    with salon_scope(salon):
+        first = customer_find_or_create(salon=salon, name="Léa", email="Lea.Martin@Example.org")
+        again = customer_find_or_create(salon=salon, name="Léa", email="lea.martin@example.ORG ")
+        assert first.pk == again.pk
+        assert again.email == "lea.martin@example.org"
 
 
 def test_a_missing_contact_detail_is_filled_in():
     salon = SalonFactory()
-    by_phone = customer_find_or_create(salon=salon, name="Léa", phone="0612345678")
-    again = customer_find_or_create(
-        salon=salon, name="Léa", phone="+33612345678", email="lea@example.org"
-    )
-    assert again.pk == by_phone.pk
-    assert again.email == "lea@example.org"
+    with salon_scope(salon):
+        by_phone = customer_find_or_create(salon=salon, name="Léa", phone="0612345678")
+        again = customer_find_or_create(
+            salon=salon, name="Léa", phone="+33612345678", email="lea@example.org"
+        )
+        assert again.pk == by_phone.pk
+        assert again.email == "lea@example.org"
 
 
 def test_two_people_are_never_merged():
     salon = SalonFactory()
-    lea = customer_find_or_create(salon=salon, name="Léa", phone="0612345678")
-    tom = customer_find_or_create(salon=salon, name="Tom", email="tom@example.org")
-    found = customer_find_or_create(
-        salon=salon, name="?", phone="0612345678", email="tom@example.org"
-    )
-    assert found.pk == lea.pk
-    lea.refresh_from_db()
-    tom.refresh_from_db()
-    assert lea.email is None  # Tom's e-mail is not taken from him
-    assert tom.phone is None
+    with salon_scope(salon):
+        lea = customer_find_or_create(salon=salon, name="Léa", phone="0612345678")
+        tom = customer_find_or_create(salon=salon, name="Tom", email="tom@example.org")
+        found = customer_find_or_create(
+            salon=salon, name="?", phone="0612345678", email="tom@example.org"
+        )
+        assert found.pk == lea.pk
+        lea.refresh_from_db()
+        tom.refresh_from_db()
+        assert lea.email is None  # Tom's e-mail is not taken from him
+        assert tom.phone is None
 
 
 def test_the_same_person_in_two_salons_is_two_customers():
     a, b = SalonFactory(), SalonFactory()
-    in_a = customer_find_or_create(salon=a, name="Léa", phone="0612345678")
-    in_b = customer_find_or_create(salon=b, name="Léa", phone="0612345678")
+    with salon_scope(a):
+        in_a = customer_find_or_create(salon=a, name="Léa", phone="0612345678")
+    with salon_scope(b):
+        in_b = customer_find_or_create(salon=b, name="Léa", phone="0612345678")
     assert in_a.pk != in_b.pk
     assert (in_a.salon_id, in_b.salon_id) == (a.pk, b.pk)
     with salon_scope(a):
@@ -92,10 +97,11 @@ def test_the_same_person_in_two_salons_is_two_customers():
 
 def test_an_erased_person_coming_back_is_a_new_customer():
     salon = SalonFactory()
-    old = customer_find_or_create(salon=salon, name="Léa", phone="0612345678")
-    customer_erase(customer=old)
-    new = customer_find_or_create(salon=salon, name="Léa", phone="0612345678")
-    assert new.pk != old.pk
+    with salon_scope(salon):
+        old = customer_find_or_create(salon=salon, name="Léa", phone="0612345678")
+        customer_erase(customer=old)
+        new = customer_find_or_create(salon=salon, name="Léa", phone="0612345678")
+        assert new.pk != old.pk
 
 
 @pytest.mark.django_db(transaction=True)
@@ -107,7 +113,8 @@ def test_concurrent_bookers_of_one_new_person_make_one_customer():
     def book():
         try:
             barrier.wait()
-            ids.append(customer_find_or_create(salon=salon, name="Léa", phone="0612345678").pk)
+            with salon_scope(salon):  # as each booking request is
+                ids.append(customer_find_or_create(salon=salon, name="Léa", phone="0612345678").pk)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
