@@ -46,6 +46,7 @@ def build():
     from bookings.models import Booking, Source, Status, TimeOff
     from bookings.services import catalogue_service_save, staff_hours_set, staff_save
     from customers.models import Customer
+    from tenants.rls import as_owner
     from tenants.scoping import salon_scope
 
     salon = fresh_salon(SLUG, min_notice_minutes=0)
@@ -98,7 +99,7 @@ def build():
                 reference=f"B{len(bookings):05d}",
             ))  # fmt: skip
         Booking.objects.bulk_create(bookings)
-    with connection.cursor() as cursor:
+    with as_owner(connection), connection.cursor() as cursor:  # only the owner may
         cursor.execute("ANALYZE")
     return salon, services, staff, today
 

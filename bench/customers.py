@@ -101,7 +101,9 @@ def build():
             Customer.objects.bulk_create(batch)
             from django.db import connection
 
-            with connection.cursor() as cursor:
+            from tenants.rls import as_owner
+
+            with as_owner(connection), connection.cursor() as cursor:  # only the owner may
                 cursor.execute("ANALYZE customers_customer")
     return salon, user
 

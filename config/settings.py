@@ -109,9 +109,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, which also sets the tenant of the current scope for row-level
     # security, per transaction (config/db/postgresql/base.py, tenants/rls.py).
     DATABASES["default"]["ENGINE"] = "config.db.postgresql"
-    # Serve as a role that does not own the tables, so that row-level security binds it
-    # (README, "Row-level security"); migrations run without it, as the tables' owner.
-    if _app_role := os.environ.get("DATABASE_APP_ROLE"):
+    # Act as a role that owns no table, so that row-level security binds every statement
+    # (tenants/rls.py, README "Row-level security"); `migrate` creates it and grants it the
+    # rights to rows, and runs, like `flush`, as the login role. Empty: the login role.
+    if _app_role := os.environ.get("DATABASE_APP_ROLE", "acompte_app"):
         DATABASES["default"].setdefault("OPTIONS", {})["assume_role"] = _app_role
     # psycopg 3's pool: connections are reused across requests without CONN_MAX_AGE.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -12,8 +12,12 @@ transaction, by the PostgreSQL backend (`config/db/postgresql/base.py`) from the
 django-scopes scope, so nothing carries over to the next user of a pooled connection.
 
 The policies only bind a role that is neither a superuser nor has BYPASSRLS; FORCE makes
-them bind the tables' owner too. Serve the product as a role that does not own the tables
-(`DATABASE_APP_ROLE`, README "Row-level security").
+them bind the tables' owner too, but the owner may turn them off. So the product acts as
+another role, `DATABASE_APP_ROLE` (`acompte_app` unless set otherwise): a role that owns
+nothing, may not bypass RLS, and holds only the rights to read and write rows. `migrate`
+creates it if needed and grants it those rights (`app_role_provision`); `migrate` and
+`flush`, the commands that change the schema or empty every salon's tables at once, run as
+the login role, the tables' owner (`as_owner`). README, "Row-level security".
 
 A new tenant-owned model needs its table covered, in the migration that creates it::
 
@@ -27,12 +31,16 @@ A new tenant-owned model needs its table covered, in the migration that creates 
 `tests/test_rls.py` fails for any tenant-owned table left without it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import migrations
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, migrations, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
+from django.db.transaction import TransactionManagementError
 
 SALON_SETTING = "acompte.salon"
 ALL_SALONS_SETTING = "acompte.all_salons"
@@ -113,3 +121,107 @@ def tenant_setting(scope: dict[str, Any] | None) -> tuple[str, str]:
     # None (django-scopes' "no filter") and anything else not an id name no salon.
     ids = [getattr(s, "pk", s) for s in salons]
     return (",".join(str(i) for i in ids if isinstance(i, int) and not isinstance(i, bool)), "off")
+
+
+# The role the product acts as --------------------------------------------------------------
+
+
+def app_role(connection: BaseDatabaseWrapper) -> str | None:
+    """The role the connection's statements run as (`DATABASE_APP_ROLE`), if any."""
+    if connection.vendor != "postgresql":
+        return None
+    return connection.settings_dict.get("OPTIONS", {}).get("assume_role") or None
+
+
+@contextmanager
+def as_owner(connection: BaseDatabaseWrapper) -> Iterator[str | None]:
+    """Run this thread's statements on `connection` as the login role, the tables' owner,
+    on a connection of their own outside the pool; yields the application role, if any.
+
+    For the commands that change the schema or empty every salon's tables (`migrate`,
+    `flush`): the application role may do neither. The pool's connections keep the
+    application role throughout; other threads are not affected.
+    """
+    role = app_role(connection)
+    if role is None:
+        yield None
+        return
+    if connection.in_atomic_block:
+        raise TransactionManagementError("Leave the transaction before acting as the owner.")
+    shared = connection.settings_dict
+    options = {k: v for k, v in shared["OPTIONS"].items() if k not in ("assume_role", "pool")}
+    connection.close()
+    connection.settings_dict = {**shared, "OPTIONS": options}
+    try:
+        yield role
+    finally:
+        connection.close()
+        connection.settings_dict = shared
+
+
+def app_role_provision(connection: BaseDatabaseWrapper, role: str) -> None:
+    """Create the application role if it is missing and grant it what the product needs:
+    to read and write the rows of every table (row-level security then decides which),
+    nothing more. Run as the tables' owner, after each `migrate`; idempotent.
+
+    Refuses a role that would void row-level security: the login role itself, a
+    superuser, a role with BYPASSRLS, or one owning any table.
+    """
+    with connection.cursor() as cursor:
+        quote = connection.ops.quote_name
+        name = quote(role)
+        cursor.execute("SELECT current_user, current_schema()")
+        login, schema = cursor.fetchone()
+        if role == login:
+            raise ImproperlyConfigured(
+                f"DATABASE_APP_ROLE is {role!r}, the login role, which owns the tables: "
+                "row-level security would not bind it. Name another role."
+            )
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [role])
+        found = cursor.fetchone()
+        if found is None:
+            # Another process may be creating it at the same moment.
+            create = (
+                f"DO $$ BEGIN CREATE ROLE {name} NOLOGIN NOSUPERUSER NOBYPASSRLS;"
+                " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            )
+            try:
+                with transaction.atomic(using=connection.alias):
+                    cursor.execute(create)
+            except DatabaseError as exc:
+                raise ImproperlyConfigured(
+                    f"The role {role!r} (DATABASE_APP_ROLE) does not exist and {login!r} may "
+                    f"not create it ({exc}). Create it once as a superuser (README, "
+                    '"Row-level security"), or set DATABASE_APP_ROLE to the empty string to '
+                    "serve as the login role, which row-level security does not bind."
+                ) from exc
+        elif any(found):
+            raise ImproperlyConfigured(
+                f"DATABASE_APP_ROLE {role!r} is a superuser or has BYPASSRLS: row-level "
+                "security would not bind it."
+            )
+        cursor.execute(
+            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner"
+            " WHERE r.rolname = %s",
+            [role],
+        )
+        if cursor.fetchone()[0]:
+            raise ImproperlyConfigured(
+                f"DATABASE_APP_ROLE {role!r} owns tables, and an owner may turn row-level "
+                "security off. Name a role that owns nothing."
+            )
+        cursor.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", [role])
+        if not cursor.fetchone()[0]:
+            cursor.execute(f"GRANT {name} TO CURRENT_USER")
+        schema = quote(schema)
+        for sql in (
+            f"GRANT USAGE ON SCHEMA {schema} TO {name}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {name}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {name}",
+            # Tables a later migration creates are granted at once, not only on the next run.
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema}"
+            f" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {name}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema}"
+            f" GRANT USAGE, SELECT ON SEQUENCES TO {name}",
+        ):
+            cursor.execute(sql)

@@ -1,13 +1,19 @@
 """Row-level security: the database refuses another salon's rows even to a raw query.
 
-The suite connects as `postgres`, a superuser, whom row-level security never binds; these
-tests act as `acompte_app`, a role that neither owns the tables nor bypasses RLS, as the
-product does in production (README, "Row-level security").
+The suite, like the product, acts as `acompte_app` (DATABASE_APP_ROLE's default): a role
+that neither owns the tables nor bypasses RLS, which `migrate` creates and grants the
+rights to rows (README, "Row-level security").
 """
 
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django_scopes import scopes_disabled
@@ -19,6 +25,7 @@ from tenants.scoping import admin_scope, salon_scope
 from .conftest import Catalogue, local
 
 ROLE = "acompte_app"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _raw() -> Any:
@@ -27,26 +34,13 @@ def _raw() -> Any:
     return connection.connection
 
 
-def _grant_app_role(raw: Any) -> None:
-    # Roles belong to the whole cluster, and test databases come and go: create it once.
-    raw.execute(
-        f"DO $$ BEGIN CREATE ROLE {ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS; "
-        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-    )
-    raw.execute(f"GRANT USAGE ON SCHEMA public TO {ROLE}")
-    raw.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROLE}")
-    raw.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {ROLE}")
-
-
 @pytest.fixture
 def as_app_role(db) -> Iterator[Any]:
-    """The rest of the test's transaction runs as the application role."""
+    """The raw connection of the test's transaction, its fixtures' tenant forgotten."""
     raw = _raw()
-    _grant_app_role(raw)
-    raw.execute(f"SET LOCAL ROLE {ROLE}")
+    assert raw.execute("SELECT current_user").fetchone()[0] == ROLE
     _forget_the_fixtures_tenant(raw)
-    yield raw
-    raw.execute("RESET ROLE")
+    return raw
 
 
 def _forget_the_fixtures_tenant(raw: Any) -> None:
@@ -163,17 +157,13 @@ def test_the_admin_scope_of_a_manager_of_two_salons(team_a, team_b, catalogue_a,
 
     with scopes_disabled():
         Membership.objects.create(salon=team_b.salon, user=team_a.owner, role=Role.MANAGER)
-    raw = _raw()
-    _grant_app_role(raw)
-    raw.execute(f"SET LOCAL ROLE {ROLE}")
-    _forget_the_fixtures_tenant(raw)
+    _forget_the_fixtures_tenant(_raw())
     with admin_scope(team_a.owner), connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM bookings_service")
         assert cursor.fetchone()[0] == 4
     with admin_scope(team_a.manager), connection.cursor() as cursor:
         cursor.execute("SELECT DISTINCT salon_id FROM bookings_service")
         assert cursor.fetchall() == [(team_a.salon.pk,)]
-    raw.execute("RESET ROLE")
 
 
 # A whole request under the application role, on a pool of one connection, committed.
@@ -183,26 +173,18 @@ def test_the_admin_scope_of_a_manager_of_two_salons(team_a, team_b, catalogue_a,
 def app_role_pool(
     catalogue_a: Catalogue, catalogue_b: Catalogue, transactional_db
 ) -> Iterator[None]:
-    """The product served as `acompte_app` from a pool holding a single connection."""
-    with connection.cursor():
-        pass
-    _grant_app_role(_raw())
+    """The product served from a pool holding a single connection."""
     options = connection.settings_dict["OPTIONS"]
-    saved = {key: options.get(key) for key in ("assume_role", "pool")}
+    saved = options["pool"]
     connection.close()
     connection.close_pool()  # type: ignore[attr-defined]
-    options["assume_role"] = ROLE
-    options["pool"] = {**(saved["pool"] or {}), "min_size": 1, "max_size": 1}
+    options["pool"] = {**saved, "min_size": 1, "max_size": 1}
     try:
         yield
     finally:
         connection.close()
         connection.close_pool()  # type: ignore[attr-defined]
-        for key, value in saved.items():
-            if value is None:
-                options.pop(key, None)
-            else:
-                options[key] = value
+        options["pool"] = saved
 
 
 def _session() -> tuple[int, str, str | None, str | None]:
@@ -269,3 +251,148 @@ def test_a_request_under_rls_and_the_next_one_on_the_pooled_connection(
 
     # And a raw query after it, outside any scope, sees nothing.
     assert _count(_raw(), "bookings_booking") == 0
+
+
+# The role itself: what it may not do, and how `migrate` makes it.
+
+
+def _refused(raw: Any, sql: str) -> str:
+    raw.execute("SAVEPOINT refused")
+    try:
+        raw.execute(sql)
+    except psycopg.Error as exc:
+        return str(exc)
+    finally:
+        raw.execute("ROLLBACK TO SAVEPOINT refused")
+    raise AssertionError(f"the application role may: {sql}")
+
+
+def test_the_product_acts_as_a_role_that_owns_nothing_and_cannot_lift_the_policies(
+    catalogue_a, as_app_role
+):
+    raw = as_app_role
+    login, acting = raw.execute("SELECT session_user, current_user").fetchone()
+    assert acting == ROLE != login
+    assert raw.execute(
+        "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = current_user"
+    ).fetchone() == (False, False, False)
+    owners = raw.execute(
+        "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+    ).fetchall()
+    assert owners == [(login,)]
+
+    assert "must be owner" in _refused(
+        raw, "ALTER TABLE bookings_booking NO FORCE ROW LEVEL SECURITY"
+    )
+    assert "must be owner" in _refused(raw, f"DROP POLICY {POLICY} ON bookings_service")
+    assert "permission denied" in _refused(raw, "TRUNCATE bookings_service")
+    assert "permission denied" in _refused(raw, "CREATE TABLE public.side_door (id int)")
+
+
+def test_acting_as_the_owner_inside_a_transaction_is_refused(db):
+    from django.db.transaction import TransactionManagementError
+
+    from tenants.rls import as_owner
+
+    with pytest.raises(TransactionManagementError), as_owner(connection):
+        pass
+
+
+def test_flush_runs_as_the_owner_and_leaves_the_connection_as_the_app_role(
+    catalogue_a, transactional_db
+):
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    with scopes_disabled():
+        assert Service.objects.count() == 0
+    assert _raw().execute("SELECT current_user").fetchone()[0] == ROLE
+
+
+@pytest.fixture
+def scratch_roles(transactional_db) -> Iterator[list[str]]:
+    """Names for roles the test creates; each is dropped with what it was granted."""
+    names: list[str] = []
+    yield names
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+    from tenants.rls import as_owner
+
+    with as_owner(connection), connection.cursor() as cursor:
+        for name in names:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
+            if cursor.fetchone():
+                cursor.execute(f'DROP OWNED BY "{name}"')
+                cursor.execute(f'DROP ROLE "{name}"')
+
+
+def _scratch(names: list[str], kind: str) -> str:
+    names.append(f"acompte_test_{kind}_{uuid.uuid4().hex[:8]}")
+    return names[-1]
+
+
+def test_provisioning_creates_the_role_grants_rows_only_and_refuses_roles_that_void_rls(
+    scratch_roles,
+):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tenants.rls import app_role_provision, as_owner
+
+    fresh = _scratch(scratch_roles, "app")
+    with as_owner(connection), connection.cursor() as cursor:
+        app_role_provision(connection, fresh)
+        app_role_provision(connection, fresh)  # again: nothing changes, nothing fails
+        cursor.execute(
+            "SELECT rolcanlogin, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s",
+            [fresh],
+        )
+        assert cursor.fetchone() == (False, False, False)
+        cursor.execute(
+            "SELECT has_table_privilege(%s, 'bookings_booking', 'SELECT, INSERT, UPDATE, DELETE'),"
+            " has_table_privilege(%s, 'bookings_booking', 'TRUNCATE'),"
+            " has_table_privilege(%s, 'bookings_booking', 'REFERENCES'),"
+            " has_schema_privilege(%s, 'public', 'CREATE')",
+            [fresh] * 4,
+        )
+        assert cursor.fetchone() == (True, False, False, False)
+        # A table made after it (by a later migration) is granted at once.
+        cursor.execute("CREATE TABLE acompte_test_later (id int)")
+        cursor.execute("SELECT has_table_privilege(%s, 'acompte_test_later', 'SELECT')", [fresh])
+        assert cursor.fetchone()[0] is True
+        cursor.execute("DROP TABLE acompte_test_later")
+
+        bypass = _scratch(scratch_roles, "bypass")
+        cursor.execute(f'CREATE ROLE "{bypass}" NOLOGIN BYPASSRLS')
+        with pytest.raises(ImproperlyConfigured, match="BYPASSRLS"):
+            app_role_provision(connection, bypass)
+        owner = _scratch(scratch_roles, "owner")
+        cursor.execute(f'CREATE ROLE "{owner}" NOLOGIN')
+        cursor.execute("CREATE TABLE acompte_test_owned (id int)")
+        cursor.execute(f'ALTER TABLE acompte_test_owned OWNER TO "{owner}"')
+        with pytest.raises(ImproperlyConfigured, match="owns tables"):
+            app_role_provision(connection, owner)
+        cursor.execute("DROP TABLE acompte_test_owned")
+        cursor.execute("SELECT current_user")
+        login = cursor.fetchone()[0]
+        with pytest.raises(ImproperlyConfigured, match="the login role"):
+            app_role_provision(connection, login)
+
+
+def test_migrate_runs_as_the_owner_and_provisions_the_configured_role(scratch_roles):
+    role = _scratch(scratch_roles, "migrate")
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": url, "DATABASE_APP_ROLE": role},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"The application role {role!r} may read and write rows." in result.stdout
+    with psycopg.connect(url.replace("postgres://", "postgresql://")) as check:
+        row = check.execute(
+            "SELECT has_table_privilege(%s, 'deposits_payment', 'INSERT'),"
+            " has_table_privilege(%s, 'deposits_payment', 'TRUNCATE')",
+            [role, role],
+        ).fetchone()
+    assert row == (True, False)

@@ -20,6 +20,7 @@ into the next request or task.
 import contextlib
 from typing import Any
 
+from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
 from django_scopes.state import state as scope_state
 from psycopg import sql as psql
@@ -45,6 +46,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # Django's own (OPTIONS["assume_role"]) quotes the role through the wrapper's
         # connection, which a pool opening a connection in its thread does not have yet:
         # it waits on the pool for one, forever. Quote it with psycopg instead.
+        # The connection without a database creates and drops databases: the owner's work.
+        if self.alias == NO_DB_ALIAS:
+            return False
         if role := self.settings_dict["OPTIONS"].get("assume_role"):
             connection.execute(psql.SQL("SET ROLE {}").format(psql.Identifier(role)))
             return True
