@@ -400,3 +400,65 @@ def test_migrate_runs_as_the_owner_and_provisions_the_configured_role(scratch_ro
             [role, role],
         ).fetchone()
     assert row == (True, False)
+
+
+# A scoped statement outside a transaction (autocommit) runs in a transaction of its own.
+
+
+def _setting() -> tuple[Any, Any]:
+    return (
+        _raw()
+        .execute(
+            "SELECT current_setting('acompte.salon', true),"
+            " current_setting('acompte.all_salons', true)"
+        )
+        .fetchone()
+    )
+
+
+def _idle_and_clean() -> None:
+    from psycopg.pq import TransactionStatus
+
+    assert _raw().info.transaction_status == TransactionStatus.IDLE
+    salon, every = _setting()
+    assert salon in ("", None) and every in ("", None, "off")
+
+
+def test_a_scoped_statement_outside_a_transaction_sees_its_salon_and_leaves_nothing_set(
+    catalogue_a, catalogue_b, transactional_db
+):
+    assert not connection.in_atomic_block and connection.get_autocommit()
+    with salon_scope(catalogue_a.salon):
+        assert (
+            sorted(Service.objects.values_list("salon_id", flat=True)) == [catalogue_a.salon.pk] * 2
+        )
+        _idle_and_clean()
+        # A named cursor (an iterator) declares its rows in the salon's transaction too.
+        assert {s.salon_id for s in Service.objects.iterator(chunk_size=1)} == {
+            catalogue_a.salon.pk
+        }
+        _idle_and_clean()
+
+
+def test_a_scoped_statement_outside_a_transaction_fails_cleanly_and_the_connection_goes_on(
+    catalogue_a, catalogue_b, transactional_db
+):
+    from django.db import IntegrityError, ProgrammingError
+
+    with salon_scope(catalogue_a.salon):
+        # Refused by the policy, in the statement itself.
+        with pytest.raises(ProgrammingError, match="row-level security"), connection.cursor() as c:
+            c.execute(
+                "INSERT INTO customers_tag (salon_id, name) VALUES (%s, 'stolen')",
+                [catalogue_b.salon.pk],
+            )
+        _idle_and_clean()
+        assert Service.objects.count() == 2
+    # Refused at COMMIT: a deferred foreign key to a salon that does not exist.
+    with salon_scope(999_999), pytest.raises(IntegrityError), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO customers_tag (salon_id, name) VALUES (999999, 'ghost')")
+    _idle_and_clean()
+    with scopes_disabled(), connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM customers_tag")
+        assert cursor.fetchall() == []  # neither the stolen tag nor the ghost
+        assert Service.objects.count() == 4

@@ -9,8 +9,9 @@ lasts until the end of the transaction and never longer:
   scope changes within it (the Stripe webhook looks a payment up with scopes disabled,
   then acts in its salon's scope);
 - outside one, Django runs in autocommit, where each statement is its own transaction: a
-  statement run in a scope is then wrapped in `BEGIN` … `COMMIT` with the setting, which
-  costs two round trips. A statement run outside any scope needs nothing: with nothing
+  statement run in a scope is then wrapped in `BEGIN` … `COMMIT` with the setting, the
+  four sent in one pipeline, one round trip (a named cursor's, which fetches in steps,
+  one after the other). A statement run outside any scope needs nothing: with nothing
   set it sees no tenant row.
 
 Nothing is set for the session, so a connection going back to the pool carries no tenant
@@ -23,6 +24,7 @@ from typing import Any
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
 from django_scopes.state import state as scope_state
+from psycopg import Pipeline, ServerCursor
 from psycopg import sql as psql
 from psycopg.pq import TransactionStatus
 
@@ -30,6 +32,7 @@ from tenants.rls import ALL_SALONS_SETTING, SALON_SETTING, tenant_setting
 
 NONE = ("", "off")
 _UNKNOWN = ("?", "?")  # after a savepoint rollback: what the server holds is not known
+_PIPELINE = Pipeline.is_supported()  # libpq 14 or later
 _SET = (
     f"SELECT set_config('{SALON_SETTING}', %s, true), set_config('{ALL_SALONS_SETTING}', %s, true)"
 )
@@ -89,20 +92,25 @@ class DatabaseWrapper(base.DatabaseWrapper):
         context: dict[str, Any],
     ) -> Any:
         raw = self.connection
+        # A named (server-side) cursor declares and fetches in steps of its own.
+        pipelined = _PIPELINE and not isinstance(context["cursor"].cursor, ServerCursor)
         # Every error of the server or the connection (a database restarting, say) comes
         # out as Django's, like any query's: the views answer them cleanly.
         with self.wrap_database_errors, raw.cursor() as cursor:
-            cursor.execute("BEGIN", prepare=False)
             try:
-                cursor.execute(_SET, wanted)
-                result = execute(sql, params, many, context)
+                # In a pipeline the four go in one round trip; the results, and the first
+                # error, come back when it ends.
+                with raw.pipeline() if pipelined else contextlib.nullcontext():
+                    cursor.execute("BEGIN", prepare=False)
+                    cursor.execute(_SET, wanted)
+                    result = execute(sql, params, many, context)
+                    # Deferred constraints are checked here, as they would be at the end of
+                    # the statement in autocommit: their errors come out as Django's.
+                    cursor.execute("COMMIT", prepare=False)
             except BaseException:
                 if raw.info.transaction_status != TransactionStatus.IDLE:
                     # The connection may be gone: the first error is the one to report.
                     with contextlib.suppress(Exception):
                         cursor.execute("ROLLBACK", prepare=False)
                 raise
-            # Deferred constraints are checked here, as they would be at the end of the
-            # statement in autocommit: their errors come out as Django's.
-            cursor.execute("COMMIT", prepare=False)
         return result
