@@ -82,6 +82,25 @@ def test_every_tenant_owned_table_has_rls_enabled_forced_and_its_policy():
         assert qual == check
 
 
+def _plan_nodes(plan: dict) -> Iterator[dict]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_the_policy_reads_its_settings_once_per_statement_not_per_row(catalogue_a, as_app_role):
+    raw = as_app_role
+    raw.execute("SELECT set_config('acompte.salon', %s, true)", [str(catalogue_a.salon.pk)])
+    [[[explained]]] = raw.execute(
+        "EXPLAIN (FORMAT JSON) SELECT * FROM bookings_service WHERE duration_minutes > 0"
+    ).fetchall()
+    nodes = list(_plan_nodes(explained["Plan"]))
+    scan = next(n for n in nodes if n.get("Relation Name") == "bookings_service")
+    assert "current_setting" not in scan.get("Filter", "")  # not evaluated row by row
+    init_plans = [n for n in nodes if n.get("Parent Relationship") == "InitPlan"]
+    assert len(init_plans) == 2  # the salons, and whether every salon is seen
+
+
 def test_a_raw_query_without_a_tenant_sees_no_row(catalogue_a, catalogue_b, as_app_role):
     raw = as_app_role
     assert raw.execute("SELECT current_user").fetchone()[0] == ROLE
