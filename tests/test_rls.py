@@ -481,3 +481,52 @@ def test_a_scoped_statement_outside_a_transaction_fails_cleanly_and_the_connecti
         cursor.execute("SELECT name FROM customers_tag")
         assert cursor.fetchall() == []  # neither the stolen tag nor the ghost
         assert Service.objects.count() == 4
+
+
+# The stronger deployment (README): a login role that is itself only a member of the
+# application role, so that even a `RESET ROLE` leaves every statement bound by the policy.
+
+
+@pytest.fixture
+def member_login(scratch_roles, catalogue_a, catalogue_b) -> Iterator[str]:
+    from tenants.rls import as_owner
+
+    login = _scratch(scratch_roles, "login")
+    with as_owner(connection), connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{login}" LOGIN NOSUPERUSER NOBYPASSRLS')
+        cursor.execute(f'GRANT "{ROLE}" TO "{login}"')
+    settings_dict = connection.settings_dict
+    saved = settings_dict["USER"]
+    connection.close()
+    connection.close_pool()  # type: ignore[attr-defined]
+    settings_dict["USER"] = login
+    try:
+        yield login
+    finally:
+        connection.close()
+        connection.close_pool()  # type: ignore[attr-defined]
+        settings_dict["USER"] = saved
+
+
+def test_a_login_role_that_is_only_a_member_of_the_app_role_serves_the_product(
+    member_login, api, catalogue_a, monday
+):
+    raw = _raw()
+    assert raw.execute("SELECT session_user, current_user").fetchone() == (member_login, ROLE)
+    response = api().post("/api/v1/salons/bella/bookings/", {
+        "service": catalogue_a.cut.pk, "start": local(catalogue_a.salon, 1, 9).isoformat(),
+        "customer": {"name": "Léa Martin", "phone": "06 12 34 56 78"},
+    }, format="json")  # fmt: skip
+    assert response.status_code == 201, response.json()
+    managed = api().get(f"/api/v1/manage/{response.json()['manage_token']}/")
+    assert managed.status_code == 200
+
+    raw = _raw()
+    raw.execute("RESET ROLE")  # what a forged statement could send: it gains nothing
+    assert raw.execute("SELECT current_user").fetchone() == (member_login,)
+    assert _count(raw, "bookings_booking") == 0
+    raw.execute("BEGIN")
+    assert "must be owner" in _refused(
+        raw, "ALTER TABLE bookings_booking NO FORCE ROW LEVEL SECURITY"
+    )
+    raw.execute("ROLLBACK")
