@@ -185,6 +185,18 @@ def test_the_admin_scope_of_a_manager_of_two_salons(team_a, team_b, catalogue_a,
         assert cursor.fetchall() == [(team_a.salon.pk,)]
 
 
+def test_a_row_reloads_outside_a_scope_in_its_own_salon_and_not_in_another_salons(
+    catalogue_a, catalogue_b, as_app_role
+):
+    cut = catalogue_a.cut
+    with salon_scope(catalogue_a.salon):
+        Service.objects.filter(pk=cut.pk).update(name="Coupe courte")
+    cut.refresh_from_db()  # outside any scope: the row the caller holds, in its salon
+    assert cut.name == "Coupe courte"
+    with salon_scope(catalogue_b.salon), pytest.raises(Service.DoesNotExist):
+        cut.refresh_from_db()  # in another salon's scope the database shows it no row
+
+
 # A whole request under the application role, on a pool of one connection, committed.
 
 
