@@ -11,6 +11,8 @@ COPY bookings ./bookings
 COPY deposits ./deposits
 COPY support ./support
 COPY templates ./templates
+COPY static ./static
+COPY locale ./locale
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
     && DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \

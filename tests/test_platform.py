@@ -87,6 +87,22 @@ def test_docker_compose_accepts_the_file():
     assert result.returncode == 0, result.stderr
 
 
+def test_the_image_holds_what_the_product_reads_at_run_time():
+    # No Docker engine here to build it: the Dockerfile's COPY lines are read instead.
+    from django.conf import settings
+
+    copied = {
+        line.split()[1].rstrip("/")
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ")
+    }
+    needed = {"manage.py", "templates", "config", "tenants", "customers", "bookings",
+              "deposits", "support"}  # fmt: skip
+    needed |= {str(Path(d).relative_to(ROOT)) for d in settings.STATICFILES_DIRS}
+    needed |= {str(Path(d).relative_to(ROOT)) for d in settings.LOCALE_PATHS}
+    assert needed - copied == set()
+
+
 def test_docker_compose_describes_the_stack():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
