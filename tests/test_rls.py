@@ -15,11 +15,15 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.db import DatabaseError, IntegrityError, ProgrammingError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django_scopes import scopes_disabled
+from psycopg.pq import TransactionStatus
 
 from bookings.models import Booking, Service
-from tenants.rls import POLICY, tenant_tables
+from tenants.rls import POLICY, app_role_provision, as_owner, tenant_tables
 from tenants.scoping import admin_scope, salon_scope
 
 from .conftest import Catalogue, local
@@ -325,10 +329,6 @@ def test_the_product_acts_as_a_role_that_owns_nothing_and_cannot_lift_the_polici
 
 
 def test_acting_as_the_owner_inside_a_transaction_is_refused(db):
-    from django.db.transaction import TransactionManagementError
-
-    from tenants.rls import as_owner
-
     with pytest.raises(TransactionManagementError), as_owner(connection):
         pass
 
@@ -336,8 +336,6 @@ def test_acting_as_the_owner_inside_a_transaction_is_refused(db):
 def test_flush_runs_as_the_owner_and_leaves_the_connection_as_the_app_role(
     catalogue_a, transactional_db
 ):
-    from django.core.management import call_command
-
     call_command("flush", interactive=False, verbosity=0)
     with scopes_disabled():
         assert Service.objects.count() == 0
@@ -349,10 +347,6 @@ def scratch_roles(transactional_db) -> Iterator[list[str]]:
     """Names for roles the test creates; each is dropped with what it was granted."""
     names: list[str] = []
     yield names
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")
-    from tenants.rls import as_owner
-
     with as_owner(connection), connection.cursor() as cursor:
         for name in names:
             cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
@@ -369,10 +363,6 @@ def _scratch(names: list[str], kind: str) -> str:
 def test_provisioning_creates_the_role_grants_rows_only_and_refuses_roles_that_void_rls(
     scratch_roles,
 ):
-    from django.core.exceptions import ImproperlyConfigured
-
-    from tenants.rls import app_role_provision, as_owner
-
     fresh = _scratch(scratch_roles, "app")
     with as_owner(connection), connection.cursor() as cursor:
         app_role_provision(connection, fresh)
@@ -448,8 +438,6 @@ def _setting() -> tuple[Any, Any]:
 
 
 def _idle_and_clean() -> None:
-    from psycopg.pq import TransactionStatus
-
     assert _raw().info.transaction_status == TransactionStatus.IDLE
     salon, every = _setting()
     assert salon in ("", None) and every in ("", None, "off")
@@ -474,8 +462,6 @@ def test_a_scoped_statement_outside_a_transaction_sees_its_salon_and_leaves_noth
 def test_a_scoped_statement_outside_a_transaction_fails_cleanly_and_the_connection_goes_on(
     catalogue_a, catalogue_b, transactional_db
 ):
-    from django.db import IntegrityError, ProgrammingError
-
     with salon_scope(catalogue_a.salon):
         # Refused by the policy, in the statement itself.
         with pytest.raises(ProgrammingError, match="row-level security"), connection.cursor() as c:
@@ -501,8 +487,6 @@ def test_a_scoped_statement_outside_a_transaction_fails_cleanly_and_the_connecti
 
 @pytest.fixture
 def member_login(scratch_roles, catalogue_a, catalogue_b) -> Iterator[str]:
-    from tenants.rls import as_owner
-
     login = _scratch(scratch_roles, "login")
     with as_owner(connection), connection.cursor() as cursor:
         cursor.execute(f'CREATE ROLE "{login}" LOGIN NOSUPERUSER NOBYPASSRLS')
