@@ -5,7 +5,7 @@
 The product acts as the application role, and the database backend sets the tenant of the
 scope per transaction (config/db/postgresql/base.py). Inside a transaction that is one
 `set_config` when it begins; a statement made in a scope outside one (Django's autocommit)
-is wrapped in its own `BEGIN`, `set_config` … `COMMIT`: three round trips more.
+is wrapped in its own `BEGIN`, `set_config` … `COMMIT`, the four sent in one pipeline.
 
 Measures, in process on the benchmark's salon (bench/availability.py's world, as that role):
 (1) what one such statement costs more than the same statement inside a transaction;
@@ -68,12 +68,13 @@ class Counter:
         from django_scopes.state import state
         from psycopg.pq import TransactionStatus
 
+        from config.db.postgresql.base import NONE
         from tenants.rls import tenant_setting
 
         raw = connection.connection
         self.statements += 1
         idle = raw.info.transaction_status == TransactionStatus.IDLE
-        if idle and raw.autocommit and tenant_setting(state.get()) != ("", "off"):
+        if idle and raw.autocommit and tenant_setting(state.get()) != NONE:
             self.wrapped += 1
         return execute(sql, params, many, context)
 
