@@ -33,7 +33,8 @@ def _paid_booking(api, client, settings, stripe_api, catalogue, day="2027-03-10"
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
     event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent"}}}  # fmt: skip
+             "data": {"object": {"id": intent, "object": "payment_intent",
+                                 "amount": booking["amount_due_now"], "currency": "eur"}}}  # fmt: skip
     payload = json.dumps(event).encode()
     signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
     client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",

@@ -42,7 +42,7 @@ def _request(catalogue, hour=10, day="2027-03-02", **extra):
 def _event(event_id, kind, intent_id, amount=1200):
     return {"id": event_id, "object": "event", "type": kind,
             "data": {"object": {"id": intent_id, "object": "payment_intent", "amount": amount,
-                                "status": kind.rsplit(".", 1)[1]}}}  # fmt: skip
+                                "currency": "eur", "status": kind.rsplit(".", 1)[1]}}}  # fmt: skip
 
 
 def _deliver(client, settings, event, secret=None, timestamp=None):

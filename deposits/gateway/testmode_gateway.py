@@ -75,5 +75,6 @@ class TestModeGateway:
         kind = "payment_intent.succeeded" if succeed else "payment_intent.payment_failed"
         return WebhookEvent(
             id=f"evt_testmode_{secrets.token_hex(8)}", type=kind,
-            data={"id": intent_id, "object": "payment_intent", "status": row.status},
+            data={"id": intent_id, "object": "payment_intent", "status": row.status,
+                  "amount": row.amount, "currency": row.currency.lower()},
         )  # fmt: skip
