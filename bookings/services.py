@@ -364,7 +364,8 @@ def booking_reschedule(
                 locked.cancelled_at, locked.cancellation_reason = None, ""
                 locked.expired_at, locked.cancellation_deadline = None, None
                 fields += ["status", "hold_expires_at", "confirmed_at", "cancelled_at",
-                           "cancellation_reason", "expired_at", "cancellation_deadline"]  # fmt: skip
+                           "cancellation_reason", "expired_at",
+                           "cancellation_deadline"]  # fmt: skip
             elif (
                 cancellation_window is not None
                 and locked.cancellation_deadline is None

@@ -21,6 +21,7 @@ from .payments import (
     booking_cancel_with_money,
     booking_move,
     booking_rebook_with_credit,
+    booking_rebookable,
     cancellation_deadline,
     checkout_charge,
     deposit_state,
@@ -53,6 +54,9 @@ class ManageMoneySerializer(manage.ManageBookingSerializer):
 
     def get_credit_balance(self, booking: Booking) -> int:
         return credit_balance(customer=booking.customer)
+
+    def get_can_reschedule(self, booking: Booking) -> bool:
+        return super().get_can_reschedule(booking) or booking_rebookable(booking)
 
     def get_cancellation_deadline(self, booking: Booking) -> str:
         return cancellation_deadline(booking).astimezone(booking.salon.tz).isoformat()

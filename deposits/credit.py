@@ -174,8 +174,11 @@ def credits_restore_lapsed(*, salon_id: int, now: dt.datetime | None = None) -> 
     lapsed = (
         Booking.objects.with_scope(salon=salon_id)
         .filter(
-            Exists(entries.filter(booking=OuterRef("pk"), kind=CreditKind.USED,
-                                  grant__expires_at__gt=now)),  # fmt: skip
+            Exists(
+                entries.filter(
+                    booking=OuterRef("pk"), kind=CreditKind.USED, grant__expires_at__gt=now
+                )
+            ),
             status=Status.EXPIRED,
         )
         .annotate(used=Coalesce(Subquery(used), 0), back=Coalesce(Subquery(back), 0))

@@ -37,6 +37,7 @@ from tenants.models import Salon
 from tenants.scoping import salon_scope
 
 from .credit import (
+    credit_balance,
     credit_balance_locked,
     credit_given_back,
     credit_grant,
@@ -318,9 +319,10 @@ def _succeeded(booking: Booking, payment: Payment) -> list[Refund]:
     payment.save(update_fields=["status", "paid_at", "updated_at"])
     if booking.status == Status.PENDING_PAYMENT:
         booking_confirm(booking=booking)
-    elif booking.status == Status.EXPIRED:
-        if credit_given_back(booking=booking) or not booking_reinstate(booking=booking):
-            return [_refund(payment, reason="slot_lost")]
+    elif booking.status == Status.EXPIRED and (
+        credit_given_back(booking=booking) or not booking_reinstate(booking=booking)
+    ):
+        return [_refund(payment, reason="slot_lost")]
     return []
 
 
@@ -593,8 +595,9 @@ def payments_abandon_lapsed(*, salon_id: int) -> int:
             Booking.objects.with_scope(salon=salon_id)
             .select_for_update(skip_locked=True, no_key=True, of=("self",))
             .filter(
-                Exists(Payment.objects.filter(booking=OuterRef("pk"),
-                                              status=PaymentStatus.PENDING)),  # fmt: skip
+                Exists(
+                    Payment.objects.filter(booking=OuterRef("pk"), status=PaymentStatus.PENDING)
+                ),
                 status=Status.EXPIRED,
             )
             .values_list("pk", flat=True)
@@ -613,6 +616,18 @@ def payments_abandon_lapsed(*, salon_id: int) -> int:
     return len(lapsed) + restored
 
 
+def booking_rebookable(booking: Booking) -> bool:
+    """A booking cancelled with credit, or whose rebooking lapsed unpaid, may come back
+    at a new time while credit is left."""
+    return (
+        booking.status in (Status.CANCELLED, Status.EXPIRED)
+        and Payment.objects.with_scope(salon=booking.salon_id)
+        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
+        .exists()
+        and credit_balance(customer=booking.customer) > 0
+    )
+
+
 def booking_rebook_with_credit(
     *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None
 ) -> Checkout:
@@ -627,7 +642,7 @@ def booking_rebook_with_credit(
     policy, steps = policy_get(salon=salon)
     if (
         not Payment.objects.with_scope(salon=salon.pk)
-        .filter(booking=booking, outcome=PaymentOutcome.CREDITED)
+        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
         .exists()
     ):
         raise ValidationError({"non_field_errors": [

@@ -47,7 +47,7 @@ from tenants.scoping import salon_scope
 from .credit import credit_balance, credit_left
 from .forms import BookingForm, CancelForm, RescheduleForm
 from .gateway import GatewayError, payment_gateway, test_mode
-from .models import CreditEntry, CreditKind, Payment, PaymentOutcome
+from .models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
 from .pages_format import ics_event
 from .payments import (
     Checkout,
@@ -395,7 +395,7 @@ def manage_page_view(
 def _credited(booking: Booking) -> bool:
     return (
         Payment.objects.with_scope(salon=booking.salon_id)
-        .filter(booking=booking, outcome=PaymentOutcome.CREDITED)
+        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
         .exists()
     )
 

@@ -38,8 +38,8 @@ def _paid_booking(api, client, settings, stripe_api, catalogue, day="2027-03-10"
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
     event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent",
-                                 "amount": booking["amount_due_now"], "currency": "eur"}}}  # fmt: skip
+             "data": {"object": {"id": intent, "object": "payment_intent", "currency": "eur",
+                                 "amount": booking["amount_due_now"]}}}  # fmt: skip
     payload = json.dumps(event).encode()
     signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
     client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
@@ -331,9 +331,9 @@ def test_money_taken_while_the_client_cancels_is_refunded_or_credited_and_said(
              "data": {"object": {"id": intent, "object": "payment_intent", "amount": 1500,
                                  "currency": "eur"}}}  # fmt: skip
     payload = json.dumps(event).encode()
+    signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
     client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
-                   HTTP_STRIPE_SIGNATURE=stripe_signature(payload,
-                                                          settings.STRIPE_WEBHOOK_SECRET))  # fmt: skip
+                   HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
     refunds = [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
     assert len(refunds) == (1 if outcome == "refunded" else 0)
     with salon_scope(team_a.salon):

@@ -330,8 +330,9 @@ def test_the_webhook_refuses_in_the_error_shape(client, settings, method, status
 
 
 @pytest.mark.django_db
-def test_a_refund_for_a_lost_slot_is_shown_as_refunded(api, client, settings, stripe_api,
-                                                       catalogue_a, monday, deposit_policy):  # fmt: skip
+def test_a_refund_for_a_lost_slot_is_shown_as_refunded(
+    api, client, settings, stripe_api, catalogue_a, monday, deposit_policy
+):
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()
     monday.shift(dt.timedelta(minutes=20))
     holds_apply(salon_id=catalogue_a.salon.pk)
@@ -374,8 +375,9 @@ def test_an_event_that_is_not_the_payments_changes_nothing(api, client, settings
 
 
 @pytest.mark.django_db
-def test_a_signature_dated_in_the_future_is_refused(client, settings, api, stripe_api,
-                                                    catalogue_a, monday, deposit_policy):  # fmt: skip
+def test_a_signature_dated_in_the_future_is_refused(
+    client, settings, api, stripe_api, catalogue_a, monday, deposit_policy
+):
     import time
 
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()

@@ -6,6 +6,7 @@ the same credit; neither ever answers 503 (a deadlock) or 500."""
 import json
 import threading
 from collections import Counter
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -56,9 +57,12 @@ def test_paying_while_cancelling_never_loses_the_money(api, settings, stripe_api
                                    "cancellation_window_hours": 48}, format="json")  # fmt: skip
     codes: Counter[int] = Counter()
     for run in range(RUNS):
-        request = {"service": catalogue_a.cut.pk, "staff": catalogue_a.alice.pk,
-                   "start": f"2027-03-{10 + run // 10}T{9 + run % 10:02}:00:00+01:00",
-                   "customer": {"name": f"Client {run}", "phone": f"06 12 34 00 {run:02}"}}
+        request = {
+            "service": catalogue_a.cut.pk,
+            "staff": catalogue_a.alice.pk,
+            "start": f"2027-03-{10 + run // 10}T{9 + run % 10:02}:00:00+01:00",
+            "customer": {"name": f"Client {run}", "phone": f"06 12 34 00 {run:02}"},
+        }
         booking = api().post("/api/v1/salons/bella/bookings/", request, format="json").json()
         intent = booking["payment"]["payment_intent"]
         assert stripe_api.pay(intent)["status"] == "succeeded"
@@ -69,17 +73,18 @@ def test_paying_while_cancelling_never_loses_the_money(api, settings, stripe_api
         signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
         cancel_url = f"/api/v1/manage/{booking['manage_token']}/cancel/"
         webhook, cancel = _race(
-            lambda: Client().generic("POST", "/api/v1/stripe/webhook/", payload,  # noqa: B023
-                                     content_type="application/json",
-                                     HTTP_STRIPE_SIGNATURE=signature),  # noqa: B023
-            lambda: APIClient().post(cancel_url, {}, format="json"),  # noqa: B023
-        )
+            partial(Client().generic, "POST", "/api/v1/stripe/webhook/", payload,
+                    content_type="application/json", HTTP_STRIPE_SIGNATURE=signature),
+            partial(APIClient().post, cancel_url, {}, format="json"),
+        )  # fmt: skip
         codes.update([webhook.status_code, cancel.status_code])
         assert cancel.json()["deposit"]["status"] == "refunded", (run, cancel.json())
         with salon_scope(team_a.salon):
             payment = Payment.objects.get(intent_id=intent)
-            assert (payment.status, payment.outcome) == (PaymentStatus.SUCCEEDED,
-                                                         PaymentOutcome.REFUNDED), run
+            assert (payment.status, payment.outcome) == (
+                PaymentStatus.SUCCEEDED,
+                PaymentOutcome.REFUNDED,
+            ), run
             assert Booking.objects.get(pk=booking["id"]).status == Status.CANCELLED
             refund = Refund.objects.get(payment=payment)
             assert (refund.amount, refund.status) == (1500, "succeeded")
@@ -89,8 +94,9 @@ def test_paying_while_cancelling_never_loses_the_money(api, settings, stripe_api
     assert codes == {200: 2 * RUNS}  # never a 503 (deadlock) nor a 500
 
 
-def test_rebooking_two_cancellations_at_once_never_spends_credit_twice(api, stripe_api, team_a,
-                                                                       catalogue_a, monday):  # fmt: skip
+def test_rebooking_two_cancellations_at_once_never_spends_credit_twice(
+    api, stripe_api, team_a, catalogue_a, monday
+):
     """Two bookings of one client cancelled with credit (2 x 12.00), the deposit raised to
     24.00, both rebooked at once: the credit pays once; the other is charged or refused."""
     salon = team_a.salon
@@ -105,15 +111,15 @@ def test_rebooking_two_cancellations_at_once_never_spends_credit_twice(api, stri
             booking = book(catalogue_a, lea, local(salon, day, 9 + 2 * n),
                            staff=catalogue_a.alice)  # fmt: skip
             with salon_scope(salon):
-                Payment.objects.create(salon=salon, booking=booking, kind="deposit",
-                                       amount=1200, currency="EUR", status="succeeded",
-                                       provider="stripe", intent_id=f"pi_credit_{run}_{n}")  # fmt: skip
+                Payment.objects.create(
+                    salon=salon, booking=booking, kind="deposit", amount=1200, currency="EUR",
+                    status="succeeded", provider="stripe", intent_id=f"pi_credit_{run}_{n}",
+                )  # fmt: skip
                 booking_cancel_with_money(booking=booking, resolution="credit")
             tokens.append(booking_manage_token(booking))
         answers = _race(*[
-            lambda t=token, h=n: APIClient().post(
-                f"/api/v1/manage/{t}/reschedule/",
-                {"start": local(salon, day, 14 + 2 * h).isoformat()}, format="json")
+            partial(APIClient().post, f"/api/v1/manage/{token}/reschedule/",
+                    {"start": local(salon, day, 14 + 2 * n).isoformat()}, format="json")
             for n, token in enumerate(tokens)
         ])  # fmt: skip
         codes.update(a.status_code for a in answers)
