@@ -657,6 +657,9 @@ def booking_rebook_with_credit(
             .select_related("salon", "service", "customer", "staff")
             .get(pk=booking.pk)
         )
+        if locked.status == Status.EXPIRED:
+            credit_restore(booking=locked)  # what the lapsed rebooking spent, if the sweep
+            # has not given it back yet
         if credit_balance_locked(customer=locked.customer) <= 0:
             raise ValidationError({"non_field_errors": [
                 _("The credit of this booking has lapsed.")]})  # fmt: skip

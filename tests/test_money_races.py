@@ -49,6 +49,15 @@ def _race(*calls):
     return results
 
 
+def _request(catalogue, run):
+    return {
+        "service": catalogue.cut.pk,
+        "staff": catalogue.alice.pk,
+        "start": f"2027-03-{10 + run // 10}T{9 + run % 10:02}:00:00+01:00",
+        "customer": {"name": f"Client {run}", "phone": f"06 12 34 00 {run:02}"},
+    }
+
+
 def test_paying_while_cancelling_never_loses_the_money(api, settings, stripe_api, team_a,
                                                        catalogue_a, monday):  # fmt: skip
     """The client pays in the Payment Element and cancels before the webhook arrives; the
@@ -57,13 +66,8 @@ def test_paying_while_cancelling_never_loses_the_money(api, settings, stripe_api
                                    "cancellation_window_hours": 48}, format="json")  # fmt: skip
     codes: Counter[int] = Counter()
     for run in range(RUNS):
-        request = {
-            "service": catalogue_a.cut.pk,
-            "staff": catalogue_a.alice.pk,
-            "start": f"2027-03-{10 + run // 10}T{9 + run % 10:02}:00:00+01:00",
-            "customer": {"name": f"Client {run}", "phone": f"06 12 34 00 {run:02}"},
-        }
-        booking = api().post("/api/v1/salons/bella/bookings/", request, format="json").json()
+        booking = api().post("/api/v1/salons/bella/bookings/", _request(catalogue_a, run),
+                             format="json").json()  # fmt: skip
         intent = booking["payment"]["payment_intent"]
         assert stripe_api.pay(intent)["status"] == "succeeded"
         event = {"id": f"evt_race_{run}", "object": "event", "type": "payment_intent.succeeded",
@@ -140,3 +144,37 @@ def test_rebooking_two_cancellations_at_once_never_spends_credit_twice(
                 assert body["status"] == ("confirmed" if due == 0 else "pending_payment")
     assert set(codes) <= {200, 400}, codes  # never a 503 (deadlock) nor a 500
     assert codes[200] >= RUNS  # the first of each pair always rebooks
+
+
+def test_paying_in_test_mode_while_cancelling_never_leaves_a_charged_card(
+    api, settings, team_a, catalogue_a, monday
+):
+    """Test mode (no Stripe keys): the labelled pay button and the cancellation at once. A
+    card charged is refunded; a payment refused leaves nothing charged."""
+    from deposits.models import TestModeIntent
+
+    settings.PAYMENTS_TEST_MODE = True
+    api(team_a.owner).put(POLICY, {"rule": {"kind": "fixed", "value": 1500}}, format="json")
+    codes: Counter[tuple[int, int]] = Counter()
+    for run in range(RUNS):
+        booking = api().post("/api/v1/salons/bella/bookings/", _request(catalogue_a, run),
+                             format="json").json()  # fmt: skip
+        payment = booking["payment"]
+        pay_url = f"/api/v1/test-mode/payments/{payment['payment_intent']}/pay/"
+        cancel_url = f"/api/v1/manage/{booking['manage_token']}/cancel/"
+        pay, cancel = _race(
+            partial(APIClient().post, pay_url, {"client_secret": payment["client_secret"]},
+                    format="json"),
+            partial(APIClient().post, cancel_url, {}, format="json"),
+        )  # fmt: skip
+        codes[(pay.status_code, cancel.status_code)] += 1
+        charged = TestModeIntent.objects.get(intent_id=payment["payment_intent"])
+        with salon_scope(team_a.salon):
+            paid = Payment.objects.get(intent_id=payment["payment_intent"])
+            if charged.status == "succeeded":
+                assert (paid.status, paid.outcome) == ("succeeded", "refunded"), run
+                assert charged.refunded == 1500, run
+            else:
+                assert paid.status == PaymentStatus.CANCELED, run
+                assert charged.refunded == 0, run
+    assert set(codes) <= {(200, 200), (400, 200)}, codes  # never a 503 nor a 500
