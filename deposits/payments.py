@@ -564,7 +564,11 @@ def intent_cancel(payment: Payment) -> None:
     once as its webhook would settle it, whichever comes first."""
     if not payment.intent_id:
         return
-    gateway = payment_gateway()
+    try:
+        gateway = payment_gateway()
+    except GatewayError:
+        log.warning("payment %s: no provider to cancel its intent", payment.pk, exc_info=True)
+        return
     try:
         intent = gateway.cancel_intent(intent_id=payment.intent_id,
                                        idempotency_key=payment.key("cancel"),
@@ -596,7 +600,9 @@ def payments_abandon_lapsed(*, salon_id: int) -> int:
             .select_for_update(skip_locked=True, no_key=True, of=("self",))
             .filter(
                 Exists(
-                    Payment.objects.filter(booking=OuterRef("pk"), status=PaymentStatus.PENDING)
+                    Payment.objects.with_scope(salon=salon_id).filter(
+                        booking=OuterRef("pk"), status=PaymentStatus.PENDING
+                    )
                 ),
                 status=Status.EXPIRED,
             )
