@@ -341,9 +341,44 @@ def test_money_taken_while_the_client_cancels_is_refunded_or_credited_and_said(
         assert (payment.status, payment.outcome) == ("succeeded", outcome)
         assert CreditEntry.objects.filter(kind="granted").count() == (outcome == "credited")
         messages_run(salon=team_a.salon)
-        told = Message.objects.filter(kind=MessageKind.CANCELLATION, key__startswith="paid_late:")
+        told = Message.objects.filter(kind=MessageKind.CANCELLATION)  # once, what became of it
         assert told.count() == 1
         assert "15" in told.get().body
+
+
+def test_money_settled_after_the_cancellation_message_is_told_in_another(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    """The provider cannot be reached when the client cancels (its intent, paid, is
+    neither cancelled nor fetched): the cancellation's message says nothing was paid; the
+    webhook then settles the money, and a second message says it is refunded."""
+    _policy(api, team_a)
+    request = {"service": catalogue_a.cut.pk, "start": "2027-03-10T10:00:00+01:00",
+               "staff": catalogue_a.alice.pk,
+               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    booking = api().post(BOOK, request, format="json").json()
+    intent = booking["payment"]["payment_intent"]
+    stripe_api.pay(intent)
+    stripe_api.fail("500", times=6)  # the cancel and the fetch, each tried three times
+    assert _cancel(api, booking)["deposit"]["status"] == "none"
+    stripe_api.fail("500", times=0)
+    with salon_scope(team_a.salon):
+        messages_run(salon=team_a.salon)
+    event = {"id": "evt_later", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": intent, "object": "payment_intent", "amount": 1500,
+                                 "currency": "eur"}}}  # fmt: skip
+    payload = json.dumps(event).encode()
+    signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
+    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
+                   HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
+    assert managed["deposit"] == {"amount": 1500, "paid": 1500, "status": "refunded"}
+    assert len([r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]) == 1
+    with salon_scope(team_a.salon):
+        messages_run(salon=team_a.salon)
+        told = Message.objects.filter(kind=MessageKind.CANCELLATION).order_by("id")
+        assert [m.key.split(":")[0] for m in told] == ["cancelled", "paid_late"]
+        assert "15" in told[1].body
 
 
 def test_a_test_mode_payment_made_while_cancelling_is_refunded(api, settings, team_a,

@@ -73,6 +73,7 @@ def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
         booking, MessageKind.CANCELLATION, f"cancelled:{event.pk}", now, event=event,
         outcome=money["status"], paid=money_text(paid, booking.currency, language),
         by_salon=booking.cancelled_by_salon, reason=booking.cancellation_reason,
+        data={"outcome": money["status"]},
     )  # fmt: skip
     if money["status"] != "credited" or balance <= 0:
         return
@@ -101,6 +102,13 @@ def _plan_paid_late(event: BookingEvent, now: dt.datetime) -> None:
     booking = event.booking
     if booking.status != Status.CANCELLED:
         _nothing(event, now, "The booking was booked again since; its own messages say it.")
+        return
+    said = Message.objects.with_scope(salon=booking.salon_id).filter(
+        booking=booking, kind=MessageKind.CANCELLATION, event__kind="cancelled",
+        data__outcome=event.data.get("outcome"),
+    )  # fmt: skip
+    if said.exists():
+        _nothing(event, now, "The cancellation's own message said it already.")
         return
     language = language_for(booking.customer, booking.salon)
     booking_message(
