@@ -199,6 +199,10 @@ class Booking(TenantModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
+    # The free-cancellation deadline the booking keeps: set when it moves after its own
+    # deadline passed, so that a move never reopens the window (DESIGN.md). Empty: the
+    # deadline is measured from the start.
+    cancellation_deadline = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["start", "id"]

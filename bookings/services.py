@@ -320,15 +320,20 @@ def booking_cancel(
 def booking_reschedule(
     *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None,
     actor: Actor = None, now: dt.datetime | None = None, rebook: bool = False,
-    hold_until: dt.datetime | None = None,
+    hold_until: dt.datetime | None = None, cancellation_window: dt.timedelta | None = None,
 ) -> Booking:  # fmt: skip
     """Move the booking (same id, same token) to another offered slot; the old time is free.
 
-    `rebook`: the booking was cancelled and comes back at the new time (a cancellation
-    turned into a reschedule), confirmed, or held until `hold_until` while a balance is paid.
+    `cancellation_window`: the salon's free-cancellation window. A booking moved once its
+    deadline (start less the window) has passed keeps that deadline: a move never reopens
+    the window (DESIGN.md, "Rules a client must not be able to get around").
+
+    `rebook`: the booking was cancelled with credit (or its rebooking lapsed unpaid) and
+    comes back at the new time, a new appointment, confirmed, or held until `hold_until`
+    while a balance is paid.
     """
     now = now or timezone.now()
-    movable = (Status.CANCELLED,) if rebook else ACTIVE_STATUSES
+    movable = (Status.CANCELLED, Status.EXPIRED) if rebook else ACTIVE_STATUSES
     if booking.status not in movable:
         raise TransitionRefused(_("Only a held or confirmed booking can be moved."))
     if booking.start <= now and not rebook:
@@ -348,6 +353,7 @@ def booking_reschedule(
             _claim_time(salon=salon, staff_id=staff_id, busy_start=busy_start,
                         busy_end=busy_end, now=now, ignore_booking=locked.pk)  # fmt: skip
             old = {"start": locked.start.isoformat(), "staff": locked.staff_id}
+            old_start = locked.start
             locked.start, locked.end, locked.staff_id = start, end, staff_id
             locked.busy_start, locked.busy_end = busy_start, busy_end
             fields = ["start", "end", "staff", "busy_start", "busy_end"]
@@ -356,8 +362,17 @@ def booking_reschedule(
                 locked.hold_expires_at = hold_until
                 locked.confirmed_at = None if hold_until else now
                 locked.cancelled_at, locked.cancellation_reason = None, ""
+                locked.expired_at, locked.cancellation_deadline = None, None
                 fields += ["status", "hold_expires_at", "confirmed_at", "cancelled_at",
-                           "cancellation_reason"]  # fmt: skip
+                           "cancellation_reason", "expired_at",
+                           "cancellation_deadline"]  # fmt: skip
+            elif (
+                cancellation_window is not None
+                and locked.cancellation_deadline is None
+                and now > old_start - cancellation_window
+            ):
+                locked.cancellation_deadline = old_start - cancellation_window
+                fields.append("cancellation_deadline")
             locked.save(update_fields=fields)
             booking_event(locked, "rebooked" if rebook else "rescheduled", actor=actor, old=old,
                           new={"start": start.isoformat(), "staff": staff_id})  # fmt: skip

@@ -1,5 +1,6 @@
 """The client's own booking and the staff's cancellation, with what happens to the money."""
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 
 from bookings.api import backoffice, manage
 from bookings.api.serializers import ReasonSerializer, RescheduleSerializer
-from bookings.models import Booking, Status
+from bookings.models import Booking, StaffMember, Status
 from bookings.selectors import catalogue_get
 
 from .credit import credit_balance
@@ -18,7 +19,9 @@ from .gateway import payment_gateway
 from .models import Payment
 from .payments import (
     booking_cancel_with_money,
+    booking_move,
     booking_rebook_with_credit,
+    booking_rebookable,
     cancellation_deadline,
     checkout_charge,
     deposit_state,
@@ -52,6 +55,9 @@ class ManageMoneySerializer(manage.ManageBookingSerializer):
     def get_credit_balance(self, booking: Booking) -> int:
         return credit_balance(customer=booking.customer)
 
+    def get_can_reschedule(self, booking: Booking) -> bool:
+        return super().get_can_reschedule(booking) or booking_rebookable(booking)
+
     def get_cancellation_deadline(self, booking: Booking) -> str:
         return cancellation_deadline(booking).astimezone(booking.salon.tz).isoformat()
 
@@ -65,15 +71,19 @@ class ManageBookingView(manage.ManageBookingView):
 
 
 class ManageRescheduleView(manage.ManageRescheduleView):
-    """What was paid stays with the booking, which keeps its id: it moves with it. A
-    booking cancelled with credit comes back through this same call, paid by its credit."""
+    """What was paid stays with the booking, which keeps its id: it moves with it, and so
+    does the cancellation deadline it already passed. A booking cancelled with credit (or
+    whose rebooking lapsed unpaid) comes back through this same call, paid by its credit."""
 
     answer_serializer = ManageMoneySerializer
+
+    def move(self, booking: Booking, start: dt.datetime, staff: StaffMember | None) -> Booking:
+        return booking_move(booking=booking, start=start, staff=staff)
 
     @extend_schema(request=RescheduleSerializer, responses=ManageMoneySerializer)
     def post(self, request: Request, token: str) -> Response:
         booking = self.booking(token)
-        if booking.status != Status.CANCELLED:
+        if booking.status not in (Status.CANCELLED, Status.EXPIRED):
             return super().post(request, token)
         payload = RescheduleSerializer(data=request.data, context={"tz": booking.salon.tz})
         payload.is_valid(raise_exception=True)

@@ -7,10 +7,11 @@ uses, lapses and refunds are entries against a grant, so what is left of it is d
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bookings.models import Booking
+from bookings.models import Booking, Status
 from customers.models import Customer
 
 from .models import CreditEntry, CreditKind, Payment
@@ -33,6 +34,36 @@ def credit_balance(*, customer: Customer, now: dt.datetime | None = None) -> int
         total=Sum("amount")
     )["total"]
     return int(granted or 0) - int(spent or 0)
+
+
+def credit_balance_locked(*, customer: Customer) -> int:
+    """The client's balance, read once the grants it is made of are locked (inside the
+    caller's transaction): what a concurrent spender cannot spend too."""
+    now = timezone.now()
+    list(
+        CreditEntry.objects.with_scope(salon=customer.salon_id)
+        .select_for_update(no_key=True)
+        .filter(customer=customer, kind=CreditKind.GRANTED, expires_at__gt=now)
+        .order_by("expires_at", "id")
+        .values_list("pk", flat=True)
+    )
+    return credit_balance(customer=customer, now=now)
+
+
+def _spent_on(booking_id: int, salon_id: int) -> tuple[int, int]:
+    """What of the client's credit a booking used, and what of it was given back."""
+    entries = CreditEntry.objects.with_scope(salon=salon_id).filter(booking_id=booking_id)
+    used = entries.filter(kind=CreditKind.USED).aggregate(total=Sum("amount"))["total"]
+    back = entries.filter(kind=CreditKind.GRANTED, payment__isnull=True).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return int(used or 0), int(back or 0)
+
+
+def credit_given_back(*, booking: Booking) -> bool:
+    """The booking spent credit, and all of it came back (it lapsed, or was cancelled)."""
+    used, back = _spent_on(booking.pk, booking.salon_id)
+    return used > 0 and back >= used
 
 
 def credit_grant(
@@ -124,3 +155,38 @@ def _expire(salon_id: int, now: dt.datetime) -> int:
             )  # fmt: skip
             lapsed += 1
     return lapsed
+
+
+def credits_restore_lapsed(*, salon_id: int, now: dt.datetime | None = None) -> int:
+    """The credit spent on rebookings whose hold lapsed unpaid comes back, once (inside
+    the caller's transaction; each booking locked, so two sweeps restore it once).
+    Returns how many bookings got theirs back."""
+    now = now or timezone.now()
+    entries = CreditEntry.objects.with_scope(salon=salon_id)
+    used = (
+        entries.filter(booking=OuterRef("pk"), kind=CreditKind.USED)
+        .values("booking").annotate(total=Sum("amount")).values("total")
+    )  # fmt: skip
+    back = (
+        entries.filter(booking=OuterRef("pk"), kind=CreditKind.GRANTED, payment__isnull=True)
+        .values("booking").annotate(total=Sum("amount")).values("total")
+    )  # fmt: skip
+    lapsed = (
+        Booking.objects.with_scope(salon=salon_id)
+        .filter(
+            Exists(
+                entries.filter(
+                    booking=OuterRef("pk"), kind=CreditKind.USED, grant__expires_at__gt=now
+                )
+            ),
+            status=Status.EXPIRED,
+        )
+        .annotate(used=Coalesce(Subquery(used), 0), back=Coalesce(Subquery(back), 0))
+        .filter(used__gt=F("back"))
+        .select_for_update(skip_locked=True, no_key=True, of=("self",))
+    )
+    restored = 0
+    for booking in lapsed:
+        if credit_restore(booking=booking, now=now):
+            restored += 1
+    return restored

@@ -149,7 +149,9 @@ class Payment(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # What became of the money when the booking was cancelled.
+    # What became of the money when the booking was cancelled. On a payment the
+    # cancellation abandoned unpaid: what becomes of its money should it be taken all the
+    # same (the client paid as they cancelled).
     outcome = models.CharField(max_length=12, choices=PaymentOutcome.choices, blank=True)
     # A payment taken at the desk or a waiver: who recorded it, and why for a waiver.
     recorded_by = models.ForeignKey(

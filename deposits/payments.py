@@ -4,6 +4,10 @@ The local rows come first and are committed, then the provider is called with an
 idempotency key derived from the row, then the result is recorded (STYLE.md: no network
 call inside a long transaction). Payment state only moves forward, and only from verified
 webhooks or objects fetched back from the provider (DESIGN.md, invariant 5).
+
+Locks are taken in one order everywhere: the booking, then its payments, then the credit
+grants. The webhook, the cancellation, the rebooking with credit and the sweeps all follow
+it, so that two of them at once wait for each other instead of deadlocking.
 """
 
 import datetime as dt
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +36,15 @@ from customers.models import Customer
 from tenants.models import Salon
 from tenants.scoping import salon_scope
 
-from .credit import credit_balance, credit_grant, credit_restore, credit_use
+from .credit import (
+    credit_balance,
+    credit_balance_locked,
+    credit_given_back,
+    credit_grant,
+    credit_restore,
+    credit_use,
+    credits_restore_lapsed,
+)
 from .gateway import GatewayError, WebhookEvent, payment_gateway
 from .models import (
     DESK,
@@ -154,10 +167,10 @@ def checkout_charge(checkout: Checkout) -> Checkout:
     except GatewayError as exc:
         log.warning("payment %s: the provider failed: %s", payment.pk, exc)
         with transaction.atomic():
+            booking_release(booking=booking, reason="payment provider unavailable")
             Payment.objects.with_scope(salon=payment.salon_id).filter(
                 pk=payment.pk, status=PaymentStatus.PENDING
             ).update(status=PaymentStatus.FAILED)
-            booking_release(booking=booking, reason="payment provider unavailable")
         raise PaymentProviderError() from exc
     Payment.objects.with_scope(salon=payment.salon_id).filter(pk=payment.pk).update(
         intent_id=intent.id, client_secret=intent.client_secret
@@ -188,7 +201,10 @@ def _refund_settle(refund: Refund, status: str) -> None:
 def stripe_event_apply(event: WebhookEvent) -> str:
     """Apply a verified Stripe event once: recorded with its effect in one transaction,
     under a unique event id, so a redelivery (or a concurrent one) changes nothing.
-    Returns what happened: applied, duplicate or ignored."""
+
+    An event whose connected account, amount or currency is not the payment's changes
+    nothing: it is recorded as a mismatch, and logged. Returns what happened: applied,
+    duplicate, ignored or mismatch."""
     intent_id = event.data.get("id") if event.data.get("object") == "payment_intent" else None
     payment = (
         Payment.objects.with_scopes_disabled().filter(intent_id=intent_id).first()
@@ -196,69 +212,161 @@ def stripe_event_apply(event: WebhookEvent) -> str:
         else None
     )
     refund = (
-        Refund.objects.with_scopes_disabled().filter(refund_id=event.data.get("id")).first()
+        Refund.objects.with_scopes_disabled()
+        .select_related("payment")
+        .filter(refund_id=event.data.get("id"))
+        .first()
         if event.type in REFUND_EVENTS and event.data.get("object") == "refund"
         else None
     )
     status = "applied" if payment is not None or refund is not None else "ignored"
+    problem = _mismatch(event, payment, refund)
+    if problem:
+        log.warning("stripe event %s (%s) ignored: its %s is not the payment's",
+                    event.id, event.type, problem)  # fmt: skip
+        status = "mismatch"
+    to_send: list[Refund] = []
     try:
         with transaction.atomic():
-            StripeEvent.objects.create(event_id=event.id, type=event.type, status=status)
-            if payment is not None:
+            StripeEvent.objects.create(event_id=event.id, type=event.type, status=status,
+                                       error=f"{problem} differs" if problem else "")  # fmt: skip
+            if status == "applied" and payment is not None:
                 with salon_scope(payment.salon_id):
-                    _apply(event.type, payment)
-            if refund is not None:
+                    to_send = _apply(event.type, payment)
+            if status == "applied" and refund is not None:
                 _refund_settle(refund, str(event.data.get("status", "")))
     except IntegrityError as error:
         if "event_id" not in str(error) and "stripeevent" not in str(error).lower():
             raise
         return "duplicate"
-    refund_if_unplaceable(payment)
+    _refunds_send(to_send)
     return status
 
 
-def _locked(payment: Payment) -> Payment:
-    return (
+def _mismatch(event: WebhookEvent, payment: Payment | None, refund: Refund | None) -> str:
+    """What of the event is not the payment's: "account", "amount", "currency" or ""."""
+    paid = payment if payment is not None else (refund.payment if refund is not None else None)
+    if paid is None:
+        return ""
+    if (event.account or "") != (paid.account or ""):
+        return "account"
+    if payment is None:
+        return ""  # a refund's progress: the account is what tells whose it is
+    amount = event.data.get("amount")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount != payment.amount:
+        return "amount"
+    if str(event.data.get("currency", "")).upper() != payment.currency.upper():
+        return "currency"
+    return ""
+
+
+def _refunds_send(refunds: list[Refund]) -> None:
+    for refund in refunds:
+        with salon_scope(refund.salon_id):
+            refund_send(refund)
+
+
+def _lock(payment: Payment) -> tuple[Booking, Payment]:
+    """The payment's booking, then the payment, locked in that order (the module's order).
+    FOR NO KEY UPDATE of the rows themselves: rows that merely point at them do not wait."""
+    booking = (
+        Booking.objects.with_scope(salon=payment.salon_id)
+        .select_for_update(no_key=True, of=("self",))
+        .select_related("salon", "service", "customer", "staff")
+        .get(pk=payment.booking_id)
+    )
+    locked = (
         Payment.objects.with_scope(salon=payment.salon_id)
         .select_for_update(no_key=True, of=("self",))
-        .select_related("booking", "booking__salon")
         .get(pk=payment.pk)
     )
+    locked.booking = booking
+    return booking, locked
 
 
-def _apply(event_type: str, payment: Payment) -> None:
-    locked = _locked(payment)
+def _apply(event_type: str, payment: Payment) -> list[Refund]:
+    """Inside the event's transaction. Returns the refunds to ask for once it commits."""
+    booking, locked = _lock(payment)
     if event_type == "payment_intent.succeeded":
-        if locked.status != PaymentStatus.SUCCEEDED:
-            locked.status, locked.paid_at = PaymentStatus.SUCCEEDED, timezone.now()
-            locked.save(update_fields=["status", "paid_at", "updated_at"])
-        booking = locked.booking
-        if booking.status == Status.PENDING_PAYMENT:
-            booking_confirm(booking=booking)
-        elif booking.status == Status.EXPIRED:
-            booking_reinstate(booking=booking)
-    elif event_type == "payment_intent.canceled" and locked.status == PaymentStatus.PENDING:
+        return _succeeded(booking, locked)
+    if event_type == "payment_intent.canceled" and locked.status == PaymentStatus.PENDING:
         locked.status = PaymentStatus.CANCELED
         locked.save(update_fields=["status", "updated_at"])
     # payment_intent.payment_failed: the client may try again until the hold lapses.
+    return []
 
 
-def refund_if_unplaceable(payment: Payment | None) -> Refund | None:
-    """A payment that succeeded for a booking that could not be kept (its hold lapsed and
-    the time was taken meanwhile) is refunded in full, once."""
-    if payment is None:
-        return None
+def _succeeded(booking: Booking, payment: Payment) -> list[Refund]:
+    """The provider took the money (booking and payment locked). Nothing is ever left
+    paid and unaccounted for:
+
+    - for a held booking, it is confirmed;
+    - for a booking whose hold lapsed, the time is taken back if it is still free (unless
+      the credit spent on it was given back meanwhile), else the money is refunded;
+    - for a booking cancelled meanwhile (the payment was abandoned, its intent could not
+      be cancelled since it had succeeded), the money is refunded or kept as credit, as
+      the cancellation said, and the client is told (the booking event `paid_late`).
+    A payment already recorded as paid changes nothing more."""
+    was = payment.status
+    if was == PaymentStatus.SUCCEEDED:
+        return []
+    payment.status, payment.paid_at = PaymentStatus.SUCCEEDED, timezone.now()
+    abandoned = was in (PaymentStatus.CANCELED, PaymentStatus.FAILED)
+    if booking.status == Status.CANCELLED or (
+        abandoned and (payment.outcome or booking.status != Status.EXPIRED)
+    ):
+        return _settle_late(booking, payment)
+    payment.save(update_fields=["status", "paid_at", "updated_at"])
+    if booking.status == Status.PENDING_PAYMENT:
+        booking_confirm(booking=booking)
+    elif booking.status == Status.EXPIRED and (
+        credit_given_back(booking=booking) or not booking_reinstate(booking=booking)
+    ):
+        return [_refund(payment, reason="slot_lost")]
+    return []
+
+
+def _refund(payment: Payment, *, reason: str) -> Refund:
+    """Inside the caller's transaction, the payment locked: all of it refunded, once."""
+    payment.outcome = PaymentOutcome.REFUNDED
+    payment.save(update_fields=["outcome", "updated_at"])
+    refund, _created = Refund.objects.get_or_create(
+        salon_id=payment.salon_id, payment=payment, reason=reason,
+        defaults={"amount": payment.amount},
+    )  # fmt: skip
+    refund.payment = payment
+    return refund
+
+
+def _settle_late(booking: Booking, payment: Payment) -> list[Refund]:
+    """Money taken for a booking cancelled meanwhile: refunded, or credit when the client
+    chose credit when cancelling inside the window (the payment's outcome says which,
+    recorded when the cancellation abandoned it)."""
+    policy, _steps = policy_get(salon=booking.salon)
+    credit = payment.outcome == PaymentOutcome.CREDITED and not booking.cancelled_by_salon
+    refunds: list[Refund] = []
+    if credit:
+        payment.outcome = PaymentOutcome.CREDITED
+        payment.save(update_fields=["status", "paid_at", "outcome", "updated_at"])
+        credit_grant(customer=booking.customer, amount=payment.amount,
+                     currency=payment.currency, valid_days=policy.credit_valid_days,
+                     booking=booking, payment=payment)  # fmt: skip
+    else:
+        payment.save(update_fields=["status", "paid_at", "updated_at"])
+        refunds.append(_refund(payment, reason="paid_after_cancellation"))
+    booking_event(booking, "paid_late", by="system", outcome=payment.outcome,
+                  amount=payment.amount, payment=payment.pk)  # fmt: skip
+    return refunds
+
+
+def payment_succeeded_fetched(payment: Payment) -> str:
+    """An intent fetched back from the provider says it succeeded (its cancel was refused
+    because the client had just paid): applied as its webhook would be, once."""
     with salon_scope(payment.salon_id):
-        fresh = Payment.objects.select_related("booking").get(pk=payment.pk)
-        if fresh.status != PaymentStatus.SUCCEEDED or fresh.booking.status != Status.EXPIRED:
-            return None
-        refund, _created = Refund.objects.get_or_create(
-            salon_id=fresh.salon_id, payment=fresh, reason="slot_lost",
-            defaults={"amount": fresh.amount},
-        )  # fmt: skip
-        if refund.status == "succeeded":
-            return refund
-        return refund_send(refund)
+        with transaction.atomic():
+            refunds = _apply("payment_intent.succeeded", payment)
+        _refunds_send(refunds)
+    return "applied"
 
 
 # Cancellations and what becomes of the money ---------------------------------------------
@@ -296,13 +404,34 @@ def pending_payment(booking: Booking) -> Payment | None:
     )
 
 
-def cancellation_deadline(booking: Booking) -> dt.datetime:
-    policy, _steps = policy_get(salon=booking.salon)
-    return booking.start - dt.timedelta(hours=policy.cancellation_window_hours)
+def cancellation_deadline(booking: Booking, window_hours: int | None = None) -> dt.datetime:
+    """Until when the client may cancel for free: the start less the salon's window, or
+    the deadline the booking kept when it moved after it had passed (a move never reopens
+    the window)."""
+    if window_hours is None:
+        policy, _steps = policy_get(salon=booking.salon)
+        window_hours = policy.cancellation_window_hours
+    deadline = booking.start - dt.timedelta(hours=window_hours)
+    if booking.cancellation_deadline is not None:
+        return min(deadline, booking.cancellation_deadline)
+    return deadline
 
 
 def _in_window(booking: Booking, window_hours: int) -> bool:
-    return timezone.now() <= booking.start - dt.timedelta(hours=window_hours)
+    return timezone.now() <= cancellation_deadline(booking, window_hours)
+
+
+def booking_move(
+    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None,
+    actor: Actor = None,
+) -> Booking:  # fmt: skip
+    """Move a held or confirmed booking (what was paid moves with it). Moved after its
+    cancellation deadline, it keeps that deadline wherever it goes."""
+    policy, _steps = policy_get(salon=booking.salon)
+    return booking_reschedule(
+        booking=booking, start=start, staff=staff, actor=actor,
+        cancellation_window=dt.timedelta(hours=policy.cancellation_window_hours),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -362,8 +491,16 @@ def booking_cancel_with_money(
         payments = Payment.objects.with_scope(salon=booking.salon_id).select_for_update(no_key=True)
         for payment in payments.filter(booking=booking):
             if payment.status == PaymentStatus.PENDING:
+                # Nothing was paid yet. Should the client's payment go through all the
+                # same (the intent cannot be cancelled once paid), its money is refunded,
+                # or kept as credit when that is what the client chose: recorded now.
                 payment.status = PaymentStatus.CANCELED
-                payment.save(update_fields=["status", "updated_at"])
+                payment.outcome = (
+                    PaymentOutcome.CREDITED
+                    if not by_salon and in_window and resolution == "credit"
+                    else PaymentOutcome.REFUNDED
+                )
+                payment.save(update_fields=["status", "outcome", "updated_at"])
                 abandoned.append(payment)
                 continue
             if payment.status != PaymentStatus.SUCCEEDED or payment.outcome:
@@ -420,65 +557,129 @@ def refund_send(refund: Refund) -> Refund:
 
 
 def intent_cancel(payment: Payment) -> None:
-    """Cancel an unpaid intent at the provider (idempotent by the payment)."""
+    """Cancel an unpaid intent at the provider (idempotent by the payment), after commit.
+
+    The client may have paid in the meantime: the provider then refuses (or ignores) the
+    cancel, and the intent is fetched back; when it succeeded, its money is settled at
+    once as its webhook would settle it, whichever comes first."""
     if not payment.intent_id:
         return
     try:
-        payment_gateway().cancel_intent(intent_id=payment.intent_id,
-                                        idempotency_key=payment.key("cancel"),
-                                        account=payment.account or None)  # fmt: skip
+        gateway = payment_gateway()
+    except GatewayError:
+        log.warning("payment %s: no provider to cancel its intent", payment.pk, exc_info=True)
+        return
+    try:
+        intent = gateway.cancel_intent(intent_id=payment.intent_id,
+                                       idempotency_key=payment.key("cancel"),
+                                       account=payment.account or None)  # fmt: skip
     except GatewayError:
         log.warning("payment %s: the intent could not be cancelled", payment.pk, exc_info=True)
+        try:
+            intent = gateway.retrieve_intent(intent_id=payment.intent_id,
+                                             account=payment.account or None)  # fmt: skip
+        except GatewayError:
+            log.warning("payment %s: the intent could not be fetched", payment.pk, exc_info=True)
+            return  # its webhook settles it
+    if (
+        intent.status == "succeeded"
+        and intent.amount == payment.amount
+        and intent.currency.upper() == payment.currency.upper()
+    ):
+        payment_succeeded_fetched(payment)
 
 
 def payments_abandon_lapsed(*, salon_id: int) -> int:
     """Pending payments of bookings whose hold lapsed: cancelled here and at the provider
-    (beat, every minute, after the hold sweep)."""
+    (beat, every minute, after the hold sweep); and the credit such a booking spent (a
+    rebooking whose difference was never paid) comes back, once."""
     with transaction.atomic():
+        # The bookings first, then their payments: the order of every path.
+        expired = list(
+            Booking.objects.with_scope(salon=salon_id)
+            .select_for_update(skip_locked=True, no_key=True, of=("self",))
+            .filter(
+                Exists(
+                    Payment.objects.with_scope(salon=salon_id).filter(
+                        booking=OuterRef("pk"), status=PaymentStatus.PENDING
+                    )
+                ),
+                status=Status.EXPIRED,
+            )
+            .values_list("pk", flat=True)
+        )
         lapsed = list(
             Payment.objects.with_scope(salon=salon_id)
-            .select_for_update(skip_locked=True, no_key=True)
-            .filter(status=PaymentStatus.PENDING, booking__status=Status.EXPIRED)
+            .select_for_update(no_key=True, of=("self",))
+            .filter(status=PaymentStatus.PENDING, booking_id__in=expired)
         )
         for payment in lapsed:
             payment.status = PaymentStatus.CANCELED
             payment.save(update_fields=["status", "updated_at"])
+        restored = credits_restore_lapsed(salon_id=salon_id)
     for payment in lapsed:
         intent_cancel(payment)
-    return len(lapsed)
+    return len(lapsed) + restored
+
+
+def booking_rebookable(booking: Booking) -> bool:
+    """A booking cancelled with credit, or whose rebooking lapsed unpaid, may come back
+    at a new time while credit is left."""
+    return (
+        booking.status in (Status.CANCELLED, Status.EXPIRED)
+        and Payment.objects.with_scope(salon=booking.salon_id)
+        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
+        .exists()
+        and credit_balance(customer=booking.customer) > 0
+    )
 
 
 def booking_rebook_with_credit(
     *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None
 ) -> Checkout:
-    """A booking cancelled with credit comes back at a new time, paid by the credit:
-    confirmed when the credit covers the deposit due, held for the difference otherwise
-    (then charged like any booking once this commits)."""
+    """A booking cancelled with credit (or whose rebooking lapsed unpaid) comes back at a
+    new time, paid by the credit: confirmed when the credit covers the deposit due, held
+    for the difference otherwise (then charged like any booking once this commits).
+
+    The credit is read and spent under its grants' locks, inside the transaction that
+    rebooks: two rebookings at once never spend the same credit; what the credit does not
+    cover is charged, and nothing is rebooked when no credit is left."""
     salon = booking.salon
     policy, steps = policy_get(salon=salon)
     if (
         not Payment.objects.with_scope(salon=salon.pk)
-        .filter(booking=booking, outcome=PaymentOutcome.CREDITED)
+        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
         .exists()
     ):
         raise ValidationError({"non_field_errors": [
             _("This booking was cancelled; please book a new appointment.")]})  # fmt: skip
     due = deposit_quote(salon=salon, service=booking.service, day=salon_today(salon),
                         customer=booking.customer, policy=(policy, steps)).amount  # fmt: skip
-    balance = credit_balance(customer=booking.customer)
-    if balance <= 0:
-        raise ValidationError({"non_field_errors": [_("The credit of this booking has lapsed.")]})
-    rest = max(0, due - balance)
-    if rest:
-        try:
-            provider = payment_gateway().name
-        except GatewayError as exc:
-            raise PaymentProviderError() from exc
     with transaction.atomic():
+        # The booking, then the credit grants: the order of every path.
+        locked = (
+            Booking.objects.with_scope(salon=salon.pk)
+            .select_for_update(no_key=True, of=("self",))
+            .select_related("salon", "service", "customer", "staff")
+            .get(pk=booking.pk)
+        )
+        if locked.status == Status.EXPIRED:
+            credit_restore(booking=locked)  # what the lapsed rebooking spent, if the sweep
+            # has not given it back yet
+        if credit_balance_locked(customer=locked.customer) <= 0:
+            raise ValidationError({"non_field_errors": [
+                _("The credit of this booking has lapsed.")]})  # fmt: skip
+        spent = credit_use(customer=locked.customer, amount=due, booking=locked) if due else 0
+        rest = due - spent
+        provider = ""
+        if rest:
+            try:
+                provider = payment_gateway().name
+            except GatewayError as exc:
+                raise PaymentProviderError() from exc
         hold_until = timezone.now() + dt.timedelta(minutes=policy.hold_minutes) if rest else None
-        rebooked = booking_reschedule(booking=booking, start=start, staff=staff, rebook=True,
+        rebooked = booking_reschedule(booking=locked, start=start, staff=staff, rebook=True,
                                       hold_until=hold_until)  # fmt: skip
-        credit_use(customer=rebooked.customer, amount=min(due, balance), booking=rebooked)
         payment = None
         if rest:
             payment = Payment.objects.create(

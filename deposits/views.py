@@ -2,7 +2,7 @@
 its calendar file) and the manage-my-booking page.
 
 They call the same services as the API (`checkout_hold` + `checkout_charge`,
-`booking_cancel_with_money`, `booking_reschedule`, `booking_rebook_with_credit`); what the
+`booking_cancel_with_money`, `booking_move`, `booking_rebook_with_credit`); what the
 client may do is decided there, and a refusal becomes a message on the page, never a 500.
 """
 
@@ -36,7 +36,7 @@ from bookings.selectors import (
     service_list,
     staff_list,
 )
-from bookings.services import booking_manage_token, booking_reschedule
+from bookings.services import booking_manage_token
 from bookings.tokens import manage_token_read
 from config.api import PaymentProviderError, SlotUnavailable
 from config.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
@@ -47,11 +47,12 @@ from tenants.scoping import salon_scope
 from .credit import credit_balance, credit_left
 from .forms import BookingForm, CancelForm, RescheduleForm
 from .gateway import GatewayError, payment_gateway, test_mode
-from .models import CreditEntry, CreditKind, Payment, PaymentOutcome
+from .models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
 from .pages_format import ics_event
 from .payments import (
     Checkout,
     booking_cancel_with_money,
+    booking_move,
     booking_rebook_with_credit,
     cancellation_deadline,
     cancellation_outcome,
@@ -394,7 +395,7 @@ def manage_page_view(
 def _credited(booking: Booking) -> bool:
     return (
         Payment.objects.with_scope(salon=booking.salon_id)
-        .filter(booking=booking, outcome=PaymentOutcome.CREDITED)
+        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
         .exists()
     )
 
@@ -420,7 +421,8 @@ def _credit_spent(booking: Booking) -> int:
 
 def _abilities(booking: Booking, credit: int) -> tuple[bool, bool]:
     can_cancel = booking.status in ACTIVE_STATUSES and booking.start > timezone.now()
-    rebook = booking.status == Status.CANCELLED and credit > 0 and _credited(booking)
+    rebook = (booking.status in (Status.CANCELLED, Status.EXPIRED) and credit > 0
+              and _credited(booking))  # fmt: skip
     return can_cancel, can_cancel or rebook
 
 
@@ -499,7 +501,7 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
         day = start.astimezone(salon.tz).date()
         member = catalogue.active_staff_for(staff_id, booking.service_id) if staff_id else None
         try:
-            if booking.status == Status.CANCELLED:
+            if booking.status in (Status.CANCELLED, Status.EXPIRED):
                 checkout = checkout_charge(
                     booking_rebook_with_credit(booking=booking, start=start, staff=member)
                 )
@@ -507,7 +509,7 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
                     return HttpResponseRedirect(reverse(
                         "booking-pay", kwargs={"salon": salon.slug, "token": token}))  # fmt: skip
             else:
-                booking_reschedule(booking=booking, start=start, staff=member)
+                booking_move(booking=booking, start=start, staff=member)
         except SlotUnavailable:
             problem, status = "slot_taken", 409
         except PaymentProviderError:
@@ -527,6 +529,6 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
         "booking": booking, "token": token, "staff": staff, "staff_id": staff_id,
         "picker": picker, "form": form, "problem": problem, "credit": credit,
         "show_errors": form.is_bound,
-        "rebook": booking.status == Status.CANCELLED,
+        "rebook": booking.status in (Status.CANCELLED, Status.EXPIRED),
         "selected_start": str(form.data.get("start", "")) if form.is_bound else "",
     }, status=status)  # fmt: skip

@@ -5,10 +5,14 @@ import json
 
 import pytest
 
+from bookings.models import Booking
 from bookings.services import holds_expire
 from deposits.credit import credit_balance, credits_expire
-from deposits.models import CreditEntry, Payment, PaymentStatus
-from deposits.payments import payments_abandon_lapsed
+from deposits.gateway.testmode_gateway import TestModeGateway
+from deposits.models import CreditEntry, Payment, PaymentStatus, Refund
+from deposits.payments import payments_abandon_lapsed, stripe_event_apply
+from support.models import Message, MessageKind
+from support.outbox import messages_run
 from tenants.scoping import salon_scope
 
 from .conftest import stripe_signature
@@ -25,15 +29,17 @@ def _policy(api, team, **changes):
     assert api(team.owner).put(POLICY, body, format="json").status_code == 200
 
 
-def _paid_booking(api, client, settings, stripe_api, catalogue, day="2027-03-10", hour=10):
+def _paid_booking(api, client, settings, stripe_api, catalogue, day="2027-03-10", hour=10,
+                  **extra):  # fmt: skip
     request = {"service": catalogue.cut.pk, "start": f"{day}T{hour:02}:00:00+01:00",
                "staff": catalogue.alice.pk,
-               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}, **extra}  # fmt: skip
     booking = api().post(BOOK, request, format="json").json()
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
     event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent"}}}  # fmt: skip
+             "data": {"object": {"id": intent, "object": "payment_intent", "currency": "eur",
+                                 "amount": booking["amount_due_now"]}}}  # fmt: skip
     payload = json.dumps(event).encode()
     signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
     client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
@@ -247,3 +253,176 @@ def test_credit_spent_on_a_booking_cancelled_late_under_forfeit_is_kept(
     api().post(url, {"start": "2027-03-02T11:00:00+01:00"}, format="json")  # tomorrow: late
     _policy(api, team_a, late_cancellation="forfeit")
     assert _cancel(api, booking)["credit_balance"] == 0
+
+
+@pytest.mark.parametrize(
+    ("late", "option", "outcome"),
+    [("forfeit", "deposit", "forfeited"), ("credit", "deposit", "credited"),
+     ("forfeit", "full", "forfeited"), ("credit", "full", "credited")],
+)  # fmt: skip
+def test_a_move_keeps_the_deadline_the_booking_already_passed(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday, late, option, outcome
+):
+    """Booked inside the window (tomorrow, 48 hours' notice asked), paid, moved weeks
+    ahead: cancelling then is still late, and nothing is refunded."""
+    _policy(api, team_a, late_cancellation=late)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02",
+                            payment_option=option)  # fmt: skip
+    paid = 1500 if option == "deposit" else 6000
+    manage = f"/api/v1/manage/{booking['manage_token']}/"
+    moved = api().post(f"{manage}reschedule/", {"start": "2027-03-24T10:00:00+01:00"},
+                       format="json")  # fmt: skip
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["cancellation_deadline"] == "2027-02-28T10:00:00+01:00"
+    again = api().post(f"{manage}reschedule/", {"start": "2027-03-25T10:00:00+01:00"},
+                       format="json").json()  # moved once more: the same deadline  # fmt: skip
+    assert again["cancellation_deadline"] == "2027-02-28T10:00:00+01:00"
+    page = client.get(f"/manage/{booking['manage_token']}/cancel/")
+    assert page.context["outcome"].outcome == ("credit" if late == "credit" else "forfeit")
+    answer = _cancel(api, booking, "refund")
+    assert answer["deposit"] == {"amount": paid, "paid": paid, "status": outcome}
+    assert not [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
+    assert answer["credit_balance"] == (paid if late == "credit" else 0)
+
+
+def test_a_move_before_the_deadline_keeps_the_free_cancellation(api, client, settings,
+                                                                stripe_api, team_a, catalogue_a,
+                                                                monday):  # fmt: skip
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-10")
+    manage = f"/api/v1/manage/{booking['manage_token']}/"
+    moved = api().post(f"{manage}reschedule/", {"start": "2027-03-24T10:00:00+01:00"},
+                       format="json").json()  # fmt: skip
+    assert moved["cancellation_deadline"] == "2027-03-22T10:00:00+01:00"
+    assert _cancel(api, booking)["deposit"]["status"] == "refunded"
+
+
+def test_a_move_on_the_manage_page_keeps_the_deadline_too(api, client, settings, stripe_api,
+                                                          team_a, catalogue_a, monday):  # fmt: skip
+    _policy(api, team_a, late_cancellation="forfeit")
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02")
+    page = f"/manage/{booking['manage_token']}/"
+    moved = client.post(f"{page}reschedule/", {"start": "2027-03-24T10:00:00+01:00",
+                                                "staff": catalogue_a.alice.pk})  # fmt: skip
+    assert moved.status_code == 302
+    assert _cancel(api, booking, "refund")["deposit"]["status"] == "forfeited"
+
+
+@pytest.mark.parametrize(("resolution", "outcome"), [("refund", "refunded"),
+                                                     ("credit", "credited")])  # fmt: skip
+def test_money_taken_while_the_client_cancels_is_refunded_or_credited_and_said(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday, resolution, outcome
+):
+    """Paid in the Payment Element, cancelled before the webhook came: the intent cannot
+    be cancelled any more (it succeeded); the money is settled as the cancellation said,
+    at once, and the webhook arriving later changes nothing more."""
+    settings.SMS_BACKEND = "locmem"
+    _policy(api, team_a)
+    request = {"service": catalogue_a.cut.pk, "start": "2027-03-10T10:00:00+01:00",
+               "staff": catalogue_a.alice.pk,
+               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    booking = api().post(BOOK, request, format="json").json()
+    intent = booking["payment"]["payment_intent"]
+    assert stripe_api.pay(intent)["status"] == "succeeded"
+    answer = _cancel(api, booking, resolution)
+    assert answer["deposit"] == {"amount": 1500, "paid": 1500, "status": outcome}
+    assert answer["credit_balance"] == (1500 if outcome == "credited" else 0)
+    event = {"id": "evt_after", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": intent, "object": "payment_intent", "amount": 1500,
+                                 "currency": "eur"}}}  # fmt: skip
+    payload = json.dumps(event).encode()
+    signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
+    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
+                   HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    refunds = [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
+    assert len(refunds) == (1 if outcome == "refunded" else 0)
+    with salon_scope(team_a.salon):
+        payment = Payment.objects.get()
+        assert (payment.status, payment.outcome) == ("succeeded", outcome)
+        assert CreditEntry.objects.filter(kind="granted").count() == (outcome == "credited")
+        messages_run(salon=team_a.salon)
+        told = Message.objects.filter(kind=MessageKind.CANCELLATION)  # once, what became of it
+        assert told.count() == 1
+        assert "15" in told.get().body
+
+
+def test_money_settled_after_the_cancellation_message_is_told_in_another(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    """The provider cannot be reached when the client cancels (its intent, paid, is
+    neither cancelled nor fetched): the cancellation's message says nothing was paid; the
+    webhook then settles the money, and a second message says it is refunded."""
+    _policy(api, team_a)
+    request = {"service": catalogue_a.cut.pk, "start": "2027-03-10T10:00:00+01:00",
+               "staff": catalogue_a.alice.pk,
+               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    booking = api().post(BOOK, request, format="json").json()
+    intent = booking["payment"]["payment_intent"]
+    stripe_api.pay(intent)
+    stripe_api.fail("500", times=6)  # the cancel and the fetch, each tried three times
+    assert _cancel(api, booking)["deposit"]["status"] == "none"
+    stripe_api.fail("500", times=0)
+    with salon_scope(team_a.salon):
+        messages_run(salon=team_a.salon)
+    event = {"id": "evt_later", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": intent, "object": "payment_intent", "amount": 1500,
+                                 "currency": "eur"}}}  # fmt: skip
+    payload = json.dumps(event).encode()
+    signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
+    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
+                   HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
+    assert managed["deposit"] == {"amount": 1500, "paid": 1500, "status": "refunded"}
+    assert len([r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]) == 1
+    with salon_scope(team_a.salon):
+        messages_run(salon=team_a.salon)
+        told = Message.objects.filter(kind=MessageKind.CANCELLATION).order_by("id")
+        assert [m.key.split(":")[0] for m in told] == ["cancelled", "paid_late"]
+        assert "15" in told[1].body
+
+
+def test_a_test_mode_payment_made_while_cancelling_is_refunded(api, settings, team_a,
+                                                               catalogue_a, monday):  # fmt: skip
+    """Test mode: the card is charged while the client cancels; the payment is not left
+    `canceled` on a charged card."""
+    settings.PAYMENTS_TEST_MODE = True
+    _policy(api, team_a)
+    request = {"service": catalogue_a.cut.pk, "start": "2027-03-10T10:00:00+01:00",
+               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    booking = api().post(BOOK, request, format="json").json()
+    intent = booking["payment"]["payment_intent"]
+    charged = TestModeGateway().pay(intent_id=intent)  # the card is charged; its event waits
+    assert _cancel(api, booking)["deposit"]["status"] == "refunded"
+    assert stripe_event_apply(charged) == "applied"  # then applied: nothing more
+    with salon_scope(team_a.salon):
+        payment = Payment.objects.get()
+        assert (payment.status, payment.outcome) == ("succeeded", "refunded")
+        assert Refund.objects.get().status == "succeeded"
+
+
+def test_credit_spent_on_a_rebooking_whose_hold_lapses_comes_back(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    _policy(api, team_a)
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
+    _cancel(api, booking, "credit")
+    _policy(api, team_a, rule={"kind": "fixed", "value": 2000})  # the deposit went up
+    url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
+    held = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json").json()
+    assert (held["status"], held["amount_due_now"], held["credit_balance"]) == (
+        "pending_payment", 500, 0)  # fmt: skip
+    monday.shift(dt.timedelta(minutes=20))  # the difference is never paid
+    with salon_scope(team_a.salon):
+        holds_expire(salon=team_a.salon)
+        payments_abandon_lapsed(salon_id=team_a.salon.pk)
+        payments_abandon_lapsed(salon_id=team_a.salon.pk)  # twice: restored once
+        customer = Booking.objects.get(pk=booking["id"]).customer
+        assert credit_balance(customer=customer) == 1500
+    managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
+    assert (managed["status"], managed["credit_balance"]) == ("expired", 1500)
+    # The expired rebooking comes back again with its credit.
+    back = api().post(url, {"start": "2027-03-13T11:00:00+01:00"}, format="json")
+    assert back.status_code == 200, back.json()
+    assert (back.json()["status"], back.json()["amount_due_now"]) == ("pending_payment", 500)
+    with salon_scope(team_a.salon):
+        assert credit_balance(customer=customer) == 0

@@ -42,7 +42,7 @@ def _request(catalogue, hour=10, day="2027-03-02", **extra):
 def _event(event_id, kind, intent_id, amount=1200):
     return {"id": event_id, "object": "event", "type": kind,
             "data": {"object": {"id": intent_id, "object": "payment_intent", "amount": amount,
-                                "status": kind.rsplit(".", 1)[1]}}}  # fmt: skip
+                                "currency": "eur", "status": kind.rsplit(".", 1)[1]}}}  # fmt: skip
 
 
 def _deliver(client, settings, event, secret=None, timestamp=None):
@@ -327,3 +327,62 @@ def test_the_webhook_refuses_in_the_error_shape(client, settings, method, status
     assert response.json()["code"] == code
     if code == "invalid":
         assert "Stripe-Signature" in response.json()["fields"]
+
+
+@pytest.mark.django_db
+def test_a_refund_for_a_lost_slot_is_shown_as_refunded(
+    api, client, settings, stripe_api, catalogue_a, monday, deposit_policy
+):
+    booking = api().post(BOOK, _request(catalogue_a), format="json").json()
+    monday.shift(dt.timedelta(minutes=20))
+    holds_apply(salon_id=catalogue_a.salon.pk)
+    tom = CustomerFactory(salon=catalogue_a.salon, name="Tom")
+    book(catalogue_a, tom, local(catalogue_a.salon, 1, 10), staff=catalogue_a.alice)
+    intent = booking["payment"]["payment_intent"]
+    stripe_api.pay(intent)
+    _deliver(client, settings, _event("evt_lost", "payment_intent.succeeded", intent))
+    managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
+    assert managed["status"] == "expired"
+    assert managed["deposit"] == {"amount": 1200, "paid": 1200, "status": "refunded"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [({"amount": 1}, "amount"), ({"currency": "usd"}, "currency"),
+     ({"account": "acct_someone_else"}, "account"), ({"amount": None}, "amount")],
+)  # fmt: skip
+def test_an_event_that_is_not_the_payments_changes_nothing(api, client, settings, stripe_api,
+                                                           catalogue_a, monday, deposit_policy,
+                                                           change, problem, caplog):  # fmt: skip
+    booking = api().post(BOOK, _request(catalogue_a), format="json").json()
+    intent = booking["payment"]["payment_intent"]
+    stripe_api.pay(intent)
+    event = _event("evt_odd", "payment_intent.succeeded", intent)
+    if "account" in change:
+        event["account"] = change["account"]
+    else:
+        event["data"]["object"].update(change)
+    answer = _deliver(client, settings, event)
+    assert answer.status_code == 200
+    assert answer.json()["outcome"] == "mismatch"
+    assert StripeEvent.objects.get().status == "mismatch"
+    assert problem in StripeEvent.objects.get().error
+    assert "evt_odd" in caplog.text
+    with salon_scope(catalogue_a.salon):
+        assert Booking.objects.get().status == Status.PENDING_PAYMENT
+        assert Payment.objects.get().status == PaymentStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_a_signature_dated_in_the_future_is_refused(
+    client, settings, api, stripe_api, catalogue_a, monday, deposit_policy
+):
+    import time
+
+    booking = api().post(BOOK, _request(catalogue_a), format="json").json()
+    event = _event("evt_ahead", "payment_intent.succeeded", booking["payment"]["payment_intent"])
+    ahead = int(time.time()) + 3600
+    assert _deliver(client, settings, event, timestamp=ahead).status_code == 400
+    assert not StripeEvent.objects.exists()
+    assert _deliver(client, settings, event, timestamp=int(time.time()) + 60).status_code == 200

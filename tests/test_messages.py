@@ -116,7 +116,8 @@ def _paid_booking(api, client, settings, stripe_api, catalogue):
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
     event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent"}}}  # fmt: skip
+             "data": {"object": {"id": intent, "object": "payment_intent", "currency": "eur",
+                                 "amount": booking["amount_due_now"]}}}  # fmt: skip
     payload = json.dumps(event).encode()
     client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
                    HTTP_STRIPE_SIGNATURE=stripe_signature(

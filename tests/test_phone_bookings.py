@@ -148,7 +148,8 @@ def test_a_link_paid_through_stripe_confirms_by_the_webhook(
     assert settings.STRIPE_JS_URL in page
     stripe_api.pay(intent)
     event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent"}}}  # fmt: skip
+             "data": {"object": {"id": intent, "object": "payment_intent",
+                                 "amount": body["amount_due_now"], "currency": "eur"}}}  # fmt: skip
     payload = json.dumps(event).encode()
     answer = client.generic("POST", "/api/v1/stripe/webhook/", payload,
                             content_type="application/json",

@@ -1,5 +1,6 @@
 """The client's own booking: the manage token is the credential."""
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,7 +15,7 @@ from rest_framework.views import APIView
 
 from tenants.scoping import salon_scope
 
-from ..models import ACTIVE_STATUSES, Booking
+from ..models import ACTIVE_STATUSES, Booking, StaffMember
 from ..selectors import booking_by_manage_token, staff_list
 from ..services import booking_reschedule
 from ..tokens import manage_token_read
@@ -94,9 +95,10 @@ class ManageRescheduleView(ManageView):
             if staff is None:
                 raise serializers.ValidationError({"staff": ["Nobody by this id offers it."]})
         try:
-            booking = booking_reschedule(
-                booking=booking, start=payload.validated_data["start"], staff=staff
-            )
+            booking = self.move(booking, payload.validated_data["start"], staff)
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
         return self.answer(booking)
+
+    def move(self, booking: Booking, start: dt.datetime, staff: StaffMember | None) -> Booking:
+        return booking_reschedule(booking=booking, start=start, staff=staff)

@@ -5,6 +5,7 @@ SDK at a local stand-in in tests). PaymentIntents use automatic payment methods;
 salon's connected account they are direct charges carrying the platform's fee.
 """
 
+import time
 from typing import Any
 
 import stripe
@@ -15,6 +16,17 @@ from . import GatewayError, Intent, RefundResult, WebhookEvent, WebhookRejected,
 
 # The SDK retries network failures and 5xx itself, with the same idempotency key.
 NETWORK_RETRIES = 2
+# How far a webhook signature's time may be from now, either way (Stripe's default).
+WEBHOOK_TOLERANCE = 300
+
+
+def _signed_at(signature: str) -> int:
+    """The time in a Stripe-Signature header (`t=...`), checked by the SDK already."""
+    for part in signature.split(","):
+        key, _sep, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    raise WebhookRejected("The signature carries no time.")
 
 
 class StripeGateway:
@@ -105,10 +117,14 @@ class StripeGateway:
     def webhook_event(self, *, payload: bytes, signature: str) -> WebhookEvent:
         try:
             event = stripe.Webhook.construct_event(
-                payload, signature, settings.STRIPE_WEBHOOK_SECRET
+                payload, signature, settings.STRIPE_WEBHOOK_SECRET, WEBHOOK_TOLERANCE
             )
         except (ValueError, stripe.SignatureVerificationError) as exc:
             raise WebhookRejected(str(exc)) from exc
+        # The SDK refuses a signature older than the tolerance only; one dated ahead of
+        # now is refused too, or a captured one could be replayed for as long as it says.
+        if _signed_at(signature) > time.time() + WEBHOOK_TOLERANCE:
+            raise WebhookRejected("The signature is dated in the future.")
         return WebhookEvent(
             id=event.id,
             type=event.type,

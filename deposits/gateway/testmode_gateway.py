@@ -8,7 +8,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from ..models import TestModeIntent
+from ..models import Payment, TestModeIntent
 from . import GatewayError, Intent, RefundResult, WebhookEvent, WebhookRejected
 
 
@@ -73,7 +73,16 @@ class TestModeGateway:
         if succeed and row.status != "succeeded":
             raise GatewayError(f"This payment is {row.status}; it can no longer be made.")
         kind = "payment_intent.succeeded" if succeed else "payment_intent.payment_failed"
+        # As Stripe would: on the connected account the intent was made for.
+        account = (
+            Payment.objects.with_scopes_disabled()
+            .filter(intent_id=intent_id)
+            .values_list("account", flat=True)
+            .first()
+        )
         return WebhookEvent(
             id=f"evt_testmode_{secrets.token_hex(8)}", type=kind,
-            data={"id": intent_id, "object": "payment_intent", "status": row.status},
+            data={"id": intent_id, "object": "payment_intent", "status": row.status,
+                  "amount": row.amount, "currency": row.currency.lower()},
+            account=account or None,
         )  # fmt: skip

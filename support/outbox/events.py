@@ -22,7 +22,7 @@ from .rules import EVENT_WINDOW, SUGGESTED_SLOTS, SUGGESTION_DAYS
 # The events that call for a message. A created booking is announced when it is confirmed
 # at once; one held for a payment is announced by its confirmation (or its payment link).
 _EVENT_FILTER = (
-    Q(kind__in=["confirmed", "reinstated", "rebooked", "rescheduled", "cancelled"])
+    Q(kind__in=["confirmed", "reinstated", "rebooked", "rescheduled", "cancelled", "paid_late"])
     | Q(kind="created", data__status=Status.CONFIRMED)
     | Q(kind="expired", booking__source=Source.PHONE)
 )
@@ -43,6 +43,8 @@ def _plan_event(event: BookingEvent, now: dt.datetime) -> None:
         booking_message(booking, MessageKind.RESCHEDULED, key, now, event=event)
     elif kind == "cancelled":
         _plan_cancellation(event, now)
+    elif kind == "paid_late":
+        _plan_paid_late(event, now)
     elif kind == "expired":
         sent_link = Message.objects.with_scope(salon=booking.salon_id).filter(
             booking=booking, kind=MessageKind.PAYMENT_LINK, status=MessageStatus.SENT
@@ -71,6 +73,7 @@ def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
         booking, MessageKind.CANCELLATION, f"cancelled:{event.pk}", now, event=event,
         outcome=money["status"], paid=money_text(paid, booking.currency, language),
         by_salon=booking.cancelled_by_salon, reason=booking.cancellation_reason,
+        data={"outcome": money["status"]},
     )  # fmt: skip
     if money["status"] != "credited" or balance <= 0:
         return
@@ -90,6 +93,29 @@ def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
         slots=[slot["start_at"] for slot in slots],
         data={"slots": [{"start": s["start"], "staff": s["staff"]} for s in slots],
               "credit": balance},
+    )  # fmt: skip
+
+
+def _plan_paid_late(event: BookingEvent, now: dt.datetime) -> None:
+    """A payment that went through after the booking was cancelled: the client is told
+    what became of it (refunded, or kept as credit), as a cancellation's message says."""
+    booking = event.booking
+    if booking.status != Status.CANCELLED:
+        _nothing(event, now, "The booking was booked again since; its own messages say it.")
+        return
+    said = Message.objects.with_scope(salon=booking.salon_id).filter(
+        booking=booking, kind=MessageKind.CANCELLATION, event__kind="cancelled",
+        data__outcome=event.data.get("outcome"),
+    )  # fmt: skip
+    if said.exists():
+        _nothing(event, now, "The cancellation's own message said it already.")
+        return
+    language = language_for(booking.customer, booking.salon)
+    booking_message(
+        booking, MessageKind.CANCELLATION, f"paid_late:{event.pk}", now, event=event,
+        outcome=event.data.get("outcome", ""),
+        paid=money_text(int(event.data.get("amount", 0)), booking.currency, language),
+        by_salon=booking.cancelled_by_salon, reason=booking.cancellation_reason,
     )  # fmt: skip
 
 
