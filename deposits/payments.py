@@ -449,11 +449,14 @@ def payments_abandon_lapsed(*, salon_id: int) -> int:
 
 
 def booking_rebook_with_credit(
-    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None
-) -> Checkout:
+    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None,
+    proven: bool = False,
+) -> Checkout:  # fmt: skip
     """A booking cancelled with credit comes back at a new time, paid by the credit:
     confirmed when the credit covers the deposit due, held for the difference otherwise
-    (then charged like any booking once this commits)."""
+    (then charged like any booking once this commits). The credit is the booking's own
+    money's, and the client's other credit once she proved who she is (`proven`)."""
+    own = None if proven else booking
     salon = booking.salon
     policy, steps = policy_get(salon=salon)
     if (
@@ -465,7 +468,7 @@ def booking_rebook_with_credit(
             _("This booking was cancelled; please book a new appointment.")]})  # fmt: skip
     due = deposit_quote(salon=salon, service=booking.service, day=salon_today(salon),
                         customer=booking.customer, policy=(policy, steps)).amount  # fmt: skip
-    balance = credit_balance(customer=booking.customer)
+    balance = credit_balance(customer=booking.customer, made_by=own)
     if balance <= 0:
         raise ValidationError({"non_field_errors": [_("The credit of this booking has lapsed.")]})
     rest = max(0, due - balance)
@@ -478,7 +481,8 @@ def booking_rebook_with_credit(
         hold_until = timezone.now() + dt.timedelta(minutes=policy.hold_minutes) if rest else None
         rebooked = booking_reschedule(booking=booking, start=start, staff=staff, rebook=True,
                                       hold_until=hold_until)  # fmt: skip
-        credit_use(customer=rebooked.customer, amount=min(due, balance), booking=rebooked)
+        credit_use(customer=rebooked.customer, amount=min(due, balance), booking=rebooked,
+                   made_by=own)  # fmt: skip
         payment = None
         if rest:
             payment = Payment.objects.create(
