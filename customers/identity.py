@@ -118,8 +118,9 @@ def contact_code_check(*, salon: Salon, contact: Contact, code: str) -> Customer
         row = (
             ContactCode.objects.with_scope(salon=salon.pk)
             .select_for_update()
-            .filter(contact_digest=digest, used_at=None, expires_at__gt=now,
-                    attempts__lt=CODE_ATTEMPTS)  # fmt: skip
+            .filter(
+                contact_digest=digest, used_at=None, expires_at__gt=now, attempts__lt=CODE_ATTEMPTS
+            )
             .first()
         )
         if row is not None:
@@ -130,7 +131,9 @@ def contact_code_check(*, salon: Salon, contact: Contact, code: str) -> Customer
             row.save(update_fields=["attempts", "used_at"])
     customer = customer_by_contact(salon=salon, contact=contact) if right else None
     if customer is None:
-        raise ValidationError({"code": [_("This code is wrong or has expired. Ask for a new one.")]})
+        raise ValidationError(
+            {"code": [_("This code is wrong or has expired. Ask for a new one.")]}
+        )
     return customer
 
 

@@ -304,8 +304,10 @@ def customer_for_online_booking(
     """
     if proven is not None:
         e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
-        return _complete(proven, name=name, phone=e164, email=clean_email, consents=consents,
-                         channel=ConsentChannel.WEB, source=ConsentSource.ONLINE, actor=None)  # fmt: skip
+        return _complete(
+            proven, name=name, phone=e164, email=clean_email, consents=consents,
+            channel=ConsentChannel.WEB, source=ConsentSource.ONLINE, actor=None,
+        )  # fmt: skip
     e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
     if not e164 and not clean_email:
         raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
@@ -330,7 +332,7 @@ def _matches(salon: Salon, phone: str | None, email: str | None) -> list[Custome
     customers = Customer.objects.with_scope(salon=salon.pk).filter(
         erased_at__isnull=True, duplicate_of=None
     )
-    found = []
+    found: list[Customer] = []
     if phone:
         found.extend(customers.filter(phone=phone))
     if email:
@@ -465,7 +467,9 @@ def customer_merge(
     if source.pk == into.pk or source.salon_id != into.salon_id:
         raise ValidationError({"into": [_("Choose another client of this salon.")]})
     if into.duplicate_of_id is not None:
-        raise ValidationError({"into": [_("Merge into the client's own record, not a possible duplicate.")]})  # fmt: skip
+        raise ValidationError(
+            {"into": [_("Merge into the client's own record, not a possible duplicate.")]}
+        )
     if source.erased or into.erased:
         raise ValidationError({"into": [_("This client's data was erased.")]})
     salon_id = into.salon_id

@@ -18,8 +18,8 @@ from bookings.api.serializers import (
 )
 from bookings.models import Booking
 from bookings.selectors import service_list
-from customers.identity import PROOF_HEADER, proof_from_request
 from config.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
+from customers.identity import PROOF_HEADER, proof_from_request
 from customers.models import Customer
 from tenants.models import Role, Salon
 from tenants.permissions import SalonRole, request_salon

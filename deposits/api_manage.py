@@ -89,7 +89,9 @@ class ManageRescheduleView(manage.ManageRescheduleView):
                 raise serializers.ValidationError({"staff": ["Nobody by this id offers it."]})
         try:
             checkout = booking_rebook_with_credit(
-                booking=booking, start=payload.validated_data["start"], staff=staff,
+                booking=booking,
+                start=payload.validated_data["start"],
+                staff=staff,
                 proven=self.proven(booking),
             )
         except DjangoValidationError as exc:

@@ -519,8 +519,9 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
         try:
             if booking.status == Status.CANCELLED:
                 checkout = checkout_charge(
-                    booking_rebook_with_credit(booking=booking, start=start, staff=member,
-                                               proven=own is None)  # fmt: skip
+                    booking_rebook_with_credit(
+                        booking=booking, start=start, staff=member, proven=own is None
+                    )
                 )
                 if checkout.payment is not None:
                     return HttpResponseRedirect(reverse(

@@ -29,7 +29,9 @@ from tenants.permissions import request_salon
 
 from .identity import booking_contact, booking_prove, identity_code_send, identity_prove
 
-SENT = "If this is the phone number or e-mail address of a client of the salon, a code was sent to it."  # noqa: E501
+SENT = (
+    "If this is the phone number or e-mail address of a client of the salon, a code was sent to it."
+)
 SENT_TO_BOOKING = "A code was sent to the contact this booking was made with."
 
 
@@ -107,7 +109,9 @@ class ManageVerifyView(ManageView):
         payload = ChannelSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            contact = booking_contact(booking=booking, channel=payload.validated_data.get("channel"))
+            contact = booking_contact(
+                booking=booking, channel=payload.validated_data.get("channel")
+            )
         except DjangoValidationError as exc:
             raise _invalid(exc) from exc
         _limit(request, booking=str(booking.pk))

@@ -25,9 +25,14 @@ LEA_E164 = "+33612345678"
 
 
 def _policy(api, team, **changes):
-    body = {"rule": {"kind": "fixed", "value": 1500}, "cancellation_window_hours": 48,
-            "late_cancellation": "credit", "credit_valid_days": 90,
-            "full_prepayment_after_no_shows": 2, **changes}  # fmt: skip
+    body = {
+        "rule": {"kind": "fixed", "value": 1500},
+        "cancellation_window_hours": 48,
+        "late_cancellation": "credit",
+        "credit_valid_days": 90,
+        "full_prepayment_after_no_shows": 2,
+        **changes,
+    }
     assert api(team.owner).put(POLICY, body, format="json").status_code == 200
 
 
@@ -35,38 +40,57 @@ def _policy(api, team, **changes):
 def lea(team_a, catalogue_a, monday):
     """A trusted client of salon A with 20.00 of credit from an earlier appointment."""
     with salon_scope(team_a.salon):
-        customer = CustomerFactory(salon=team_a.salon, name="Léa Martin", phone=LEA_E164,
-                                   email="lea@example.org", trusted=True)  # fmt: skip
+        customer = CustomerFactory(
+            salon=team_a.salon,
+            name="Léa Martin",
+            phone=LEA_E164,
+            email="lea@example.org",
+            trusted=True,
+        )
     earlier = book(catalogue_a, customer, local(team_a.salon, 1, 10))
     with salon_scope(team_a.salon):
-        credit_grant(customer=customer, amount=2000, currency="EUR", valid_days=90,
-                     booking=earlier)  # fmt: skip
+        credit_grant(customer=customer, amount=2000, currency="EUR", valid_days=90, booking=earlier)
     return customer
 
 
-def _request(catalogue, *, name="Tom Vidal", phone=LEA_PHONE, email=None, day="2027-03-10",
-             hour=10):  # fmt: skip
+def _request(
+    catalogue, *, name="Tom Vidal", phone=LEA_PHONE, email=None, day="2027-03-10", hour=10
+):
     customer = {"name": name, "phone": phone}
     if email:
         customer["email"] = email
-    return {"service": catalogue.cut.pk, "start": f"{day}T{hour:02}:00:00+01:00",
-            "staff": catalogue.alice.pk, "customer": customer}  # fmt: skip
+    return {
+        "service": catalogue.cut.pk,
+        "start": f"{day}T{hour:02}:00:00+01:00",
+        "staff": catalogue.alice.pk,
+        "customer": customer,
+    }
 
 
 def _pay(client, settings, stripe_api, booking):
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
-    event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent"}}}  # fmt: skip
+    event = {
+        "id": f"evt_{intent}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": intent, "object": "payment_intent"}},
+    }
     payload = json.dumps(event).encode()
     signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
-    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
-                   HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    client.generic(
+        "POST",
+        "/api/v1/stripe/webhook/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
 
 
 def _cancel_for_credit(api, booking):
-    answer = api().post(f"/api/v1/manage/{booking['manage_token']}/cancel/",
-                        {"resolution": "credit"}, format="json")  # fmt: skip
+    answer = api().post(
+        f"/api/v1/manage/{booking['manage_token']}/cancel/", {"resolution": "credit"}, format="json"
+    )
     assert answer.status_code == 200, answer.json()
     return answer.json()
 
@@ -78,8 +102,9 @@ def _code_sent(salon, to):
     return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
-def test_a_stranger_typing_a_trusted_clients_phone_pays_the_deposit(api, team_a, catalogue_a,
-                                                                    lea, stripe_api):  # fmt: skip
+def test_a_stranger_typing_a_trusted_clients_phone_pays_the_deposit(
+    api, team_a, catalogue_a, lea, stripe_api
+):
     _policy(api, team_a)
     answer = api().post(BOOK, _request(catalogue_a), format="json")
     assert answer.status_code == 201, answer.json()
@@ -92,8 +117,9 @@ def test_a_stranger_typing_a_trusted_clients_phone_pays_the_deposit(api, team_a,
         assert not booking.customer.trusted
 
 
-def test_a_stranger_sees_none_of_her_credit_on_the_manage_view(api, client, team_a,
-                                                               catalogue_a, lea, stripe_api):  # fmt: skip
+def test_a_stranger_sees_none_of_her_credit_on_the_manage_view(
+    api, client, team_a, catalogue_a, lea, stripe_api
+):
     _policy(api, team_a)
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()
     managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
@@ -103,8 +129,9 @@ def test_a_stranger_sees_none_of_her_credit_on_the_manage_view(api, client, team
     assert "20,00" not in page.content.decode() and "20.00" not in page.content.decode()
 
 
-def test_a_stranger_cannot_spend_her_credit(api, client, settings, team_a, catalogue_a, lea,
-                                            stripe_api):  # fmt: skip
+def test_a_stranger_cannot_spend_her_credit(
+    api, client, settings, team_a, catalogue_a, lea, stripe_api
+):
     _policy(api, team_a)
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()
     _pay(client, settings, stripe_api, booking)
@@ -118,8 +145,9 @@ def test_a_stranger_cannot_spend_her_credit(api, client, settings, team_a, catal
         assert credit_balance(customer=lea) == 2000
 
 
-def test_her_no_show_count_is_unchanged_when_the_stranger_no_shows(api, team_a, catalogue_a,
-                                                                   lea, monday):  # fmt: skip
+def test_her_no_show_count_is_unchanged_when_the_stranger_no_shows(
+    api, team_a, catalogue_a, lea, monday
+):
     booking = api().post(BOOK, _request(catalogue_a, day="2027-03-03"), format="json").json()
     assert booking["status"] == "confirmed"  # no deposit policy
     monday.move_to(dt.datetime(2027, 3, 3, 12, tzinfo=dt.UTC))
@@ -130,11 +158,11 @@ def test_her_no_show_count_is_unchanged_when_the_stranger_no_shows(api, team_a, 
     assert record["no_shows"] == 0
 
 
-def test_a_stranger_adds_no_contact_detail_to_an_existing_client(api, team_a, catalogue_a,
-                                                                 monday):  # fmt: skip
+def test_a_stranger_adds_no_contact_detail_to_an_existing_client(api, team_a, catalogue_a, monday):
     with salon_scope(team_a.salon):
-        chloe = CustomerFactory(salon=team_a.salon, name="Chloé", phone=None,
-                                email="chloe@example.org")  # fmt: skip
+        chloe = CustomerFactory(
+            salon=team_a.salon, name="Chloé", phone=None, email="chloe@example.org"
+        )
     request = _request(catalogue_a, phone="07 81 22 33 44", email="chloe@example.org")
     answer = api().post(BOOK, request, format="json")
     assert answer.status_code == 201, answer.json()
@@ -154,8 +182,11 @@ def test_typing_the_number_of_a_client_who_misses_appointments_still_means_full_
         missed = book(catalogue_a, max_, local(team_a.salon, day, 10))
         with salon_scope(team_a.salon):
             Booking.objects.filter(pk=missed.pk).update(status=Status.NO_SHOW)
-    answer = api().post(BOOK, _request(catalogue_a, name="M.", phone="06 99 88 77 66"),
-                        format="json").json()  # fmt: skip
+    answer = (
+        api()
+        .post(BOOK, _request(catalogue_a, name="M.", phone="06 99 88 77 66"), format="json")
+        .json()
+    )
     assert answer["amount_due_now"] == catalogue_a.cut.price
 
 
@@ -166,8 +197,9 @@ def test_a_blocked_clients_number_stays_blocked_online(api, team_a, catalogue_a,
     assert answer.status_code == 400
 
 
-def test_after_a_valid_code_her_credit_is_shown_and_spendable(api, client, settings, team_a,
-                                                              catalogue_a, lea, stripe_api):  # fmt: skip
+def test_after_a_valid_code_her_credit_is_shown_and_spendable(
+    api, client, settings, team_a, catalogue_a, lea, stripe_api
+):
     _policy(api, team_a)
     booking = api().post(BOOK, _request(catalogue_a, name="Léa"), format="json").json()
     assert booking["amount_due_now"] == 1500  # unproven: as a new client
@@ -187,9 +219,16 @@ def test_after_a_valid_code_her_credit_is_shown_and_spendable(api, client, setti
     shown = api().get(f"/api/v1/manage/{token}/", HTTP_X_CLIENT_PROOF=proof).json()
     assert shown["credit_balance"] == 3500
     _policy(api, team_a, rule={"kind": "fixed", "value": 3000})
-    back = api().post(f"/api/v1/manage/{token}/reschedule/",
-                      {"start": "2027-03-12T11:00:00+01:00"}, format="json",
-                      HTTP_X_CLIENT_PROOF=proof).json()  # fmt: skip
+    back = (
+        api()
+        .post(
+            f"/api/v1/manage/{token}/reschedule/",
+            {"start": "2027-03-12T11:00:00+01:00"},
+            format="json",
+            HTTP_X_CLIENT_PROOF=proof,
+        )
+        .json()
+    )
     # She is trusted again (proven): nothing is due, and nothing of her credit is spent.
     assert (back["status"], back["amount_due_now"]) == ("confirmed", 0)
 
@@ -207,35 +246,61 @@ def test_a_proven_client_spends_her_other_credit_on_a_rebooking(
     token = booking["manage_token"]
     api().post(f"/api/v1/manage/{token}/verify/", {"channel": "email"}, format="json")
     code = _code_sent(team_a.salon, "lea@example.org")
-    proof = api().post(f"/api/v1/manage/{token}/verify/confirm/",
-                       {"code": code, "channel": "email"}, format="json").json()["proof"]  # fmt: skip
+    proof = (
+        api()
+        .post(
+            f"/api/v1/manage/{token}/verify/confirm/",
+            {"code": code, "channel": "email"},
+            format="json",
+        )
+        .json()["proof"]
+    )
     _policy(api, team_a, rule={"kind": "fixed", "value": 3000})
-    back = api().post(f"/api/v1/manage/{token}/reschedule/",
-                      {"start": "2027-03-12T11:00:00+01:00"}, format="json",
-                      HTTP_X_CLIENT_PROOF=proof).json()  # fmt: skip
+    back = (
+        api()
+        .post(
+            f"/api/v1/manage/{token}/reschedule/",
+            {"start": "2027-03-12T11:00:00+01:00"},
+            format="json",
+            HTTP_X_CLIENT_PROOF=proof,
+        )
+        .json()
+    )
     assert (back["status"], back["amount_due_now"], back["credit_balance"]) == ("confirmed", 0, 500)
 
 
-def test_a_booking_made_after_proof_is_the_proven_clients(api, team_a, catalogue_a, lea,
-                                                          stripe_api):  # fmt: skip
+def test_a_booking_made_after_proof_is_the_proven_clients(
+    api, team_a, catalogue_a, lea, stripe_api
+):
     _policy(api, team_a)
-    asked = api().post("/api/v1/salons/bella/identity/code/", {"phone": "+33 6 12 34 56 78"},
-                       format="json")  # fmt: skip
+    asked = api().post(
+        "/api/v1/salons/bella/identity/code/", {"phone": "+33 6 12 34 56 78"}, format="json"
+    )
     assert asked.status_code == 202
     code = _code_sent(team_a.salon, LEA_E164)
-    proven = api().post("/api/v1/salons/bella/identity/verify/",
-                        {"phone": LEA_PHONE, "code": code}, format="json")  # fmt: skip
+    proven = api().post(
+        "/api/v1/salons/bella/identity/verify/", {"phone": LEA_PHONE, "code": code}, format="json"
+    )
     assert proven.status_code == 200, proven.json()
-    answer = api().post(BOOK, _request(catalogue_a, name="Léa"), format="json",
-                        HTTP_X_CLIENT_PROOF=proven.json()["proof"]).json()  # fmt: skip
+    answer = (
+        api()
+        .post(
+            BOOK,
+            _request(catalogue_a, name="Léa"),
+            format="json",
+            HTTP_X_CLIENT_PROOF=proven.json()["proof"],
+        )
+        .json()
+    )
     assert (answer["status"], answer["amount_due_now"]) == ("confirmed", 0)  # trusted
     with salon_scope(team_a.salon):
         assert Booking.objects.get(pk=answer["id"]).customer_id == lea.pk
 
 
 def _ask_and_verify(api, code, phone=LEA_PHONE, salon="bella"):
-    return api().post(f"/api/v1/salons/{salon}/identity/verify/", {"phone": phone, "code": code},
-                      format="json")  # fmt: skip
+    return api().post(
+        f"/api/v1/salons/{salon}/identity/verify/", {"phone": phone, "code": code}, format="json"
+    )
 
 
 def test_a_wrong_code_is_refused_and_attempts_are_limited(api, team_a, lea):
@@ -265,14 +330,15 @@ def test_a_code_is_used_once(api, team_a, lea):
 
 
 def test_asking_for_a_code_answers_the_same_for_an_unknown_contact(api, team_a, lea):
-    known = api().post("/api/v1/salons/bella/identity/code/", {"phone": LEA_PHONE},
-                       format="json")  # fmt: skip
-    unknown = api().post("/api/v1/salons/bella/identity/code/", {"phone": "06 00 00 00 01"},
-                         format="json")  # fmt: skip
+    known = api().post("/api/v1/salons/bella/identity/code/", {"phone": LEA_PHONE}, format="json")
+    unknown = api().post(
+        "/api/v1/salons/bella/identity/code/", {"phone": "06 00 00 00 01"}, format="json"
+    )
     assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
     with salon_scope(team_a.salon):
-        assert list(Message.objects.filter(kind="identity_code").values_list(
-            "recipient", flat=True)) == [LEA_E164]  # fmt: skip
+        assert list(
+            Message.objects.filter(kind="identity_code").values_list("recipient", flat=True)
+        ) == [LEA_E164]
     assert _ask_and_verify(api, "000000", phone="06 00 00 00 01").json() == (
         _ask_and_verify(api, "000000").json()
     )
@@ -285,21 +351,72 @@ def test_codes_and_proofs_are_per_salon(api, team_a, team_b, catalogue_b, lea, m
     code = _code_sent(team_a.salon, LEA_E164)
     assert _ask_and_verify(api, code, phone="+33 6 12 34 56 78", salon="rival").status_code == 400
     proof = _ask_and_verify(api, code).json()["proof"]  # still good in its own salon
-    request = {"service": catalogue_b.cut.pk, "start": local(team_b.salon, 8, 10).isoformat(),
-               "staff": catalogue_b.alice.pk,
-               "customer": {"name": "Léa", "phone": "+33 6 12 34 56 78"}}  # fmt: skip
-    answer = api().post("/api/v1/salons/rival/bookings/", request, format="json",
-                        HTTP_X_CLIENT_PROOF=proof)  # fmt: skip
+    request = {
+        "service": catalogue_b.cut.pk,
+        "start": local(team_b.salon, 8, 10).isoformat(),
+        "staff": catalogue_b.alice.pk,
+        "customer": {"name": "Léa", "phone": "+33 6 12 34 56 78"},
+    }
+    answer = api().post(
+        "/api/v1/salons/rival/bookings/", request, format="json", HTTP_X_CLIENT_PROOF=proof
+    )
     assert answer.status_code == 201, answer.json()
     with salon_scope(team_b.salon):
         assert Booking.objects.get(pk=answer.json()["id"]).customer.duplicate_of_id == other.pk
 
 
 def test_staff_still_find_the_client_by_phone(api, team_a, catalogue_a, lea):
-    request = {**_request(catalogue_a, name="Léa"), "deposit_handling": "waived",
-               "waiver_reason": "fidèle"}  # fmt: skip
-    answer = api(team_a.staff).post("/api/v1/salons/bella/backoffice/phone-bookings/", request,
-                                    format="json")  # fmt: skip
+    request = {
+        **_request(catalogue_a, name="Léa"),
+        "deposit_handling": "waived",
+        "waiver_reason": "fidèle",
+    }
+    answer = api(team_a.staff).post(
+        "/api/v1/salons/bella/backoffice/phone-bookings/", request, format="json"
+    )
     assert answer.status_code == 201, answer.json()
     with salon_scope(team_a.salon):
         assert Booking.objects.get(pk=answer.json()["id"]).customer_id == lea.pk
+
+
+def test_the_manage_page_shows_her_credit_once_she_enters_the_code(
+    client, api, team_a, catalogue_a, lea
+):
+    booking = api().post(BOOK, _request(catalogue_a, name="Léa"), format="json").json()
+    manage = f"/manage/{booking['manage_token']}/"
+    assert "20,00" not in client.get(manage).content.decode()
+    verify = f"{manage}verify/"
+    assert client.post(verify, {"action": "send"}).status_code == 200
+    code = _code_sent(team_a.salon, LEA_E164)
+    refused = client.post(verify, {"action": "check", "code": "12345x"})
+    assert refused.status_code == 400
+    assert client.post(verify, {"action": "check", "code": code}).status_code == 302
+    assert "20,00" in client.get(manage).content.decode()
+
+
+def test_staff_merge_a_possible_duplicate_into_the_client(
+    api, team_a, team_b, catalogue_a, lea, stripe_api
+):
+    booking = api().post(BOOK, _request(catalogue_a), format="json").json()
+    with salon_scope(team_a.salon):
+        duplicate = Booking.objects.get(pk=booking["id"]).customer
+    staff = api(team_a.manager)
+    shown = staff.get(f"/api/v1/salons/bella/backoffice/customers/{duplicate.pk}/").json()
+    assert shown["duplicate_of"] == lea.pk
+    # Another salon's manager cannot reach either record.
+    other = api(team_b.manager).post(
+        f"/api/v1/salons/rival/backoffice/customers/{duplicate.pk}/merge/",
+        {"into": lea.pk},
+        format="json",
+    )
+    assert other.status_code == 404
+    merged = staff.post(
+        f"/api/v1/salons/bella/backoffice/customers/{duplicate.pk}/merge/",
+        {"into": lea.pk},
+        format="json",
+    )
+    assert merged.status_code == 200, merged.json()
+    assert merged.json()["id"] == lea.pk
+    with salon_scope(team_a.salon):
+        assert Booking.objects.get(pk=booking["id"]).customer_id == lea.pk
+        assert not Customer.objects.filter(pk=duplicate.pk).exists()
