@@ -238,6 +238,7 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
             "staff_id": staff_id, "picker": picker, "form": form, "show_errors": validate,
             "problem": problem, "policy": policy, "selected_start": selected_start,
             "payment_option": option if policy.allow_full_payment else "deposit",
+            "proven": proof_from_request(request, salon_id=the_salon.pk),
         }, status=status)  # fmt: skip
         if wait is not None:
             response["Retry-After"] = str(wait)

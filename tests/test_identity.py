@@ -95,6 +95,12 @@ def _cancel_for_credit(api, booking):
     return answer.json()
 
 
+def _shows_20(page):
+    """Whether the page states 20.00 (her credit), in French or English."""
+    text = page.content.decode()
+    return "20,00" in text or "20.00" in text
+
+
 def _code_sent(salon, to):
     """The code in the latest message of the outbox to `to` (the record of what was sent)."""
     with salon_scope(salon):
@@ -126,7 +132,7 @@ def test_a_stranger_sees_none_of_her_credit_on_the_manage_view(
     assert managed["credit_balance"] == 0
     page = client.get(f"/manage/{booking['manage_token']}/")
     assert page.status_code == 200
-    assert "20,00" not in page.content.decode() and "20.00" not in page.content.decode()
+    assert not _shows_20(page)
 
 
 def test_a_stranger_cannot_spend_her_credit(
@@ -384,14 +390,14 @@ def test_the_manage_page_shows_her_credit_once_she_enters_the_code(
 ):
     booking = api().post(BOOK, _request(catalogue_a, name="Léa"), format="json").json()
     manage = f"/manage/{booking['manage_token']}/"
-    assert "20,00" not in client.get(manage).content.decode()
+    assert not _shows_20(client.get(manage))
     verify = f"{manage}verify/"
     assert client.post(verify, {"action": "send"}).status_code == 200
     code = _code_sent(team_a.salon, LEA_E164)
     refused = client.post(verify, {"action": "check", "code": "12345x"})
     assert refused.status_code == 400
     assert client.post(verify, {"action": "check", "code": code}).status_code == 302
-    assert "20,00" in client.get(manage).content.decode()
+    assert _shows_20(client.get(manage))
 
 
 def test_staff_merge_a_possible_duplicate_into_the_client(
@@ -420,3 +426,37 @@ def test_staff_merge_a_possible_duplicate_into_the_client(
     with salon_scope(team_a.salon):
         assert Booking.objects.get(pk=booking["id"]).customer_id == lea.pk
         assert not Customer.objects.filter(pk=duplicate.pk).exists()
+
+
+@pytest.mark.rate_limits
+def test_asking_for_codes_is_rate_limited(api, team_a, lea):
+    for _ in range(5):
+        asked = api().post(
+            "/api/v1/salons/bella/identity/code/", {"phone": LEA_PHONE}, format="json"
+        )
+        assert asked.status_code == 202
+    refused = api().post("/api/v1/salons/bella/identity/code/", {"phone": LEA_PHONE}, format="json")
+    assert refused.status_code == 429
+    with salon_scope(team_a.salon):
+        assert Message.objects.filter(kind="identity_code").count() == 5
+
+
+def test_on_the_booking_page_a_client_who_entered_her_code_books_as_herself(
+    client, api, team_a, catalogue_a, lea, stripe_api
+):
+    _policy(api, team_a)
+    form = {"service": catalogue_a.cut.pk, "staff": catalogue_a.alice.pk, "name": "Léa",
+            "start": local(team_a.salon, 9, 10).isoformat(), "phone": LEA_PHONE, "email": "",
+            "notes": "", "payment_option": "deposit", "action": "book"}  # fmt: skip
+    stranger = client.post("/bella/", form)
+    assert stranger.status_code == 302 and "/pay/" in stranger["Location"]  # a deposit is due
+    assert "/bella/verify/" in client.get("/bella/").content.decode()
+    asked = client.post("/bella/verify/", {"phone": LEA_PHONE, "action": "send"})
+    assert asked.status_code == 200
+    code = _code_sent(team_a.salon, LEA_E164)
+    assert client.post("/bella/verify/", {"phone": LEA_PHONE, "code": "000000x"}).status_code == 400
+    proven = client.post("/bella/verify/", {"phone": LEA_PHONE, "code": code, "action": "check"})
+    assert proven.status_code == 302
+    assert "Léa Martin" in client.get("/bella/").content.decode()
+    booked = client.post("/bella/", {**form, "start": local(team_a.salon, 9, 11).isoformat()})
+    assert booked.status_code == 302 and "/pay/" not in booked["Location"]  # trusted: nothing due
