@@ -59,6 +59,8 @@ Proof = inline_serializer(
 
 
 def _limit(request: Request, **keys: str) -> None:
+    """Counted per client address and per contact, whichever door asks: codes sent to one
+    contact, and tries at its code, share one budget."""
     wait = limit_reached(request, group=CODE, keys={"ip": client_ip(request), **keys})
     if wait is not None:
         raise exceptions.Throttled(wait=wait)
@@ -114,7 +116,7 @@ class ManageVerifyView(ManageView):
             )
         except DjangoValidationError as exc:
             raise _invalid(exc) from exc
-        _limit(request, booking=str(booking.pk))
+        _limit(request, contact=contact.value)
         identity_code_send(salon=booking.salon, contact=contact)
         return Response({"detail": SENT_TO_BOOKING}, status=status.HTTP_202_ACCEPTED)
 
@@ -138,7 +140,7 @@ class ManageVerifyConfirmView(ManageView):
             contact: Contact = booking_contact(
                 booking=booking, channel=payload.validated_data.get("channel")
             )
-            _limit(request, verify_booking=str(booking.pk))
+            _limit(request, verify=contact.value)
             customer = booking_prove(
                 booking=booking, contact=contact, code=payload.validated_data["code"]
             )

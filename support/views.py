@@ -91,8 +91,8 @@ def manage_verify(request: HttpRequest, booking: Booking, token: str) -> HttpRes
         except ValidationError:
             return HttpResponseRedirect(manage_url)
         if request.POST.get("action") == "send":
-            if limit_reached(request, group=CODE, keys={"ip": client_ip(request),
-                                                        "booking": str(booking.pk)}):  # fmt: skip
+            keys = {"ip": client_ip(request), "contact": contact.value}
+            if limit_reached(request, group=CODE, keys=keys):
                 problem, status = (
                     _("Too many codes were asked for. Please wait a few minutes."),
                     429,
@@ -103,7 +103,7 @@ def manage_verify(request: HttpRequest, booking: Booking, token: str) -> HttpRes
         else:
             sent = True
             try:
-                keys = {"ip": client_ip(request), "verify_booking": str(booking.pk)}
+                keys = {"ip": client_ip(request), "verify": contact.value}
                 if limit_reached(request, group=CODE, keys=keys):
                     raise ValidationError(_("Too many tries. Please wait a few minutes."))
                 customer = booking_prove(booking=booking, contact=contact,

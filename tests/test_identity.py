@@ -429,13 +429,25 @@ def test_staff_merge_a_possible_duplicate_into_the_client(
 
 
 @pytest.mark.rate_limits
-def test_asking_for_codes_is_rate_limited(api, team_a, lea):
-    for _ in range(5):
-        asked = api().post(
-            "/api/v1/salons/bella/identity/code/", {"phone": LEA_PHONE}, format="json"
+def test_asking_for_codes_is_rate_limited_per_contact_whichever_door(
+    api, team_a, catalogue_a, lea, monday
+):
+    code = "/api/v1/salons/bella/identity/code/"
+    bookings = [
+        api().post(
+            BOOK, _request(catalogue_a, hour=10 + n), format="json", REMOTE_ADDR=f"10.0.0.{n}"
         )
+        for n in range(3)
+    ]
+    for n in range(3):
+        asked = api().post(code, {"phone": LEA_PHONE}, format="json", REMOTE_ADDR=f"10.0.1.{n}")
         assert asked.status_code == 202
-    refused = api().post("/api/v1/salons/bella/identity/code/", {"phone": LEA_PHONE}, format="json")
+    for n, booking in enumerate(bookings[:2]):
+        url = f"/api/v1/manage/{booking.json()['manage_token']}/verify/"
+        assert api().post(url, {}, format="json", REMOTE_ADDR=f"10.0.2.{n}").status_code == 202
+    url = f"/api/v1/manage/{bookings[2].json()['manage_token']}/verify/"
+    assert api().post(url, {}, format="json", REMOTE_ADDR="10.0.3.1").status_code == 429
+    refused = api().post(code, {"phone": LEA_PHONE}, format="json", REMOTE_ADDR="10.0.3.2")
     assert refused.status_code == 429
     with salon_scope(team_a.salon):
         assert Message.objects.filter(kind="identity_code").count() == 5
