@@ -181,3 +181,13 @@ def proof_from_request(request: HttpRequest, *, salon_id: int) -> Customer | Non
     if not token and hasattr(request, "session"):
         token = request.session.get(proof_session_key(salon_id))
     return proof_customer(token=token if isinstance(token, str) else None, salon_id=salon_id)
+
+
+def contact_codes_purge(*, salon: Salon, now: dt.datetime | None = None) -> int:
+    """Delete the salon's codes a day past their expiry (used or not): nothing to keep.
+    Returns how many went."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=1)
+    deleted, _by_model = (
+        ContactCode.objects.with_scope(salon=salon.pk).filter(expires_at__lt=cutoff).delete()
+    )
+    return deleted

@@ -4,11 +4,20 @@ credit and record are hers only after a one-time code sent to the contact on fil
 import datetime as dt
 import json
 import re
+import threading
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 
 from bookings.models import Booking, Status
-from customers.models import Customer
+from customers.identity import (
+    contact_code_check,
+    contact_code_issue,
+    contact_codes_purge,
+    contact_read,
+)
+from customers.models import ContactCode, Customer
 from deposits.credit import credit_balance, credit_grant
 from support.models import Message
 from tenants.scoping import salon_scope
@@ -472,3 +481,40 @@ def test_on_the_booking_page_a_client_who_entered_her_code_books_as_herself(
     assert "Léa Martin" in client.get("/bella/").content.decode()
     booked = client.post("/bella/", {**form, "start": local(team_a.salon, 9, 11).isoformat()})
     assert booked.status_code == 302 and "/pay/" not in booked["Location"]  # trusted: nothing due
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_entered_twice_at_once_proves_once(team_a, team_b):
+    with salon_scope(team_a.salon):
+        CustomerFactory(salon=team_a.salon, name="Léa", phone=LEA_E164)
+        contact = contact_read(salon=team_a.salon, phone=LEA_PHONE)
+        code = contact_code_issue(salon=team_a.salon, contact=contact).code
+    barrier = threading.Barrier(6)
+    proven, refused = [], []
+
+    def enter():
+        try:
+            barrier.wait()
+            with salon_scope(team_a.salon):
+                proven.append(contact_code_check(salon=team_a.salon, contact=contact, code=code))
+        except ValidationError:
+            refused.append(1)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enter) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (len(proven), len(refused)) == (1, 5)
+
+
+def test_long_expired_codes_are_purged(team_a, lea, monday):
+    with salon_scope(team_a.salon):
+        contact = contact_read(salon=team_a.salon, phone=LEA_PHONE)
+        contact_code_issue(salon=team_a.salon, contact=contact)
+        assert contact_codes_purge(salon=team_a.salon) == 0
+        monday.shift(dt.timedelta(days=2))
+        assert contact_codes_purge(salon=team_a.salon) == 1
+        assert not ContactCode.objects.exists()
