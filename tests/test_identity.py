@@ -18,6 +18,7 @@ from customers.identity import (
     contact_read,
 )
 from customers.models import ContactCode, Customer
+from customers.services import customer_merge
 from deposits.credit import credit_balance, credit_grant
 from support.models import Message
 from tenants.scoping import salon_scope
@@ -518,3 +519,30 @@ def test_long_expired_codes_are_purged(team_a, lea, monday):
         monday.shift(dt.timedelta(days=2))
         assert contact_codes_purge(salon=team_a.salon) == 1
         assert not ContactCode.objects.exists()
+
+
+def test_merging_two_records_of_one_person_keeps_everything_once(team_a, catalogue_a, monday):
+    with salon_scope(team_a.salon):
+        phone_only = CustomerFactory(
+            salon=team_a.salon, name="Léa", phone=LEA_E164, email=None, tags=["vip"]
+        )
+        email_only = CustomerFactory(
+            salon=team_a.salon, name="L. Martin", phone=None, email="lea@example.org",
+            tags=["vip", "colour"], notes="Allergic to ammonia",
+        )  # fmt: skip
+    visit = book(catalogue_a, email_only, local(team_a.salon, 1, 10))
+    with salon_scope(team_a.salon):
+        credit_grant(customer=email_only, amount=700, currency="EUR", valid_days=30, booking=visit)
+        merged = customer_merge(source=email_only, into=phone_only)
+        assert (merged.name, str(merged.phone), merged.email) == (
+            "Léa",
+            LEA_E164,
+            "lea@example.org",
+        )
+        assert merged.notes == "Allergic to ammonia"
+        assert sorted(t.name for t in merged.tags.all()) == ["colour", "vip"]
+        assert Booking.objects.get(pk=visit.pk).customer_id == phone_only.pk
+        assert credit_balance(customer=merged) == 700
+        assert not Customer.objects.filter(pk=email_only.pk).exists()
+        with pytest.raises(ValidationError):
+            customer_merge(source=merged, into=merged)
