@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 # token endpoint, the desk's login and the admin's.
 BOOKING = "booking"
 LOGIN = "login"
+# One-time codes (asked for and tried), per client address and per contact or booking.
+CODE = "code"
 
-_RATES = {BOOKING: "RATE_LIMIT_BOOKING", LOGIN: "RATE_LIMIT_AUTH"}
+_RATES = {BOOKING: "RATE_LIMIT_BOOKING", LOGIN: "RATE_LIMIT_AUTH", CODE: "RATE_LIMIT_CODE"}
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -278,6 +278,8 @@ RATE_LIMITS = os.environ.get("RATE_LIMITS", "on").lower() != "off"
 RATE_LIMIT_BOOKING = os.environ.get("RATE_LIMIT_BOOKING", "10/minute")
 # Sign-in (the API token, the desk's and the admin's login), per address and per username.
 RATE_LIMIT_AUTH = os.environ.get("RATE_LIMIT_AUTH", "10/minute")
+# One-time codes proving who a client is: asked for, and tried, per address and contact.
+RATE_LIMIT_CODE = os.environ.get("RATE_LIMIT_CODE", "5/10m")
 # Behind a reverse proxy, the header it puts the client's address in (`X-Forwarded-For`,
 # `X-Real-IP`); unset, the connection's address counts. Set it only when every request
 # comes through that proxy, or clients could name any address.

@@ -21,6 +21,7 @@ from .services import (
     contact_normalise,
     customer_create,
     customer_erase,
+    customer_merge,
     customer_update,
 )
 
@@ -96,8 +97,9 @@ class CustomerAdminForm(forms.ModelForm):
             )
             if not data["phone"] and not data["email"]:
                 raise ValidationError({"phone": _("Give a phone number or an e-mail address.")})
-            contact_check(salon_id=salon.pk, phone=data["phone"], email=data["email"],
-                          exclude_pk=self.instance.pk)  # fmt: skip
+            if self.instance.duplicate_of_id is None:  # an unproven booker's may share them
+                contact_check(salon_id=salon.pk, phone=data["phone"], email=data["email"],
+                              exclude_pk=self.instance.pk)  # fmt: skip
         except ValidationError as exc:
             self.add_error(None, exc)
         return data
@@ -109,12 +111,12 @@ class CustomerAdmin(TenantAdmin):
                     "last_seen_at"]  # fmt: skip
     list_filter = [TagFilter, "trusted", "blocked", NoShowFilter, "preferred_channel"]
     search_fields = ["search_text"]
-    readonly_fields = ["created_at", "last_seen_at", "erased_at"]
+    readonly_fields = ["created_at", "last_seen_at", "erased_at", "duplicate_of"]
     form = CustomerAdminForm
     fields = ["salon", "name", "phone", "email", "tag_names", "preferred_channel", "language",
               "notes", "preferences", "trusted", "blocked", *readonly_fields]  # fmt: skip
     inlines = [ConsentInline]
-    actions = ["erase"]
+    actions = ["erase", "merge_into_original"]
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
                  **kwargs: Any) -> Any:  # fmt: skip
@@ -161,6 +163,21 @@ class CustomerAdmin(TenantAdmin):
     @admin.display(description=_("no-shows"), ordering="no_shows")
     def no_shows(self, customer: Any) -> int:
         return int(customer.no_shows)
+
+    @admin.action(description=_("Merge the selected possible duplicates into their client"))
+    def merge_into_original(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
+        count = 0
+        for customer in queryset.filter(duplicate_of__isnull=False).select_related("duplicate_of"):
+            original = customer.duplicate_of
+            if original is None:
+                continue
+            try:
+                customer_merge(source=customer, into=original, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{customer}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                count += 1
+        self.message_user(request, _("%d clients merged.") % count, messages.SUCCESS)
 
     @admin.action(description=_("Erase the selected clients' personal data (GDPR)"))
     def erase(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:

@@ -2,6 +2,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,7 +16,7 @@ from tenants.permissions import SalonRole, request_salon
 
 from .models import Channel, ConsentChannel, ConsentEvent, Customer, Purpose
 from .selectors import consent_history, customer_export, customer_get, customer_list
-from .services import customer_create, customer_erase, customer_update
+from .services import customer_create, customer_erase, customer_merge, customer_update
 
 PREFERENCE_TIMES = ("morning", "afternoon", "evening")
 
@@ -103,8 +104,9 @@ class CustomerSerializer(serializers.ModelSerializer):
             "id", "name", "phone", "email", "preferred_channel", "language", "notes", "tags",
             "preferences", "trusted", "blocked", "marketing_consent", "reminders_consent",
             "visits", "no_shows", "cancellations", "credit_balance", "lifetime_value",
-            "created_at", "last_seen_at", "erased",
+            "created_at", "last_seen_at", "erased", "duplicate_of",
         ]  # fmt: skip
+        read_only_fields = ["duplicate_of"]
 
     def get_phone(self, customer: Customer) -> str | None:
         return str(customer.phone) if customer.phone else None
@@ -213,3 +215,29 @@ class CustomerConsentsView(_CustomerView):
     def get(self, request: Request, salon: str, pk: int) -> Response:
         events = consent_history(customer=self.customer(pk))
         return Response(ConsentEventSerializer(events, many=True).data)
+
+
+class MergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(help_text="The client this one is the same person as.")
+
+
+class CustomerMergeView(_CustomerView):
+    """This client and `into` are one person (staff know it; an online booker with a
+    client's phone or e-mail is not merged without them): everything held about this one
+    moves to `into`, whose details and flags stay, and this one is deleted. → `into`."""
+
+    write_role = Role.MANAGER
+
+    @extend_schema(request=MergeSerializer, responses=CustomerSerializer)
+    def post(self, request: Request, salon: str, pk: int) -> Response:
+        source = self.customer(pk)
+        payload = MergeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        into = customer_get(salon=request_salon(request), pk=payload.validated_data["into"])
+        if into is None:
+            raise serializers.ValidationError({"into": ["No such client."]})
+        try:
+            merged = customer_merge(source=source, into=into, actor=request.user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return self.answer(merged)

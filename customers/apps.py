@@ -20,7 +20,7 @@ class CustomersConfig(AppConfig):
                     "last_seen_at", "erased_at",
                 ),
                 erase={"name": "", "phone": None, "email": None, "notes": "", "preferences": {}},
-                internal=("salon", "search_text", "tags"),
+                internal=("salon", "search_text", "tags", "duplicate_of"),
             )
         )  # fmt: skip
         personal_data_register(

@@ -28,6 +28,13 @@ class Customer(TenantModel):
 
     Phone (E.164) and e-mail (lower case) are each unique within a salon when present: the
     same person is never two customers of one salon, and never one of two salons.
+
+    Knowing a phone number or an e-mail address proves nothing: a booking made online with
+    a known client's contact details, by someone who has not proved who they are (a
+    one-time code sent to the contact on file), gets a record of its own, marked
+    `duplicate_of` that client for staff to merge or not. Such a record shares the contact
+    details (the uniqueness binds the salon's own clients only) and none of the client's
+    privileges, credit or history.
     """
 
     name = models.CharField(max_length=150, blank=True)
@@ -49,16 +56,22 @@ class Customer(TenantModel):
         help_text=_("Last activity: a booking, a visit, a change. Retention counts from it.")
     )
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="possible_duplicates",
+        verbose_name=_("possible duplicate of"),
+        help_text=_("Booked online with this client's phone or e-mail, without proving it: "
+                    "not merged, and without the client's privileges, until staff merge it."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["salon", "phone"], condition=Q(phone__isnull=False),
+                fields=["salon", "phone"], condition=Q(phone__isnull=False, duplicate_of=None),
                 name="customer_unique_phone",
             ),
             models.UniqueConstraint(
-                fields=["salon", "email"], condition=Q(email__isnull=False),
+                fields=["salon", "email"], condition=Q(email__isnull=False, duplicate_of=None),
                 name="customer_unique_email",
             ),
         ]  # fmt: skip
@@ -73,6 +86,11 @@ class Customer(TenantModel):
     @property
     def erased(self) -> bool:
         return self.erased_at is not None
+
+    @property
+    def unproven(self) -> bool:
+        """Made online with another client's contact details, unproven."""
+        return self.duplicate_of_id is not None
 
 
 class CustomerTag(TenantModel):
@@ -129,3 +147,25 @@ class ConsentEvent(TenantModel):
     def __str__(self) -> str:
         verb = _("granted") if self.granted else _("withdrew")
         return f"{verb} {self.get_purpose_display()}"
+
+
+class ContactCode(TenantModel):
+    """A one-time code sent to a contact (phone or e-mail) on file, to prove who one is.
+
+    Neither the contact nor the code is stored: the contact as a keyed digest (to find the
+    code again), the code as a salted hash. Short-lived, a few attempts, used once."""
+
+    contact_digest = models.CharField(max_length=64)
+    code_hash = models.CharField(max_length=128)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["salon", "contact_digest", "-created_at"],
+                                name="contactcode_by_contact")]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"code #{self.pk}"

@@ -1,7 +1,7 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import BooleanField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import BooleanField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from tenants.models import Salon
@@ -88,3 +88,14 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
     person["consents_now"] = consent_current(customer=customer)
     export["customer"] = person
     return export
+
+
+def customers_sharing_contact(*, customer: Customer) -> QuerySet[Customer]:
+    """Every record of the salon with this one's phone or e-mail, itself included: the
+    client's own and the unproven bookers' who typed them."""
+    same = Q(pk=customer.pk)
+    if customer.phone:
+        same |= Q(phone=customer.phone)
+    if customer.email:
+        same |= Q(email=customer.email)
+    return Customer.objects.with_scope(salon=customer.salon_id).filter(same)

@@ -2,6 +2,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
@@ -59,7 +60,8 @@ def contact_check(
     *, salon_id: int, phone: str | None, email: str | None, exclude_pk: int | None = None
 ) -> None:
     """Field messages for a phone or e-mail that is another customer's of the salon."""
-    others = Customer.objects.with_scope(salon=salon_id).exclude(pk=exclude_pk)
+    others = Customer.objects.with_scope(salon=salon_id).filter(duplicate_of=None)
+    others = others.exclude(pk=exclude_pk)
     errors: dict[str, list[str]] = {}
     if phone and others.filter(phone=phone).exists():
         errors["phone"] = [_("Another client of this salon has this phone number.")]
@@ -70,6 +72,8 @@ def contact_check(
 
 
 def _check_unique(customer: Customer) -> None:
+    if customer.duplicate_of_id is not None:
+        return  # an unproven booker's record shares its contact details by design
     contact_check(
         salon_id=customer.salon_id,
         phone=str(customer.phone) if customer.phone else None,
@@ -152,11 +156,13 @@ def customer_create(
     consent_source: str = ConsentSource.STAFF,
     actor: Actor = None,
     matched_none: bool = False,
+    duplicate_of: Customer | None = None,
 ) -> Customer:
     """A new client for the salon. Raises ValidationError (by field) on bad input.
 
     `matched_none`: the caller just normalised the contact details and found nobody with
     them, so neither is done again (the database's constraints settle races).
+    `duplicate_of`: an unproven online booker's record, sharing that client's contact.
     """
     e164, clean_email = (
         (phone, email) if matched_none else contact_normalise(salon=salon, phone=phone, email=email)
@@ -175,6 +181,7 @@ def customer_create(
         trusted=trusted,
         blocked=blocked,
         last_seen_at=timezone.now(),
+        duplicate_of=duplicate_of,
     )
     if not matched_none:
         _check_unique(customer)
@@ -244,10 +251,12 @@ def customer_find_or_create(
 ) -> Customer:
     """The salon's customer with this phone or e-mail, created when there is none.
 
-    Every booking path goes through here. The phone (read in the salon's country) wins
-    over the e-mail; a contact detail the person lacked is filled in when it is free, and
-    two existing customers are never merged. Two concurrent calls for one new person make
-    one customer: the loser of the race finds the winner's row.
+    For those who know who the person is: staff taking a booking by phone or at the desk,
+    or a client who proved the contact (`customer_for_online_booking`). The phone (read in
+    the salon's country) wins over the e-mail; a contact detail the person lacked is
+    filled in when it is free, and two existing customers are never merged. Two
+    concurrent calls for one new person make one customer: the loser of the race finds
+    the winner's row.
     """
     e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
     if not e164 and not clean_email:
@@ -271,13 +280,69 @@ def customer_find_or_create(
     raise ValidationError({"phone": [_("This client could not be recorded; please retry.")]})
 
 
-def _match(salon: Salon, phone: str | None, email: str | None) -> Customer | None:
-    customers = Customer.objects.with_scope(salon=salon.pk).filter(erased_at__isnull=True)
-    if phone and (found := customers.filter(phone=phone).first()):
-        return found
+def customer_for_online_booking(
+    *,
+    salon: Salon,
+    name: str,
+    phone: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
+    consents: dict[str, bool] | None = None,
+    proven: Customer | None = None,
+) -> Customer:
+    """The record an online booking is made for, by someone who may be anybody.
+
+    Knowing a phone number or an e-mail address proves nothing. A booker who proved who
+    they are (`proven`, from a one-time code sent to the contact on file) books as that
+    client. Otherwise, contact details nobody in the salon has make a new client, as
+    before; details that are a client's make a record of the booking's own, marked as a
+    possible duplicate of that client for staff: it gets none of the client's privileges
+    (trusted status, credit, history, preferences), adds nothing to the client's record,
+    and its no-shows are its own. What protects the salon still applies: a blocked
+    client's contact details stay blocked (charging more or refusing is safe, granting
+    is not), and the deposit rules count the no-shows of every record with those details.
+    """
+    if proven is not None:
+        e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
+        return _complete(
+            proven, name=name, phone=e164, email=clean_email, consents=consents,
+            channel=ConsentChannel.WEB, source=ConsentSource.ONLINE, actor=None,
+        )  # fmt: skip
+    e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
+    if not e164 and not clean_email:
+        raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
+    for _attempt in range(2):
+        matched = _matches(salon, e164, clean_email)
+        try:
+            with transaction.atomic():
+                return customer_create(
+                    salon=salon, name=name, phone=e164, email=clean_email, language=language,
+                    consents=consents, consent_channel=ConsentChannel.WEB,
+                    consent_source=ConsentSource.ONLINE, matched_none=True,
+                    duplicate_of=matched[0] if matched else None,
+                    blocked=any(customer.blocked for customer in matched),
+                )  # fmt: skip
+        except (IntegrityError, ValidationError):
+            continue  # someone took these details meanwhile: match again
+    raise ValidationError({"phone": [_("This client could not be recorded; please retry.")]})
+
+
+def _matches(salon: Salon, phone: str | None, email: str | None) -> list[Customer]:
+    """The salon's own clients (not unproven records) with this phone, then this e-mail."""
+    customers = Customer.objects.with_scope(salon=salon.pk).filter(
+        erased_at__isnull=True, duplicate_of=None
+    )
+    found: list[Customer] = []
+    if phone:
+        found.extend(customers.filter(phone=phone))
     if email:
-        return customers.filter(email=email).first()
-    return None
+        found.extend(c for c in customers.filter(email=email) if c not in found)
+    return found
+
+
+def _match(salon: Salon, phone: str | None, email: str | None) -> Customer | None:
+    matched = _matches(salon, phone, email)
+    return matched[0] if matched else None
 
 
 def _complete(
@@ -292,7 +357,8 @@ def _complete(
     actor: Actor,
 ) -> Customer:
     changed = False
-    others = Customer.objects.with_scope(salon=customer.salon_id).exclude(pk=customer.pk)
+    others = Customer.objects.with_scope(salon=customer.salon_id).filter(duplicate_of=None)
+    others = others.exclude(pk=customer.pk)
     if phone and not customer.phone and not others.filter(phone=phone).exists():
         customer.phone, changed = phone, True
     if email and not customer.email and not others.filter(email=email).exists():
@@ -385,3 +451,71 @@ def consent_withdraw_by_link(*, customer: Customer, purpose: str) -> bool:
         channel=ConsentChannel.EMAIL, source=ConsentSource.ONLINE,
     )  # fmt: skip
     return was
+
+
+def customer_merge(
+    *, source: Customer, into: Customer, actor: Actor = None, fill_contact: bool = True
+) -> Customer:
+    """Make `source` and `into` one client: everything held about `source` (bookings,
+    credit, consents, messages, requests, tags) moves to `into`, and `source` is deleted.
+
+    For staff, who know the person (and for a client who proved the contact `into` has):
+    `into` keeps its own details and flags; with `fill_contact`, a phone or e-mail it
+    lacks is taken from `source`; a block on either stays. Possible duplicates of
+    `source` become possible duplicates of `into`.
+    """
+    if source.pk == into.pk or source.salon_id != into.salon_id:
+        raise ValidationError({"into": [_("Choose another client of this salon.")]})
+    if into.duplicate_of_id is not None:
+        raise ValidationError(
+            {"into": [_("Merge into the client's own record, not a possible duplicate.")]}
+        )
+    if source.erased or into.erased:
+        raise ValidationError({"into": [_("This client's data was erased.")]})
+    salon_id = into.salon_id
+    customers = Customer.objects.with_scope(salon=salon_id)
+    with transaction.atomic():
+        # One fixed order, whichever way round the two are merged.
+        locked = {c.pk: c for c in customers.select_for_update().filter(
+            pk__in=[source.pk, into.pk]).order_by("pk")}  # fmt: skip
+        source, into = locked[source.pk], locked[into.pk]
+        _move_everything(salon_id, source, into)
+        phone, email = source.phone, source.email
+        into.blocked = into.blocked or source.blocked
+        into.notes = "\n".join(n for n in (into.notes, source.notes) if n.strip())
+        into.preferences = {**source.preferences, **into.preferences}
+        into.last_seen_at = max(into.last_seen_at, source.last_seen_at)
+        if not into.name:
+            into.name = source.name
+        source.delete()
+        if fill_contact:
+            free = customers.filter(duplicate_of=None).exclude(pk=into.pk)
+            if phone and not into.phone and not free.filter(phone=phone).exists():
+                into.phone = phone
+            if email and not into.email and not free.filter(email=email).exists():
+                into.email = email
+        _refresh_search_text(into)
+        into.save()
+    return into
+
+
+def _move_everything(salon_id: int, source: Customer, into: Customer) -> None:
+    have = set(
+        CustomerTag.objects.with_scope(salon=salon_id)
+        .filter(customer=into)
+        .values_list("tag_id", flat=True)
+    )
+    tags = CustomerTag.objects.with_scope(salon=salon_id).filter(customer=source)
+    tags.filter(tag_id__in=have).delete()
+    tags.update(customer=into)
+    Customer.objects.with_scope(salon=salon_id).filter(duplicate_of=source).exclude(
+        pk=into.pk
+    ).update(duplicate_of=into)
+    for model in apps.get_models():
+        if model in (Customer, CustomerTag):
+            continue
+        for field in model._meta.fields:
+            if getattr(field, "related_model", None) is Customer:
+                model._default_manager.with_scope(salon=salon_id).filter(  # type: ignore[attr-defined]
+                    **{field.name: source}
+                ).update(**{field.name: into})

@@ -12,6 +12,8 @@ urlpatterns = [
          name="customer-export"),
     path(f"{backoffice}/customers/<int:pk>/erase/", api.CustomerEraseView.as_view(),
          name="customer-erase"),
+    path(f"{backoffice}/customers/<int:pk>/merge/", api.CustomerMergeView.as_view(),
+         name="customer-merge"),
     path(f"{backoffice}/customers/<int:pk>/consents/", api.CustomerConsentsView.as_view(),
          name="customer-consents"),
 ]  # fmt: skip

@@ -19,6 +19,7 @@ from bookings.api.serializers import (
 from bookings.models import Booking
 from bookings.selectors import service_list
 from config.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
+from customers.identity import PROOF_HEADER, proof_from_request
 from customers.models import Customer
 from tenants.models import Role, Salon
 from tenants.permissions import SalonRole, request_salon
@@ -225,6 +226,14 @@ class CheckoutBookingSerializer(BookingSerializer):
                 "payment_intent": payment.intent_id}  # fmt: skip
 
 
+PROOF_PARAMETER = OpenApiParameter(
+    PROOF_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
+    description="A proof that the client is who she says (`proof` from `.../identity/verify/` "
+    "or `/manage/{token}/verify/confirm/`). Without it, the contact details typed prove "
+    "nothing: a known client's phone or e-mail gets none of her privileges or credit.",
+)  # fmt: skip
+
+
 class BookingCreateView(PublicView):
     """A client books online: the slot is held while the deposit (or the full price) is
     paid through the Payment Element; with nothing due, it is confirmed at once.
@@ -236,6 +245,7 @@ class BookingCreateView(PublicView):
 
     @extend_schema(
         request=BookingRequestSerializer,
+        parameters=[PROOF_PARAMETER],
         responses={201: BookingSerializer, 409: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT,
                    502: OpenApiTypes.OBJECT},
     )  # fmt: skip
@@ -254,7 +264,8 @@ class BookingCreateView(PublicView):
         # called once it has committed.
         try:
             with transaction.atomic():
-                service, staff, customer = resolve_booking_request(the_salon, data)
+                proven = proof_from_request(request, salon_id=the_salon.pk)
+                service, staff, customer = resolve_booking_request(the_salon, data, proven=proven)
                 checkout = checkout_hold(
                     salon=the_salon, service=service, staff=staff, start=data["start"],
                     customer=customer, payment_option=data["payment_option"],

@@ -14,6 +14,7 @@ from bookings.api.serializers import ReasonSerializer, RescheduleSerializer
 from bookings.models import Booking, StaffMember, Status
 from bookings.selectors import catalogue_get
 
+from .api import PROOF_PARAMETER
 from .credit import credit_balance
 from .gateway import payment_gateway
 from .models import Payment
@@ -53,7 +54,8 @@ class ManageMoneySerializer(manage.ManageBookingSerializer):
                 "payment_intent": pending.intent_id}  # fmt: skip
 
     def get_credit_balance(self, booking: Booking) -> int:
-        return credit_balance(customer=booking.customer)
+        own = None if self.context.get("proven") else booking
+        return credit_balance(customer=booking.customer, made_by=own)
 
     def get_can_reschedule(self, booking: Booking) -> bool:
         return super().get_can_reschedule(booking) or booking_rebookable(booking)
@@ -65,7 +67,7 @@ class ManageMoneySerializer(manage.ManageBookingSerializer):
 class ManageBookingView(manage.ManageBookingView):
     answer_serializer = ManageMoneySerializer
 
-    @extend_schema(responses=ManageMoneySerializer)
+    @extend_schema(parameters=[PROOF_PARAMETER], responses=ManageMoneySerializer)
     def get(self, request: Request, token: str) -> Response:
         return super().get(request, token)
 
@@ -80,7 +82,8 @@ class ManageRescheduleView(manage.ManageRescheduleView):
     def move(self, booking: Booking, start: dt.datetime, staff: StaffMember | None) -> Booking:
         return booking_move(booking=booking, start=start, staff=staff)
 
-    @extend_schema(request=RescheduleSerializer, responses=ManageMoneySerializer)
+    @extend_schema(request=RescheduleSerializer, parameters=[PROOF_PARAMETER],
+                   responses=ManageMoneySerializer)  # fmt: skip
     def post(self, request: Request, token: str) -> Response:
         booking = self.booking(token)
         if booking.status not in (Status.CANCELLED, Status.EXPIRED):
@@ -96,7 +99,10 @@ class ManageRescheduleView(manage.ManageRescheduleView):
                 raise serializers.ValidationError({"staff": ["Nobody by this id offers it."]})
         try:
             checkout = booking_rebook_with_credit(
-                booking=booking, start=payload.validated_data["start"], staff=staff
+                booking=booking,
+                start=payload.validated_data["start"],
+                staff=staff,
+                proven=self.proven(booking),
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(

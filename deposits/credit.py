@@ -23,31 +23,40 @@ def credit_left(grant: CreditEntry) -> int:
     return int(grant.amount) - int(spent)
 
 
-def credit_balance(*, customer: Customer, now: dt.datetime | None = None) -> int:
-    """What the client can spend now: the unspent part of grants not yet lapsed."""
+def credit_balance(
+    *, customer: Customer, now: dt.datetime | None = None, made_by: Booking | None = None
+) -> int:
+    """What the client can spend now: the unspent part of grants not yet lapsed; with
+    `made_by`, of the grants that booking's own money made (what its manage link may show
+    and spend to someone who has not proved who she is)."""
     now = now or timezone.now()
     entries = CreditEntry.objects.with_scope(salon=customer.salon_id).filter(customer=customer)
-    granted = entries.filter(kind=CreditKind.GRANTED, expires_at__gt=now).aggregate(
-        total=Sum("amount")
-    )["total"]
-    spent = entries.filter(~Q(kind=CreditKind.GRANTED), grant__expires_at__gt=now).aggregate(
-        total=Sum("amount")
-    )["total"]
+    grants = Q(kind=CreditKind.GRANTED, expires_at__gt=now)
+    others = Q(~Q(kind=CreditKind.GRANTED), grant__expires_at__gt=now)
+    if made_by is not None:
+        grants &= Q(booking=made_by)
+        others &= Q(grant__booking=made_by)
+    granted = entries.filter(grants).aggregate(total=Sum("amount"))["total"]
+    spent = entries.filter(others).aggregate(total=Sum("amount"))["total"]
     return int(granted or 0) - int(spent or 0)
 
 
-def credit_balance_locked(*, customer: Customer) -> int:
-    """The client's balance, read once the grants it is made of are locked (inside the
-    caller's transaction): what a concurrent spender cannot spend too."""
+def credit_balance_locked(*, customer: Customer, made_by: Booking | None = None) -> int:
+    """The client's balance (with `made_by`, as in `credit_balance`), read once the grants
+    it is made of are locked (inside the caller's transaction): what a concurrent spender
+    cannot spend too."""
     now = timezone.now()
+    grants = CreditEntry.objects.with_scope(salon=customer.salon_id).filter(
+        customer=customer, kind=CreditKind.GRANTED, expires_at__gt=now
+    )
+    if made_by is not None:
+        grants = grants.filter(booking=made_by)
     list(
-        CreditEntry.objects.with_scope(salon=customer.salon_id)
-        .select_for_update(no_key=True)
-        .filter(customer=customer, kind=CreditKind.GRANTED, expires_at__gt=now)
+        grants.select_for_update(no_key=True)
         .order_by("expires_at", "id")
         .values_list("pk", flat=True)
     )
-    return credit_balance(customer=customer, now=now)
+    return credit_balance(customer=customer, now=now, made_by=made_by)
 
 
 def _spent_on(booking_id: int, salon_id: int) -> tuple[int, int]:
@@ -77,9 +86,12 @@ def credit_grant(
     )  # fmt: skip
 
 
-def credit_use(*, customer: Customer, amount: int, booking: Booking) -> int:
+def credit_use(
+    *, customer: Customer, amount: int, booking: Booking, made_by: Booking | None = None
+) -> int:
     """Spend up to `amount` of the client's credit on `booking`, the grants that lapse
-    first spent first. Returns what was spent. Runs inside the caller's transaction."""
+    first spent first (with `made_by`, only the grants that booking's money made).
+    Returns what was spent. Runs inside the caller's transaction."""
     now = timezone.now()
     grants = (
         CreditEntry.objects.with_scope(salon=customer.salon_id)
@@ -87,6 +99,8 @@ def credit_use(*, customer: Customer, amount: int, booking: Booking) -> int:
         .filter(customer=customer, kind=CreditKind.GRANTED, expires_at__gt=now)
         .order_by("expires_at", "id")
     )
+    if made_by is not None:
+        grants = grants.filter(booking=made_by)
     spent = 0
     for grant in grants:
         take = min(credit_left(grant), amount - spent)

@@ -635,15 +635,19 @@ def booking_rebookable(booking: Booking) -> bool:
 
 
 def booking_rebook_with_credit(
-    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None
-) -> Checkout:
+    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None,
+    proven: bool = False,
+) -> Checkout:  # fmt: skip
     """A booking cancelled with credit (or whose rebooking lapsed unpaid) comes back at a
     new time, paid by the credit: confirmed when the credit covers the deposit due, held
-    for the difference otherwise (then charged like any booking once this commits).
+    for the difference otherwise (then charged like any booking once this commits). The
+    credit is the booking's own money's, and the client's other credit once she proved who
+    she is (`proven`).
 
     The credit is read and spent under its grants' locks, inside the transaction that
     rebooks: two rebookings at once never spend the same credit; what the credit does not
     cover is charged, and nothing is rebooked when no credit is left."""
+    own = None if proven else booking
     salon = booking.salon
     policy, steps = policy_get(salon=salon)
     if (
@@ -666,10 +670,11 @@ def booking_rebook_with_credit(
         if locked.status == Status.EXPIRED:
             credit_restore(booking=locked)  # what the lapsed rebooking spent, if the sweep
             # has not given it back yet
-        if credit_balance_locked(customer=locked.customer) <= 0:
+        if credit_balance_locked(customer=locked.customer, made_by=own) <= 0:
             raise ValidationError({"non_field_errors": [
                 _("The credit of this booking has lapsed.")]})  # fmt: skip
-        spent = credit_use(customer=locked.customer, amount=due, booking=locked) if due else 0
+        spent = (credit_use(customer=locked.customer, amount=due, booking=locked, made_by=own)
+                 if due else 0)  # fmt: skip
         rest = due - spent
         provider = ""
         if rest:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from bookings.models import Booking, Service, Status
 from config.cache import cache_get_versioned, cache_set_versioned, version_bump, version_get
 from customers.models import Customer
+from customers.selectors import customers_sharing_contact
 from tenants.models import Salon
 
 from .models import DepositPolicy, LateCancellation, RampStep, policy_values
@@ -43,16 +44,25 @@ def policy_get(*, salon: Salon) -> tuple[DepositPolicy, list[RampStep]]:
 
 def client_record(*, policy: DepositPolicy, customer: Customer) -> Client:
     """What the policy's client rules need to know of the client: their visits and
-    no-shows are counted only when the policy has such rules."""
+    no-shows are counted only when the policy has such rules.
+
+    An unproven online booker (a record sharing a client's phone or e-mail) is never
+    trusted and has no visits but its own; the no-shows of every record with its contact
+    details count against it, so typing someone's number never dodges full prepayment."""
+    trusted = customer.trusted and not customer.unproven
     if policy.trusted_after_visits is None and policy.full_prepayment_after_no_shows is None:
-        return Client(trusted=customer.trusted)
-    counts = Booking.objects.with_scope(salon=customer.salon_id).filter(
-        customer=customer
-    ).aggregate(
+        return Client(trusted=trusted)
+    bookings = Booking.objects.with_scope(salon=customer.salon_id)
+    counts = bookings.filter(customer=customer).aggregate(
         visits=Count("pk", filter=Q(status=Status.COMPLETED)),
         no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
-    )  # fmt: skip
-    return Client(visits=counts["visits"], no_shows=counts["no_shows"], trusted=customer.trusted)
+    )
+    no_shows = counts["no_shows"]
+    if customer.unproven:
+        no_shows = bookings.filter(
+            customer__in=customers_sharing_contact(customer=customer), status=Status.NO_SHOW
+        ).count()
+    return Client(visits=counts["visits"], no_shows=no_shows, trusted=trusted)
 
 
 def salon_today(salon: Salon) -> dt.date:

@@ -40,6 +40,8 @@ from bookings.services import booking_manage_token
 from bookings.tokens import manage_token_read
 from config.api import PaymentProviderError, SlotUnavailable
 from config.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
+from customers.identity import proof_from_request, proof_holds
+from customers.models import Customer
 from tenants.models import Salon
 from tenants.permissions import request_salon
 from tenants.scoping import salon_scope
@@ -207,7 +209,8 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
                 country=the_salon.country,
             )  # fmt: skip
             wait = limit_reached(request, group=BOOKING, keys=contact)
-            outcome = _book(the_salon, form, language) if wait is None else None
+            proven = proof_from_request(request, salon_id=the_salon.pk)
+            outcome = _book(the_salon, form, language, proven) if wait is None else None
             if isinstance(outcome, Checkout):
                 token = booking_manage_token(outcome.booking)
                 name = "booking-pay" if outcome.payment else "booking-done"
@@ -236,13 +239,16 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
             "staff_id": staff_id, "picker": picker, "form": form, "show_errors": validate,
             "problem": problem, "policy": policy, "selected_start": selected_start,
             "payment_option": option if policy.allow_full_payment else "deposit",
+            "proven": proof_from_request(request, salon_id=the_salon.pk),
         }, status=status)  # fmt: skip
         if wait is not None:
             response["Retry-After"] = str(wait)
         return response
 
 
-def _book(salon: Salon, form: BookingForm, language: str) -> Checkout | tuple[str, int]:
+def _book(
+    salon: Salon, form: BookingForm, language: str, proven: Customer | None = None
+) -> Checkout | tuple[str, int]:
     """The booking, through the API's own path; form errors are added to `form`."""
     data = form.cleaned_data
     request_data = {
@@ -254,7 +260,7 @@ def _book(salon: Salon, form: BookingForm, language: str) -> Checkout | tuple[st
     }  # fmt: skip
     try:
         with transaction.atomic():
-            service, staff, customer = resolve_booking_request(salon, request_data)
+            service, staff, customer = resolve_booking_request(salon, request_data, proven=proven)
             checkout = checkout_hold(
                 salon=salon, service=service, staff=staff, start=data["start"],
                 customer=customer, payment_option=data["payment_option"], notes=data["notes"],
@@ -400,11 +406,13 @@ def _credited(booking: Booking) -> bool:
     )
 
 
-def _credit_until(booking: Booking) -> dt.datetime | None:
+def _credit_until(booking: Booking, own: Booking | None) -> dt.datetime | None:
     """When the first grant with something left lapses."""
     grants = CreditEntry.objects.with_scope(salon=booking.salon_id).filter(
         customer=booking.customer, kind=CreditKind.GRANTED, expires_at__gt=timezone.now()
     )
+    if own is not None:
+        grants = grants.filter(booking=own)
     for grant in grants.order_by("expires_at", "id"):
         if credit_left(grant) > 0:
             return grant.expires_at
@@ -426,6 +434,14 @@ def _abilities(booking: Booking, credit: int) -> tuple[bool, bool]:
     return can_cancel, can_cancel or rebook
 
 
+def _own(request: HttpRequest, booking: Booking) -> Booking | None:
+    """None when the visitor proved she is the booking's client (a one-time code): all
+    her credit is hers to see and spend; else the booking, whose own money's credit is
+    all its link shows."""
+    proven = proof_from_request(request, salon_id=booking.salon_id)
+    return None if proof_holds(customer=booking.customer, proven=proven) else booking
+
+
 def _manage_url(token: str) -> str:
     return reverse("manage-page", args=[token])
 
@@ -433,12 +449,14 @@ def _manage_url(token: str) -> str:
 @require_GET
 @manage_page_view
 def manage_page(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
-    credit = credit_balance(customer=booking.customer)
+    own = _own(request, booking)
+    credit = credit_balance(customer=booking.customer, made_by=own)
     can_cancel, can_reschedule = _abilities(booking, credit)
     payment = pending_payment(booking)
     return page(request, booking.salon, "manage.html", {
         "booking": booking, "token": token, "deposit": deposit_state(booking),
-        "credit": credit, "credit_until": _credit_until(booking) if credit else None,
+        "credit": credit, "credit_until": _credit_until(booking, own) if credit else None,
+        "proven": own is None, "can_prove": not booking.customer.erased,
         "credit_spent": _credit_spent(booking) if booking.status in ACTIVE_STATUSES else 0,
         "deadline": cancellation_deadline(booking), "can_cancel": can_cancel,
         "can_reschedule": can_reschedule,
@@ -451,7 +469,7 @@ def manage_page(request: HttpRequest, booking: Booking, token: str) -> HttpRespo
 @manage_page_view
 def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
     """What the cancellation does with the money, stated before the client confirms."""
-    credit = credit_balance(customer=booking.customer)
+    credit = credit_balance(customer=booking.customer, made_by=_own(request, booking))
     can_cancel, _can_reschedule = _abilities(booking, credit)
     if not can_cancel:
         return HttpResponseRedirect(_manage_url(token))
@@ -482,7 +500,8 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
 def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
     """A new time for the booking; one cancelled with credit comes back paid by it."""
     salon = booking.salon
-    credit = credit_balance(customer=booking.customer)
+    own = _own(request, booking)
+    credit = credit_balance(customer=booking.customer, made_by=own)
     _can_cancel, can_reschedule = _abilities(booking, credit)
     if not can_reschedule:
         return HttpResponseRedirect(_manage_url(token))
@@ -503,7 +522,9 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
         try:
             if booking.status in (Status.CANCELLED, Status.EXPIRED):
                 checkout = checkout_charge(
-                    booking_rebook_with_credit(booking=booking, start=start, staff=member)
+                    booking_rebook_with_credit(
+                        booking=booking, start=start, staff=member, proven=own is None
+                    )
                 )
                 if checkout.payment is not None:
                     return HttpResponseRedirect(reverse(

@@ -106,6 +106,7 @@ class MessageKind(models.TextChoices):
     RESCHEDULE_OFFER = "reschedule_offer", _("Offer to reschedule with the credit")
     CREDIT_WARNING = "credit_warning", _("Credit about to lapse")
     CREDIT_LAPSED = "credit_lapsed", _("Credit lapsed")
+    IDENTITY_CODE = "identity_code", _("One-time code to prove who one is")
     # An event that called for no message, recorded so that it is not looked at again.
     NONE = "none", _("No message due")
 

@@ -113,6 +113,8 @@ TABLE: dict[tuple[str, str], Theirs] = {
     ("GET", f"{BO}/customers/{{id}}/consents/"): Theirs(_customer),
     ("POST", f"{BO}/customers/{{id}}/erase/"): Theirs(_customer, {}),
     ("GET", f"{BO}/customers/{{id}}/export/"): Theirs(_customer),
+    # The client merged into is looked up only once the merged one is found.
+    ("POST", f"{BO}/customers/{{id}}/merge/"): Theirs(_customer, {"into": 1}),
     ("GET", f"{BO}/members/{{id}}/"): Theirs(_member),
     ("GET", f"{BO}/requests/{{id}}/"): Theirs(_request),
     ("PATCH", f"{BO}/requests/{{id}}/"): Theirs(
@@ -134,6 +136,10 @@ TABLE: dict[tuple[str, str], Theirs] = {
     ),
     ("POST", "/api/v1/manage/{token}/reschedule/"): Theirs(
         _token_naming_our_salon, {"start": "2027-03-04T11:00:00"}
+    ),
+    ("POST", "/api/v1/manage/{token}/verify/"): Theirs(_token_naming_our_salon, {}),
+    ("POST", "/api/v1/manage/{token}/verify/confirm/"): Theirs(
+        _token_naming_our_salon, {"code": "123456"}
     ),
     # No salon in the path: the intent id with its client secret is the credential. A
     # caller without B's secret changes nothing.

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.identity import proof_from_request, proof_holds
 from tenants.scoping import salon_scope
 
 from ..models import ACTIVE_STATUSES, Booking, StaffMember
@@ -68,8 +69,14 @@ class ManageView(APIView):
             raise Http404
         return booking
 
+    def proven(self, booking: Booking) -> bool:
+        """Whether the caller proved she is the booking's client (a one-time code): the
+        manage token alone shows and spends only what the booking's own money made."""
+        proven = proof_from_request(self.request, salon_id=booking.salon_id)
+        return proof_holds(customer=booking.customer, proven=proven)
+
     def answer(self, booking: Booking) -> Response:
-        context = {"tz": booking.salon.tz}
+        context = {"tz": booking.salon.tz, "proven": self.proven(booking)}
         return Response(self.answer_serializer(booking, context=context).data)
 
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import ConsentChannel, ConsentSource, Customer
-from customers.services import customer_find_or_create
+from customers.services import customer_find_or_create, customer_for_online_booking
 from tenants.models import Salon
 from tenants.permissions import request_salon
 
@@ -116,9 +116,14 @@ class AvailabilityView(PublicView):
 
 
 def resolve_booking_request(
-    salon: Salon, data: dict[str, Any], *, staff_user: Any = None
-) -> tuple[Service, StaffMember | None, Customer]:
-    """The service, staff member and customer a booking request names; 400 otherwise."""
+    salon: Salon, data: dict[str, Any], *, staff_user: Any = None,
+    proven: Customer | None = None,
+) -> tuple[Service, StaffMember | None, Customer]:  # fmt: skip
+    """The service, staff member and customer a booking request names; 400 otherwise.
+
+    Staff know whom they book for: they find the client by phone or e-mail, or name her.
+    Online, the contact details typed prove nothing: the booking is the proven client's
+    (`proven`, from a one-time code) or goes through `customer_for_online_booking`."""
     catalogue = catalogue_get(salon=salon)
     service = catalogue.active_service(data["service"])
     if service is None:
@@ -129,7 +134,7 @@ def resolve_booking_request(
         if staff is None:
             raise serializers.ValidationError({"staff": ["Nobody by this id offers the service."]})
     details = data["customer"]
-    if "id" in details:
+    if "id" in details and staff_user is not None:
         customer = (
             Customer.objects.with_scope(salon=salon.pk)
             .filter(pk=details["id"], erased_at__isnull=True)
@@ -142,13 +147,19 @@ def resolve_booking_request(
     if data.get("marketing_consent"):
         consents["marketing"] = True
     try:
-        customer = customer_find_or_create(
-            salon=salon, name=details.get("name", ""), phone=details.get("phone"),
-            email=details.get("email"), language=data.get("language"), consents=consents,
-            consent_channel=ConsentChannel.PHONE if staff_user else ConsentChannel.WEB,
-            consent_source=ConsentSource.PHONE if staff_user else ConsentSource.ONLINE,
-            actor=staff_user,
-        )  # fmt: skip
+        if staff_user is not None:
+            customer = customer_find_or_create(
+                salon=salon, name=details.get("name", ""), phone=details.get("phone"),
+                email=details.get("email"), language=data.get("language"), consents=consents,
+                consent_channel=ConsentChannel.PHONE, consent_source=ConsentSource.PHONE,
+                actor=staff_user,
+            )  # fmt: skip
+        else:
+            customer = customer_for_online_booking(
+                salon=salon, name=details.get("name", ""), phone=details.get("phone"),
+                email=details.get("email"), language=data.get("language"), consents=consents,
+                proven=proven,
+            )  # fmt: skip
     except DjangoValidationError as exc:
         raise serializers.ValidationError({"customer": exc.message_dict}) from exc
     return service, staff, customer
