@@ -15,6 +15,7 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from rest_framework.request import Request
@@ -47,8 +48,13 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def login_username(value: object) -> str:
-    """The username a sign-in attempt names, as the limit counts it: whatever its case."""
-    return value.strip().casefold() if isinstance(value, str) else ""
+    """The username a sign-in attempt names, as the limit counts it: the name Django signs
+    in (NFKC, as `AbstractBaseUser.normalize_username` makes it: `ａｌｉｃｅ` is `alice`),
+    whatever its case; normalised again after casefolding, which may undo NFKC."""
+    if not isinstance(value, str):
+        return ""
+    folded = AbstractBaseUser.normalize_username(value).strip().casefold()
+    return AbstractBaseUser.normalize_username(folded)
 
 
 def contact_keys(*, phone: str | None, email: str | None, country: str) -> dict[str, str]:
