@@ -49,8 +49,9 @@ def client_ip(request: HttpRequest) -> str:
 
 def login_username(value: object) -> str:
     """The username a sign-in attempt names, as the limit counts it: the name Django signs
-    in (NFKC, as `AbstractBaseUser.normalize_username` makes it: `ａｌｉｃｅ` is `alice`),
-    whatever its case; normalised again after casefolding, which may undo NFKC."""
+    in (NFKC, as `AbstractBaseUser.normalize_username` makes it: `alice` in full-width
+    letters is `alice`), whatever its case; normalised again after casefolding, which may
+    undo NFKC."""
     if not isinstance(value, str):
         return ""
     folded = AbstractBaseUser.normalize_username(value).strip().casefold()

@@ -265,7 +265,7 @@ def test_limits_fail_open_when_the_cache_is_unreachable(settings, team_a):
 
 @pytest.mark.django_db
 def test_a_username_locked_is_locked_in_every_unicode_spelling_of_it(superuser, team_a, monday):
-    """Django signs `ａｌｉｃｅ` (full-width) in as `alice` (NFKC): the limit counts them as one."""
+    """Django signs `alice` in full-width letters in as `alice` (NFKC): one name to the limits."""
     team_a.owner.set_password("s3cret-Bella!")
     team_a.owner.save()
     superuser.set_password("s3cret-Root!")
@@ -293,7 +293,8 @@ def test_a_username_locked_is_locked_in_every_unicode_spelling_of_it(superuser, 
     root = "".join(chr(ord(c) + 0xFEE0) for c in "ROOT")
     for n in range(10):
         Client(REMOTE_ADDR=address(20 + n)).post(
-            "/admin/login/", {"username": "root", "password": "guess", "next": "/admin/"})  # fmt: skip
+            "/admin/login/", {"username": "root", "password": "guess", "next": "/admin/"}
+        )
     admin = Client(REMOTE_ADDR=address(31))
     answer = admin.post("/admin/login/", {"username": root, "password": "s3cret-Root!",
                                           "next": "/admin/"})  # fmt: skip
