@@ -21,6 +21,8 @@ from django_ratelimit.core import get_usage
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from config.cache import breaker
+
 log = logging.getLogger(__name__)
 
 # The counters' groups: the booking API and the booking page share theirs, and so do the
@@ -89,10 +91,14 @@ def limit_reached(request: HttpRequest, *, group: str, keys: Mapping[str, str]) 
         def key(_group: str, _request: HttpRequest, value: str = value) -> str:
             return value
 
+        # A cache that failed lately is not called (config/cache.py's breaker).
+        if not breaker.allow():
+            return None
         try:
             usage = get_usage(request, group=f"{group}:{kind}", key=key, rate=rate,
                               increment=True)  # fmt: skip
         except Exception:  # the cache backend's own errors (Redis down, timeouts)
+            breaker.trip()
             log.warning("rate limits unavailable (%s)", group, exc_info=True)
             return None
         if usage is not None and usage["should_limit"]:

@@ -155,11 +155,17 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "acompte",
+            # A call that takes longer gives up, and the breaker (config/cache.py) then
+            # skips the cache for a while: a hanging Redis costs one timeout, not one per
+            # call. Not shorter: a busy server's Redis calls may take some 100 ms.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# After a cache call fails (Redis down or hanging), the cache is not called for this long.
+CACHE_BREAKER_SECONDS = float(os.environ.get("CACHE_BREAKER_SECONDS", "5"))
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
