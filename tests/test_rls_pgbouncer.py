@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 import pytest
 from django.db import connection, connections, transaction
+from django.utils.connection import ConnectionDoesNotExist
 from django_scopes import scopes_disabled
 
 from bookings.models import Service
@@ -135,7 +136,7 @@ def through_pgbouncer(pgbouncer, transactional_db) -> Iterator[dict[str, Any]]:
         },
     }
     # The pool is the process's, shared by the threads' connections under ALIAS.
-    with contextlib.suppress(AttributeError):
+    with contextlib.suppress(AttributeError, ConnectionDoesNotExist):
         connections[ALIAS].close()
         del connections[ALIAS]
     type(connections["default"])(connection.settings_dict, ALIAS).close_pool()  # type: ignore[attr-defined]
