@@ -15,7 +15,7 @@ TEST_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-secret-key-3f9a7c1e5b2d8f
 	DJANGO_SECURE_SSL_REDIRECT=0 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	DATABASE_APP_ROLE=acompte_app STRIPE_SECRET_KEY= STRIPE_PUBLISHABLE_KEY= STRIPE_WEBHOOK_SECRET=
 
-.PHONY: install install-dev run test screenshots lint format messages clean
+.PHONY: install install-dev run test pgbouncer screenshots lint format messages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,13 @@ tests/browser/node_modules/.installed: tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel error
 	touch $@
 
-test: install-dev tests/browser/node_modules/.installed
+# Row-level security is tested through Debian's PgBouncer in transaction mode
+# (tests/test_rls_pgbouncer.py starts its own); installed here when missing.
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
+
+test: install-dev tests/browser/node_modules/.installed pgbouncer
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 # README's screenshots, taken by the browser tests that show those pages.

@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 BUDGET_AVAILABILITY_P95_MS = 300.0
 BUDGET_BOOKING_P95_MS = 500.0
@@ -118,21 +119,37 @@ def _wait_port(port: int, process: subprocess.Popen[bytes]) -> None:
             time.sleep(0.2)
 
 
-def overlaps() -> int:
-    """Pairs of active bookings of one staff member whose busy times overlap."""
-    from django.db import connection
+OVERLAPS_SQL = (
+    "SELECT count(*) FROM bookings_booking a JOIN bookings_booking b "
+    "ON a.staff_id = b.staff_id AND a.id < b.id "
+    "AND a.busy_start < b.busy_end AND b.busy_start < a.busy_end "
+    "WHERE a.status = ANY(%s) AND b.status = ANY(%s)"
+)
 
+
+def count_overlapping_bookings(cursor: Any = None) -> tuple[int, int]:
+    """Pairs of active bookings of one staff member whose busy times overlap, in every
+    salon, and the active bookings the count saw.
+
+    Row-level security shows a statement made outside any salon's scope no row at all:
+    counted so, there would never be an overlap to find. The count reads every salon's
+    rows (`acompte.all_salons`, as `scopes_disabled()` sets it), in one transaction: the
+    caller's when `cursor` is given (a psycopg cursor in a transaction), else one of its
+    own on Django's connection. A count that saw no booking proves nothing."""
     from bookings.models import ACTIVE_STATUSES
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM bookings_booking a JOIN bookings_booking b "
-            "ON a.staff_id = b.staff_id AND a.id < b.id "
-            "AND a.busy_start < b.busy_end AND b.busy_start < a.busy_end "
-            "WHERE a.status = ANY(%s) AND b.status = ANY(%s)",
-            [list(ACTIVE_STATUSES), list(ACTIVE_STATUSES)],
-        )
-        return int(cursor.fetchone()[0])
+    if cursor is None:
+        from django.db import connection, transaction
+        from django_scopes import scopes_disabled
+
+        with scopes_disabled(), transaction.atomic(), connection.cursor() as own:
+            return count_overlapping_bookings(own)
+    active = list(ACTIVE_STATUSES)
+    cursor.execute("SELECT set_config('acompte.all_salons', 'on', true)")
+    cursor.execute(OVERLAPS_SQL, [active, active])
+    overlapping = int(cursor.fetchone()[0])
+    cursor.execute("SELECT count(*) FROM bookings_booking WHERE status = ANY(%s)", [active])
+    return overlapping, int(cursor.fetchone()[0])
 
 
 def p95(values: list[float]) -> float:
@@ -184,14 +201,15 @@ def main() -> int:
                 for name, counts in data["statuses"].items()}  # fmt: skip
     total = sum(sum(counts.values()) for counts in statuses.values())
     errors = sum(v for counts in statuses.values() for k, v in counts.items() if k >= 500 or k == 0)
-    double = overlaps()
+    double, seen = count_overlapping_bookings()
     availability_p95 = p95(data["times"].get("availability", []))
     booking_p95 = p95(data["times"].get("booking", []))
     for name, counts in sorted(statuses.items()):
         print(f"{name}: {sum(counts.values())} requests, by status {dict(sorted(counts.items()))}")
     checks = [
         (f"requests: {total}; 5xx or no answer: {errors}", errors == 0, "0"),
-        (f"double bookings in the database: {double}", double == 0, "0"),
+        (f"double bookings in the database: {double} (among {seen} active bookings seen)",
+         double == 0 and seen > 0, "0"),
         (f"availability p95: {availability_p95:.0f} ms",
          availability_p95 < BUDGET_AVAILABILITY_P95_MS, f"< {BUDGET_AVAILABILITY_P95_MS:.0f} ms"),
         (f"booking p95: {booking_p95:.0f} ms", booking_p95 < BUDGET_BOOKING_P95_MS,

@@ -13,6 +13,8 @@ from config.cache import (
     cache_get_versioned,
     cache_set,
     cache_set_versioned,
+    durable_version_bump,
+    durable_version_get,
     version_bump,
     version_get,
 )
@@ -77,6 +79,7 @@ def _catalogue_version_key(salon_id: int) -> str:
 def catalogue_changed(salon_id: int) -> None:
     """Services, staff or their hours changed: the catalogue and availability go."""
     version_bump(_catalogue_version_key(salon_id))
+    durable_version_bump(_catalogue_version_key(salon_id))
     availability_changed(salon_id)
 
 
@@ -128,7 +131,9 @@ class Catalogue:
 
 def catalogue_get(*, salon: Salon) -> Catalogue:
     """Three queries when not cached: services, who offers what, hours."""
-    key = f"catalogue:{salon.pk}:{version_get(_catalogue_version_key(salon.pk))}"
+    # Its version in the database moves with every change, whatever Redis missed.
+    name = _catalogue_version_key(salon.pk)
+    key = f"catalogue:{salon.pk}:{durable_version_get(name)}:{version_get(name)}"
     catalogue = cache_get_versioned(key)
     if isinstance(catalogue, Catalogue):
         return catalogue

@@ -1,38 +1,101 @@
 """The cache, failing open: when Redis is down, pages and bookings still work, from the
-database, a little slower. A cache error is logged, never raised."""
+database, a little slower. A cache error is logged, never raised.
+
+A Redis that hangs (stopped, not gone) costs little more than one that is down: each call
+gives up after a short socket timeout (settings.CACHES), and after a failure a circuit
+breaker stops calling the cache at all for `CACHE_BREAKER_SECONDS`, then tries again.
+
+What a cached value is current for is told by versions. The deposit policy's and the
+catalogue's are kept in PostgreSQL (`tenants.CacheVersion`, `durable_version_*`), moved on
+in the transaction that makes the change: a change is never hidden because a bump in Redis
+was lost while it hung. Their cache keys also carry a version kept in Redis, which starts
+anywhere, so that values cached before Redis lost its data are not used after. The
+availability's version lives in Redis only: every booking moves it, and its answers are
+cached by the minute anyway.
+"""
 
 import logging
 import secrets
-from typing import Any
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 log = logging.getLogger(__name__)
 
-_MISSING = object()
+T = TypeVar("T")
+
+
+class Breaker:
+    """Whether to call the cache now: not for `CACHE_BREAKER_SECONDS` after a failure.
+
+    Counts the calls made (`attempts`), the ones that failed and the ones skipped, per
+    process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.failed_at: float | None = None
+            self.attempts = self.failures = self.skipped = 0
+
+    @property
+    def open(self) -> bool:
+        failed_at = self.failed_at
+        return failed_at is not None and (
+            time.monotonic() - failed_at < settings.CACHE_BREAKER_SECONDS
+        )
+
+    def allow(self) -> bool:
+        """Whether a call may be made now; counted either way."""
+        allowed = not self.open
+        with self._lock:
+            if allowed:
+                self.attempts += 1
+            else:
+                self.skipped += 1
+        return allowed
+
+    def trip(self) -> None:
+        with self._lock:
+            self.failures += 1
+            self.failed_at = time.monotonic()
+
+
+breaker = Breaker()
+
+
+def cache_call(what: str, call: Callable[[], T], fallback: T) -> T:
+    """`call()`, the cache's; `fallback` when the breaker is open or the call fails."""
+    if not breaker.allow():
+        return fallback
+    try:
+        return call()
+    except Exception:  # the cache backend's own errors (Redis down, timeouts)
+        breaker.trip()
+        log.warning(
+            "cache unavailable (%s); not called for %s s",
+            what, settings.CACHE_BREAKER_SECONDS, exc_info=True,
+        )  # fmt: skip
+        return fallback
 
 
 def cache_get(key: str) -> Any:
-    try:
-        return cache.get(key)
-    except Exception:  # the cache backend's own errors (Redis down, timeouts)
-        log.warning("cache unavailable (get %s)", key, exc_info=True)
-        return None
+    return cache_call(f"get {key}", lambda: cache.get(key), None)
 
 
 def cache_set(key: str, value: Any, seconds: int) -> None:
-    try:
-        cache.set(key, value, seconds)
-    except Exception:
-        log.warning("cache unavailable (set %s)", key, exc_info=True)
+    cache_call(f"set {key}", lambda: cache.set(key, value, seconds), None)
 
 
 def cache_delete(key: str) -> None:
-    try:
-        cache.delete(key)
-    except Exception:
-        log.warning("cache unavailable (delete %s)", key, exc_info=True)
+    cache_call(f"delete {key}", lambda: cache.delete(key), None)
 
 
 def _fresh_version() -> int:
@@ -42,24 +105,26 @@ def _fresh_version() -> int:
 
 
 def _bump(key: str) -> None:
-    try:
+    def bump() -> None:
         try:
             cache.incr(key)
         except ValueError:  # no version yet
             cache.add(key, _fresh_version(), None)
-    except Exception:
-        log.warning("cache unavailable (incr %s)", key, exc_info=True)
+
+    cache_call(f"incr {key}", bump, None)
 
 
 def version_get(key: str) -> int:
-    value = cache_get(key)
-    if value is None:
-        try:
+    def read() -> int | None:
+        value = cache.get(key)
+        if value is None:
             cache.add(key, _fresh_version(), None)
             value = cache.get(key)
-        except Exception:
-            log.warning("cache unavailable (version %s)", key, exc_info=True)
-    return int(value) if value is not None else _fresh_version()
+        return None if value is None else int(value)
+
+    value = cache_call(f"version {key}", read, None)
+    # Unreachable: a version no value was ever cached under, so the database is read.
+    return value if value is not None else _fresh_version()
 
 
 def version_bump(key: str) -> None:
@@ -72,8 +137,42 @@ def version_bump(key: str) -> None:
     transaction.on_commit(lambda: _bump(key))
 
 
+# Versions in PostgreSQL: they move with the data, in its transaction, whatever Redis does.
+
+
+def durable_version_get(key: str) -> int:
+    """The version of `key` as the database has it (one made when there is none)."""
+    from tenants.models import CacheVersion
+
+    versions = CacheVersion.objects.filter(key=key).values_list("version", flat=True)
+    found = versions.first()
+    if found is None:
+        CacheVersion.objects.bulk_create(
+            [CacheVersion(key=key, version=_fresh_version())], ignore_conflicts=True
+        )
+        found = versions.first()
+    return found if found is not None else _fresh_version()
+
+
+def durable_version_bump(key: str) -> None:
+    """Give `key` a new version in the current transaction, and again once it commits
+    (what a reader computed from the data before the commit is thrown away with it).
+    Each version is drawn at random, so one that a rolled-back transaction made (and a
+    reader may have cached its uncommitted data under) never comes back."""
+    from tenants.models import CacheVersion
+
+    def bump() -> None:
+        CacheVersion.objects.bulk_create(
+            [CacheVersion(key=key, version=_fresh_version())],
+            update_conflicts=True, unique_fields=["key"], update_fields=["version"],
+        )  # fmt: skip
+
+    bump()
+    transaction.on_commit(bump)
+
+
 # Values cached under a key that carries their version never change: a process keeps the
-# ones it has unpickled (a few hundred at most) and only asks Redis for the version.
+# ones it has unpickled (a few hundred at most) and only asks for the version.
 _KEPT: dict[str, Any] = {}
 _KEPT_MAX = 512
 
@@ -95,5 +194,5 @@ def cache_set_versioned(key: str, value: Any, seconds: int) -> None:
 
 def _keep(key: str, value: Any) -> None:
     if len(_KEPT) >= _KEPT_MAX:
-        _KEPT.pop(next(iter(_KEPT)))  # the oldest
+        _KEPT.pop(next(iter(_KEPT)), None)  # the oldest
     _KEPT[key] = value

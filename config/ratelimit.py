@@ -15,10 +15,13 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
+
+from config.cache import breaker
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +52,14 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def login_username(value: object) -> str:
-    """The username a sign-in attempt names, as the limit counts it: whatever its case."""
-    return value.strip().casefold() if isinstance(value, str) else ""
+    """The username a sign-in attempt names, as the limit counts it: the name Django signs
+    in (NFKC, as `AbstractBaseUser.normalize_username` makes it: `alice` in full-width
+    letters is `alice`), whatever its case; normalised again after casefolding, which may
+    undo NFKC."""
+    if not isinstance(value, str):
+        return ""
+    folded = AbstractBaseUser.normalize_username(value).strip().casefold()
+    return AbstractBaseUser.normalize_username(folded)
 
 
 def contact_keys(*, phone: str | None, email: str | None, country: str) -> dict[str, str]:
@@ -84,10 +93,14 @@ def limit_reached(request: HttpRequest, *, group: str, keys: Mapping[str, str]) 
         def key(_group: str, _request: HttpRequest, value: str = value) -> str:
             return value
 
+        # A cache that failed lately is not called (config/cache.py's breaker).
+        if not breaker.allow():
+            return None
         try:
             usage = get_usage(request, group=f"{group}:{kind}", key=key, rate=rate,
                               increment=True)  # fmt: skip
         except Exception:  # the cache backend's own errors (Redis down, timeouts)
+            breaker.trip()
             log.warning("rate limits unavailable (%s)", group, exc_info=True)
             return None
         if usage is not None and usage["should_limit"]:

@@ -110,10 +110,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # security, per transaction (config/db/postgresql/base.py, tenants/rls.py).
     DATABASES["default"]["ENGINE"] = "config.db.postgresql"
     # Act as a role that owns no table, so that row-level security binds every statement
-    # (tenants/rls.py, README "Row-level security"); `migrate` creates it and grants it the
-    # rights to rows, and runs, like `flush`, as the login role. Empty: the login role.
+    # (tenants/rls.py, README "Row-level security"). The product's connections log in as
+    # DATABASE_APP_LOGIN, a login that is only a member of that role and whose sessions
+    # start as it (the server applies it to every session, so a pooler such as PgBouncer
+    # cannot hand a statement a connection acting as anyone else). `migrate`, run as the
+    # DATABASE_URL login (the tables' owner), like `flush`, creates both and grants the
+    # role the rights to rows. Empty DATABASE_APP_ROLE: act as the DATABASE_URL login.
     if _app_role := os.environ.get("DATABASE_APP_ROLE", "acompte_app"):
-        DATABASES["default"].setdefault("OPTIONS", {})["assume_role"] = _app_role
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            assume_role=_app_role,
+            app_login=os.environ.get("DATABASE_APP_LOGIN") or f"{_app_role}_login",
+            app_password=os.environ.get("DATABASE_APP_PASSWORD", ""),
+        )
     # psycopg 3's pool: connections are reused across requests without CONN_MAX_AGE.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Server-side parameters let psycopg prepare the statements a process repeats (the
@@ -147,11 +155,17 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "acompte",
+            # A call that takes longer gives up, and the breaker (config/cache.py) then
+            # skips the cache for a while: a hanging Redis costs one timeout, not one per
+            # call. Not shorter: a busy server's Redis calls may take some 100 ms.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# After a cache call fails (Redis down or hanging), the cache is not called for this long.
+CACHE_BREAKER_SECONDS = float(os.environ.get("CACHE_BREAKER_SECONDS", "5"))
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None

@@ -1,7 +1,6 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -18,6 +17,7 @@ from bookings.api.serializers import (
 )
 from bookings.models import Booking
 from bookings.selectors import service_list
+from config.db.retry import atomic_retried
 from config.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
 from customers.identity import PROOF_HEADER, proof_from_request
 from customers.models import Customer
@@ -260,17 +260,20 @@ class BookingCreateView(PublicView):
         wait = limit_reached(request, group=BOOKING, keys=contact)
         if wait is not None:
             raise exceptions.Throttled(wait=wait)
-        # The client, the booking and its payment row in one transaction; the provider is
-        # called once it has committed.
+
+        # The client, the booking and its payment row in one transaction, run again if
+        # PostgreSQL aborts it for a deadlock; the provider is called once it has committed.
+        proven = proof_from_request(request, salon_id=the_salon.pk)
+
+        def book() -> Checkout:
+            service, staff, customer = resolve_booking_request(the_salon, data, proven=proven)
+            return checkout_hold(
+                salon=the_salon, service=service, staff=staff, start=data["start"],
+                customer=customer, payment_option=data["payment_option"], notes=data["notes"],
+            )  # fmt: skip
+
         try:
-            with transaction.atomic():
-                proven = proof_from_request(request, salon_id=the_salon.pk)
-                service, staff, customer = resolve_booking_request(the_salon, data, proven=proven)
-                checkout = checkout_hold(
-                    salon=the_salon, service=service, staff=staff, start=data["start"],
-                    customer=customer, payment_option=data["payment_option"],
-                    notes=data["notes"],
-                )  # fmt: skip
+            checkout = atomic_retried(book)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
         checkout = checkout_charge(checkout)

@@ -4,7 +4,14 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from bookings.models import Booking, Service, Status
-from config.cache import cache_get_versioned, cache_set_versioned, version_bump, version_get
+from config.cache import (
+    cache_get_versioned,
+    cache_set_versioned,
+    durable_version_bump,
+    durable_version_get,
+    version_bump,
+    version_get,
+)
 from customers.models import Customer
 from customers.selectors import customers_sharing_contact
 from tenants.models import Salon
@@ -21,14 +28,17 @@ def _policy_version_key(salon_id: int) -> str:
 
 def policy_changed(salon_id: int) -> None:
     version_bump(_policy_version_key(salon_id))
+    durable_version_bump(_policy_version_key(salon_id))
 
 
 def policy_get(*, salon: Salon) -> tuple[DepositPolicy, list[RampStep]]:
     """The salon's policy and ramp; an unsaved default (no deposit) when it has none.
 
     Read by every booking and every price shown, so cached under a version that every
-    change of the policy moves on."""
-    key = f"deposit-policy:{salon.pk}:{version_get(_policy_version_key(salon.pk))}"
+    change of the policy moves on, in its transaction (kept in the database: a change is
+    seen at once even when Redis missed it), and Redis's own (config/cache.py)."""
+    name = _policy_version_key(salon.pk)
+    key = f"deposit-policy:{salon.pk}:{durable_version_get(name)}:{version_get(name)}"
     cached = cache_get_versioned(key)
     if isinstance(cached, tuple):
         return cached

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -39,6 +38,7 @@ from bookings.selectors import (
 from bookings.services import booking_manage_token
 from bookings.tokens import manage_token_read
 from config.api import PaymentProviderError, SlotUnavailable
+from config.db.retry import atomic_retried
 from config.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
 from customers.identity import proof_from_request, proof_holds
 from customers.models import Customer
@@ -258,14 +258,16 @@ def _book(
         "marketing_consent": data["marketing_consent"],
         "reminders_consent": data["reminders_consent"], "language": language,
     }  # fmt: skip
+
+    def book() -> Checkout:  # one transaction, run again if aborted for a deadlock
+        service, staff, customer = resolve_booking_request(salon, request_data, proven=proven)
+        return checkout_hold(
+            salon=salon, service=service, staff=staff, start=data["start"],
+            customer=customer, payment_option=data["payment_option"], notes=data["notes"],
+        )  # fmt: skip
+
     try:
-        with transaction.atomic():
-            service, staff, customer = resolve_booking_request(salon, request_data, proven=proven)
-            checkout = checkout_hold(
-                salon=salon, service=service, staff=staff, start=data["start"],
-                customer=customer, payment_option=data["payment_option"], notes=data["notes"],
-            )  # fmt: skip
-        return checkout_charge(checkout)
+        return checkout_charge(atomic_retried(book))
     except serializers.ValidationError as exc:
         _add_errors(form, exc.detail)
         return "", 400

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from bookings.models import Service, Source, StaffMember
 from bookings.services import Actor, booking_event
 from config.celery import enqueue
+from config.db.retry import atomic_retried
 from customers.models import Channel, Customer
 from deposits.models import Payment
 from deposits.payments import Checkout, checkout_at_desk, checkout_charge, checkout_hold
@@ -147,17 +148,20 @@ def phone_booking_place(
     to, `waiver_reason`, `payment_option`, or the resolver's own), SlotUnavailable when the
     time was just taken, PaymentProviderError when the provider fails.
     """
-    with transaction.atomic():
+
+    def take() -> Checkout:  # one transaction, run again if aborted for a deadlock
         service, staff, customer = resolve()
         if deposit_handling == DepositHandling.PAYMENT_LINK and not contact_for(customer, send_via):
             raise ValidationError({"send_via": [_(
                 "This client has no phone number or e-mail address to send the link to."
             )]})  # fmt: skip
-        checkout = phone_booking_take(
+        return phone_booking_take(
             salon=salon, actor=actor, service=service, start=start, customer=customer,
             staff=staff, deposit_handling=deposit_handling, waiver_reason=waiver_reason,
             payment_option=payment_option, notes=notes,
         )  # fmt: skip
+
+    checkout = atomic_retried(take)
     link = None
     if deposit_handling == DepositHandling.PAYMENT_LINK:
         link = payment_link_send(checkout=checkout, via=send_via, actor=actor)

@@ -95,6 +95,20 @@ def default_quiet_hours() -> dict[str, str]:
     return {"start": "21:00", "end": "08:00"}
 
 
+class CacheVersion(models.Model):
+    """The version of what a cached value was computed from (a salon's deposit policy, its
+    catalogue), moved on in the transaction that changes it (config/cache.py). Kept here
+    rather than in the cache, where a bump can be lost (Redis hanging or restarting) and a
+    change then hidden behind values cached under the old version. No tenant data: a key
+    and a number, so not a tenant-owned table."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    version = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.version}"
+
+
 class Salon(models.Model):
     """The tenant. Everything a salon owns carries a foreign key to it."""
 

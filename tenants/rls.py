@@ -14,10 +14,14 @@ django-scopes scope, so nothing carries over to the next user of a pooled connec
 The policies only bind a role that is neither a superuser nor has BYPASSRLS; FORCE makes
 them bind the tables' owner too, but the owner may turn them off. So the product acts as
 another role, `DATABASE_APP_ROLE` (`acompte_app` unless set otherwise): a role that owns
-nothing, may not bypass RLS, and holds only the rights to read and write rows. `migrate`
-creates it if needed and grants it those rights (`app_role_provision`); `migrate` and
-`flush`, the commands that change the schema or empty every salon's tables at once, run as
-the login role, the tables' owner (`as_owner`). README, "Row-level security".
+nothing, may not bypass RLS, and holds only the rights to read and write rows. Its
+connections log in as `DATABASE_APP_LOGIN`, only a member of that role, whose sessions the
+server starts as the role (`ALTER ROLE ... SET role`): nothing is set per session by the
+product, which a transaction-pooling PgBouncer would leave on one server connection.
+`migrate` creates both if needed and grants the role those rights (`app_role_provision`);
+`migrate` and `flush`, the commands that change the schema or empty every salon's tables
+at once, run as the `DATABASE_URL` login, the tables' owner (`as_owner`). README,
+"Row-level security".
 
 A new tenant-owned model needs its table covered, in the migration that creates it::
 
@@ -153,7 +157,11 @@ def as_owner(connection: BaseDatabaseWrapper) -> Iterator[str | None]:
     if connection.in_atomic_block:
         raise TransactionManagementError("Leave the transaction before acting as the owner.")
     shared = connection.settings_dict
-    options = {k: v for k, v in shared["OPTIONS"].items() if k not in ("assume_role", "pool")}
+    options = {
+        k: v
+        for k, v in shared["OPTIONS"].items()
+        if k not in ("assume_role", "app_login", "app_password", "pool")
+    }
     connection.close()
     connection.settings_dict = {**shared, "OPTIONS": options}
     try:
@@ -163,10 +171,21 @@ def as_owner(connection: BaseDatabaseWrapper) -> Iterator[str | None]:
         connection.settings_dict = shared
 
 
-def app_role_provision(connection: BaseDatabaseWrapper, role: str) -> None:
+def app_login(connection: BaseDatabaseWrapper) -> tuple[str, str] | None:
+    """The login the product's connections use (`DATABASE_APP_LOGIN`) and its password."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    if connection.vendor != "postgresql" or not options.get("app_login"):
+        return None
+    return options["app_login"], options.get("app_password") or ""
+
+
+def app_role_provision(
+    connection: BaseDatabaseWrapper, role: str, product_login: tuple[str, str] | None = None
+) -> None:
     """Create the application role if it is missing and grant it what the product needs:
     to read and write the rows of every table (row-level security then decides which),
-    nothing more. Run as the tables' owner, after each `migrate`; idempotent.
+    nothing more; then the product's login, `(name, password)`, if given
+    (`app_login_provision`). Run as the tables' owner, after each `migrate`; idempotent.
 
     Refuses a role that would void row-level security: the login role itself, a
     superuser, a role with BYPASSRLS, or one owning any table.
@@ -229,3 +248,86 @@ def app_role_provision(connection: BaseDatabaseWrapper, role: str) -> None:
             f" GRANT USAGE, SELECT ON SEQUENCES TO {name}",
         ):
             cursor.execute(sql)
+    if product_login is not None:
+        app_login_provision(connection, role, *product_login)
+
+
+def _void_rls(cursor: Any, name: str) -> str | None:
+    """Why the role `name` would not be bound by row-level security, if it would not."""
+    cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [name])
+    found = cursor.fetchone()
+    if found is not None and any(found):
+        return "is a superuser or has BYPASSRLS"
+    cursor.execute(
+        "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner"
+        " WHERE r.rolname = %s",
+        [name],
+    )
+    if cursor.fetchone()[0]:
+        return "owns tables, and an owner may turn row-level security off"
+    return None
+
+
+def app_login_provision(
+    connection: BaseDatabaseWrapper, role: str, login: str, password: str
+) -> None:
+    """Create (or fix) the login the product's connections use: it may log in, is only a
+    member of the application role, and its sessions start as that role, set by the
+    server (`ALTER ROLE login SET role`), not by the product: every server connection a
+    pooler such as PgBouncer opens for it acts as the role from its first statement, and
+    even a `SET ROLE NONE` leaves a role that row-level security binds. The password is
+    set when one is configured (`DATABASE_APP_PASSWORD`); without one the server's
+    `pg_hba.conf` decides (trust, peer, a password set by hand). Idempotent.
+    """
+    from psycopg import sql as psql
+
+    with connection.cursor() as cursor:
+        raw = connection.connection
+        name = psql.Identifier(login).as_string(raw)
+        cursor.execute("SELECT current_user")
+        owner = cursor.fetchone()[0]
+        if login in (owner, role):
+            raise ImproperlyConfigured(
+                f"DATABASE_APP_LOGIN is {login!r}: name a login of its own, neither the "
+                "DATABASE_URL user (the tables' owner) nor the application role."
+            )
+        secret = psql.SQL(" PASSWORD {}").format(psql.Literal(password)) if password else None
+        cursor.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [login])
+        found = cursor.fetchone()
+        try:
+            with transaction.atomic(using=connection.alias):
+                if found is None:
+                    create = f"CREATE ROLE {name} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB"
+                    create += " NOCREATEROLE INHERIT"
+                    if secret is not None:
+                        create += secret.as_string(raw)
+                    cursor.execute(create)
+                elif not found[0] or secret is not None:
+                    cursor.execute(
+                        f"ALTER ROLE {name} LOGIN" + (secret.as_string(raw) if secret else "")
+                    )
+                if why := _void_rls(cursor, login):
+                    raise ImproperlyConfigured(
+                        f"DATABASE_APP_LOGIN {login!r} {why}: row-level security would not "
+                        "bind it. Name another login."
+                    )
+                cursor.execute(
+                    "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
+                    " WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = %s)"
+                    " AND r.rolname <> %s ORDER BY 1",
+                    [login, role],
+                )
+                if others := [row[0] for row in cursor.fetchall()]:
+                    raise ImproperlyConfigured(
+                        f"DATABASE_APP_LOGIN {login!r} is also a member of {others}: it must "
+                        f"be a member of {role!r} only."
+                    )
+                target = psql.Identifier(role).as_string(raw)
+                cursor.execute(f"GRANT {target} TO {name}")
+                cursor.execute(f"ALTER ROLE {name} SET role = " + psql.Literal(role).as_string(raw))
+        except DatabaseError as exc:
+            raise ImproperlyConfigured(
+                f"The login {login!r} (DATABASE_APP_LOGIN) could not be made a login that "
+                f"acts as {role!r} by {owner!r} ({exc}). Create it once as a superuser "
+                '(README, "Row-level security").'
+            ) from exc

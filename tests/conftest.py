@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from bookings.models import Service, StaffMember
 from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
+from config.cache import breaker as cache_breaker
 from tenants.models import Role, Salon
 from tenants.scoping import salon_scope
 from tenants.services import auth_token_get
@@ -59,6 +60,7 @@ def _fast_world(request, settings) -> None:
     # off but in the tests about them (`@pytest.mark.rate_limits`).
     settings.RATE_LIMITS = request.node.get_closest_marker("rate_limits") is not None
     cache.clear()  # the limits' counters live there
+    cache_breaker.reset()  # a cache that failed in another test is called again
 
 
 @dataclass

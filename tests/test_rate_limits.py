@@ -261,3 +261,42 @@ def test_limits_fail_open_when_the_cache_is_unreachable(settings, team_a):
     codes = {client.post(TOKEN, {"username": "x", "password": "y"}, format="json").status_code
              for _ in range(12)}  # fmt: skip
     assert codes == {400}
+
+
+@pytest.mark.django_db
+def test_a_username_locked_is_locked_in_every_unicode_spelling_of_it(superuser, team_a, monday):
+    """Django signs `alice` in full-width letters in as `alice` (NFKC): one name to the limits."""
+    team_a.owner.set_password("s3cret-Bella!")
+    team_a.owner.save()
+    superuser.set_password("s3cret-Root!")
+    superuser.save()
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in "bella-owner")
+    assert wide != "bella-owner" and wide.isascii() is False
+
+    def address(n: int) -> str:
+        return f"203.0.113.{n + 1}"
+
+    # The API's token endpoint.
+    for n in range(10):
+        APIClient(REMOTE_ADDR=address(n)).post(
+            TOKEN, {"username": "bella-owner", "password": "guess"}, format="json")  # fmt: skip
+    token = APIClient(REMOTE_ADDR=address(10)).post(
+        TOKEN, {"username": wide, "password": "s3cret-Bella!"}, format="json")  # fmt: skip
+    assert token.status_code == 429
+    # The desk's login shares the group's counters: the spelling is refused there too,
+    desk = Client(REMOTE_ADDR=address(11))
+    refused = desk.post("/desk/login/", {"username": wide.upper(), "password": "s3cret-Bella!"})
+    assert refused.status_code == 429
+    assert "_auth_user_id" not in desk.session
+
+    # and the admin's, counted afresh for another user.
+    root = "".join(chr(ord(c) + 0xFEE0) for c in "ROOT")
+    for n in range(10):
+        Client(REMOTE_ADDR=address(20 + n)).post(
+            "/admin/login/", {"username": "root", "password": "guess", "next": "/admin/"}
+        )
+    admin = Client(REMOTE_ADDR=address(31))
+    answer = admin.post("/admin/login/", {"username": root, "password": "s3cret-Root!",
+                                          "next": "/admin/"})  # fmt: skip
+    assert answer.status_code == 429
+    assert "_auth_user_id" not in admin.session

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -91,6 +92,15 @@ class RedisServer:
         self.process.kill()
         self.process.wait(timeout=10)
         self.process = None
+
+    def stall(self) -> None:
+        """Stopped, not gone: connections are accepted and never answered."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def queued(self) -> int:
         with redis.Redis(port=self.port) as client:
@@ -337,3 +347,62 @@ def test_bookings_succeed_fast_with_redis_stopped_and_each_message_goes_out_once
     clients = [(c, b["customer"]["phone"]) for c, b in outage] + after
     assert sms == Counter((catalogue.salon.name, phone) for catalogue, phone in clients)
     assert throwaway_redis.queued() == 0
+
+
+POLICY = "/api/v1/salons/bella/backoffice/deposit-policy/"
+
+
+def test_a_policy_change_while_redis_hangs_is_seen_at_once_and_bookings_skip_the_cache(
+    api, settings, team_a, catalogue_a, throwaway_redis, stripe_api, monday
+):
+    owner = api(team_a.owner)
+    cut = catalogue_a.cut  # 60.00 EUR
+
+    def shown() -> tuple[int, int]:
+        """The rule GET deposit-policy shows, and the quote for a cut next week."""
+        rule = owner.get(POLICY).json()["rule"]["value"]
+        quote = owner.get(f"{POLICY}quote/", {"service": cut.pk, "date": "2027-03-08"})
+        return rule, quote.json()["amount"]
+
+    def book(hour: int) -> int:
+        response = api().post("/api/v1/salons/bella/bookings/", {
+            "service": cut.pk, "start": f"2027-03-02T{hour:02}:00:00+01:00",
+            "staff": catalogue_a.alice.pk,
+            "customer": {"name": "Léa Martin", "phone": f"06 12 34 56 {hour:02}"},
+        }, format="json")  # fmt: skip
+        assert response.status_code == 201, response.json()
+        return int(response.json()["deposit_amount"])
+
+    policy = {"rule": {"kind": "percent", "value": 20}, "hold_minutes": 15}
+    assert owner.put(POLICY, policy, format="json").status_code == 200
+    assert shown() == (20, 1200)
+    assert book(10) == 1200  # the policy and the catalogue are cached, in Redis and here
+    assert product_cache.breaker.failures == 0
+
+    # The breaker stays open for the whole stall, however slow this machine is.
+    settings.CACHE_BREAKER_SECONDS = 3600
+    throwaway_redis.stall()
+    try:
+        changed = {**policy, "rule": {"kind": "percent", "value": 50}}
+        assert owner.put(POLICY, changed, format="json").status_code == 200
+        # The first call that hung gave up, and the cache is left alone meanwhile...
+        assert product_cache.breaker.failures == 1
+        assert product_cache.breaker.open
+        # ...while the change is seen at once, by the policy, the quote and a booking,
+        assert shown() == (50, 3000)
+        attempts = product_cache.breaker.attempts
+        assert book(11) == 3000
+        # which made no call to the hanging Redis (each would wait its socket timeout).
+        assert product_cache.breaker.attempts == attempts
+        assert product_cache.breaker.failures == 1
+    finally:
+        throwaway_redis.resume()
+
+    # Redis answers again, with what it cached under the old versions; the breaker's time
+    # has run out (none left: it tries again at once). Still the new policy.
+    settings.CACHE_BREAKER_SECONDS = 0
+    attempts = product_cache.breaker.attempts
+    assert shown() == (50, 3000)
+    assert book(12) == 3000
+    assert product_cache.breaker.attempts > attempts  # the cache was used again
+    assert product_cache.breaker.failures == 1

@@ -29,6 +29,7 @@ from tenants.scoping import admin_scope, salon_scope
 from .conftest import Catalogue, local
 
 ROLE = "acompte_app"
+LOGIN = "acompte_app_login"  # DATABASE_APP_LOGIN's default: the role's name, `_login`
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -311,14 +312,14 @@ def test_the_product_acts_as_a_role_that_owns_nothing_and_cannot_lift_the_polici
 ):
     raw = as_app_role
     login, acting = raw.execute("SELECT session_user, current_user").fetchone()
-    assert acting == ROLE != login
+    assert acting == ROLE != login == LOGIN
     assert raw.execute(
         "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = current_user"
     ).fetchone() == (False, False, False)
     owners = raw.execute(
         "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
     ).fetchall()
-    assert owners == [(login,)]
+    assert owners == [(connection.settings_dict["USER"],)] != [(login,)]
 
     assert "must be owner" in _refused(
         raw, "ALTER TABLE bookings_booking NO FORCE ROW LEVEL SECURITY"
@@ -405,6 +406,7 @@ def test_provisioning_creates_the_role_grants_rows_only_and_refuses_roles_that_v
 
 def test_migrate_runs_as_the_owner_and_provisions_the_configured_role(scratch_roles):
     role = _scratch(scratch_roles, "migrate")
+    scratch_roles.insert(0, f"{role}_login")  # dropped first: a member of the role
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     result = subprocess.run(
@@ -414,6 +416,7 @@ def test_migrate_runs_as_the_owner_and_provisions_the_configured_role(scratch_ro
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"The application role {role!r} may read and write rows." in result.stdout
+    assert f"The login {role + '_login'!r} acts as {role!r}." in result.stdout
     with psycopg.connect(url.replace("postgres://", "postgresql://")) as check:
         row = check.execute(
             "SELECT has_table_privilege(%s, 'deposits_payment', 'INSERT'),"
@@ -421,6 +424,13 @@ def test_migrate_runs_as_the_owner_and_provisions_the_configured_role(scratch_ro
             [role, role],
         ).fetchone()
     assert row == (True, False)
+    # The product's login: its sessions start as the role, set by the server.
+    login_url = f"postgresql://{role}_login@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    with psycopg.connect(login_url) as check:
+        assert check.execute("SELECT session_user, current_user").fetchone() == (
+            f"{role}_login",
+            role,
+        )
 
 
 # A scoped statement outside a transaction (autocommit) runs in a transaction of its own.
@@ -481,48 +491,46 @@ def test_a_scoped_statement_outside_a_transaction_fails_cleanly_and_the_connecti
         assert Service.objects.count() == 4
 
 
-# The stronger deployment (README): a login role that is itself only a member of the
-# application role, so that even a `RESET ROLE` leaves every statement bound by the policy.
+# The product's login is only a member of the application role, and its sessions start as
+# the role: set by the server, not by the product, so that no pooler can hand a statement a
+# session acting as anyone else (tests/test_rls_pgbouncer.py), and even a forged
+# `SET ROLE NONE` leaves every statement bound by the policy.
 
 
-@pytest.fixture
-def member_login(scratch_roles, catalogue_a, catalogue_b) -> Iterator[str]:
-    login = _scratch(scratch_roles, "login")
-    with as_owner(connection), connection.cursor() as cursor:
-        cursor.execute(f'CREATE ROLE "{login}" LOGIN NOSUPERUSER NOBYPASSRLS')
-        cursor.execute(f'GRANT "{ROLE}" TO "{login}"')
-    settings_dict = connection.settings_dict
-    saved = settings_dict["USER"]
-    connection.close()
-    connection.close_pool()  # type: ignore[attr-defined]
-    settings_dict["USER"] = login
-    try:
-        yield login
-    finally:
-        connection.close()
-        connection.close_pool()  # type: ignore[attr-defined]
-        settings_dict["USER"] = saved
-
-
-def test_a_login_role_that_is_only_a_member_of_the_app_role_serves_the_product(
-    member_login, api, catalogue_a, monday
+def test_the_product_logs_in_as_a_member_of_the_app_role_whose_sessions_start_as_it(
+    catalogue_a, as_app_role
 ):
-    raw = _raw()
-    assert raw.execute("SELECT session_user, current_user").fetchone() == (member_login, ROLE)
-    response = api().post("/api/v1/salons/bella/bookings/", {
-        "service": catalogue_a.cut.pk, "start": local(catalogue_a.salon, 1, 9).isoformat(),
-        "customer": {"name": "Léa Martin", "phone": "06 12 34 56 78"},
-    }, format="json")  # fmt: skip
-    assert response.status_code == 201, response.json()
-    managed = api().get(f"/api/v1/manage/{response.json()['manage_token']}/")
-    assert managed.status_code == 200
-
-    raw = _raw()
-    raw.execute("RESET ROLE")  # what a forged statement could send: it gains nothing
-    assert raw.execute("SELECT current_user").fetchone() == (member_login,)
+    raw = as_app_role
+    assert raw.execute("SELECT session_user, current_user").fetchone() == (LOGIN, ROLE)
+    assert raw.execute(
+        "SELECT rolcanlogin, rolsuper, rolbypassrls, array(SELECT r.rolname FROM"
+        " pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid WHERE m.member = l.oid)"
+        " FROM pg_roles l WHERE rolname = %s",
+        [LOGIN],
+    ).fetchone() == (True, False, False, [ROLE])
+    raw.execute("RESET ROLE")  # back to the session's start: the role, set by the server
+    assert raw.execute("SELECT current_user").fetchone() == (ROLE,)
+    raw.execute("SET ROLE NONE")  # what a forged statement could send: it gains nothing
+    assert raw.execute("SELECT current_user").fetchone() == (LOGIN,)
     assert _count(raw, "bookings_booking") == 0
-    raw.execute("BEGIN")
+    assert _count(raw, "bookings_service") == 0
     assert "must be owner" in _refused(
         raw, "ALTER TABLE bookings_booking NO FORCE ROW LEVEL SECURITY"
     )
-    raw.execute("ROLLBACK")
+    raw.execute("RESET ROLE")
+
+
+def test_provisioning_refuses_a_login_that_would_void_rls(scratch_roles):
+    with as_owner(connection), connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        owner = cursor.fetchone()[0]
+        with pytest.raises(ImproperlyConfigured, match="a login of its own"):
+            app_role_provision(connection, ROLE, (owner, ""))
+        bypass = _scratch(scratch_roles, "login")
+        cursor.execute(f'CREATE ROLE "{bypass}" LOGIN BYPASSRLS')
+        with pytest.raises(ImproperlyConfigured, match="BYPASSRLS"):
+            app_role_provision(connection, ROLE, (bypass, ""))
+        member = _scratch(scratch_roles, "login")
+        cursor.execute(f'CREATE ROLE "{member}" LOGIN IN ROLE pg_read_all_data')
+        with pytest.raises(ImproperlyConfigured, match="pg_read_all_data"):
+            app_role_provision(connection, ROLE, (member, ""))

@@ -45,14 +45,40 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.tenant_set = NONE
         self.execute_wrappers.append(self._with_tenant)
 
+    def get_connection_params(self) -> dict[str, Any]:
+        """Log in as the application's login (OPTIONS `app_login`, DATABASE_APP_LOGIN): a
+        role that is only a member of the application role and whose sessions start as it
+        (`ALTER ROLE ... SET role`, made by `migrate`). The role is thus the server's own
+        setting for every session of that login, whichever server connection a pooler
+        (PgBouncer in transaction mode) hands a transaction; nothing is set per session
+        by the product, which a pooler would leave on one server connection only.
+
+        The connection without a database creates and drops databases, and `as_owner`
+        removes these options: both log in as the DATABASE_URL user, the tables' owner.
+        """
+        options = self.settings_dict["OPTIONS"]
+        params: dict[str, Any] = super().get_connection_params()
+        params.pop("app_login", None)
+        params.pop("app_password", None)
+        login = options.get("app_login")
+        if login and self.alias != NO_DB_ALIAS:
+            params["user"] = login
+            params.pop("password", None)
+            if password := options.get("app_password"):
+                params["password"] = password
+        return params
+
     def _configure_role(self, connection: Any) -> bool:
-        # Django's own (OPTIONS["assume_role"]) quotes the role through the wrapper's
-        # connection, which a pool opening a connection in its thread does not have yet:
-        # it waits on the pool for one, forever. Quote it with psycopg instead.
-        # The connection without a database creates and drops databases: the owner's work.
-        if self.alias == NO_DB_ALIAS:
+        # Django's own (OPTIONS["assume_role"]) sends `SET ROLE` on each new connection: a
+        # session setting, which a transaction-pooling PgBouncer leaves on whichever server
+        # connection it reached. With a login of its own (the settings' default), the
+        # session starts as the role (above) and nothing is sent. Without one, the role is
+        # set here, quoted with psycopg: Django quotes it through the wrapper's connection,
+        # which a pool opening a connection in its thread does not have yet.
+        options = self.settings_dict["OPTIONS"]
+        if self.alias == NO_DB_ALIAS or options.get("app_login"):
             return False
-        if role := self.settings_dict["OPTIONS"].get("assume_role"):
+        if role := options.get("assume_role"):
             connection.execute(psql.SQL("SET ROLE {}").format(psql.Identifier(role)))
             return True
         return False
