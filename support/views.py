@@ -33,7 +33,11 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
         booking = payment.booking
         salon = booking.salon
         language = language_for(booking.customer, salon)
-        lapsed = booking.hold_expires_at is not None and booking.hold_expires_at <= timezone.now()
+        now = timezone.now()
+        # The link ends with the hold, and never after the appointment has begun.
+        lapsed = booking.start <= now or (
+            booking.hold_expires_at is not None and booking.hold_expires_at <= now
+        )
         if booking.status == Status.CONFIRMED and payment.status == PaymentStatus.SUCCEEDED:
             state = "paid"
         elif booking.status == Status.PENDING_PAYMENT and not lapsed and payment.intent_id:

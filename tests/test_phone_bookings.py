@@ -305,3 +305,42 @@ def test_bad_input_is_a_clear_400(api, team_a, catalogue_a, deposit, monday):
         answer = api(team_a.staff).post(url, _request(catalogue_a, **changes), format="json")
         assert answer.status_code == 400, changes
         assert field in answer.json()["fields"], answer.json()
+
+
+def test_a_payment_link_and_its_hold_end_at_the_appointment(
+    api, client, team_a, catalogue_a, deposit, test_mode, monday
+):
+    # Booked at 08:00 for 13:30 the same day: the policy's 24 hours would run to tomorrow.
+    start = "2027-03-01T13:30:00+01:00"
+    answer = api(team_a.staff).post(PHONE.format(slug="bella"),
+                                    _request(catalogue_a, start=start), format="json")  # fmt: skip
+    assert answer.status_code == 201, answer.json()
+    body = answer.json()
+    assert body["payment_link"]["expires_at"] == start
+    assert body["hold_expires_at"] == start
+    manage = api().get(f"/api/v1/manage/{body['manage_token']}/").json()
+    assert manage["hold_expires_at"] == start
+    path = "/" + body["payment_link"]["url"].split("://", 1)[1].split("/", 1)[1]
+    assert client.get(path).status_code == 200
+    # Once the appointment has begun nothing can be paid, and the slot is no longer held.
+    monday.shift(dt.timedelta(hours=5, minutes=31))
+    assert client.get(path).status_code == 410
+    assert client.post(path).status_code == 404
+    with salon_scope(team_a.salon):
+        assert holds_expire(salon=team_a.salon) == [body["id"]]
+
+
+def test_an_online_hold_never_outlives_the_start(api, team_a, catalogue_a, test_mode, monday):
+    policy = {"rule": {"kind": "fixed", "value": 1500}, "hold_minutes": 600}
+    assert api(team_a.owner).put(POLICY.format(slug="bella"), policy,
+                                 format="json").status_code == 200  # fmt: skip
+    with salon_scope(team_a.salon):
+        team_a.salon.min_notice_minutes = 0
+        team_a.salon.save()
+    start = "2027-03-01T10:00:00+01:00"
+    answer = api().post("/api/v1/salons/bella/bookings/", {
+        "service": catalogue_a.cut.pk, "start": start, "staff": catalogue_a.alice.pk,
+        "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+    }, format="json")  # fmt: skip
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["hold_expires_at"] == start

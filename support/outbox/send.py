@@ -47,6 +47,7 @@ def _no_longer_due(message: Message, now: dt.datetime) -> str:
         and (
             booking.status != Status.PENDING_PAYMENT
             or (booking.hold_expires_at and booking.hold_expires_at <= now)
+            or booking.start <= now
         )
     ):
         return "Nothing is left to pay through this link."
