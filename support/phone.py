@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bookings.models import Service, Source, StaffMember
+from bookings.models import BookingEvent, Service, Source, StaffMember
 from bookings.services import Actor, booking_event
 from config.celery import enqueue
 from customers.models import Channel, Customer
@@ -111,24 +111,42 @@ def payment_link_send(
     payment = checkout.payment
     if payment is None:
         return None
-    booking = checkout.booking
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = payment_link_queue(payment=payment, via=via, actor=actor, now=now)
+        enqueue(message_send, salon_id=payment.salon_id, message_id=message.pk)
+    return PaymentLink(url=pay_url(payment), expires_at=checkout.booking.hold_expires_at or now,
+                       message=message)  # fmt: skip
+
+
+def payment_link_queue(
+    *, payment: Payment, via: str | None, actor: Actor, now: dt.datetime | None = None,
+    event: BookingEvent | None = None,
+) -> Message:  # fmt: skip
+    """Inside the caller's transaction: the link to pay `payment`, queued once (under the
+    payment's key) for the client, and the booking's audit trail saying so. The request
+    that took the booking queues it; the reconcile sweep does when that request died
+    before the provider was called (the `payment_link_due` event)."""
+    booking = payment.booking
     now = now or timezone.now()
     url = pay_url(payment)
     expires_at = booking.hold_expires_at or now
     language = language_for(booking.customer, booking.salon)
-    with transaction.atomic():
-        message = message_queue(
-            salon=booking.salon, customer=booking.customer, kind=MessageKind.PAYMENT_LINK,
-            key=f"payment_link:{payment.pk}", now=now, booking=booking, via=via,
-            context={**booking_context(booking, language), "url": url,
-                     "amount": money_text(payment.amount, payment.currency, language),
-                     "expires": expires_at},
-            data={"payment": payment.pk, "expires_at": expires_at.isoformat()},
-        )  # fmt: skip
-        booking_event(booking, "payment_link_sent", actor=actor, by="staff",
-                      channel=message.channel, expires_at=expires_at.isoformat())  # fmt: skip
-        enqueue(message_send, salon_id=booking.salon_id, message_id=message.pk)
-    return PaymentLink(url=url, expires_at=expires_at, message=message)
+    key = f"payment_link:{payment.pk}"
+    if Message.objects.with_scope(salon=booking.salon_id).filter(key=key).exists():
+        return Message.objects.with_scope(salon=booking.salon_id).get(key=key)
+    message = message_queue(
+        salon=booking.salon, customer=booking.customer, kind=MessageKind.PAYMENT_LINK,
+        key=key, now=now, booking=booking, via=via, event=event,
+        context={**booking_context(booking, language), "url": url,
+                 "amount": money_text(payment.amount, payment.currency, language),
+                 "expires": expires_at},
+        data={"payment": payment.pk, "expires_at": expires_at.isoformat()},
+    )  # fmt: skip
+    booking_event(booking, "payment_link_sent", actor=actor,
+                  by="system" if event is not None else "staff",
+                  channel=message.channel, expires_at=expires_at.isoformat())  # fmt: skip
+    return message
 
 
 def phone_booking_place(

@@ -344,3 +344,77 @@ def test_an_online_hold_never_outlives_the_start(api, team_a, catalogue_a, test_
     }, format="json")  # fmt: skip
     assert answer.status_code == 201, answer.json()
     assert answer.json()["hold_expires_at"] == start
+
+
+def _taken_then_crashed(team, catalogue, *, source="phone"):
+    """A booking committed with its payment, and the process gone before the provider
+    was called (the state a crash between the commit and the call leaves)."""
+    from django.db import transaction
+
+    from deposits.payments import checkout_hold
+    from support.phone import DepositHandling, phone_booking_take
+
+    salon = team.salon
+    with salon_scope(salon), transaction.atomic():
+        customer = CustomerFactory(salon=salon, name="Marcel Roux", phone="+33143556677")
+        start = dt.datetime(2027, 3, 3, 10, tzinfo=salon.tz)
+        if source == "phone":
+            checkout = phone_booking_take(
+                salon=salon, actor=team.staff, service=catalogue.cut, start=start,
+                customer=customer, staff=catalogue.alice,
+                deposit_handling=DepositHandling.PAYMENT_LINK,
+            )  # fmt: skip
+        else:
+            checkout = checkout_hold(salon=salon, service=catalogue.cut, start=start,
+                                     customer=customer, staff=catalogue.alice)  # fmt: skip
+    return checkout.booking, checkout.payment
+
+
+def test_a_phone_booking_stranded_before_the_provider_call_gets_its_link(
+    api, client, settings, stripe_api, team_a, catalogue_a, deposit, monday
+):
+    from deposits.payments import payments_reconcile
+
+    settings.SMS_BACKEND = "locmem"
+    from support import sms
+
+    sms.outbox.clear()
+    booking, payment = _taken_then_crashed(team_a, catalogue_a)
+    # A sweep while the request may still be on its way leaves it alone.
+    with salon_scope(team_a.salon):
+        assert payments_reconcile(salon_id=team_a.salon.pk) == 0
+    monday.shift(dt.timedelta(minutes=3))
+    with salon_scope(team_a.salon):
+        assert payments_reconcile(salon_id=team_a.salon.pk) == 1
+        assert payments_reconcile(salon_id=team_a.salon.pk) == 0
+        payment.refresh_from_db()
+    assert payment.intent_id and payment.status == PaymentStatus.PENDING
+    create = [r for r in stripe_api.requests() if r["path"] == "/v1/payment_intents"]
+    assert [r["idempotency_key"] for r in create] == [f"deposit:{payment.pk}:create"]
+    _sweep(team_a.salon)
+    _sweep(team_a.salon)
+    assert len(sms.outbox) == 1
+    assert sms.outbox[0].to == "+33143556677"
+    url = re.search(r"https?://\S+/pay/\S+/", sms.outbox[0].body).group(0)
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    page = client.get(path)
+    assert page.status_code == 200
+    assert payment.client_secret in page.content.decode()
+
+
+def test_an_online_hold_stranded_before_the_provider_call_is_released(
+    api, stripe_api, team_a, catalogue_a, deposit, monday
+):
+    from deposits.payments import payments_reconcile
+
+    booking, payment = _taken_then_crashed(team_a, catalogue_a, source="online")
+    monday.shift(dt.timedelta(minutes=3))
+    with salon_scope(team_a.salon):
+        assert payments_reconcile(salon_id=team_a.salon.pk) >= 1
+        booking.refresh_from_db()
+        payment.refresh_from_db()
+    assert booking.status == Status.EXPIRED
+    assert payment.status == PaymentStatus.FAILED
+    # Whatever the provider made under the payment's key is cancelled.
+    sent = stripe_api.requests()
+    assert any(r["path"] == f"/v1/payment_intents/{payment.intent_id}/cancel" for r in sent)
