@@ -37,6 +37,7 @@ def deposit(api, team_a, team_b):
 def test_mode(settings):
     settings.PAYMENTS_TEST_MODE = True
     settings.SMS_BACKEND = "console"
+    settings.SMS_CONSOLE_SHOW_TEXT = True  # as under `make run`
 
 
 def _request(catalogue, **changes):
