@@ -45,7 +45,7 @@ class PersonalDataFilter(logging.Filter):
         return True
 
 
-class AccessLogger(Logger):  # type: ignore[misc]
+class AccessLogger(Logger):
     """Gunicorn's logger, its access log masked: the request line, the path and the
     referrer go through `mask`, and a query string is shown as `…`."""
 

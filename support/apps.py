@@ -17,9 +17,9 @@ def _requests_about_bookings_forget(salon_id: int, customer_id: int) -> None:
     CustomerRequest.objects.with_scope(salon=salon_id).filter(
         customer__isnull=True, booking__customer_id=customer_id
     ).update(summary="", resolution="", item_description="")
-    Message.objects.with_scope(salon=salon_id).filter(
-        booking__customer_id=customer_id
-    ).update(recipient="", subject="", body="", data={}, status_detail="")
+    Message.objects.with_scope(salon=salon_id).filter(booking__customer_id=customer_id).update(
+        recipient="", subject="", body="", data={}, status_detail=""
+    )
 
 
 class SupportConfig(AppConfig):

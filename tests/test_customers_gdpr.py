@@ -273,8 +273,13 @@ def test_erasure_leaves_the_person_in_no_reason_history_or_export(
     }, format="json")  # fmt: skip
     assert waived.status_code == 201, waived.json()
     with salon_scope(team_a.salon):
-        request_open(salon=team_a.salon, booking=cancelled, channel="phone",
-                     category="lost_item", summary="Écharpe oubliée par Mme Quesnel-Varin")
+        request_open(
+            salon=team_a.salon,
+            booking=cancelled,
+            channel="phone",
+            category="lost_item",
+            summary="Écharpe oubliée par Mme Quesnel-Varin",
+        )
         messages_run(salon=team_a.salon)
         Message.objects.filter(customer=lea).update(
             status_detail="550 lea.m@example.org: mailbox unavailable"
@@ -291,9 +296,9 @@ def test_erasure_leaves_the_person_in_no_reason_history_or_export(
         assert _where_found(needle) == [], needle
     export = json.dumps(api(team_a.staff).get(f"{A}{lea.pk}/export/").json(), ensure_ascii=False)
     assert "Quesnel" not in export and "612345678" not in export
-    staff_view = api(team_a.staff).get(
-        f"/api/v1/salons/bella/backoffice/bookings/{cancelled.pk}/"
-    ).json()
+    staff_view = (
+        api(team_a.staff).get(f"/api/v1/salons/bella/backoffice/bookings/{cancelled.pk}/").json()
+    )
     assert staff_view["cancellation_reason"] == ""
     # The admin's recent actions no longer name her; who changed what, and when, stays.
     entry = LogEntry.objects.get(object_id=str(lea.pk))

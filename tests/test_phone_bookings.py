@@ -380,7 +380,7 @@ def test_a_phone_booking_stranded_before_the_provider_call_gets_its_link(
     from support import sms
 
     sms.outbox.clear()
-    booking, payment = _taken_then_crashed(team_a, catalogue_a)
+    _booking, payment = _taken_then_crashed(team_a, catalogue_a)
     # A sweep while the request may still be on its way leaves it alone.
     with salon_scope(team_a.salon):
         assert payments_reconcile(salon_id=team_a.salon.pk) == 0
