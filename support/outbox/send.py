@@ -162,18 +162,22 @@ def message_deliver(*, message_id: int, salon_id: int, now: dt.datetime | None =
     try:
         _transport(message, accepted)
     except Exception as exc:  # whatever the data, the message leaves `sending`
+        # The row keeps the whole reason (erased with the person); the log only its kind,
+        # as a provider's answer may quote the address or the number.
         detail = f"{type(exc).__name__}: {exc}"[:300]
+        code = getattr(exc, "smtp_code", None)
+        kind = f"{type(exc).__name__} {code}" if code else type(exc).__name__
         if messages.filter(pk=message_id, status=MessageStatus.SENT).exists():
             # Accepted, then the goodbye failed: it was sent.
-            log.warning("message %s: sent, then: %s", message.pk, detail)
+            log.warning("message %s: sent, then %s", message.pk, kind)
             return "sent"
         if not _transient(exc) or message.attempts >= MAX_ATTEMPTS:
             log.warning("message %s failed for good (attempt %s): %s", message.pk,
-                        message.attempts, detail)  # fmt: skip
+                        message.attempts, kind)  # fmt: skip
             mine.update(status=MessageStatus.FAILED, status_detail=detail)
             return "failed"
         log.warning("message %s could not be sent (attempt %s): %s", message.pk,
-                    message.attempts, detail)  # fmt: skip
+                    message.attempts, kind)  # fmt: skip
         retry_at = now + dt.timedelta(minutes=2**message.attempts)
         mine.update(status=MessageStatus.PENDING, send_after=retry_at, status_detail=detail)
         return "retry"
