@@ -39,7 +39,7 @@ def test_a_manage_link_stops_working_some_time_after_the_appointment(
     assert answer.json()["code"] == "not_found"
     page = client.get(f"/manage/{token}/", HTTP_ACCEPT_LANGUAGE="fr")
     assert page.status_code == 404
-    assert "Ce lien n’est plus valide" in page.content.decode()
+    assert "Ce lien n\u2019est plus valide" in page.content.decode()
     page = client.get(f"/manage/{token}/", HTTP_ACCEPT_LANGUAGE="en")
     assert "This link is no longer valid" in page.content.decode()
 
