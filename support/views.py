@@ -15,7 +15,7 @@ from deposits.webhooks import payment_complete_in_test_mode
 from tenants.scoping import salon_scope
 
 from .outbox import language_for, money_text
-from .phone import payment_for_link
+from .phone import pay_token_read, payment_for_link
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,10 +26,11 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
     (the booking confirmed, by the provider's webhook); or expired. In test mode (no
     Stripe keys) a clearly labelled button completes the payment, and no money moves.
     """
-    payment = payment_for_link(token)
-    if payment is None:
-        raise Http404
-    with salon_scope(payment.salon_id):
+    ids = pay_token_read(token)
+    with salon_scope(ids[0] if ids else 0):
+        payment = payment_for_link(token)
+        if payment is None:
+            raise Http404
         booking = payment.booking
         salon = booking.salon
         language = language_for(booking.customer, salon)
