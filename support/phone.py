@@ -2,8 +2,10 @@
 deposit follows by a payment link, is paid at the desk, or is waived (DESIGN.md, flows).
 
 The link is a signed URL to the pay page; the booking holds its slot until the link
-expires (the policy's `payment_link_hours`), then the hold sweep frees it and the client
-is told. Who did what, and why a deposit was waived, is in the booking's audit trail.
+expires (the policy's `payment_link_hours`, and never past the appointment's start), then
+the hold sweep frees it and the client is told. The link is revoked when the booking is
+cancelled or the client erased, and stops working some time after the appointment
+(bookings.tokens). Who did what, and why a deposit was waived, is in the booking's audit trail.
 """
 
 import datetime as dt
