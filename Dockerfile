@@ -20,4 +20,4 @@ RUN pip install --no-cache-dir . \
 USER acompte
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--logger-class", "config.logmask.AccessLogger"]

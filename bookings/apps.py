@@ -12,6 +12,22 @@ def _count(status: str) -> Any:
     return count_per_customer(Booking.objects.filter(status=status))
 
 
+def _bookings_forget(salon_id: int, customer_id: int) -> None:
+    """On erasure: the reasons written in the bookings' audit trail (what staff typed
+    about the person) are blanked, and the links sent to the person stop working."""
+    from .models import Booking, BookingEvent, new_nonce
+
+    bookings = Booking.objects.with_scope(salon=salon_id).filter(customer_id=customer_id)
+    for pk in bookings.values_list("pk", flat=True):
+        bookings.filter(pk=pk).update(manage_nonce=new_nonce())
+    events = BookingEvent.objects.with_scope(salon=salon_id).filter(
+        booking__customer_id=customer_id
+    )
+    for event in events.only("pk", "data"):
+        if isinstance(event.data, dict) and event.data.get("reason"):
+            events.filter(pk=event.pk).update(data={**event.data, "reason": ""})
+
+
 class BookingsConfig(AppConfig):
     name = "bookings"
     verbose_name = "Bookings"
@@ -39,7 +55,8 @@ class BookingsConfig(AppConfig):
                     "expired_at", "hold_expires_at",
                 ),
                 # Kept for accounting without identity: the booking itself stays.
-                erase={"notes": ""},
+                erase={"notes": "", "cancellation_reason": ""},
+                erase_also=_bookings_forget,
                 internal=(
                     "salon", "customer", "service", "staff", "busy_start", "busy_end",
                     "manage_nonce", "created_by", "cancelled_by", "cancelled_by_salon",

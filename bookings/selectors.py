@@ -7,6 +7,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import Func, IntegerField, Q, QuerySet
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from config.cache import (
     cache_get,
@@ -31,7 +32,7 @@ from .models import (
     TimeOff,
     WorkingHours,
 )
-from .tokens import manage_token_read
+from .tokens import link_expires_at, manage_token_read
 
 
 class Epoch(Func):
@@ -263,7 +264,8 @@ def booking_list(
 
 
 def booking_by_manage_token(token: str) -> Booking | None:
-    """The booking a manage token names, or None for a forged, revoked or unknown one.
+    """The booking a manage token names, or None for a forged, revoked, expired or
+    unknown one.
 
     The token carries its salon, so the lookup is scoped to it.
     """
@@ -277,7 +279,9 @@ def booking_by_manage_token(token: str) -> Booking | None:
         .filter(pk=booking_id)
         .first()
     )
-    if booking is None or booking.manage_nonce != nonce:
+    if booking is None or not constant_time_compare(booking.manage_nonce, nonce):
+        return None
+    if booking.customer.erased or link_expires_at(booking) <= timezone.now():
         return None
     return booking
 

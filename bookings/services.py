@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -181,6 +182,8 @@ def booking_create(
     slot = _offered_slot(salon=salon, service=service, start=start, staff=staff, now=now)
     staff_id = staff.pk if staff else _pick_staff(salon, slot)
     end, busy_start, busy_end = _busy(service, start)
+    # A hold, and the payment it waits for, never outlive the appointment (DESIGN.md).
+    hold_until = min(hold_until, start) if hold_until else None
     booking = Booking(
         salon=salon, customer=customer, service=service, staff_id=staff_id, start=start,
         end=end, busy_start=busy_start, busy_end=busy_end, price=service.price,
@@ -359,7 +362,7 @@ def booking_reschedule(
             fields = ["start", "end", "staff", "busy_start", "busy_end"]
             if rebook:
                 locked.status = Status.PENDING_PAYMENT if hold_until else Status.CONFIRMED
-                locked.hold_expires_at = hold_until
+                locked.hold_expires_at = min(hold_until, start) if hold_until else None
                 locked.confirmed_at = None if hold_until else now
                 locked.cancelled_at, locked.cancellation_reason = None, ""
                 locked.expired_at, locked.cancellation_deadline = None, None
@@ -373,6 +376,10 @@ def booking_reschedule(
             ):
                 locked.cancellation_deadline = old_start - cancellation_window
                 fields.append("cancellation_deadline")
+            if not rebook and locked.hold_expires_at and locked.hold_expires_at > start:
+                # A held booking moved sooner: its hold still ends by the start.
+                locked.hold_expires_at = start
+                fields.append("hold_expires_at")
             locked.save(update_fields=fields)
             booking_event(locked, "rebooked" if rebook else "rescheduled", actor=actor, old=old,
                           new={"start": start.isoformat(), "staff": staff_id})  # fmt: skip
@@ -416,7 +423,8 @@ def holds_expire(*, salon: Salon, now: dt.datetime | None = None) -> list[int]:
         lapsed = list(
             Booking.objects.with_scope(salon=salon.pk)
             .select_for_update(skip_locked=True, no_key=True)
-            .filter(status=Status.PENDING_PAYMENT, hold_expires_at__lte=now)
+            # A hold taken before holds ended by the start lapses at the start too.
+            .filter(Q(hold_expires_at__lte=now) | Q(start__lte=now), status=Status.PENDING_PAYMENT)
             .values_list("pk", flat=True)
         )
         Booking.objects.with_scope(salon=salon.pk).filter(

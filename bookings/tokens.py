@@ -1,10 +1,42 @@
 """The manage token: the client's credential for their own booking.
 
 A signed value (HMAC-SHA256 over the salon, the booking and a random nonce of 128 bits),
-so the link can be sent again in any message and is revoked by changing the nonce.
+so the link can be sent again in any message and is revoked by changing the nonce (the
+client's erasure does). It lives as long as the booking has something to manage:
+`LINK_LIFETIME` after the appointment (or its cancellation, when later), and, for a
+booking cancelled with credit, as long as that credit can be spent through it (API.md:
+the same manage call reschedules it); the apps that know such reasons register them.
 """
 
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django.core import signing
+
+if TYPE_CHECKING:
+    from .models import Booking
+
+# How long a client's links (manage, pay) keep working after the appointment.
+LINK_LIFETIME = dt.timedelta(days=14)
+
+_lifetime_extensions: list[Callable[["Booking"], dt.datetime | None]] = []
+
+
+def link_lifetime_extend(extension: Callable[["Booking"], dt.datetime | None]) -> None:
+    """Register a reason for a booking's links to live longer: a function answering until
+    when (or None)."""
+    if extension not in _lifetime_extensions:
+        _lifetime_extensions.append(extension)
+
+
+def link_expires_at(booking: "Booking") -> dt.datetime:
+    """When the booking's links stop working (answered 404 from then on)."""
+    last = max(booking.end, booking.cancelled_at or booking.end)
+    ends = [last + LINK_LIFETIME]
+    ends += [until for extend in _lifetime_extensions if (until := extend(booking))]
+    return max(ends)
+
 
 _SALT = "bookings.manage"
 

@@ -7,6 +7,7 @@ with `Retry-After`, not a 500: nothing was kept, and the client may simply try a
 """
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
@@ -128,10 +130,17 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/")
 
 
+# A client's link to a booking or its payment: forged, expired or revoked, it is told so.
+_CLIENT_LINK = re.compile(r"^/(?:manage|pay)/[^/]+/|^/[-\w]+/booking/[^/]+/")
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Unknown URLs under /api/ answer in the API's error shape; pages as usual."""
+    """Unknown URLs under /api/ answer in the API's error shape; a client's link that no
+    longer works says so, in the client's language; other pages as usual."""
     if _is_api(request):
         return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    if _CLIENT_LINK.match(request.path_info):
+        return render(request, "link_invalid.html", status=404)
     return defaults.page_not_found(request, exception)
 
 

@@ -353,6 +353,9 @@ STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 PAYMENTS_TEST_MODE = env_bool("PAYMENTS_TEST_MODE", False)
 PLATFORM_FEE_PERCENT = os.environ.get("PLATFORM_FEE_PERCENT", "0")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console, locmem, twilio, dotted path
+# The console backend prints the text and the whole number only when this is on (its
+# output is a worker's log otherwise): by default under `make run` (debug).
+SMS_CONSOLE_SHOW_TEXT = env_bool("SMS_CONSOLE_SHOW_TEXT", DEBUG)
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
@@ -365,7 +368,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Link credentials and query strings (search terms) never reach a log line.
+    "filters": {"personal_data": {"()": "config.logmask.PersonalDataFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
+        # runserver's request lines, through the masking handler too
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,13 +1,16 @@
 """The registry of personal data: every model holding facts about a customer says which
 of its fields it exports, how it erases them, and which it keeps (for accounting).
 
+Erasure writes each model's `erase` values over its rows of the person, runs its
+`erase_also`, and rewrites what the admin's history says of those rows (`LogEntry`).
+
 The export and the erasure walk this registry, so "every stored fact" is checkable: a test
 asserts that each field of each registered model is classified, and that the export holds
 every exported field. Apps on the right (bookings, deposits, support) register their
 models when they load.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,9 @@ class PersonalData:
     erase: Mapping[str, Any] = field(default_factory=dict)
     # Fields neither exported nor personal: keys, internal or derived values.
     internal: tuple[str, ...] = ("id", "salon")
+    # Called on erasure with (salon id, customer id), after `erase` is written: for what
+    # a constant cannot erase (free text in related rows, credentials to draw anew).
+    erase_also: Callable[[int, int], None] | None = None
 
 
 _registry: list[PersonalData] = []

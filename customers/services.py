@@ -4,7 +4,9 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -408,18 +410,41 @@ def customer_erase(*, customer: Customer, actor: Actor = None) -> Customer:
         if locked.erased:
             return locked
         for entry in personal_data_registry():
-            if not entry.erase:
-                continue
             rows = entry.model._default_manager.with_scope(  # type: ignore[attr-defined]
                 salon=customer.salon_id
             ).filter(**{entry.customer_lookup: customer.pk})
-            rows.update(**entry.erase)
+            if entry.erase:
+                rows.update(**entry.erase)
+            if entry.erase_also is not None:
+                entry.erase_also(customer.salon_id, customer.pk)
         CustomerTag.objects.with_scope(salon=customer.salon_id).filter(customer=customer).delete()
         Customer.objects.with_scope(salon=customer.salon_id).filter(pk=customer.pk).update(
             erased_at=timezone.now(), search_text=""
         )
+        _admin_history_erase(customer)
         locked.refresh_from_db()
     return locked
+
+
+def _admin_history_erase(customer: Customer) -> None:
+    """The admin's history ("Recent actions", an object's history) names each object as it
+    was when changed, and says what changed: for the person's rows, both are rewritten
+    from the erased rows. Who did what, and when, stays."""
+    for entry in personal_data_registry():
+        rows = entry.model._default_manager.with_scope(  # type: ignore[attr-defined]
+            salon=customer.salon_id
+        ).filter(**{entry.customer_lookup: customer.pk})
+        names = {str(row.pk): str(row)[:200] for row in rows}
+        if not names:
+            continue
+        history = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(entry.model),
+            object_id__in=list(names),
+        )
+        for log_entry in history.only("pk", "object_id"):
+            LogEntry.objects.filter(pk=log_entry.pk).update(
+                object_repr=names[str(log_entry.object_id)], change_message=""
+            )
 
 
 def retention_cutoff(now: dt.datetime) -> dt.datetime:

@@ -33,16 +33,32 @@ def _lifetime_value() -> Any:
     return Coalesce(paid, 0) - Coalesce(refunded, 0)
 
 
+def _credit_link_lifetime(booking: Any) -> Any:
+    """A booking cancelled with credit is rescheduled through its manage link while the
+    credit is valid (API.md): the link lives as long as that credit."""
+    from django.db.models import Max
+
+    from .models import CreditEntry, CreditKind
+
+    return (
+        CreditEntry.objects.with_scope(salon=booking.salon_id)
+        .filter(booking=booking, kind=CreditKind.GRANTED)
+        .aggregate(until=Max("expires_at"))["until"]
+    )
+
+
 class DepositsConfig(AppConfig):
     name = "deposits"
     verbose_name = "Deposits"
 
     def ready(self) -> None:
+        from bookings.tokens import link_lifetime_extend
         from customers.figures import figure_provide
         from customers.gdpr import PersonalData, personal_data_register
 
         from .models import CreditEntry, Payment
 
+        link_lifetime_extend(_credit_link_lifetime)
         figure_provide("credit_balance", _credit_balance)
         figure_provide("lifetime_value", _lifetime_value)
         # Kept for accounting, without identity once the customer is erased.

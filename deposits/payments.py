@@ -694,34 +694,83 @@ def booking_rebook_with_credit(
     return Checkout(rebooked, due, payment)
 
 
-def payments_reconcile(*, salon_id: int) -> int:
-    """Settle what a provider failure left in doubt (beat, every minute). Returns how many
-    rows it settled.
+# A payment the checkout committed but never opened at the provider: the process that
+# should have called the provider died. Older than this, no request is still on it.
+STRANDED_AFTER = dt.timedelta(minutes=2)
 
+
+def _intent_replay(payment: Payment) -> str | None:
+    """The create call, replayed under the payment's own idempotency key: the intent made
+    the first time if there was one, or a new one. None when the provider still fails."""
+    try:
+        intent = payment_gateway().create_intent(
+            amount=payment.amount, currency=payment.currency,
+            metadata={"salon": payment.booking.salon.slug,
+                      "booking": str(payment.booking_id), "payment": str(payment.pk)},
+            idempotency_key=payment.key("create"), account=payment.account or None,
+        )  # fmt: skip
+    except GatewayError:
+        return None
+    Payment.objects.with_scope(salon=payment.salon_id).filter(
+        pk=payment.pk, intent_id__isnull=True
+    ).update(intent_id=intent.id, client_secret=intent.client_secret)
+    payment.intent_id, payment.client_secret = intent.id, intent.client_secret
+    return intent.id
+
+
+def _stranded_settle(payment: Payment, now: dt.datetime) -> bool:
+    """A held booking whose payment was never opened (a crash between the commit and the
+    provider call). A phone booking still holding its slot gets its intent, and its link
+    is sent (the `payment_link_due` event); anything else is released, its intent (if the
+    provider made one) cancelled below. True when settled."""
+    booking = payment.booking
+    hold = booking.hold_expires_at
+    if booking.source == Source.PHONE and hold is not None and hold > now:
+        if _intent_replay(payment) is None:
+            return False  # still down: next time
+        booking_event(booking, "payment_link_due", by="system", payment=payment.pk)
+        return True
+    # Online, the client who waited for the payment form was answered an error long ago.
+    with transaction.atomic():
+        Payment.objects.with_scope(salon=payment.salon_id).filter(
+            pk=payment.pk, status=PaymentStatus.PENDING, intent_id__isnull=True
+        ).update(status=PaymentStatus.FAILED)
+        booking_release(booking=booking, reason="the payment was never opened")
+    return True
+
+
+def payments_reconcile(*, salon_id: int, now: dt.datetime | None = None) -> int:
+    """Settle what a provider failure or a crash left in doubt (beat, every minute).
+    Returns how many rows it settled.
+
+    - A held booking whose payment was committed but never opened at the provider (the
+      process died in between): a phone booking still within its hold gets its intent,
+      replayed under the same idempotency key, and its payment link; any other is released.
     - A payment whose intent could not be created may still exist at the provider (a
       timeout after it was made): the create is replayed with the same idempotency key,
       which returns that intent (or makes one), and it is cancelled, so nothing is left
       that a client could pay for a booking that was released.
     - A refund the provider did not take is asked for again, under its own key.
     """
+    now = now or timezone.now()
     settled = 0
+    stranded = (
+        Payment.objects.with_scope(salon=salon_id)
+        .select_related("booking__salon")
+        .filter(status=PaymentStatus.PENDING, intent_id__isnull=True,
+                created_at__lt=now - STRANDED_AFTER, booking__status=Status.PENDING_PAYMENT)
+        .exclude(provider=DESK)
+    )  # fmt: skip
+    for payment in stranded:
+        settled += _stranded_settle(payment, now)
     doubtful = (
         Payment.objects.with_scope(salon=salon_id)
         .select_related("booking__salon")
         .filter(status=PaymentStatus.FAILED, intent_id__isnull=True)
     )
     for payment in doubtful:
-        try:
-            intent = payment_gateway().create_intent(
-                amount=payment.amount, currency=payment.currency,
-                metadata={"salon": payment.booking.salon.slug,
-                          "booking": str(payment.booking_id), "payment": str(payment.pk)},
-                idempotency_key=payment.key("create"), account=payment.account or None,
-            )  # fmt: skip
-        except GatewayError:
+        if _intent_replay(payment) is None:
             continue  # still down: next time
-        Payment.objects.with_scope(salon=salon_id).filter(pk=payment.pk).update(intent_id=intent.id)
-        payment.intent_id = intent.id
         intent_cancel(payment)
         settled += 1
     for refund in (

@@ -9,6 +9,19 @@ def _messages_after_events(salon_id: int) -> None:
     messages_apply.apply_async(kwargs={"salon_id": salon_id})
 
 
+def _requests_about_bookings_forget(salon_id: int, customer_id: int) -> None:
+    """Requests logged about one of the person's bookings without naming the client
+    speak of the person too: their texts are blanked with the rest."""
+    from .models import CustomerRequest, Message
+
+    CustomerRequest.objects.with_scope(salon=salon_id).filter(
+        customer__isnull=True, booking__customer_id=customer_id
+    ).update(summary="", resolution="", item_description="")
+    Message.objects.with_scope(salon=salon_id).filter(booking__customer_id=customer_id).update(
+        recipient="", subject="", body="", data={}, status_detail=""
+    )
+
+
 class SupportConfig(AppConfig):
     name = "support"
     verbose_name = "Front desk"
@@ -24,7 +37,7 @@ class SupportConfig(AppConfig):
             section="messages", model=Message, customer_lookup="customer",
             exported=("id", "kind", "channel", "recipient", "language", "subject", "body",
                       "data", "status", "created_at", "sent_at", "booking"),
-            erase={"recipient": "", "subject": "", "body": "", "data": {}},
+            erase={"recipient": "", "subject": "", "body": "", "data": {}, "status_detail": ""},
             internal=("salon", "customer", "event", "key", "status_detail", "send_after",
                       "attempts", "claimed_at", "provider_ref"),
         ))  # fmt: skip
@@ -36,5 +49,6 @@ class SupportConfig(AppConfig):
                       "booking", "opened_at", "first_response_at", "resolved_at",
                       "item_description", "item_location", "item_returned_at"),
             erase={"summary": "", "resolution": "", "item_description": ""},
+            erase_also=_requests_about_bookings_forget,
             internal=("salon", "customer", "opened_by"),
         ))  # fmt: skip

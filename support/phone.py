@@ -2,8 +2,10 @@
 deposit follows by a payment link, is paid at the desk, or is waived (DESIGN.md, flows).
 
 The link is a signed URL to the pay page; the booking holds its slot until the link
-expires (the policy's `payment_link_hours`), then the hold sweep frees it and the client
-is told. Who did what, and why a deposit was waived, is in the booking's audit trail.
+expires (the policy's `payment_link_hours`, and never past the appointment's start), then
+the hold sweep frees it and the client is told. The link is revoked when the booking is
+cancelled or the client erased, and stops working some time after the appointment
+(bookings.tokens). Who did what, and why a deposit was waived, is in the booking's audit trail.
 """
 
 import datetime as dt
@@ -15,10 +17,12 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from bookings.models import Service, Source, StaffMember
+from bookings.models import BookingEvent, Service, Source, StaffMember, Status
 from bookings.services import Actor, booking_event
+from bookings.tokens import link_expires_at
 from config.celery import enqueue
 from config.db.retry import atomic_retried
 from customers.models import Channel, Customer
@@ -40,19 +44,26 @@ class DepositHandling:
 
 
 _SALT = "support.pay"
+_NONCE_PART = 12
 
 
 def pay_token(payment: Payment) -> str:
-    return signing.dumps({"s": payment.salon_id, "p": payment.pk}, salt=_SALT)
+    """The pay link's credential: the payment, and part of its booking's link nonce, so
+    that drawing a new nonce (the client's erasure) revokes it with the manage link."""
+    nonce = payment.booking.manage_nonce[:_NONCE_PART]
+    return signing.dumps({"s": payment.salon_id, "p": payment.pk, "n": nonce}, salt=_SALT)
 
 
-def pay_token_read(token: str) -> tuple[int, int] | None:
-    """(salon id, payment id) of a genuine token, or None. The link's expiry is the
-    booking's hold: the pay page checks it, so a late click is told, not refused blindly."""
+def pay_token_read(token: str) -> tuple[int, int, str | None] | None:
+    """(salon id, payment id, nonce part) of a genuine token, or None. The nonce part is
+    None in links sent before it was signed in. Within its lifetime the link's expiry is
+    the booking's hold: the pay page checks it, so a late click is told, not refused
+    blindly."""
     try:
         data = signing.loads(token, salt=_SALT)
-        return int(data["s"]), int(data["p"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        nonce = data.get("n")
+        return int(data["s"]), int(data["p"]), None if nonce is None else str(nonce)
+    except (signing.BadSignature, AttributeError, KeyError, TypeError, ValueError):
         return None
 
 
@@ -112,24 +123,42 @@ def payment_link_send(
     payment = checkout.payment
     if payment is None:
         return None
-    booking = checkout.booking
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = payment_link_queue(payment=payment, via=via, actor=actor, now=now)
+        enqueue(message_send, salon_id=payment.salon_id, message_id=message.pk)
+    return PaymentLink(url=pay_url(payment), expires_at=checkout.booking.hold_expires_at or now,
+                       message=message)  # fmt: skip
+
+
+def payment_link_queue(
+    *, payment: Payment, via: str | None, actor: Actor, now: dt.datetime | None = None,
+    event: BookingEvent | None = None,
+) -> Message:  # fmt: skip
+    """Inside the caller's transaction: the link to pay `payment`, queued once (under the
+    payment's key) for the client, and the booking's audit trail saying so. The request
+    that took the booking queues it; the reconcile sweep does when that request died
+    before the provider was called (the `payment_link_due` event)."""
+    booking = payment.booking
     now = now or timezone.now()
     url = pay_url(payment)
     expires_at = booking.hold_expires_at or now
     language = language_for(booking.customer, booking.salon)
-    with transaction.atomic():
-        message = message_queue(
-            salon=booking.salon, customer=booking.customer, kind=MessageKind.PAYMENT_LINK,
-            key=f"payment_link:{payment.pk}", now=now, booking=booking, via=via,
-            context={**booking_context(booking, language), "url": url,
-                     "amount": money_text(payment.amount, payment.currency, language),
-                     "expires": expires_at},
-            data={"payment": payment.pk, "expires_at": expires_at.isoformat()},
-        )  # fmt: skip
-        booking_event(booking, "payment_link_sent", actor=actor, by="staff",
-                      channel=message.channel, expires_at=expires_at.isoformat())  # fmt: skip
-        enqueue(message_send, salon_id=booking.salon_id, message_id=message.pk)
-    return PaymentLink(url=url, expires_at=expires_at, message=message)
+    key = f"payment_link:{payment.pk}"
+    if Message.objects.with_scope(salon=booking.salon_id).filter(key=key).exists():
+        return Message.objects.with_scope(salon=booking.salon_id).get(key=key)
+    message = message_queue(
+        salon=booking.salon, customer=booking.customer, kind=MessageKind.PAYMENT_LINK,
+        key=key, now=now, booking=booking, via=via, event=event,
+        context={**booking_context(booking, language), "url": url,
+                 "amount": money_text(payment.amount, payment.currency, language),
+                 "expires": expires_at},
+        data={"payment": payment.pk, "expires_at": expires_at.isoformat()},
+    )  # fmt: skip
+    booking_event(booking, "payment_link_sent", actor=actor,
+                  by="system" if event is not None else "staff",
+                  channel=message.channel, expires_at=expires_at.isoformat())  # fmt: skip
+    return message
 
 
 def phone_booking_place(
@@ -168,15 +197,28 @@ def phone_booking_place(
     return checkout, link
 
 
-def payment_for_link(token: str) -> Payment | None:
-    """The payment a pay link names, or None for a forged or mangled link."""
+def payment_for_link(token: str, now: dt.datetime | None = None) -> Payment | None:
+    """The payment a pay link names, or None for a forged, mangled or revoked link (the
+    booking cancelled, the client erased) or one past its lifetime (bookings.tokens)."""
     ids = pay_token_read(token)
     if ids is None:
         return None
-    salon_id, payment_id = ids
-    return (
+    salon_id, payment_id, nonce = ids
+    payment = (
         Payment.objects.with_scope(salon=salon_id)
         .select_related("booking__salon", "booking__service", "booking__staff", "booking__customer")
         .filter(pk=payment_id)
         .first()
     )
+    if payment is None:
+        return None
+    booking = payment.booking
+    if nonce is not None and not constant_time_compare(booking.manage_nonce[:_NONCE_PART], nonce):
+        return None
+    if (
+        booking.status == Status.CANCELLED
+        or booking.customer.erased
+        or link_expires_at(booking) <= (now or timezone.now())
+    ):
+        return None
+    return payment

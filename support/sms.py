@@ -32,12 +32,26 @@ class SmsBackend(Protocol):
         ...
 
 
+def number_mask(number: str) -> str:
+    """A phone number as logs may show it: its country code and last two digits."""
+    if len(number) <= 6:
+        return "•" * len(number)
+    return number[:3] + "•" * (len(number) - 5) + number[-2:]
+
+
 class ConsoleSmsBackend:
-    """Prints each message on standard output: the embedded default, nothing leaves."""
+    """Prints each message on standard output: the embedded default, nothing leaves.
+
+    The text and the whole number are printed only when `SMS_CONSOLE_SHOW_TEXT` is on (by
+    default, in debug: `make run`); otherwise, where standard output is a worker's log,
+    the line says a message went out without the client's name, number or link."""
 
     def send(self, *, to: str, body: str, sender: str) -> str:
         ref = f"console-{uuid.uuid4().hex[:12]}"
-        sys.stdout.write(f"--- SMS {ref} from {sender} to {to}\n{body}\n---\n")
+        if getattr(settings, "SMS_CONSOLE_SHOW_TEXT", settings.DEBUG):
+            sys.stdout.write(f"--- SMS {ref} from {sender} to {to}\n{body}\n---\n")
+        else:
+            sys.stdout.write(f"--- SMS {ref} to {number_mask(to)} ({len(body)} characters)\n")
         sys.stdout.flush()
         return ref
 

@@ -25,7 +25,7 @@ from tenants.scoping import salon_scope
 
 from .identity import booking_contact, booking_prove, identity_code_send, identity_prove
 from .outbox import language_for, money_text
-from .phone import payment_for_link
+from .phone import pay_token_read, payment_for_link
 
 
 @require_http_methods(["GET", "POST"])
@@ -36,14 +36,19 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
     (the booking confirmed, by the provider's webhook); or expired. In test mode (no
     Stripe keys) a clearly labelled button completes the payment, and no money moves.
     """
-    payment = payment_for_link(token)
-    if payment is None:
-        raise Http404
-    with salon_scope(payment.salon_id):
+    ids = pay_token_read(token)
+    with salon_scope(ids[0] if ids else 0):
+        payment = payment_for_link(token)
+        if payment is None:
+            raise Http404
         booking = payment.booking
         salon = booking.salon
         language = language_for(booking.customer, salon)
-        lapsed = booking.hold_expires_at is not None and booking.hold_expires_at <= timezone.now()
+        now = timezone.now()
+        # The link ends with the hold, and never after the appointment has begun.
+        lapsed = booking.start <= now or (
+            booking.hold_expires_at is not None and booking.hold_expires_at <= now
+        )
         if booking.status == Status.CONFIRMED and payment.status == PaymentStatus.SUCCEEDED:
             state = "paid"
         elif booking.status == Status.PENDING_PAYMENT and not lapsed and payment.intent_id:

@@ -241,3 +241,67 @@ def test_withdrawal_link_is_bound_to_its_salon(client, team_a, team_b, lea):
     assert client.post(f"/rival/unsubscribe/{token}/").status_code == 404
     assert client.post(f"/bella/unsubscribe/{token[:-2]}xx/").status_code == 404
     assert consent_current(customer=lea)["marketing"] is True
+
+
+def test_erasure_leaves_the_person_in_no_reason_history_or_export(
+    api, client, superuser, team_a, lea, catalogue_a, monday
+):
+    import json
+
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from bookings.services import booking_manage_token
+    from support.models import Message
+
+    policy = {"rule": {"kind": "fixed", "value": 1500}}
+    assert api(team_a.owner).put("/api/v1/salons/bella/backoffice/deposit-policy/", policy,
+                                 format="json").status_code == 200  # fmt: skip
+    cancelled = book(catalogue_a, lea, local(team_a.salon, 1, 10))
+    with salon_scope(team_a.salon):
+        token = booking_manage_token(cancelled)
+    answer = api(team_a.staff).post(
+        f"/api/v1/salons/bella/backoffice/bookings/{cancelled.pk}/cancel/",
+        {"reason": "Léandra Quesnel-Varin est malade, la rappeler au 0612345678"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    waived = api(team_a.staff).post("/api/v1/salons/bella/backoffice/phone-bookings/", {
+        "service": catalogue_a.cut.pk, "start": local(team_a.salon, 2, 11).isoformat(),
+        "customer": {"id": lea.pk}, "deposit_handling": "waived",
+        "waiver_reason": "Mme Quesnel-Varin est la soeur de la gérante",
+    }, format="json")  # fmt: skip
+    assert waived.status_code == 201, waived.json()
+    with salon_scope(team_a.salon):
+        request_open(
+            salon=team_a.salon,
+            booking=cancelled,
+            channel="phone",
+            category="lost_item",
+            summary="Écharpe oubliée par Mme Quesnel-Varin",
+        )
+        messages_run(salon=team_a.salon)
+        Message.objects.filter(customer=lea).update(
+            status_detail="550 lea.m@example.org: mailbox unavailable"
+        )
+    LogEntry.objects.create(
+        user=superuser, content_type=ContentType.objects.get_for_model(Customer),
+        object_id=str(lea.pk), object_repr=str(lea), action_flag=CHANGE,
+        change_message="Téléphone de Léandra Quesnel-Varin corrigé",
+    )  # fmt: skip
+
+    assert api(team_a.manager).post(f"{A}{lea.pk}/erase/").status_code == 200
+
+    for needle in ("Quesnel", "Léandra", "612345678", "lea.m@example.org"):
+        assert _where_found(needle) == [], needle
+    export = json.dumps(api(team_a.staff).get(f"{A}{lea.pk}/export/").json(), ensure_ascii=False)
+    assert "Quesnel" not in export and "612345678" not in export
+    staff_view = (
+        api(team_a.staff).get(f"/api/v1/salons/bella/backoffice/bookings/{cancelled.pk}/").json()
+    )
+    assert staff_view["cancellation_reason"] == ""
+    # The admin's recent actions no longer name her; who changed what, and when, stays.
+    entry = LogEntry.objects.get(object_id=str(lea.pk))
+    assert "Quesnel" not in entry.object_repr and entry.user == superuser
+    # The links she was sent stop working.
+    assert api().get(f"/api/v1/manage/{token}/").status_code == 404

@@ -1,8 +1,12 @@
 """The client's messages: planned from what happened to their booking and money, written
 once in the outbox, sent once by their channel, in their language."""
 
+import _thread
 import datetime as dt
+import email
 import json
+import signal
+import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -246,6 +250,7 @@ def test_quiet_hours_are_the_salons_wall_clock_across_dst(team_a):
 
 def test_the_console_backend_prints_the_message(settings, catalogue_a, monday, capsys):
     settings.SMS_BACKEND = "console"
+    settings.SMS_CONSOLE_SHOW_TEXT = True  # as under `make run`
     lea = CustomerFactory(salon=catalogue_a.salon, phone="+33612345678")
     booking = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
     _run(catalogue_a.salon)
@@ -368,3 +373,168 @@ def test_a_move_is_not_followed_by_a_reminder_already_past(texts, catalogue_a, m
     monday.move_to(dt.datetime(2027, 3, 2, 8, 0, tzinfo=dt.UTC))  # Tuesday 09:00: 2 h before
     _run(catalogue_a.salon)
     assert [t.body for t in texts][-1].startswith("Rappel")
+
+
+def test_the_console_backend_keeps_names_and_numbers_out_of_a_workers_log(
+    settings, catalogue_a, monday, capsys
+):
+    settings.SMS_BACKEND = "console"
+    settings.SMS_CONSOLE_SHOW_TEXT = False  # a worker's log: no debug
+    lea = CustomerFactory(salon=catalogue_a.salon, name="Léandra Quesnel", phone="+33612345678")
+    booking = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    _run(catalogue_a.salon)
+    out = capsys.readouterr().out
+    assert "--- SMS console-" in out
+    assert "12345678" not in out and "Quesnel" not in out and "Léandra" not in out
+    assert "/manage/" not in out and booking.reference not in out
+    (message,) = _messages(catalogue_a.salon, kind=MessageKind.CONFIRMATION)
+    assert message.status == MessageStatus.SENT
+
+
+def test_a_message_that_cannot_be_built_fails_for_good_with_its_reason(catalogue_a, monday):
+    from tenants.models import Salon
+
+    salon = catalogue_a.salon
+    Salon.objects.filter(pk=salon.pk).update(name="Bella\r\nBcc: victim@example.org")
+    salon.refresh_from_db()
+    lea = CustomerFactory(salon=salon, email="lea@example.org", phone=None,
+                          preferred_channel="email")  # fmt: skip
+    book(catalogue_a, lea, local(salon, 1, 10))
+    _run(salon)
+    (message,) = _messages(salon, kind=MessageKind.CONFIRMATION)
+    assert message.status == MessageStatus.FAILED
+    assert "BadHeaderError" in message.status_detail
+    assert message.attempts == 1
+    # Nothing tries it again, whatever time passes.
+    for _hour in range(3):
+        monday.shift(dt.timedelta(hours=1))
+        _run(salon)
+    (message,) = _messages(salon, kind=MessageKind.CONFIRMATION)
+    assert (message.status, message.attempts) == (MessageStatus.FAILED, 1)
+    assert mail.outbox == []
+
+
+def test_a_sender_that_keeps_dying_stops_being_relieved(texts, catalogue_a, monday):
+    from support.outbox.rules import MAX_ATTEMPTS
+
+    lea = CustomerFactory(salon=catalogue_a.salon)
+    book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    with salon_scope(catalogue_a.salon):
+        from support.outbox import messages_plan_events
+
+        messages_plan_events(salon=catalogue_a.salon, now=monday_now())
+        # Claimed and lost as many times as a message may be tried.
+        Message.objects.filter(kind=MessageKind.CONFIRMATION).update(
+            status=MessageStatus.SENDING, claimed_at=monday_now(), attempts=MAX_ATTEMPTS
+        )
+    monday.shift(dt.timedelta(minutes=11))
+    _run(catalogue_a.salon)
+    assert texts == []
+    (message,) = _messages(catalogue_a.salon, kind=MessageKind.CONFIRMATION)
+    assert message.status == MessageStatus.FAILED
+    assert "stopped" in message.status_detail
+
+
+class _Smtp(socketserver.StreamRequestHandler):
+    """A real SMTP server, minimal: keeps what it accepted; on accepting the data of the
+    message it was told to, it interrupts the sender (the test's main thread) as a kill
+    would, before the sender can record anything."""
+
+    accepted: list[bytes] = []
+    interrupt_after: int | None = None
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+        self.wfile.flush()
+
+    def handle(self) -> None:
+        self.reply("220 mx.example.org ESMTP")
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                self.reply("250 mx.example.org")
+            elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+                self.reply("250 OK")
+            elif verb == b"DATA":
+                self.reply("354 End data with <CR><LF>.<CR><LF>")
+                data = b""
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    data += chunk
+                _Smtp.accepted.append(data)
+                if _Smtp.interrupt_after == len(_Smtp.accepted):
+                    # The worker dies now, the message taken by the server: it stops at
+                    # the next instruction it runs, whether it read the 250 or not.
+                    _thread.interrupt_main()
+                self.reply("250 Queued")
+            elif verb == b"QUIT":
+                self.reply("221 Bye")
+                return
+            else:
+                self.reply("502 Not implemented")
+
+
+@pytest.fixture
+def smtp_server(settings):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Smtp.accepted, _Smtp.interrupt_after = [], None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.server_address[1]
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield _Smtp
+    server.shutdown()
+    server.server_close()
+
+
+def _message_ids(raw: list[bytes]) -> list[str]:
+    return [email.message_from_bytes(data)["Message-ID"] for data in raw]
+
+
+def test_a_sender_killed_after_the_server_accepted_resends_the_same_message_id(
+    smtp_server, catalogue_a, monday
+):
+    from support.outbox.send import message_id_header
+
+    salon = catalogue_a.salon
+    lea = CustomerFactory(salon=salon, email="lea@example.org", phone=None,
+                          preferred_channel="email")  # fmt: skip
+    book(catalogue_a, lea, local(salon, 1, 10))
+    smtp_server.interrupt_after = 1
+    # Python's own handler, whatever an earlier test (a Celery worker) installed.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _run(salon)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    (message,) = _messages(salon, kind=MessageKind.CONFIRMATION)
+    # The server took it; the sender died before recording it.
+    assert message.status == MessageStatus.SENDING
+    assert len(smtp_server.accepted) == 1
+    # Its lease over, the message goes again: the same message, by its Message-ID.
+    monday.shift(dt.timedelta(minutes=11))
+    _run(salon)
+    _run(salon)
+    (message,) = _messages(salon, kind=MessageKind.CONFIRMATION)
+    assert message.status == MessageStatus.SENT
+    assert len(smtp_server.accepted) == 2
+    first, second = _message_ids(smtp_server.accepted)
+    assert first == second == message_id_header(message) == message.provider_ref
+
+
+def test_an_accepted_message_is_recorded_before_the_connection_closes(
+    smtp_server, catalogue_a, monday
+):
+    salon = catalogue_a.salon
+    lea = CustomerFactory(salon=salon, email="lea@example.org", phone=None,
+                          preferred_channel="email")  # fmt: skip
+    book(catalogue_a, lea, local(salon, 1, 10))
+    _run(salon)
+    monday.shift(dt.timedelta(hours=1))
+    _run(salon)
+    (message,) = _messages(salon, kind=MessageKind.CONFIRMATION)
+    assert (message.status, message.attempts) == (MessageStatus.SENT, 1)
+    assert len(smtp_server.accepted) == 1

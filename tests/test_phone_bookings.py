@@ -37,6 +37,7 @@ def deposit(api, team_a, team_b):
 def test_mode(settings):
     settings.PAYMENTS_TEST_MODE = True
     settings.SMS_BACKEND = "console"
+    settings.SMS_CONSOLE_SHOW_TEXT = True  # as under `make run`
 
 
 def _request(catalogue, **changes):
@@ -306,3 +307,116 @@ def test_bad_input_is_a_clear_400(api, team_a, catalogue_a, deposit, monday):
         answer = api(team_a.staff).post(url, _request(catalogue_a, **changes), format="json")
         assert answer.status_code == 400, changes
         assert field in answer.json()["fields"], answer.json()
+
+
+def test_a_payment_link_and_its_hold_end_at_the_appointment(
+    api, client, team_a, catalogue_a, deposit, test_mode, monday
+):
+    # Booked at 08:00 for 13:30 the same day: the policy's 24 hours would run to tomorrow.
+    start = "2027-03-01T13:30:00+01:00"
+    answer = api(team_a.staff).post(PHONE.format(slug="bella"),
+                                    _request(catalogue_a, start=start), format="json")  # fmt: skip
+    assert answer.status_code == 201, answer.json()
+    body = answer.json()
+    assert body["payment_link"]["expires_at"] == start
+    assert body["hold_expires_at"] == start
+    manage = api().get(f"/api/v1/manage/{body['manage_token']}/").json()
+    assert manage["hold_expires_at"] == start
+    path = "/" + body["payment_link"]["url"].split("://", 1)[1].split("/", 1)[1]
+    assert client.get(path).status_code == 200
+    # Once the appointment has begun nothing can be paid, and the slot is no longer held.
+    monday.shift(dt.timedelta(hours=5, minutes=31))
+    assert client.get(path).status_code == 410
+    assert client.post(path).status_code == 404
+    with salon_scope(team_a.salon):
+        assert holds_expire(salon=team_a.salon) == [body["id"]]
+
+
+def test_an_online_hold_never_outlives_the_start(api, team_a, catalogue_a, test_mode, monday):
+    policy = {"rule": {"kind": "fixed", "value": 1500}, "hold_minutes": 600}
+    assert api(team_a.owner).put(POLICY.format(slug="bella"), policy,
+                                 format="json").status_code == 200  # fmt: skip
+    with salon_scope(team_a.salon):
+        team_a.salon.min_notice_minutes = 0
+        team_a.salon.save()
+    start = "2027-03-01T10:00:00+01:00"
+    answer = api().post("/api/v1/salons/bella/bookings/", {
+        "service": catalogue_a.cut.pk, "start": start, "staff": catalogue_a.alice.pk,
+        "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+    }, format="json")  # fmt: skip
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["hold_expires_at"] == start
+
+
+def _taken_then_crashed(team, catalogue, *, source="phone"):
+    """A booking committed with its payment, and the process gone before the provider
+    was called (the state a crash between the commit and the call leaves)."""
+    from django.db import transaction
+
+    from deposits.payments import checkout_hold
+    from support.phone import DepositHandling, phone_booking_take
+
+    salon = team.salon
+    with salon_scope(salon), transaction.atomic():
+        customer = CustomerFactory(salon=salon, name="Marcel Roux", phone="+33143556677")
+        start = dt.datetime(2027, 3, 3, 10, tzinfo=salon.tz)
+        if source == "phone":
+            checkout = phone_booking_take(
+                salon=salon, actor=team.staff, service=catalogue.cut, start=start,
+                customer=customer, staff=catalogue.alice,
+                deposit_handling=DepositHandling.PAYMENT_LINK,
+            )  # fmt: skip
+        else:
+            checkout = checkout_hold(salon=salon, service=catalogue.cut, start=start,
+                                     customer=customer, staff=catalogue.alice)  # fmt: skip
+    return checkout.booking, checkout.payment
+
+
+def test_a_phone_booking_stranded_before_the_provider_call_gets_its_link(
+    api, client, settings, stripe_api, team_a, catalogue_a, deposit, monday
+):
+    from deposits.payments import payments_reconcile
+
+    settings.SMS_BACKEND = "locmem"
+    from support import sms
+
+    sms.outbox.clear()
+    _booking, payment = _taken_then_crashed(team_a, catalogue_a)
+    # A sweep while the request may still be on its way leaves it alone.
+    with salon_scope(team_a.salon):
+        assert payments_reconcile(salon_id=team_a.salon.pk) == 0
+    monday.shift(dt.timedelta(minutes=3))
+    with salon_scope(team_a.salon):
+        assert payments_reconcile(salon_id=team_a.salon.pk) == 1
+        assert payments_reconcile(salon_id=team_a.salon.pk) == 0
+        payment.refresh_from_db()
+    assert payment.intent_id and payment.status == PaymentStatus.PENDING
+    create = [r for r in stripe_api.requests() if r["path"] == "/v1/payment_intents"]
+    assert [r["idempotency_key"] for r in create] == [f"deposit:{payment.pk}:create"]
+    _sweep(team_a.salon)
+    _sweep(team_a.salon)
+    assert len(sms.outbox) == 1
+    assert sms.outbox[0].to == "+33143556677"
+    url = re.search(r"https?://\S+/pay/\S+/", sms.outbox[0].body).group(0)
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    page = client.get(path)
+    assert page.status_code == 200
+    assert payment.client_secret in page.content.decode()
+
+
+def test_an_online_hold_stranded_before_the_provider_call_is_released(
+    api, stripe_api, team_a, catalogue_a, deposit, monday
+):
+    from deposits.payments import payments_reconcile
+
+    booking, payment = _taken_then_crashed(team_a, catalogue_a, source="online")
+    monday.shift(dt.timedelta(minutes=3))
+    with salon_scope(team_a.salon):
+        assert payments_reconcile(salon_id=team_a.salon.pk) >= 1
+        booking.refresh_from_db()
+        payment.refresh_from_db()
+    assert booking.status == Status.EXPIRED
+    assert payment.status == PaymentStatus.FAILED
+    # Whatever the provider made under the payment's key is cancelled.
+    sent = stripe_api.requests()
+    assert any(r["path"] == f"/v1/payment_intents/{payment.intent_id}/cancel" for r in sent)

@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from bookings.models import Booking, BookingEvent, Source, Status
 from bookings.selectors import availability_for
 from deposits.credit import credit_balance
-from deposits.models import CreditEntry, CreditKind
+from deposits.models import CreditEntry, CreditKind, Payment
 from deposits.payments import deposit_state
 from tenants.models import Salon
 
@@ -25,6 +25,7 @@ _EVENT_FILTER = (
     Q(kind__in=["confirmed", "reinstated", "rebooked", "rescheduled", "cancelled", "paid_late"])
     | Q(kind="created", data__status=Status.CONFIRMED)
     | Q(kind="expired", booking__source=Source.PHONE)
+    | Q(kind="payment_link_due")
 )
 
 
@@ -45,6 +46,8 @@ def _plan_event(event: BookingEvent, now: dt.datetime) -> None:
         _plan_cancellation(event, now)
     elif kind == "paid_late":
         _plan_paid_late(event, now)
+    elif kind == "payment_link_due":
+        _plan_payment_link(event, now)
     elif kind == "expired":
         sent_link = Message.objects.with_scope(salon=booking.salon_id).filter(
             booking=booking, kind=MessageKind.PAYMENT_LINK, status=MessageStatus.SENT
@@ -53,6 +56,27 @@ def _plan_event(event: BookingEvent, now: dt.datetime) -> None:
             _nothing(event, now, "No payment link was sent for this booking.")
             return
         booking_message(booking, MessageKind.LINK_EXPIRED, key, now, event=event)
+
+
+def _plan_payment_link(event: BookingEvent, now: dt.datetime) -> None:
+    """The link of a phone booking whose request died before the provider was called,
+    once the reconcile sweep opened the payment (deposits.payments_reconcile)."""
+    from ..phone import payment_link_queue  # the pay link's token lives with the desk
+
+    booking = event.booking
+    payment = (
+        Payment.objects.with_scope(salon=booking.salon_id)
+        .select_related("booking__salon", "booking__customer", "booking__service",
+                        "booking__staff")
+        .filter(pk=event.data.get("payment"), booking=booking)
+        .first()
+    )  # fmt: skip
+    if payment is None or booking.status != Status.PENDING_PAYMENT:
+        _nothing(event, now, "Nothing is left to pay for this booking.")
+        return
+    message = payment_link_queue(payment=payment, via=None, actor=None, now=now, event=event)
+    if message.event_id != event.pk:
+        _nothing(event, now, "The link was sent when the booking was taken.")
 
 
 def _nothing(event: BookingEvent, now: dt.datetime, why: str) -> None:
