@@ -33,6 +33,14 @@ class Entry:
     last_run_at: dt.datetime
 
 
+def _schedule(value: Any) -> BaseSchedule:
+    """A schedule entry's `schedule` (seconds, a timedelta, a crontab) as Celery reads it."""
+    found = maybe_schedule(value, app=app)
+    if not isinstance(found, BaseSchedule):
+        raise TypeError(f"Not a schedule: {value!r}")
+    return found
+
+
 class EmbeddedBeat(threading.Thread):
     def __init__(self, schedule: dict[str, dict[str, Any]] | None = None) -> None:
         super().__init__(name="embedded-beat", daemon=True)
@@ -41,7 +49,7 @@ class EmbeddedBeat(threading.Thread):
         now = timezone.now()
         entries = settings.CELERY_BEAT_SCHEDULE if schedule is None else schedule
         self.entries = [
-            Entry(name, str(entry["task"]), maybe_schedule(entry["schedule"], app=app), now)
+            Entry(name, str(entry["task"]), _schedule(entry["schedule"]), now)
             for name, entry in entries.items()
         ]
         self.stopped = threading.Event()
