@@ -287,3 +287,30 @@ def test_a_signed_webhook_that_is_no_event_is_a_400(client, settings, db, event)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert set(response.json()["fields"]) == {"data"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/salons/bella/bookings/", [{"service": 1}]),
+        ("/api/v1/salons/bella/backoffice/phone-bookings/", [1, 2]),
+        ("/api/v1/salons/bella/backoffice/deposit-policy/", []),
+    ],
+)
+def test_an_array_body_is_a_400(api, team_a, path, body):
+    owner = api(team_a.owner)
+    method = owner.put if path.endswith("deposit-policy/") else owner.post
+    response = method(path, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_a_400_digit_id_is_a_field_error_or_a_404(api, team_a, catalogue_a, monday):
+    huge = int("9" * 400)
+    owner = api(team_a.owner)
+    booking = owner.post("/api/v1/salons/bella/backoffice/phone-bookings/", {
+        "service": huge, "start": "2027-03-02T10:00:00+01:00", "customer": {"id": huge},
+        "deposit_handling": "waived", "waiver_reason": "test"}, format="json")  # fmt: skip
+    assert booking.status_code == 400
+    assert owner.get(f"/api/v1/salons/bella/backoffice/services/{'9' * 400}/").status_code == 404
+    assert api().get(f"/api/v1/manage/{'a' * 400}/").status_code == 404
