@@ -32,12 +32,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Links sent to clients point where the server listens, unless SITE_URL says otherwise.
+# `manage.py run` is runserver plus, with no Redis, the beat schedule's sweeps in process.
 run: export DJANGO_DEBUG ?= 1
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "Acompte is on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Acompte is on $(SITE_URL)/  (admin: /admin/, API docs: /api/docs/)"
+	$(PY) manage.py run $(HOST):$(PORT)
 
 # axe-core, which the browser tests inject into the pages (tests/browser/package.json).
 tests/browser/node_modules/.installed: tests/browser/package-lock.json

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -12,7 +13,7 @@ from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
 
 from .models import Booking, BookingEvent, Service, StaffMember, StaffService, TimeOff, WorkingHours
 from .selectors import catalogue_changed
-from .services import booking_cancel, booking_complete, booking_mark_no_show
+from .services import amount_rule_check, booking_cancel, booking_complete, booking_mark_no_show
 
 
 class TenantInline(admin.TabularInline):
@@ -48,12 +49,7 @@ class CatalogueAdmin(TenantAdmin):
             catalogue_changed(salon_id)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        for row in formset.save(commit=False):
-            row.salon_id = form.instance.salon_id
-            row.save()
-        for row in formset.deleted_objects:
-            row.delete()
-        formset.save_m2m()
+        super().save_formset(request, form, formset, change)
         catalogue_changed(form.instance.salon_id)
 
 
@@ -73,8 +69,19 @@ class StaffServiceInline(TenantInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ServiceForm(forms.ModelForm):
+    def clean_deposit_override(self) -> Any:
+        """The API's rule for an amount rule (`amount_rule_check`): a malformed one made
+        every quote for the service fail."""
+        rule = self.cleaned_data.get("deposit_override")
+        if rule is not None:
+            amount_rule_check(rule)
+        return rule
+
+
 @admin.register(Service)
 class ServiceAdmin(CatalogueAdmin):
+    form = ServiceForm
     list_display = ["name", "duration_minutes", "price", "active"]
     list_filter = ["active"]
     search_fields = ["name"]

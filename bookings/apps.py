@@ -52,7 +52,7 @@ class BookingsConfig(AppConfig):
                     "id", "reference", "service__name", "staff__name", "start", "end", "status",
                     "price", "currency", "source", "notes", "created_at", "confirmed_at",
                     "cancelled_at", "cancellation_reason", "completed_at", "no_show_at",
-                    "expired_at", "hold_expires_at",
+                    "expired_at", "hold_expires_at", "cancellation_deadline",
                 ),
                 # Kept for accounting without identity: the booking itself stays.
                 erase={"notes": "", "cancellation_reason": ""},

@@ -13,6 +13,7 @@ from config.api import SlotUnavailable
 from customers.models import Customer
 from customers.services import customer_touch
 from tenants.models import Salon
+from tenants.money import AMOUNT_MAX
 
 from .availability import Slot
 from .events import events_recorded
@@ -459,6 +460,10 @@ def amount_rule_check(rule: Any) -> None:
             raise ValidationError(_("A fixed or percent rule needs a whole, positive value."))
         if rule["kind"] == "percent" and value > 100:
             raise ValidationError(_("A percentage is at most 100."))
+        if value > AMOUNT_MAX:
+            raise ValidationError(
+                _("An amount is at most %(max)d (in cents).") % {"max": AMOUNT_MAX}
+            )
     if set(rule) - {"kind", "value"}:
         raise ValidationError(_("An amount rule has only a kind and a value."))
 

@@ -1,8 +1,11 @@
+from urllib.parse import urlsplit
+
 import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 
 from tenants.models import Salon
@@ -35,4 +38,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"salons": Salon.objects.order_by("name")[:50]})
+    """What Acompte is, and the way to a salon: its link, which the salon gives its clients.
+    The salons are not listed: a client goes to her salon, nobody browses them all. `?salon=`
+    (the link, or the name it ends with) leads to that salon's page (404 when there is
+    none, as for any address). Only the embedded default points at its demo salon."""
+    wanted = request.GET.get("salon", "").strip()
+    if wanted:
+        slug = slugify(urlsplit(wanted).path.rstrip("/").rsplit("/", 1)[-1])
+        if slug:
+            return redirect("salon-page", salon=slug)
+    demo = Salon.objects.filter(slug="demo").first() if settings.DEBUG else None
+    return render(request, "home.html", {"demo": demo, "example": f"{settings.SITE_URL}/"})

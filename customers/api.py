@@ -57,7 +57,8 @@ class PreferencesField(serializers.JSONField):
 class CustomerInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
-    email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True,
+                                   allow_null=True)  # fmt: skip
     preferred_channel = serializers.ChoiceField(Channel.choices, required=False)
     language = serializers.ChoiceField(settings.LANGUAGES, required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
@@ -153,9 +154,11 @@ class CustomerListView(_CustomerView):
         responses=CustomerSerializer(many=True),
     )
     def get(self, request: Request, salon: str) -> Response:
-        customers = customer_list(
-            salon=request_salon(request), search=request.query_params.get("search")
-        )
+        search = request.query_params.get("search")
+        if search is not None and any(ord(c) < 32 or c == "\x7f" for c in search):
+            # PostgreSQL cannot compare text holding a NUL; no name or number holds one.
+            raise serializers.ValidationError({"search": ["Give letters, digits or symbols."]})
+        customers = customer_list(salon=request_salon(request), search=search)
         page = self.paginate_queryset(customers)
         return self.get_paginated_response(CustomerSerializer(page, many=True).data)
 

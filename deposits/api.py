@@ -22,6 +22,7 @@ from config.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reache
 from customers.identity import PROOF_HEADER, proof_from_request
 from customers.models import Customer
 from tenants.models import Role, Salon
+from tenants.money import AMOUNT_MAX, SMALL_MAX
 from tenants.permissions import SalonRole, request_salon
 
 from .gateway import payment_gateway
@@ -33,7 +34,8 @@ from .services import policy_set
 
 class RuleSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(["none", "fixed", "percent", "full"])
-    value = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    value = serializers.IntegerField(min_value=0, max_value=AMOUNT_MAX, required=False,
+                                     allow_null=True)  # fmt: skip
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         kind, value = attrs["kind"], attrs.get("value")
@@ -51,13 +53,16 @@ class RampStepSerializer(serializers.Serializer):
 
 class DepositPolicySerializer(serializers.Serializer):
     rule = RuleSerializer()
-    min_amount = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    max_amount = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    min_amount = serializers.IntegerField(min_value=0, max_value=AMOUNT_MAX, allow_null=True,
+                                          required=False)  # fmt: skip
+    max_amount = serializers.IntegerField(min_value=0, max_value=AMOUNT_MAX, allow_null=True,
+                                          required=False)  # fmt: skip
     ramp = RampStepSerializer(many=True, required=False)
     allow_full_payment = serializers.BooleanField(required=False)
-    trusted_after_visits = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    trusted_after_visits = serializers.IntegerField(min_value=1, max_value=SMALL_MAX,
+                                                    allow_null=True, required=False)  # fmt: skip
     full_prepayment_after_no_shows = serializers.IntegerField(
-        min_value=1, allow_null=True, required=False
+        min_value=1, max_value=SMALL_MAX, allow_null=True, required=False
     )
     cancellation_window_hours = serializers.IntegerField(min_value=0, max_value=1440,
                                                          required=False)  # fmt: skip

@@ -37,7 +37,7 @@ class BookingForm(forms.Form):
     name = forms.CharField(max_length=150, label=_("Your name"),
                            error_messages={"required": _("Tell us your name.")})  # fmt: skip
     phone = forms.CharField(max_length=40, required=False, label=_("Phone"))
-    email = forms.EmailField(required=False, label=_("E-mail"))
+    email = forms.EmailField(max_length=254, required=False, label=_("E-mail"))
     notes = forms.CharField(max_length=2000, required=False, label=_("Notes for the salon"),
                             widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
     reminders_consent = forms.BooleanField(required=False)

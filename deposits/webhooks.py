@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .gateway import GatewayError, WebhookRejected, payment_gateway, test_mode
+from .gateway import GatewayError, WebhookMalformed, WebhookRejected, payment_gateway, test_mode
 from .gateway.testmode_gateway import TestModeGateway
 from .payments import stripe_event_apply
 
@@ -41,6 +41,9 @@ class StripeWebhookView(APIView):
             event = payment_gateway().webhook_event(
                 payload=request.body, signature=request.headers.get("Stripe-Signature", "")
             )
+        except WebhookMalformed as exc:
+            log.warning("webhook refused: %s", exc)
+            raise serializers.ValidationError({"data": [str(exc)]}) from exc
         except (WebhookRejected, GatewayError) as exc:
             log.warning("webhook refused: %s", exc)
             raise serializers.ValidationError(

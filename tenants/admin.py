@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
-from .models import Membership, Salon
-from .selectors import admin_salon_ids, salon_forget
+from .models import Membership, Role, Salon, validate_salon_name
+from .selectors import admin_salon_ids, salon_forget, salon_ids_run_by
+from .services import membership_check, membership_remove, membership_set, salon_update
 
 
 def _admin_salons(request: HttpRequest) -> list[int]:
@@ -107,6 +110,18 @@ class TenantAdmin(admin.ModelAdmin):
             obj.salon_id = self.salon_for_new(request)
         super().save_model(request, obj, form, change)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Rows added inline belong to the parent's salon: without it, the database's
+        row-level security refuses them (and the form does not ask)."""
+        salon_id = self.salon_id_of(form.instance)
+        for row in formset.save(commit=False):
+            if hasattr(row, "salon_id") and row.salon_id is None:
+                row.salon_id = salon_id
+            row.save()
+        for row in formset.deleted_objects:
+            row.delete()
+        formset.save_m2m()
+
     def _get_obj_does_not_exist_redirect(
         self, request: HttpRequest, opts: Any, object_id: str
     ) -> HttpResponseRedirect:
@@ -115,8 +130,30 @@ class TenantAdmin(admin.ModelAdmin):
         raise Http404
 
 
+def may_own(request: HttpRequest, salon_id: int | None = None) -> bool:
+    """Superusers; otherwise the owners of the given salon (of any salon when none is
+    given): who changes a salon's settings and its team (models.SETTINGS_ROLE, TEAM_ROLE)."""
+    if request.user.is_superuser:
+        return True
+    if not hasattr(request, "_owned_salon_ids"):
+        request._owned_salon_ids = salon_ids_run_by(request.user, role=Role.OWNER)  # type: ignore[arg-type, attr-defined]
+    owned: list[int] = request._owned_salon_ids  # type: ignore[attr-defined]
+    return bool(owned) and (salon_id is None or salon_id in owned)
+
+
+class SalonForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "name" in self.fields:
+            self.fields["name"].validators.append(validate_salon_name)
+
+
 @admin.register(Salon)
 class SalonAdmin(TenantAdmin):
+    """A salon's settings: its owners change them (its Stripe account among them), its
+    managers read them, as in the API."""
+
+    form = SalonForm
     list_display = ["name", "slug", "timezone", "currency", "country"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -131,9 +168,21 @@ class SalonAdmin(TenantAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [] if self._is_super(request) else ["slug"]
 
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        # A read-only slug is not a field of the form: nothing to fill in.
+        return dict(self.prepopulated_fields) if self._is_super(request) else {}
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_own(request, None if obj is None else self.salon_id_of(obj))
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        salon_forget(obj)
+        if not change:
+            super().save_model(request, obj, form, change)
+            salon_forget(obj)
+            return
+        changed = {name: getattr(obj, name) for name in form.changed_data
+                   if name in {f.name for f in Salon._meta.concrete_fields}}  # fmt: skip
+        salon_update(salon=obj, actor=request.user, **changed)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return self._is_super(request)  # opening a salon is the platform's decision
@@ -142,15 +191,78 @@ class SalonAdmin(TenantAdmin):
         return self._is_super(request)
 
 
+class MembershipForm(forms.ModelForm):
+    """Applies the team's rules (tenants/services.py) as form errors: a salon keeps at
+    least one owner."""
+
+    salon_for_new: int | None = None  # set by MembershipAdmin.get_form
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        salon_id = self.instance.salon_id if self.instance.pk else (
+            data["salon"].pk if data.get("salon") else self.salon_for_new
+        )  # fmt: skip
+        user = self.instance.user if self.instance.pk else data.get("user")
+        if salon_id is not None and user is not None and data.get("role"):
+            try:
+                with transaction.atomic():
+                    membership_check(salon=Salon.objects.get(pk=salon_id), user_id=user.pk,
+                                     role=data["role"])  # fmt: skip
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+
 @admin.register(Membership)
 class MembershipAdmin(TenantAdmin):
+    """The salon's team. Its owners change it; its managers read it (as in the API). A
+    change goes through `membership_set`, a removal through `membership_remove`."""
+
+    form = MembershipForm
     list_display = ["user", "salon", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "user__first_name", "user__last_name"]
 
+    def _owns(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_own(request, None if obj is None else self.salon_id_of(obj))
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._owns(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._owns(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._owns(request, obj)
+
+    def hides_salon(self, request: HttpRequest) -> bool:
+        owned = salon_ids_run_by(request.user, role=Role.OWNER)  # type: ignore[arg-type]
+        return not self._is_super(request) and len(owned) <= 1
+
+    def salon_for_new(self, request: HttpRequest) -> int | None:
+        owned = salon_ids_run_by(request.user, role=Role.OWNER)  # type: ignore[arg-type]
+        return owned[0] if self.hides_salon(request) and owned else None
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A membership is one person's place in the salon: its person does not change.
+        return ["user"] if obj is not None else []
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
+                 **kwargs: Any) -> Any:  # fmt: skip
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.salon_for_new = self.salon_for_new(request)  # type: ignore[attr-defined]
+        return form
+
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField[Any] | None:
+        if db_field.name == "salon" and not self._is_super(request):
+            # A team is changed by the salon's owners only: not where one is a manager.
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            if field is not None:
+                owned = salon_ids_run_by(request.user, role=Role.OWNER)  # type: ignore[arg-type]
+                field.queryset = Salon.objects.filter(pk__in=owned)
+            return field
         if db_field.name == "user" and not self._is_super(request):
             # Only people already on the team: other salons' users stay invisible.
             kwargs["queryset"] = (
@@ -159,3 +271,42 @@ class MembershipAdmin(TenantAdmin):
                 .distinct()
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        salon_id = obj.salon_id if change or obj.salon_id else self.salon_for_new(request)
+        if salon_id is None:
+            raise PermissionDenied  # no salon this user owns
+        saved = membership_set(salon=Salon.objects.get(pk=salon_id), user=obj.user,
+                               role=obj.role, actor=request.user)  # fmt: skip
+        obj.pk, obj.salon_id, obj.created_at = saved.pk, saved.salon_id, saved.created_at
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        membership_remove(membership=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        refused = []
+        for membership in queryset:
+            try:
+                membership_remove(membership=membership, actor=request.user)
+            except ValidationError as exc:
+                refused.append(f"{membership}: {' '.join(exc.messages)}")
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    def delete_view(self, request: HttpRequest, object_id: str,
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:  # fmt: skip
+        """Removing the last owner is refused on the confirmation page, before anything."""
+        obj = self.get_object(request, object_id)
+        if (
+            obj is not None
+            and request.method == "POST"
+            and self.has_delete_permission(request, obj)
+        ):
+            try:
+                with transaction.atomic():
+                    membership_check(salon=Salon.objects.get(pk=obj.salon_id),
+                                     user_id=obj.user_id, role=None)  # fmt: skip
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                return HttpResponseRedirect(request.path)
+        return super().delete_view(request, object_id, extra_context)

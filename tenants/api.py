@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from config.ratelimit import LOGIN, ClientThrottle
 
-from .models import Membership, Role, Salon
+from .models import SETTINGS_ROLE, Membership, Role, Salon, validate_salon_name
 from .permissions import SalonRole, request_salon
 from .phones import phone_parse
 from .selectors import membership_list
@@ -51,6 +51,7 @@ class SalonSettingsSerializer(serializers.ModelSerializer):
             "reminder_offsets_hours", "quiet_hours", "stripe_account",
         ]  # fmt: skip
         read_only_fields = ["slug"]
+        extra_kwargs = {"name": {"validators": [validate_salon_name]}}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         country = attrs.get("country") or (self.instance.country if self.instance else "")
@@ -74,7 +75,7 @@ class SalonSettingsView(generics.GenericAPIView):
 
     permission_classes = [SalonRole]
     read_role = Role.MANAGER
-    write_role = Role.OWNER
+    write_role = SETTINGS_ROLE
     serializer_class = SalonSettingsSerializer
 
     def get(self, request: Request, salon: str) -> Response:
@@ -83,7 +84,8 @@ class SalonSettingsView(generics.GenericAPIView):
     def patch(self, request: Request, salon: str) -> Response:
         serializer = self.get_serializer(request_salon(request), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        updated = salon_update(salon=request_salon(request), **serializer.validated_data)
+        updated = salon_update(salon=request_salon(request), actor=request.user,
+                               **serializer.validated_data)  # fmt: skip
         return Response(self.get_serializer(updated).data)
 
 

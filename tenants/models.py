@@ -42,6 +42,16 @@ def validate_country(value: str) -> None:
         )
 
 
+def validate_salon_name(value: str) -> None:
+    """A name is one line of printable text: it heads e-mails (a CR or LF in a header
+    makes the message impossible to build) and pages."""
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in value):
+        raise ValidationError(_("A name is one line, without control characters."),
+                              code="control_characters")  # fmt: skip
+    if value and not value.strip():
+        raise ValidationError(_("Give the salon a name."), code="blank")
+
+
 def validate_slug_not_reserved(value: str) -> None:
     if value in RESERVED_SLUGS:
         raise ValidationError(_("“%(value)s” is reserved."), params={"value": value})
@@ -159,6 +169,13 @@ class Salon(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def clean(self) -> None:
+        # Not a field validator: that would be a migration for a rule that stores nothing.
+        try:
+            validate_salon_name(self.name or "")
+        except ValidationError as exc:
+            raise ValidationError({"name": exc.messages}) from exc
 
 
 _M = TypeVar("_M", bound=models.Model)
@@ -309,6 +326,11 @@ ROLE_RANK = {Role.STAFF: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
 # Roles that may use the Django admin for their salon.
 ADMIN_ROLES = (Role.OWNER, Role.MANAGER)
+
+# Who changes the salon's settings (its name, its Stripe account…) and its team, in the
+# API and in the admin alike; managers read them.
+SETTINGS_ROLE = Role.OWNER
+TEAM_ROLE = Role.OWNER
 
 
 def role_at_least(role: str | None, required: str) -> bool:

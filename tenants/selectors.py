@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from config.cache import cache_delete, cache_get, cache_set
 
-from .models import ADMIN_ROLES, Membership, Salon
+from .models import ADMIN_ROLES, Membership, Role, Salon, role_at_least
 
 SALON_CACHE_SECONDS = 60
 
@@ -48,6 +48,19 @@ def admin_salon_ids(user: AbstractBaseUser) -> list[int]:
     return list(
         Membership.objects.with_scopes_disabled()
         .filter(user_id=user.pk, role__in=ADMIN_ROLES)
+        .values_list("salon_id", flat=True)
+    )
+
+
+def salon_ids_run_by(user: AbstractBaseUser, *, role: str) -> list[int]:
+    """Salons where the user's role reaches `role` (e.g. those they own).
+
+    A user's own memberships cross salons by nature, hence the disabled scope.
+    """
+    roles = [r for r in Role if role_at_least(r, role)]
+    return list(
+        Membership.objects.with_scopes_disabled()
+        .filter(user_id=user.pk, role__in=roles)
         .values_list("salon_id", flat=True)
     )
 

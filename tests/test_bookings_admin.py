@@ -54,3 +54,42 @@ def test_staff_page_edits_hours_and_services_inline(client, team_a, catalogue_a)
     page = client.get(f"/admin/bookings/staffmember/{catalogue_a.bob.pk}/change/")
     assert page.status_code == 200
     assert "Services offered" in page.content.decode()
+
+
+QUOTE = "/api/v1/salons/bella/backoffice/deposit-policy/quote/"
+
+
+def _service_form(service, **changes):
+    form = {"name": service.name, "description": "", "duration_minutes": "45", "price": "6000",
+            "buffer_before_minutes": "0", "buffer_after_minutes": "0", "active": "on",
+            "deposit_override": "null"}  # fmt: skip
+    return {**form, **changes}
+
+
+@pytest.mark.parametrize(
+    "override",
+    ['{"kind": "fixed"}', '{"kind": "percent", "value": 150}', '{"kind": "half"}',
+     '{"value": 500}', '[1, 2]', '"fixed"', '{"kind": "fixed", "value": 4294967996}',
+     '{"kind": "fixed", "value": 500, "extra": 1}'],
+)  # fmt: skip
+def test_a_malformed_deposit_override_cannot_be_saved_from_the_admin(
+    client, api, team_a, catalogue_a, override
+):
+    """It was stored, and every quote for the service then raised KeyError."""
+    client.force_login(team_a.owner)
+    url = f"/admin/bookings/service/{catalogue_a.cut.pk}/change/"
+    response = client.post(url, _service_form(catalogue_a.cut, deposit_override=override))
+    assert response.status_code == 200
+    assert "deposit_override" in response.context["adminform"].form.errors
+    quote = api(team_a.owner).get(QUOTE, {"service": catalogue_a.cut.pk, "date": "2027-03-02"})
+    assert quote.status_code == 200
+
+
+def test_a_deposit_override_is_saved_from_the_admin(client, api, team_a, catalogue_a):
+    client.force_login(team_a.owner)
+    url = f"/admin/bookings/service/{catalogue_a.cut.pk}/change/"
+    form = _service_form(catalogue_a.cut, deposit_override='{"kind": "fixed", "value": 1500}')
+    response = client.post(url, form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    quote = api(team_a.owner).get(QUOTE, {"service": catalogue_a.cut.pk, "date": "2027-03-02"})
+    assert (quote.json()["amount"], quote.json()["source"]) == (1500, "service_override")

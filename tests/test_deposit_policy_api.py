@@ -197,3 +197,62 @@ def test_createsalon_gives_a_default_policy(api):
     body = client.get("/api/v1/salons/lilas/backoffice/deposit-policy/").json()
     assert body["rule"] == {"kind": "none", "value": None}
     assert body["hold_minutes"] == 15
+
+
+INT_MAX = 2**31 - 1  # what PostgreSQL's integer, the amounts' column, holds
+
+
+@pytest.mark.parametrize("value", [4294967996, 2**31 + 5, INT_MAX + 1])
+@pytest.mark.parametrize(
+    ("where", "body"),
+    [
+        ("ramp", lambda v: {**EXAMPLE, "ramp": [{"starts_on": "2027-01-01",
+                                                 "rule": {"kind": "fixed", "value": v}}]}),
+        ("rule", lambda v: {**EXAMPLE, "rule": {"kind": "fixed", "value": v}}),
+        ("min_amount", lambda v: {**EXAMPLE, "min_amount": v}),
+        ("max_amount", lambda v: {**EXAMPLE, "max_amount": v}),
+    ],
+)  # fmt: skip
+def test_an_amount_beyond_its_column_is_refused_not_wrapped(api, team_a, value, where, body):
+    """4294967996 cents in a ramp step was stored as 700; 2³¹+5 answered 500."""
+    owner = api(team_a.owner)
+    owner.put(A, EXAMPLE, format="json")
+    response = owner.put(A, body(value), format="json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()["fields"]) == {where}
+    assert owner.get(A).json()["ramp"] == api(team_a.owner).get(A).json()["ramp"]
+    assert owner.get(A).json()["rule"] == EXAMPLE["rule"]
+
+
+def test_the_largest_amount_a_column_holds_is_kept(api, team_a):
+    owner = api(team_a.owner)
+    ramp = [{"starts_on": "2027-01-01", "rule": {"kind": "fixed", "value": INT_MAX}}]
+    assert owner.put(A, {**EXAMPLE, "ramp": ramp}, format="json").status_code == 200
+    assert owner.get(A).json()["ramp"][0]["rule"]["value"] == INT_MAX
+
+
+def test_an_owner_adds_a_ramp_step_inline(client, api, team_a):
+    """The inline row had no salon: the database's row-level security refused it (500)."""
+    api(team_a.owner).put(A, {**EXAMPLE, "ramp": []}, format="json")
+    with salon_scope(team_a.salon):
+        policy = DepositPolicy.objects.get()
+    client.force_login(team_a.owner)
+    form = {
+        "rule_kind": "percent", "rule_value": "20", "min_amount": "500", "max_amount": "",
+        "allow_full_payment": "on", "trusted_after_visits": "5",
+        "full_prepayment_after_no_shows": "2", "cancellation_window_hours": "48",
+        "late_cancellation": "credit", "credit_valid_days": "90", "hold_minutes": "15",
+        "payment_link_hours": "24", "steps-TOTAL_FORMS": "1", "steps-INITIAL_FORMS": "0",
+        "steps-0-starts_on": "2027-01-01", "steps-0-rule_kind": "fixed",
+        "steps-0-rule_value": "700",
+    }  # fmt: skip
+    response = client.post(f"/admin/deposits/depositpolicy/{policy.pk}/change/", form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert api(team_a.owner).get(A).json()["ramp"] == [
+        {"starts_on": "2027-01-01", "rule": {"kind": "fixed", "value": 700}}
+    ]
+    # Beyond what the column holds: a form error, not a number wrapped around.
+    form.update({"steps-0-starts_on": "2027-02-01", "steps-0-rule_value": "4294967996"})
+    response = client.post(f"/admin/deposits/depositpolicy/{policy.pk}/change/", form)
+    assert response.status_code == 200
+    assert len(api(team_a.owner).get(A).json()["ramp"]) == 1

@@ -85,6 +85,8 @@ def test_make_run_serves_the_demo_salon(tmp_path):
         # The demo salon asks a deposit; with no Stripe keys the labelled test-mode
         # gateway takes it, and no money moves.
         assert booking["status"] == "pending_payment"
+        # Links sent to clients follow HOST and PORT (SITE_URL's default under make run).
+        assert booking["manage_url"].startswith(f"{base}/manage/")
         payment = booking["payment"]
         assert payment["provider"] == "test_mode"
         status, body = _get(
@@ -99,6 +101,8 @@ def test_make_run_serves_the_demo_salon(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as taken:
             _get(f"{base}/api/v1/salons/demo/bookings/", late)
         assert taken.value.code == 409
+        # The periodic sweeps run in the web process (no Redis: no beat of its own).
+        assert "Periodic tasks" in (tmp_path / "run.log").read_text()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -71,6 +71,17 @@ def test_a_member_of_several_salons_chooses_one(client, team_a, team_b):
 
 
 @pytest.mark.django_db
+def test_the_desk_consent_box_starts_unticked(client, team_a, catalogue_a):
+    """Consent is the client's to give, asked on the phone: it was ticked in advance."""
+    client.force_login(team_a.staff)
+    page = client.get(DESK.format(slug="bella") + "book/")
+    assert page.status_code == 200
+    box = re.search(rb'<input[^>]*name="reminders_consent"[^>]*>', page.content)
+    assert box is not None
+    assert b"checked" not in box.group(0)
+
+
+@pytest.mark.django_db
 def test_another_salons_member_is_refused_every_desk_page(client, team_a, team_b):
     client.force_login(team_b.staff)
     for path in ("", "book/", "requests/", "customers/search/?q=06", "book/slots/"):

@@ -53,6 +53,10 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format="%H:%M", **kwargs)
 
 
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
 def query_date(params: Any, name: str, errors: dict[str, list[str]]) -> dt.date | None:
     raw = params.get(name)
     if raw in (None, ""):
@@ -64,6 +68,11 @@ def query_date(params: Any, name: str, errors: dict[str, list[str]]) -> dt.date 
         parsed = None
     if parsed is None:
         errors[name] = ["Give a date as YYYY-MM-DD."]
+    elif not FIRST_DAY <= parsed <= LAST_DAY:
+        # Days at the edge of what `date` holds overflow as soon as a day or a time
+        # zone is added to them; nothing a salon books lies outside these years.
+        errors[name] = ["Give a date from the year 2000 to 2999."]
+        return None
     return parsed
 
 

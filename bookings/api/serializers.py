@@ -41,7 +41,8 @@ class CustomerDetailsSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True,
                                   allow_null=True)  # fmt: skip
-    email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True,
+                                   allow_null=True)  # fmt: skip
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "id" in attrs:

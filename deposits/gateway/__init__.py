@@ -21,6 +21,10 @@ class WebhookRejected(Exception):
     """A webhook whose signature or timestamp does not check out."""
 
 
+class WebhookMalformed(WebhookRejected):
+    """A signed webhook that is not an event we can read: no id, type or object."""
+
+
 @dataclass(frozen=True)
 class Intent:
     id: str

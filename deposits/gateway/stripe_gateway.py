@@ -12,7 +12,15 @@ import stripe
 import stripe.params
 from django.conf import settings
 
-from . import GatewayError, Intent, RefundResult, WebhookEvent, WebhookRejected, platform_fee
+from . import (
+    GatewayError,
+    Intent,
+    RefundResult,
+    WebhookEvent,
+    WebhookMalformed,
+    WebhookRejected,
+    platform_fee,
+)
 
 # The SDK retries network failures and 5xx itself, with the same idempotency key.
 NETWORK_RETRIES = 2
@@ -121,13 +129,27 @@ class StripeGateway:
             )
         except (ValueError, stripe.SignatureVerificationError) as exc:
             raise WebhookRejected(str(exc)) from exc
+        except (AttributeError, TypeError) as exc:  # signed, but JSON that is no object
+            raise WebhookMalformed("The event is not a JSON object.") from exc
         # The SDK refuses a signature older than the tolerance only; one dated ahead of
         # now is refused too, or a captured one could be replayed for as long as it says.
         if _signed_at(signature) > time.time() + WEBHOOK_TOLERANCE:
             raise WebhookRejected("The signature is dated in the future.")
-        return WebhookEvent(
-            id=event.id,
-            type=event.type,
-            data=event.data.object.to_dict(),
-            account=getattr(event, "account", None),
-        )
+        return _event_read(event)
+
+
+def _text(value: Any, longest: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= longest
+
+
+def _event_read(event: stripe.Event) -> WebhookEvent:
+    """The parts of a verified event we use, once their shape is checked: a signed body is
+    still only what the sender wrote (an event's ids are stored in columns of 255)."""
+    body = event.to_dict()
+    data = body.get("data")
+    found = data.get("object") if isinstance(data, dict) else None
+    account = body.get("account")
+    if not (_text(body.get("id"), 255) and _text(body.get("type"), 100)
+            and isinstance(found, dict) and (account is None or _text(account, 255))):  # fmt: skip
+        raise WebhookMalformed("The event needs an id, a type and a data.object.")
+    return WebhookEvent(id=body["id"], type=body["type"], data=found, account=account)

@@ -3,10 +3,12 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.exceptions import BadRequest
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from bookings.models import Booking, StaffMember, Status
 from bookings.selectors import booking_list, staff_list
@@ -39,12 +41,29 @@ def salon_today(salon: Salon) -> dt.date:
     return timezone.localtime(timezone.now(), salon.tz).date()
 
 
-def day_param(request: HttpRequest, salon: Salon) -> dt.date:
-    """`?date=YYYY-MM-DD`; today (in the salon) when absent or not a date."""
+# The days the desk shows: a day at the edge of what `date` holds overflows as soon as
+# the page adds a day or a time zone to it, and no salon books outside these years.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
+def desk_day(value: str | None, salon: Salon, *, strict: bool = True) -> dt.date:
+    """A `YYYY-MM-DD` the desk was given; today (in the salon) when absent or not a date.
+    A date outside the years the desk shows is a 400 page (`strict`) or today."""
     try:
-        return dt.date.fromisoformat(request.GET.get("date", ""))
+        day = dt.date.fromisoformat(value or "")
     except ValueError:
         return salon_today(salon)
+    if FIRST_DAY <= day <= LAST_DAY:
+        return day
+    if strict:
+        raise BadRequest(_("Give a date from the year 2000 to 2999."))
+    return salon_today(salon)
+
+
+def day_param(request: HttpRequest, salon: Salon) -> dt.date:
+    """`?date=YYYY-MM-DD`; today (in the salon) when absent or not a date."""
+    return desk_day(request.GET.get("date"), salon)
 
 
 def booking_rows(salon: Salon, bookings: list[Booking]) -> list[BookingRow]:

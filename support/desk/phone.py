@@ -9,6 +9,7 @@ import phonenumbers
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,7 +28,7 @@ from tenants.models import Salon
 from ..phone import DepositHandling, phone_booking_place
 from ..selectors import salon_customer
 from .access import desk_context, desk_view
-from .calendar import salon_today
+from .calendar import FIRST_DAY, LAST_DAY, desk_day
 
 NEW = "new"
 MATCHES = 10
@@ -50,11 +51,13 @@ class PhoneBookingForm(forms.Form):
     )
     name = forms.CharField(label=gettext_lazy("Name"), max_length=150, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
-    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False)
+    email = forms.EmailField(label=gettext_lazy("E-mail"), max_length=254, required=False)
     service = forms.TypedChoiceField(label=gettext_lazy("Service"), coerce=int)
     staff = forms.TypedChoiceField(label=gettext_lazy("With"), coerce=int, required=False,
                                    empty_value=None)  # fmt: skip
-    day = forms.DateField(label=gettext_lazy("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=gettext_lazy("Day"), widget=forms.DateInput(attrs={"type": "date"}),
+                          validators=[MinValueValidator(FIRST_DAY),
+                                      MaxValueValidator(LAST_DAY)])  # fmt: skip
     start = forms.CharField(required=False)
     deposit_handling = forms.ChoiceField(
         label=gettext_lazy("Deposit"), choices=HANDLING_CHOICES, widget=forms.RadioSelect,
@@ -67,8 +70,9 @@ class PhoneBookingForm(forms.Form):
                                  required=False)  # fmt: skip
     notes = forms.CharField(label=gettext_lazy("Notes (what the client said)"), max_length=2000,
                             required=False, widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    # Consent is the client's to give: the box starts unticked, staff tick it when asked.
     reminders_consent = forms.BooleanField(
-        label=gettext_lazy("The client agrees to receive reminders"), required=False, initial=True
+        label=gettext_lazy("The client agrees to receive reminders"), required=False
     )
 
     def __init__(self, *args: Any, salon: Salon, **kwargs: Any) -> None:
@@ -148,11 +152,8 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
-def _day(value: Any, salon: Salon) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value or "")
-    except ValueError:
-        return salon_today(salon)
+def _day(value: Any, salon: Salon, *, strict: bool = True) -> dt.date:
+    return desk_day(value if isinstance(value, str) else None, salon, strict=strict)
 
 
 def _resolver(salon: Salon, data: dict[str, Any], actor: Any) -> Any:
@@ -239,8 +240,7 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
         services = list(PhoneBookingForm(salon=salon).fields["service"].choices)  # type: ignore[attr-defined]
         initial = {"day": _day(request.GET.get("day"), salon).isoformat(),
                    "service": str(services[0][0]) if services else "",
-                   "deposit_handling": DepositHandling.PAYMENT_LINK,
-                   "reminders_consent": True}  # fmt: skip
+                   "deposit_handling": DepositHandling.PAYMENT_LINK}  # fmt: skip
         form = PhoneBookingForm(salon=salon, initial=initial)
 
     def value(name: str) -> Any:
@@ -252,7 +252,8 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
         picked = salon_customer(salon=salon, pk=chosen)
         if picked is not None and not picked.erased:
             matches.insert(0, picked)
-    day = _day(value("day"), salon)
+    # The form says what is wrong with a day it was given; the page shows today meanwhile.
+    day = _day(value("day"), salon, strict=False)
     slots = _slots(salon, _int(str(value("service") or "")), _int(str(value("staff") or "")), day)
     return render(request, "support/desk/phone_booking.html", desk_context(
         salon, nav="book", form=form, query=query,

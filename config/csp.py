@@ -1,0 +1,54 @@
+"""The Content-Security-Policy of every answer: scripts from the site itself and from
+Stripe.js only (no inline script anywhere: the pages' JavaScript lives in static files,
+the API docs load theirs from a URL), Stripe's frames and API for the Payment Element.
+
+Inline styles stay allowed: the admin's and the API docs' templates set a few, and a
+style cannot run code."""
+
+from collections.abc import Callable
+from functools import cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+# What Stripe.js needs besides its own origin (Stripe's published CSP directives).
+STRIPE_FRAMES = "https://hooks.stripe.com"
+STRIPE_API = "https://api.stripe.com"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+@cache
+def content_security_policy(stripe_js_url: str) -> str:
+    stripe = _origin(stripe_js_url)
+    directives = {
+        "default-src": "'self'",
+        "script-src": f"'self' {stripe}",
+        "frame-src": f"{stripe} {STRIPE_FRAMES}",
+        "connect-src": f"'self' {STRIPE_API}",
+        "img-src": "'self' data: https://*.stripe.com",
+        "style-src": "'self' 'unsafe-inline'",
+        "font-src": "'self' data:",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}".strip() for name, value in directives.items())
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = content_security_policy(
+                settings.STRIPE_JS_URL
+            )
+        return response
