@@ -13,7 +13,7 @@ from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
 
 from .models import Booking, BookingEvent, Service, StaffMember, StaffService, TimeOff, WorkingHours
 from .selectors import catalogue_changed
-from .services import amount_rule_check, booking_cancel, booking_complete, booking_mark_no_show
+from .services import amount_rule_check, booking_complete, booking_mark_no_show
 
 
 class TenantInline(admin.TabularInline):
@@ -121,7 +121,8 @@ class BookingAdmin(TenantAdmin):
                        "cancellation_reason"]  # fmt: skip
     fields = [*readonly_fields, "notes"]
     inlines = [EventInline]
-    actions = ["cancel", "complete", "no_show"]
+    # The salon's cancellation settles the money: deposits/admin.py adds it.
+    actions = ["complete", "no_show"]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # bookings are taken through availability: the front desk or online
@@ -139,11 +140,6 @@ class BookingAdmin(TenantAdmin):
                 refused += 1
         self.message_user(request, _("%(done)d done, %(refused)d refused.")
                           % {"done": done, "refused": refused}, messages.INFO)  # fmt: skip
-
-    @admin.action(description=_("Cancel (by the salon)"))
-    def cancel(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        self._apply(request, queryset, lambda b: booking_cancel(
-            booking=b, actor=request.user, by_salon=True, reason="admin"))  # fmt: skip
 
     @admin.action(description=_("Mark completed"))
     def complete(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:

@@ -6,13 +6,15 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
-from bookings.admin import TenantInline
+from bookings.admin import BookingAdmin, TenantInline
+from bookings.models import Booking
 from bookings.selectors import service_list
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
 from tenants.models import Salon
@@ -20,6 +22,7 @@ from tenants.scoping import salon_scope
 from tenants.selectors import admin_salon_ids
 
 from .models import CreditEntry, DepositPolicy, Payment, RampStep, Refund
+from .payments import booking_cancel_with_money
 from .recovered import Figures, deposits_recovered
 from .rules import Rule, money, ramp_build
 from .selectors import deposit_quote, policy_changed, salon_today
@@ -215,3 +218,19 @@ class CreditEntryAdmin(TenantAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class BookingMoneyAdmin(BookingAdmin):
+    """The bookings' admin, with the salon's cancellation, which refunds what the client
+    paid in full, as the desk's and the staff API's do (one service for all three)."""
+
+    actions = ["cancel", *BookingAdmin.actions]
+
+    @admin.action(description=_("Cancel (by the salon)"))
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._apply(request, queryset, lambda b: booking_cancel_with_money(
+            booking=b, by_salon=True, actor=request.user, reason="admin"))  # fmt: skip
+
+
+admin.site.unregister(Booking)
+admin.site.register(Booking, BookingMoneyAdmin)

@@ -93,3 +93,27 @@ def test_a_deposit_override_is_saved_from_the_admin(client, api, team_a, catalog
     assert response.status_code == 302, response.context["adminform"].form.errors
     quote = api(team_a.owner).get(QUOTE, {"service": catalogue_a.cut.pk, "date": "2027-03-02"})
     assert (quote.json()["amount"], quote.json()["source"]) == (1500, "service_override")
+
+
+def test_cancelling_from_the_admin_refunds_what_the_client_paid(client, team_a, catalogue_a,
+                                                                monday):  # fmt: skip
+    """The admin's "Cancel (by the salon)" settles the money as the desk's cancel does: a
+    salon that cancels refunds in full (DESIGN.md, the deposit policy)."""
+    from deposits.models import Payment, PaymentOutcome, Refund
+    from deposits.payments import checkout_at_desk
+    from deposits.services import policy_set
+
+    lea = CustomerFactory(salon=catalogue_a.salon, name="Léa")
+    with salon_scope(catalogue_a.salon):
+        policy_set(salon=catalogue_a.salon, rule={"kind": "fixed", "value": 1500}, ramp=[])
+        paid = checkout_at_desk(
+            salon=catalogue_a.salon, service=catalogue_a.cut, start=local(catalogue_a.salon, 1, 10),
+            customer=lea, staff=catalogue_a.alice, actor=team_a.staff, waived=False,
+        ).booking  # fmt: skip
+    client.force_login(team_a.owner)
+    client.post("/admin/bookings/booking/", {"action": "cancel", "_selected_action": [paid.pk]})
+    with salon_scope(team_a.salon):
+        assert Booking.objects.get(pk=paid.pk).status == Status.CANCELLED
+        payment = Payment.objects.get(booking=paid)
+        assert payment.outcome == PaymentOutcome.REFUNDED
+        assert Refund.objects.get(payment=payment).amount == 1500
