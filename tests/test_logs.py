@@ -3,9 +3,11 @@
 import datetime as dt
 import io
 import logging
+import logging.config
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from gunicorn.config import Config
 
 from bookings.services import booking_manage_token, booking_revoke_links
@@ -18,7 +20,11 @@ from .factories import CustomerFactory
 
 @pytest.fixture
 def log_output():
-    """What the product's own log handler writes (settings.LOGGING), captured."""
+    """What the product's own log handler writes (settings.LOGGING), captured.
+
+    LOGGING is applied again first: a Celery worker started by an earlier test takes over
+    the root logger's handlers, as a worker process does."""
+    logging.config.dictConfig(settings.LOGGING)
     handler = next(
         h for h in logging.getLogger().handlers
         if any(isinstance(f, PersonalDataFilter) for f in h.filters)

@@ -52,7 +52,8 @@ def world(settings, team_a, team_b, catalogue_a):
     MembershipFactory(salon=team_b.salon, user=team_a.owner, role=Role.OWNER)
     with salon_scope(salon):
         policy = DepositPolicy.objects.get()
-    return {"pay": _path(pay_url(payment)), "unsubscribe": _path(unsubscribe),
+        pay = _path(pay_url(payment))
+    return {"pay": pay, "unsubscribe": _path(unsubscribe),
             "policy": f"/admin/deposits/depositpolicy/{policy.pk}/change/",
             "request": f"/desk/bella/requests/{request.pk}/"}  # fmt: skip
 

@@ -166,6 +166,7 @@ class Worker:
         db = connection.settings_dict
         env = {
             **os.environ, "REDIS_URL": redis_url, "SMS_BACKEND": "console", "LOG_LEVEL": "INFO",
+            "SMS_CONSOLE_SHOW_TEXT": "1",  # what it sends is read from its output
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         }  # fmt: skip
         self.process = subprocess.Popen(
