@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "phonenumber_field",
     "django_celery_beat",
+    "core",
     "tenants",
     "customers",
     "bookings",
