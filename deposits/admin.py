@@ -176,8 +176,12 @@ class DepositPolicyAdmin(TenantAdmin):
 
 class RefundInline(ReadOnlyTenantInline):
     model = Refund
-    fields = ("created_at", "amount", "reason", "status", "refund_id")
+    fields = ("created_at", "amount_text", "reason", "status", "refund_id")
     readonly_fields = fields
+
+    @admin.display(description=_("Amount"))
+    def amount_text(self, refund: Refund) -> str:
+        return _money(refund.amount, refund.payment.currency)
 
 
 @admin.register(Payment)
@@ -185,15 +189,19 @@ class PaymentAdmin(TenantAdmin):
     """Payments are taken by the checkout and settled by the provider's events: the
     admin shows them, it does not edit them."""
 
-    list_display = ["booking", "kind", "amount", "currency", "status", "outcome", "provider",
+    list_display = ["booking", "kind", "amount_text", "status", "outcome", "provider",
                     "created_at"]  # fmt: skip
     list_filter = ["status", "outcome", "kind", "provider"]
     search_fields = ["intent_id", "booking__reference"]
-    readonly_fields = ("booking", "kind", "amount", "currency", "status", "outcome", "provider",
+    readonly_fields = ("booking", "kind", "amount_text", "status", "outcome", "provider",
                        "intent_id", "account", "created_at", "paid_at", "recorded_by",
                        "note")  # fmt: skip
     fields = readonly_fields
     inlines = [RefundInline]
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def amount_text(self, payment: Payment) -> str:
+        return _money(payment.amount, payment.currency)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -206,11 +214,15 @@ class PaymentAdmin(TenantAdmin):
 class CreditEntryAdmin(TenantAdmin):
     """The credit ledger, read only: entries are written by cancellations and bookings."""
 
-    list_display = ["customer", "kind", "amount", "currency", "expires_at", "created_at"]
+    list_display = ["customer", "kind", "amount_text", "expires_at", "created_at"]
     list_filter = ["kind"]
-    readonly_fields = ("customer", "kind", "amount", "currency", "grant", "booking", "payment",
+    readonly_fields = ("customer", "kind", "amount_text", "grant", "booking", "payment",
                        "expires_at", "created_at")  # fmt: skip
     fields = readonly_fields
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def amount_text(self, entry: CreditEntry) -> str:
+        return _money(entry.amount, entry.currency)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

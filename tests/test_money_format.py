@@ -123,3 +123,6 @@ def test_one_amount_reads_the_same_in_an_email_an_sms_a_page_and_the_admin(
     (row,) = [r for r in admin.context["preview"]["rows"] if r["service"] == "Coupe"]
     assert row["price"] == expected
     assert expected in admin.content.decode()
+    # The admin's lists of payments and credit write amounts the same way.
+    payments = client.get("/admin/deposits/payment/", HTTP_ACCEPT_LANGUAGE=language)
+    assert payments.status_code == 200 and expected in payments.content.decode()
