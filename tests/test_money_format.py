@@ -11,6 +11,7 @@ from django.core import mail
 from bookings.services import booking_cancel
 from core.money import CURRENCY_EXPONENTS, money_format
 from deposits.models import DepositPolicy, Payment
+from deposits.services import policy_set
 from support import sms
 from support.outbox import messages_run
 from tenants.scoping import salon_scope
@@ -126,3 +127,26 @@ def test_one_amount_reads_the_same_in_an_email_an_sms_a_page_and_the_admin(
     # The admin's lists of payments and credit write amounts the same way.
     payments = client.get("/admin/deposits/payment/", HTTP_ACCEPT_LANGUAGE=language)
     assert payments.status_code == 200 and expected in payments.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_api_s_sentences_write_amounts_in_the_request_s_language(
+    language, api, team_a, catalogue_a, monday,
+):  # fmt: skip
+    salon = team_a.salon
+    expected = _babel(AMOUNT, salon.currency, language)
+    with salon_scope(salon):
+        policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[],
+                   min_amount=AMOUNT)  # fmt: skip
+    terms = api().get(f"/api/v1/salons/{salon.slug}/", HTTP_ACCEPT_LANGUAGE=language).json()
+    assert f"at least {expected}" in terms["deposit_terms"]
+    with salon_scope(salon):
+        catalogue_a.cut.deposit_override = {"kind": "fixed", "value": AMOUNT}
+        catalogue_a.cut.price = 2 * AMOUNT
+        catalogue_a.cut.save(update_fields=["deposit_override", "price"])
+    quote = api(team_a.owner).get(
+        f"/api/v1/salons/{salon.slug}/backoffice/deposit-policy/quote/",
+        {"service": catalogue_a.cut.pk, "date": "2027-03-02"}, HTTP_ACCEPT_LANGUAGE=language,
+    ).json()  # fmt: skip
+    assert quote["reason"] == f"A deposit of {expected}, set for this service."
