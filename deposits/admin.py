@@ -10,12 +10,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
 from bookings.admin import BookingAdmin, TenantInline
 from bookings.models import Booking
 from bookings.selectors import service_list
+from core.money import money_format
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
 from tenants.models import Salon
 from tenants.scoping import salon_scope
@@ -24,7 +26,7 @@ from tenants.selectors import admin_salon_ids
 from .models import CreditEntry, DepositPolicy, Payment, RampStep, Refund
 from .payments import booking_cancel_with_money
 from .recovered import Figures, deposits_recovered
-from .rules import Rule, money, ramp_build
+from .rules import Rule, ramp_build
 from .selectors import deposit_quote, policy_changed, salon_today
 
 
@@ -134,7 +136,7 @@ class DepositPolicyAdmin(TenantAdmin):
                 "label": figures.label, "appointments": figures.appointments,
                 "no_shows": figures.no_shows, "cancelled": figures.cancelled,
                 "rate": "-" if rate is None else f"{100 * rate:.1f} %",
-                **{key: money(getattr(figures, key), salon.currency)
+                **{key: _money(getattr(figures, key), salon.currency)
                    for key in ("paid", "kept", "refunded", "credited")},
                 # Bar heights of the chart, out of 200 px.
                 "paid_h": (paid := round(200 * figures.paid / peak)), "paid_y": 200 - paid,
@@ -145,7 +147,7 @@ class DepositPolicyAdmin(TenantAdmin):
             **self.admin_site.each_context(request), "title": _("What deposits recovered"),
             "salon": salon, "months": [row(m) for m in recovery.months],
             "steps": [row(s) for s in recovery.steps], "width": 100 * len(recovery.months),
-            "outstanding": money(recovery.credit_outstanding, salon.currency),
+            "outstanding": _money(recovery.credit_outstanding, salon.currency),
             "salons": Salon.objects.filter(pk__in=salon_ids) if len(salon_ids) > 1 else [],
         }  # fmt: skip
         return TemplateResponse(request, "admin/deposits/recovered.html", context)
@@ -165,17 +167,21 @@ class DepositPolicyAdmin(TenantAdmin):
         rows = []
         for service in service_list(salon=salon, active_only=True):
             quote = deposit_quote(salon=salon, service=service, day=day)
-            rows.append({"service": service.name, "price": money(service.price, salon.currency),
+            rows.append({"service": service.name, "price": _money(service.price, salon.currency),
                          "amount": quote.amount,
-                         "deposit": money(quote.amount, salon.currency),
+                         "deposit": _money(quote.amount, salon.currency),
                          "reason": quote.reason})  # fmt: skip
         return {"date": day, "rows": rows}
 
 
 class RefundInline(ReadOnlyTenantInline):
     model = Refund
-    fields = ("created_at", "amount", "reason", "status", "refund_id")
+    fields = ("created_at", "amount_text", "reason", "status", "refund_id")
     readonly_fields = fields
+
+    @admin.display(description=_("Amount"))
+    def amount_text(self, refund: Refund) -> str:
+        return _money(refund.amount, refund.payment.currency)
 
 
 @admin.register(Payment)
@@ -183,15 +189,19 @@ class PaymentAdmin(TenantAdmin):
     """Payments are taken by the checkout and settled by the provider's events: the
     admin shows them, it does not edit them."""
 
-    list_display = ["booking", "kind", "amount", "currency", "status", "outcome", "provider",
+    list_display = ["booking", "kind", "amount_text", "status", "outcome", "provider",
                     "created_at"]  # fmt: skip
     list_filter = ["status", "outcome", "kind", "provider"]
     search_fields = ["intent_id", "booking__reference"]
-    readonly_fields = ("booking", "kind", "amount", "currency", "status", "outcome", "provider",
+    readonly_fields = ("booking", "kind", "amount_text", "status", "outcome", "provider",
                        "intent_id", "account", "created_at", "paid_at", "recorded_by",
                        "note")  # fmt: skip
     fields = readonly_fields
     inlines = [RefundInline]
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def amount_text(self, payment: Payment) -> str:
+        return _money(payment.amount, payment.currency)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -204,11 +214,15 @@ class PaymentAdmin(TenantAdmin):
 class CreditEntryAdmin(TenantAdmin):
     """The credit ledger, read only: entries are written by cancellations and bookings."""
 
-    list_display = ["customer", "kind", "amount", "currency", "expires_at", "created_at"]
+    list_display = ["customer", "kind", "amount_text", "expires_at", "created_at"]
     list_filter = ["kind"]
-    readonly_fields = ("customer", "kind", "amount", "currency", "grant", "booking", "payment",
+    readonly_fields = ("customer", "kind", "amount_text", "grant", "booking", "payment",
                        "expires_at", "created_at")  # fmt: skip
     fields = readonly_fields
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def amount_text(self, entry: CreditEntry) -> str:
+        return _money(entry.amount, entry.currency)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -234,3 +248,8 @@ class BookingMoneyAdmin(BookingAdmin):
 
 admin.site.unregister(Booking)
 admin.site.register(Booking, BookingMoneyAdmin)
+
+
+def _money(cents: int, currency: str) -> str:
+    """An amount in the admin's language, as every other page writes it."""
+    return money_format(cents, currency, translation.get_language() or "en")

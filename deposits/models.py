@@ -2,8 +2,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from core.money import money_format
 from tenants.models import TenantModel
 
 from .rules import Policy, Rule
@@ -163,7 +165,8 @@ class Payment(TenantModel):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} {self.currency} ({self.status})"
+        amount = money_format(self.amount, self.currency, translation.get_language() or "en")
+        return f"{self.get_kind_display()} {amount} ({self.status})"
 
     def key(self, action: str) -> str:
         """The idempotency key of an action on this payment (DESIGN.md, invariant 5)."""
@@ -231,7 +234,8 @@ class CreditEntry(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} {self.currency}"
+        amount = money_format(self.amount, self.currency, translation.get_language() or "en")
+        return f"{self.get_kind_display()} {amount}"
 
 
 class TestModeIntent(models.Model):

@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tenants.money import CURRENCY_EXPONENTS
+from core.money import money_format
 
 KINDS = ("none", "fixed", "percent", "full")
 
@@ -78,7 +78,7 @@ def rule_in_force(policy: Policy, day: dt.date) -> tuple[Rule, dt.date | None]:
 
 def quote(
     policy: Policy, *, price: int, day: dt.date, override: Rule | None = None,
-    client: Client | None = None, currency: str = "EUR",
+    client: Client | None = None, currency: str = "EUR", language: str = "en",
 ) -> Quote:  # fmt: skip
     """What is due as deposit for a service at `price` booked on `day`.
 
@@ -101,32 +101,25 @@ def quote(
                          f"{client.visits} visits without a no-show: no deposit.")  # fmt: skip
     if override is not None:
         amount = rule_amount(override, price, **clamp)
-        return Quote(amount, override, "service_override",
-                     f"{describe(override, currency)}, set for this service.")  # fmt: skip
+        reason = f"{describe(override, currency, language)}, set for this service."
+        return Quote(amount, override, "service_override", reason)
     rule, since = rule_in_force(policy, day)
     amount = rule_amount(rule, price, **clamp)
     if since is not None:
-        reason = f"{describe(rule, currency)}, in force since {since.isoformat()}."
+        reason = f"{describe(rule, currency, language)}, in force since {since.isoformat()}."
         return Quote(amount, rule, "ramp_step", reason)
-    return Quote(amount, rule, "base", f"{describe(rule, currency)}, the salon's rule.")
+    return Quote(amount, rule, "base", f"{describe(rule, currency, language)}, the salon's rule.")
 
 
-def describe(rule: Rule, currency: str = "EUR") -> str:
+def describe(rule: Rule, currency: str = "EUR", language: str = "en") -> str:
+    """The rule in words, its amount in `language`'s own money format."""
     if rule.kind == "none":
         return "No deposit"
     if rule.kind == "full":
         return "Full prepayment"
     if rule.kind == "percent":
         return f"A deposit of {rule.value} % of the price"
-    return f"A deposit of {money(rule.value or 0, currency)}"
-
-
-def money(cents: int, currency: str) -> str:
-    exponent = CURRENCY_EXPONENTS.get(currency, 2)
-    if exponent == 0:
-        return f"{cents} {currency}"
-    units, rest = divmod(cents, 10**exponent)
-    return f"{units}.{rest:0{exponent}d} {currency}"
+    return f"A deposit of {money_format(rule.value or 0, currency, language)}"
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -1,7 +1,7 @@
 import datetime as dt
 
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bookings.models import Booking, Service, Status
 from config.cache import (
@@ -12,12 +12,13 @@ from config.cache import (
     version_bump,
     version_get,
 )
+from core.money import money_format
 from customers.models import Customer
 from customers.selectors import customers_sharing_contact
 from tenants.models import Salon
 
 from .models import DepositPolicy, LateCancellation, RampStep, policy_values
-from .rules import Client, Quote, Rule, describe, money, quote, rule_in_force
+from .rules import Client, Quote, Rule, describe, quote, rule_in_force
 
 POLICY_CACHE_SECONDS = 600
 
@@ -81,15 +82,16 @@ def salon_today(salon: Salon) -> dt.date:
 
 def deposit_quote(
     *, salon: Salon, service: Service, day: dt.date, customer: Customer | None = None,
-    policy: tuple[DepositPolicy, list[RampStep]] | None = None,
+    policy: tuple[DepositPolicy, list[RampStep]] | None = None, language: str | None = None,
 ) -> Quote:  # fmt: skip
-    """What a client (a new one when None) would pay as deposit for `service` on `day`."""
+    """What a client (a new one when None) would pay as deposit for `service` on `day`;
+    the reason's amounts in `language` (the active one when None)."""
     policy_row, steps = policy or policy_get(salon=salon)
     client = None if customer is None else client_record(policy=policy_row, customer=customer)
     return quote(
         policy_values(policy_row, steps), price=service.price, day=day,
         override=Rule.from_dict(service.deposit_override), client=client,
-        currency=salon.currency,
+        currency=salon.currency, language=language or translation.get_language() or "en",
     )  # fmt: skip
 
 
@@ -103,18 +105,20 @@ def deposits_today(*, salon: Salon, services: list[Service]) -> dict[int, int]:
     }
 
 
-def deposit_terms(*, salon: Salon) -> str:
-    """The policy in force today, in one sentence for clients."""
+def deposit_terms(*, salon: Salon, language: str | None = None) -> str:
+    """The policy in force today, in one sentence for clients, its amounts in `language`
+    (the active one when None)."""
+    language = language or translation.get_language() or "en"
     policy, steps = policy_get(salon=salon)
     rule, _since = rule_in_force(policy_values(policy, steps), salon_today(salon))
     if rule.kind == "none":
         return "No deposit is asked when booking online."
-    parts = [f"{describe(rule, salon.currency)} is paid when booking online"]
+    parts = [f"{describe(rule, salon.currency, language)} is paid when booking online"]
     if rule.kind in {"fixed", "percent"}:
         if policy.min_amount is not None:
-            parts.append(f"at least {money(policy.min_amount, salon.currency)}")
+            parts.append(f"at least {money_format(policy.min_amount, salon.currency, language)}")
         if policy.max_amount is not None:
-            parts.append(f"at most {money(policy.max_amount, salon.currency)}")
+            parts.append(f"at most {money_format(policy.max_amount, salon.currency, language)}")
     sentence = ", ".join(parts) + "."
     sentence += (
         f" Cancel at least {policy.cancellation_window_hours} hours ahead and it is refunded"

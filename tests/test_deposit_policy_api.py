@@ -140,7 +140,7 @@ def test_public_terms_state_the_policy(api, team_a, team_b):
     with time_machine.travel(dt.datetime(2027, 4, 1, 12, tzinfo=dt.UTC), tick=False):
         terms = api().get("/api/v1/salons/bella/").json()["deposit_terms"]
     assert "30 %" in terms
-    assert "at least 5.00 EUR" in terms
+    assert "at least €5.00" in terms
     assert "48 hours" in terms
     assert "credit" in terms
     assert api().get("/api/v1/salons/rival/").json()["deposit_terms"] == (

@@ -100,7 +100,7 @@ def test_client_rules_are_off_unless_set():
 
 def test_every_quote_says_why():
     policy = Policy(rule=Rule("fixed", 1500), ramp=RAMP)
-    assert "15.00 EUR" in quote(policy, price=6000, day=dt.date(2027, 1, 1)).reason
+    assert "€15.00" in quote(policy, price=6000, day=dt.date(2027, 1, 1)).reason
     assert "2027-03-01" in quote(policy, price=6000, day=MARCH).reason
 
 

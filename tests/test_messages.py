@@ -163,7 +163,7 @@ def test_a_cancellation_with_credit_offers_three_free_slots_that_reschedule_with
             dt.datetime.fromisoformat(slot["start"])
             - dt.datetime.fromisoformat("2027-03-10T10:00:00+01:00")
         ) <= dt.timedelta(days=3)
-    (text,) = [t for t in texts if "avoir de 15,00 EUR" in t.body]
+    (text,) = [t for t in texts if "avoir de 15,00\u00a0€" in t.body]
     assert text.body.count("\n- ") == 3
     assert f"/manage/{token.split(':')[0]}:" in text.body  # the link, signed anew
     # Using one of them reschedules the booking with the credit: confirmed, nothing due.
@@ -201,7 +201,7 @@ def test_credit_is_announced_before_it_lapses_and_when_it_has(texts, catalogue_a
     monday.shift(dt.timedelta(days=2, hours=3))  # 6 days before, 11:00 in Paris
     _run(catalogue_a.salon)
     _run(catalogue_a.salon)
-    assert len(texts) == 1 and "expire le" in texts[0].body and "15,00 EUR" in texts[0].body
+    assert len(texts) == 1 and "expire le" in texts[0].body and "15,00\u00a0€" in texts[0].body
     monday.shift(dt.timedelta(days=7))
     with salon_scope(catalogue_a.salon):
         credits_expire(salon_id=catalogue_a.salon.pk)

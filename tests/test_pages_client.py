@@ -8,12 +8,14 @@ live server, at a phone's and a desktop's size, in French and in English, with a
 import datetime as dt
 import re
 
+import icalendar
 import pytest
 
 from bookings.models import Booking, Status
 from bookings.services import booking_manage_token
+from core.money import money_format
 from deposits.models import Payment, PaymentStatus
-from deposits.pages_format import ics_event, money_for
+from deposits.pages_format import ics_event
 from deposits.services import policy_set
 from tenants.scoping import salon_scope
 
@@ -114,20 +116,39 @@ def test_calendar_file(client, catalogue_a, monday):
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
 
 
+@fast
+def test_the_calendar_file_reads_back_as_the_booking(client, catalogue_a, monday):
+    catalogue_a.salon.address = "12, rue des Lilas;\nParis"
+    catalogue_a.salon.save()
+    answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
+    ics = client.get(answer["Location"] + "calendar.ics", HTTP_ACCEPT_LANGUAGE="en")
+    (event,) = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
+    assert event.decoded("DTSTART") == dt.datetime(2027, 3, 2, 9, 0, tzinfo=dt.UTC)
+    assert event.decoded("DTEND") == dt.datetime(2027, 3, 2, 9, 45, tzinfo=dt.UTC)
+    assert event.decoded("DTSTAMP") == dt.datetime(2027, 3, 1, 7, 0, tzinfo=dt.UTC)
+    assert str(event["SUMMARY"]) == "Coupe · Bella Coiffure"
+    assert str(event["LOCATION"]) == "12, rue des Lilas; Paris"
+    assert re.fullmatch(r"booking-\d+-[\w-]+@[\w.-]+", str(event["UID"]))
+    manage = str(event["URL"])
+    assert "/manage/" in manage
+    assert str(event["DESCRIPTION"]).endswith(f"Manage your booking: {manage}")
+
+
 def test_calendar_text_is_escaped_and_folded():
     text = ics_event(uid="u1", start=MONDAY, end=MONDAY + dt.timedelta(hours=1),
                      summary="a\\b;c,d\ne", location="é" * 80, description="x", url="http://x/",
                      stamp=MONDAY)  # fmt: skip
     assert "SUMMARY:a\\\\b\\;c\\,d\\ne\r\n" in text
-    assert "LOCATION:" + "é" * 33 + "\r\n " + "é" * 37 + "\r\n " in text
+    # Folded at most every 75 octets, never inside a character; unfolded, it is whole.
+    assert "\r\n é" in text and "LOCATION:" + "é" * 80 + "\r\n" in text.replace("\r\n ", "")
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
 
 
 def test_money_is_written_for_the_language():
-    assert money_for(1500, "EUR", "fr") == "15,00\u00a0€"
-    assert money_for(1500, "EUR", "en") == "€15.00"
-    assert money_for(123456, "CAD", "en") == "CA$1,234.56"
-    assert money_for(500, "JPY", "en") == "JPY\u00a0500"
+    assert money_format(1500, "EUR", "fr") == "15,00\u00a0€"
+    assert money_format(1500, "EUR", "en") == "€15.00"
+    assert money_format(123456, "CAD", "en") == "CA$1,234.56"
+    assert money_format(500, "JPY", "en") == "¥500"
 
 
 @fast

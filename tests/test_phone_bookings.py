@@ -82,14 +82,14 @@ def test_a_client_without_email_pays_by_an_sms_link_end_to_end(
     assert len(sent) == 1
     to, text = sent[0]
     assert to == "+33143556677"
-    assert link["url"] in text and "15,00 EUR" in text
+    assert link["url"] in text and "15,00\u00a0€" in text
 
     # The pay page opens, labelled test mode, and paying confirms the booking.
     path = link["url"].split("://", 1)[1].split("/", 1)[1]
     page = client.get(f"/{path}")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "MODE TEST" in html and "15,00 EUR" in html
+    assert "MODE TEST" in html and "15,00\u00a0€" in html
     assert client.post(f"/{path}").status_code == 302
     with salon_scope(team_a.salon):
         booking = Booking.objects.get(pk=body["id"])

@@ -1,7 +1,7 @@
 from django import template
 from django.utils import translation
 
-from ..pages_format import money_for
+from core.money import money_format
 
 register = template.Library()
 
@@ -9,4 +9,4 @@ register = template.Library()
 @register.filter
 def money(cents: int | None, currency: str) -> str:
     """Integer cents written for the active language: "15,00 €" / "€15.00"."""
-    return money_for(int(cents or 0), currency, translation.get_language() or "en")
+    return money_format(int(cents or 0), currency, translation.get_language() or "en")

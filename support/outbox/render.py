@@ -8,18 +8,14 @@ from django.utils import timezone, translation
 
 from bookings.models import Booking
 from bookings.services import manage_url
+from core.money import money_format
 from customers.models import Channel, Customer
 from tenants.models import Salon
-from tenants.money import CURRENCY_EXPONENTS
 
 
 def money_text(cents: int, currency: str, language: str) -> str:
-    exponent = CURRENCY_EXPONENTS.get(currency, 2)
-    if exponent == 0:
-        return f"{cents} {currency}"
-    units, rest = divmod(cents, 10**exponent)
-    separator = "," if language == "fr" else "."
-    return f"{units}{separator}{rest:0{exponent}d} {currency}"
+    """An amount in a message, written as every page writes it (core.money)."""
+    return money_format(cents, currency, language)
 
 
 def language_for(customer: Customer, salon: Salon) -> str:
