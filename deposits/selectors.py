@@ -1,7 +1,7 @@
 import datetime as dt
 
 from django.db.models import Count, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from bookings.models import Booking, Service, Status
 from config.cache import (
@@ -85,13 +85,14 @@ def deposit_quote(
     policy: tuple[DepositPolicy, list[RampStep]] | None = None, language: str | None = None,
 ) -> Quote:  # fmt: skip
     """What a client (a new one when None) would pay as deposit for `service` on `day`;
-    the reason's amounts in `language` (the active one when None)."""
+    the reason's amounts written as `language` writes them (by default English, the
+    language the reason is written in)."""
     policy_row, steps = policy or policy_get(salon=salon)
     client = None if customer is None else client_record(policy=policy_row, customer=customer)
     return quote(
         policy_values(policy_row, steps), price=service.price, day=day,
         override=Rule.from_dict(service.deposit_override), client=client,
-        currency=salon.currency, language=language or translation.get_language() or "en",
+        currency=salon.currency, language=language or "en",
     )  # fmt: skip
 
 
@@ -106,9 +107,10 @@ def deposits_today(*, salon: Salon, services: list[Service]) -> dict[int, int]:
 
 
 def deposit_terms(*, salon: Salon, language: str | None = None) -> str:
-    """The policy in force today, in one sentence for clients, its amounts in `language`
-    (the active one when None)."""
-    language = language or translation.get_language() or "en"
+    """The policy in force today, in one sentence for clients, its amounts written as
+    `language` writes them (by default English, the language the sentence is written in:
+    an amount in another language's format would read oddly in it)."""
+    language = language or "en"
     policy, steps = policy_get(salon=salon)
     rule, _since = rule_in_force(policy_values(policy, steps), salon_today(salon))
     if rule.kind == "none":

@@ -131,11 +131,13 @@ def test_one_amount_reads_the_same_in_an_email_an_sms_a_page_and_the_admin(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_the_api_s_sentences_write_amounts_in_the_request_s_language(
+def test_the_api_s_sentences_write_amounts_as_their_own_language_does(
     language, api, team_a, catalogue_a, monday,
 ):  # fmt: skip
+    """The terms and the quote's reason are English sentences: their amounts are written
+    the English way whatever the request's language, never a French amount in English."""
     salon = team_a.salon
-    expected = _babel(AMOUNT, salon.currency, language)
+    expected = _babel(AMOUNT, salon.currency, "en")
     with salon_scope(salon):
         policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[],
                    min_amount=AMOUNT)  # fmt: skip
