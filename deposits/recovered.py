@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from bookings.models import Booking, Status
+from core.dates import today_in
 from tenants.models import Salon
 
 from .models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
@@ -51,7 +52,7 @@ def deposits_recovered(
     Two queries for the bookings and their payments, one for the credit."""
     now = now or timezone.now()
     tz = salon.tz
-    first = _month_start(now.astimezone(tz).date())
+    first = _month_start(today_in(tz, now))
     for _ in range(months - 1):
         first = _month_start(first - dt.timedelta(days=1))
     since = dt.datetime.combine(first, dt.time(), tzinfo=tz)
@@ -73,7 +74,7 @@ def deposits_recovered(
     steps = sorted(ramp, key=lambda s: s.starts_on)
     by_month: dict[dt.date, Figures] = {}
     month = first
-    while month <= now.astimezone(tz).date():
+    while month <= today_in(tz, now):
         by_month[month] = Figures(label=month.strftime("%Y-%m"))
         month = _month_start(month + dt.timedelta(days=32))
     by_step = {None: Figures(label="base")} | {s.pk: Figures(label=str(s.starts_on)) for s in steps}

@@ -14,6 +14,7 @@ from bookings.models import Booking, StaffMember, Status
 from bookings.selectors import booking_list, staff_list
 from deposits.models import Payment
 from deposits.payments import deposit_state
+from deposits.selectors import salon_today
 from tenants.models import Salon
 
 from ..outbox import money_text
@@ -35,10 +36,6 @@ class StaffColumn:
     staff: StaffMember
     rows: list[BookingRow] = field(default_factory=list)
     days: list[list[BookingRow]] = field(default_factory=list)  # aligned with the page's days
-
-
-def salon_today(salon: Salon) -> dt.date:
-    return timezone.localtime(timezone.now(), salon.tz).date()
 
 
 # The days the desk shows: a day at the edge of what `date` holds overflows as soon as
