@@ -40,6 +40,7 @@ from bookings.tokens import manage_token_read
 from config.api import PaymentProviderError, SlotUnavailable
 from config.db.retry import atomic_retried
 from config.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
+from core.languages import language_choose, languages_offered
 from customers.identity import proof_from_request, proof_holds
 from customers.models import Customer
 from tenants.models import Salon
@@ -80,16 +81,13 @@ STATUS_TEXT = {
 
 
 def salon_languages(salon: Salon) -> list[str]:
-    known = {code for code, _name in settings.LANGUAGES}
-    return [code for code in salon.languages if code in known] or [settings.LANGUAGE_CODE]
+    return languages_offered(salon.languages)
 
 
 def page_language(salon: Salon) -> str:
     """The language LocaleMiddleware negotiated (cookie, then the browser's), when the
     salon speaks it; else the salon's first language."""
-    offered = salon_languages(salon)
-    negotiated = (translation.get_language() or "").split("-")[0]
-    return negotiated if negotiated in offered else offered[0]
+    return language_choose(salon.languages, browser=translation.get_language() or "")
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from core.dates import today_in
+from core.languages import language_choose, languages_offered
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -42,3 +43,40 @@ def test_today_in_the_salon_without_an_instant_is_today_now() -> None:
         assert today_in(PARIS) == dt.date(2026, 7, 1)
         assert today_in(NEW_YORK) == dt.date(2026, 6, 30)
 
+
+# The language a person is spoken to in ---------------------------------------------------
+
+KNOWN = {"fr", "en"}
+
+
+def choose(salon: list[str], **values: str) -> str:
+    return language_choose(salon, known=KNOWN, default="en", **values)
+
+
+def test_a_person_is_spoken_to_in_their_own_language_when_the_site_speaks_it() -> None:
+    assert choose(["fr"], person="en", browser="fr") == "en"
+    assert choose(["en", "fr"], person="fr") == "fr"
+
+
+def test_a_person_in_a_language_the_site_does_not_speak_gets_the_salons_first() -> None:
+    assert choose(["fr", "en"], person="de") == "fr"
+    assert choose(["de", "en"], person="de") == "en"
+
+
+def test_a_visitor_gets_the_browsers_language_when_the_salon_speaks_it() -> None:
+    assert choose(["fr", "en"], browser="en") == "en"
+    assert choose(["fr", "en"], browser="en-gb") == "en"
+    assert choose(["fr"], browser="en") == "fr"
+    assert choose(["fr", "en"], browser="") == "fr"
+
+
+def test_a_salon_speaking_no_known_language_is_spoken_for_in_the_default() -> None:
+    assert choose(["de"], browser="fr") == "en"
+    assert choose([], person="") == "en"
+    assert languages_offered(["de", "fr", "xx"], known=KNOWN, default="en") == ["fr"]
+    assert languages_offered(["de"], known=KNOWN, default="en") == ["en"]
+
+
+def test_the_languages_default_to_the_sites_settings() -> None:
+    assert language_choose(["de"], browser="fr") == "en"
+    assert language_choose(["fr", "en"], browser="en") == "en"
