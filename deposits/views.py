@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework import serializers
 
@@ -67,16 +66,6 @@ from .payments import (
 from .selectors import deposits_today, policy_get, salon_today
 from .webhooks import payment_complete_in_test_mode
 
-# What the client reads of a booking's status.
-STATUS_TEXT = {
-    Status.PENDING_PAYMENT: gettext_lazy("Awaiting payment"),
-    Status.CONFIRMED: gettext_lazy("Confirmed"),
-    Status.COMPLETED: gettext_lazy("Completed"),
-    Status.NO_SHOW: gettext_lazy("Missed"),
-    Status.CANCELLED: gettext_lazy("Cancelled"),
-    Status.EXPIRED: gettext_lazy("Expired: the time was not paid for in time"),
-}
-
 # Language and rendering -------------------------------------------------------------------
 
 
@@ -101,8 +90,6 @@ def page(request: HttpRequest, salon: Salon, template: str, context: dict[str, A
          status: int = 200) -> HttpResponse:  # fmt: skip
     context = {"salon": salon, "page_languages": salon_languages(salon),
                "test_mode": test_mode(), **context}  # fmt: skip
-    if "booking" in context:
-        context["status_text"] = STATUS_TEXT.get(context["booking"].status, "")
     response = render(request, f"deposits/{template}", context, status=status)
     response["Content-Language"] = translation.get_language()
     return response

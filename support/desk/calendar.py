@@ -19,7 +19,7 @@ from tenants.models import Salon
 
 from ..outbox import money_text
 from .access import desk_context, desk_view
-from .labels import BOOKING_STATUS, DEPOSIT_STATE
+from .labels import DEPOSIT_STATE
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def booking_rows(salon: Salon, bookings: list[Booking]) -> list[BookingRow]:
         state = deposit_state(booking, list(booking.payments.all()))
         amount = int(str(state["amount"]))
         rows.append(BookingRow(
-            booking=booking, status=str(BOOKING_STATUS.get(Status(booking.status), booking.status)),
+            booking=booking, status=booking.get_status_display(),
             deposit=str(DEPOSIT_STATE.get(str(state["status"]), state["status"])),
             deposit_status=str(state["status"]),
             deposit_amount=money_text(amount, booking.currency, language) if amount else "",
