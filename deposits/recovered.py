@@ -5,14 +5,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from bookings.models import Booking, Status
 from core.dates import today_in
 from tenants.models import Salon
 
-from .models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
+from .credit import credit_live, credit_total
+from .models import CreditEntry, Payment, PaymentOutcome, PaymentStatus
 from .selectors import policy_get
 
 
@@ -85,15 +85,8 @@ def deposits_recovered(
         for figures in (by_month[_month_start(start.astimezone(tz).date())], by_step[step]):
             _count(figures, status, payments.get(pk, []))
 
-    granted = CreditEntry.objects.with_scope(salon=salon.pk).filter(
-        kind=CreditKind.GRANTED, expires_at__gt=now
-    )
-    spent = CreditEntry.objects.with_scope(salon=salon.pk).exclude(
-        kind=CreditKind.GRANTED
-    ).filter(grant__expires_at__gt=now)  # fmt: skip
-    outstanding = (granted.aggregate(t=Sum("amount"))["t"] or 0) - (
-        spent.aggregate(t=Sum("amount"))["t"] or 0
-    )
+    granted, spent = credit_live(CreditEntry.objects.with_scope(salon=salon.pk).all(), now)
+    outstanding = credit_total(granted) - credit_total(spent)
     return Recovery(currency=salon.currency, months=list(by_month.values()),
                     steps=list(by_step.values()), credit_outstanding=int(outstanding))  # fmt: skip
 

@@ -30,6 +30,7 @@ from bookings.models import ACTIVE_STATUSES, Booking, Service, Status
 from bookings.selectors import (
     availability_for,
     booking_by_manage_token,
+    booking_cancellable,
     catalogue_get,
     service_list,
     staff_list,
@@ -415,7 +416,7 @@ def _credit_spent(booking: Booking) -> int:
 
 
 def _abilities(booking: Booking, credit: int) -> tuple[bool, bool]:
-    can_cancel = booking.status in ACTIVE_STATUSES and booking.start > timezone.now()
+    can_cancel = booking_cancellable(booking)
     rebook = (booking.status in (Status.CANCELLED, Status.EXPIRED) and credit > 0
               and _credited(booking))  # fmt: skip
     return can_cancel, can_cancel or rebook
