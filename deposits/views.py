@@ -20,7 +20,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework import serializers
@@ -41,6 +40,7 @@ from config.api import PaymentProviderError, SlotUnavailable
 from config.db.retry import atomic_retried
 from config.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
 from core.languages import language_choose, languages_offered
+from core.query import day_parse, id_parse
 from customers.identity import proof_from_request, proof_holds
 from customers.models import Customer
 from tenants.models import Salon
@@ -147,18 +147,6 @@ def slot_picker(
     }  # fmt: skip
 
 
-def _int(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 18 else None
-
-
-def _day(value: Any) -> dt.date | None:
-    try:
-        return parse_date(str(value or ""))
-    except ValueError:
-        return None
-
-
 # The salon's page: choose, give your details, book ----------------------------------------
 
 
@@ -172,13 +160,13 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
         deposits = deposits_today(salon=the_salon, services=services)
         policy, _steps = policy_get(salon=the_salon)
         source = request.POST if request.method == "POST" else request.GET
-        chosen = {s.pk: s for s in services}.get(_int(source.get("service")) or 0)
+        chosen = {s.pk: s for s in services}.get(id_parse(source.get("service")) or 0)
         if chosen is None and len(services) == 1:
             chosen = services[0]
-        staff_id = _int(source.get("staff"))
+        staff_id = id_parse(source.get("staff"))
         if chosen is None or staff_id not in catalogue.offering(chosen.pk):
             staff_id = None
-        day = _day(source.get("day"))
+        day = day_parse(source.get("day"))
         form = BookingForm(request.POST if request.method == "POST" else None,
                            services=services, staff=staff)  # fmt: skip
         validate = request.method == "POST" and request.POST.get("action") != "show"
@@ -208,7 +196,7 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
         elif validate and wait is None:
             status = 400
             start_value = form.data.get("start")
-            day = day or (_day(str(start_value)[:10]) if start_value else None)
+            day = day or (day_parse(str(start_value)[:10]) if start_value else None)
         picker = slot_picker(salon=the_salon, service=chosen, staff_id=staff_id, day=day,
                              query={"service": chosen.pk if chosen else "",
                                     "staff": staff_id})  # fmt: skip
@@ -498,9 +486,9 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
     staff = [m for m in staff_list(salon=salon, active_only=True).order_by("name", "pk")
              if m.pk in offering]  # fmt: skip
     source = request.POST if request.method == "POST" else request.GET
-    staff_id = _int(source.get("staff"))
+    staff_id = id_parse(source.get("staff"))
     staff_id = staff_id if staff_id in offering else None
-    day = _day(source.get("day"))
+    day = day_parse(source.get("day"))
     form = RescheduleForm(request.POST if request.method == "POST" else None)
     problem, status = "", 200
     if form.is_bound and form.is_valid():

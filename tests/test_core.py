@@ -7,6 +7,7 @@ import time_machine
 
 from core.dates import today_in
 from core.languages import language_choose, languages_offered
+from core.query import day_parse, id_parse, query_date, query_id
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -80,3 +81,42 @@ def test_a_salon_speaking_no_known_language_is_spoken_for_in_the_default() -> No
 def test_the_languages_default_to_the_sites_settings() -> None:
     assert language_choose(["de"], browser="fr") == "en"
     assert language_choose(["fr", "en"], browser="en") == "en"
+
+
+# Reading a query --------------------------------------------------------------------------
+
+
+def test_a_query_date_is_required_well_formed_and_within_the_years_a_salon_books() -> None:
+    errors: dict[str, list[str]] = {}
+    assert query_date({"day": "2026-12-01"}, "day", errors) == dt.date(2026, 12, 1)
+    assert errors == {}
+    for raw, message in (
+        ("", "This parameter is required (YYYY-MM-DD)."),
+        ("tomorrow", "Give a date as YYYY-MM-DD."),
+        ("2026-04-31", "Give a date as YYYY-MM-DD."),
+        ("1999-12-31", "Give a date from the year 2000 to 2999."),
+        ("9999-12-31", "Give a date from the year 2000 to 2999."),
+    ):
+        errors = {}
+        assert query_date({"day": raw}, "day", errors) is None
+        assert errors == {"day": [message]}
+
+
+def test_a_query_id_is_optional_and_a_whole_number_a_database_holds() -> None:
+    errors: dict[str, list[str]] = {}
+    assert query_id({}, "staff", errors) is None
+    assert query_id({"staff": "42"}, "staff", errors) == 42
+    assert errors == {}
+    for raw in ("-1", "4.2", "²", "\u0661", "1" * 19):
+        errors = {}
+        assert query_id({"staff": raw}, "staff", errors) is None
+        assert errors == {"staff": ["Give a whole number."]}
+
+
+def test_a_page_reads_a_bad_value_as_absent() -> None:
+    assert id_parse("7") == 7
+    assert id_parse(None) is None
+    assert id_parse("²") is None
+    assert day_parse("2026-03-29") == dt.date(2026, 3, 29)
+    assert day_parse("2026-02-30") is None
+    assert day_parse(None) is None

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from bookings.models import Booking, StaffMember, Status
 from bookings.selectors import booking_list, staff_list
+from core.query import FIRST_DAY, LAST_DAY, day_parse
 from deposits.models import Payment
 from deposits.payments import deposit_state
 from deposits.selectors import salon_today
@@ -38,18 +39,11 @@ class StaffColumn:
     days: list[list[BookingRow]] = field(default_factory=list)  # aligned with the page's days
 
 
-# The days the desk shows: a day at the edge of what `date` holds overflows as soon as
-# the page adds a day or a time zone to it, and no salon books outside these years.
-FIRST_DAY = dt.date(2000, 1, 1)
-LAST_DAY = dt.date(2999, 12, 31)
-
-
 def desk_day(value: str | None, salon: Salon, *, strict: bool = True) -> dt.date:
     """A `YYYY-MM-DD` the desk was given; today (in the salon) when absent or not a date.
     A date outside the years the desk shows is a 400 page (`strict`) or today."""
-    try:
-        day = dt.date.fromisoformat(value or "")
-    except ValueError:
+    day = day_parse(value)
+    if day is None:
         return salon_today(salon)
     if FIRST_DAY <= day <= LAST_DAY:
         return day
