@@ -286,6 +286,11 @@ def booking_by_manage_token(token: str) -> Booking | None:
     return booking
 
 
+def booking_cancellable(booking: Booking, *, now: dt.datetime | None = None) -> bool:
+    """The client may still cancel (or move) it: it is held or confirmed and has not begun."""
+    return booking.status in ACTIVE_STATUSES and booking.start > (now or timezone.now())
+
+
 def staff_day_counts(*, salon: Salon, day: dt.date, staff_ids: list[int]) -> dict[int, Any]:
     """Active bookings per staff member on a local date (to share out "anyone" bookings)."""
     start = dt.datetime.combine(day, dt.time(), salon.tz)

@@ -8,7 +8,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bookings.api.fields import query_date, query_id
 from bookings.api.public import PublicView, resolve_booking_request
 from bookings.api.serializers import (
     BookingRequestSerializer,
@@ -19,6 +18,7 @@ from bookings.models import Booking
 from bookings.selectors import service_list
 from config.db.retry import atomic_retried
 from config.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
+from core.query import query_date, query_id
 from customers.identity import PROOF_HEADER, proof_from_request
 from customers.models import Customer
 from tenants.models import Role, Salon

@@ -4,19 +4,17 @@ from django.apps import AppConfig
 
 
 def _credit_balance() -> Any:
-    from django.db.models import Q
     from django.db.models.functions import Coalesce, Now
 
     from customers.figures import sum_per_customer
 
-    from .models import CreditEntry, CreditKind
+    from .credit import credit_live
+    from .models import CreditEntry
 
-    entries = CreditEntry.objects.all()
-    granted = sum_per_customer(entries.filter(kind=CreditKind.GRANTED, expires_at__gt=Now()),
-                               "amount")  # fmt: skip
-    spent = sum_per_customer(entries.filter(~Q(kind=CreditKind.GRANTED),
-                                            grant__expires_at__gt=Now()), "amount")  # fmt: skip
-    return Coalesce(granted, 0) - Coalesce(spent, 0)
+    granted, spent = credit_live(CreditEntry.objects.all(), Now())
+    return Coalesce(sum_per_customer(granted, "amount"), 0) - Coalesce(
+        sum_per_customer(spent, "amount"), 0
+    )
 
 
 def _lifetime_value() -> Any:

@@ -7,8 +7,8 @@ uses, lapses and refunds are entries against a grant, so what is left of it is d
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from bookings.models import Booking, Status
@@ -23,6 +23,23 @@ def credit_left(grant: CreditEntry) -> int:
     return int(grant.amount) - int(spent)
 
 
+def credit_live(
+    entries: QuerySet[CreditEntry], now: dt.datetime | Now
+) -> tuple[QuerySet[CreditEntry], QuerySet[CreditEntry]]:
+    """The rule of what credit is still owed, written once: of `entries`, the grants not
+    yet lapsed at `now`, and what was used, refunded or lapsed against them. A balance is
+    the first's amounts less the second's, for a client (`credit_balance`), for every
+    client of a list in SQL (the customers' `credit_balance` figure) or for a salon (what
+    it still owes)."""
+    granted = entries.filter(kind=CreditKind.GRANTED, expires_at__gt=now)
+    spent = entries.filter(~Q(kind=CreditKind.GRANTED), grant__expires_at__gt=now)
+    return granted, spent
+
+
+def credit_total(entries: QuerySet[CreditEntry]) -> int:
+    return int(entries.aggregate(total=Sum("amount"))["total"] or 0)
+
+
 def credit_balance(
     *, customer: Customer, now: dt.datetime | None = None, made_by: Booking | None = None
 ) -> int:
@@ -31,14 +48,10 @@ def credit_balance(
     and spend to someone who has not proved who she is)."""
     now = now or timezone.now()
     entries = CreditEntry.objects.with_scope(salon=customer.salon_id).filter(customer=customer)
-    grants = Q(kind=CreditKind.GRANTED, expires_at__gt=now)
-    others = Q(~Q(kind=CreditKind.GRANTED), grant__expires_at__gt=now)
+    granted, spent = credit_live(entries, now)
     if made_by is not None:
-        grants &= Q(booking=made_by)
-        others &= Q(grant__booking=made_by)
-    granted = entries.filter(grants).aggregate(total=Sum("amount"))["total"]
-    spent = entries.filter(others).aggregate(total=Sum("amount"))["total"]
-    return int(granted or 0) - int(spent or 0)
+        granted, spent = granted.filter(booking=made_by), spent.filter(grant__booking=made_by)
+    return credit_total(granted) - credit_total(spent)
 
 
 def credit_balance_locked(*, customer: Customer, made_by: Booking | None = None) -> int:

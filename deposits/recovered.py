@@ -5,13 +5,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from bookings.models import Booking, Status
+from core.dates import today_in
 from tenants.models import Salon
 
-from .models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
+from .credit import credit_live, credit_total
+from .models import CreditEntry, Payment, PaymentOutcome, PaymentStatus
 from .selectors import policy_get
 
 
@@ -51,7 +52,7 @@ def deposits_recovered(
     Two queries for the bookings and their payments, one for the credit."""
     now = now or timezone.now()
     tz = salon.tz
-    first = _month_start(now.astimezone(tz).date())
+    first = _month_start(today_in(tz, now))
     for _ in range(months - 1):
         first = _month_start(first - dt.timedelta(days=1))
     since = dt.datetime.combine(first, dt.time(), tzinfo=tz)
@@ -73,7 +74,7 @@ def deposits_recovered(
     steps = sorted(ramp, key=lambda s: s.starts_on)
     by_month: dict[dt.date, Figures] = {}
     month = first
-    while month <= now.astimezone(tz).date():
+    while month <= today_in(tz, now):
         by_month[month] = Figures(label=month.strftime("%Y-%m"))
         month = _month_start(month + dt.timedelta(days=32))
     by_step = {None: Figures(label="base")} | {s.pk: Figures(label=str(s.starts_on)) for s in steps}
@@ -84,15 +85,8 @@ def deposits_recovered(
         for figures in (by_month[_month_start(start.astimezone(tz).date())], by_step[step]):
             _count(figures, status, payments.get(pk, []))
 
-    granted = CreditEntry.objects.with_scope(salon=salon.pk).filter(
-        kind=CreditKind.GRANTED, expires_at__gt=now
-    )
-    spent = CreditEntry.objects.with_scope(salon=salon.pk).exclude(
-        kind=CreditKind.GRANTED
-    ).filter(grant__expires_at__gt=now)  # fmt: skip
-    outstanding = (granted.aggregate(t=Sum("amount"))["t"] or 0) - (
-        spent.aggregate(t=Sum("amount"))["t"] or 0
-    )
+    granted, spent = credit_live(CreditEntry.objects.with_scope(salon=salon.pk).all(), now)
+    outstanding = credit_total(granted) - credit_total(spent)
     return Recovery(currency=salon.currency, months=list(by_month.values()),
                     steps=list(by_step.values()), credit_outstanding=int(outstanding))  # fmt: skip
 

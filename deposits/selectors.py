@@ -1,7 +1,6 @@
 import datetime as dt
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from bookings.models import Booking, Service, Status
 from config.cache import (
@@ -12,6 +11,7 @@ from config.cache import (
     version_bump,
     version_get,
 )
+from core.dates import today_in
 from core.money import money_format
 from customers.models import Customer
 from customers.selectors import customers_sharing_contact
@@ -77,7 +77,7 @@ def client_record(*, policy: DepositPolicy, customer: Customer) -> Client:
 
 
 def salon_today(salon: Salon) -> dt.date:
-    return timezone.now().astimezone(salon.tz).date()
+    return today_in(salon.tz)
 
 
 def deposit_quote(

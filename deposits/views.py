@@ -20,9 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework import serializers
 
@@ -31,6 +29,7 @@ from bookings.models import ACTIVE_STATUSES, Booking, Service, Status
 from bookings.selectors import (
     availability_for,
     booking_by_manage_token,
+    booking_cancellable,
     catalogue_get,
     service_list,
     staff_list,
@@ -40,6 +39,8 @@ from bookings.tokens import manage_token_read
 from config.api import PaymentProviderError, SlotUnavailable
 from config.db.retry import atomic_retried
 from config.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
+from core.languages import language_choose, languages_offered
+from core.query import day_parse, id_parse
 from customers.identity import proof_from_request, proof_holds
 from customers.models import Customer
 from tenants.models import Salon
@@ -66,30 +67,17 @@ from .payments import (
 from .selectors import deposits_today, policy_get, salon_today
 from .webhooks import payment_complete_in_test_mode
 
-# What the client reads of a booking's status.
-STATUS_TEXT = {
-    Status.PENDING_PAYMENT: gettext_lazy("Awaiting payment"),
-    Status.CONFIRMED: gettext_lazy("Confirmed"),
-    Status.COMPLETED: gettext_lazy("Completed"),
-    Status.NO_SHOW: gettext_lazy("Missed"),
-    Status.CANCELLED: gettext_lazy("Cancelled"),
-    Status.EXPIRED: gettext_lazy("Expired: the time was not paid for in time"),
-}
-
 # Language and rendering -------------------------------------------------------------------
 
 
 def salon_languages(salon: Salon) -> list[str]:
-    known = {code for code, _name in settings.LANGUAGES}
-    return [code for code in salon.languages if code in known] or [settings.LANGUAGE_CODE]
+    return languages_offered(salon.languages)
 
 
 def page_language(salon: Salon) -> str:
     """The language LocaleMiddleware negotiated (cookie, then the browser's), when the
     salon speaks it; else the salon's first language."""
-    offered = salon_languages(salon)
-    negotiated = (translation.get_language() or "").split("-")[0]
-    return negotiated if negotiated in offered else offered[0]
+    return language_choose(salon.languages, browser=translation.get_language() or "")
 
 
 @contextlib.contextmanager
@@ -103,8 +91,6 @@ def page(request: HttpRequest, salon: Salon, template: str, context: dict[str, A
          status: int = 200) -> HttpResponse:  # fmt: skip
     context = {"salon": salon, "page_languages": salon_languages(salon),
                "test_mode": test_mode(), **context}  # fmt: skip
-    if "booking" in context:
-        context["status_text"] = STATUS_TEXT.get(context["booking"].status, "")
     response = render(request, f"deposits/{template}", context, status=status)
     response["Content-Language"] = translation.get_language()
     return response
@@ -161,18 +147,6 @@ def slot_picker(
     }  # fmt: skip
 
 
-def _int(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 18 else None
-
-
-def _day(value: Any) -> dt.date | None:
-    try:
-        return parse_date(str(value or ""))
-    except ValueError:
-        return None
-
-
 # The salon's page: choose, give your details, book ----------------------------------------
 
 
@@ -186,13 +160,13 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
         deposits = deposits_today(salon=the_salon, services=services)
         policy, _steps = policy_get(salon=the_salon)
         source = request.POST if request.method == "POST" else request.GET
-        chosen = {s.pk: s for s in services}.get(_int(source.get("service")) or 0)
+        chosen = {s.pk: s for s in services}.get(id_parse(source.get("service")) or 0)
         if chosen is None and len(services) == 1:
             chosen = services[0]
-        staff_id = _int(source.get("staff"))
+        staff_id = id_parse(source.get("staff"))
         if chosen is None or staff_id not in catalogue.offering(chosen.pk):
             staff_id = None
-        day = _day(source.get("day"))
+        day = day_parse(source.get("day"))
         form = BookingForm(request.POST if request.method == "POST" else None,
                            services=services, staff=staff)  # fmt: skip
         validate = request.method == "POST" and request.POST.get("action") != "show"
@@ -222,7 +196,7 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
         elif validate and wait is None:
             status = 400
             start_value = form.data.get("start")
-            day = day or (_day(str(start_value)[:10]) if start_value else None)
+            day = day or (day_parse(str(start_value)[:10]) if start_value else None)
         picker = slot_picker(salon=the_salon, service=chosen, staff_id=staff_id, day=day,
                              query={"service": chosen.pk if chosen else "",
                                     "staff": staff_id})  # fmt: skip
@@ -430,7 +404,7 @@ def _credit_spent(booking: Booking) -> int:
 
 
 def _abilities(booking: Booking, credit: int) -> tuple[bool, bool]:
-    can_cancel = booking.status in ACTIVE_STATUSES and booking.start > timezone.now()
+    can_cancel = booking_cancellable(booking)
     rebook = (booking.status in (Status.CANCELLED, Status.EXPIRED) and credit > 0
               and _credited(booking))  # fmt: skip
     return can_cancel, can_cancel or rebook
@@ -512,9 +486,9 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
     staff = [m for m in staff_list(salon=salon, active_only=True).order_by("name", "pk")
              if m.pk in offering]  # fmt: skip
     source = request.POST if request.method == "POST" else request.GET
-    staff_id = _int(source.get("staff"))
+    staff_id = id_parse(source.get("staff"))
     staff_id = staff_id if staff_id in offering else None
-    day = _day(source.get("day"))
+    day = day_parse(source.get("day"))
     form = RescheduleForm(request.POST if request.method == "POST" else None)
     problem, status = "", 200
     if form.is_bound and form.is_valid():

@@ -1,6 +1,5 @@
 """Customer requests at the front desk: log, classify, answer, and the salon's figures."""
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +16,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bookings.api.fields import SalonDateTimeField, query_date, query_id
+from bookings.api.fields import SalonDateTimeField
+from core.query import query_date, query_id
 from tenants.permissions import SalonRole, request_salon
 
 from .models import CustomerRequest, RequestCategory, RequestChannel, RequestStatus
@@ -32,7 +32,6 @@ from .selectors import (
 from .services import request_open, request_update
 
 # Dates whose day boundaries, in any time zone, stay within what datetime can hold.
-_FIRST_DAY, _LAST_DAY = dt.date(dt.MINYEAR + 1, 1, 1), dt.date(dt.MAXYEAR - 1, 12, 31)
 # Ids beyond this are no row's, and would overflow the database's bigint.
 _MAX_ID = 2**63 - 1
 
@@ -146,15 +145,6 @@ class _RequestView(GenericAPIView):
         return dict(serializer.validated_data)
 
 
-def _date_param(params: Any, name: str, errors: dict[str, list[str]]) -> dt.date | None:
-    """A salon-local date; one so far out that its day boundaries overflow is refused."""
-    day = query_date(params, name, errors)
-    if day is not None and not _FIRST_DAY <= day <= _LAST_DAY:
-        errors[name] = [f"Give a date from {_FIRST_DAY} to {_LAST_DAY}."]
-        return None
-    return day
-
-
 def _choice_param(params: Any, name: str, choices: Any, errors: dict[str, list[str]]) -> Any:
     value = params.get(name)
     if value in (None, ""):
@@ -188,8 +178,8 @@ class RequestListView(_RequestView):
             category=_choice_param(params, "category", RequestCategory, errors),
             channel=_choice_param(params, "channel", RequestChannel, errors),
             customer_id=query_id(params, "customer", errors),
-            first=_date_param(params, "from", errors) if params.get("from") else None,
-            last=_date_param(params, "to", errors) if params.get("to") else None,
+            first=query_date(params, "from", errors) if params.get("from") else None,
+            last=query_date(params, "to", errors) if params.get("to") else None,
         )
         if filters.first and filters.last and filters.last < filters.first:
             errors["to"] = ["The end date is before the start date."]
@@ -266,8 +256,8 @@ class RequestStatsView(_RequestView):
     def get(self, request: Request, salon: str) -> Response:
         the_salon = request_salon(request)
         errors: dict[str, list[str]] = {}
-        first = _date_param(request.query_params, "from", errors)
-        last = _date_param(request.query_params, "to", errors)
+        first = query_date(request.query_params, "from", errors)
+        last = query_date(request.query_params, "to", errors)
         if first is not None and last is not None and last < first:
             errors["to"] = ["The end date is before the start date."]
         if errors or first is None or last is None:

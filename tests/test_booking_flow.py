@@ -262,3 +262,13 @@ def test_an_impossible_time_to_move_to_is_400(api, catalogue_a, monday):
                           {"start": "2027-03-03T25:00:00+01:00"}, format="json")  # fmt: skip
     assert response.status_code == 400, response.content
     assert "start" in response.json()["fields"]
+
+
+def test_the_client_page_names_a_status_as_the_booking_model_does(client, catalogue_a, monday):
+    salon = catalogue_a.salon
+    booking = book(catalogue_a, CustomerFactory(salon=salon), local(salon, 1, 10))
+    with salon_scope(salon):
+        Booking.objects.filter(pk=booking.pk).update(status=Status.NO_SHOW)
+    page = client.get(f"/manage/{booking_manage_token(booking)}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert f"Status: {Status.NO_SHOW.label}" in page.content.decode()

@@ -3,10 +3,14 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from bookings.services import booking_cancel, booking_complete, booking_mark_no_show
-from deposits.credit import credit_grant
-from deposits.models import Payment
+from customers.figures import with_figures
+from customers.models import Customer
+from deposits.credit import credit_balance, credit_grant
+from deposits.models import CreditEntry, Payment
+from deposits.recovered import deposits_recovered
 from deposits.services import policy_set
 from tenants.scoping import salon_scope
 
@@ -92,3 +96,32 @@ def test_the_dashboard_counts_what_deposits_recovered(client, team_a, team_b, ca
 def test_the_admin_index_links_the_dashboard(client, team_a):
     client.force_login(team_a.owner)
     assert URL in client.get("/admin/").content.decode()
+
+
+def test_the_client_the_customer_list_and_the_dashboard_agree_on_the_credit_owed(team_a):
+    # No frozen clock: the customer list's figure reads the database's own.
+    salon = team_a.salon
+    lea = CustomerFactory(salon=salon)
+
+    def owed():
+        with salon_scope(salon):
+            listed = with_figures(Customer.objects.filter(pk=lea.pk)).get().credit_balance
+            return (
+                credit_balance(customer=lea),
+                listed,
+                deposits_recovered(salon=salon).credit_outstanding,
+            )
+
+    with salon_scope(salon):
+        kept = credit_grant(customer=lea, amount=3000, currency="EUR", valid_days=30)
+        lapsing = credit_grant(customer=lea, amount=2000, currency="EUR", valid_days=5)
+        for grant, kind, amount in ((kept, "used", 500), (lapsing, "used", 1000),
+                                    (lapsing, "refunded", 200)):  # fmt: skip
+            CreditEntry.objects.create(salon_id=salon.pk, customer=lea, kind=kind,
+                                       amount=amount, currency="EUR", grant=grant)  # fmt: skip
+    assert owed() == (3300, 3300, 3300)
+    with salon_scope(salon):  # the smaller grant lapsed: what was spent of it no longer counts
+        CreditEntry.objects.filter(pk=lapsing.pk).update(
+            expires_at=timezone.now() - dt.timedelta(minutes=1)
+        )
+    assert owed() == (2500, 2500, 2500)

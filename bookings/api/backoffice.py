@@ -10,6 +10,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.query import query_date, query_id
 from tenants.models import Role
 from tenants.permissions import SalonRole, request_salon
 
@@ -26,7 +27,6 @@ from ..services import (
     time_off_delete,
     time_off_save,
 )
-from .fields import query_date, query_id
 from .serializers import (
     HoursSerializer,
     ReasonSerializer,

@@ -2,7 +2,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -51,36 +51,3 @@ class HourMinuteField(serializers.TimeField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%H:%M", **kwargs)
-
-
-FIRST_DAY = dt.date(2000, 1, 1)
-LAST_DAY = dt.date(2999, 12, 31)
-
-
-def query_date(params: Any, name: str, errors: dict[str, list[str]]) -> dt.date | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        errors[name] = ["This parameter is required (YYYY-MM-DD)."]
-        return None
-    try:
-        parsed = parse_date(raw)
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        errors[name] = ["Give a date as YYYY-MM-DD."]
-    elif not FIRST_DAY <= parsed <= LAST_DAY:
-        # Days at the edge of what `date` holds overflow as soon as a day or a time
-        # zone is added to them; nothing a salon books lies outside these years.
-        errors[name] = ["Give a date from the year 2000 to 2999."]
-        return None
-    return parsed
-
-
-def query_id(params: Any, name: str, errors: dict[str, list[str]]) -> int | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    if not (str(raw).isascii() and str(raw).isdigit()) or len(str(raw)) > 18:
-        errors[name] = ["Give a whole number."]
-        return None
-    return int(raw)

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -16,8 +15,8 @@ from rest_framework.views import APIView
 from customers.identity import proof_from_request, proof_holds
 from tenants.scoping import salon_scope
 
-from ..models import ACTIVE_STATUSES, Booking, StaffMember
-from ..selectors import booking_by_manage_token, staff_list
+from ..models import Booking, StaffMember
+from ..selectors import booking_by_manage_token, booking_cancellable, staff_list
 from ..services import booking_reschedule
 from ..tokens import manage_token_read
 from .serializers import BookingSerializer, RescheduleSerializer
@@ -41,7 +40,7 @@ class ManageBookingSerializer(BookingSerializer):
         return booking.start.astimezone(booking.salon.tz).isoformat()
 
     def get_can_cancel(self, booking: Booking) -> bool:
-        return booking.status in ACTIVE_STATUSES and booking.start > timezone.now()
+        return booking_cancellable(booking)
 
     def get_can_reschedule(self, booking: Booking) -> bool:
         return self.get_can_cancel(booking)

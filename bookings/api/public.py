@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.query import query_date, query_id
 from customers.models import ConsentChannel, ConsentSource, Customer
 from customers.services import customer_find_or_create, customer_for_online_booking
 from tenants.models import Salon
@@ -23,7 +24,6 @@ from ..selectors import (
     catalogue_get,
     staff_list,
 )
-from .fields import query_date, query_id
 from .serializers import (
     PublicStaffSerializer,
 )

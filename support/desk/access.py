@@ -10,7 +10,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Concatenate
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 
+from core.languages import language_choose
 from tenants.models import Salon
 from tenants.permissions import request_salon
 from tenants.selectors import membership_role
@@ -27,13 +27,7 @@ DeskView = Callable[Concatenate[HttpRequest, Salon, ...], HttpResponse]
 
 def salon_language(salon: Salon) -> str:
     """The language the visitor chose when the salon speaks it; else the salon's first."""
-    known = {code for code, _name in settings.LANGUAGES}
-    offered = [code for code in salon.languages if code in known] or [settings.LANGUAGE_CODE]
-    current = translation.get_language() or ""
-    for code in (current, current.split("-")[0]):
-        if code in offered:
-            return code
-    return offered[0]
+    return language_choose(salon.languages, browser=translation.get_language() or "")
 
 
 def desk_view(view: DeskView) -> Callable[..., HttpResponse]:

@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 
 from bookings.models import Booking, StaffMember, Status
 from bookings.selectors import booking_list, staff_list
+from core.query import FIRST_DAY, LAST_DAY, day_parse
 from deposits.models import Payment
 from deposits.payments import deposit_state
+from deposits.selectors import salon_today
 from tenants.models import Salon
 
 from ..outbox import money_text
 from .access import desk_context, desk_view
-from .labels import BOOKING_STATUS, DEPOSIT_STATE
+from .labels import DEPOSIT_STATE
 
 
 @dataclass(frozen=True)
@@ -37,22 +39,11 @@ class StaffColumn:
     days: list[list[BookingRow]] = field(default_factory=list)  # aligned with the page's days
 
 
-def salon_today(salon: Salon) -> dt.date:
-    return timezone.localtime(timezone.now(), salon.tz).date()
-
-
-# The days the desk shows: a day at the edge of what `date` holds overflows as soon as
-# the page adds a day or a time zone to it, and no salon books outside these years.
-FIRST_DAY = dt.date(2000, 1, 1)
-LAST_DAY = dt.date(2999, 12, 31)
-
-
 def desk_day(value: str | None, salon: Salon, *, strict: bool = True) -> dt.date:
     """A `YYYY-MM-DD` the desk was given; today (in the salon) when absent or not a date.
     A date outside the years the desk shows is a 400 page (`strict`) or today."""
-    try:
-        day = dt.date.fromisoformat(value or "")
-    except ValueError:
+    day = day_parse(value)
+    if day is None:
         return salon_today(salon)
     if FIRST_DAY <= day <= LAST_DAY:
         return day
@@ -73,7 +64,7 @@ def booking_rows(salon: Salon, bookings: list[Booking]) -> list[BookingRow]:
         state = deposit_state(booking, list(booking.payments.all()))
         amount = int(str(state["amount"]))
         rows.append(BookingRow(
-            booking=booking, status=str(BOOKING_STATUS.get(Status(booking.status), booking.status)),
+            booking=booking, status=booking.get_status_display(),
             deposit=str(DEPOSIT_STATE.get(str(state["status"]), state["status"])),
             deposit_status=str(state["status"]),
             deposit_amount=money_text(amount, booking.currency, language) if amount else "",

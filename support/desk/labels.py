@@ -1,17 +1,7 @@
-"""What the desk calls a booking's status and its deposit's state, in the page's language."""
+"""What the desk calls a deposit's state, in the page's language (a booking's status is its
+model's label)."""
 
 from django.utils.translation import gettext_lazy as _
-
-from bookings.models import Status
-
-BOOKING_STATUS = {
-    Status.PENDING_PAYMENT: _("Awaiting payment"),
-    Status.CONFIRMED: _("Confirmed"),
-    Status.COMPLETED: _("Completed"),
-    Status.NO_SHOW: _("No-show"),
-    Status.CANCELLED: _("Cancelled"),
-    Status.EXPIRED: _("Expired"),
-}
 
 # deposits.payments.deposit_state's statuses.
 DEPOSIT_STATE = {

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from bookings.models import Service, StaffMember
 from bookings.selectors import availability_for, catalogue_get, service_list, staff_list
 from config.api import PaymentProviderError, SlotUnavailable
+from core.query import FIRST_DAY, LAST_DAY, id_parse
 from customers.models import Channel, ConsentChannel, ConsentSource, Customer
 from customers.selectors import customer_list
 from customers.services import customer_find_or_create
@@ -28,7 +29,7 @@ from tenants.models import Salon
 from ..phone import DepositHandling, phone_booking_place
 from ..selectors import salon_customer
 from .access import desk_context, desk_view
-from .calendar import FIRST_DAY, LAST_DAY, desk_day
+from .calendar import desk_day
 
 NEW = "new"
 MATCHES = 10
@@ -148,10 +149,6 @@ def _slots(
     ]  # fmt: skip
 
 
-def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
 def _day(value: Any, salon: Salon, *, strict: bool = True) -> dt.date:
     return desk_day(value if isinstance(value, str) else None, salon, strict=strict)
 
@@ -247,14 +244,14 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
         return form[name].value()
 
     matches = _matches(salon, query)
-    chosen = _int(value("customer"))
+    chosen = id_parse(value("customer"))
     if chosen is not None and all(c.pk != chosen for c in matches):
         picked = salon_customer(salon=salon, pk=chosen)
         if picked is not None and not picked.erased:
             matches.insert(0, picked)
     # The form says what is wrong with a day it was given; the page shows today meanwhile.
     day = _day(value("day"), salon, strict=False)
-    slots = _slots(salon, _int(str(value("service") or "")), _int(str(value("staff") or "")), day)
+    slots = _slots(salon, id_parse(value("service")), id_parse(value("staff")), day)
     return render(request, "support/desk/phone_booking.html", desk_context(
         salon, nav="book", form=form, query=query,
         matches=[{"customer": c, "phone": _national(salon, c)} for c in matches],
@@ -278,5 +275,5 @@ def slots_json(request: HttpRequest, salon: Salon) -> JsonResponse:
     """`?service=&staff=&day=`: the day's free times for the service."""
     day = _day(request.GET.get("day"), salon)
     return JsonResponse({"slots": _slots(
-        salon, _int(request.GET.get("service")), _int(request.GET.get("staff")), day
+        salon, id_parse(request.GET.get("service")), id_parse(request.GET.get("staff")), day
     )})  # fmt: skip

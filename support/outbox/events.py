@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from bookings.models import Booking, BookingEvent, Source, Status
 from bookings.selectors import availability_for
+from core.dates import today_in
 from deposits.credit import credit_balance
 from deposits.models import CreditEntry, CreditKind, Payment
 from deposits.payments import deposit_state
@@ -149,7 +150,7 @@ def suggested_slots(*, booking: Booking, now: dt.datetime) -> list[dict[str, Any
     salon = booking.salon
     tz = salon.tz
     original = booking.start
-    today = now.astimezone(tz).date()
+    today = today_in(tz, now)
     first = max(today, original.astimezone(tz).date() - dt.timedelta(days=SUGGESTION_DAYS))
     last = max(today, original.astimezone(tz).date()) + dt.timedelta(days=SUGGESTION_DAYS)
     slots = availability_for(salon=salon, service=booking.service, first=first, last=last,

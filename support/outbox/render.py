@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from django.conf import settings
 from django.template.loader import select_template
 from django.utils import timezone, translation
 
 from bookings.models import Booking
 from bookings.services import manage_url
+from core.languages import language_choose
 from core.money import money_format
 from customers.models import Channel, Customer
 from tenants.models import Salon
@@ -19,10 +19,7 @@ def money_text(cents: int, currency: str, language: str) -> str:
 
 
 def language_for(customer: Customer, salon: Salon) -> str:
-    known = {code for code, _name in settings.LANGUAGES}
-    if customer.language in known:
-        return customer.language
-    return next((code for code in salon.languages if code in known), settings.LANGUAGE_CODE)
+    return language_choose(salon.languages, person=customer.language)
 
 
 def render(kind: str, language: str, salon: Salon, context: dict[str, Any]) -> tuple[str, str]:

@@ -4,11 +4,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from bookings.selectors import availability_for
 from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
 from customers.services import customer_create
+from deposits.selectors import salon_today
 from deposits.services import policy_set
 from support.services import request_open
 from tenants.models import Role, Salon
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             staff_hours_set(staff=member, ranges=week[:-1] + saturday)
             staff.append(member)
         # A few bookings in the coming days, on the first free slots.
-        today = timezone.now().astimezone(salon.tz).date()
+        today = salon_today(salon)
         slots = availability_for(salon=salon, service=services[0], first=today,
                                  last=today + dt.timedelta(days=7))  # fmt: skip
         for customer, slot in zip(customers, slots[::7], strict=False):
@@ -99,7 +99,7 @@ class Command(BaseCommand):
                 ]
                 self._catalogue(salon, customers)
                 # Start gently (20 %, at least 5 EUR), then 30 % from next month.
-                today = timezone.now().astimezone(salon.tz).date()
+                today = salon_today(salon)
                 next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
                 policy_set(
                     salon=salon, rule={"kind": "percent", "value": 20},
