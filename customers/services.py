@@ -239,6 +239,17 @@ def customer_update(
     return customer
 
 
+def _contact_required(
+    *, salon: Salon, phone: str | None, email: str | None
+) -> tuple[str | None, str | None]:
+    """The phone (E.164, read in the salon's country) and e-mail as stored; one of them is
+    required to record a client."""
+    e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
+    if not e164 and not clean_email:
+        raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
+    return e164, clean_email
+
+
 def customer_find_or_create(
     *,
     salon: Salon,
@@ -260,10 +271,7 @@ def customer_find_or_create(
     concurrent calls for one new person make one customer: the loser of the race finds
     the winner's row.
     """
-    e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
-    if not e164 and not clean_email:
-        raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
-
+    e164, clean_email = _contact_required(salon=salon, phone=phone, email=email)
     for _attempt in range(2):
         customer = _match(salon, e164, clean_email)
         if customer is not None:
@@ -304,15 +312,12 @@ def customer_for_online_booking(
     client's contact details stay blocked (charging more or refusing is safe, granting
     is not), and the deposit rules count the no-shows of every record with those details.
     """
+    e164, clean_email = _contact_required(salon=salon, phone=phone, email=email)
     if proven is not None:
-        e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
         return _complete(
             proven, name=name, phone=e164, email=clean_email, consents=consents,
             channel=ConsentChannel.WEB, source=ConsentSource.ONLINE, actor=None,
         )  # fmt: skip
-    e164, clean_email = contact_normalise(salon=salon, phone=phone, email=email)
-    if not e164 and not clean_email:
-        raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
     for _attempt in range(2):
         matched = _matches(salon, e164, clean_email)
         try:
