@@ -191,14 +191,22 @@ def test_a_cancellation_turns_into_a_reschedule_paid_by_credit(
             "staff": catalogue_a.alice.pk}).json()["slots"]]  # fmt: skip
 
 
-def test_a_reschedule_with_too_little_credit_is_held_for_the_difference(
-    api, client, settings, stripe_api, team_a, catalogue_a, monday
-):
+def _credited_then_the_deposit_went_up(api, client, settings, stripe_api, team_a,
+                                       catalogue_a) -> tuple[dict, str]:  # fmt: skip
+    """A 15.00 deposit paid, the booking cancelled with credit, the deposit then raised to
+    20.00: the booking's answer and its reschedule URL."""
     _policy(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     _cancel(api, booking, "credit")
     _policy(api, team_a, rule={"kind": "fixed", "value": 2000})  # the deposit went up
-    url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
+    return booking, f"/api/v1/manage/{booking['manage_token']}/reschedule/"
+
+
+def test_a_reschedule_with_too_little_credit_is_held_for_the_difference(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    _booking, url = _credited_then_the_deposit_went_up(api, client, settings, stripe_api,
+                                                       team_a, catalogue_a)  # fmt: skip
     body = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json").json()
     assert body["status"] == "pending_payment"
     assert body["amount_due_now"] == 500
@@ -403,11 +411,8 @@ def test_a_test_mode_payment_made_while_cancelling_is_refunded(api, settings, te
 def test_credit_spent_on_a_rebooking_whose_hold_lapses_comes_back(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
-    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
-    _cancel(api, booking, "credit")
-    _policy(api, team_a, rule={"kind": "fixed", "value": 2000})  # the deposit went up
-    url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
+    booking, url = _credited_then_the_deposit_went_up(api, client, settings, stripe_api,
+                                                      team_a, catalogue_a)  # fmt: skip
     held = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json").json()
     assert (held["status"], held["amount_due_now"], held["credit_balance"]) == (
         "pending_payment", 500, 0)  # fmt: skip

@@ -152,10 +152,9 @@ def test_late_payment_retakes_a_free_slot(api, client, settings, stripe_api, cat
         assert not Refund.objects.exists()
 
 
-@pytest.mark.django_db
-def test_late_payment_for_a_taken_slot_is_refunded_never_double_booked(
-    api, client, settings, stripe_api, catalogue_a, monday, deposit_policy
-):
+def _paid_after_the_slot_was_lost(api, stripe_api, catalogue_a, monday) -> tuple[dict, str]:
+    """A booking whose hold lapsed and whose time another client took, then paid anyway:
+    the booking's answer and its intent."""
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()
     monday.shift(dt.timedelta(minutes=20))
     holds_apply(salon_id=catalogue_a.salon.pk)
@@ -163,6 +162,14 @@ def test_late_payment_for_a_taken_slot_is_refunded_never_double_booked(
     book(catalogue_a, tom, local(catalogue_a.salon, 1, 10), staff=catalogue_a.alice)
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
+    return booking, intent
+
+
+@pytest.mark.django_db
+def test_late_payment_for_a_taken_slot_is_refunded_never_double_booked(
+    api, client, settings, stripe_api, catalogue_a, monday, deposit_policy
+):
+    booking, intent = _paid_after_the_slot_was_lost(api, stripe_api, catalogue_a, monday)
     for _ in range(2):  # delivered twice: refunded once
         _deliver(client, settings, _event("evt_lost", "payment_intent.succeeded", intent))
     with salon_scope(catalogue_a.salon):
@@ -333,13 +340,7 @@ def test_the_webhook_refuses_in_the_error_shape(client, settings, method, status
 def test_a_refund_for_a_lost_slot_is_shown_as_refunded(
     api, client, settings, stripe_api, catalogue_a, monday, deposit_policy
 ):
-    booking = api().post(BOOK, _request(catalogue_a), format="json").json()
-    monday.shift(dt.timedelta(minutes=20))
-    holds_apply(salon_id=catalogue_a.salon.pk)
-    tom = CustomerFactory(salon=catalogue_a.salon, name="Tom")
-    book(catalogue_a, tom, local(catalogue_a.salon, 1, 10), staff=catalogue_a.alice)
-    intent = booking["payment"]["payment_intent"]
-    stripe_api.pay(intent)
+    booking, intent = _paid_after_the_slot_was_lost(api, stripe_api, catalogue_a, monday)
     _deliver(client, settings, _event("evt_lost", "payment_intent.succeeded", intent))
     managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
     assert managed["status"] == "expired"
