@@ -63,13 +63,19 @@ def build():
         week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(6)]
         staff = []
         for n in range(10):
-            member = staff_save(salon=salon, staff=None, name=f"Staff {n}",
-                                service_ids=[s.pk for s in services])  # fmt: skip
+            member = staff_save(
+                salon=salon, staff=None, name=f"Staff {n}", service_ids=[s.pk for s in services]
+            )
             staff_hours_set(staff=member, ranges=week)
             off = today + dt.timedelta(days=2 + n * 3)
             start = dt.datetime.combine(off, dt.time(), tz)
-            TimeOff.objects.create(salon=salon, staff=member, start=start,
-                                   end=start + dt.timedelta(days=1), reason="Day off")  # fmt: skip
+            TimeOff.objects.create(
+                salon=salon,
+                staff=member,
+                start=start,
+                end=start + dt.timedelta(days=1),
+                reason="Day off",
+            )
             staff.append(member)
         customers = Customer.objects.bulk_create(
             Customer(
@@ -92,12 +98,23 @@ def build():
             if end > dt.datetime.combine(day, dt.time(19), tz) or blocks & taken:
                 continue
             taken |= blocks
-            bookings.append(Booking(
-                salon=salon, customer=rng.choice(customers), service=service, staff=member,
-                start=start, end=end, busy_start=start, busy_end=end, price=service.price,
-                currency="EUR", source=Source.ONLINE, status=Status.CONFIRMED,
-                reference=f"B{len(bookings):05d}",
-            ))  # fmt: skip
+            bookings.append(
+                Booking(
+                    salon=salon,
+                    customer=rng.choice(customers),
+                    service=service,
+                    staff=member,
+                    start=start,
+                    end=end,
+                    busy_start=start,
+                    busy_end=end,
+                    price=service.price,
+                    currency="EUR",
+                    source=Source.ONLINE,
+                    status=Status.CONFIRMED,
+                    reference=f"B{len(bookings):05d}",
+                )
+            )
         Booking.objects.bulk_create(bookings)
     with as_owner(connection), connection.cursor() as cursor:  # only the owner may
         cursor.execute("ANALYZE")
@@ -144,8 +161,12 @@ def in_process(salon, service, today) -> tuple[int, int, float, float]:
         request_times.append((time.perf_counter() - start) * 1000)
     staff = {s for slot in slots for s in slot.staff_ids}
     print(f"month of availability: {len(slots)} start times, {len(staff)} staff")
-    return (selector_count, request_count, statistics.median(times),
-            statistics.median(request_times))  # fmt: skip
+    return (
+        selector_count,
+        request_count,
+        statistics.median(times),
+        statistics.median(request_times),
+    )
 
 
 def _load(port: int, requests: list[tuple[str, str, bytes | None]], threads: int = 8):
@@ -228,10 +249,20 @@ def _wrk(port: int, requests: list[tuple[str, str, bytes | None]], seconds: int,
     script = Path(file.name)
     try:
         out = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{threads * 4}", f"-d{seconds}s", "-s", str(script),
-             f"http://127.0.0.1:{port}/"],
-            capture_output=True, text=True, timeout=seconds + 60, check=True,
-        ).stdout  # fmt: skip
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{threads * 4}",
+                f"-d{seconds}s",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        ).stdout
     finally:
         script.unlink()
     statuses, elapsed = {}, 0.0
@@ -250,10 +281,22 @@ def over_http(salon, services, staff, today) -> tuple[float, float]:
     redis.Redis.from_url(REDIS_URL).flushdb()
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, **ENV, "REDIS_URL": REDIS_URL}, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **ENV, "REDIS_URL": REDIS_URL},
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -264,8 +307,10 @@ def over_http(salon, services, staff, today) -> tuple[float, float]:
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
         day = today + dt.timedelta(days=1 if (today + dt.timedelta(days=1)).weekday() != 6 else 2)
-        path = (f"/api/v1/salons/{salon.slug}/availability/?service={services[1].pk}"
-                f"&from={day}&to={day}&staff={staff[0].pk}")  # fmt: skip
+        path = (
+            f"/api/v1/salons/{salon.slug}/availability/?service={services[1].pk}"
+            f"&from={day}&to={day}&staff={staff[0].pk}"
+        )
         _load(port, [("GET", path, None)] * 200)  # warm up
         if shutil.which("wrk"):
             seconds, statuses = _wrk(port, [("GET", path, None)], seconds=10)
@@ -287,10 +332,19 @@ def over_http(salon, services, staff, today) -> tuple[float, float]:
                 for hour in range(9, 19):  # the 30-minute service, on the hour
                     start = dt.datetime.combine(date, dt.time(hour), salon.tz).isoformat()
                     customer = {"name": f"Load {n}", "phone": f"+3362{n:07d}"}
-                    body = {"service": services[0].pk, "staff": member.pk, "start": start,
-                            "customer": customer}  # fmt: skip
-                    bookings.append(("POST", f"/api/v1/salons/{salon.slug}/bookings/",
-                                     json.dumps(body).encode()))  # fmt: skip
+                    body = {
+                        "service": services[0].pk,
+                        "staff": member.pk,
+                        "start": start,
+                        "customer": customer,
+                    }
+                    bookings.append(
+                        (
+                            "POST",
+                            f"/api/v1/salons/{salon.slug}/bookings/",
+                            json.dumps(body).encode(),
+                        )
+                    )
                     n += 1
         if shutil.which("wrk"):
             seconds, statuses = _wrk(port, bookings, seconds=8)
@@ -309,16 +363,29 @@ def main() -> int:
     selector_q, request_q, month_ms, request_ms = in_process(salon, services[1], today)
     day_rps, bookings_per_s = over_http(salon, services, staff, today)
     checks = [
-        (f"month availability, SQL queries per request: {request_q} (selector alone "
-         f"{selector_q})", request_q <= BUDGET_QUERIES, f"<= {BUDGET_QUERIES}"),
-        (f"month availability, median in process: {month_ms:.1f} ms "
-         f"(whole API request, uncached: {request_ms:.1f} ms)", month_ms <= BUDGET_MONTH_MS,
-         f"<= {BUDGET_MONTH_MS:.0f} ms"),
-        (f"staff-day availability via gunicorn (2 sync workers): {day_rps:.0f} requests/s",
-         day_rps >= BUDGET_DAY_RPS, f">= {BUDGET_DAY_RPS:.0f}/s"),
-        (f"booking creation via gunicorn (2 sync workers): {bookings_per_s:.0f} bookings/s",
-         bookings_per_s >= BUDGET_BOOKINGS_PER_S, f">= {BUDGET_BOOKINGS_PER_S:.0f}/s"),
-    ]  # fmt: skip
+        (
+            f"month availability, SQL queries per request: {request_q} (selector alone "
+            f"{selector_q})",
+            request_q <= BUDGET_QUERIES,
+            f"<= {BUDGET_QUERIES}",
+        ),
+        (
+            f"month availability, median in process: {month_ms:.1f} ms "
+            f"(whole API request, uncached: {request_ms:.1f} ms)",
+            month_ms <= BUDGET_MONTH_MS,
+            f"<= {BUDGET_MONTH_MS:.0f} ms",
+        ),
+        (
+            f"staff-day availability via gunicorn (2 sync workers): {day_rps:.0f} requests/s",
+            day_rps >= BUDGET_DAY_RPS,
+            f">= {BUDGET_DAY_RPS:.0f}/s",
+        ),
+        (
+            f"booking creation via gunicorn (2 sync workers): {bookings_per_s:.0f} bookings/s",
+            bookings_per_s >= BUDGET_BOOKINGS_PER_S,
+            f">= {BUDGET_BOOKINGS_PER_S:.0f}/s",
+        ),
+    ]
     for text, ok, budget in checks:
         print(f"{text}  [budget {budget}: {'OK' if ok else 'MISSED'}]")
     return 0 if all(ok for _text, ok, _budget in checks) else 1

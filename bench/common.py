@@ -10,11 +10,15 @@ DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:543
 # The web processes under load use Redis, as in production (cache and broker).
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "0", "DATABASE_URL": DB_URL,
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "DJANGO_DEBUG": "0",
+    "DATABASE_URL": DB_URL,
     "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-7c1e5b2d8f604a1c",
-    "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
-    "RATE_LIMITS": "off", "LOG_LEVEL": "WARNING",
-}  # fmt: skip
+    "DJANGO_SECURE_SSL_REDIRECT": "0",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+    "RATE_LIMITS": "off",
+    "LOG_LEVEL": "WARNING",
+}
 
 
 def setup(redis_url: str | None = None) -> None:
@@ -65,8 +69,9 @@ def fresh_salon(slug: str, **fields: object) -> Any:
             Booking.objects.all().delete()  # bookings are protected; the rest cascades
         with scopes_disabled():  # the cascade reaches every table the salon has rows in
             old.delete()
-    return Salon.objects.create(slug=slug, name="Bench", timezone="Europe/Paris",
-                                currency="EUR", country="FR", **fields)  # fmt: skip
+    return Salon.objects.create(
+        slug=slug, name="Bench", timezone="Europe/Paris", currency="EUR", country="FR", **fields
+    )
 
 
 def staff_team(salon: Any, services: list[Any], count: int) -> list[Any]:
@@ -79,8 +84,9 @@ def staff_team(salon: Any, services: list[Any], count: int) -> list[Any]:
     week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(6)]
     team = []
     for n in range(count):
-        member = staff_save(salon=salon, staff=None, name=f"Staff {n}",
-                            service_ids=[s.pk for s in services])  # fmt: skip
+        member = staff_save(
+            salon=salon, staff=None, name=f"Staff {n}", service_ids=[s.pk for s in services]
+        )
         staff_hours_set(staff=member, ranges=week)
         team.append(member)
     return team

@@ -68,10 +68,11 @@ def build() -> tuple[list[int], list[int], list[str]]:
         ]
         staff = staff_team(salon, services, 6)
         customers = Customer.objects.bulk_create(
-            Customer(salon=salon, name=f"Client {n}", phone=f"+3361{n:07d}",
-                     last_seen_at=timezone.now())
+            Customer(
+                salon=salon, name=f"Client {n}", phone=f"+3361{n:07d}", last_seen_at=timezone.now()
+            )
             for n in range(200)
-        )  # fmt: skip
+        )
         # 300 one-hour bookings on the hour, none overlapping for a staff member.
         taken: set[tuple[int, dt.datetime]] = set()
         bookings: list[Booking] = []
@@ -82,20 +83,32 @@ def build() -> tuple[list[int], list[int], list[str]]:
                 continue
             taken.add((member.pk, start))
             end = start + dt.timedelta(hours=1)
-            bookings.append(Booking(
-                salon=salon, customer=rng.choice(customers), service=services[2], staff=member,
-                start=start, end=end, busy_start=start, busy_end=end, price=services[2].price,
-                currency="EUR", source=Source.ONLINE, status=Status.CONFIRMED,
-                confirmed_at=timezone.now(),
-            ))  # fmt: skip
+            bookings.append(
+                Booking(
+                    salon=salon,
+                    customer=rng.choice(customers),
+                    service=services[2],
+                    staff=member,
+                    start=start,
+                    end=end,
+                    busy_start=start,
+                    busy_end=end,
+                    price=services[2].price,
+                    currency="EUR",
+                    source=Source.ONLINE,
+                    status=Status.CONFIRMED,
+                    confirmed_at=timezone.now(),
+                )
+            )
         Booking.objects.bulk_create(bookings)
     return [s.pk for s in services], [s.pk for s in staff], [d.isoformat() for d in days]
 
 
 @contextmanager
 def _process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
+    )
     try:
         yield process
     finally:
@@ -174,31 +187,83 @@ def main() -> int:
     env = {**os.environ, **ENV, "REDIS_URL": REDIS_URL, "SMS_BACKEND": "locmem"}
     port = free_port()
     results = Path(tempfile.mkstemp(suffix=".json", prefix="load-")[1])
-    worker = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
-              "--concurrency", "1", "--loglevel", "WARNING", "--without-heartbeat",
-              "--without-mingle", "--without-gossip", "--hostname", "bench-load@%h"]  # fmt: skip
-    web = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers",
-           str(args.workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
-    locust = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "load_users.py"),
-              "--headless", "-u", str(args.users), "-r", "10", "-t", f"{args.duration}s",
-              "--host", f"http://127.0.0.1:{port}", "--only-summary", "--stop-timeout", "5",
-              "--loglevel", "WARNING"]  # fmt: skip
-    users_env = {**os.environ, "LOAD_SALON": SLUG, "LOAD_SERVICES": json.dumps(services),
-                 "LOAD_STAFF": json.dumps(staff), "LOAD_DAYS": json.dumps(days),
-                 "LOAD_RESULTS": str(results)}  # fmt: skip
+    worker = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        "1",
+        "--loglevel",
+        "WARNING",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+        "--hostname",
+        "bench-load@%h",
+    ]
+    web = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--workers",
+        str(args.workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
+    locust = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(ROOT / "bench" / "load_users.py"),
+        "--headless",
+        "-u",
+        str(args.users),
+        "-r",
+        "10",
+        "-t",
+        f"{args.duration}s",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "--only-summary",
+        "--stop-timeout",
+        "5",
+        "--loglevel",
+        "WARNING",
+    ]
+    users_env = {
+        **os.environ,
+        "LOAD_SALON": SLUG,
+        "LOAD_SERVICES": json.dumps(services),
+        "LOAD_STAFF": json.dumps(staff),
+        "LOAD_DAYS": json.dumps(days),
+        "LOAD_RESULTS": str(results),
+    }
     try:
         with _process(worker, env), _process(web, env) as server:
             _wait_port(port, server)
-            print(f"{args.users} clients for {args.duration} s against gunicorn ({args.workers} "
-                  "sync workers), PostgreSQL, Redis and a Celery worker")  # fmt: skip
-            subprocess.run(locust, cwd=ROOT, env=users_env, check=False,
-                           timeout=args.duration + 120)  # fmt: skip
+            print(
+                f"{args.users} clients for {args.duration} s against gunicorn ({args.workers} "
+                "sync workers), PostgreSQL, Redis and a Celery worker"
+            )
+            subprocess.run(
+                locust, cwd=ROOT, env=users_env, check=False, timeout=args.duration + 120
+            )
         data = json.loads(results.read_text())
     finally:
         results.unlink(missing_ok=True)
 
-    statuses = {name: {int(k): v for k, v in counts.items()}
-                for name, counts in data["statuses"].items()}  # fmt: skip
+    statuses = {
+        name: {int(k): v for k, v in counts.items()} for name, counts in data["statuses"].items()
+    }
     total = sum(sum(counts.values()) for counts in statuses.values())
     errors = sum(v for counts in statuses.values() for k, v in counts.items() if k >= 500 or k == 0)
     double, seen = count_overlapping_bookings()
@@ -208,13 +273,22 @@ def main() -> int:
         print(f"{name}: {sum(counts.values())} requests, by status {dict(sorted(counts.items()))}")
     checks = [
         (f"requests: {total}; 5xx or no answer: {errors}", errors == 0, "0"),
-        (f"double bookings in the database: {double} (among {seen} active bookings seen)",
-         double == 0 and seen > 0, "0"),
-        (f"availability p95: {availability_p95:.0f} ms",
-         availability_p95 < BUDGET_AVAILABILITY_P95_MS, f"< {BUDGET_AVAILABILITY_P95_MS:.0f} ms"),
-        (f"booking p95: {booking_p95:.0f} ms", booking_p95 < BUDGET_BOOKING_P95_MS,
-         f"< {BUDGET_BOOKING_P95_MS:.0f} ms"),
-    ]  # fmt: skip
+        (
+            f"double bookings in the database: {double} (among {seen} active bookings seen)",
+            double == 0 and seen > 0,
+            "0",
+        ),
+        (
+            f"availability p95: {availability_p95:.0f} ms",
+            availability_p95 < BUDGET_AVAILABILITY_P95_MS,
+            f"< {BUDGET_AVAILABILITY_P95_MS:.0f} ms",
+        ),
+        (
+            f"booking p95: {booking_p95:.0f} ms",
+            booking_p95 < BUDGET_BOOKING_P95_MS,
+            f"< {BUDGET_BOOKING_P95_MS:.0f} ms",
+        ),
+    ]
     for text, ok, budget in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {text}  [budget {budget}]")
     return 0 if all(ok for _text, ok, _budget in checks) else 1

@@ -52,8 +52,11 @@ class SalonClient(FastHttpUser):
         params = f"service={service}&from={day}&to={day}"
         if random.random() < 0.5:
             params += f"&staff={random.choice(STAFF)}"
-        with self.client.get(f"/api/v1/salons/{SALON}/availability/?{params}",
-                             name="availability", catch_response=True) as response:  # fmt: skip
+        with self.client.get(
+            f"/api/v1/salons/{SALON}/availability/?{params}",
+            name="availability",
+            catch_response=True,
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
                 return
@@ -65,11 +68,15 @@ class SalonClient(FastHttpUser):
         if not self.seen:
             return
         service, start, staff = random.choice(self.seen)
-        body = {"service": service, "start": start, "staff": random.choice(staff),
-                "customer": {"name": "Load client",
-                             "phone": f"+3367{random.randrange(10**7):07d}"}}  # fmt: skip
-        with self.client.post(f"/api/v1/salons/{SALON}/bookings/", json=body, name="booking",
-                              catch_response=True) as response:  # fmt: skip
+        body = {
+            "service": service,
+            "start": start,
+            "staff": random.choice(staff),
+            "customer": {"name": "Load client", "phone": f"+3367{random.randrange(10**7):07d}"},
+        }
+        with self.client.post(
+            f"/api/v1/salons/{SALON}/bookings/", json=body, name="booking", catch_response=True
+        ) as response:
             if response.status_code in (201, 409):
                 response.success()  # 409: the time was taken meanwhile, as it may be
             else:

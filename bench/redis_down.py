@@ -37,10 +37,19 @@ def redis_start(port: int) -> subprocess.Popen[bytes]:
     if executable is None:
         sys.exit("redis-server is not installed (apt-get install redis-server).")
     server = subprocess.Popen(
-        [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
+        [
+            executable,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -62,8 +71,9 @@ def build():
 
     salon = fresh_salon(SLUG)
     with salon_scope(salon):
-        service = catalogue_service_save(salon=salon, service=None, name="Coupe",
-                                         duration_minutes=30, price=3000)  # fmt: skip
+        service = catalogue_service_save(
+            salon=salon, service=None, name="Coupe", duration_minutes=30, price=3000
+        )
         staff = staff_team(salon, [service], 3)
     today = timezone.now().astimezone(salon.tz).date()
     return salon, service, staff, today
@@ -79,9 +89,14 @@ def requests(salon, service, staff, today) -> list[dict]:
                 for member in staff:
                     start = dt.datetime.combine(day, dt.time(hour), salon.tz).isoformat()
                     n = len(bodies)
-                    bodies.append({"service": service.pk, "staff": member.pk, "start": start,
-                                   "customer": {"name": f"Client {n}",
-                                                "phone": f"+3363{n:07d}"}})  # fmt: skip
+                    bodies.append(
+                        {
+                            "service": service.pk,
+                            "staff": member.pk,
+                            "start": start,
+                            "customer": {"name": f"Client {n}", "phone": f"+3363{n:07d}"},
+                        }
+                    )
         day += dt.timedelta(days=1)
     return bodies[: BOOKINGS + 1]
 
@@ -134,16 +149,22 @@ def main() -> int:
     ordered = sorted(seconds)
     p95 = ordered[math.ceil(0.95 * len(ordered)) - 1]
     handed_off = failures.counts["django.db.backends.base"]
-    print(f"{len(seconds)} bookings with Redis stopped (cache and broker): "
-          f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-          f"max {ordered[-1] * 1000:.0f} ms")  # fmt: skip
-    print(f"failed on the way: {failures.counts['config.cache']} cache calls, "
-          f"{handed_off} of {len(seconds)} hand-offs to the broker")  # fmt: skip
+    print(
+        f"{len(seconds)} bookings with Redis stopped (cache and broker): "
+        f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms"
+    )
+    print(
+        f"failed on the way: {failures.counts['config.cache']} cache calls, "
+        f"{handed_off} of {len(seconds)} hand-offs to the broker"
+    )
     # A request that never reached for Redis would measure nothing.
     assert handed_off == len(seconds), failures.counts
     ok = p95 < BUDGET_P95_SECONDS
-    print(f"booking p95 with Redis stopped: {p95 * 1000:.0f} ms  "
-          f"[budget < {BUDGET_P95_SECONDS:.0f} s: {'OK' if ok else 'MISSED'}]")  # fmt: skip
+    print(
+        f"booking p95 with Redis stopped: {p95 * 1000:.0f} ms  "
+        f"[budget < {BUDGET_P95_SECONDS:.0f} s: {'OK' if ok else 'MISSED'}]"
+    )
     return 0 if ok else 1
 
 

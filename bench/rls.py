@@ -82,15 +82,19 @@ class Counter:
 def requests(salon: Any, services: list[Any], staff: list[Any], today: dt.date) -> list[tuple]:
     """(name, method, path) of the hot requests."""
     base = f"/api/v1/salons/{salon.slug}"
-    month = (f"{base}/availability/?service={services[1].pk}&from={today}"
-             f"&to={today + dt.timedelta(days=30)}")  # fmt: skip
+    month = (
+        f"{base}/availability/?service={services[1].pk}&from={today}"
+        f"&to={today + dt.timedelta(days=30)}"
+    )
     day = today + dt.timedelta(days=3)
     staff_day = (
         f"{base}/availability/?service={services[0].pk}&from={day}&to={day}&staff={staff[0].pk}"
     )
-    return [("month of availability", "get", month),
-            ("staff-day of availability", "get", staff_day),
-            ("booking", "post", f"{base}/bookings/")]  # fmt: skip
+    return [
+        ("month of availability", "get", month),
+        ("staff-day of availability", "get", staff_day),
+        ("booking", "post", f"{base}/bookings/"),
+    ]
 
 
 def booking_body(salon: Any, services: list[Any], staff: list[Any], today: dt.date, n: int):
@@ -101,8 +105,12 @@ def booking_body(salon: Any, services: list[Any], staff: list[Any], today: dt.da
         day += dt.timedelta(days=1)
     member, slot = n % len(staff), n // len(staff)
     start = dt.datetime.combine(day, dt.time(9), tzinfo=salon.tz) + dt.timedelta(minutes=30 * slot)
-    return {"service": services[0].pk, "staff": staff[member].pk, "start": start.isoformat(),
-            "customer": {"name": f"Client {n}", "phone": f"+3362{n:07d}"}}  # fmt: skip
+    return {
+        "service": services[0].pk,
+        "staff": staff[member].pk,
+        "start": start.isoformat(),
+        "customer": {"name": f"Client {n}", "phone": f"+3362{n:07d}"},
+    }
 
 
 def per_request(salon, services, staff, today) -> list[tuple[str, int, int, float]]:
@@ -158,16 +166,20 @@ def main() -> int:
     print(f"connected as {login}, acting as {acting}")
     alone, inside = per_statement(salon, services[0])
     extra = alone - inside
-    print(f"one scoped statement: {alone:.3f} ms on its own (autocommit), {inside:.3f} ms "
-          f"inside a transaction: {extra:.3f} ms more")  # fmt: skip
+    print(
+        f"one scoped statement: {alone:.3f} ms on its own (autocommit), {inside:.3f} ms "
+        f"inside a transaction: {extra:.3f} ms more"
+    )
     ok = True
     for name, statements, wrapped, median in per_request(salon, services, staff, today):
         share = wrapped * extra / median if median else 0.0
         passed = share <= BUDGET_SHARE
         ok = ok and passed
-        print(f"{name}: {statements} statements, {wrapped} on their own, median {median:.1f} ms;"
-              f" the extra round trips {wrapped * extra:.2f} ms = {share:.1%}"
-              f"  [budget <= {BUDGET_SHARE:.0%}: {'OK' if passed else 'MISSED'}]")  # fmt: skip
+        print(
+            f"{name}: {statements} statements, {wrapped} on their own, median {median:.1f} ms;"
+            f" the extra round trips {wrapped * extra:.2f} ms = {share:.1%}"
+            f"  [budget <= {BUDGET_SHARE:.0%}: {'OK' if passed else 'MISSED'}]"
+        )
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()

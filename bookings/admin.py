@@ -116,9 +116,20 @@ class BookingAdmin(TenantAdmin):
     search_fields = ["reference", "customer__search_text"]
     date_hierarchy = "start"
     list_select_related = ["service", "staff", "customer"]
-    readonly_fields = ["reference", "status", "start", "end", "service", "staff", "customer",
-                       "price", "currency", "source", "hold_expires_at",
-                       "cancellation_reason"]  # fmt: skip
+    readonly_fields = [
+        "reference",
+        "status",
+        "start",
+        "end",
+        "service",
+        "staff",
+        "customer",
+        "price",
+        "currency",
+        "source",
+        "hold_expires_at",
+        "cancellation_reason",
+    ]
     fields = [*readonly_fields, "notes"]
     inlines = [EventInline]
     # The salon's cancellation settles the money: deposits/admin.py adds it.
@@ -138,8 +149,11 @@ class BookingAdmin(TenantAdmin):
                 done += 1
             except ValidationError:
                 refused += 1
-        self.message_user(request, _("%(done)d done, %(refused)d refused.")
-                          % {"done": done, "refused": refused}, messages.INFO)  # fmt: skip
+        self.message_user(
+            request,
+            _("%(done)d done, %(refused)d refused.") % {"done": done, "refused": refused},
+            messages.INFO,
+        )
 
     @admin.action(description=_("Mark completed"))
     def complete(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
@@ -147,5 +161,6 @@ class BookingAdmin(TenantAdmin):
 
     @admin.action(description=_("Mark no-show"))
     def no_show(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        self._apply(request, queryset,
-                    lambda b: booking_mark_no_show(booking=b, actor=request.user))  # fmt: skip
+        self._apply(
+            request, queryset, lambda b: booking_mark_no_show(booking=b, actor=request.user)
+        )

@@ -128,9 +128,15 @@ def subtract(intervals: Sequence[Interval], busy: Iterable[Interval]) -> list[In
 
 
 def _starts(
-    week: StaffWeek, shape: ServiceShape, first: dt.date, last: dt.date, tz: ZoneInfo,
-    step: int, earliest: int, latest: int,
-) -> list[int]:  # fmt: skip
+    week: StaffWeek,
+    shape: ServiceShape,
+    first: dt.date,
+    last: dt.date,
+    tz: ZoneInfo,
+    step: int,
+    earliest: int,
+    latest: int,
+) -> list[int]:
     """Start times (epoch seconds) at which one staff member can take the service.
 
     Integer seconds, not datetimes: a month for a whole salon is some ten thousand
@@ -183,8 +189,9 @@ def staff_slots(
     latest: dt.datetime,
 ) -> list[dt.datetime]:
     """The start times at which one staff member can take the service."""
-    starts = _starts(week, shape, first, last, tz, int(step.total_seconds()), _ts(earliest),
-                     _ts(latest))  # fmt: skip
+    starts = _starts(
+        week, shape, first, last, tz, int(step.total_seconds()), _ts(earliest), _ts(latest)
+    )
     return [_moment(t) for t in starts]
 
 

@@ -71,9 +71,12 @@ class Service(TenantModel):
 class StaffMember(TenantModel):
     name = models.CharField(max_length=120)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     services = models.ManyToManyField(Service, through="StaffService", related_name="+", blank=True)
     active = models.BooleanField(default=True)
 
@@ -185,15 +188,21 @@ class Booking(TenantModel):
     notes = models.TextField(blank=True, help_text=_("What the client said when booking."))
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     cancellation_reason = models.CharField(max_length=300, blank=True)
     cancelled_by_salon = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -242,9 +251,12 @@ class BookingEvent(TenantModel):
     kind = models.CharField(max_length=32)
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     by = models.CharField(max_length=8, help_text=_("client, staff or system"))
     data = models.JSONField(default=dict, blank=True)
 

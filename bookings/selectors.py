@@ -89,19 +89,36 @@ CATALOGUE_CACHE_SECONDS = 600
 
 
 def availability_cached(
-    *, salon: Salon, service_id: int, first: dt.date, last: dt.date, staff_id: int | None,
+    *,
+    salon: Salon,
+    service_id: int,
+    first: dt.date,
+    last: dt.date,
+    staff_id: int | None,
     compute: Callable[[], Any],
-) -> Any:  # fmt: skip
+) -> Any:
     """What `compute` answers for this availability query, cached by salon version and
     by the minute: every change to the salon's bookings, hours, time off, catalogue or
     settings is seen at once; the passing of time (notice, lapsed holds) within a minute.
     Booking always checks against the database, never against this cache."""
     now = timezone.now()
-    key = ":".join(str(part) for part in (
-        "availability", salon.pk, version_get(_availability_version_key(salon.pk)), service_id,
-        staff_id, first, last, now.strftime("%Y%m%d%H%M"), salon.timezone,
-        salon.slot_step_minutes, salon.min_notice_minutes, salon.max_advance_days,
-    ))  # fmt: skip
+    key = ":".join(
+        str(part)
+        for part in (
+            "availability",
+            salon.pk,
+            version_get(_availability_version_key(salon.pk)),
+            service_id,
+            staff_id,
+            first,
+            last,
+            now.strftime("%Y%m%d%H%M"),
+            salon.timezone,
+            salon.slot_step_minutes,
+            salon.min_notice_minutes,
+            salon.max_advance_days,
+        )
+    )
     answer = cache_get(key)
     if answer is None:
         answer = compute()
@@ -153,9 +170,11 @@ def catalogue_get(*, salon: Salon) -> Catalogue:
     ):
         hours[staff_id].append(WeeklyRange(weekday, start, end))
     catalogue = Catalogue(
-        services, staff, {k: frozenset(v) for k, v in offers.items()},
+        services,
+        staff,
+        {k: frozenset(v) for k, v in offers.items()},
         {k: tuple(v) for k, v in hours.items()},
-    )  # fmt: skip
+    )
     cache_set_versioned(key, catalogue, CATALOGUE_CACHE_SECONDS)
     return catalogue
 
@@ -203,8 +222,9 @@ def availability_for(
     busy: defaultdict[int | None, list[tuple[int, int]]] = defaultdict(list)
     time_off = TimeOff.objects.with_scope(salon=salon.pk).filter(
         Q(staff_id__in=list(ranges)) | Q(staff__isnull=True),
-        start__lt=window_end, end__gt=window_start,
-    )  # fmt: skip
+        start__lt=window_end,
+        end__gt=window_start,
+    )
     bookings = busy_bookings(salon=salon, now=now).filter(
         staff_id__in=list(ranges), busy_start__lt=window_end, busy_end__gt=window_start
     )
@@ -227,11 +247,15 @@ def availability_for(
         dt.timedelta(minutes=service.buffer_after_minutes),
     )
     return availability(
-        weeks, shape, first=first, last=last, tz=tz,
+        weeks,
+        shape,
+        first=first,
+        last=last,
+        tz=tz,
         step=dt.timedelta(minutes=salon.slot_step_minutes),
         earliest=now + dt.timedelta(minutes=salon.min_notice_minutes),
         latest=now + dt.timedelta(days=salon.max_advance_days),
-    )  # fmt: skip
+    )
 
 
 def service_list(*, salon: Salon, active_only: bool = False) -> QuerySet[Service]:
@@ -245,9 +269,13 @@ def staff_list(*, salon: Salon, active_only: bool = False) -> QuerySet[StaffMemb
 
 
 def booking_list(
-    *, salon: Salon, first: dt.date | None = None, last: dt.date | None = None,
-    staff_id: int | None = None, status: str | None = None,
-) -> QuerySet[Booking]:  # fmt: skip
+    *,
+    salon: Salon,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    staff_id: int | None = None,
+    status: str | None = None,
+) -> QuerySet[Booking]:
     bookings = Booking.objects.with_scope(salon=salon.pk).select_related(
         "customer", "service", "staff"
     )

@@ -55,9 +55,12 @@ def booking_event(
     booking: Booking, kind: str, *, actor: Actor = None, by: str | None = None, **data: Any
 ) -> None:
     BookingEvent.objects.create(
-        salon_id=booking.salon_id, booking=booking, kind=kind, data=data,
+        salon_id=booking.salon_id,
+        booking=booking,
+        kind=kind,
+        data=data,
         **_actor_fields(actor, by),
-    )  # fmt: skip
+    )
     events_recorded(booking.salon_id)
 
 
@@ -88,10 +91,15 @@ def _offered_slot(
     them to know who is free."""
     day = start.astimezone(salon.tz).date()
     for slot in availability_for(
-        salon=salon, service=service, first=day, last=day,
-        staff_id=staff.pk if staff else None, now=now, ignore_booking=ignore_booking,
+        salon=salon,
+        service=service,
+        first=day,
+        last=day,
+        staff_id=staff.pk if staff else None,
+        now=now,
+        ignore_booking=ignore_booking,
         with_bookings=staff is None or connection.vendor != "postgresql",
-    ):  # fmt: skip
+    ):
         if slot.start == start:
             return slot
     raise SlotUnavailable()
@@ -115,13 +123,24 @@ def _busy(service: Service, start: dt.datetime) -> tuple[dt.datetime, dt.datetim
 
 
 def _claim_time(
-    *, salon: Salon, staff_id: int, busy_start: dt.datetime, busy_end: dt.datetime,
-    now: dt.datetime, ignore_booking: int | None = None,
-) -> None:  # fmt: skip
+    *,
+    salon: Salon,
+    staff_id: int,
+    busy_start: dt.datetime,
+    busy_end: dt.datetime,
+    now: dt.datetime,
+    ignore_booking: int | None = None,
+) -> None:
     """Inside the booking's transaction: free the time from lapsed holds, and on the
     embedded SQLite (no exclusion constraint) refuse an overlap."""
-    _expire_lapsed_holds(salon=salon, staff_id=staff_id, busy_start=busy_start,
-                         busy_end=busy_end, now=now, ignore_booking=ignore_booking)  # fmt: skip
+    _expire_lapsed_holds(
+        salon=salon,
+        staff_id=staff_id,
+        busy_start=busy_start,
+        busy_end=busy_end,
+        now=now,
+        ignore_booking=ignore_booking,
+    )
     if (
         connection.vendor != "postgresql"
         and _overlapping(salon, staff_id, busy_start, busy_end, ignore_booking).exists()
@@ -130,19 +149,33 @@ def _claim_time(
 
 
 def _overlapping(
-    salon: Salon, staff_id: int, busy_start: dt.datetime, busy_end: dt.datetime,
+    salon: Salon,
+    staff_id: int,
+    busy_start: dt.datetime,
+    busy_end: dt.datetime,
     ignore_booking: int | None,
-) -> Any:  # fmt: skip
-    return Booking.objects.with_scope(salon=salon.pk).filter(
-        staff_id=staff_id, status__in=ACTIVE_STATUSES, busy_start__lt=busy_end,
-        busy_end__gt=busy_start,
-    ).exclude(pk=ignore_booking)  # fmt: skip
+) -> Any:
+    return (
+        Booking.objects.with_scope(salon=salon.pk)
+        .filter(
+            staff_id=staff_id,
+            status__in=ACTIVE_STATUSES,
+            busy_start__lt=busy_end,
+            busy_end__gt=busy_start,
+        )
+        .exclude(pk=ignore_booking)
+    )
 
 
 def _expire_lapsed_holds(
-    *, salon: Salon, staff_id: int, busy_start: dt.datetime, busy_end: dt.datetime,
-    now: dt.datetime, ignore_booking: int | None = None,
-) -> int:  # fmt: skip
+    *,
+    salon: Salon,
+    staff_id: int,
+    busy_start: dt.datetime,
+    busy_end: dt.datetime,
+    now: dt.datetime,
+    ignore_booking: int | None = None,
+) -> int:
     """Expire the lapsed holds that still keep this time in the table (the sweep comes by
     every minute; a booking does not wait for it). Returns how many."""
     return int(
@@ -186,20 +219,35 @@ def booking_create(
     # A hold, and the payment it waits for, never outlive the appointment (DESIGN.md).
     hold_until = min(hold_until, start) if hold_until else None
     booking = Booking(
-        salon=salon, customer=customer, service=service, staff_id=staff_id, start=start,
-        end=end, busy_start=busy_start, busy_end=busy_end, price=service.price,
-        currency=salon.currency, source=source, notes=notes,
+        salon=salon,
+        customer=customer,
+        service=service,
+        staff_id=staff_id,
+        start=start,
+        end=end,
+        busy_start=busy_start,
+        busy_end=busy_end,
+        price=service.price,
+        currency=salon.currency,
+        source=source,
+        notes=notes,
         status=Status.PENDING_PAYMENT if hold_until else Status.CONFIRMED,
-        hold_expires_at=hold_until, confirmed_at=None if hold_until else now,
+        hold_expires_at=hold_until,
+        confirmed_at=None if hold_until else now,
         created_by=_user(actor),
-    )  # fmt: skip
+    )
     holds_cleared = False
     for attempt in range(4):
         try:
             with transaction.atomic():
                 if connection.vendor != "postgresql":
-                    _claim_time(salon=salon, staff_id=staff_id, busy_start=busy_start,
-                                busy_end=busy_end, now=now)  # fmt: skip
+                    _claim_time(
+                        salon=salon,
+                        staff_id=staff_id,
+                        busy_start=busy_start,
+                        busy_end=busy_end,
+                        now=now,
+                    )
                 booking.save()
                 booking_event(booking, "created", actor=actor, status=booking.status)
                 customer_touch(customer=customer, at=now)
@@ -210,9 +258,12 @@ def booking_create(
                 # The exclusion constraint said no. A lapsed hold may be what still holds
                 # the time: expire such holds, then try once more; otherwise it is taken.
                 if not holds_cleared and _expire_lapsed_holds(
-                    salon=salon, staff_id=staff_id, busy_start=busy_start, busy_end=busy_end,
+                    salon=salon,
+                    staff_id=staff_id,
+                    busy_start=busy_start,
+                    busy_end=busy_end,
                     now=now,
-                ):  # fmt: skip
+                ):
                     holds_cleared = True
                     continue
                 raise SlotUnavailable() from error
@@ -247,8 +298,10 @@ def booking_confirm(*, booking: Booking, actor: Actor = None, by: str = "system"
         if locked.status != Status.PENDING_PAYMENT:
             raise TransitionRefused(_("This booking can no longer be confirmed."))
         locked.status, locked.confirmed_at, locked.hold_expires_at = (
-            Status.CONFIRMED, timezone.now(), None,
-        )  # fmt: skip
+            Status.CONFIRMED,
+            timezone.now(),
+            None,
+        )
         locked.save(update_fields=["status", "confirmed_at", "hold_expires_at"])
         booking_event(locked, "confirmed", actor=actor, by=by)
     return locked
@@ -286,8 +339,10 @@ def booking_reinstate(*, booking: Booking) -> bool:
             ):
                 return False
             locked.status, locked.confirmed_at, locked.hold_expires_at = (
-                Status.CONFIRMED, timezone.now(), None,
-            )  # fmt: skip
+                Status.CONFIRMED,
+                timezone.now(),
+                None,
+            )
             locked.save(update_fields=["status", "confirmed_at", "hold_expires_at"])
             booking_event(locked, "reinstated", by="system")
             availability_changed(locked.salon_id)
@@ -299,8 +354,12 @@ def booking_reinstate(*, booking: Booking) -> bool:
 
 
 def booking_cancel(
-    *, booking: Booking, actor: Actor = None, by_salon: bool = False, reason: str = "",
-) -> Booking:  # fmt: skip
+    *,
+    booking: Booking,
+    actor: Actor = None,
+    by_salon: bool = False,
+    reason: str = "",
+) -> Booking:
     """Cancel a held or confirmed booking; its time is free at once."""
     with transaction.atomic():
         locked = _locked(booking)
@@ -313,19 +372,33 @@ def booking_cancel(
         locked.status, locked.cancelled_at = Status.CANCELLED, timezone.now()
         locked.cancelled_by_salon, locked.cancellation_reason = by_salon, reason[:300]
         locked.cancelled_by = _user(actor)
-        locked.save(update_fields=["status", "cancelled_at", "cancelled_by_salon",
-                                   "cancellation_reason", "cancelled_by"])  # fmt: skip
-        booking_event(locked, "cancelled", actor=actor, by="staff" if by_salon else None,
-                      reason=reason[:300])  # fmt: skip
+        locked.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by_salon",
+                "cancellation_reason",
+                "cancelled_by",
+            ]
+        )
+        booking_event(
+            locked, "cancelled", actor=actor, by="staff" if by_salon else None, reason=reason[:300]
+        )
         availability_changed(locked.salon_id)
     return locked
 
 
 def booking_reschedule(
-    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None,
-    actor: Actor = None, now: dt.datetime | None = None, rebook: bool = False,
-    hold_until: dt.datetime | None = None, cancellation_window: dt.timedelta | None = None,
-) -> Booking:  # fmt: skip
+    *,
+    booking: Booking,
+    start: dt.datetime,
+    staff: StaffMember | None = None,
+    actor: Actor = None,
+    now: dt.datetime | None = None,
+    rebook: bool = False,
+    hold_until: dt.datetime | None = None,
+    cancellation_window: dt.timedelta | None = None,
+) -> Booking:
     """Move the booking (same id, same token) to another offered slot; the old time is free.
 
     `cancellation_window`: the salon's free-cancellation window. A booking moved once its
@@ -343,19 +416,28 @@ def booking_reschedule(
     if booking.start <= now and not rebook:
         raise TransitionRefused(_("This appointment has started; please call the salon."))
     salon, service = booking.salon, booking.service
-    slot = _offered_slot(salon=salon, service=service, start=start, staff=staff, now=now,
-                         ignore_booking=booking.pk)  # fmt: skip
-    staff_id = staff.pk if staff else (
-        booking.staff_id if booking.staff_id in slot.staff_ids else _pick_staff(salon, slot)
-    )  # fmt: skip
+    slot = _offered_slot(
+        salon=salon, service=service, start=start, staff=staff, now=now, ignore_booking=booking.pk
+    )
+    staff_id = (
+        staff.pk
+        if staff
+        else (booking.staff_id if booking.staff_id in slot.staff_ids else _pick_staff(salon, slot))
+    )
     end, busy_start, busy_end = _busy(service, start)
     try:
         with transaction.atomic():
             locked = _locked(booking)
             if locked.status not in movable:
                 raise TransitionRefused(_("Only a held or confirmed booking can be moved."))
-            _claim_time(salon=salon, staff_id=staff_id, busy_start=busy_start,
-                        busy_end=busy_end, now=now, ignore_booking=locked.pk)  # fmt: skip
+            _claim_time(
+                salon=salon,
+                staff_id=staff_id,
+                busy_start=busy_start,
+                busy_end=busy_end,
+                now=now,
+                ignore_booking=locked.pk,
+            )
             old = {"start": locked.start.isoformat(), "staff": locked.staff_id}
             old_start = locked.start
             locked.start, locked.end, locked.staff_id = start, end, staff_id
@@ -367,9 +449,15 @@ def booking_reschedule(
                 locked.confirmed_at = None if hold_until else now
                 locked.cancelled_at, locked.cancellation_reason = None, ""
                 locked.expired_at, locked.cancellation_deadline = None, None
-                fields += ["status", "hold_expires_at", "confirmed_at", "cancelled_at",
-                           "cancellation_reason", "expired_at",
-                           "cancellation_deadline"]  # fmt: skip
+                fields += [
+                    "status",
+                    "hold_expires_at",
+                    "confirmed_at",
+                    "cancelled_at",
+                    "cancellation_reason",
+                    "expired_at",
+                    "cancellation_deadline",
+                ]
             elif (
                 cancellation_window is not None
                 and locked.cancellation_deadline is None
@@ -382,8 +470,13 @@ def booking_reschedule(
                 locked.hold_expires_at = start
                 fields.append("hold_expires_at")
             locked.save(update_fields=fields)
-            booking_event(locked, "rebooked" if rebook else "rescheduled", actor=actor, old=old,
-                          new={"start": start.isoformat(), "staff": staff_id})  # fmt: skip
+            booking_event(
+                locked,
+                "rebooked" if rebook else "rescheduled",
+                actor=actor,
+                old=old,
+                new={"start": start.isoformat(), "staff": staff_id},
+            )
             availability_changed(locked.salon_id)
     except IntegrityError as error:
         if _is_overlap(error):
@@ -432,8 +525,9 @@ def holds_expire(*, salon: Salon, now: dt.datetime | None = None) -> list[int]:
             pk__in=lapsed, status=Status.PENDING_PAYMENT
         ).update(status=Status.EXPIRED, expired_at=now)
         for pk in lapsed:
-            BookingEvent.objects.create(salon_id=salon.pk, booking_id=pk, kind="expired",
-                                        by="system")  # fmt: skip
+            BookingEvent.objects.create(
+                salon_id=salon.pk, booking_id=pk, kind="expired", by="system"
+            )
         if lapsed:
             availability_changed(salon.pk)
             events_recorded(salon.pk)
@@ -498,9 +592,12 @@ def catalogue_service_delete(*, service: Service) -> None:
 
 
 def staff_save(
-    *, salon: Salon, staff: StaffMember | None, service_ids: list[int] | None = None,
+    *,
+    salon: Salon,
+    staff: StaffMember | None,
+    service_ids: list[int] | None = None,
     **fields: Any,
-) -> StaffMember:  # fmt: skip
+) -> StaffMember:
     staff = staff or StaffMember(salon=salon)
     for name, value in fields.items():
         setattr(staff, name, value)
@@ -547,9 +644,13 @@ def staff_hours_set(*, staff: StaffMember, ranges: list[dict[str, Any]]) -> list
 
 
 def time_off_save(
-    *, salon: Salon, staff: StaffMember | None, start: dt.datetime, end: dt.datetime,
+    *,
+    salon: Salon,
+    staff: StaffMember | None,
+    start: dt.datetime,
+    end: dt.datetime,
     reason: str = "",
-) -> TimeOff:  # fmt: skip
+) -> TimeOff:
     time_off = TimeOff.objects.create(salon=salon, staff=staff, start=start, end=end, reason=reason)
     availability_changed(salon.pk)
     return time_off

@@ -90,8 +90,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if database_unavailable(exc):
         log.warning("database unavailable: %s", exc)
         set_rollback()
-        return Response(UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                        headers={"Retry-After": RETRY_AFTER_SECONDS})  # fmt: skip
+        return Response(
+            UNAVAILABLE,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -153,8 +156,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
         else:
             response = HttpResponse(
                 "<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
-                "<p>Please try again in a moment.</p>", status=503,
-            )  # fmt: skip
+                "<p>Please try again in a moment.</p>",
+                status=503,
+            )
         response["Retry-After"] = RETRY_AFTER_SECONDS
         return response
     if _is_api(request):

@@ -81,8 +81,10 @@ def cache_call(what: str, call: Callable[[], T], fallback: T) -> T:
         breaker.trip()
         log.warning(
             "cache unavailable (%s); not called for %s s",
-            what, settings.CACHE_BREAKER_SECONDS, exc_info=True,
-        )  # fmt: skip
+            what,
+            settings.CACHE_BREAKER_SECONDS,
+            exc_info=True,
+        )
         return fallback
 
 
@@ -164,8 +166,10 @@ def durable_version_bump(key: str) -> None:
     def bump() -> None:
         CacheVersion.objects.bulk_create(
             [CacheVersion(key=key, version=_fresh_version())],
-            update_conflicts=True, unique_fields=["key"], update_fields=["version"],
-        )  # fmt: skip
+            update_conflicts=True,
+            unique_fields=["key"],
+            update_fields=["version"],
+        )
 
     bump()
     transaction.on_commit(bump)

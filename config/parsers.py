@@ -11,8 +11,7 @@ class JSONParser(parsers.JSONParser):
     (`[[[[…]]]]` a hundred thousand deep): `json` raises RecursionError there, not the
     ValueError DRF turns into a 400."""
 
-    def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: Any = None) -> Any:  # fmt: skip
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:

@@ -97,8 +97,7 @@ def limit_reached(request: HttpRequest, *, group: str, keys: Mapping[str, str]) 
         if not breaker.allow():
             return None
         try:
-            usage = get_usage(request, group=f"{group}:{kind}", key=key, rate=rate,
-                              increment=True)  # fmt: skip
+            usage = get_usage(request, group=f"{group}:{kind}", key=key, rate=rate, increment=True)
         except Exception:  # the cache backend's own errors (Redis down, timeouts)
             breaker.trip()
             log.warning("rate limits unavailable (%s)", group, exc_info=True)

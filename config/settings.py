@@ -191,8 +191,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # A request never waits long on a broker that is down: what it sends is also recorded in
 # the database (booking events, the message outbox), and beat's sweeps catch up.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1,
-}  # fmt: skip
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {

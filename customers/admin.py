@@ -28,8 +28,15 @@ from .services import (
 
 class ConsentInline(ReadOnlyTenantInline):
     model = ConsentEvent
-    fields = ("recorded_at", "purpose", "granted", "text_version", "channel", "source",
-              "recorded_by")  # fmt: skip
+    fields = (
+        "recorded_at",
+        "purpose",
+        "granted",
+        "text_version",
+        "channel",
+        "source",
+        "recorded_by",
+    )
     readonly_fields = fields
     verbose_name_plural = _("Consent history (the ledger is never rewritten)")
 
@@ -74,8 +81,18 @@ class CustomerAdminForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = ["salon", "name", "phone", "email", "preferred_channel", "language", "notes",
-                  "preferences", "trusted", "blocked"]  # fmt: skip
+        fields = [
+            "salon",
+            "name",
+            "phone",
+            "email",
+            "preferred_channel",
+            "language",
+            "notes",
+            "preferences",
+            "trusted",
+            "blocked",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,9 +103,10 @@ class CustomerAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         salon = data.get("salon") or (
-            self.instance.salon if self.instance.pk
+            self.instance.salon
+            if self.instance.pk
             else Salon.objects.filter(pk=self.salon_for_new or 0).first()
-        )  # fmt: skip
+        )
         if salon is None:
             return data
         try:
@@ -98,8 +116,12 @@ class CustomerAdminForm(forms.ModelForm):
             if not data["phone"] and not data["email"]:
                 raise ValidationError({"phone": _("Give a phone number or an e-mail address.")})
             if self.instance.duplicate_of_id is None:  # an unproven booker's may share them
-                contact_check(salon_id=salon.pk, phone=data["phone"], email=data["email"],
-                              exclude_pk=self.instance.pk)  # fmt: skip
+                contact_check(
+                    salon_id=salon.pk,
+                    phone=data["phone"],
+                    email=data["email"],
+                    exclude_pk=self.instance.pk,
+                )
         except ValidationError as exc:
             self.add_error(None, exc)
         return data
@@ -107,27 +129,51 @@ class CustomerAdminForm(forms.ModelForm):
 
 @admin.register(Customer)
 class CustomerAdmin(TenantAdmin):
-    list_display = ["__str__", "phone", "email", "trusted", "blocked", "visits", "no_shows",
-                    "last_seen_at"]  # fmt: skip
+    list_display = [
+        "__str__",
+        "phone",
+        "email",
+        "trusted",
+        "blocked",
+        "visits",
+        "no_shows",
+        "last_seen_at",
+    ]
     list_filter = [TagFilter, "trusted", "blocked", NoShowFilter, "preferred_channel"]
     search_fields = ["search_text"]
     readonly_fields = ["created_at", "last_seen_at", "erased_at", "duplicate_of"]
     form = CustomerAdminForm
-    fields = ["salon", "name", "phone", "email", "tag_names", "preferred_channel", "language",
-              "notes", "preferences", "trusted", "blocked", *readonly_fields]  # fmt: skip
+    fields = [
+        "salon",
+        "name",
+        "phone",
+        "email",
+        "tag_names",
+        "preferred_channel",
+        "language",
+        "notes",
+        "preferences",
+        "trusted",
+        "blocked",
+        *readonly_fields,
+    ]
     inlines = [ConsentInline]
     actions = ["erase", "merge_into_original"]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
-                 **kwargs: Any) -> Any:  # fmt: skip
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         setattr(form, "salon_for_new", self.salon_for_new(request))  # noqa: B010
         return form
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         # Through the services, like every other door: search text, tags, last seen.
-        data = {name: form.cleaned_data[name] for name in CustomerAdminForm.Meta.fields
-                if name in form.cleaned_data and name != "salon"}  # fmt: skip
+        data = {
+            name: form.cleaned_data[name]
+            for name in CustomerAdminForm.Meta.fields
+            if name in form.cleaned_data and name != "salon"
+        }
         tags = [t for t in form.cleaned_data.get("tag_names", "").split(",") if t.strip()]
         if change:
             customer_update(customer=obj, actor=request.user, tags=tags, **data)

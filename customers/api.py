@@ -57,8 +57,9 @@ class PreferencesField(serializers.JSONField):
 class CustomerInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True,
-                                   allow_null=True)  # fmt: skip
+    email = serializers.EmailField(
+        max_length=254, required=False, allow_blank=True, allow_null=True
+    )
     preferred_channel = serializers.ChoiceField(Channel.choices, required=False)
     language = serializers.ChoiceField(settings.LANGUAGES, required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
@@ -71,9 +72,11 @@ class CustomerInputSerializer(serializers.Serializer):
     marketing_consent = serializers.BooleanField(required=False)
     reminders_consent = serializers.BooleanField(required=False)
     consent_channel = serializers.ChoiceField(
-        ConsentChannel.choices, required=False, write_only=True,
+        ConsentChannel.choices,
+        required=False,
+        write_only=True,
         help_text="How the client expressed the consent given here (default: phone).",
-    )  # fmt: skip
+    )
 
     def split(self) -> tuple[dict[str, Any], dict[str, bool], str]:
         """(customer fields, consents by purpose, consent channel)."""
@@ -102,11 +105,29 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "id", "name", "phone", "email", "preferred_channel", "language", "notes", "tags",
-            "preferences", "trusted", "blocked", "marketing_consent", "reminders_consent",
-            "visits", "no_shows", "cancellations", "credit_balance", "lifetime_value",
-            "created_at", "last_seen_at", "erased", "duplicate_of",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "phone",
+            "email",
+            "preferred_channel",
+            "language",
+            "notes",
+            "tags",
+            "preferences",
+            "trusted",
+            "blocked",
+            "marketing_consent",
+            "reminders_consent",
+            "visits",
+            "no_shows",
+            "cancellations",
+            "credit_balance",
+            "lifetime_value",
+            "created_at",
+            "last_seen_at",
+            "erased",
+            "duplicate_of",
+        ]
         read_only_fields = ["duplicate_of"]
 
     def get_phone(self, customer: Customer) -> str | None:
@@ -122,9 +143,15 @@ class ConsentEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConsentEvent
         fields = [
-            "id", "purpose", "granted", "text_version", "channel", "source", "recorded_by",
+            "id",
+            "purpose",
+            "granted",
+            "text_version",
+            "channel",
+            "source",
+            "recorded_by",
             "recorded_at",
-        ]  # fmt: skip
+        ]
 
     def get_recorded_by(self, event: ConsentEvent) -> str | None:
         return event.recorded_by.get_username() if event.recorded_by else None
@@ -168,9 +195,12 @@ class CustomerListView(_CustomerView):
         serializer.is_valid(raise_exception=True)
         fields, consents, channel = serializer.split()
         customer = customer_create(
-            salon=request_salon(request), consents=consents, consent_channel=channel,
-            actor=request.user, **fields,
-        )  # fmt: skip
+            salon=request_salon(request),
+            consents=consents,
+            consent_channel=channel,
+            actor=request.user,
+            **fields,
+        )
         return self.answer(customer, status.HTTP_201_CREATED)
 
 
@@ -185,9 +215,12 @@ class CustomerDetailView(_CustomerView):
         serializer.is_valid(raise_exception=True)
         fields, consents, channel = serializer.split()
         customer_update(
-            customer=customer, consents=consents, consent_channel=channel, actor=request.user,
+            customer=customer,
+            consents=consents,
+            consent_channel=channel,
+            actor=request.user,
             **fields,
-        )  # fmt: skip
+        )
         return self.answer(customer)
 
 

@@ -15,23 +15,38 @@ class CustomersConfig(AppConfig):
                 model=Customer,
                 customer_lookup="pk",
                 exported=(
-                    "id", "name", "phone", "email", "preferred_channel", "language",
-                    "preferences", "notes", "trusted", "blocked", "created_at",
-                    "last_seen_at", "erased_at",
+                    "id",
+                    "name",
+                    "phone",
+                    "email",
+                    "preferred_channel",
+                    "language",
+                    "preferences",
+                    "notes",
+                    "trusted",
+                    "blocked",
+                    "created_at",
+                    "last_seen_at",
+                    "erased_at",
                 ),
                 erase={"name": "", "phone": None, "email": None, "notes": "", "preferences": {}},
                 internal=("salon", "search_text", "tags", "duplicate_of"),
             )
-        )  # fmt: skip
+        )
         personal_data_register(
             PersonalData(
                 section="consents",
                 model=ConsentEvent,
                 customer_lookup="customer",
                 exported=(
-                    "id", "purpose", "granted", "text_version", "channel", "source",
+                    "id",
+                    "purpose",
+                    "granted",
+                    "text_version",
+                    "channel",
+                    "source",
                     "recorded_at",
                 ),
                 internal=("salon", "customer", "recorded_by"),
             )
-        )  # fmt: skip
+        )

@@ -101,9 +101,11 @@ def contact_code_issue(*, salon: Salon, contact: Contact) -> CodeToSend | None:
     with transaction.atomic():
         codes.filter(contact_digest=digest, used_at=None).update(used_at=now)
         codes.create(
-            salon=salon, contact_digest=digest, code_hash=_code_hash(digest, code),
+            salon=salon,
+            contact_digest=digest,
+            code_hash=_code_hash(digest, code),
             expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
-        )  # fmt: skip
+        )
     return CodeToSend(customer=customer, channel=contact.channel, code=code)
 
 

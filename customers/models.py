@@ -57,24 +57,32 @@ class Customer(TenantModel):
     )
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="possible_duplicates",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="possible_duplicates",
         verbose_name=_("possible duplicate of"),
-        help_text=_("Booked online with this client's phone or e-mail, without proving it: "
-                    "not merged, and without the client's privileges, until staff merge it."),
-    )  # fmt: skip
+        help_text=_(
+            "Booked online with this client's phone or e-mail, without proving it: "
+            "not merged, and without the client's privileges, until staff merge it."
+        ),
+    )
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["salon", "phone"], condition=Q(phone__isnull=False, duplicate_of=None),
+                fields=["salon", "phone"],
+                condition=Q(phone__isnull=False, duplicate_of=None),
                 name="customer_unique_phone",
             ),
             models.UniqueConstraint(
-                fields=["salon", "email"], condition=Q(email__isnull=False, duplicate_of=None),
+                fields=["salon", "email"],
+                condition=Q(email__isnull=False, duplicate_of=None),
                 name="customer_unique_email",
             ),
-        ]  # fmt: skip
+        ]
         indexes = [
             models.Index(fields=["salon", "last_seen_at"], name="customer_last_seen"),
             models.Index(fields=["salon", "name", "id"], name="customer_by_name"),
@@ -164,8 +172,11 @@ class ContactCode(TenantModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["salon", "contact_digest", "-created_at"],
-                                name="contactcode_by_contact")]  # fmt: skip
+        indexes = [
+            models.Index(
+                fields=["salon", "contact_digest", "-created_at"], name="contactcode_by_contact"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"code #{self.pk}"

@@ -196,9 +196,14 @@ def customer_create(
             _tags_set(customer, tags)
         for purpose, granted in (consents or {}).items():
             consent_record(
-                customer=customer, purpose=purpose, granted=granted,
-                channel=consent_channel, source=consent_source, actor=actor, new_customer=True,
-            )  # fmt: skip
+                customer=customer,
+                purpose=purpose,
+                granted=granted,
+                channel=consent_channel,
+                source=consent_source,
+                actor=actor,
+                new_customer=True,
+            )
     return customer
 
 
@@ -233,9 +238,13 @@ def customer_update(
             _tags_set(customer, tags)
         for purpose, granted in (consents or {}).items():
             consent_record(
-                customer=customer, purpose=purpose, granted=granted,
-                channel=consent_channel, source=ConsentSource.STAFF, actor=actor,
-            )  # fmt: skip
+                customer=customer,
+                purpose=purpose,
+                granted=granted,
+                channel=consent_channel,
+                source=ConsentSource.STAFF,
+                actor=actor,
+            )
     return customer
 
 
@@ -275,16 +284,30 @@ def customer_find_or_create(
     for _attempt in range(2):
         customer = _match(salon, e164, clean_email)
         if customer is not None:
-            return _complete(customer, name=name, phone=e164, email=clean_email,
-                             consents=consents, channel=consent_channel, source=consent_source,
-                             actor=actor)  # fmt: skip
+            return _complete(
+                customer,
+                name=name,
+                phone=e164,
+                email=clean_email,
+                consents=consents,
+                channel=consent_channel,
+                source=consent_source,
+                actor=actor,
+            )
         try:
             with transaction.atomic():
                 return customer_create(
-                    salon=salon, name=name, phone=e164, email=clean_email, language=language,
-                    consents=consents, consent_channel=consent_channel,
-                    consent_source=consent_source, actor=actor, matched_none=True,
-                )  # fmt: skip
+                    salon=salon,
+                    name=name,
+                    phone=e164,
+                    email=clean_email,
+                    language=language,
+                    consents=consents,
+                    consent_channel=consent_channel,
+                    consent_source=consent_source,
+                    actor=actor,
+                    matched_none=True,
+                )
         except (IntegrityError, ValidationError):
             continue  # someone created them meanwhile: match again
     raise ValidationError({"phone": [_("This client could not be recorded; please retry.")]})
@@ -315,20 +338,32 @@ def customer_for_online_booking(
     e164, clean_email = _contact_required(salon=salon, phone=phone, email=email)
     if proven is not None:
         return _complete(
-            proven, name=name, phone=e164, email=clean_email, consents=consents,
-            channel=ConsentChannel.WEB, source=ConsentSource.ONLINE, actor=None,
-        )  # fmt: skip
+            proven,
+            name=name,
+            phone=e164,
+            email=clean_email,
+            consents=consents,
+            channel=ConsentChannel.WEB,
+            source=ConsentSource.ONLINE,
+            actor=None,
+        )
     for _attempt in range(2):
         matched = _matches(salon, e164, clean_email)
         try:
             with transaction.atomic():
                 return customer_create(
-                    salon=salon, name=name, phone=e164, email=clean_email, language=language,
-                    consents=consents, consent_channel=ConsentChannel.WEB,
-                    consent_source=ConsentSource.ONLINE, matched_none=True,
+                    salon=salon,
+                    name=name,
+                    phone=e164,
+                    email=clean_email,
+                    language=language,
+                    consents=consents,
+                    consent_channel=ConsentChannel.WEB,
+                    consent_source=ConsentSource.ONLINE,
+                    matched_none=True,
                     duplicate_of=matched[0] if matched else None,
                     blocked=any(customer.blocked for customer in matched),
-                )  # fmt: skip
+                )
         except (IntegrityError, ValidationError):
             continue  # someone took these details meanwhile: match again
     raise ValidationError({"phone": [_("This client could not be recorded; please retry.")]})
@@ -381,8 +416,14 @@ def _complete(
             # Online forms offer consent as an unticked box: an unticked box withdraws
             # nothing the person granted before.
             if granted:
-                consent_record(customer=customer, purpose=purpose, granted=True,
-                               channel=channel, source=source, actor=actor)  # fmt: skip
+                consent_record(
+                    customer=customer,
+                    purpose=purpose,
+                    granted=True,
+                    channel=channel,
+                    source=source,
+                    actor=actor,
+                )
     return customer
 
 
@@ -477,9 +518,12 @@ def consent_withdraw_by_link(*, customer: Customer, purpose: str) -> bool:
     """One click from a message withdraws the consent. True when something changed."""
     was = consent_current(customer=customer).get(purpose, False)
     consent_record(
-        customer=customer, purpose=purpose, granted=False,
-        channel=ConsentChannel.EMAIL, source=ConsentSource.ONLINE,
-    )  # fmt: skip
+        customer=customer,
+        purpose=purpose,
+        granted=False,
+        channel=ConsentChannel.EMAIL,
+        source=ConsentSource.ONLINE,
+    )
     return was
 
 
@@ -506,8 +550,12 @@ def customer_merge(
     customers = Customer.objects.with_scope(salon=salon_id)
     with transaction.atomic():
         # One fixed order, whichever way round the two are merged.
-        locked = {c.pk: c for c in customers.select_for_update().filter(
-            pk__in=[source.pk, into.pk]).order_by("pk")}  # fmt: skip
+        locked = {
+            c.pk: c
+            for c in customers.select_for_update()
+            .filter(pk__in=[source.pk, into.pk])
+            .order_by("pk")
+        }
         source, into = locked[source.pk], locked[into.pk]
         _move_everything(salon_id, source, into)
         phone, email = source.phone, source.email

@@ -38,12 +38,15 @@ class RampStepInline(TenantInline):
 class PolicyForm(forms.ModelForm):
     """The policy, with a helper that builds the ramp: start at X %, reach Y % in N months."""
 
-    ramp_from = forms.IntegerField(label=_("Build a ramp: start at (%)"), required=False,
-                                   min_value=0, max_value=100)  # fmt: skip
-    ramp_to = forms.IntegerField(label=_("reach (%, 100 = full prepayment)"), required=False,
-                                 min_value=0, max_value=100)  # fmt: skip
-    ramp_months = forms.IntegerField(label=_("in (months)"), required=False, min_value=1,
-                                     max_value=36)  # fmt: skip
+    ramp_from = forms.IntegerField(
+        label=_("Build a ramp: start at (%)"), required=False, min_value=0, max_value=100
+    )
+    ramp_to = forms.IntegerField(
+        label=_("reach (%, 100 = full prepayment)"), required=False, min_value=0, max_value=100
+    )
+    ramp_months = forms.IntegerField(
+        label=_("in (months)"), required=False, min_value=1, max_value=36
+    )
     ramp_first_day = forms.DateField(label=_("from"), required=False)
 
     class Meta:
@@ -56,8 +59,12 @@ class PolicyForm(forms.ModelForm):
         if any(v is None for v in wanted):
             return None
         target = Rule("full") if data["ramp_to"] == 100 else Rule("percent", data["ramp_to"])
-        return ramp_build(start=Rule("percent", data["ramp_from"]), target=target,
-                          months=data["ramp_months"], first_day=data["ramp_first_day"])  # fmt: skip
+        return ramp_build(
+            start=Rule("percent", data["ramp_from"]),
+            target=target,
+            months=data["ramp_months"],
+            first_day=data["ramp_first_day"],
+        )
 
 
 @admin.register(DepositPolicy)
@@ -66,15 +73,37 @@ class DepositPolicyAdmin(TenantAdmin):
     inlines = [RampStepInline]
     list_display = ["salon", "rule_kind", "rule_value", "late_cancellation", "hold_minutes"]
     fieldsets = [
-        (None, {"fields": ["salon", "rule_kind", "rule_value", "min_amount", "max_amount",
-                           "allow_full_payment"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "salon",
+                    "rule_kind",
+                    "rule_value",
+                    "min_amount",
+                    "max_amount",
+                    "allow_full_payment",
+                ]
+            },
+        ),
         (_("Clients"), {"fields": ["trusted_after_visits", "full_prepayment_after_no_shows"]}),
-        (_("Cancellations and holds"), {"fields": [
-            "cancellation_window_hours", "late_cancellation", "credit_valid_days",
-            "hold_minutes", "payment_link_hours"]}),
-        (_("Ramp helper (replaces the steps below)"), {"fields": [
-            "ramp_from", "ramp_to", "ramp_months", "ramp_first_day"]}),
-    ]  # fmt: skip
+        (
+            _("Cancellations and holds"),
+            {
+                "fields": [
+                    "cancellation_window_hours",
+                    "late_cancellation",
+                    "credit_valid_days",
+                    "hold_minutes",
+                    "payment_link_hours",
+                ]
+            },
+        ),
+        (
+            _("Ramp helper (replaces the steps below)"),
+            {"fields": ["ramp_from", "ramp_to", "ramp_months", "ramp_first_day"]},
+        ),
+    ]
     change_form_template = "admin/deposits/depositpolicy/change_form.html"
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -108,17 +137,19 @@ class DepositPolicyAdmin(TenantAdmin):
         policy_changed(form.instance.salon_id)
 
     def get_urls(self) -> list[Any]:
-        recovered = path("recovered/", self.admin_site.admin_view(self.recovered_view),
-                         name="deposits_recovered")  # fmt: skip
+        recovered = path(
+            "recovered/", self.admin_site.admin_view(self.recovered_view), name="deposits_recovered"
+        )
         return [recovered, *super().get_urls()]
 
     def recovered_view(self, request: HttpRequest) -> HttpResponse:
         """What deposits recovered: no-shows, money kept, refunded, credited, by month and
         by ramp step, for one of the user's salons (`?salon=<id>` when they run several)."""
         salon_ids = sorted(
-            Salon.objects.values_list("pk", flat=True) if request.user.is_superuser
+            Salon.objects.values_list("pk", flat=True)
+            if request.user.is_superuser
             else admin_salon_ids(request.user)  # type: ignore[arg-type]
-        )  # fmt: skip
+        )
         wanted = request.GET.get("salon", "")
         salon_id = int(wanted) if wanted.isascii() and wanted.isdigit() else None
         if salon_id not in salon_ids:
@@ -133,27 +164,41 @@ class DepositPolicyAdmin(TenantAdmin):
         def row(figures: Figures) -> dict[str, Any]:
             rate = figures.no_show_rate
             return {
-                "label": figures.label, "appointments": figures.appointments,
-                "no_shows": figures.no_shows, "cancelled": figures.cancelled,
+                "label": figures.label,
+                "appointments": figures.appointments,
+                "no_shows": figures.no_shows,
+                "cancelled": figures.cancelled,
                 "rate": "-" if rate is None else f"{100 * rate:.1f} %",
-                **{key: _money(getattr(figures, key), salon.currency)
-                   for key in ("paid", "kept", "refunded", "credited")},
+                **{
+                    key: _money(getattr(figures, key), salon.currency)
+                    for key in ("paid", "kept", "refunded", "credited")
+                },
                 # Bar heights of the chart, out of 200 px.
-                "paid_h": (paid := round(200 * figures.paid / peak)), "paid_y": 200 - paid,
-                "kept_h": (kept := round(200 * figures.kept / peak)), "kept_y": 200 - kept,
-            }  # fmt: skip
+                "paid_h": (paid := round(200 * figures.paid / peak)),
+                "paid_y": 200 - paid,
+                "kept_h": (kept := round(200 * figures.kept / peak)),
+                "kept_y": 200 - kept,
+            }
 
         context = {
-            **self.admin_site.each_context(request), "title": _("What deposits recovered"),
-            "salon": salon, "months": [row(m) for m in recovery.months],
-            "steps": [row(s) for s in recovery.steps], "width": 100 * len(recovery.months),
+            **self.admin_site.each_context(request),
+            "title": _("What deposits recovered"),
+            "salon": salon,
+            "months": [row(m) for m in recovery.months],
+            "steps": [row(s) for s in recovery.steps],
+            "width": 100 * len(recovery.months),
             "outstanding": _money(recovery.credit_outstanding, salon.currency),
             "salons": Salon.objects.filter(pk__in=salon_ids) if len(salon_ids) > 1 else [],
-        }  # fmt: skip
+        }
         return TemplateResponse(request, "admin/deposits/recovered.html", context)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:  # fmt: skip
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         policy = self.get_object(request, object_id)
         context = dict(extra_context or {})
         if policy is not None:
@@ -167,10 +212,15 @@ class DepositPolicyAdmin(TenantAdmin):
         rows = []
         for service in service_list(salon=salon, active_only=True):
             quote = deposit_quote(salon=salon, service=service, day=day)
-            rows.append({"service": service.name, "price": _money(service.price, salon.currency),
-                         "amount": quote.amount,
-                         "deposit": _money(quote.amount, salon.currency),
-                         "reason": quote.reason})  # fmt: skip
+            rows.append(
+                {
+                    "service": service.name,
+                    "price": _money(service.price, salon.currency),
+                    "amount": quote.amount,
+                    "deposit": _money(quote.amount, salon.currency),
+                    "reason": quote.reason,
+                }
+            )
         return {"date": day, "rows": rows}
 
 
@@ -189,13 +239,23 @@ class PaymentAdmin(TenantAdmin):
     """Payments are taken by the checkout and settled by the provider's events: the
     admin shows them, it does not edit them."""
 
-    list_display = ["booking", "kind", "amount_text", "status", "outcome", "provider",
-                    "created_at"]  # fmt: skip
+    list_display = ["booking", "kind", "amount_text", "status", "outcome", "provider", "created_at"]
     list_filter = ["status", "outcome", "kind", "provider"]
     search_fields = ["intent_id", "booking__reference"]
-    readonly_fields = ("booking", "kind", "amount_text", "status", "outcome", "provider",
-                       "intent_id", "account", "created_at", "paid_at", "recorded_by",
-                       "note")  # fmt: skip
+    readonly_fields = (
+        "booking",
+        "kind",
+        "amount_text",
+        "status",
+        "outcome",
+        "provider",
+        "intent_id",
+        "account",
+        "created_at",
+        "paid_at",
+        "recorded_by",
+        "note",
+    )
     fields = readonly_fields
     inlines = [RefundInline]
 
@@ -216,8 +276,16 @@ class CreditEntryAdmin(TenantAdmin):
 
     list_display = ["customer", "kind", "amount_text", "expires_at", "created_at"]
     list_filter = ["kind"]
-    readonly_fields = ("customer", "kind", "amount_text", "grant", "booking", "payment",
-                       "expires_at", "created_at")  # fmt: skip
+    readonly_fields = (
+        "customer",
+        "kind",
+        "amount_text",
+        "grant",
+        "booking",
+        "payment",
+        "expires_at",
+        "created_at",
+    )
     fields = readonly_fields
 
     @admin.display(description=_("Amount"), ordering="amount")
@@ -242,8 +310,13 @@ class BookingMoneyAdmin(BookingAdmin):
 
     @admin.action(description=_("Cancel (by the salon)"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        self._apply(request, queryset, lambda b: booking_cancel_with_money(
-            booking=b, by_salon=True, actor=request.user, reason="admin"))  # fmt: skip
+        self._apply(
+            request,
+            queryset,
+            lambda b: booking_cancel_with_money(
+                booking=b, by_salon=True, actor=request.user, reason="admin"
+            ),
+        )
 
 
 admin.site.unregister(Booking)

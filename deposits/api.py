@@ -34,8 +34,9 @@ from .services import policy_set
 
 class RuleSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(["none", "fixed", "percent", "full"])
-    value = serializers.IntegerField(min_value=0, max_value=AMOUNT_MAX, required=False,
-                                     allow_null=True)  # fmt: skip
+    value = serializers.IntegerField(
+        min_value=0, max_value=AMOUNT_MAX, required=False, allow_null=True
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         kind, value = attrs["kind"], attrs.get("value")
@@ -53,19 +54,23 @@ class RampStepSerializer(serializers.Serializer):
 
 class DepositPolicySerializer(serializers.Serializer):
     rule = RuleSerializer()
-    min_amount = serializers.IntegerField(min_value=0, max_value=AMOUNT_MAX, allow_null=True,
-                                          required=False)  # fmt: skip
-    max_amount = serializers.IntegerField(min_value=0, max_value=AMOUNT_MAX, allow_null=True,
-                                          required=False)  # fmt: skip
+    min_amount = serializers.IntegerField(
+        min_value=0, max_value=AMOUNT_MAX, allow_null=True, required=False
+    )
+    max_amount = serializers.IntegerField(
+        min_value=0, max_value=AMOUNT_MAX, allow_null=True, required=False
+    )
     ramp = RampStepSerializer(many=True, required=False)
     allow_full_payment = serializers.BooleanField(required=False)
-    trusted_after_visits = serializers.IntegerField(min_value=1, max_value=SMALL_MAX,
-                                                    allow_null=True, required=False)  # fmt: skip
+    trusted_after_visits = serializers.IntegerField(
+        min_value=1, max_value=SMALL_MAX, allow_null=True, required=False
+    )
     full_prepayment_after_no_shows = serializers.IntegerField(
         min_value=1, max_value=SMALL_MAX, allow_null=True, required=False
     )
-    cancellation_window_hours = serializers.IntegerField(min_value=0, max_value=1440,
-                                                         required=False)  # fmt: skip
+    cancellation_window_hours = serializers.IntegerField(
+        min_value=0, max_value=1440, required=False
+    )
     late_cancellation = serializers.ChoiceField(LateCancellation.choices, required=False)
     credit_valid_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
     hold_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
@@ -150,8 +155,9 @@ class QuoteView(GenericAPIView):
         customer_id = query_id(params, "customer", errors)
         service = (
             service_list(salon=the_salon).filter(pk=service_id).first()
-            if service_id is not None else None
-        )  # fmt: skip
+            if service_id is not None
+            else None
+        )
         if service is None and "service" not in errors:
             errors["service"] = ["No such service."]
         customer = None
@@ -164,30 +170,45 @@ class QuoteView(GenericAPIView):
         if errors or service is None or day is None:
             raise serializers.ValidationError(errors)
         quote = deposit_quote(salon=the_salon, service=service, day=day, customer=customer)
-        return Response({"amount": quote.amount, "currency": the_salon.currency,
-                         "rule": quote.rule.as_dict(), "source": quote.source,
-                         "reason": quote.reason})  # fmt: skip
+        return Response(
+            {
+                "amount": quote.amount,
+                "currency": the_salon.currency,
+                "rule": quote.rule.as_dict(),
+                "source": quote.source,
+                "reason": quote.reason,
+            }
+        )
 
 
 SalonPublic = inline_serializer(
     "SalonPublic",
     {
-        "slug": serializers.CharField(), "name": serializers.CharField(),
-        "timezone": serializers.CharField(), "currency": serializers.CharField(),
-        "country": serializers.CharField(), "phone": serializers.CharField(),
-        "email": serializers.CharField(), "address": serializers.CharField(),
+        "slug": serializers.CharField(),
+        "name": serializers.CharField(),
+        "timezone": serializers.CharField(),
+        "currency": serializers.CharField(),
+        "country": serializers.CharField(),
+        "phone": serializers.CharField(),
+        "email": serializers.CharField(),
+        "address": serializers.CharField(),
         "deposit_terms": serializers.CharField(),
     },
-)  # fmt: skip
+)
 
 
 def salon_public(salon: Salon, terms: str) -> dict[str, Any]:
     return {
-        "slug": salon.slug, "name": salon.name, "timezone": salon.timezone,
-        "currency": salon.currency, "country": salon.country,
-        "phone": str(salon.phone) if salon.phone else "", "email": salon.email,
-        "address": salon.address, "deposit_terms": terms,
-    }  # fmt: skip
+        "slug": salon.slug,
+        "name": salon.name,
+        "timezone": salon.timezone,
+        "currency": salon.currency,
+        "country": salon.country,
+        "phone": str(salon.phone) if salon.phone else "",
+        "email": salon.email,
+        "address": salon.address,
+        "deposit_terms": terms,
+    }
 
 
 class SalonPublicView(PublicView):
@@ -202,8 +223,10 @@ class ServiceListView(PublicView):
     def get(self, request: Request, salon: str) -> Response:
         the_salon = request_salon(request)
         services = list(service_list(salon=the_salon, active_only=True))
-        context = {"salon": the_salon,
-                   "deposits": deposits_today(salon=the_salon, services=services)}  # fmt: skip
+        context = {
+            "salon": the_salon,
+            "deposits": deposits_today(salon=the_salon, services=services),
+        }
         return Response(PublicServiceSerializer(services, many=True, context=context).data)
 
 
@@ -226,17 +249,22 @@ class CheckoutBookingSerializer(BookingSerializer):
         payment = self._checkout().payment
         if payment is None:
             return None
-        return {"provider": payment.provider, "client_secret": payment.client_secret,
-                "publishable_key": payment_gateway().publishable_key,
-                "payment_intent": payment.intent_id}  # fmt: skip
+        return {
+            "provider": payment.provider,
+            "client_secret": payment.client_secret,
+            "publishable_key": payment_gateway().publishable_key,
+            "payment_intent": payment.intent_id,
+        }
 
 
 PROOF_PARAMETER = OpenApiParameter(
-    PROOF_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
+    PROOF_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
     description="A proof that the client is who she says (`proof` from `.../identity/verify/` "
     "or `/manage/{token}/verify/confirm/`). Without it, the contact details typed prove "
     "nothing: a known client's phone or e-mail gets none of her privileges or credit.",
-)  # fmt: skip
+)
 
 
 class BookingCreateView(PublicView):
@@ -251,17 +279,22 @@ class BookingCreateView(PublicView):
     @extend_schema(
         request=BookingRequestSerializer,
         parameters=[PROOF_PARAMETER],
-        responses={201: BookingSerializer, 409: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT,
-                   502: OpenApiTypes.OBJECT},
-    )  # fmt: skip
+        responses={
+            201: BookingSerializer,
+            409: OpenApiTypes.OBJECT,
+            429: OpenApiTypes.OBJECT,
+            502: OpenApiTypes.OBJECT,
+        },
+    )
     def post(self, request: Request, salon: str) -> Response:
         the_salon = request_salon(request)
         payload = BookingRequestSerializer(data=request.data, context={"tz": the_salon.tz})
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         details = data["customer"]
-        contact = contact_keys(phone=details.get("phone"), email=details.get("email"),
-                               country=the_salon.country)  # fmt: skip
+        contact = contact_keys(
+            phone=details.get("phone"), email=details.get("email"), country=the_salon.country
+        )
         wait = limit_reached(request, group=BOOKING, keys=contact)
         if wait is not None:
             raise exceptions.Throttled(wait=wait)
@@ -273,9 +306,14 @@ class BookingCreateView(PublicView):
         def book() -> Checkout:
             service, staff, customer = resolve_booking_request(the_salon, data, proven=proven)
             return checkout_hold(
-                salon=the_salon, service=service, staff=staff, start=data["start"],
-                customer=customer, payment_option=data["payment_option"], notes=data["notes"],
-            )  # fmt: skip
+                salon=the_salon,
+                service=service,
+                staff=staff,
+                start=data["start"],
+                customer=customer,
+                payment_option=data["payment_option"],
+                notes=data["notes"],
+            )
 
         try:
             checkout = atomic_retried(book)
@@ -283,5 +321,7 @@ class BookingCreateView(PublicView):
             raise serializers.ValidationError(exc.message_dict) from exc
         checkout = checkout_charge(checkout)
         context = {"tz": the_salon.tz, "checkout": checkout}
-        return Response(CheckoutBookingSerializer(checkout.booking, context=context).data,
-                        status=status.HTTP_201_CREATED)  # fmt: skip
+        return Response(
+            CheckoutBookingSerializer(checkout.booking, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )

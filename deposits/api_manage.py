@@ -49,9 +49,12 @@ class ManageMoneySerializer(manage.ManageBookingSerializer):
         pending = self._pending(booking)
         if pending is None or not pending.intent_id:
             return None
-        return {"provider": pending.provider, "client_secret": pending.client_secret,
-                "publishable_key": payment_gateway().publishable_key,
-                "payment_intent": pending.intent_id}  # fmt: skip
+        return {
+            "provider": pending.provider,
+            "client_secret": pending.client_secret,
+            "publishable_key": payment_gateway().publishable_key,
+            "payment_intent": pending.intent_id,
+        }
 
     def get_credit_balance(self, booking: Booking) -> int:
         own = None if self.context.get("proven") else booking
@@ -82,8 +85,9 @@ class ManageRescheduleView(manage.ManageRescheduleView):
     def move(self, booking: Booking, start: dt.datetime, staff: StaffMember | None) -> Booking:
         return booking_move(booking=booking, start=start, staff=staff)
 
-    @extend_schema(request=RescheduleSerializer, parameters=[PROOF_PARAMETER],
-                   responses=ManageMoneySerializer)  # fmt: skip
+    @extend_schema(
+        request=RescheduleSerializer, parameters=[PROOF_PARAMETER], responses=ManageMoneySerializer
+    )
     def post(self, request: Request, token: str) -> Response:
         booking = self.booking(token)
         if booking.status not in (Status.CANCELLED, Status.EXPIRED):
@@ -137,5 +141,9 @@ class BookingCancelView(backoffice.BookingActionView):
     def act(self, booking: Booking, request: Request) -> Booking:
         payload = ReasonSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        return booking_cancel_with_money(booking=booking, by_salon=True, actor=request.user,
-                                         reason=payload.validated_data["reason"])  # fmt: skip
+        return booking_cancel_with_money(
+            booking=booking,
+            by_salon=True,
+            actor=request.user,
+            reason=payload.validated_data["reason"],
+        )

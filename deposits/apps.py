@@ -24,10 +24,16 @@ def _lifetime_value() -> Any:
 
     from .models import Payment, PaymentStatus, Refund
 
-    paid = sum_per_customer(Payment.objects.filter(status=PaymentStatus.SUCCEEDED), "amount",
-                            customer_field="booking__customer")  # fmt: skip
-    refunded = sum_per_customer(Refund.objects.filter(status="succeeded"), "amount",
-                                customer_field="payment__booking__customer")  # fmt: skip
+    paid = sum_per_customer(
+        Payment.objects.filter(status=PaymentStatus.SUCCEEDED),
+        "amount",
+        customer_field="booking__customer",
+    )
+    refunded = sum_per_customer(
+        Refund.objects.filter(status="succeeded"),
+        "amount",
+        customer_field="payment__booking__customer",
+    )
     return Coalesce(paid, 0) - Coalesce(refunded, 0)
 
 
@@ -60,16 +66,49 @@ class DepositsConfig(AppConfig):
         figure_provide("credit_balance", _credit_balance)
         figure_provide("lifetime_value", _lifetime_value)
         # Kept for accounting, without identity once the customer is erased.
-        personal_data_register(PersonalData(
-            section="payments", model=Payment, customer_lookup="booking__customer",
-            exported=("id", "booking", "kind", "amount", "currency", "status", "outcome",
-                      "created_at", "paid_at", "note"),
-            erase={"note": ""},
-            internal=("salon", "provider", "intent_id", "client_secret", "account",
-                      "updated_at", "recorded_by"),
-        ))  # fmt: skip
-        personal_data_register(PersonalData(
-            section="credit", model=CreditEntry, customer_lookup="customer",
-            exported=("id", "kind", "amount", "currency", "booking", "expires_at", "created_at"),
-            internal=("salon", "customer", "grant", "payment"),
-        ))  # fmt: skip
+        personal_data_register(
+            PersonalData(
+                section="payments",
+                model=Payment,
+                customer_lookup="booking__customer",
+                exported=(
+                    "id",
+                    "booking",
+                    "kind",
+                    "amount",
+                    "currency",
+                    "status",
+                    "outcome",
+                    "created_at",
+                    "paid_at",
+                    "note",
+                ),
+                erase={"note": ""},
+                internal=(
+                    "salon",
+                    "provider",
+                    "intent_id",
+                    "client_secret",
+                    "account",
+                    "updated_at",
+                    "recorded_by",
+                ),
+            )
+        )
+        personal_data_register(
+            PersonalData(
+                section="credit",
+                model=CreditEntry,
+                customer_lookup="customer",
+                exported=(
+                    "id",
+                    "kind",
+                    "amount",
+                    "currency",
+                    "booking",
+                    "expires_at",
+                    "created_at",
+                ),
+                internal=("salon", "customer", "grant", "payment"),
+            )
+        )

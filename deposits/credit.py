@@ -89,14 +89,24 @@ def credit_given_back(*, booking: Booking) -> bool:
 
 
 def credit_grant(
-    *, customer: Customer, amount: int, currency: str, valid_days: int,
-    booking: Booking | None = None, payment: Payment | None = None,
-) -> CreditEntry:  # fmt: skip
+    *,
+    customer: Customer,
+    amount: int,
+    currency: str,
+    valid_days: int,
+    booking: Booking | None = None,
+    payment: Payment | None = None,
+) -> CreditEntry:
     return CreditEntry.objects.create(
-        salon_id=customer.salon_id, customer=customer, kind=CreditKind.GRANTED, amount=amount,
-        currency=currency, booking=booking, payment=payment,
+        salon_id=customer.salon_id,
+        customer=customer,
+        kind=CreditKind.GRANTED,
+        amount=amount,
+        currency=currency,
+        booking=booking,
+        payment=payment,
         expires_at=timezone.now() + dt.timedelta(days=valid_days),
-    )  # fmt: skip
+    )
 
 
 def credit_use(
@@ -120,9 +130,14 @@ def credit_use(
         if take <= 0:
             continue
         CreditEntry.objects.create(
-            salon_id=customer.salon_id, customer=customer, kind=CreditKind.USED, amount=take,
-            currency=grant.currency, grant=grant, booking=booking,
-        )  # fmt: skip
+            salon_id=customer.salon_id,
+            customer=customer,
+            kind=CreditKind.USED,
+            amount=take,
+            currency=grant.currency,
+            grant=grant,
+            booking=booking,
+        )
         spent += take
         if spent == amount:
             break
@@ -146,14 +161,20 @@ def credit_restore(*, booking: Booking, now: dt.datetime | None = None) -> int:
         or 0
     )
     left = spent - int(given_back)
-    expires_at = max((entry.grant.expires_at for entry in used if entry.grant.expires_at),
-                     default=None)  # fmt: skip
+    expires_at = max(
+        (entry.grant.expires_at for entry in used if entry.grant.expires_at), default=None
+    )
     if left <= 0 or expires_at is None or expires_at <= now:
         return 0
     CreditEntry.objects.create(
-        salon_id=booking.salon_id, customer_id=booking.customer_id, kind=CreditKind.GRANTED,
-        amount=left, currency=used[0].currency, booking=booking, expires_at=expires_at,
-    )  # fmt: skip
+        salon_id=booking.salon_id,
+        customer_id=booking.customer_id,
+        kind=CreditKind.GRANTED,
+        amount=left,
+        currency=used[0].currency,
+        booking=booking,
+        expires_at=expires_at,
+    )
     return left
 
 
@@ -177,9 +198,13 @@ def _expire(salon_id: int, now: dt.datetime) -> int:
         left = credit_left(grant)
         if left > 0:
             CreditEntry.objects.create(
-                salon_id=salon_id, customer_id=grant.customer_id, kind=CreditKind.EXPIRED,
-                amount=left, currency=grant.currency, grant=grant,
-            )  # fmt: skip
+                salon_id=salon_id,
+                customer_id=grant.customer_id,
+                kind=CreditKind.EXPIRED,
+                amount=left,
+                currency=grant.currency,
+                grant=grant,
+            )
             lapsed += 1
     return lapsed
 
@@ -192,12 +217,16 @@ def credits_restore_lapsed(*, salon_id: int, now: dt.datetime | None = None) -> 
     entries = CreditEntry.objects.with_scope(salon=salon_id)
     used = (
         entries.filter(booking=OuterRef("pk"), kind=CreditKind.USED)
-        .values("booking").annotate(total=Sum("amount")).values("total")
-    )  # fmt: skip
+        .values("booking")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     back = (
         entries.filter(booking=OuterRef("pk"), kind=CreditKind.GRANTED, payment__isnull=True)
-        .values("booking").annotate(total=Sum("amount")).values("total")
-    )  # fmt: skip
+        .values("booking")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     lapsed = (
         Booking.objects.with_scope(salon=salon_id)
         .filter(

@@ -11,8 +11,10 @@ from django.utils.translation import gettext_lazy as _
 class SlotField(forms.CharField):
     """A slot's start as the picker sends it: ISO 8601 with its offset."""
 
-    default_error_messages = {"required": _("Choose a time."),
-                              "invalid": _("Choose a time from the list.")}  # fmt: skip
+    default_error_messages = {
+        "required": _("Choose a time."),
+        "invalid": _("Choose a time from the list."),
+    }
 
     def to_python(self, value: Any) -> dt.datetime | None:  # type: ignore[override]
         text = super().to_python(value)
@@ -31,15 +33,19 @@ class BookingForm(forms.Form):
     service = forms.TypedChoiceField(
         coerce=int, label=_("Service"), error_messages={"required": _("Choose a service.")}
     )
-    staff = forms.TypedChoiceField(coerce=int, required=False, empty_value=None,
-                                   label=_("With"))  # fmt: skip
+    staff = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label=_("With"))
     start = SlotField(label=_("Time"))
-    name = forms.CharField(max_length=150, label=_("Your name"),
-                           error_messages={"required": _("Tell us your name.")})  # fmt: skip
+    name = forms.CharField(
+        max_length=150, label=_("Your name"), error_messages={"required": _("Tell us your name.")}
+    )
     phone = forms.CharField(max_length=40, required=False, label=_("Phone"))
     email = forms.EmailField(max_length=254, required=False, label=_("E-mail"))
-    notes = forms.CharField(max_length=2000, required=False, label=_("Notes for the salon"),
-                            widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    notes = forms.CharField(
+        max_length=2000,
+        required=False,
+        label=_("Notes for the salon"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     reminders_consent = forms.BooleanField(required=False)
     marketing_consent = forms.BooleanField(required=False)
     payment_option = forms.ChoiceField(
@@ -63,8 +69,9 @@ class BookingForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    resolution = forms.ChoiceField(choices=[("refund", "refund"), ("credit", "credit")],
-                                   required=False)  # fmt: skip
+    resolution = forms.ChoiceField(
+        choices=[("refund", "refund"), ("credit", "credit")], required=False
+    )
 
 
 class RescheduleForm(forms.Form):

@@ -63,8 +63,11 @@ class DepositPolicy(TenantModel):
 
     def clean(self) -> None:
         _check_rule(self.rule_kind, self.rule_value)
-        if (self.min_amount is not None and self.max_amount is not None
-                and self.min_amount > self.max_amount):  # fmt: skip
+        if (
+            self.min_amount is not None
+            and self.max_amount is not None
+            and self.min_amount > self.max_amount
+        ):
             raise ValidationError({"max_amount": _("The maximum is below the minimum.")})
 
 
@@ -137,13 +140,15 @@ class PaymentOutcome(models.TextChoices):
 class Payment(TenantModel):
     """One amount taken for a booking (its deposit or its full price)."""
 
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT,
-                                related_name="payments")  # fmt: skip
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.PROTECT, related_name="payments"
+    )
     kind = models.CharField(max_length=8, choices=PaymentKind.choices)
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=12, choices=PaymentStatus.choices,
-                              default=PaymentStatus.PENDING)  # fmt: skip
+    status = models.CharField(
+        max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
     provider = models.CharField(max_length=16, default="stripe")
     intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     client_secret = models.CharField(max_length=255, blank=True)
@@ -209,17 +214,21 @@ class CreditEntry(TenantModel):
     """The credit ledger: never a balance field. A grant has an expiry; every use, lapse
     or refund is an entry against one grant, so what is left of each grant is derived."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
-                                 related_name="credit_entries")  # fmt: skip
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="credit_entries"
+    )
     kind = models.CharField(max_length=8, choices=CreditKind.choices)
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
-    grant = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="entries")  # fmt: skip
-    booking = models.ForeignKey("bookings.Booking", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")  # fmt: skip
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="+")  # fmt: skip
+    grant = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    booking = models.ForeignKey(
+        "bookings.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

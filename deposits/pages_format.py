@@ -7,9 +7,16 @@ import icalendar
 
 
 def ics_event(
-    *, uid: str, start: dt.datetime, end: dt.datetime, summary: str, location: str,
-    description: str, url: str, stamp: dt.datetime,
-) -> str:  # fmt: skip
+    *,
+    uid: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    summary: str,
+    location: str,
+    description: str,
+    url: str,
+    stamp: dt.datetime,
+) -> str:
     """One appointment as an iCalendar file (VCALENDAR with one VEVENT), times in UTC;
     escaping and line folding are the `icalendar` library's (RFC 5545)."""
     calendar = icalendar.Calendar()

@@ -69,11 +69,18 @@ class Checkout:
 
 
 def checkout_hold(
-    *, salon: Salon, service: Service, start: dt.datetime, customer: Customer,
-    staff: StaffMember | None = None, payment_option: str = "deposit",
-    source: str = Source.ONLINE, notes: str = "", hold_for: dt.timedelta | None = None,
+    *,
+    salon: Salon,
+    service: Service,
+    start: dt.datetime,
+    customer: Customer,
+    staff: StaffMember | None = None,
+    payment_option: str = "deposit",
+    source: str = Source.ONLINE,
+    notes: str = "",
+    hold_for: dt.timedelta | None = None,
     actor: Actor = None,
-) -> Checkout:  # fmt: skip
+) -> Checkout:
     """Inside the caller's transaction: the booking, held while a payment is due (for
     `hold_for`, by default the policy's hold minutes).
 
@@ -83,9 +90,12 @@ def checkout_hold(
     """
     policy, steps = policy_get(salon=salon)
     deposit = deposit_quote(
-        salon=salon, service=service, day=salon_today(salon), customer=customer,
+        salon=salon,
+        service=service,
+        day=salon_today(salon),
+        customer=customer,
         policy=(policy, steps),
-    ).amount  # fmt: skip
+    ).amount
     if payment_option == "full":
         if not policy.allow_full_payment:
             raise ValidationError({"payment_option": [_("This salon takes a deposit only.")]})
@@ -93,60 +103,105 @@ def checkout_hold(
     else:
         kind, due = PaymentKind.DEPOSIT, deposit
     if due == 0:
-        booking = booking_create(salon=salon, service=service, staff=staff, start=start,
-                                 customer=customer, source=source, notes=notes,
-                                 actor=actor)  # fmt: skip
+        booking = booking_create(
+            salon=salon,
+            service=service,
+            staff=staff,
+            start=start,
+            customer=customer,
+            source=source,
+            notes=notes,
+            actor=actor,
+        )
         return Checkout(booking, deposit, None)
     try:
         provider = payment_gateway().name
     except GatewayError as exc:
         raise PaymentProviderError() from exc
     booking = booking_create(
-        salon=salon, service=service, staff=staff, start=start, customer=customer,
-        source=source, notes=notes, actor=actor,
+        salon=salon,
+        service=service,
+        staff=staff,
+        start=start,
+        customer=customer,
+        source=source,
+        notes=notes,
+        actor=actor,
         hold_until=timezone.now() + (hold_for or dt.timedelta(minutes=policy.hold_minutes)),
-    )  # fmt: skip
+    )
     payment = Payment.objects.create(
-        salon=salon, booking=booking, kind=kind, amount=due, currency=salon.currency,
-        account=salon.stripe_account or "", provider=provider,
-    )  # fmt: skip
+        salon=salon,
+        booking=booking,
+        kind=kind,
+        amount=due,
+        currency=salon.currency,
+        account=salon.stripe_account or "",
+        provider=provider,
+    )
     return Checkout(booking, deposit, payment)
 
 
 def checkout_at_desk(
-    *, salon: Salon, service: Service, start: dt.datetime, customer: Customer,
-    staff: StaffMember | None, actor: Actor, waived: bool, reason: str = "",
-    payment_option: str = "deposit", notes: str = "",
-) -> Checkout:  # fmt: skip
+    *,
+    salon: Salon,
+    service: Service,
+    start: dt.datetime,
+    customer: Customer,
+    staff: StaffMember | None,
+    actor: Actor,
+    waived: bool,
+    reason: str = "",
+    payment_option: str = "deposit",
+    notes: str = "",
+) -> Checkout:
     """Inside the caller's transaction: a booking taken by staff whose deposit is paid at
     the desk (cash, card terminal) or waived, confirmed at once. The payment row records
     who did it and, for a waiver, why; the booking's audit trail says it too."""
     policy, steps = policy_get(salon=salon)
     deposit = deposit_quote(
-        salon=salon, service=service, day=salon_today(salon), customer=customer,
+        salon=salon,
+        service=service,
+        day=salon_today(salon),
+        customer=customer,
         policy=(policy, steps),
-    ).amount  # fmt: skip
+    ).amount
     if payment_option == "full" and not policy.allow_full_payment:
         raise ValidationError({"payment_option": [_("This salon takes a deposit only.")]})
     due = service.price if payment_option == "full" else deposit
     if waived and not reason.strip():
         raise ValidationError({"waiver_reason": [_("Say why the deposit is waived.")]})
-    booking = booking_create(salon=salon, service=service, staff=staff, start=start,
-                             customer=customer, source=Source.PHONE, notes=notes,
-                             actor=actor)  # fmt: skip
+    booking = booking_create(
+        salon=salon,
+        service=service,
+        staff=staff,
+        start=start,
+        customer=customer,
+        source=Source.PHONE,
+        notes=notes,
+        actor=actor,
+    )
     payment = None
     if due:
         payment = Payment.objects.create(
-            salon=salon, booking=booking,
+            salon=salon,
+            booking=booking,
             kind=PaymentKind.FULL if payment_option == "full" else PaymentKind.DEPOSIT,
-            amount=due, currency=salon.currency, provider=DESK,
+            amount=due,
+            currency=salon.currency,
+            provider=DESK,
             status=PaymentStatus.WAIVED if waived else PaymentStatus.SUCCEEDED,
             paid_at=None if waived else timezone.now(),
             recorded_by=actor if actor is not None and actor.is_authenticated else None,
             note=reason.strip()[:300],
-        )  # fmt: skip
-        booking_event(booking, "deposit_waived" if waived else "deposit_paid_at_desk",
-                      actor=actor, by="staff", amount=due, reason=reason.strip()[:300])  # fmt: skip
+        )
+        booking_event(
+            booking,
+            "deposit_waived" if waived else "deposit_paid_at_desk",
+            actor=actor,
+            by="staff",
+            amount=due,
+            reason=reason.strip()[:300],
+        )
     return Checkout(booking, deposit, payment)
 
 
@@ -159,11 +214,16 @@ def checkout_charge(checkout: Checkout) -> Checkout:
     booking = checkout.booking
     try:
         intent = payment_gateway().create_intent(
-            amount=payment.amount, currency=payment.currency,
-            metadata={"salon": booking.salon.slug, "booking": str(booking.pk),
-                      "payment": str(payment.pk)},
-            idempotency_key=payment.key("create"), account=payment.account or None,
-        )  # fmt: skip
+            amount=payment.amount,
+            currency=payment.currency,
+            metadata={
+                "salon": booking.salon.slug,
+                "booking": str(booking.pk),
+                "payment": str(payment.pk),
+            },
+            idempotency_key=payment.key("create"),
+            account=payment.account or None,
+        )
     except GatewayError as exc:
         log.warning("payment %s: the provider failed: %s", payment.pk, exc)
         with transaction.atomic():
@@ -222,14 +282,22 @@ def stripe_event_apply(event: WebhookEvent) -> str:
     status = "applied" if payment is not None or refund is not None else "ignored"
     problem = _mismatch(event, payment, refund)
     if problem:
-        log.warning("stripe event %s (%s) ignored: its %s is not the payment's",
-                    event.id, event.type, problem)  # fmt: skip
+        log.warning(
+            "stripe event %s (%s) ignored: its %s is not the payment's",
+            event.id,
+            event.type,
+            problem,
+        )
         status = "mismatch"
     to_send: list[Refund] = []
     try:
         with transaction.atomic():
-            StripeEvent.objects.create(event_id=event.id, type=event.type, status=status,
-                                       error=f"{problem} differs" if problem else "")  # fmt: skip
+            StripeEvent.objects.create(
+                event_id=event.id,
+                type=event.type,
+                status=status,
+                error=f"{problem} differs" if problem else "",
+            )
             if status == "applied" and payment is not None:
                 with salon_scope(payment.salon_id):
                     to_send = _apply(event.type, payment)
@@ -331,9 +399,11 @@ def _refund(payment: Payment, *, reason: str) -> Refund:
     payment.outcome = PaymentOutcome.REFUNDED
     payment.save(update_fields=["outcome", "updated_at"])
     refund, _created = Refund.objects.get_or_create(
-        salon_id=payment.salon_id, payment=payment, reason=reason,
+        salon_id=payment.salon_id,
+        payment=payment,
+        reason=reason,
         defaults={"amount": payment.amount},
-    )  # fmt: skip
+    )
     refund.payment = payment
     return refund
 
@@ -348,14 +418,25 @@ def _settle_late(booking: Booking, payment: Payment) -> list[Refund]:
     if credit:
         payment.outcome = PaymentOutcome.CREDITED
         payment.save(update_fields=["status", "paid_at", "outcome", "updated_at"])
-        credit_grant(customer=booking.customer, amount=payment.amount,
-                     currency=payment.currency, valid_days=policy.credit_valid_days,
-                     booking=booking, payment=payment)  # fmt: skip
+        credit_grant(
+            customer=booking.customer,
+            amount=payment.amount,
+            currency=payment.currency,
+            valid_days=policy.credit_valid_days,
+            booking=booking,
+            payment=payment,
+        )
     else:
         payment.save(update_fields=["status", "paid_at", "updated_at"])
         refunds.append(_refund(payment, reason="paid_after_cancellation"))
-    booking_event(booking, "paid_late", by="system", outcome=payment.outcome,
-                  amount=payment.amount, payment=payment.pk)  # fmt: skip
+    booking_event(
+        booking,
+        "paid_late",
+        by="system",
+        outcome=payment.outcome,
+        amount=payment.amount,
+        payment=payment.pk,
+    )
     return refunds
 
 
@@ -384,8 +465,10 @@ def deposit_state(booking: Booking, payments: list[Payment] | None = None) -> di
     if paid:
         outcomes = {p.outcome for p in paid}
         at_desk = all(p.provider == DESK for p in paid)
-        status = next((o for o in ("refunded", "credited", "forfeited") if o in outcomes),
-                      "paid_at_desk" if at_desk else "paid")  # fmt: skip
+        status = next(
+            (o for o in ("refunded", "credited", "forfeited") if o in outcomes),
+            "paid_at_desk" if at_desk else "paid",
+        )
     elif any(p.status == PaymentStatus.PENDING for p in payments):
         status = "pending"
     elif any(p.status == PaymentStatus.WAIVED for p in payments):
@@ -422,16 +505,22 @@ def _in_window(booking: Booking, window_hours: int) -> bool:
 
 
 def booking_move(
-    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None,
+    *,
+    booking: Booking,
+    start: dt.datetime,
+    staff: StaffMember | None = None,
     actor: Actor = None,
-) -> Booking:  # fmt: skip
+) -> Booking:
     """Move a held or confirmed booking (what was paid moves with it). Moved after its
     cancellation deadline, it keeps that deadline wherever it goes."""
     policy, _steps = policy_get(salon=booking.salon)
     return booking_reschedule(
-        booking=booking, start=start, staff=staff, actor=actor,
+        booking=booking,
+        start=start,
+        staff=staff,
+        actor=actor,
         cancellation_window=dt.timedelta(hours=policy.cancellation_window_hours),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -465,14 +554,19 @@ def cancellation_outcome(booking: Booking) -> CancellationOutcome:
     else:
         outcome = "forfeit"
     credit_back = in_window or policy.late_cancellation == LateCancellation.CREDIT
-    return CancellationOutcome(paid, booking.currency, in_window, outcome,
-                               policy.credit_valid_days, credit_back)  # fmt: skip
+    return CancellationOutcome(
+        paid, booking.currency, in_window, outcome, policy.credit_valid_days, credit_back
+    )
 
 
 def booking_cancel_with_money(
-    *, booking: Booking, resolution: str = "refund", by_salon: bool = False,
-    actor: Actor = None, reason: str = "",
-) -> Booking:  # fmt: skip
+    *,
+    booking: Booking,
+    resolution: str = "refund",
+    by_salon: bool = False,
+    actor: Actor = None,
+    reason: str = "",
+) -> Booking:
     """Cancel, and settle what was paid (DESIGN.md, "The deposit policy"):
 
     - by the salon: refunded in full;
@@ -486,8 +580,7 @@ def booking_cancel_with_money(
     refunds: list[Refund] = []
     abandoned: list[Payment] = []
     with transaction.atomic():
-        cancelled = booking_cancel(booking=booking, actor=actor, by_salon=by_salon,
-                                   reason=reason)  # fmt: skip
+        cancelled = booking_cancel(booking=booking, actor=actor, by_salon=by_salon, reason=reason)
         payments = Payment.objects.with_scope(salon=booking.salon_id).select_for_update(no_key=True)
         for payment in payments.filter(booking=booking):
             if payment.status == PaymentStatus.PENDING:
@@ -507,15 +600,24 @@ def booking_cancel_with_money(
                 continue
             if by_salon or (in_window and resolution != "credit"):
                 payment.outcome = PaymentOutcome.REFUNDED
-                refunds.append(Refund.objects.create(
-                    salon_id=payment.salon_id, payment=payment, amount=payment.amount,
-                    reason="salon_cancelled" if by_salon else "client_cancelled",
-                ))  # fmt: skip
+                refunds.append(
+                    Refund.objects.create(
+                        salon_id=payment.salon_id,
+                        payment=payment,
+                        amount=payment.amount,
+                        reason="salon_cancelled" if by_salon else "client_cancelled",
+                    )
+                )
             elif in_window or policy.late_cancellation == LateCancellation.CREDIT:
                 payment.outcome = PaymentOutcome.CREDITED
-                credit_grant(customer=cancelled.customer, amount=payment.amount,
-                             currency=payment.currency, valid_days=policy.credit_valid_days,
-                             booking=cancelled, payment=payment)  # fmt: skip
+                credit_grant(
+                    customer=cancelled.customer,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    valid_days=policy.credit_valid_days,
+                    booking=cancelled,
+                    payment=payment,
+                )
             else:
                 payment.outcome = PaymentOutcome.FORFEITED
             payment.save(update_fields=["outcome", "updated_at"])
@@ -540,12 +642,16 @@ def refund_send(refund: Refund) -> Refund:
         return refund
     try:
         result = payment_gateway().refund(
-            intent_id=payment.intent_id or "", amount=refund.amount,
+            intent_id=payment.intent_id or "",
+            amount=refund.amount,
             idempotency_key=f"{payment.key('refund')}:{refund.pk}",
-            metadata={"salon": payment.booking.salon.slug, "booking": str(payment.booking_id),
-                      "payment": str(payment.pk)},
+            metadata={
+                "salon": payment.booking.salon.slug,
+                "booking": str(payment.booking_id),
+                "payment": str(payment.pk),
+            },
             account=payment.account or None,
-        )  # fmt: skip
+        )
     except GatewayError:
         log.warning("refund %s failed; it will be retried", refund.pk, exc_info=True)
         return refund
@@ -570,14 +676,17 @@ def intent_cancel(payment: Payment) -> None:
         log.warning("payment %s: no provider to cancel its intent", payment.pk, exc_info=True)
         return
     try:
-        intent = gateway.cancel_intent(intent_id=payment.intent_id,
-                                       idempotency_key=payment.key("cancel"),
-                                       account=payment.account or None)  # fmt: skip
+        intent = gateway.cancel_intent(
+            intent_id=payment.intent_id,
+            idempotency_key=payment.key("cancel"),
+            account=payment.account or None,
+        )
     except GatewayError:
         log.warning("payment %s: the intent could not be cancelled", payment.pk, exc_info=True)
         try:
-            intent = gateway.retrieve_intent(intent_id=payment.intent_id,
-                                             account=payment.account or None)  # fmt: skip
+            intent = gateway.retrieve_intent(
+                intent_id=payment.intent_id, account=payment.account or None
+            )
         except GatewayError:
             log.warning("payment %s: the intent could not be fetched", payment.pk, exc_info=True)
             return  # its webhook settles it
@@ -635,9 +744,12 @@ def booking_rebookable(booking: Booking) -> bool:
 
 
 def booking_rebook_with_credit(
-    *, booking: Booking, start: dt.datetime, staff: StaffMember | None = None,
+    *,
+    booking: Booking,
+    start: dt.datetime,
+    staff: StaffMember | None = None,
     proven: bool = False,
-) -> Checkout:  # fmt: skip
+) -> Checkout:
     """A booking cancelled with credit (or whose rebooking lapsed unpaid) comes back at a
     new time, paid by the credit: confirmed when the credit covers the deposit due, held
     for the difference otherwise (then charged like any booking once this commits). The
@@ -655,10 +767,16 @@ def booking_rebook_with_credit(
         .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
         .exists()
     ):
-        raise ValidationError({"non_field_errors": [
-            _("This booking was cancelled; please book a new appointment.")]})  # fmt: skip
-    due = deposit_quote(salon=salon, service=booking.service, day=salon_today(salon),
-                        customer=booking.customer, policy=(policy, steps)).amount  # fmt: skip
+        raise ValidationError(
+            {"non_field_errors": [_("This booking was cancelled; please book a new appointment.")]}
+        )
+    due = deposit_quote(
+        salon=salon,
+        service=booking.service,
+        day=salon_today(salon),
+        customer=booking.customer,
+        policy=(policy, steps),
+    ).amount
     with transaction.atomic():
         # The booking, then the credit grants: the order of every path.
         locked = (
@@ -671,10 +789,14 @@ def booking_rebook_with_credit(
             credit_restore(booking=locked)  # what the lapsed rebooking spent, if the sweep
             # has not given it back yet
         if credit_balance_locked(customer=locked.customer, made_by=own) <= 0:
-            raise ValidationError({"non_field_errors": [
-                _("The credit of this booking has lapsed.")]})  # fmt: skip
-        spent = (credit_use(customer=locked.customer, amount=due, booking=locked, made_by=own)
-                 if due else 0)  # fmt: skip
+            raise ValidationError(
+                {"non_field_errors": [_("The credit of this booking has lapsed.")]}
+            )
+        spent = (
+            credit_use(customer=locked.customer, amount=due, booking=locked, made_by=own)
+            if due
+            else 0
+        )
         rest = due - spent
         provider = ""
         if rest:
@@ -683,14 +805,20 @@ def booking_rebook_with_credit(
             except GatewayError as exc:
                 raise PaymentProviderError() from exc
         hold_until = timezone.now() + dt.timedelta(minutes=policy.hold_minutes) if rest else None
-        rebooked = booking_reschedule(booking=locked, start=start, staff=staff, rebook=True,
-                                      hold_until=hold_until)  # fmt: skip
+        rebooked = booking_reschedule(
+            booking=locked, start=start, staff=staff, rebook=True, hold_until=hold_until
+        )
         payment = None
         if rest:
             payment = Payment.objects.create(
-                salon=salon, booking=rebooked, kind=PaymentKind.DEPOSIT, amount=rest,
-                currency=salon.currency, account=salon.stripe_account or "", provider=provider,
-            )  # fmt: skip
+                salon=salon,
+                booking=rebooked,
+                kind=PaymentKind.DEPOSIT,
+                amount=rest,
+                currency=salon.currency,
+                account=salon.stripe_account or "",
+                provider=provider,
+            )
     return Checkout(rebooked, due, payment)
 
 
@@ -704,11 +832,16 @@ def _intent_replay(payment: Payment) -> str | None:
     the first time if there was one, or a new one. None when the provider still fails."""
     try:
         intent = payment_gateway().create_intent(
-            amount=payment.amount, currency=payment.currency,
-            metadata={"salon": payment.booking.salon.slug,
-                      "booking": str(payment.booking_id), "payment": str(payment.pk)},
-            idempotency_key=payment.key("create"), account=payment.account or None,
-        )  # fmt: skip
+            amount=payment.amount,
+            currency=payment.currency,
+            metadata={
+                "salon": payment.booking.salon.slug,
+                "booking": str(payment.booking_id),
+                "payment": str(payment.pk),
+            },
+            idempotency_key=payment.key("create"),
+            account=payment.account or None,
+        )
     except GatewayError:
         return None
     Payment.objects.with_scope(salon=payment.salon_id).filter(
@@ -757,10 +890,14 @@ def payments_reconcile(*, salon_id: int, now: dt.datetime | None = None) -> int:
     stranded = (
         Payment.objects.with_scope(salon=salon_id)
         .select_related("booking__salon")
-        .filter(status=PaymentStatus.PENDING, intent_id__isnull=True,
-                created_at__lt=now - STRANDED_AFTER, booking__status=Status.PENDING_PAYMENT)
+        .filter(
+            status=PaymentStatus.PENDING,
+            intent_id__isnull=True,
+            created_at__lt=now - STRANDED_AFTER,
+            booking__status=Status.PENDING_PAYMENT,
+        )
         .exclude(provider=DESK)
-    )  # fmt: skip
+    )
     for payment in stranded:
         settled += _stranded_settle(payment, now)
     doubtful = (

@@ -87,8 +87,12 @@ def deposits_recovered(
 
     granted, spent = credit_live(CreditEntry.objects.with_scope(salon=salon.pk).all(), now)
     outstanding = credit_total(granted) - credit_total(spent)
-    return Recovery(currency=salon.currency, months=list(by_month.values()),
-                    steps=list(by_step.values()), credit_outstanding=int(outstanding))  # fmt: skip
+    return Recovery(
+        currency=salon.currency,
+        months=list(by_month.values()),
+        steps=list(by_step.values()),
+        credit_outstanding=int(outstanding),
+    )
 
 
 def _count(figures: Figures, status: str, paid: list[tuple[int, str]]) -> None:

@@ -77,9 +77,15 @@ def rule_in_force(policy: Policy, day: dt.date) -> tuple[Rule, dt.date | None]:
 
 
 def quote(
-    policy: Policy, *, price: int, day: dt.date, override: Rule | None = None,
-    client: Client | None = None, currency: str = "EUR", language: str = "en",
-) -> Quote:  # fmt: skip
+    policy: Policy,
+    *,
+    price: int,
+    day: dt.date,
+    override: Rule | None = None,
+    client: Client | None = None,
+    currency: str = "EUR",
+    language: str = "en",
+) -> Quote:
     """What is due as deposit for a service at `price` booked on `day`.
 
     The client's own record comes first (marked trusted by staff; too many no-shows;
@@ -92,13 +98,20 @@ def quote(
             return Quote(0, Rule("none"), "trusted_customer", "Trusted client: no deposit.")
         limit = policy.full_prepayment_after_no_shows
         if limit is not None and client.no_shows >= limit:
-            return Quote(price, Rule("full"), "no_show_history",
-                         f"{client.no_shows} missed appointments: the full price is paid "
-                         "when booking.")  # fmt: skip
+            return Quote(
+                price,
+                Rule("full"),
+                "no_show_history",
+                f"{client.no_shows} missed appointments: the full price is paid when booking.",
+            )
         visits = policy.trusted_after_visits
         if visits is not None and client.visits >= visits and client.no_shows == 0:
-            return Quote(0, Rule("none"), "trusted_customer",
-                         f"{client.visits} visits without a no-show: no deposit.")  # fmt: skip
+            return Quote(
+                0,
+                Rule("none"),
+                "trusted_customer",
+                f"{client.visits} visits without a no-show: no deposit.",
+            )
     if override is not None:
         amount = rule_amount(override, price, **clamp)
         reason = f"{describe(override, currency, language)}, set for this service."

@@ -81,19 +81,28 @@ def salon_today(salon: Salon) -> dt.date:
 
 
 def deposit_quote(
-    *, salon: Salon, service: Service, day: dt.date, customer: Customer | None = None,
-    policy: tuple[DepositPolicy, list[RampStep]] | None = None, language: str | None = None,
-) -> Quote:  # fmt: skip
+    *,
+    salon: Salon,
+    service: Service,
+    day: dt.date,
+    customer: Customer | None = None,
+    policy: tuple[DepositPolicy, list[RampStep]] | None = None,
+    language: str | None = None,
+) -> Quote:
     """What a client (a new one when None) would pay as deposit for `service` on `day`;
     the reason's amounts written as `language` writes them (by default English, the
     language the reason is written in)."""
     policy_row, steps = policy or policy_get(salon=salon)
     client = None if customer is None else client_record(policy=policy_row, customer=customer)
     return quote(
-        policy_values(policy_row, steps), price=service.price, day=day,
-        override=Rule.from_dict(service.deposit_override), client=client,
-        currency=salon.currency, language=language or "en",
-    )  # fmt: skip
+        policy_values(policy_row, steps),
+        price=service.price,
+        day=day,
+        override=Rule.from_dict(service.deposit_override),
+        client=client,
+        currency=salon.currency,
+        language=language or "en",
+    )
 
 
 def deposits_today(*, salon: Salon, services: list[Service]) -> dict[int, int]:

@@ -17,8 +17,9 @@ def _check_rule(field: str, rule: dict[str, Any]) -> None:
         raise ValidationError({field: exc.messages}) from exc
 
 
-def policy_set(*, salon: Salon, rule: dict[str, Any], ramp: list[dict[str, Any]],
-               **fields: Any) -> DepositPolicy:  # fmt: skip
+def policy_set(
+    *, salon: Salon, rule: dict[str, Any], ramp: list[dict[str, Any]], **fields: Any
+) -> DepositPolicy:
     """Replace the salon's deposit policy and its ramp. ValidationError by field."""
     _check_rule("rule", rule)
     for n, step in enumerate(ramp):

@@ -87,10 +87,15 @@ def salon_locale(salon: Salon) -> Iterator[str]:
         yield language
 
 
-def page(request: HttpRequest, salon: Salon, template: str, context: dict[str, Any],
-         status: int = 200) -> HttpResponse:  # fmt: skip
-    context = {"salon": salon, "page_languages": salon_languages(salon),
-               "test_mode": test_mode(), **context}  # fmt: skip
+def page(
+    request: HttpRequest, salon: Salon, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    context = {
+        "salon": salon,
+        "page_languages": salon_languages(salon),
+        "test_mode": test_mode(),
+        **context,
+    }
     response = render(request, f"deposits/{template}", context, status=status)
     response["Content-Language"] = translation.get_language()
     return response
@@ -100,9 +105,14 @@ def page(request: HttpRequest, salon: Salon, template: str, context: dict[str, A
 
 
 def slot_picker(
-    *, salon: Salon, service: Service | None, staff_id: int | None, day: dt.date | None,
-    query: dict[str, Any], ignore_booking: int | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    *,
+    salon: Salon,
+    service: Service | None,
+    staff_id: int | None,
+    day: dt.date | None,
+    query: dict[str, Any],
+    ignore_booking: int | None = None,
+) -> dict[str, Any]:
     """A week of days (Monday first) and the free times of the chosen day, for the page
     to render without JavaScript; the script then moves around through the public
     availability endpoint."""
@@ -113,9 +123,14 @@ def slot_picker(
     first_week = today - dt.timedelta(days=today.weekday())
     by_day: dict[dt.date, list[dict[str, Any]]] = {}
     if service is not None:
-        for slot in availability_for(salon=salon, service=service, first=week,
-                                     last=week + dt.timedelta(days=6), staff_id=staff_id,
-                                     ignore_booking=ignore_booking):  # fmt: skip
+        for slot in availability_for(
+            salon=salon,
+            service=service,
+            first=week,
+            last=week + dt.timedelta(days=6),
+            staff_id=staff_id,
+            ignore_booking=ignore_booking,
+        ):
             local = slot.start.astimezone(salon.tz)
             by_day.setdefault(local.date(), []).append(
                 {"value": local.isoformat(), "label": local.strftime("%H:%M")}
@@ -127,10 +142,23 @@ def slot_picker(
 
     days = [week + dt.timedelta(days=n) for n in range(7)]
     return {
-        "service": service, "staff_id": staff_id or "", "day": day, "week": week,
-        "first_week": first_week, "last_day": last, "today": today,
-        "days": [{"date": d, "count": len(by_day.get(d, [])), "selected": d == day,
-                  "past": d < today, "url": link(d)} for d in days],
+        "service": service,
+        "staff_id": staff_id or "",
+        "day": day,
+        "week": week,
+        "first_week": first_week,
+        "last_day": last,
+        "today": today,
+        "days": [
+            {
+                "date": d,
+                "count": len(by_day.get(d, [])),
+                "selected": d == day,
+                "past": d < today,
+                "url": link(d),
+            }
+            for d in days
+        ],
         "slots": by_day.get(day, []),
         "week_slots": {d.isoformat(): [s["value"] for s in slots] for d, slots in by_day.items()},
         "previous": link(max(week - dt.timedelta(days=7), today)) if week > first_week else "",
@@ -140,11 +168,15 @@ def slot_picker(
             "loading": _("Loading the free times…"),
             "error": _("The free times could not be loaded. Please try again."),
             "none": _("No free time this day: try another day."),
-            "one": _("%s time"), "other": _("%s times"), "legend": _("Free times on %s"),
-            "updated": _("Free times updated."), "weeks": _("Weeks"),
-            "previous": _("Previous week"), "next": _("Next week"),
+            "one": _("%s time"),
+            "other": _("%s times"),
+            "legend": _("Free times on %s"),
+            "updated": _("Free times updated."),
+            "weeks": _("Weeks"),
+            "previous": _("Previous week"),
+            "next": _("Next week"),
         },
-    }  # fmt: skip
+    }
 
 
 # The salon's page: choose, give your details, book ----------------------------------------
@@ -167,8 +199,9 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
         if chosen is None or staff_id not in catalogue.offering(chosen.pk):
             staff_id = None
         day = day_parse(source.get("day"))
-        form = BookingForm(request.POST if request.method == "POST" else None,
-                           services=services, staff=staff)  # fmt: skip
+        form = BookingForm(
+            request.POST if request.method == "POST" else None, services=services, staff=staff
+        )
         validate = request.method == "POST" and request.POST.get("action") != "show"
         problem, status = "", 200
         # Booking attempts count per client address, then per phone and e-mail given.
@@ -179,9 +212,10 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
             start = form.cleaned_data["start"].astimezone(the_salon.tz)
             day = start.date()
             contact = contact_keys(
-                phone=form.cleaned_data["phone"], email=form.cleaned_data["email"],
+                phone=form.cleaned_data["phone"],
+                email=form.cleaned_data["email"],
                 country=the_salon.country,
-            )  # fmt: skip
+            )
             wait = limit_reached(request, group=BOOKING, keys=contact)
             proven = proof_from_request(request, salon_id=the_salon.pk)
             outcome = _book(the_salon, form, language, proven) if wait is None else None
@@ -197,24 +231,53 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
             status = 400
             start_value = form.data.get("start")
             day = day or (day_parse(str(start_value)[:10]) if start_value else None)
-        picker = slot_picker(salon=the_salon, service=chosen, staff_id=staff_id, day=day,
-                             query={"service": chosen.pk if chosen else "",
-                                    "staff": staff_id})  # fmt: skip
+        picker = slot_picker(
+            salon=the_salon,
+            service=chosen,
+            staff_id=staff_id,
+            day=day,
+            query={"service": chosen.pk if chosen else "", "staff": staff_id},
+        )
         if wait is not None:
             problem, status = "too_many_attempts", 429
         selected_start = str(form.data.get("start", "")) if form.is_bound else ""
         option = str(form.data.get("payment_option", "deposit")) if form.is_bound else "deposit"
-        response = page(request, the_salon, "salon.html", {
-            "services": [{"service": s, "deposit": deposits.get(s.pk, 0),
-                          "staff_ids": sorted(catalogue.offering(s.pk))} for s in services],
-            "staff": [{"member": m, "service_ids": sorted(
-                s.pk for s in services if m.pk in catalogue.offering(s.pk))} for m in staff],
-            "chosen": chosen, "chosen_deposit": deposits.get(chosen.pk, 0) if chosen else 0,
-            "staff_id": staff_id, "picker": picker, "form": form, "show_errors": validate,
-            "problem": problem, "policy": policy, "selected_start": selected_start,
-            "payment_option": option if policy.allow_full_payment else "deposit",
-            "proven": proof_from_request(request, salon_id=the_salon.pk),
-        }, status=status)  # fmt: skip
+        response = page(
+            request,
+            the_salon,
+            "salon.html",
+            {
+                "services": [
+                    {
+                        "service": s,
+                        "deposit": deposits.get(s.pk, 0),
+                        "staff_ids": sorted(catalogue.offering(s.pk)),
+                    }
+                    for s in services
+                ],
+                "staff": [
+                    {
+                        "member": m,
+                        "service_ids": sorted(
+                            s.pk for s in services if m.pk in catalogue.offering(s.pk)
+                        ),
+                    }
+                    for m in staff
+                ],
+                "chosen": chosen,
+                "chosen_deposit": deposits.get(chosen.pk, 0) if chosen else 0,
+                "staff_id": staff_id,
+                "picker": picker,
+                "form": form,
+                "show_errors": validate,
+                "problem": problem,
+                "policy": policy,
+                "selected_start": selected_start,
+                "payment_option": option if policy.allow_full_payment else "deposit",
+                "proven": proof_from_request(request, salon_id=the_salon.pk),
+            },
+            status=status,
+        )
         if wait is not None:
             response["Retry-After"] = str(wait)
         return response
@@ -226,19 +289,29 @@ def _book(
     """The booking, through the API's own path; form errors are added to `form`."""
     data = form.cleaned_data
     request_data = {
-        "service": data["service"], "staff": data["staff"],
-        "customer": {"name": data["name"], "phone": data["phone"] or None,
-                     "email": data["email"] or None},
+        "service": data["service"],
+        "staff": data["staff"],
+        "customer": {
+            "name": data["name"],
+            "phone": data["phone"] or None,
+            "email": data["email"] or None,
+        },
         "marketing_consent": data["marketing_consent"],
-        "reminders_consent": data["reminders_consent"], "language": language,
-    }  # fmt: skip
+        "reminders_consent": data["reminders_consent"],
+        "language": language,
+    }
 
     def book() -> Checkout:  # one transaction, run again if aborted for a deadlock
         service, staff, customer = resolve_booking_request(salon, request_data, proven=proven)
         return checkout_hold(
-            salon=salon, service=service, staff=staff, start=data["start"],
-            customer=customer, payment_option=data["payment_option"], notes=data["notes"],
-        )  # fmt: skip
+            salon=salon,
+            service=service,
+            staff=staff,
+            start=data["start"],
+            customer=customer,
+            payment_option=data["payment_option"],
+            notes=data["notes"],
+        )
 
     try:
         return checkout_charge(atomic_retried(book))
@@ -310,12 +383,21 @@ def booking_pay(request: HttpRequest, salon: str, token: str) -> HttpResponse:
                 publishable_key = payment_gateway().publishable_key
             except GatewayError:
                 state = "unavailable"
-        return page(request, booking.salon, "pay.html", {
-            "booking": booking, "payment": payment, "state": state,
-            "publishable_key": publishable_key, "stripe_js_url": settings.STRIPE_JS_URL,
-            "account": payment.account if payment else "",
-            "return_url": request.build_absolute_uri(done),
-        }, status=410 if state == "expired" else 200)  # fmt: skip
+        return page(
+            request,
+            booking.salon,
+            "pay.html",
+            {
+                "booking": booking,
+                "payment": payment,
+                "state": state,
+                "publishable_key": publishable_key,
+                "stripe_js_url": settings.STRIPE_JS_URL,
+                "account": payment.account if payment else "",
+                "return_url": request.build_absolute_uri(done),
+            },
+            status=410 if state == "expired" else 200,
+        )
 
 
 @require_GET
@@ -326,11 +408,19 @@ def booking_done(request: HttpRequest, salon: str, token: str) -> HttpResponse:
         payment = pending_payment(booking)
         returning = request.GET.get("redirect_status") == "succeeded"
         state = _payment_state(booking, payment, returning=returning)
-        return page(request, booking.salon, "done.html", {
-            "booking": booking, "state": state, "deposit": deposit_state(booking),
-            "payment": payment, "token": token,
-            "manage_url": request.build_absolute_uri(reverse("manage-page", args=[token])),
-        })  # fmt: skip
+        return page(
+            request,
+            booking.salon,
+            "done.html",
+            {
+                "booking": booking,
+                "state": state,
+                "deposit": deposit_state(booking),
+                "payment": payment,
+                "token": token,
+                "manage_url": request.build_absolute_uri(reverse("manage-page", args=[token])),
+            },
+        )
 
 
 @require_GET
@@ -341,13 +431,15 @@ def booking_ics(request: HttpRequest, salon: str, token: str) -> HttpResponse:
         manage = request.build_absolute_uri(reverse("manage-page", args=[token]))
         text = ics_event(
             uid=f"booking-{booking.pk}-{booking.reference}@{request.get_host().split(':')[0]}",
-            start=booking.start, end=booking.end, stamp=timezone.now(),
+            start=booking.start,
+            end=booking.end,
+            stamp=timezone.now(),
             summary=f"{booking.service.name} · {the_salon.name}",
             location=" ".join(the_salon.address.split()) or the_salon.name,
             description=_("Reference %(reference)s. Manage your booking: %(url)s")
             % {"reference": booking.reference, "url": manage},
             url=manage,
-        )  # fmt: skip
+        )
     response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="booking-{booking.reference}.ics"'
     return response
@@ -405,8 +497,9 @@ def _credit_spent(booking: Booking) -> int:
 
 def _abilities(booking: Booking, credit: int) -> tuple[bool, bool]:
     can_cancel = booking_cancellable(booking)
-    rebook = (booking.status in (Status.CANCELLED, Status.EXPIRED) and credit > 0
-              and _credited(booking))  # fmt: skip
+    rebook = (
+        booking.status in (Status.CANCELLED, Status.EXPIRED) and credit > 0 and _credited(booking)
+    )
     return can_cancel, can_cancel or rebook
 
 
@@ -429,16 +522,26 @@ def manage_page(request: HttpRequest, booking: Booking, token: str) -> HttpRespo
     credit = credit_balance(customer=booking.customer, made_by=own)
     can_cancel, can_reschedule = _abilities(booking, credit)
     payment = pending_payment(booking)
-    return page(request, booking.salon, "manage.html", {
-        "booking": booking, "token": token, "deposit": deposit_state(booking),
-        "credit": credit, "credit_until": _credit_until(booking, own) if credit else None,
-        "proven": own is None, "can_prove": not booking.customer.erased,
-        "credit_spent": _credit_spent(booking) if booking.status in ACTIVE_STATUSES else 0,
-        "deadline": cancellation_deadline(booking), "can_cancel": can_cancel,
-        "can_reschedule": can_reschedule,
-        "outcome": cancellation_outcome(booking) if can_cancel else None,
-        "pay_due": _payment_state(booking, payment, returning=False) == "due",
-    })  # fmt: skip
+    return page(
+        request,
+        booking.salon,
+        "manage.html",
+        {
+            "booking": booking,
+            "token": token,
+            "deposit": deposit_state(booking),
+            "credit": credit,
+            "credit_until": _credit_until(booking, own) if credit else None,
+            "proven": own is None,
+            "can_prove": not booking.customer.erased,
+            "credit_spent": _credit_spent(booking) if booking.status in ACTIVE_STATUSES else 0,
+            "deadline": cancellation_deadline(booking),
+            "can_cancel": can_cancel,
+            "can_reschedule": can_reschedule,
+            "outcome": cancellation_outcome(booking) if can_cancel else None,
+            "pay_due": _payment_state(booking, payment, returning=False) == "due",
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -465,10 +568,20 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
                 messages.success(request, _("Your appointment is cancelled."))
                 return HttpResponseRedirect(_manage_url(token))
         status = 400
-    return page(request, booking.salon, "cancel.html", {
-        "booking": booking, "token": token, "outcome": outcome, "form": form,
-        "deadline": cancellation_deadline(booking), "credit_spent": _credit_spent(booking),
-    }, status=status)  # fmt: skip
+    return page(
+        request,
+        booking.salon,
+        "cancel.html",
+        {
+            "booking": booking,
+            "token": token,
+            "outcome": outcome,
+            "form": form,
+            "deadline": cancellation_deadline(booking),
+            "credit_spent": _credit_spent(booking),
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -483,8 +596,11 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
         return HttpResponseRedirect(_manage_url(token))
     catalogue = catalogue_get(salon=salon)
     offering = catalogue.offering(booking.service_id)
-    staff = [m for m in staff_list(salon=salon, active_only=True).order_by("name", "pk")
-             if m.pk in offering]  # fmt: skip
+    staff = [
+        m
+        for m in staff_list(salon=salon, active_only=True).order_by("name", "pk")
+        if m.pk in offering
+    ]
     source = request.POST if request.method == "POST" else request.GET
     staff_id = id_parse(source.get("staff"))
     staff_id = staff_id if staff_id in offering else None
@@ -503,8 +619,9 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
                     )
                 )
                 if checkout.payment is not None:
-                    return HttpResponseRedirect(reverse(
-                        "booking-pay", kwargs={"salon": salon.slug, "token": token}))  # fmt: skip
+                    return HttpResponseRedirect(
+                        reverse("booking-pay", kwargs={"salon": salon.slug, "token": token})
+                    )
             else:
                 booking_move(booking=booking, start=start, staff=member)
         except SlotUnavailable:
@@ -519,13 +636,30 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
             return HttpResponseRedirect(_manage_url(token))
     elif form.is_bound:
         status = 400
-    picker = slot_picker(salon=salon, service=booking.service, staff_id=staff_id, day=day,
-                         query={"staff": staff_id},
-                         ignore_booking=booking.pk)  # fmt: skip
-    return page(request, salon, "reschedule.html", {
-        "booking": booking, "token": token, "staff": staff, "staff_id": staff_id,
-        "picker": picker, "form": form, "problem": problem, "credit": credit,
-        "show_errors": form.is_bound,
-        "rebook": booking.status in (Status.CANCELLED, Status.EXPIRED),
-        "selected_start": str(form.data.get("start", "")) if form.is_bound else "",
-    }, status=status)  # fmt: skip
+    picker = slot_picker(
+        salon=salon,
+        service=booking.service,
+        staff_id=staff_id,
+        day=day,
+        query={"staff": staff_id},
+        ignore_booking=booking.pk,
+    )
+    return page(
+        request,
+        salon,
+        "reschedule.html",
+        {
+            "booking": booking,
+            "token": token,
+            "staff": staff,
+            "staff_id": staff_id,
+            "picker": picker,
+            "form": form,
+            "problem": problem,
+            "credit": credit,
+            "show_errors": form.is_bound,
+            "rebook": booking.status in (Status.CANCELLED, Status.EXPIRED),
+            "selected_start": str(form.data.get("start", "")) if form.is_bound else "",
+        },
+        status=status,
+    )

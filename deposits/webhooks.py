@@ -64,12 +64,15 @@ class TestModePay(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        request=inline_serializer("TestModePayment", {
-            "client_secret": serializers.CharField(),
-            "outcome": serializers.ChoiceField(["succeeded", "failed"], default="succeeded"),
-        }),
+        request=inline_serializer(
+            "TestModePayment",
+            {
+                "client_secret": serializers.CharField(),
+                "outcome": serializers.ChoiceField(["succeeded", "failed"], default="succeeded"),
+            },
+        ),
         responses=inline_serializer("TestModePaid", {"status": serializers.CharField()}),
-    )  # fmt: skip
+    )
     def post(self, request: Request, intent_id: str) -> Response:
         if not test_mode():
             raise Http404

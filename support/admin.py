@@ -18,8 +18,18 @@ from .models import CustomerRequest, Message
 from .services import request_check, request_open, request_update
 
 # What staff write; the rest is stamped by the services.
-EDITABLE = ["customer", "booking", "channel", "category", "summary", "status", "resolution",
-            "item_description", "item_location", "item_returned_at"]  # fmt: skip
+EDITABLE = [
+    "customer",
+    "booking",
+    "channel",
+    "category",
+    "summary",
+    "status",
+    "resolution",
+    "item_description",
+    "item_location",
+    "item_returned_at",
+]
 
 
 class CustomerRequestAdminForm(forms.ModelForm):
@@ -33,9 +43,10 @@ class CustomerRequestAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         salon = data.get("salon") or (
-            self.instance.salon if self.instance.pk
+            self.instance.salon
+            if self.instance.pk
             else Salon.objects.filter(pk=self.salon_for_new or 0).first()
-        )  # fmt: skip
+        )
         if salon is None or self.errors:
             return data
         row = copy.copy(self.instance)
@@ -44,9 +55,11 @@ class CustomerRequestAdminForm(forms.ModelForm):
                 setattr(row, name, data[name])
         try:
             request_check(
-                row, salon=salon, now=timezone.now(),
+                row,
+                salon=salon,
+                now=timezone.now(),
                 new_customer=row.customer_id != self.instance.customer_id,
-            )  # fmt: skip
+            )
         except ValidationError as exc:
             self.add_error(None, exc)
         return data
@@ -54,8 +67,16 @@ class CustomerRequestAdminForm(forms.ModelForm):
 
 @admin.register(CustomerRequest)
 class CustomerRequestAdmin(TenantAdmin):
-    list_display = ["opened_at", "category", "channel", "status", "customer", "short_summary",
-                    "first_response_at", "resolved_at"]  # fmt: skip
+    list_display = [
+        "opened_at",
+        "category",
+        "channel",
+        "status",
+        "customer",
+        "short_summary",
+        "first_response_at",
+        "resolved_at",
+    ]
     list_filter = ["status", "category", "channel", "opened_at"]
     search_fields = ["summary", "customer__name", "item_description"]
     date_hierarchy = "opened_at"
@@ -69,8 +90,13 @@ class CustomerRequestAdmin(TenantAdmin):
     def short_summary(self, row: CustomerRequest) -> str:
         return row.summary if len(row.summary) <= 80 else f"{row.summary[:79]}…"
 
-    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
-                        form_url: str = "", extra_context: Any = None) -> Any:  # fmt: skip
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> Any:
         # The services commit the change and its time stamps in their own durable
         # transaction, which the admin's usual surrounding one would nest. Only the admin's
         # log entry is written after it.
@@ -78,8 +104,9 @@ class CustomerRequestAdmin(TenantAdmin):
             request, object_id, form_url, extra_context
         )
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
-                 **kwargs: Any) -> Any:  # fmt: skip
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         setattr(form, "salon_for_new", self.salon_for_new(request))  # noqa: B010
         return form
@@ -108,9 +135,23 @@ class MessageAdmin(TenantAdmin):
     list_filter = ["status", "kind", "channel"]
     search_fields = ["customer__name", "booking__reference", "recipient"]
     date_hierarchy = "created_at"
-    readonly_fields = ("customer", "booking", "kind", "channel", "recipient", "language",
-                       "subject", "body", "status", "status_detail", "send_after", "attempts",
-                       "sent_at", "provider_ref", "created_at")  # fmt: skip
+    readonly_fields = (
+        "customer",
+        "booking",
+        "kind",
+        "channel",
+        "recipient",
+        "language",
+        "subject",
+        "body",
+        "status",
+        "status_detail",
+        "send_after",
+        "attempts",
+        "sent_at",
+        "provider_ref",
+        "created_at",
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:

@@ -66,30 +66,41 @@ class SalonRowField(serializers.Field):
 
 class RequestInputSerializer(serializers.Serializer):
     customer = SalonRowField(
-        find=salon_customer, missing="No such client.", required=False, allow_null=True,
+        find=salon_customer,
+        missing="No such client.",
+        required=False,
+        allow_null=True,
         help_text="The client's id; null when the person is not a client (yet).",
-    )  # fmt: skip
+    )
     booking = SalonRowField(
-        find=salon_booking, missing="No such booking.", required=False, allow_null=True,
+        find=salon_booking,
+        missing="No such booking.",
+        required=False,
+        allow_null=True,
         help_text="The booking it is about; its client becomes the request's when none is given.",
-    )  # fmt: skip
+    )
     channel = serializers.ChoiceField(RequestChannel.choices)
     category = serializers.ChoiceField(RequestCategory.choices)
     summary = serializers.CharField(max_length=5000)
     status = serializers.ChoiceField(RequestStatus.choices, required=False)
     resolution = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     item_description = serializers.CharField(
-        max_length=200, required=False, allow_blank=True,
+        max_length=200,
+        required=False,
+        allow_blank=True,
         help_text="Lost items only: what was lost.",
-    )  # fmt: skip
+    )
     item_location = serializers.CharField(
-        max_length=200, required=False, allow_blank=True,
+        max_length=200,
+        required=False,
+        allow_blank=True,
         help_text="Lost items only: where it is kept once found.",
-    )  # fmt: skip
+    )
     item_returned_at = SalonDateTimeField(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text="Lost items only: when the item went back to its owner.",
-    )  # fmt: skip
+    )
 
 
 class RequestSerializer(serializers.ModelSerializer):
@@ -104,10 +115,24 @@ class RequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = CustomerRequest
         fields = [
-            "id", "customer", "customer_name", "booking", "channel", "category", "summary",
-            "status", "resolution", "item_description", "item_location", "item_found",
-            "item_returned_at", "opened_by", "opened_at", "first_response_at", "resolved_at",
-        ]  # fmt: skip
+            "id",
+            "customer",
+            "customer_name",
+            "booking",
+            "channel",
+            "category",
+            "summary",
+            "status",
+            "resolution",
+            "item_description",
+            "item_location",
+            "item_found",
+            "item_returned_at",
+            "opened_by",
+            "opened_at",
+            "first_response_at",
+            "resolved_at",
+        ]
         read_only_fields = fields
 
     def get_customer_name(self, row: CustomerRequest) -> str | None:
@@ -263,11 +288,18 @@ class RequestStatsView(_RequestView):
         if errors or first is None or last is None:
             raise serializers.ValidationError(errors)
         stats = request_stats(salon=the_salon, date_from=first, date_to=last)
-        return Response({
-            "from": first.isoformat(), "to": last.isoformat(), "timezone": the_salon.timezone,
-            "total": stats.total, "by_category": stats.by_category, "by_status": stats.by_status,
-            "by_channel": stats.by_channel, "responded": stats.responded,
-            "resolved": stats.resolved,
-            "median_first_response_seconds": stats.median_first_response_seconds,
-            "median_resolution_seconds": stats.median_resolution_seconds,
-        })  # fmt: skip
+        return Response(
+            {
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+                "timezone": the_salon.timezone,
+                "total": stats.total,
+                "by_category": stats.by_category,
+                "by_status": stats.by_status,
+                "by_channel": stats.by_channel,
+                "responded": stats.responded,
+                "resolved": stats.resolved,
+                "median_first_response_seconds": stats.median_first_response_seconds,
+                "median_resolution_seconds": stats.median_resolution_seconds,
+            }
+        )

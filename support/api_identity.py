@@ -123,9 +123,12 @@ class ManageVerifyView(ManageView):
 
 ProofAndBooking = inline_serializer(
     "ClientProofAndBooking",
-    {"proof": serializers.CharField(), "expires_at": serializers.DateTimeField(),
-     "booking": ManageMoneySerializer()},
-)  # fmt: skip
+    {
+        "proof": serializers.CharField(),
+        "expires_at": serializers.DateTimeField(),
+        "booking": ManageMoneySerializer(),
+    },
+)
 
 
 class ManageVerifyConfirmView(ManageView):
@@ -148,7 +151,10 @@ class ManageVerifyConfirmView(ManageView):
             raise _invalid(exc) from exc
         proof, expires_at = proof_issue(customer=customer)
         context = {"tz": booking.salon.tz, "proven": booking.customer_id == customer.pk}
-        return Response({
-            "proof": proof, "expires_at": expires_at.astimezone(booking.salon.tz),
-            "booking": ManageMoneySerializer(booking, context=context).data,
-        })  # fmt: skip
+        return Response(
+            {
+                "proof": proof,
+                "expires_at": expires_at.astimezone(booking.salon.tz),
+                "booking": ManageMoneySerializer(booking, context=context).data,
+            }
+        )

@@ -22,8 +22,9 @@ from .phone import DepositHandling, PaymentLink, phone_booking_place
 
 class PhoneBookingRequestSerializer(BookingRequestSerializer):
     deposit_handling = serializers.ChoiceField(DepositHandling.CHOICES)
-    waiver_reason = serializers.CharField(max_length=300, required=False, allow_blank=True,
-                                          default="")  # fmt: skip
+    waiver_reason = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
     send_via = serializers.ChoiceField(Channel.choices, required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -56,9 +57,12 @@ class PhoneBookingSerializer(CheckoutBookingSerializer):
         if link is None:
             return None
         tz = self.context["tz"]
-        return {"url": link.url, "expires_at": link.expires_at.astimezone(tz).isoformat(),
-                "channel": link.message.channel or None,
-                "sent_to": link.message.recipient or None}  # fmt: skip
+        return {
+            "url": link.url,
+            "expires_at": link.expires_at.astimezone(tz).isoformat(),
+            "channel": link.message.channel or None,
+            "sent_to": link.message.recipient or None,
+        }
 
     def get_deposit_handling(self, booking: Booking) -> str:
         return str(self.context["deposit_handling"])
@@ -73,9 +77,8 @@ class PhoneBookingView(generics.GenericAPIView):
 
     @extend_schema(
         request=PhoneBookingRequestSerializer,
-        responses={201: PhoneBookingSerializer, 409: OpenApiTypes.OBJECT,
-                   502: OpenApiTypes.OBJECT},
-    )  # fmt: skip
+        responses={201: PhoneBookingSerializer, 409: OpenApiTypes.OBJECT, 502: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request, salon: str) -> Response:
         the_salon = request_salon(request)
         payload = PhoneBookingRequestSerializer(
@@ -86,15 +89,25 @@ class PhoneBookingView(generics.GenericAPIView):
         handling = data["deposit_handling"]
         try:
             checkout, link = phone_booking_place(
-                salon=the_salon, actor=request.user,
+                salon=the_salon,
+                actor=request.user,
                 resolve=lambda: resolve_booking_request(the_salon, data, staff_user=request.user),
-                start=data["start"], deposit_handling=handling,
-                waiver_reason=data["waiver_reason"], payment_option=data["payment_option"],
-                notes=data["notes"], send_via=data.get("send_via"),
-            )  # fmt: skip
+                start=data["start"],
+                deposit_handling=handling,
+                waiver_reason=data["waiver_reason"],
+                payment_option=data["payment_option"],
+                notes=data["notes"],
+                send_via=data.get("send_via"),
+            )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
-        context = {"tz": the_salon.tz, "checkout": checkout, "link": link,
-                   "deposit_handling": handling}  # fmt: skip
-        return Response(PhoneBookingSerializer(checkout.booking, context=context).data,
-                        status=status.HTTP_201_CREATED)  # fmt: skip
+        context = {
+            "tz": the_salon.tz,
+            "checkout": checkout,
+            "link": link,
+            "deposit_handling": handling,
+        }
+        return Response(
+            PhoneBookingSerializer(checkout.booking, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )

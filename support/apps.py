@@ -33,22 +33,63 @@ class SupportConfig(AppConfig):
         from .models import CustomerRequest, Message
 
         event_listener_add(_messages_after_events)
-        personal_data_register(PersonalData(
-            section="messages", model=Message, customer_lookup="customer",
-            exported=("id", "kind", "channel", "recipient", "language", "subject", "body",
-                      "data", "status", "created_at", "sent_at", "booking"),
-            erase={"recipient": "", "subject": "", "body": "", "data": {}, "status_detail": ""},
-            internal=("salon", "customer", "event", "key", "status_detail", "send_after",
-                      "attempts", "claimed_at", "provider_ref"),
-        ))  # fmt: skip
+        personal_data_register(
+            PersonalData(
+                section="messages",
+                model=Message,
+                customer_lookup="customer",
+                exported=(
+                    "id",
+                    "kind",
+                    "channel",
+                    "recipient",
+                    "language",
+                    "subject",
+                    "body",
+                    "data",
+                    "status",
+                    "created_at",
+                    "sent_at",
+                    "booking",
+                ),
+                erase={"recipient": "", "subject": "", "body": "", "data": {}, "status_detail": ""},
+                internal=(
+                    "salon",
+                    "customer",
+                    "event",
+                    "key",
+                    "status_detail",
+                    "send_after",
+                    "attempts",
+                    "claimed_at",
+                    "provider_ref",
+                ),
+            )
+        )
         # Erasure blanks the texts, where staff wrote what the person said and what was
         # done about it; the request stays, classified and timed, for the salon's figures.
-        personal_data_register(PersonalData(
-            section="requests", model=CustomerRequest, customer_lookup="customer",
-            exported=("id", "channel", "category", "summary", "status", "resolution",
-                      "booking", "opened_at", "first_response_at", "resolved_at",
-                      "item_description", "item_location", "item_returned_at"),
-            erase={"summary": "", "resolution": "", "item_description": ""},
-            erase_also=_requests_about_bookings_forget,
-            internal=("salon", "customer", "opened_by"),
-        ))  # fmt: skip
+        personal_data_register(
+            PersonalData(
+                section="requests",
+                model=CustomerRequest,
+                customer_lookup="customer",
+                exported=(
+                    "id",
+                    "channel",
+                    "category",
+                    "summary",
+                    "status",
+                    "resolution",
+                    "booking",
+                    "opened_at",
+                    "first_response_at",
+                    "resolved_at",
+                    "item_description",
+                    "item_location",
+                    "item_returned_at",
+                ),
+                erase={"summary": "", "resolution": "", "item_description": ""},
+                erase_also=_requests_about_bookings_forget,
+                internal=("salon", "customer", "opened_by"),
+            )
+        )

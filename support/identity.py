@@ -38,10 +38,14 @@ def identity_code_send(*, salon: Salon, contact: Contact) -> None:
         if to_send is None:
             return
         message = message_queue(
-            salon=salon, customer=to_send.customer, kind=MessageKind.IDENTITY_CODE,
-            key=f"identity_code:{uuid.uuid4().hex}", now=timezone.now(), via=to_send.channel,
+            salon=salon,
+            customer=to_send.customer,
+            kind=MessageKind.IDENTITY_CODE,
+            key=f"identity_code:{uuid.uuid4().hex}",
+            now=timezone.now(),
+            via=to_send.channel,
             context={"code": to_send.code, "minutes": CODE_MINUTES},
-        )  # fmt: skip
+        )
         enqueue(message_send, salon_id=salon.pk, message_id=message.pk)
 
 

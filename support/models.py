@@ -44,9 +44,13 @@ class CustomerRequest(TenantModel):
     # below and keeps the request for the salon's figures. A deleted customer would leave
     # texts about them that the erasure could no longer find.
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="requests",
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
         help_text=_("Empty when the person is not a client (yet)."),
-    )  # fmt: skip
+    )
     channel = models.CharField(max_length=8, choices=RequestChannel.choices)
     category = models.CharField(max_length=12, choices=RequestCategory.choices)
     summary = models.TextField(help_text=_("What the client asked or reported."))
@@ -55,27 +59,37 @@ class CustomerRequest(TenantModel):
     )
     resolution = models.TextField(blank=True, help_text=_("What the salon answered or did."))
     booking = models.ForeignKey(
-        Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text=_("The booking the request is about, if any."),
-    )  # fmt: skip
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+        help_text=_("The booking the request is about, if any."),
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     opened_at = models.DateTimeField(default=timezone.now, editable=False)
     first_response_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text=_("When staff first acted: left “open” or wrote a resolution."),
-    )  # fmt: skip
+    )
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Lost items only.
     item_description = models.CharField(
         max_length=200, blank=True, help_text=_("Lost items: what was lost.")
     )
     item_location = models.CharField(
-        max_length=200, blank=True,
+        max_length=200,
+        blank=True,
         help_text=_("Lost items: where the item is kept; empty while it is not found."),
-    )  # fmt: skip
+    )
     item_returned_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Lost items: when the item went back to its owner.")
     )
@@ -137,9 +151,12 @@ class Message(TenantModel):
     )
     # The booking event that called for the message, when one did.
     event = models.ForeignKey(
-        "bookings.BookingEvent", null=True, blank=True, on_delete=models.SET_NULL,
+        "bookings.BookingEvent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     kind = models.CharField(max_length=20, choices=MessageKind.choices)
     key = models.CharField(max_length=120)
     channel = models.CharField(max_length=8, blank=True)  # sms, email; blank when skipped
@@ -166,10 +183,13 @@ class Message(TenantModel):
             models.UniqueConstraint(fields=["salon", "key"], name="message_once"),
         ]
         indexes = [
-            models.Index(fields=["salon", "status", "send_after"], name="message_due",
-                         condition=Q(status__in=["pending", "sending"])),
+            models.Index(
+                fields=["salon", "status", "send_after"],
+                name="message_due",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
             models.Index(fields=["booking", "kind"], name="message_booking"),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient or '-'} ({self.status})"

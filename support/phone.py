@@ -88,28 +88,55 @@ def contact_for(customer: Customer, via: str | None) -> str | None:
 
 
 def phone_booking_take(
-    *, salon: Salon, actor: Actor, service: Service, start: dt.datetime, customer: Customer,
-    staff: StaffMember | None, deposit_handling: str, waiver_reason: str = "",
-    payment_option: str = "deposit", notes: str = "",
-) -> Checkout:  # fmt: skip
+    *,
+    salon: Salon,
+    actor: Actor,
+    service: Service,
+    start: dt.datetime,
+    customer: Customer,
+    staff: StaffMember | None,
+    deposit_handling: str,
+    waiver_reason: str = "",
+    payment_option: str = "deposit",
+    notes: str = "",
+) -> Checkout:
     """Inside the caller's transaction: the booking, with its deposit handled as staff
     chose. With a payment link, the slot is held until the link expires; paid at the desk
     or waived, the booking is confirmed at once."""
     if deposit_handling == DepositHandling.PAYMENT_LINK:
         policy, _steps = policy_get(salon=salon)
         checkout = checkout_hold(
-            salon=salon, service=service, start=start, customer=customer, staff=staff,
-            payment_option=payment_option, source=Source.PHONE, notes=notes, actor=actor,
+            salon=salon,
+            service=service,
+            start=start,
+            customer=customer,
+            staff=staff,
+            payment_option=payment_option,
+            source=Source.PHONE,
+            notes=notes,
+            actor=actor,
             hold_for=dt.timedelta(hours=policy.payment_link_hours),
-        )  # fmt: skip
+        )
     else:
         checkout = checkout_at_desk(
-            salon=salon, service=service, start=start, customer=customer, staff=staff,
-            actor=actor, waived=deposit_handling == DepositHandling.WAIVED,
-            reason=waiver_reason, payment_option=payment_option, notes=notes,
-        )  # fmt: skip
-    booking_event(checkout.booking, "taken_by_phone", actor=actor, by="staff",
-                  deposit_handling=deposit_handling)  # fmt: skip
+            salon=salon,
+            service=service,
+            start=start,
+            customer=customer,
+            staff=staff,
+            actor=actor,
+            waived=deposit_handling == DepositHandling.WAIVED,
+            reason=waiver_reason,
+            payment_option=payment_option,
+            notes=notes,
+        )
+    booking_event(
+        checkout.booking,
+        "taken_by_phone",
+        actor=actor,
+        by="staff",
+        deposit_handling=deposit_handling,
+    )
     return checkout
 
 
@@ -127,14 +154,19 @@ def payment_link_send(
     with transaction.atomic():
         message = payment_link_queue(payment=payment, via=via, actor=actor, now=now)
         enqueue(message_send, salon_id=payment.salon_id, message_id=message.pk)
-    return PaymentLink(url=pay_url(payment), expires_at=checkout.booking.hold_expires_at or now,
-                       message=message)  # fmt: skip
+    return PaymentLink(
+        url=pay_url(payment), expires_at=checkout.booking.hold_expires_at or now, message=message
+    )
 
 
 def payment_link_queue(
-    *, payment: Payment, via: str | None, actor: Actor, now: dt.datetime | None = None,
+    *,
+    payment: Payment,
+    via: str | None,
+    actor: Actor,
+    now: dt.datetime | None = None,
     event: BookingEvent | None = None,
-) -> Message:  # fmt: skip
+) -> Message:
     """Inside the caller's transaction: the link to pay `payment`, queued once (under the
     payment's key) for the client, and the booking's audit trail saying so. The request
     that took the booking queues it; the reconcile sweep does when that request died
@@ -148,25 +180,45 @@ def payment_link_queue(
     if Message.objects.with_scope(salon=booking.salon_id).filter(key=key).exists():
         return Message.objects.with_scope(salon=booking.salon_id).get(key=key)
     message = message_queue(
-        salon=booking.salon, customer=booking.customer, kind=MessageKind.PAYMENT_LINK,
-        key=key, now=now, booking=booking, via=via, event=event,
-        context={**booking_context(booking, language), "url": url,
-                 "amount": money_text(payment.amount, payment.currency, language),
-                 "expires": expires_at},
+        salon=booking.salon,
+        customer=booking.customer,
+        kind=MessageKind.PAYMENT_LINK,
+        key=key,
+        now=now,
+        booking=booking,
+        via=via,
+        event=event,
+        context={
+            **booking_context(booking, language),
+            "url": url,
+            "amount": money_text(payment.amount, payment.currency, language),
+            "expires": expires_at,
+        },
         data={"payment": payment.pk, "expires_at": expires_at.isoformat()},
-    )  # fmt: skip
-    booking_event(booking, "payment_link_sent", actor=actor,
-                  by="system" if event is not None else "staff",
-                  channel=message.channel, expires_at=expires_at.isoformat())  # fmt: skip
+    )
+    booking_event(
+        booking,
+        "payment_link_sent",
+        actor=actor,
+        by="system" if event is not None else "staff",
+        channel=message.channel,
+        expires_at=expires_at.isoformat(),
+    )
     return message
 
 
 def phone_booking_place(
-    *, salon: Salon, actor: Actor,
+    *,
+    salon: Salon,
+    actor: Actor,
     resolve: Callable[[], tuple[Service, StaffMember | None, Customer]],
-    start: dt.datetime, deposit_handling: str, waiver_reason: str = "",
-    payment_option: str = "deposit", notes: str = "", send_via: str | None = None,
-) -> tuple[Checkout, PaymentLink | None]:  # fmt: skip
+    start: dt.datetime,
+    deposit_handling: str,
+    waiver_reason: str = "",
+    payment_option: str = "deposit",
+    notes: str = "",
+    send_via: str | None = None,
+) -> tuple[Checkout, PaymentLink | None]:
     """A booking taken by phone from start to end, as the API and the desk pages take it.
 
     `resolve` names the service, staff member and client inside the booking's transaction,
@@ -181,14 +233,25 @@ def phone_booking_place(
     def take() -> Checkout:  # one transaction, run again if aborted for a deadlock
         service, staff, customer = resolve()
         if deposit_handling == DepositHandling.PAYMENT_LINK and not contact_for(customer, send_via):
-            raise ValidationError({"send_via": [_(
-                "This client has no phone number or e-mail address to send the link to."
-            )]})  # fmt: skip
+            raise ValidationError(
+                {
+                    "send_via": [
+                        _("This client has no phone number or e-mail address to send the link to.")
+                    ]
+                }
+            )
         return phone_booking_take(
-            salon=salon, actor=actor, service=service, start=start, customer=customer,
-            staff=staff, deposit_handling=deposit_handling, waiver_reason=waiver_reason,
-            payment_option=payment_option, notes=notes,
-        )  # fmt: skip
+            salon=salon,
+            actor=actor,
+            service=service,
+            start=start,
+            customer=customer,
+            staff=staff,
+            deposit_handling=deposit_handling,
+            waiver_reason=waiver_reason,
+            payment_option=payment_option,
+            notes=notes,
+        )
 
     checkout = atomic_retried(take)
     link = None

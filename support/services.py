@@ -181,18 +181,23 @@ def request_update(
             if not isinstance(value, Unset):
                 setattr(row, name, value)
         for name, text in (
-            ("summary", summary), ("resolution", resolution),
-            ("item_description", item_description), ("item_location", item_location),
-        ):  # fmt: skip
+            ("summary", summary),
+            ("resolution", resolution),
+            ("item_description", item_description),
+            ("item_location", item_location),
+        ):
             if not isinstance(text, Unset):
                 setattr(row, name, text.strip())
         if not isinstance(item_returned_at, Unset):
             row.item_returned_at = item_returned_at
         now = timezone.now()
         request_check(
-            row, salon=row.salon, now=now, new_customer=new_customer,
+            row,
+            salon=row.salon,
+            now=now,
+            new_customer=new_customer,
             new_summary=not isinstance(summary, Unset),
-        )  # fmt: skip
+        )
         _stamp(row, was=was, now=now)
         row.save()
     return row

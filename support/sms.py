@@ -93,17 +93,21 @@ class TwilioSmsBackend:
         url = f"{self.base}/2010-04-01/Accounts/{self.sid}/Messages.json"
         try:
             response = requests.post(
-                url, data={"To": to, "From": self.default_from, "Body": body},
-                auth=(self.sid, self.token), timeout=10,
-            )  # fmt: skip
+                url,
+                data={"To": to, "From": self.default_from, "Body": body},
+                auth=(self.sid, self.token),
+                timeout=10,
+            )
         except requests.RequestException as exc:
             raise SmsError(f"Twilio could not be reached: {exc}") from exc
         if response.status_code >= 400:
             # 4xx: the number or the message is refused (trying again will not help),
             # except 429 (too many requests).
             permanent = response.status_code < 500 and response.status_code != 429
-            raise SmsError(f"Twilio answered {response.status_code}: {response.text[:200]}",
-                           permanent=permanent)  # fmt: skip
+            raise SmsError(
+                f"Twilio answered {response.status_code}: {response.text[:200]}",
+                permanent=permanent,
+            )
         return str(response.json().get("sid", ""))
 
 

@@ -72,14 +72,22 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
                 state = "unavailable"
         with translation.override(language), timezone.override(salon.tz):
             return render(
-                request, "support/pay.html",
-                {"salon": salon, "booking": booking, "payment": payment, "state": state,
-                 "amount": money_text(payment.amount, payment.currency, language),
-                 "test_mode": test_mode(), "publishable_key": publishable_key,
-                 "stripe_js_url": settings.STRIPE_JS_URL, "account": payment.account,
-                 "return_url": request.build_absolute_uri(request.path)},
+                request,
+                "support/pay.html",
+                {
+                    "salon": salon,
+                    "booking": booking,
+                    "payment": payment,
+                    "state": state,
+                    "amount": money_text(payment.amount, payment.currency, language),
+                    "test_mode": test_mode(),
+                    "publishable_key": publishable_key,
+                    "stripe_js_url": settings.STRIPE_JS_URL,
+                    "account": payment.account,
+                    "return_url": request.build_absolute_uri(request.path),
+                },
                 status=410 if state == "expired" else 200,
-            )  # fmt: skip
+            )
 
 
 @require_http_methods(["GET", "POST"])
@@ -111,8 +119,9 @@ def manage_verify(request: HttpRequest, booking: Booking, token: str) -> HttpRes
                 keys = {"ip": client_ip(request), "verify": contact.value}
                 if limit_reached(request, group=CODE, keys=keys):
                     raise ValidationError(_("Too many tries. Please wait a few minutes."))
-                customer = booking_prove(booking=booking, contact=contact,
-                                         code=request.POST.get("code", "")[:12])  # fmt: skip
+                customer = booking_prove(
+                    booking=booking, contact=contact, code=request.POST.get("code", "")[:12]
+                )
             except ValidationError as exc:
                 problem, status = " ".join(exc.messages), 400
             else:
@@ -120,9 +129,18 @@ def manage_verify(request: HttpRequest, booking: Booking, token: str) -> HttpRes
                 request.session[proof_session_key(booking.salon_id)] = proof
                 messages.success(request, _("Thank you: we know it is you."))
                 return HttpResponseRedirect(manage_url)
-    return page(request, booking.salon, "verify.html", {
-        "booking": booking, "token": token, "sent": sent, "problem": problem,
-    }, status=status)  # fmt: skip
+    return page(
+        request,
+        booking.salon,
+        "verify.html",
+        {
+            "booking": booking,
+            "token": token,
+            "sent": sent,
+            "problem": problem,
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -149,14 +167,24 @@ def salon_verify(request: HttpRequest, salon: str) -> HttpResponse:
                     keys = {"ip": client_ip(request), "verify": contact.value}
                     if limit_reached(request, group=CODE, keys=keys):
                         raise ValidationError(_("Too many tries. Please wait a few minutes."))
-                    customer = identity_prove(salon=the_salon, contact=contact,
-                                              code=request.POST.get("code", "")[:12])  # fmt: skip
+                    customer = identity_prove(
+                        salon=the_salon, contact=contact, code=request.POST.get("code", "")[:12]
+                    )
                     proof, _expires = proof_issue(customer=customer)
                     request.session[proof_session_key(the_salon.pk)] = proof
                     messages.success(request, _("Thank you: we know it is you."))
                     return HttpResponseRedirect(reverse("salon-page", args=[the_salon.slug]))
             except ValidationError as exc:
                 problem, status = " ".join(exc.messages), 400
-        return page(request, the_salon, "verify_salon.html", {
-            "sent": sent, "problem": problem, "phone": phone, "email": email,
-        }, status=status)  # fmt: skip
+        return page(
+            request,
+            the_salon,
+            "verify_salon.html",
+            {
+                "sent": sent,
+                "problem": problem,
+                "phone": phone,
+                "email": email,
+            },
+            status=status,
+        )

@@ -180,8 +180,11 @@ class SalonAdmin(TenantAdmin):
             super().save_model(request, obj, form, change)
             salon_forget(obj)
             return
-        changed = {name: getattr(obj, name) for name in form.changed_data
-                   if name in {f.name for f in Salon._meta.concrete_fields}}  # fmt: skip
+        changed = {
+            name: getattr(obj, name)
+            for name in form.changed_data
+            if name in {f.name for f in Salon._meta.concrete_fields}
+        }
         salon_update(salon=obj, actor=request.user, **changed)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
@@ -199,15 +202,18 @@ class MembershipForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        salon_id = self.instance.salon_id if self.instance.pk else (
-            data["salon"].pk if data.get("salon") else self.salon_for_new
-        )  # fmt: skip
+        salon_id = (
+            self.instance.salon_id
+            if self.instance.pk
+            else (data["salon"].pk if data.get("salon") else self.salon_for_new)
+        )
         user = self.instance.user if self.instance.pk else data.get("user")
         if salon_id is not None and user is not None and data.get("role"):
             try:
                 with transaction.atomic():
-                    membership_check(salon=Salon.objects.get(pk=salon_id), user_id=user.pk,
-                                     role=data["role"])  # fmt: skip
+                    membership_check(
+                        salon=Salon.objects.get(pk=salon_id), user_id=user.pk, role=data["role"]
+                    )
             except ValidationError as exc:
                 self.add_error(None, exc)
         return data
@@ -247,8 +253,9 @@ class MembershipAdmin(TenantAdmin):
         # A membership is one person's place in the salon: its person does not change.
         return ["user"] if obj is not None else []
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
-                 **kwargs: Any) -> Any:  # fmt: skip
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         form.salon_for_new = self.salon_for_new(request)  # type: ignore[attr-defined]
         return form
@@ -276,8 +283,9 @@ class MembershipAdmin(TenantAdmin):
         salon_id = obj.salon_id if change or obj.salon_id else self.salon_for_new(request)
         if salon_id is None:
             raise PermissionDenied  # no salon this user owns
-        saved = membership_set(salon=Salon.objects.get(pk=salon_id), user=obj.user,
-                               role=obj.role, actor=request.user)  # fmt: skip
+        saved = membership_set(
+            salon=Salon.objects.get(pk=salon_id), user=obj.user, role=obj.role, actor=request.user
+        )
         obj.pk, obj.salon_id, obj.created_at = saved.pk, saved.salon_id, saved.created_at
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
@@ -293,8 +301,9 @@ class MembershipAdmin(TenantAdmin):
         for message in refused:
             self.message_user(request, message, messages.ERROR)
 
-    def delete_view(self, request: HttpRequest, object_id: str,
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:  # fmt: skip
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         """Removing the last owner is refused on the confirmation page, before anything."""
         obj = self.get_object(request, object_id)
         if (
@@ -304,8 +313,9 @@ class MembershipAdmin(TenantAdmin):
         ):
             try:
                 with transaction.atomic():
-                    membership_check(salon=Salon.objects.get(pk=obj.salon_id),
-                                     user_id=obj.user_id, role=None)  # fmt: skip
+                    membership_check(
+                        salon=Salon.objects.get(pk=obj.salon_id), user_id=obj.user_id, role=None
+                    )
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
                 return HttpResponseRedirect(request.path)

@@ -46,10 +46,22 @@ class SalonSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = Salon
         fields = [
-            "slug", "name", "timezone", "currency", "country", "phone", "email", "address",
-            "languages", "slot_step_minutes", "min_notice_minutes", "max_advance_days",
-            "reminder_offsets_hours", "quiet_hours", "stripe_account",
-        ]  # fmt: skip
+            "slug",
+            "name",
+            "timezone",
+            "currency",
+            "country",
+            "phone",
+            "email",
+            "address",
+            "languages",
+            "slot_step_minutes",
+            "min_notice_minutes",
+            "max_advance_days",
+            "reminder_offsets_hours",
+            "quiet_hours",
+            "stripe_account",
+        ]
         read_only_fields = ["slug"]
         extra_kwargs = {"name": {"validators": [validate_salon_name]}}
 
@@ -84,8 +96,9 @@ class SalonSettingsView(generics.GenericAPIView):
     def patch(self, request: Request, salon: str) -> Response:
         serializer = self.get_serializer(request_salon(request), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        updated = salon_update(salon=request_salon(request), actor=request.user,
-                               **serializer.validated_data)  # fmt: skip
+        updated = salon_update(
+            salon=request_salon(request), actor=request.user, **serializer.validated_data
+        )
         return Response(self.get_serializer(updated).data)
 
 

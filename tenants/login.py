@@ -22,8 +22,10 @@ class LimitedLoginMixin(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         if self.request is not None:
-            keys = {"ip": client_ip(self.request),
-                    "username": login_username(self.data.get("username"))}  # fmt: skip
+            keys = {
+                "ip": client_ip(self.request),
+                "username": login_username(self.data.get("username")),
+            }
             self.refused_for = limit_reached(self.request, group=LOGIN, keys=keys)
         if self.refused_for is not None:
             raise forms.ValidationError(TOO_MANY_ATTEMPTS, code="throttled")

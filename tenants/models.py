@@ -20,9 +20,24 @@ from .money import CURRENCY_CHOICES
 # Top-level paths the product uses itself; a salon slug may not take them, since a salon's
 # public page lives at /<slug>/.
 RESERVED_SLUGS = frozenset(
-    {"admin", "api", "static", "media", "healthz", "manage", "pay", "desk", "accounts",
-     "login", "logout", "i18n", "about", "help", "www"}
-)  # fmt: skip
+    {
+        "admin",
+        "api",
+        "static",
+        "media",
+        "healthz",
+        "manage",
+        "pay",
+        "desk",
+        "accounts",
+        "login",
+        "logout",
+        "i18n",
+        "about",
+        "help",
+        "www",
+    }
+)
 
 
 @cache
@@ -46,8 +61,9 @@ def validate_salon_name(value: str) -> None:
     """A name is one line of printable text: it heads e-mails (a CR or LF in a header
     makes the message impossible to build) and pages."""
     if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in value):
-        raise ValidationError(_("A name is one line, without control characters."),
-                              code="control_characters")  # fmt: skip
+        raise ValidationError(
+            _("A name is one line, without control characters."), code="control_characters"
+        )
     if value and not value.strip():
         raise ValidationError(_("Give the salon a name."), code="blank")
 

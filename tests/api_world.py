@@ -45,8 +45,13 @@ def salon_world(team: Team, catalogue: Catalogue) -> SalonWorld:
     with salon_scope(salon):
         customer: Customer = CustomerFactory.create(salon=salon, name="Léa Martin")
         membership = Membership.objects.get(user=team.staff)
-        time_off = time_off_save(salon=salon, staff=catalogue.bob, start=local(salon, 3, 9),
-                                 end=local(salon, 3, 12), reason="Formation")  # fmt: skip
+        time_off = time_off_save(
+            salon=salon,
+            staff=catalogue.bob,
+            start=local(salon, 3, 9),
+            end=local(salon, 3, 12),
+            reason="Formation",
+        )
     booking_id = _book(team, catalogue, local(salon, 1, 10))["id"]
     with salon_scope(salon):
         policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[])
@@ -54,21 +59,37 @@ def salon_world(team: Team, catalogue: Catalogue) -> SalonWorld:
     with salon_scope(salon):
         booking = Booking.objects.get(pk=booking_id)
         held_booking = Booking.objects.get(pk=held["id"])
-        customer_request = request_open(salon=salon, channel="phone", category="booking",
-                                        summary="Peut-on décaler ?",
-                                        customer=booking.customer, booking=booking)  # fmt: skip
-    return SalonWorld(team=team, catalogue=catalogue, customer=customer, booking=booking,
-                      held=held_booking, intent_id=held["payment"]["payment_intent"],
-                      customer_request=customer_request, time_off=time_off,
-                      membership=membership)  # fmt: skip
+        customer_request = request_open(
+            salon=salon,
+            channel="phone",
+            category="booking",
+            summary="Peut-on décaler ?",
+            customer=booking.customer,
+            booking=booking,
+        )
+    return SalonWorld(
+        team=team,
+        catalogue=catalogue,
+        customer=customer,
+        booking=booking,
+        held=held_booking,
+        intent_id=held["payment"]["payment_intent"],
+        customer_request=customer_request,
+        time_off=time_off,
+        membership=membership,
+    )
 
 
 def _book(team: Team, catalogue: Catalogue, start) -> dict:
     response = APIClient().post(
         f"/api/v1/salons/{team.salon.slug}/bookings/",
-        {"service": catalogue.cut.pk, "start": start.isoformat(), "staff": catalogue.alice.pk,
-         "customer": {"name": "Paul Durand", "email": "paul@example.org"}},
+        {
+            "service": catalogue.cut.pk,
+            "start": start.isoformat(),
+            "staff": catalogue.alice.pk,
+            "customer": {"name": "Paul Durand", "email": "paul@example.org"},
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.content
     return response.json()

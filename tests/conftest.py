@@ -142,11 +142,17 @@ class Catalogue:
 
 def _catalogue(salon: Salon) -> Catalogue:
     with salon_scope(salon):
-        cut = catalogue_service_save(salon=salon, service=None, name="Coupe", duration_minutes=45,
-                                     price=6000)  # fmt: skip
-        colour = catalogue_service_save(salon=salon, service=None, name="Couleur",
-                                        duration_minutes=60, price=9000,
-                                        buffer_after_minutes=15)  # fmt: skip
+        cut = catalogue_service_save(
+            salon=salon, service=None, name="Coupe", duration_minutes=45, price=6000
+        )
+        colour = catalogue_service_save(
+            salon=salon,
+            service=None,
+            name="Couleur",
+            duration_minutes=60,
+            price=9000,
+            buffer_after_minutes=15,
+        )
         alice = staff_save(salon=salon, staff=None, name="Alice", service_ids=[cut.pk, colour.pk])
         bob = staff_save(salon=salon, staff=None, name="Bob", service_ids=[cut.pk])
         week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(6)]
@@ -179,8 +185,14 @@ def local(salon: Salon, day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 def book(catalogue: Catalogue, customer, start: dt.datetime, *, service=None, staff=None, **kw):
     with salon_scope(catalogue.salon):
-        return booking_create(salon=catalogue.salon, service=service or catalogue.cut,
-                              staff=staff, start=start, customer=customer, **kw)  # fmt: skip
+        return booking_create(
+            salon=catalogue.salon,
+            service=service or catalogue.cut,
+            staff=staff,
+            start=start,
+            customer=customer,
+            **kw,
+        )
 
 
 # Stripe: the real SDK over HTTP against a local stand-in (tests/stripe_standin.py).
@@ -197,16 +209,22 @@ class StripeStandIn:
         return requests.get(f"{self.url}/_standin/requests", timeout=10).json()
 
     def fail(self, mode: str, times: int) -> None:
-        requests.post(f"{self.url}/_standin/faults", json={"mode": mode, "times": times},
-                      timeout=10).raise_for_status()  # fmt: skip
+        requests.post(
+            f"{self.url}/_standin/faults", json={"mode": mode, "times": times}, timeout=10
+        ).raise_for_status()
 
     def pay(self, intent_id: str, card: str = "pm_card_visa") -> dict:
         """What the client's browser does with the Payment Element: pay the intent."""
         auth = {"Authorization": "Bearer sk_test_acompte"}
-        requests.post(f"{self.url}/v1/payment_intents/{intent_id}",
-                      data={"payment_method": card}, headers=auth, timeout=10)  # fmt: skip
-        answer = requests.post(f"{self.url}/v1/payment_intents/{intent_id}/confirm",
-                               headers=auth, timeout=10)  # fmt: skip
+        requests.post(
+            f"{self.url}/v1/payment_intents/{intent_id}",
+            data={"payment_method": card},
+            headers=auth,
+            timeout=10,
+        )
+        answer = requests.post(
+            f"{self.url}/v1/payment_intents/{intent_id}/confirm", headers=auth, timeout=10
+        )
         return answer.json()
 
 
@@ -229,8 +247,10 @@ def stripe_standin():
     port = _free_port_pair()
     process = subprocess.Popen(
         [sys.executable, str(Path(__file__).parent / "stripe_standin.py"), str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     line = process.stdout.readline()
     assert "ready" in line, line + process.stdout.read() if process.poll() is not None else line
     yield StripeStandIn(f"http://127.0.0.1:{port}")
@@ -285,8 +305,7 @@ def browser_page(chromium, pages_server):
     """A fresh browser page (desktop size, French) on the live server; `page.goto(path)`."""
     from .browser.harness import DESKTOP
 
-    context = chromium.new_context(viewport=DESKTOP, locale="fr-FR",
-                                   base_url=pages_server.url)  # fmt: skip
+    context = chromium.new_context(viewport=DESKTOP, locale="fr-FR", base_url=pages_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

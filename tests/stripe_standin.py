@@ -52,34 +52,49 @@ async def layer(request: web.Request) -> web.StreamResponse:
         faults["times"] -= 1
         if faults["mode"] == "timeout":
             await asyncio.sleep(30)
-        return web.json_response({"error": {"type": "api_error", "message": "Stand-in failure"}},
-                                 status=500)  # fmt: skip
+        return web.json_response(
+            {"error": {"type": "api_error", "message": "Stand-in failure"}}, status=500
+        )
 
     key = request.headers.get("Idempotency-Key")
     replay_key = (key, request.method, request.path)
     if key and replay_key in state["replay"]:
         status, payload = state["replay"][replay_key]
-        return web.Response(status=status, body=payload, content_type="application/json",
-                            headers={"Idempotent-Replayed": "true"})  # fmt: skip
+        return web.Response(
+            status=status,
+            body=payload,
+            content_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
 
     form = parse_qsl(body.decode(), keep_blank_values=True)
     kept = [(k, v) for k, v in form if not k.startswith(UNKNOWN_TO_LOCALSTRIPE)]
-    state["log"].append({
-        "method": request.method, "path": request.path, "query": request.query_string,
-        "form": dict(form), "idempotency_key": key,
-        "stripe_account": request.headers.get("Stripe-Account"),
-    })  # fmt: skip
-    headers = {k: v for k, v in request.headers.items()
-               if k.lower() in {"authorization", "content-type"}}  # fmt: skip
-    async with ClientSession() as session, session.request(
-        request.method, f"{upstream}{request.path_qs}", data=urlencode(kept).encode() if kept
-        else (body if not form else b""), headers=headers,
-    ) as answer:  # fmt: skip
+    state["log"].append(
+        {
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string,
+            "form": dict(form),
+            "idempotency_key": key,
+            "stripe_account": request.headers.get("Stripe-Account"),
+        }
+    )
+    headers = {
+        k: v for k, v in request.headers.items() if k.lower() in {"authorization", "content-type"}
+    }
+    async with (
+        ClientSession() as session,
+        session.request(
+            request.method,
+            f"{upstream}{request.path_qs}",
+            data=urlencode(kept).encode() if kept else (body if not form else b""),
+            headers=headers,
+        ) as answer,
+    ):
         payload = await answer.read()
         if key and answer.status < 500:
             state["replay"][replay_key] = (answer.status, payload)
-        return web.Response(status=answer.status, body=payload,
-                            content_type="application/json")  # fmt: skip
+        return web.Response(status=answer.status, body=payload, content_type="application/json")
 
 
 async def main(port: int) -> None:

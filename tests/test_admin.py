@@ -86,8 +86,9 @@ def test_front_desk_staff_do_not_get_the_admin(client, team_a):
 def test_a_manager_cannot_make_himself_owner(client, team_a):
     client.force_login(team_a.manager)
     mine = _membership(team_a, team_a.manager)
-    response = client.post(f"/admin/tenants/membership/{mine.pk}/change/",
-                           {"user": mine.user_id, "role": "owner"})  # fmt: skip
+    response = client.post(
+        f"/admin/tenants/membership/{mine.pk}/change/", {"user": mine.user_id, "role": "owner"}
+    )
     assert response.status_code == 403
     mine.refresh_from_db()
     assert mine.role == "manager"
@@ -120,8 +121,9 @@ def test_the_last_owner_can_neither_leave_nor_be_demoted(client, team_a):
     demoted = client.post(f"/admin/tenants/membership/{owner.pk}/change/", {"role": "manager"})
     assert demoted.status_code == 200
     assert "at least one owner" in str(demoted.context["adminform"].form.errors)
-    removed = client.post(f"/admin/tenants/membership/{owner.pk}/delete/", {"post": "yes"},
-                          follow=True)  # fmt: skip
+    removed = client.post(
+        f"/admin/tenants/membership/{owner.pk}/delete/", {"post": "yes"}, follow=True
+    )
     assert "at least one owner" in removed.content.decode()
     assert _membership(team_a, team_a.owner).role == "owner"
 
@@ -129,11 +131,17 @@ def test_the_last_owner_can_neither_leave_nor_be_demoted(client, team_a):
 def test_an_owner_hands_over_then_steps_down(client, team_a):
     client.force_login(team_a.owner)
     manager = _membership(team_a, team_a.manager)
-    assert client.post(f"/admin/tenants/membership/{manager.pk}/change/",
-                       {"role": "owner"}).status_code == 302  # fmt: skip
+    assert (
+        client.post(
+            f"/admin/tenants/membership/{manager.pk}/change/", {"role": "owner"}
+        ).status_code
+        == 302
+    )
     owner = _membership(team_a, team_a.owner)
-    assert client.post(f"/admin/tenants/membership/{owner.pk}/change/",
-                       {"role": "staff"}).status_code == 302  # fmt: skip
+    assert (
+        client.post(f"/admin/tenants/membership/{owner.pk}/change/", {"role": "staff"}).status_code
+        == 302
+    )
     assert _membership(team_a, team_a.owner).role == "staff"
     assert _membership(team_a, team_a.manager).role == "owner"
 
@@ -145,8 +153,7 @@ def test_the_team_rules_are_the_apis(team_a):
     from tenants.services import membership_remove, membership_set
 
     with pytest.raises(PermissionDenied):
-        membership_set(salon=team_a.salon, user=team_a.manager, role="owner",
-                       actor=team_a.manager)  # fmt: skip
+        membership_set(salon=team_a.salon, user=team_a.manager, role="owner", actor=team_a.manager)
     with pytest.raises(ValidationError):
         membership_remove(membership=_membership(team_a, team_a.owner), actor=team_a.owner)
 
@@ -173,8 +180,9 @@ def test_a_salon_name_with_control_characters_is_refused(client, api, team_a, na
     response = client.post(url, _salon_form(team_a.salon, name=name))
     assert response.status_code == 200
     assert "name" in response.context["adminform"].form.errors
-    answer = api(team_a.owner).patch("/api/v1/salons/bella/backoffice/settings/",
-                                     {"name": name}, format="json")  # fmt: skip
+    answer = api(team_a.owner).patch(
+        "/api/v1/salons/bella/backoffice/settings/", {"name": name}, format="json"
+    )
     assert answer.status_code == 400
     assert set(answer.json()["fields"]) == {"name"}
     team_a.salon.refresh_from_db()
@@ -185,17 +193,39 @@ def test_createsalon_refuses_a_name_on_two_lines(db):
     from django.core.management import CommandError, call_command
 
     with pytest.raises(CommandError, match="name"):
-        call_command("createsalon", "lilas", "--name", "Les Lilas\r\nX", "--timezone",
-                     "Europe/Paris", "--currency", "EUR", "--country", "FR", "--owner",
-                     "marie", "--password", "s3cret-Lilas!")  # fmt: skip
+        call_command(
+            "createsalon",
+            "lilas",
+            "--name",
+            "Les Lilas\r\nX",
+            "--timezone",
+            "Europe/Paris",
+            "--currency",
+            "EUR",
+            "--country",
+            "FR",
+            "--owner",
+            "marie",
+            "--password",
+            "s3cret-Lilas!",
+        )
 
 
 def _salon_form(salon, **changes):
     form = {
-        "name": salon.name, "timezone": salon.timezone, "currency": salon.currency,
-        "country": salon.country, "phone": "", "email": "", "address": "",
-        "languages": '["fr", "en"]', "stripe_account": "", "slot_step_minutes": "15",
-        "min_notice_minutes": "60", "max_advance_days": "365",
-        "reminder_offsets_hours": "[24, 2]", "quiet_hours": '{"start": "21:00", "end": "08:00"}',
-    }  # fmt: skip
+        "name": salon.name,
+        "timezone": salon.timezone,
+        "currency": salon.currency,
+        "country": salon.country,
+        "phone": "",
+        "email": "",
+        "address": "",
+        "languages": '["fr", "en"]',
+        "stripe_account": "",
+        "slot_step_minutes": "15",
+        "min_notice_minutes": "60",
+        "max_advance_days": "365",
+        "reminder_offsets_hours": "[24, 2]",
+        "quiet_hours": '{"start": "21:00", "end": "08:00"}',
+    }
     return {**form, **changes}

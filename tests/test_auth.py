@@ -19,10 +19,22 @@ def createsalon(*args: str) -> list[str]:
 
 def test_createsalon_then_token_works_on_its_staff_endpoints(api, team_b):
     lines = createsalon(
-        "lilas", "--name", "Les Lilas", "--timezone", "Europe/Brussels", "--currency", "eur",
-        "--country", "be", "--owner", "marie", "--password", "s3cret-Lilas!", "--email",
+        "lilas",
+        "--name",
+        "Les Lilas",
+        "--timezone",
+        "Europe/Brussels",
+        "--currency",
+        "eur",
+        "--country",
+        "be",
+        "--owner",
+        "marie",
+        "--password",
+        "s3cret-Lilas!",
+        "--email",
         "marie@example.org",
-    )  # fmt: skip
+    )
     assert lines[-1].startswith("token: ")
     printed = lines[-1].removeprefix("token: ")
 
@@ -46,9 +58,20 @@ def test_createsalon_then_token_works_on_its_staff_endpoints(api, team_b):
 def test_createsalon_with_bad_values_writes_nothing():
     with pytest.raises(CommandError, match="timezone"):
         createsalon(
-            "lilas", "--name", "Les Lilas", "--timezone", "Europe/Nowhere", "--currency", "EUR",
-            "--country", "BE", "--owner", "marie", "--password", "s3cret-Lilas!",
-        )  # fmt: skip
+            "lilas",
+            "--name",
+            "Les Lilas",
+            "--timezone",
+            "Europe/Nowhere",
+            "--currency",
+            "EUR",
+            "--country",
+            "BE",
+            "--owner",
+            "marie",
+            "--password",
+            "s3cret-Lilas!",
+        )
     assert not Salon.objects.exists()
     assert not get_user_model().objects.filter(username="marie").exists()
 
@@ -56,9 +79,20 @@ def test_createsalon_with_bad_values_writes_nothing():
 def test_createsalon_refuses_an_existing_user_with_another_password(team_a):
     with pytest.raises(CommandError, match="password"):
         createsalon(
-            "lilas", "--name", "Les Lilas", "--timezone", "Europe/Paris", "--currency", "EUR",
-            "--country", "FR", "--owner", "bella-owner", "--password", "guess",
-        )  # fmt: skip
+            "lilas",
+            "--name",
+            "Les Lilas",
+            "--timezone",
+            "Europe/Paris",
+            "--currency",
+            "EUR",
+            "--country",
+            "FR",
+            "--owner",
+            "bella-owner",
+            "--password",
+            "guess",
+        )
     assert not Salon.objects.filter(slug="lilas").exists()
 
 

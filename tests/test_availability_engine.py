@@ -85,9 +85,13 @@ def test_engine_matches_the_oracle(ranges, busy, shape, step, earliest, horizon)
     got = staff_slots(
         week,
         ServiceShape(*(dt.timedelta(minutes=m) for m in shape)),
-        first=DAY, last=DAY, tz=UTC, step=dt.timedelta(minutes=step),
-        earliest=at(earliest), latest=at(latest),
-    )  # fmt: skip
+        first=DAY,
+        last=DAY,
+        tz=UTC,
+        step=dt.timedelta(minutes=step),
+        earliest=at(earliest),
+        latest=at(latest),
+    )
     expected = oracle([(s, e) for s, e in ranges], busy, shape, step, earliest, latest)
     assert [minute_of(t) for t in got] == expected
 
@@ -126,25 +130,53 @@ def test_no_offered_slot_overlaps_busy_time_or_leaves_hours():
     shape = ServiceShape(
         dt.timedelta(minutes=45), dt.timedelta(minutes=5), dt.timedelta(minutes=10)
     )
-    got = staff_slots(week, shape, first=DAY, last=DAY, tz=UTC, step=dt.timedelta(minutes=15),
-                      earliest=FAR_PAST, latest=FAR_FUTURE)  # fmt: skip
+    got = staff_slots(
+        week,
+        shape,
+        first=DAY,
+        last=DAY,
+        tz=UTC,
+        step=dt.timedelta(minutes=15),
+        earliest=FAR_PAST,
+        latest=FAR_FUTURE,
+    )
     assert [t.strftime("%H:%M") for t in got] == [
-        "10:45", "11:00",
-        "14:15", "14:30", "14:45", "15:00", "15:15", "15:30", "15:45", "16:00", "16:15",
-        "16:30", "16:45", "17:00",
-    ]  # fmt: skip
+        "10:45",
+        "11:00",
+        "14:15",
+        "14:30",
+        "14:45",
+        "15:00",
+        "15:15",
+        "15:30",
+        "15:45",
+        "16:00",
+        "16:15",
+        "16:30",
+        "16:45",
+        "17:00",
+    ]
 
 
 def test_any_staff_lists_each_start_once_with_everyone_free():
     hours = [WeeklyRange(0, dt.time(9), dt.time(11))]
     alice = StaffWeek(1, hours, [(at(9 * 60), at(10 * 60))])
     bob = StaffWeek(2, hours)
-    slots = availability([alice, bob], ServiceShape(dt.timedelta(minutes=60)), first=DAY,
-                         last=DAY, tz=UTC, step=dt.timedelta(minutes=30), earliest=FAR_PAST,
-                         latest=FAR_FUTURE)  # fmt: skip
+    slots = availability(
+        [alice, bob],
+        ServiceShape(dt.timedelta(minutes=60)),
+        first=DAY,
+        last=DAY,
+        tz=UTC,
+        step=dt.timedelta(minutes=30),
+        earliest=FAR_PAST,
+        latest=FAR_FUTURE,
+    )
     assert [(s.start.strftime("%H:%M"), s.staff_ids) for s in slots] == [
-        ("09:00", (2,)), ("09:30", (2,)), ("10:00", (1, 2)),
-    ]  # fmt: skip
+        ("09:00", (2,)),
+        ("09:30", (2,)),
+        ("10:00", (1, 2)),
+    ]
 
 
 # DST ---------------------------------------------------------------------------------
@@ -155,9 +187,16 @@ HOUR = ServiceShape(dt.timedelta(hours=1))
 def _local_starts(tz_name: str, day: dt.date, start: dt.time, end: dt.time) -> list[str]:
     tz = ZoneInfo(tz_name)
     week = StaffWeek(1, [WeeklyRange(day.weekday(), start, end)])
-    got = staff_slots(week, HOUR, first=day, last=day, tz=tz, step=dt.timedelta(hours=1),
-                      earliest=FAR_PAST - dt.timedelta(days=400),
-                      latest=FAR_FUTURE + dt.timedelta(days=400))  # fmt: skip
+    got = staff_slots(
+        week,
+        HOUR,
+        first=day,
+        last=day,
+        tz=tz,
+        step=dt.timedelta(hours=1),
+        earliest=FAR_PAST - dt.timedelta(days=400),
+        latest=FAR_FUTURE + dt.timedelta(days=400),
+    )
     return [t.astimezone(tz).isoformat() for t in got]
 
 
@@ -171,18 +210,23 @@ def test_paris_spring_forward_keeps_opening_hours_in_local_time():
 def test_paris_spring_forward_night_has_one_hour_less():
     starts = _local_starts("Europe/Paris", dt.date(2027, 3, 28), dt.time(0), dt.time(5))
     assert starts == [
-        "2027-03-28T00:00:00+01:00", "2027-03-28T01:00:00+01:00",
-        "2027-03-28T03:00:00+02:00", "2027-03-28T04:00:00+02:00",
-    ]  # fmt: skip
+        "2027-03-28T00:00:00+01:00",
+        "2027-03-28T01:00:00+01:00",
+        "2027-03-28T03:00:00+02:00",
+        "2027-03-28T04:00:00+02:00",
+    ]
 
 
 def test_paris_fall_back_night_has_one_hour_more():
     starts = _local_starts("Europe/Paris", dt.date(2027, 10, 31), dt.time(0), dt.time(5))
     assert starts == [
-        "2027-10-31T00:00:00+02:00", "2027-10-31T01:00:00+02:00",
-        "2027-10-31T02:00:00+02:00", "2027-10-31T02:00:00+01:00",
-        "2027-10-31T03:00:00+01:00", "2027-10-31T04:00:00+01:00",
-    ]  # fmt: skip
+        "2027-10-31T00:00:00+02:00",
+        "2027-10-31T01:00:00+02:00",
+        "2027-10-31T02:00:00+02:00",
+        "2027-10-31T02:00:00+01:00",
+        "2027-10-31T03:00:00+01:00",
+        "2027-10-31T04:00:00+01:00",
+    ]
 
 
 def test_toronto_changes_keep_nine_oclock_at_nine():

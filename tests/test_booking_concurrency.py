@@ -33,9 +33,11 @@ def test_hundred_clients_race_for_ten_slots(catalogue_a, monday):
     def client(n):
         try:
             body = {
-                "service": catalogue_a.cut.pk, "start": starts[n % 10], "staff": alice.pk,
+                "service": catalogue_a.cut.pk,
+                "start": starts[n % 10],
+                "staff": alice.pk,
                 "customer": {"name": f"Client {n}", "phone": f"06 11 22 00 {n:02}"},
-            }  # fmt: skip
+            }
             barrier.wait(timeout=30)
             response = APIClient().post("/api/v1/salons/bella/bookings/", body, format="json")
             with lock:
@@ -67,20 +69,32 @@ def test_the_database_refuses_an_overlap_the_service_did_not_see(catalogue_a, mo
     first = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10), staff=catalogue_a.alice)
     with salon_scope(catalogue_a.salon), pytest.raises(IntegrityError, match="booking_no_overlap"):
         Booking.objects.create(
-            salon=catalogue_a.salon, customer=lea, service=catalogue_a.cut, staff=catalogue_a.alice,
-            start=first.start, end=first.end, busy_start=first.busy_start,
-            busy_end=first.busy_end, price=1, currency="EUR", source="online",
-            status="confirmed", reference="TEST-01",
-        )  # fmt: skip
+            salon=catalogue_a.salon,
+            customer=lea,
+            service=catalogue_a.cut,
+            staff=catalogue_a.alice,
+            start=first.start,
+            end=first.end,
+            busy_start=first.busy_start,
+            busy_end=first.busy_end,
+            price=1,
+            currency="EUR",
+            source="online",
+            status="confirmed",
+            reference="TEST-01",
+        )
 
 
 def _owner_connection() -> psycopg.Connection:
     """A connection of the tables' owner (the DATABASE_URL user), outside the product."""
     db = connection.settings_dict
     return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, dbname=db["NAME"],
-        user=db["USER"], password=db["PASSWORD"] or None,
-    )  # fmt: skip
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+    )
 
 
 def test_a_booking_whose_transaction_is_chosen_to_break_a_deadlock_is_retried_and_succeeds(
@@ -111,11 +125,18 @@ def test_a_booking_whose_transaction_is_chosen_to_break_a_deadlock_is_retried_an
     def client() -> None:
         try:
             with connection.execute_wrapper(trap):
-                answers.append(APIClient().post("/api/v1/salons/bella/bookings/", {
-                    "service": catalogue_a.cut.pk, "start": "2027-03-02T10:00:00+01:00",
-                    "staff": catalogue_a.alice.pk,
-                    "customer": {"name": "Léa Martin", "phone": "06 12 34 56 78"},
-                }, format="json"))  # fmt: skip
+                answers.append(
+                    APIClient().post(
+                        "/api/v1/salons/bella/bookings/",
+                        {
+                            "service": catalogue_a.cut.pk,
+                            "start": "2027-03-02T10:00:00+01:00",
+                            "staff": catalogue_a.alice.pk,
+                            "customer": {"name": "Léa Martin", "phone": "06 12 34 56 78"},
+                        },
+                        format="json",
+                    )
+                )
         finally:
             connection.close()
 
@@ -144,9 +165,13 @@ def test_the_load_benchmarks_overlap_count_finds_a_planted_overlap(
     counting as the application role, to which row-level security applies."""
     for catalogue in (catalogue_a, catalogue_b):
         with salon_scope(catalogue.salon):
-            booking_create(salon=catalogue.salon, service=catalogue.cut, staff=catalogue.alice,
-                           start=local(catalogue.salon, 2, 10), customer=CustomerFactory(
-                               salon=catalogue.salon))  # fmt: skip
+            booking_create(
+                salon=catalogue.salon,
+                service=catalogue.cut,
+                staff=catalogue.alice,
+                start=local(catalogue.salon, 2, 10),
+                customer=CustomerFactory(salon=catalogue.salon),
+            )
     assert count_overlapping_bookings() == (0, 2)
     with _owner_connection() as owner, owner.cursor() as cursor:
         # In a transaction rolled back: the constraint dropped, an overlap planted.

@@ -18,8 +18,11 @@ BASE = "/api/v1/salons/bella"
 
 
 def _slots(api, service, day, **params):
-    body = api().get(f"{BASE}/availability/", {"service": service.pk, "from": day, "to": day,
-                                                **params}).json()  # fmt: skip
+    body = (
+        api()
+        .get(f"{BASE}/availability/", {"service": service.pk, "from": day, "to": day, **params})
+        .json()
+    )
     return body["slots"]
 
 
@@ -30,14 +33,29 @@ def _starts(api, service, day, staff):
 def test_book_manage_reschedule_cancel_and_the_slot_comes_back(api, catalogue_a, monday):
     cut, alice = catalogue_a.cut, catalogue_a.alice
     slots = _slots(api, cut, "2027-03-02", staff=alice.pk)
-    assert slots[0] == {"start": "2027-03-02T09:00:00+01:00", "end": "2027-03-02T09:45:00+01:00",
-                        "staff_ids": [alice.pk]}  # fmt: skip
+    assert slots[0] == {
+        "start": "2027-03-02T09:00:00+01:00",
+        "end": "2027-03-02T09:45:00+01:00",
+        "staff_ids": [alice.pk],
+    }
 
-    response = api().post(f"{BASE}/bookings/", {
-        "service": cut.pk, "start": "2027-03-02T08:00:00Z", "staff": alice.pk,
-        "customer": {"name": "Léa Martin", "phone": "06 12 34 56 78", "email": "lea@example.org"},
-        "payment_option": "deposit", "notes": "", "marketing_consent": False,
-    }, format="json")  # fmt: skip
+    response = api().post(
+        f"{BASE}/bookings/",
+        {
+            "service": cut.pk,
+            "start": "2027-03-02T08:00:00Z",
+            "staff": alice.pk,
+            "customer": {
+                "name": "Léa Martin",
+                "phone": "06 12 34 56 78",
+                "email": "lea@example.org",
+            },
+            "payment_option": "deposit",
+            "notes": "",
+            "marketing_consent": False,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     booking = response.json()
     assert booking["status"] == "confirmed"
@@ -59,8 +77,9 @@ def test_book_manage_reschedule_cancel_and_the_slot_comes_back(api, catalogue_a,
     assert managed["can_cancel"] is True
     assert managed["can_reschedule"] is True
 
-    moved = api().post(f"/api/v1/manage/{token}/reschedule/",
-                       {"start": "2027-03-03T14:30:00+01:00"}, format="json")  # fmt: skip
+    moved = api().post(
+        f"/api/v1/manage/{token}/reschedule/", {"start": "2027-03-03T14:30:00+01:00"}, format="json"
+    )
     assert moved.status_code == 200, moved.json()
     assert moved.json()["id"] == booking["id"]
     assert moved.json()["start"] == "2027-03-03T14:30:00+01:00"
@@ -78,8 +97,9 @@ def test_book_manage_reschedule_cancel_and_the_slot_comes_back(api, catalogue_a,
         False,
         False,
     )
-    refused = api().post(f"/api/v1/manage/{token}/reschedule/",
-                         {"start": "2027-03-04T10:00:00+01:00"}, format="json")  # fmt: skip
+    refused = api().post(
+        f"/api/v1/manage/{token}/reschedule/", {"start": "2027-03-04T10:00:00+01:00"}, format="json"
+    )
     assert refused.status_code == 400
 
 
@@ -97,36 +117,59 @@ def test_taken_or_unoffered_slots_are_409(api, catalogue_a, monday):
         ("2028-06-01T10:00:00+02:00", catalogue_a.alice.pk),  # beyond the maximum advance
     ]
     for start, staff in cases:
-        response = api().post(f"{BASE}/bookings/", {**payload, "start": start, "staff": staff},
-                              format="json")  # fmt: skip
+        response = api().post(
+            f"{BASE}/bookings/", {**payload, "start": start, "staff": staff}, format="json"
+        )
         assert response.status_code == 409, (start, response.json())
         assert response.json()["code"] == "slot_unavailable"
     # Back to back is fine: [start, end) ranges.
-    ok = api().post(f"{BASE}/bookings/", {**payload, "start": "2027-03-02T10:45:00+01:00",
-                                          "staff": catalogue_a.bob.pk}, format="json")  # fmt: skip
+    ok = api().post(
+        f"{BASE}/bookings/",
+        {**payload, "start": "2027-03-02T10:45:00+01:00", "staff": catalogue_a.bob.pk},
+        format="json",
+    )
     assert ok.status_code == 201
 
 
 def test_anyone_books_whoever_is_free(api, catalogue_a, monday):
     lea = CustomerFactory(salon=catalogue_a.salon)
     book(catalogue_a, lea, local(catalogue_a.salon, 1, 10), staff=catalogue_a.alice)
-    response = api().post(f"{BASE}/bookings/", {
-        "service": catalogue_a.cut.pk, "start": "2027-03-02T10:00:00+01:00",
-        "customer": {"name": "Tom", "phone": "0698765432"}}, format="json")  # fmt: skip
+    response = api().post(
+        f"{BASE}/bookings/",
+        {
+            "service": catalogue_a.cut.pk,
+            "start": "2027-03-02T10:00:00+01:00",
+            "customer": {"name": "Tom", "phone": "0698765432"},
+        },
+        format="json",
+    )
     assert response.status_code == 201
     assert response.json()["staff"] == catalogue_a.bob.pk
-    taken = api().post(f"{BASE}/bookings/", {
-        "service": catalogue_a.cut.pk, "start": "2027-03-02T10:15:00+01:00",
-        "customer": {"name": "Zoé", "phone": "0698765433"}}, format="json")  # fmt: skip
+    taken = api().post(
+        f"{BASE}/bookings/",
+        {
+            "service": catalogue_a.cut.pk,
+            "start": "2027-03-02T10:15:00+01:00",
+            "customer": {"name": "Zoé", "phone": "0698765433"},
+        },
+        format="json",
+    )
     assert taken.status_code == 409
 
 
 def test_buffers_keep_the_time_after_a_colour(api, catalogue_a, monday):
     lea = CustomerFactory(salon=catalogue_a.salon)
-    book(catalogue_a, lea, local(catalogue_a.salon, 1, 10), service=catalogue_a.colour,
-         staff=catalogue_a.alice)  # fmt: skip
-    starts = [s["start"][11:16] for s in _slots(api, catalogue_a.cut, "2027-03-02",
-                                                staff=catalogue_a.alice.pk)]  # fmt: skip
+    book(
+        catalogue_a,
+        lea,
+        local(catalogue_a.salon, 1, 10),
+        service=catalogue_a.colour,
+        staff=catalogue_a.alice,
+    )
+    starts = [
+        s["start"][11:16]
+        for s in _slots(api, catalogue_a.cut, "2027-03-02", staff=catalogue_a.alice.pk)
+    ]
     assert "11:00" not in starts  # the colour ends at 11:00, then 15 minutes of cleaning
     assert "11:15" in starts
     assert "09:15" in starts  # 09:15-10:00 ends as the colour starts
@@ -162,8 +205,9 @@ def test_the_sweep_expires_lapsed_holds_only(catalogue_a, catalogue_b, monday):
     lea = CustomerFactory(salon=catalogue_a.salon)
     until = dt.datetime(2027, 3, 1, 7, 15, tzinfo=dt.UTC)
     lapsing = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10), hold_until=until)
-    running = book(catalogue_a, lea, local(catalogue_a.salon, 1, 12),
-                   hold_until=until + dt.timedelta(hours=1))  # fmt: skip
+    running = book(
+        catalogue_a, lea, local(catalogue_a.salon, 1, 12), hold_until=until + dt.timedelta(hours=1)
+    )
     sam = CustomerFactory(salon=catalogue_b.salon, phone="+14165550199")
     other = book(catalogue_b, sam, local(catalogue_b.salon, 1, 10), hold_until=until)
     monday.shift(dt.timedelta(minutes=20))
@@ -178,8 +222,11 @@ def test_the_sweep_expires_lapsed_holds_only(catalogue_a, catalogue_b, monday):
 
 def test_bad_booking_requests_are_400(api, catalogue_a, catalogue_b, monday):
     url = f"{BASE}/bookings/"
-    good = {"service": catalogue_a.cut.pk, "start": "2027-03-02T10:00:00+01:00",
-            "customer": {"name": "Tom", "phone": "0698765432"}}  # fmt: skip
+    good = {
+        "service": catalogue_a.cut.pk,
+        "start": "2027-03-02T10:00:00+01:00",
+        "customer": {"name": "Tom", "phone": "0698765432"},
+    }
     cases = [
         ({**good, "service": catalogue_b.cut.pk}, "service"),
         ({**good, "service": "x"}, "service"),
@@ -244,8 +291,11 @@ def test_a_forged_or_revoked_manage_token_is_404(api, catalogue_a, monday):
     ],
 )
 def test_impossible_or_far_off_times_are_400(api, catalogue_a, monday, start):
-    body = {"service": catalogue_a.cut.pk, "start": start,
-            "customer": {"name": "Tom", "phone": "0698765432"}}  # fmt: skip
+    body = {
+        "service": catalogue_a.cut.pk,
+        "start": start,
+        "customer": {"name": "Tom", "phone": "0698765432"},
+    }
     response = api().post(f"{BASE}/bookings/", body, format="json")
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
@@ -255,11 +305,13 @@ def test_impossible_or_far_off_times_are_400(api, catalogue_a, monday, start):
 
 
 def test_an_impossible_time_to_move_to_is_400(api, catalogue_a, monday):
-    booking = book(catalogue_a, CustomerFactory(salon=catalogue_a.salon),
-                   local(catalogue_a.salon, 1, 10))  # fmt: skip
+    booking = book(
+        catalogue_a, CustomerFactory(salon=catalogue_a.salon), local(catalogue_a.salon, 1, 10)
+    )
     token = booking_manage_token(booking)
-    response = api().post(f"/api/v1/manage/{token}/reschedule/",
-                          {"start": "2027-03-03T25:00:00+01:00"}, format="json")  # fmt: skip
+    response = api().post(
+        f"/api/v1/manage/{token}/reschedule/", {"start": "2027-03-03T25:00:00+01:00"}, format="json"
+    )
     assert response.status_code == 400, response.content
     assert "start" in response.json()["fields"]
 

@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db
 def bookings(catalogue_a, catalogue_b, monday):
     lea = CustomerFactory(salon=catalogue_a.salon, name="Léa")
     sam = CustomerFactory(salon=catalogue_b.salon, name="Sam", phone="+14165550199")
-    return (book(catalogue_a, lea, local(catalogue_a.salon, 1, 10)),
-            book(catalogue_b, sam, local(catalogue_b.salon, 1, 10)))  # fmt: skip
+    return (
+        book(catalogue_a, lea, local(catalogue_a.salon, 1, 10)),
+        book(catalogue_b, sam, local(catalogue_b.salon, 1, 10)),
+    )
 
 
 @pytest.mark.parametrize("model", ["service", "staffmember", "timeoff", "booking"])
@@ -39,8 +41,9 @@ def test_admin_404s_on_another_salons_objects(client, team_a, bookings, catalogu
 def test_admin_actions_go_through_the_services(client, team_a, bookings):
     ours, theirs = bookings
     client.force_login(team_a.owner)
-    client.post("/admin/bookings/booking/", {"action": "cancel",
-                                             "_selected_action": [ours.pk, theirs.pk]})  # fmt: skip
+    client.post(
+        "/admin/bookings/booking/", {"action": "cancel", "_selected_action": [ours.pk, theirs.pk]}
+    )
     with salon_scope(team_a.salon):
         cancelled = Booking.objects.get(pk=ours.pk)
         assert cancelled.status == Status.CANCELLED
@@ -60,18 +63,32 @@ QUOTE = "/api/v1/salons/bella/backoffice/deposit-policy/quote/"
 
 
 def _service_form(service, **changes):
-    form = {"name": service.name, "description": "", "duration_minutes": "45", "price": "6000",
-            "buffer_before_minutes": "0", "buffer_after_minutes": "0", "active": "on",
-            "deposit_override": "null"}  # fmt: skip
+    form = {
+        "name": service.name,
+        "description": "",
+        "duration_minutes": "45",
+        "price": "6000",
+        "buffer_before_minutes": "0",
+        "buffer_after_minutes": "0",
+        "active": "on",
+        "deposit_override": "null",
+    }
     return {**form, **changes}
 
 
 @pytest.mark.parametrize(
     "override",
-    ['{"kind": "fixed"}', '{"kind": "percent", "value": 150}', '{"kind": "half"}',
-     '{"value": 500}', '[1, 2]', '"fixed"', '{"kind": "fixed", "value": 4294967996}',
-     '{"kind": "fixed", "value": 500, "extra": 1}'],
-)  # fmt: skip
+    [
+        '{"kind": "fixed"}',
+        '{"kind": "percent", "value": 150}',
+        '{"kind": "half"}',
+        '{"value": 500}',
+        "[1, 2]",
+        '"fixed"',
+        '{"kind": "fixed", "value": 4294967996}',
+        '{"kind": "fixed", "value": 500, "extra": 1}',
+    ],
+)
 def test_a_malformed_deposit_override_cannot_be_saved_from_the_admin(
     client, api, team_a, catalogue_a, override
 ):
@@ -95,8 +112,9 @@ def test_a_deposit_override_is_saved_from_the_admin(client, api, team_a, catalog
     assert (quote.json()["amount"], quote.json()["source"]) == (1500, "service_override")
 
 
-def test_cancelling_from_the_admin_refunds_what_the_client_paid(client, team_a, catalogue_a,
-                                                                monday):  # fmt: skip
+def test_cancelling_from_the_admin_refunds_what_the_client_paid(
+    client, team_a, catalogue_a, monday
+):
     """The admin's "Cancel (by the salon)" settles the money as the desk's cancel does: a
     salon that cancels refunds in full (DESIGN.md, the deposit policy)."""
     from deposits.models import Payment, PaymentOutcome, Refund
@@ -107,9 +125,14 @@ def test_cancelling_from_the_admin_refunds_what_the_client_paid(client, team_a, 
     with salon_scope(catalogue_a.salon):
         policy_set(salon=catalogue_a.salon, rule={"kind": "fixed", "value": 1500}, ramp=[])
         paid = checkout_at_desk(
-            salon=catalogue_a.salon, service=catalogue_a.cut, start=local(catalogue_a.salon, 1, 10),
-            customer=lea, staff=catalogue_a.alice, actor=team_a.staff, waived=False,
-        ).booking  # fmt: skip
+            salon=catalogue_a.salon,
+            service=catalogue_a.cut,
+            start=local(catalogue_a.salon, 1, 10),
+            customer=lea,
+            staff=catalogue_a.alice,
+            actor=team_a.staff,
+            waived=False,
+        ).booking
     client.force_login(team_a.owner)
     client.post("/admin/bookings/booking/", {"action": "cancel", "_selected_action": [paid.pk]})
     with salon_scope(team_a.salon):

@@ -27,10 +27,17 @@ def world(catalogue_a, catalogue_b, monday):
 
 def test_manager_manages_the_catalogue(api, team_a, world):
     client = api(team_a.manager)
-    created = client.post(f"{A}/services/", {
-        "name": "Brushing", "duration_minutes": 30, "price": 3500, "buffer_after_minutes": 5,
-        "deposit_override": {"kind": "percent", "value": 50},
-    }, format="json")  # fmt: skip
+    created = client.post(
+        f"{A}/services/",
+        {
+            "name": "Brushing",
+            "duration_minutes": 30,
+            "price": 3500,
+            "buffer_after_minutes": 5,
+            "deposit_override": {"kind": "percent", "value": 50},
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     pk = created.json()["id"]
     patched = client.patch(f"{A}/services/{pk}/", {"price": 3900}, format="json").json()
@@ -55,11 +62,15 @@ def test_a_booked_service_is_retired_not_deleted(api, team_a, world):
         {"name": "X", "duration_minutes": 0, "price": 100},
         {"name": "X", "duration_minutes": 30, "price": -1},
         {"name": "X", "duration_minutes": 30, "price": 100, "deposit_override": {"kind": "half"}},
-        {"name": "X", "duration_minutes": 30, "price": 100,
-         "deposit_override": {"kind": "percent", "value": 120}},
+        {
+            "name": "X",
+            "duration_minutes": 30,
+            "price": 100,
+            "deposit_override": {"kind": "percent", "value": 120},
+        },
         {"duration_minutes": 30, "price": 100},
     ],
-)  # fmt: skip
+)
 def test_bad_services_are_400(api, team_a, world, body):
     response = api(team_a.owner).post(f"{A}/services/", body, format="json")
     assert response.status_code == 400
@@ -69,46 +80,71 @@ def test_bad_services_are_400(api, team_a, world, body):
 def test_staff_read_but_do_not_change_the_catalogue(api, team_a, world):
     client = api(team_a.staff)
     assert client.get(f"{A}/services/").status_code == 200
-    response = client.post(f"{A}/services/", {"name": "X", "duration_minutes": 30, "price": 1},
-                           format="json")  # fmt: skip
+    response = client.post(
+        f"{A}/services/", {"name": "X", "duration_minutes": 30, "price": 1}, format="json"
+    )
     assert response.status_code == 403
 
 
 def test_staff_members_hours_and_time_off(api, team_a, world):
     client = api(team_a.owner)
     cut = world[0].cut
-    created = client.post(f"{A}/staff/", {"name": "Chloé", "service_ids": [cut.pk]},
-                          format="json").json()  # fmt: skip
+    created = client.post(
+        f"{A}/staff/", {"name": "Chloé", "service_ids": [cut.pk]}, format="json"
+    ).json()
     pk = created["id"]
     assert created["service_ids"] == [cut.pk]
-    hours = [{"weekday": 0, "start": "09:00", "end": "12:00"},
-             {"weekday": 0, "start": "14:00", "end": "18:00"}]  # fmt: skip
+    hours = [
+        {"weekday": 0, "start": "09:00", "end": "12:00"},
+        {"weekday": 0, "start": "14:00", "end": "18:00"},
+    ]
     put = client.put(f"{A}/staff/{pk}/hours/", hours, format="json")
     assert put.status_code == 200, put.json()
     assert client.get(f"{A}/staff/{pk}/hours/").json() == hours
-    bad = client.put(f"{A}/staff/{pk}/hours/", [{"weekday": 7, "start": "10:00", "end": "09:00"}],
-                     format="json")  # fmt: skip
+    bad = client.put(
+        f"{A}/staff/{pk}/hours/", [{"weekday": 7, "start": "10:00", "end": "09:00"}], format="json"
+    )
     assert bad.status_code == 400
 
-    off = client.post(f"{A}/time-off/", {"staff": pk, "start": "2027-03-08T00:00:00+01:00",
-                                          "end": "2027-03-09T00:00:00+01:00", "reason": "Congé"},
-                      format="json")  # fmt: skip
+    off = client.post(
+        f"{A}/time-off/",
+        {
+            "staff": pk,
+            "start": "2027-03-08T00:00:00+01:00",
+            "end": "2027-03-09T00:00:00+01:00",
+            "reason": "Congé",
+        },
+        format="json",
+    )
     assert off.status_code == 201, off.json()
-    slots = api().get("/api/v1/salons/bella/availability/",
-                      {"service": cut.pk, "from": "2027-03-08", "to": "2027-03-08",
-                       "staff": pk}).json()["slots"]  # fmt: skip
+    slots = (
+        api()
+        .get(
+            "/api/v1/salons/bella/availability/",
+            {"service": cut.pk, "from": "2027-03-08", "to": "2027-03-08", "staff": pk},
+        )
+        .json()["slots"]
+    )
     assert slots == []
     assert client.delete(f"{A}/time-off/{off.json()['id']}/").status_code == 204
-    slots = api().get("/api/v1/salons/bella/availability/",
-                      {"service": cut.pk, "from": "2027-03-08", "to": "2027-03-08",
-                       "staff": pk}).json()["slots"]  # fmt: skip
+    slots = (
+        api()
+        .get(
+            "/api/v1/salons/bella/availability/",
+            {"service": cut.pk, "from": "2027-03-08", "to": "2027-03-08", "staff": pk},
+        )
+        .json()["slots"]
+    )
     assert slots[0]["start"] == "2027-03-08T09:00:00+01:00"
 
 
 def test_a_salon_closure_closes_everyone(api, team_a, world):
     client = api(team_a.owner)
-    client.post(f"{A}/time-off/", {"staff": None, "start": "2027-03-03T00:00:00+01:00",
-                                   "end": "2027-03-04T00:00:00+01:00"}, format="json")  # fmt: skip
+    client.post(
+        f"{A}/time-off/",
+        {"staff": None, "start": "2027-03-03T00:00:00+01:00", "end": "2027-03-04T00:00:00+01:00"},
+        format="json",
+    )
     slots = api().get(
         "/api/v1/salons/bella/availability/",
         {"service": world[0].cut.pk, "from": "2027-03-03", "to": "2027-03-03"},
@@ -129,8 +165,10 @@ def test_bookings_list_filters_and_actions(api, team_a, world):
     assert early.status_code == 400  # not before the appointment
     done = client.post(f"{A}/bookings/{ours.pk}/complete/").json()
     assert done["status"] == "completed"
-    assert client.post(f"{A}/bookings/{ours.pk}/cancel/", {"reason": "x"},
-                       format="json").status_code == 400  # fmt: skip
+    assert (
+        client.post(f"{A}/bookings/{ours.pk}/cancel/", {"reason": "x"}, format="json").status_code
+        == 400
+    )
 
 
 def test_no_show_after_the_start_and_salon_cancellation(api, team_a, world, monday):
@@ -138,8 +176,9 @@ def test_no_show_after_the_start_and_salon_cancellation(api, team_a, world, mond
     lea = CustomerFactory(salon=cat_a.salon, name="Zoé")
     later = book(cat_a, lea, local(cat_a.salon, 2, 15), staff=cat_a.bob)
     client = api(team_a.staff)
-    cancelled = client.post(f"{A}/bookings/{later.pk}/cancel/", {"reason": "Salon fermé"},
-                            format="json").json()  # fmt: skip
+    cancelled = client.post(
+        f"{A}/bookings/{later.pk}/cancel/", {"reason": "Salon fermé"}, format="json"
+    ).json()
     assert (cancelled["status"], cancelled["cancelled_by_salon"]) == ("cancelled", True)
     monday.shift(dt.timedelta(days=1, hours=3))  # Tuesday 11:00
     marked = client.post(f"{A}/bookings/{ours.pk}/no-show/").json()
@@ -163,12 +202,24 @@ def test_no_endpoint_reaches_another_salons_objects(api, team_a, world):
     assert client.put(f"{A}/staff/{cat_b.alice.pk}/hours/", [], format="json").status_code == 404
     for action in ("cancel", "no-show", "complete"):
         assert client.post(f"{A}/bookings/{theirs.pk}/{action}/").status_code == 404
-    assert client.post(f"{A}/staff/", {"name": "X", "service_ids": [cat_b.cut.pk]},
-                       format="json").status_code == 400  # fmt: skip
-    assert client.post(f"{A}/time-off/", {"staff": cat_b.alice.pk,
-                                          "start": "2027-03-08T00:00:00Z",
-                                          "end": "2027-03-09T00:00:00Z"},
-                       format="json").status_code == 400  # fmt: skip
+    assert (
+        client.post(
+            f"{A}/staff/", {"name": "X", "service_ids": [cat_b.cut.pk]}, format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"{A}/time-off/",
+            {
+                "staff": cat_b.alice.pk,
+                "start": "2027-03-08T00:00:00Z",
+                "end": "2027-03-09T00:00:00Z",
+            },
+            format="json",
+        ).status_code
+        == 400
+    )
     with salon_scope(cat_b.salon):
         assert Booking.objects.get(pk=theirs.pk).status == Status.CONFIRMED
         assert Service.objects.get(pk=cat_b.cut.pk).price == 6000
@@ -196,8 +247,15 @@ def test_public_salon_and_catalogue(api, world):
     assert salon["deposit_terms"]
     services = api().get("/api/v1/salons/rival/services/").json()
     assert services[0]["currency"] == "CAD"
-    assert {"id", "name", "description", "duration_minutes", "price", "currency",
-            "deposit_today"} == set(services[0])  # fmt: skip
+    assert {
+        "id",
+        "name",
+        "description",
+        "duration_minutes",
+        "price",
+        "currency",
+        "deposit_today",
+    } == set(services[0])
 
 
 @pytest.mark.parametrize("action", ["cancel", "no-show", "complete"])
@@ -210,8 +268,10 @@ def test_an_action_on_a_booking_is_posted_not_read(api, team_a, world, action):
 
 def test_time_off_outside_2000_to_2999_is_400(api, team_a, world):
     client = api(team_a.manager)
-    for start, end in [("1118-09-15T22:48:58Z", "2027-03-02T10:00:00+01:00"),
-                       ("2027-03-02T10:00:00+01:00", "4225-09-17T05:33:06+06:30")]:  # fmt: skip
+    for start, end in [
+        ("1118-09-15T22:48:58Z", "2027-03-02T10:00:00+01:00"),
+        ("2027-03-02T10:00:00+01:00", "4225-09-17T05:33:06+06:30"),
+    ]:
         response = client.post(f"{A}/time-off/", {"start": start, "end": end}, format="json")
         assert response.status_code == 400, response.content
         assert response.json()["code"] == "invalid"

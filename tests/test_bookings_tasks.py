@@ -21,8 +21,9 @@ def test_hold_sweep_runs_on_a_real_worker(celery_worker, catalogue_a, catalogue_
     sam = CustomerFactory(salon=catalogue_b.salon, phone="+14165550199")
     a = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10), hold_until=until)
     b = book(catalogue_b, sam, local(catalogue_b.salon, 1, 10), hold_until=until)
-    kept = book(catalogue_a, lea, local(catalogue_a.salon, 1, 12),
-                hold_until=until + dt.timedelta(hours=2))  # fmt: skip
+    kept = book(
+        catalogue_a, lea, local(catalogue_a.salon, 1, 12), hold_until=until + dt.timedelta(hours=2)
+    )
     monday.shift(dt.timedelta(minutes=30))
     holds_sweep.delay()
     holds_sweep.delay()  # twice: nothing happens twice

@@ -24,26 +24,49 @@ POLICY = "/api/v1/salons/bella/backoffice/deposit-policy/"
 
 
 def _policy(api, team, **changes):
-    body = {"rule": {"kind": "fixed", "value": 1500}, "cancellation_window_hours": 48,
-            "late_cancellation": "credit", "credit_valid_days": 90, **changes}  # fmt: skip
+    body = {
+        "rule": {"kind": "fixed", "value": 1500},
+        "cancellation_window_hours": 48,
+        "late_cancellation": "credit",
+        "credit_valid_days": 90,
+        **changes,
+    }
     assert api(team.owner).put(POLICY, body, format="json").status_code == 200
 
 
-def _paid_booking(api, client, settings, stripe_api, catalogue, day="2027-03-10", hour=10,
-                  **extra):  # fmt: skip
-    request = {"service": catalogue.cut.pk, "start": f"{day}T{hour:02}:00:00+01:00",
-               "staff": catalogue.alice.pk,
-               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}, **extra}  # fmt: skip
+def _paid_booking(api, client, settings, stripe_api, catalogue, day="2027-03-10", hour=10, **extra):
+    request = {
+        "service": catalogue.cut.pk,
+        "start": f"{day}T{hour:02}:00:00+01:00",
+        "staff": catalogue.alice.pk,
+        "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+        **extra,
+    }
     booking = api().post(BOOK, request, format="json").json()
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
-    event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent", "currency": "eur",
-                                 "amount": booking["amount_due_now"]}}}  # fmt: skip
+    event = {
+        "id": f"evt_{intent}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": intent,
+                "object": "payment_intent",
+                "currency": "eur",
+                "amount": booking["amount_due_now"],
+            }
+        },
+    }
     payload = json.dumps(event).encode()
     signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
-    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
-                   HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    client.generic(
+        "POST",
+        "/api/v1/stripe/webhook/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
     return booking
 
 
@@ -54,8 +77,9 @@ def _cancel(api, booking, resolution=None):
     return answer.json()
 
 
-def test_early_cancellation_is_refunded(api, client, settings, stripe_api, team_a, catalogue_a,
-                                        monday):  # fmt: skip
+def test_early_cancellation_is_refunded(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
     _policy(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
@@ -72,8 +96,9 @@ def test_early_cancellation_is_refunded(api, client, settings, stripe_api, team_
     assert len([r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]) == 1
 
 
-def test_early_cancellation_may_become_credit_then_lapse(api, client, settings, stripe_api,
-                                                         team_a, catalogue_a, monday):  # fmt: skip
+def test_early_cancellation_may_become_credit_then_lapse(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
     _policy(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     answer = _cancel(api, booking, "credit")
@@ -96,8 +121,9 @@ def test_early_cancellation_may_become_credit_then_lapse(api, client, settings, 
 
 
 @pytest.mark.parametrize(("late", "outcome"), [("credit", "credited"), ("forfeit", "forfeited")])
-def test_late_cancellation_follows_the_policy(api, client, settings, stripe_api, team_a,
-                                              catalogue_a, monday, late, outcome):  # fmt: skip
+def test_late_cancellation_follows_the_policy(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday, late, outcome
+):
     _policy(api, team_a, late_cancellation=late)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02")
     answer = _cancel(api, booking, "refund")  # asked for, but too late for a refund
@@ -105,39 +131,55 @@ def test_late_cancellation_follows_the_policy(api, client, settings, stripe_api,
     assert not [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
 
 
-def test_the_salon_cancelling_refunds_in_full_even_late(api, client, settings, stripe_api,
-                                                        team_a, catalogue_a, monday):  # fmt: skip
+def test_the_salon_cancelling_refunds_in_full_even_late(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
     _policy(api, team_a, late_cancellation="forfeit")
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02")
     answer = api(team_a.staff).post(
         f"/api/v1/salons/bella/backoffice/bookings/{booking['id']}/cancel/",
-        {"reason": "Fermeture exceptionnelle"}, format="json",
-    )  # fmt: skip
+        {"reason": "Fermeture exceptionnelle"},
+        format="json",
+    )
     assert answer.status_code == 200
     managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
     assert managed["deposit"]["status"] == "refunded"
     assert len([r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]) == 1
 
 
-def test_rescheduling_keeps_what_was_paid(api, client, settings, stripe_api, team_a,
-                                          catalogue_a, monday):  # fmt: skip
+def test_rescheduling_keeps_what_was_paid(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
     _policy(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
-    moved = api().post(f"/api/v1/manage/{booking['manage_token']}/reschedule/",
-                       {"start": "2027-03-11T15:00:00+01:00"}, format="json").json()  # fmt: skip
+    moved = (
+        api()
+        .post(
+            f"/api/v1/manage/{booking['manage_token']}/reschedule/",
+            {"start": "2027-03-11T15:00:00+01:00"},
+            format="json",
+        )
+        .json()
+    )
     assert moved["id"] == booking["id"]
     assert moved["deposit"] == {"amount": 1500, "paid": 1500, "status": "paid"}
 
 
-def test_an_unpaid_cancelled_or_lapsed_hold_cancels_its_intent(api, stripe_api, team_a,
-                                                               catalogue_a, monday):  # fmt: skip
+def test_an_unpaid_cancelled_or_lapsed_hold_cancels_its_intent(
+    api, stripe_api, team_a, catalogue_a, monday
+):
     _policy(api, team_a)
-    request = {"service": catalogue_a.cut.pk, "staff": catalogue_a.alice.pk,
-               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
-    first = api().post(BOOK, {**request, "start": "2027-03-10T10:00:00+01:00"},
-                       format="json").json()  # fmt: skip
-    second = api().post(BOOK, {**request, "start": "2027-03-10T12:00:00+01:00"},
-                        format="json").json()  # fmt: skip
+    request = {
+        "service": catalogue_a.cut.pk,
+        "staff": catalogue_a.alice.pk,
+        "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+    }
+    first = (
+        api().post(BOOK, {**request, "start": "2027-03-10T10:00:00+01:00"}, format="json").json()
+    )
+    second = (
+        api().post(BOOK, {**request, "start": "2027-03-10T12:00:00+01:00"}, format="json").json()
+    )
     assert _cancel(api, first)["deposit"]["status"] == "none"
     monday.shift(dt.timedelta(minutes=20))
     with salon_scope(team_a.salon):
@@ -186,13 +228,24 @@ def test_a_cancellation_turns_into_a_reschedule_paid_by_credit(
     assert body["credit_balance"] == 0
     assert body["amount_due_now"] == 0
     assert "2027-03-12T11:00:00+01:00" not in [
-        s["start"] for s in api().get("/api/v1/salons/bella/availability/", {
-            "service": catalogue_a.cut.pk, "from": "2027-03-12", "to": "2027-03-12",
-            "staff": catalogue_a.alice.pk}).json()["slots"]]  # fmt: skip
+        s["start"]
+        for s in api()
+        .get(
+            "/api/v1/salons/bella/availability/",
+            {
+                "service": catalogue_a.cut.pk,
+                "from": "2027-03-12",
+                "to": "2027-03-12",
+                "staff": catalogue_a.alice.pk,
+            },
+        )
+        .json()["slots"]
+    ]
 
 
-def _credited_then_the_deposit_went_up(api, client, settings, stripe_api, team_a,
-                                       catalogue_a) -> tuple[dict, str]:  # fmt: skip
+def _credited_then_the_deposit_went_up(
+    api, client, settings, stripe_api, team_a, catalogue_a
+) -> tuple[dict, str]:
     """A 15.00 deposit paid, the booking cancelled with credit, the deposit then raised to
     20.00: the booking's answer and its reschedule URL."""
     _policy(api, team_a)
@@ -205,8 +258,9 @@ def _credited_then_the_deposit_went_up(api, client, settings, stripe_api, team_a
 def test_a_reschedule_with_too_little_credit_is_held_for_the_difference(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _booking, url = _credited_then_the_deposit_went_up(api, client, settings, stripe_api,
-                                                       team_a, catalogue_a)  # fmt: skip
+    _booking, url = _credited_then_the_deposit_went_up(
+        api, client, settings, stripe_api, team_a, catalogue_a
+    )
     body = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json").json()
     assert body["status"] == "pending_payment"
     assert body["amount_due_now"] == 500
@@ -214,8 +268,9 @@ def test_a_reschedule_with_too_little_credit_is_held_for_the_difference(
     assert body["credit_balance"] == 0
 
 
-def test_a_refunded_cancellation_cannot_be_rescheduled(api, client, settings, stripe_api,
-                                                       team_a, catalogue_a, monday):  # fmt: skip
+def test_a_refunded_cancellation_cannot_be_rescheduled(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
     _policy(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     _cancel(api, booking, "refund")
@@ -265,25 +320,34 @@ def test_credit_spent_on_a_booking_cancelled_late_under_forfeit_is_kept(
 
 @pytest.mark.parametrize(
     ("late", "option", "outcome"),
-    [("forfeit", "deposit", "forfeited"), ("credit", "deposit", "credited"),
-     ("forfeit", "full", "forfeited"), ("credit", "full", "credited")],
-)  # fmt: skip
+    [
+        ("forfeit", "deposit", "forfeited"),
+        ("credit", "deposit", "credited"),
+        ("forfeit", "full", "forfeited"),
+        ("credit", "full", "credited"),
+    ],
+)
 def test_a_move_keeps_the_deadline_the_booking_already_passed(
     api, client, settings, stripe_api, team_a, catalogue_a, monday, late, option, outcome
 ):
     """Booked inside the window (tomorrow, 48 hours' notice asked), paid, moved weeks
     ahead: cancelling then is still late, and nothing is refunded."""
     _policy(api, team_a, late_cancellation=late)
-    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02",
-                            payment_option=option)  # fmt: skip
+    booking = _paid_booking(
+        api, client, settings, stripe_api, catalogue_a, day="2027-03-02", payment_option=option
+    )
     paid = 1500 if option == "deposit" else 6000
     manage = f"/api/v1/manage/{booking['manage_token']}/"
-    moved = api().post(f"{manage}reschedule/", {"start": "2027-03-24T10:00:00+01:00"},
-                       format="json")  # fmt: skip
+    moved = api().post(
+        f"{manage}reschedule/", {"start": "2027-03-24T10:00:00+01:00"}, format="json"
+    )
     assert moved.status_code == 200, moved.json()
     assert moved.json()["cancellation_deadline"] == "2027-02-28T10:00:00+01:00"
-    again = api().post(f"{manage}reschedule/", {"start": "2027-03-25T10:00:00+01:00"},
-                       format="json").json()  # moved once more: the same deadline  # fmt: skip
+    again = (
+        api()
+        .post(f"{manage}reschedule/", {"start": "2027-03-25T10:00:00+01:00"}, format="json")
+        .json()
+    )  # moved once more: the same deadline
     assert again["cancellation_deadline"] == "2027-02-28T10:00:00+01:00"
     page = client.get(f"/manage/{booking['manage_token']}/cancel/")
     assert page.context["outcome"].outcome == ("credit" if late == "credit" else "forfeit")
@@ -293,31 +357,37 @@ def test_a_move_keeps_the_deadline_the_booking_already_passed(
     assert answer["credit_balance"] == (paid if late == "credit" else 0)
 
 
-def test_a_move_before_the_deadline_keeps_the_free_cancellation(api, client, settings,
-                                                                stripe_api, team_a, catalogue_a,
-                                                                monday):  # fmt: skip
+def test_a_move_before_the_deadline_keeps_the_free_cancellation(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
     _policy(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-10")
     manage = f"/api/v1/manage/{booking['manage_token']}/"
-    moved = api().post(f"{manage}reschedule/", {"start": "2027-03-24T10:00:00+01:00"},
-                       format="json").json()  # fmt: skip
+    moved = (
+        api()
+        .post(f"{manage}reschedule/", {"start": "2027-03-24T10:00:00+01:00"}, format="json")
+        .json()
+    )
     assert moved["cancellation_deadline"] == "2027-03-22T10:00:00+01:00"
     assert _cancel(api, booking)["deposit"]["status"] == "refunded"
 
 
-def test_a_move_on_the_manage_page_keeps_the_deadline_too(api, client, settings, stripe_api,
-                                                          team_a, catalogue_a, monday):  # fmt: skip
+def test_a_move_on_the_manage_page_keeps_the_deadline_too(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
     _policy(api, team_a, late_cancellation="forfeit")
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02")
     page = f"/manage/{booking['manage_token']}/"
-    moved = client.post(f"{page}reschedule/", {"start": "2027-03-24T10:00:00+01:00",
-                                                "staff": catalogue_a.alice.pk})  # fmt: skip
+    moved = client.post(
+        f"{page}reschedule/", {"start": "2027-03-24T10:00:00+01:00", "staff": catalogue_a.alice.pk}
+    )
     assert moved.status_code == 302
     assert _cancel(api, booking, "refund")["deposit"]["status"] == "forfeited"
 
 
-@pytest.mark.parametrize(("resolution", "outcome"), [("refund", "refunded"),
-                                                     ("credit", "credited")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("resolution", "outcome"), [("refund", "refunded"), ("credit", "credited")]
+)
 def test_money_taken_while_the_client_cancels_is_refunded_or_credited_and_said(
     api, client, settings, stripe_api, team_a, catalogue_a, monday, resolution, outcome
 ):
@@ -326,22 +396,35 @@ def test_money_taken_while_the_client_cancels_is_refunded_or_credited_and_said(
     at once, and the webhook arriving later changes nothing more."""
     settings.SMS_BACKEND = "locmem"
     _policy(api, team_a)
-    request = {"service": catalogue_a.cut.pk, "start": "2027-03-10T10:00:00+01:00",
-               "staff": catalogue_a.alice.pk,
-               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    request = {
+        "service": catalogue_a.cut.pk,
+        "start": "2027-03-10T10:00:00+01:00",
+        "staff": catalogue_a.alice.pk,
+        "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+    }
     booking = api().post(BOOK, request, format="json").json()
     intent = booking["payment"]["payment_intent"]
     assert stripe_api.pay(intent)["status"] == "succeeded"
     answer = _cancel(api, booking, resolution)
     assert answer["deposit"] == {"amount": 1500, "paid": 1500, "status": outcome}
     assert answer["credit_balance"] == (1500 if outcome == "credited" else 0)
-    event = {"id": "evt_after", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent", "amount": 1500,
-                                 "currency": "eur"}}}  # fmt: skip
+    event = {
+        "id": "evt_after",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {"id": intent, "object": "payment_intent", "amount": 1500, "currency": "eur"}
+        },
+    }
     payload = json.dumps(event).encode()
     signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
-    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
-                   HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    client.generic(
+        "POST",
+        "/api/v1/stripe/webhook/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
     refunds = [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
     assert len(refunds) == (1 if outcome == "refunded" else 0)
     with salon_scope(team_a.salon):
@@ -361,9 +444,12 @@ def test_money_settled_after_the_cancellation_message_is_told_in_another(
     neither cancelled nor fetched): the cancellation's message says nothing was paid; the
     webhook then settles the money, and a second message says it is refunded."""
     _policy(api, team_a)
-    request = {"service": catalogue_a.cut.pk, "start": "2027-03-10T10:00:00+01:00",
-               "staff": catalogue_a.alice.pk,
-               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    request = {
+        "service": catalogue_a.cut.pk,
+        "start": "2027-03-10T10:00:00+01:00",
+        "staff": catalogue_a.alice.pk,
+        "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+    }
     booking = api().post(BOOK, request, format="json").json()
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
@@ -372,13 +458,23 @@ def test_money_settled_after_the_cancellation_message_is_told_in_another(
     stripe_api.fail("500", times=0)
     with salon_scope(team_a.salon):
         messages_run(salon=team_a.salon)
-    event = {"id": "evt_later", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent", "amount": 1500,
-                                 "currency": "eur"}}}  # fmt: skip
+    event = {
+        "id": "evt_later",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {"id": intent, "object": "payment_intent", "amount": 1500, "currency": "eur"}
+        },
+    }
     payload = json.dumps(event).encode()
     signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
-    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
-                   HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    client.generic(
+        "POST",
+        "/api/v1/stripe/webhook/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
     managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
     assert managed["deposit"] == {"amount": 1500, "paid": 1500, "status": "refunded"}
     assert len([r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]) == 1
@@ -389,14 +485,18 @@ def test_money_settled_after_the_cancellation_message_is_told_in_another(
         assert "15" in told[1].body
 
 
-def test_a_test_mode_payment_made_while_cancelling_is_refunded(api, settings, team_a,
-                                                               catalogue_a, monday):  # fmt: skip
+def test_a_test_mode_payment_made_while_cancelling_is_refunded(
+    api, settings, team_a, catalogue_a, monday
+):
     """Test mode: the card is charged while the client cancels; the payment is not left
     `canceled` on a charged card."""
     settings.PAYMENTS_TEST_MODE = True
     _policy(api, team_a)
-    request = {"service": catalogue_a.cut.pk, "start": "2027-03-10T10:00:00+01:00",
-               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    request = {
+        "service": catalogue_a.cut.pk,
+        "start": "2027-03-10T10:00:00+01:00",
+        "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+    }
     booking = api().post(BOOK, request, format="json").json()
     intent = booking["payment"]["payment_intent"]
     charged = TestModeGateway().pay(intent_id=intent)  # the card is charged; its event waits
@@ -411,11 +511,15 @@ def test_a_test_mode_payment_made_while_cancelling_is_refunded(api, settings, te
 def test_credit_spent_on_a_rebooking_whose_hold_lapses_comes_back(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    booking, url = _credited_then_the_deposit_went_up(api, client, settings, stripe_api,
-                                                      team_a, catalogue_a)  # fmt: skip
+    booking, url = _credited_then_the_deposit_went_up(
+        api, client, settings, stripe_api, team_a, catalogue_a
+    )
     held = api().post(url, {"start": "2027-03-12T11:00:00+01:00"}, format="json").json()
     assert (held["status"], held["amount_due_now"], held["credit_balance"]) == (
-        "pending_payment", 500, 0)  # fmt: skip
+        "pending_payment",
+        500,
+        0,
+    )
     monday.shift(dt.timedelta(minutes=20))  # the difference is never paid
     with salon_scope(team_a.salon):
         holds_expire(salon=team_a.salon)

@@ -28,40 +28,65 @@ POLICY = "/api/v1/salons/bella/backoffice/deposit-policy/"
 
 @pytest.fixture
 def deposit_policy(api, team_a):
-    api(team_a.owner).put(POLICY, {"rule": {"kind": "percent", "value": 20},
-                                   "allow_full_payment": True, "hold_minutes": 15},
-                          format="json")  # fmt: skip
+    api(team_a.owner).put(
+        POLICY,
+        {"rule": {"kind": "percent", "value": 20}, "allow_full_payment": True, "hold_minutes": 15},
+        format="json",
+    )
 
 
 def _request(catalogue, hour=10, day="2027-03-02", **extra):
     customer = {"name": "Léa Martin", "phone": f"06 12 34 56 {hour:02}"}
-    return {"service": catalogue.cut.pk, "start": f"{day}T{hour:02}:00:00+01:00",
-            "staff": catalogue.alice.pk, "customer": customer, **extra}  # fmt: skip
+    return {
+        "service": catalogue.cut.pk,
+        "start": f"{day}T{hour:02}:00:00+01:00",
+        "staff": catalogue.alice.pk,
+        "customer": customer,
+        **extra,
+    }
 
 
 def _event(event_id, kind, intent_id, amount=1200):
-    return {"id": event_id, "object": "event", "type": kind,
-            "data": {"object": {"id": intent_id, "object": "payment_intent", "amount": amount,
-                                "currency": "eur", "status": kind.rsplit(".", 1)[1]}}}  # fmt: skip
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "data": {
+            "object": {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "currency": "eur",
+                "status": kind.rsplit(".", 1)[1],
+            }
+        },
+    }
 
 
 def _deliver(client, settings, event, secret=None, timestamp=None):
     payload = json.dumps(event).encode()
     signature = stripe_signature(payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp)
-    return client.generic("POST", WEBHOOK, payload, content_type="application/json",
-                          HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    return client.generic(
+        "POST", WEBHOOK, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+    )
 
 
 def _starts(api, catalogue, day="2027-03-02"):
-    body = api().get("/api/v1/salons/bella/availability/",
-                     {"service": catalogue.cut.pk, "from": day, "to": day,
-                      "staff": catalogue.alice.pk}).json()  # fmt: skip
+    body = (
+        api()
+        .get(
+            "/api/v1/salons/bella/availability/",
+            {"service": catalogue.cut.pk, "from": day, "to": day, "staff": catalogue.alice.pk},
+        )
+        .json()
+    )
     return [s["start"] for s in body["slots"]]
 
 
 @pytest.mark.django_db
-def test_book_pay_webhook_confirmed(api, client, settings, stripe_api, catalogue_a, monday,
-                                    deposit_policy):  # fmt: skip
+def test_book_pay_webhook_confirmed(
+    api, client, settings, stripe_api, catalogue_a, monday, deposit_policy
+):
     response = api().post(BOOK, _request(catalogue_a), format="json")
     assert response.status_code == 201, response.json()
     booking = response.json()
@@ -85,8 +110,9 @@ def test_book_pay_webhook_confirmed(api, client, settings, stripe_api, catalogue
     assert "2027-03-02T10:00:00+01:00" not in _starts(api, catalogue_a)  # held
 
     assert stripe_api.pay(payment["payment_intent"])["status"] == "succeeded"
-    answer = _deliver(client, settings, _event("evt_ok", "payment_intent.succeeded",
-                                               payment["payment_intent"]))  # fmt: skip
+    answer = _deliver(
+        client, settings, _event("evt_ok", "payment_intent.succeeded", payment["payment_intent"])
+    )
     assert answer.status_code == 200
     managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
     assert managed["status"] == "confirmed"
@@ -95,22 +121,26 @@ def test_book_pay_webhook_confirmed(api, client, settings, stripe_api, catalogue
 
 
 @pytest.mark.django_db
-def test_paying_in_full_and_a_policy_that_refuses_it(api, team_a, stripe_api, catalogue_a,
-                                                     monday, deposit_policy):  # fmt: skip
+def test_paying_in_full_and_a_policy_that_refuses_it(
+    api, team_a, stripe_api, catalogue_a, monday, deposit_policy
+):
     full = api().post(BOOK, _request(catalogue_a, payment_option="full"), format="json").json()
     assert (full["deposit_amount"], full["amount_due_now"]) == (1200, 6000)
-    api(team_a.owner).put(POLICY, {"rule": {"kind": "percent", "value": 20},
-                                   "allow_full_payment": False}, format="json")  # fmt: skip
-    refused = api().post(BOOK, _request(catalogue_a, hour=12, payment_option="full"),
-                         format="json")  # fmt: skip
+    api(team_a.owner).put(
+        POLICY,
+        {"rule": {"kind": "percent", "value": 20}, "allow_full_payment": False},
+        format="json",
+    )
+    refused = api().post(BOOK, _request(catalogue_a, hour=12, payment_option="full"), format="json")
     assert refused.status_code == 400
     assert "payment_option" in refused.json()["fields"]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("mode", ["500", "timeout"])
-def test_a_failing_provider_blocks_nothing(api, stripe_api, catalogue_a, monday, deposit_policy,
-                                           mode):  # fmt: skip
+def test_a_failing_provider_blocks_nothing(
+    api, stripe_api, catalogue_a, monday, deposit_policy, mode
+):
     stripe_api.fail(mode, times=10)
     response = api().post(BOOK, _request(catalogue_a), format="json")
     assert response.status_code == 502
@@ -125,9 +155,9 @@ def test_a_failing_provider_blocks_nothing(api, stripe_api, catalogue_a, monday,
 
 
 @pytest.mark.django_db
-def test_bad_signature_or_stale_timestamp_is_400_with_no_effect(client, settings, api,
-                                                                stripe_api, catalogue_a, monday,
-                                                                deposit_policy):  # fmt: skip
+def test_bad_signature_or_stale_timestamp_is_400_with_no_effect(
+    client, settings, api, stripe_api, catalogue_a, monday, deposit_policy
+):
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()
     event = _event("evt_x", "payment_intent.succeeded", booking["payment"]["payment_intent"])
     assert _deliver(client, settings, event, secret="whsec_forged").status_code == 400
@@ -139,8 +169,9 @@ def test_bad_signature_or_stale_timestamp_is_400_with_no_effect(client, settings
 
 
 @pytest.mark.django_db
-def test_late_payment_retakes_a_free_slot(api, client, settings, stripe_api, catalogue_a,
-                                          monday, deposit_policy):  # fmt: skip
+def test_late_payment_retakes_a_free_slot(
+    api, client, settings, stripe_api, catalogue_a, monday, deposit_policy
+):
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()
     monday.shift(dt.timedelta(minutes=20))
     holds_apply(salon_id=catalogue_a.salon.pk)
@@ -183,8 +214,9 @@ def test_late_payment_for_a_taken_slot_is_refunded_never_double_booked(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_webhook_chaos_each_event_applied_once(api, settings, stripe_api, catalogue_a, monday,
-                                               deposit_policy):  # fmt: skip
+def test_webhook_chaos_each_event_applied_once(
+    api, settings, stripe_api, catalogue_a, monday, deposit_policy
+):
     from django.test import Client
 
     settings.SMS_BACKEND = "locmem"
@@ -258,21 +290,37 @@ def test_webhook_chaos_each_event_applied_once(api, settings, stripe_api, catalo
 
 
 @pytest.mark.django_db
-def test_refund_events_settle_refunds_forward_only(client, settings, stripe_api, catalogue_a,
-                                                   monday):  # fmt: skip
+def test_refund_events_settle_refunds_forward_only(
+    client, settings, stripe_api, catalogue_a, monday
+):
     lea = CustomerFactory(salon=catalogue_a.salon)
     booking = book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
     with salon_scope(catalogue_a.salon):
-        payment = Payment.objects.create(salon=catalogue_a.salon, booking=booking,
-                                         kind="deposit", amount=1200, currency="EUR",
-                                         status="succeeded", intent_id="pi_refunded")  # fmt: skip
-        refund = Refund.objects.create(salon=catalogue_a.salon, payment=payment, amount=1200,
-                                       reason="client_cancelled", refund_id="re_1")  # fmt: skip
+        payment = Payment.objects.create(
+            salon=catalogue_a.salon,
+            booking=booking,
+            kind="deposit",
+            amount=1200,
+            currency="EUR",
+            status="succeeded",
+            intent_id="pi_refunded",
+        )
+        refund = Refund.objects.create(
+            salon=catalogue_a.salon,
+            payment=payment,
+            amount=1200,
+            reason="client_cancelled",
+            refund_id="re_1",
+        )
 
     def refund_event(event_id, status):
         refund = {"id": "re_1", "object": "refund", "status": status}
-        return {"id": event_id, "object": "event", "type": "refund.updated",
-                "data": {"object": refund}}  # fmt: skip
+        return {
+            "id": event_id,
+            "object": "event",
+            "type": "refund.updated",
+            "data": {"object": refund},
+        }
 
     assert _deliver(client, settings, refund_event("evt_r1", "succeeded")).status_code == 200
     _deliver(client, settings, refund_event("evt_r2", "pending"))  # late and stale: ignored
@@ -281,8 +329,9 @@ def test_refund_events_settle_refunds_forward_only(client, settings, stripe_api,
 
 
 @pytest.mark.django_db
-def test_after_a_provider_failure_nothing_payable_is_left(api, stripe_api, catalogue_a, monday,
-                                                         deposit_policy):  # fmt: skip
+def test_after_a_provider_failure_nothing_payable_is_left(
+    api, stripe_api, catalogue_a, monday, deposit_policy
+):
     from deposits.payments import payments_reconcile
 
     stripe_api.fail("500", times=3)  # the SDK's three attempts all fail
@@ -328,8 +377,13 @@ def test_the_webhook_refuses_in_the_error_shape(client, settings, method, status
     """It answered an empty 405 to a GET, and a 400 without `fields`."""
     settings.STRIPE_SECRET_KEY = "sk_test_acompte"
     settings.STRIPE_WEBHOOK_SECRET = "whsec_acompte_test"
-    response = client.generic(method.upper(), WEBHOOK, b"not json", content_type="text/plain",
-                              HTTP_STRIPE_SIGNATURE="t=1,v1=00")  # fmt: skip
+    response = client.generic(
+        method.upper(),
+        WEBHOOK,
+        b"not json",
+        content_type="text/plain",
+        HTTP_STRIPE_SIGNATURE="t=1,v1=00",
+    )
     assert response.status_code == status
     assert response.json()["code"] == code
     if code == "invalid":
@@ -350,12 +404,16 @@ def test_a_refund_for_a_lost_slot_is_shown_as_refunded(
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("change", "problem"),
-    [({"amount": 1}, "amount"), ({"currency": "usd"}, "currency"),
-     ({"account": "acct_someone_else"}, "account"), ({"amount": None}, "amount")],
-)  # fmt: skip
-def test_an_event_that_is_not_the_payments_changes_nothing(api, client, settings, stripe_api,
-                                                           catalogue_a, monday, deposit_policy,
-                                                           change, problem, caplog):  # fmt: skip
+    [
+        ({"amount": 1}, "amount"),
+        ({"currency": "usd"}, "currency"),
+        ({"account": "acct_someone_else"}, "account"),
+        ({"amount": None}, "amount"),
+    ],
+)
+def test_an_event_that_is_not_the_payments_changes_nothing(
+    api, client, settings, stripe_api, catalogue_a, monday, deposit_policy, change, problem, caplog
+):
     booking = api().post(BOOK, _request(catalogue_a), format="json").json()
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)

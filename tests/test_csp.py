@@ -20,9 +20,19 @@ def _policy(response) -> dict[str, list[str]]:
 
 def test_every_kind_of_page_carries_the_policy(client, api, team_a, catalogue_a, monday):
     client.force_login(team_a.owner)
-    answers = {path: client.get(path) for path in (
-        "/", "/bella/", "/admin/", "/admin/login/", "/admin/tenants/salon/",
-        "/api/docs/", "/desk/login/", "/no-such-page/")}  # fmt: skip
+    answers = {
+        path: client.get(path)
+        for path in (
+            "/",
+            "/bella/",
+            "/admin/",
+            "/admin/login/",
+            "/admin/tenants/salon/",
+            "/api/docs/",
+            "/desk/login/",
+            "/no-such-page/",
+        )
+    }
     answers["api"] = api().get("/api/v1/salons/bella/")
     for path, response in answers.items():
         policy = _policy(response)
@@ -46,9 +56,10 @@ def test_stripe_js_is_allowed_wherever_it_is_loaded_from(settings, client, team_
 def _inline_scripts(html: str) -> list[str]:
     """Script elements that run code written in the page (JSON data blocks do not run)."""
     return [
-        tag for tag in re.findall(r"<script\b[^>]*>", html)
+        tag
+        for tag in re.findall(r"<script\b[^>]*>", html)
         if "src=" not in tag and "application/json" not in tag
-    ]  # fmt: skip
+    ]
 
 
 def test_no_page_relies_on_an_inline_script(client, settings, team_a, catalogue_a, monday):
@@ -60,9 +71,13 @@ def test_no_page_relies_on_an_inline_script(client, settings, team_a, catalogue_
         assert response.status_code == 200, path
         assert _inline_scripts(response.content.decode()) == [], path
     client.force_login(team_a.owner)
-    pages = ["/admin/", f"/admin/tenants/salon/{team_a.salon.pk}/change/",
-              "/admin/tenants/membership/add/", "/admin/bookings/booking/",
-              "/admin/deposits/depositpolicy/recovered/"]  # fmt: skip
+    pages = [
+        "/admin/",
+        f"/admin/tenants/salon/{team_a.salon.pk}/change/",
+        "/admin/tenants/membership/add/",
+        "/admin/bookings/booking/",
+        "/admin/deposits/depositpolicy/recovered/",
+    ]
     for path in pages:
         response = client.get(path)
         assert response.status_code == 200, path

@@ -41,8 +41,9 @@ def _refused_then_taken(client: Client, page: str, action: str, data: dict) -> o
 
 def _deposit(salon) -> None:
     with salon_scope(salon):
-        policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[],
-                   payment_link_hours=24)  # fmt: skip
+        policy_set(
+            salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[], payment_link_hours=24
+        )
 
 
 def test_the_desk_forms_need_the_token(settings, team_a, catalogue_a, monday):
@@ -50,17 +51,31 @@ def test_the_desk_forms_need_the_token(settings, team_a, catalogue_a, monday):
     _deposit(team_a.salon)
     desk = "/desk/bella/"
     client = Client(enforce_csrf_checks=True)
-    signed_in = _refused_then_taken(client, "/desk/login/", "/desk/login/",
-                                    {"username": "bella-staff", "password": PASSWORD})  # fmt: skip
+    signed_in = _refused_then_taken(
+        client, "/desk/login/", "/desk/login/", {"username": "bella-staff", "password": PASSWORD}
+    )
     assert signed_in.status_code == 302
 
     start = local(team_a.salon, 1, 10)
-    booked = _refused_then_taken(client, desk + "book/", desk + "book/", {
-        "step": "book", "customer": "new", "name": "Paul Durand", "phone": "06 98 76 54 32",
-        "service": str(catalogue_a.cut.pk), "staff": str(catalogue_a.alice.pk),
-        "day": start.date().isoformat(), "start": start.isoformat(),
-        "deposit_handling": "payment_link", "waiver_reason": "", "send_via": "", "notes": "",
-    })  # fmt: skip
+    booked = _refused_then_taken(
+        client,
+        desk + "book/",
+        desk + "book/",
+        {
+            "step": "book",
+            "customer": "new",
+            "name": "Paul Durand",
+            "phone": "06 98 76 54 32",
+            "service": str(catalogue_a.cut.pk),
+            "staff": str(catalogue_a.alice.pk),
+            "day": start.date().isoformat(),
+            "start": start.isoformat(),
+            "deposit_handling": "payment_link",
+            "waiver_reason": "",
+            "send_via": "",
+            "notes": "",
+        },
+    )
     assert booked.status_code == 302
     booking = Booking.objects.with_scope(salon=team_a.salon.pk).get()
 
@@ -68,16 +83,32 @@ def test_the_desk_forms_need_the_token(settings, team_a, catalogue_a, monday):
     cancelled = _refused_then_taken(client, page, page + "cancel/", {"reason": "Malade"})
     assert cancelled.status_code == 302
 
-    logged = _refused_then_taken(client, desk + "requests/", desk + "requests/", {
-        "channel": "phone", "category": "lost_item", "summary": "Parapluie oublié",
-        "client": "", "status": "open", "resolution": "",
-    })  # fmt: skip
+    logged = _refused_then_taken(
+        client,
+        desk + "requests/",
+        desk + "requests/",
+        {
+            "channel": "phone",
+            "category": "lost_item",
+            "summary": "Parapluie oublié",
+            "client": "",
+            "status": "open",
+            "resolution": "",
+        },
+    )
     assert logged.status_code == 302
     row = CustomerRequest.objects.with_scope(salon=team_a.salon.pk).get()
     page = f"{desk}requests/{row.pk}/"
-    edited = _refused_then_taken(client, page, page, {
-        "status": "resolved", "category": "lost_item", "resolution": "Rendu",
-    })  # fmt: skip
+    edited = _refused_then_taken(
+        client,
+        page,
+        page,
+        {
+            "status": "resolved",
+            "category": "lost_item",
+            "resolution": "Rendu",
+        },
+    )
     assert edited.status_code == 302
 
     out = _refused_then_taken(client, desk, "/desk/logout/", {})
@@ -88,10 +119,17 @@ def test_the_clients_forms_need_the_token(settings, catalogue_a, monday):
     settings.PAYMENTS_TEST_MODE = True
     _deposit(catalogue_a.salon)
     client = Client(enforce_csrf_checks=True)
-    form = {"service": catalogue_a.cut.pk, "staff": catalogue_a.alice.pk,
-            "start": local(catalogue_a.salon, 1, 10).isoformat(), "name": "Léa Martin",
-            "phone": "06 12 34 56 78", "email": "", "notes": "", "payment_option": "deposit",
-            "action": "book"}  # fmt: skip
+    form = {
+        "service": catalogue_a.cut.pk,
+        "staff": catalogue_a.alice.pk,
+        "start": local(catalogue_a.salon, 1, 10).isoformat(),
+        "name": "Léa Martin",
+        "phone": "06 12 34 56 78",
+        "email": "",
+        "notes": "",
+        "payment_option": "deposit",
+        "action": "book",
+    }
     booked = _refused_then_taken(client, f"/bella/?service={catalogue_a.cut.pk}", "/bella/", form)
     assert booked.status_code == 302 and booked["Location"].endswith("/pay/")
 
@@ -102,11 +140,16 @@ def test_the_clients_forms_need_the_token(settings, catalogue_a, monday):
     booking = Booking.objects.with_scope(salon=catalogue_a.salon.pk).get()
     manage = f"/manage/{booking_manage_token(booking)}/"
     new_start = local(catalogue_a.salon, 3, 11).isoformat()
-    moved = _refused_then_taken(client, manage + "reschedule/", manage + "reschedule/",
-                                {"start": new_start, "staff": catalogue_a.alice.pk})  # fmt: skip
+    moved = _refused_then_taken(
+        client,
+        manage + "reschedule/",
+        manage + "reschedule/",
+        {"start": new_start, "staff": catalogue_a.alice.pk},
+    )
     assert moved.status_code == 302
-    gone = _refused_then_taken(client, manage + "cancel/", manage + "cancel/",
-                               {"resolution": "refund"})  # fmt: skip
+    gone = _refused_then_taken(
+        client, manage + "cancel/", manage + "cancel/", {"resolution": "refund"}
+    )
     assert gone.status_code == 302
 
 
@@ -116,12 +159,23 @@ def test_the_pay_page_of_a_link_needs_the_token(settings, team_a, catalogue_a, m
     staff = Client()
     staff.force_login(team_a.staff)
     start = local(team_a.salon, 1, 10)
-    staff.post("/desk/bella/book/", {
-        "step": "book", "customer": "new", "name": "Paul Durand", "phone": "06 98 76 54 32",
-        "service": str(catalogue_a.cut.pk), "staff": str(catalogue_a.alice.pk),
-        "day": start.date().isoformat(), "start": start.isoformat(),
-        "deposit_handling": "payment_link", "waiver_reason": "", "send_via": "", "notes": "",
-    })  # fmt: skip
+    staff.post(
+        "/desk/bella/book/",
+        {
+            "step": "book",
+            "customer": "new",
+            "name": "Paul Durand",
+            "phone": "06 98 76 54 32",
+            "service": str(catalogue_a.cut.pk),
+            "staff": str(catalogue_a.alice.pk),
+            "day": start.date().isoformat(),
+            "start": start.isoformat(),
+            "deposit_handling": "payment_link",
+            "waiver_reason": "",
+            "send_via": "",
+            "notes": "",
+        },
+    )
     booking = Booking.objects.with_scope(salon=team_a.salon.pk).get()
     page = staff.get(f"/desk/bella/bookings/{booking.pk}/").content.decode()
     link = re.search(r'id="payment-link" href="http[^"]+?(/pay/[^"]+/)"', page)
@@ -134,8 +188,9 @@ def test_the_pay_page_of_a_link_needs_the_token(settings, team_a, catalogue_a, m
 def test_the_one_click_unsubscribe_takes_a_bare_post(team_a):
     """RFC 8058: a mail client's one-click unsubscribe is a POST with no cookie and no
     token; the signed token in the address is the credential, so the view is exempt."""
-    lea = CustomerFactory(salon=team_a.salon, email="lea@example.org",
-                          consents={"marketing": True, "reminders": True})  # fmt: skip
+    lea = CustomerFactory(
+        salon=team_a.salon, email="lea@example.org", consents={"marketing": True, "reminders": True}
+    )
     url = f"/bella/unsubscribe/{withdraw_token(customer=lea)}/"
     answer = Client(enforce_csrf_checks=True).post(url, {"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200

@@ -15,8 +15,13 @@ URL = "/admin/customers/customer/"
 
 @pytest.fixture
 def people(team_a, team_b):
-    lea = CustomerFactory(salon=team_a.salon, name="Léa Martin", phone="0612345678",
-                          tags=["vip"], consents={"marketing": True})  # fmt: skip
+    lea = CustomerFactory(
+        salon=team_a.salon,
+        name="Léa Martin",
+        phone="0612345678",
+        tags=["vip"],
+        consents={"marketing": True},
+    )
     tom = CustomerFactory(salon=team_a.salon, name="Tom Petit", trusted=True)
     sam = CustomerFactory(salon=team_b.salon, name="Sam Rival", phone="+14165550199")
     return lea, tom, sam
@@ -76,9 +81,18 @@ def test_erase_action_anonymises(client, team_a, people):
 
 def test_adding_a_client_in_the_admin_reads_the_phone_like_everywhere(client, team_a, people):
     client.force_login(team_a.owner)
-    form = {"name": "Nina Roux", "phone": "06 98 76 54 32", "email": "", "tag_names": "VIP, neuve",
-            "preferred_channel": "sms", "language": "fr", "notes": "", "preferences": "{}",
-            "consents-TOTAL_FORMS": "0", "consents-INITIAL_FORMS": "0"}  # fmt: skip
+    form = {
+        "name": "Nina Roux",
+        "phone": "06 98 76 54 32",
+        "email": "",
+        "tag_names": "VIP, neuve",
+        "preferred_channel": "sms",
+        "language": "fr",
+        "notes": "",
+        "preferences": "{}",
+        "consents-TOTAL_FORMS": "0",
+        "consents-INITIAL_FORMS": "0",
+    }
     response = client.post(f"{URL}add/", form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     with salon_scope(team_a.salon):

@@ -17,22 +17,40 @@ B = "/api/v1/salons/rival/backoffice/customers/"
 
 @pytest.fixture
 def lea(team_a):
-    return CustomerFactory(salon=team_a.salon, name="Léa Martin", phone="0612345678",
-                           email="lea.martin@example.org", tags=["vip"])  # fmt: skip
+    return CustomerFactory(
+        salon=team_a.salon,
+        name="Léa Martin",
+        phone="0612345678",
+        email="lea.martin@example.org",
+        tags=["vip"],
+    )
 
 
 @pytest.fixture
 def rival_lea(team_b):
     # The same person is also a client of the other salon, and must never show here.
-    return CustomerFactory(salon=team_b.salon, name="Léa Martin", phone="+33612345678",
-                           email="lea.martin@example.org")  # fmt: skip
+    return CustomerFactory(
+        salon=team_b.salon, name="Léa Martin", phone="+33612345678", email="lea.martin@example.org"
+    )
 
 
 @pytest.mark.parametrize(
     "query",
-    ["lea", "LÉA", "mart", "Léa Martin", "lea.martin@", "EXAMPLE.org", "06 12 34 56 78",
-     "0612345678", "+33 6 12 34 56 78", "0033612345678", "612345678", "06 12 34"],
-)  # fmt: skip
+    [
+        "lea",
+        "LÉA",
+        "mart",
+        "Léa Martin",
+        "lea.martin@",
+        "EXAMPLE.org",
+        "06 12 34 56 78",
+        "0612345678",
+        "+33 6 12 34 56 78",
+        "0033612345678",
+        "612345678",
+        "06 12 34",
+    ],
+)
 def test_search_finds_the_person_however_typed(api, team_a, lea, rival_lea, query):
     body = api(team_a.staff).get(A, {"search": query}).json()
     assert [c["id"] for c in body["results"]] == [lea.pk]
@@ -87,11 +105,19 @@ def test_bad_preferences_are_a_400(api, team_a, lea):
 def test_staff_update_preferences_tags_and_flags(api, team_a, lea):
     response = api(team_a.staff).patch(
         f"{A}{lea.pk}/",
-        {"preferences": {"services": [3], "days": [1, 4], "times": ["morning"],
-                         "notes": "Thé vert"},
-         "tags": ["Fidèle", "vip"], "trusted": True, "notes": "Allergie au latex"},
+        {
+            "preferences": {
+                "services": [3],
+                "days": [1, 4],
+                "times": ["morning"],
+                "notes": "Thé vert",
+            },
+            "tags": ["Fidèle", "vip"],
+            "trusted": True,
+            "notes": "Allergie au latex",
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["tags"] == ["fidèle", "vip"]
@@ -116,8 +142,12 @@ def test_consent_is_read_from_the_ledger(api, team_a, lea):
 
 def test_list_answers_in_a_bounded_number_of_queries(api, team_a):
     for n in range(60):
-        CustomerFactory(salon=team_a.salon, name=f"Client {n}", tags=["a", "b"],
-                        consents={"marketing": n % 2 == 0})  # fmt: skip
+        CustomerFactory(
+            salon=team_a.salon,
+            name=f"Client {n}",
+            tags=["a", "b"],
+            consents={"marketing": n % 2 == 0},
+        )
     client = api(team_a.staff)
     client.get(A)  # the salon's lookup is cached from the first request on
     counts = []
@@ -155,8 +185,9 @@ def test_member_of_a_gets_403_on_salon_b_customers(api, team_a, team_b, rival_le
 
 
 def test_creating_in_a_records_nothing_in_b(api, team_a, team_b):
-    api(team_a.staff).post(A, {"name": "Sam", "email": "sam@example.org",
-                               "reminders_consent": True}, format="json")  # fmt: skip
+    api(team_a.staff).post(
+        A, {"name": "Sam", "email": "sam@example.org", "reminders_consent": True}, format="json"
+    )
     with salon_scope(team_b.salon):
         assert not ConsentEvent.objects.exists()
     assert api(team_b.staff).get(B).json()["count"] == 0

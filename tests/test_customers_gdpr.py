@@ -34,11 +34,15 @@ A = "/api/v1/salons/bella/backoffice/customers/"
 @pytest.fixture
 def lea(team_a):
     return CustomerFactory(
-        salon=team_a.salon, name="Léandra Quesnel-Varin", phone="0612345678",
+        salon=team_a.salon,
+        name="Léandra Quesnel-Varin",
+        phone="0612345678",
         email="lea.m@example.org",
-        notes="Allergique au latex", tags=["vip"], preferences={"notes": "Thé vert"},
+        notes="Allergique au latex",
+        tags=["vip"],
+        preferences={"notes": "Thé vert"},
         consents={"marketing": True, "reminders": True},
-    )  # fmt: skip
+    )
 
 
 def test_every_field_of_a_registered_model_is_classified():
@@ -67,11 +71,23 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
             currency="EUR",
             status="succeeded",
         )
-        credit_grant(customer=lea, amount=1200, currency="EUR", valid_days=90, booking=booking,
-                     payment=payment)  # fmt: skip
+        credit_grant(
+            customer=lea,
+            amount=1200,
+            currency="EUR",
+            valid_days=90,
+            booking=booking,
+            payment=payment,
+        )
         messages_run(salon=team_a.salon)  # the booking's confirmation
-        request_open(salon=team_a.salon, customer=lea, booking=booking, channel="phone",
-                     category="booking", summary="Arrivera en retard")  # fmt: skip
+        request_open(
+            salon=team_a.salon,
+            customer=lea,
+            booking=booking,
+            channel="phone",
+            category="booking",
+            summary="Arrivera en retard",
+        )
     body = api(team_a.staff).get(f"{A}{lea.pk}/export/").json()
     assert set(body) == set(SECTIONS)
     for entry in personal_data_registry():
@@ -95,11 +111,11 @@ def _text_columns():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND (" + " OR ".join(
-                ["data_type ILIKE %s"] * len(text_types)
-            ) + ")",
+            "WHERE table_schema = 'public' AND ("
+            + " OR ".join(["data_type ILIKE %s"] * len(text_types))
+            + ")",
             [f"%{t}%" for t in text_types],
-        )  # fmt: skip
+        )
         return cursor.fetchall()
 
 
@@ -255,8 +271,12 @@ def test_erasure_leaves_the_person_in_no_reason_history_or_export(
     from support.models import Message
 
     policy = {"rule": {"kind": "fixed", "value": 1500}}
-    assert api(team_a.owner).put("/api/v1/salons/bella/backoffice/deposit-policy/", policy,
-                                 format="json").status_code == 200  # fmt: skip
+    assert (
+        api(team_a.owner)
+        .put("/api/v1/salons/bella/backoffice/deposit-policy/", policy, format="json")
+        .status_code
+        == 200
+    )
     cancelled = book(catalogue_a, lea, local(team_a.salon, 1, 10))
     with salon_scope(team_a.salon):
         token = booking_manage_token(cancelled)
@@ -266,11 +286,17 @@ def test_erasure_leaves_the_person_in_no_reason_history_or_export(
         format="json",
     )
     assert answer.status_code == 200, answer.json()
-    waived = api(team_a.staff).post("/api/v1/salons/bella/backoffice/phone-bookings/", {
-        "service": catalogue_a.cut.pk, "start": local(team_a.salon, 2, 11).isoformat(),
-        "customer": {"id": lea.pk}, "deposit_handling": "waived",
-        "waiver_reason": "Mme Quesnel-Varin est la soeur de la gérante",
-    }, format="json")  # fmt: skip
+    waived = api(team_a.staff).post(
+        "/api/v1/salons/bella/backoffice/phone-bookings/",
+        {
+            "service": catalogue_a.cut.pk,
+            "start": local(team_a.salon, 2, 11).isoformat(),
+            "customer": {"id": lea.pk},
+            "deposit_handling": "waived",
+            "waiver_reason": "Mme Quesnel-Varin est la soeur de la gérante",
+        },
+        format="json",
+    )
     assert waived.status_code == 201, waived.json()
     with salon_scope(team_a.salon):
         request_open(
@@ -285,10 +311,13 @@ def test_erasure_leaves_the_person_in_no_reason_history_or_export(
             status_detail="550 lea.m@example.org: mailbox unavailable"
         )
     LogEntry.objects.create(
-        user=superuser, content_type=ContentType.objects.get_for_model(Customer),
-        object_id=str(lea.pk), object_repr=str(lea), action_flag=CHANGE,
+        user=superuser,
+        content_type=ContentType.objects.get_for_model(Customer),
+        object_id=str(lea.pk),
+        object_repr=str(lea),
+        action_flag=CHANGE,
         change_message="Téléphone de Léandra Quesnel-Varin corrigé",
-    )  # fmt: skip
+    )
 
     assert api(team_a.manager).post(f"{A}{lea.pk}/erase/").status_code == 200
 

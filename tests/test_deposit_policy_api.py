@@ -20,14 +20,23 @@ A = "/api/v1/salons/bella/backoffice/deposit-policy/"
 B = "/api/v1/salons/rival/backoffice/deposit-policy/"
 
 EXAMPLE = {
-    "rule": {"kind": "percent", "value": 20}, "min_amount": 500, "max_amount": None,
-    "ramp": [{"starts_on": "2026-12-01", "rule": {"kind": "percent", "value": 10}},
-             {"starts_on": "2027-03-01", "rule": {"kind": "percent", "value": 30}},
-             {"starts_on": "2027-06-01", "rule": {"kind": "full"}}],
-    "allow_full_payment": True, "trusted_after_visits": 5, "full_prepayment_after_no_shows": 2,
-    "cancellation_window_hours": 48, "late_cancellation": "credit", "credit_valid_days": 90,
-    "hold_minutes": 15, "payment_link_hours": 24,
-}  # fmt: skip
+    "rule": {"kind": "percent", "value": 20},
+    "min_amount": 500,
+    "max_amount": None,
+    "ramp": [
+        {"starts_on": "2026-12-01", "rule": {"kind": "percent", "value": 10}},
+        {"starts_on": "2027-03-01", "rule": {"kind": "percent", "value": 30}},
+        {"starts_on": "2027-06-01", "rule": {"kind": "full"}},
+    ],
+    "allow_full_payment": True,
+    "trusted_after_visits": 5,
+    "full_prepayment_after_no_shows": 2,
+    "cancellation_window_hours": 48,
+    "late_cancellation": "credit",
+    "credit_valid_days": 90,
+    "hold_minutes": 15,
+    "payment_link_hours": 24,
+}
 
 
 def test_the_policy_of_api_md_round_trips(api, team_a, team_b):
@@ -57,11 +66,18 @@ def test_the_policy_of_api_md_round_trips(api, team_a, team_b):
         ({"min_amount": 900, "max_amount": 500}, "max_amount"),
         ({"hold_minutes": 0}, "hold_minutes"),
         ({"late_cancellation": "maybe"}, "late_cancellation"),
-        ({"ramp": [{"starts_on": "2027-01-01", "rule": {"kind": "none"}},
-                   {"starts_on": "2027-01-01", "rule": {"kind": "full"}}]}, "ramp"),
+        (
+            {
+                "ramp": [
+                    {"starts_on": "2027-01-01", "rule": {"kind": "none"}},
+                    {"starts_on": "2027-01-01", "rule": {"kind": "full"}},
+                ]
+            },
+            "ramp",
+        ),
         ({"ramp": [{"starts_on": "soon", "rule": {"kind": "none"}}]}, "ramp"),
     ],
-)  # fmt: skip
+)
 def test_bad_policies_are_400_and_change_nothing(api, team_a, change, field):
     client = api(team_a.owner)
     client.put(A, EXAMPLE, format="json")
@@ -81,8 +97,13 @@ def test_quote_follows_the_ramp_and_the_client(api, team_a, catalogue_a, monday)
     owner.put(A, EXAMPLE, format="json")
     cut = catalogue_a.cut  # 60.00 EUR
     answer = owner.get(f"{A}quote/", {"service": cut.pk, "date": "2027-02-28"}).json()
-    assert answer == {"amount": 600, "currency": "EUR", "rule": {"kind": "percent", "value": 10},
-                      "source": "ramp_step", "reason": answer["reason"]}  # fmt: skip
+    assert answer == {
+        "amount": 600,
+        "currency": "EUR",
+        "rule": {"kind": "percent", "value": 10},
+        "source": "ramp_step",
+        "reason": answer["reason"],
+    }
     assert (
         owner.get(f"{A}quote/", {"service": cut.pk, "date": "2027-03-01"}).json()["amount"] == 1800
     )
@@ -94,8 +115,9 @@ def test_quote_follows_the_ramp_and_the_client(api, team_a, catalogue_a, monday)
     with salon_scope(team_a.salon):
         for booking in lea.bookings.all():
             booking_mark_no_show(booking=booking)
-    answer = owner.get(f"{A}quote/", {"service": cut.pk, "date": "2027-03-05",
-                                      "customer": lea.pk}).json()  # fmt: skip
+    answer = owner.get(
+        f"{A}quote/", {"service": cut.pk, "date": "2027-03-05", "customer": lea.pk}
+    ).json()
     assert (answer["amount"], answer["source"]) == (6000, "no_show_history")
 
 
@@ -104,8 +126,9 @@ def test_quote_refuses_other_salons_ids(api, team_a, catalogue_a, catalogue_b):
     sam = CustomerFactory(salon=catalogue_b.salon, phone="+14165550199")
     bad_service = owner.get(f"{A}quote/", {"service": catalogue_b.cut.pk, "date": "2027-03-01"})
     assert "service" in bad_service.json()["fields"]
-    bad_customer = owner.get(f"{A}quote/", {"service": catalogue_a.cut.pk, "date": "2027-03-01",
-                                            "customer": sam.pk})  # fmt: skip
+    bad_customer = owner.get(
+        f"{A}quote/", {"service": catalogue_a.cut.pk, "date": "2027-03-01", "customer": sam.pk}
+    )
     assert "customer" in bad_customer.json()["fields"]
 
 
@@ -117,8 +140,9 @@ def test_trusted_after_visits(api, team_a, catalogue_a, monday):
         visit = book(catalogue_a, tom, local(team_a.salon, day, 11))
         with salon_scope(team_a.salon):
             booking_complete(booking=visit)
-    answer = owner.get(f"{A}quote/", {"service": catalogue_a.cut.pk, "date": "2027-03-05",
-                                      "customer": tom.pk}).json()  # fmt: skip
+    answer = owner.get(
+        f"{A}quote/", {"service": catalogue_a.cut.pk, "date": "2027-03-05", "customer": tom.pk}
+    ).json()
     assert (answer["amount"], answer["source"]) == (0, "trusted_customer")
 
 
@@ -155,8 +179,9 @@ def test_admin_preview_matches_the_api_quote(client, api, team_a, catalogue_a):
         policy = DepositPolicy.objects.get()
     client.force_login(team_a.owner)
     for day in ("2027-02-28", "2027-03-01", "2027-07-01"):
-        page = client.get(f"/admin/deposits/depositpolicy/{policy.pk}/change/",
-                          {"preview_date": day})  # fmt: skip
+        page = client.get(
+            f"/admin/deposits/depositpolicy/{policy.pk}/change/", {"preview_date": day}
+        )
         assert page.status_code == 200
         rows = {r["service"]: r["amount"] for r in page.context["preview"]["rows"]}
         for service in (catalogue_a.cut, catalogue_a.colour):
@@ -170,27 +195,55 @@ def test_admin_ramp_helper_builds_the_steps(client, api, team_a):
         policy = DepositPolicy.objects.get()
     client.force_login(team_a.owner)
     form = {
-        "rule_kind": "percent", "rule_value": "10", "min_amount": "", "max_amount": "",
-        "allow_full_payment": "on", "trusted_after_visits": "",
-        "full_prepayment_after_no_shows": "", "cancellation_window_hours": "48",
-        "late_cancellation": "credit", "credit_valid_days": "90", "hold_minutes": "15",
-        "payment_link_hours": "24", "ramp_from": "10", "ramp_to": "100", "ramp_months": "3",
-        "ramp_first_day": "2027-01-01", "steps-TOTAL_FORMS": "0", "steps-INITIAL_FORMS": "0",
-    }  # fmt: skip
+        "rule_kind": "percent",
+        "rule_value": "10",
+        "min_amount": "",
+        "max_amount": "",
+        "allow_full_payment": "on",
+        "trusted_after_visits": "",
+        "full_prepayment_after_no_shows": "",
+        "cancellation_window_hours": "48",
+        "late_cancellation": "credit",
+        "credit_valid_days": "90",
+        "hold_minutes": "15",
+        "payment_link_hours": "24",
+        "ramp_from": "10",
+        "ramp_to": "100",
+        "ramp_months": "3",
+        "ramp_first_day": "2027-01-01",
+        "steps-TOTAL_FORMS": "0",
+        "steps-INITIAL_FORMS": "0",
+    }
     response = client.post(f"/admin/deposits/depositpolicy/{policy.pk}/change/", form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     ramp = api(team_a.owner).get(A).json()["ramp"]
     assert [(s["starts_on"], s["rule"]["kind"], s["rule"]["value"]) for s in ramp] == [
-        ("2027-01-01", "percent", 10), ("2027-02-01", "percent", 40),
-        ("2027-03-01", "percent", 70), ("2027-04-01", "full", None),
-    ]  # fmt: skip
+        ("2027-01-01", "percent", 10),
+        ("2027-02-01", "percent", 40),
+        ("2027-03-01", "percent", 70),
+        ("2027-04-01", "full", None),
+    ]
 
 
 def test_createsalon_gives_a_default_policy(api):
     out = io.StringIO()
-    call_command("createsalon", "lilas", "--name", "Les Lilas", "--timezone", "Europe/Paris",
-                 "--currency", "EUR", "--country", "FR", "--owner", "marie",
-                 "--password", "s3cret-Lilas!", stdout=out)  # fmt: skip
+    call_command(
+        "createsalon",
+        "lilas",
+        "--name",
+        "Les Lilas",
+        "--timezone",
+        "Europe/Paris",
+        "--currency",
+        "EUR",
+        "--country",
+        "FR",
+        "--owner",
+        "marie",
+        "--password",
+        "s3cret-Lilas!",
+        stdout=out,
+    )
     token = out.getvalue().splitlines()[-1].removeprefix("token: ")
     client = api()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -206,13 +259,18 @@ INT_MAX = 2**31 - 1  # what PostgreSQL's integer, the amounts' column, holds
 @pytest.mark.parametrize(
     ("where", "body"),
     [
-        ("ramp", lambda v: {**EXAMPLE, "ramp": [{"starts_on": "2027-01-01",
-                                                 "rule": {"kind": "fixed", "value": v}}]}),
+        (
+            "ramp",
+            lambda v: {
+                **EXAMPLE,
+                "ramp": [{"starts_on": "2027-01-01", "rule": {"kind": "fixed", "value": v}}],
+            },
+        ),
         ("rule", lambda v: {**EXAMPLE, "rule": {"kind": "fixed", "value": v}}),
         ("min_amount", lambda v: {**EXAMPLE, "min_amount": v}),
         ("max_amount", lambda v: {**EXAMPLE, "max_amount": v}),
     ],
-)  # fmt: skip
+)
 def test_an_amount_beyond_its_column_is_refused_not_wrapped(api, team_a, value, where, body):
     """4294967996 cents in a ramp step was stored as 700; 2³¹+5 answered 500."""
     owner = api(team_a.owner)
@@ -238,14 +296,24 @@ def test_an_owner_adds_a_ramp_step_inline(client, api, team_a):
         policy = DepositPolicy.objects.get()
     client.force_login(team_a.owner)
     form = {
-        "rule_kind": "percent", "rule_value": "20", "min_amount": "500", "max_amount": "",
-        "allow_full_payment": "on", "trusted_after_visits": "5",
-        "full_prepayment_after_no_shows": "2", "cancellation_window_hours": "48",
-        "late_cancellation": "credit", "credit_valid_days": "90", "hold_minutes": "15",
-        "payment_link_hours": "24", "steps-TOTAL_FORMS": "1", "steps-INITIAL_FORMS": "0",
-        "steps-0-starts_on": "2027-01-01", "steps-0-rule_kind": "fixed",
+        "rule_kind": "percent",
+        "rule_value": "20",
+        "min_amount": "500",
+        "max_amount": "",
+        "allow_full_payment": "on",
+        "trusted_after_visits": "5",
+        "full_prepayment_after_no_shows": "2",
+        "cancellation_window_hours": "48",
+        "late_cancellation": "credit",
+        "credit_valid_days": "90",
+        "hold_minutes": "15",
+        "payment_link_hours": "24",
+        "steps-TOTAL_FORMS": "1",
+        "steps-INITIAL_FORMS": "0",
+        "steps-0-starts_on": "2027-01-01",
+        "steps-0-rule_kind": "fixed",
         "steps-0-rule_value": "700",
-    }  # fmt: skip
+    }
     response = client.post(f"/admin/deposits/depositpolicy/{policy.pk}/change/", form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert api(team_a.owner).get(A).json()["ramp"] == [

@@ -80,16 +80,18 @@ def test_a_service_override_beats_the_ramp_and_is_clamped():
     ],
 )
 def test_client_rules(client, amount, source):
-    policy = Policy(rule=Rule("percent", 20), trusted_after_visits=5,
-                    full_prepayment_after_no_shows=2)  # fmt: skip
+    policy = Policy(
+        rule=Rule("percent", 20), trusted_after_visits=5, full_prepayment_after_no_shows=2
+    )
     result = quote(policy, price=6000, day=MARCH, client=client)
     assert (result.amount, result.source) == (amount, source)
 
 
 def test_client_rules_beat_a_service_override():
     policy = Policy(rule=Rule("percent", 20), full_prepayment_after_no_shows=2)
-    result = quote(policy, price=6000, day=MARCH, override=Rule("fixed", 100),
-                   client=Client(no_shows=2))  # fmt: skip
+    result = quote(
+        policy, price=6000, day=MARCH, override=Rule("fixed", 100), client=Client(no_shows=2)
+    )
     assert (result.amount, result.source) == (6000, "no_show_history")
 
 
@@ -105,17 +107,22 @@ def test_every_quote_says_why():
 
 
 def test_ramp_helper_from_a_small_deposit_to_full_prepayment():
-    steps = ramp_build(start=Rule("percent", 10), target=Rule("full"), months=6,
-                       first_day=dt.date(2027, 1, 31))  # fmt: skip
+    steps = ramp_build(
+        start=Rule("percent", 10), target=Rule("full"), months=6, first_day=dt.date(2027, 1, 31)
+    )
     assert [d.isoformat() for d, _ in steps] == [
-        "2027-01-31", "2027-02-28", "2027-03-31", "2027-04-30", "2027-05-31", "2027-06-30",
+        "2027-01-31",
+        "2027-02-28",
+        "2027-03-31",
+        "2027-04-30",
+        "2027-05-31",
+        "2027-06-30",
         "2027-07-31",
-    ]  # fmt: skip
+    ]
     assert [r.value for _, r in steps[:-1]] == [10, 25, 40, 55, 70, 85]
     assert steps[-1][1] == Rule("full")
 
 
 def test_ramp_helper_refuses_mixed_kinds():
     with pytest.raises(ValueError, match="Ramp"):
-        ramp_build(start=Rule("fixed", 500), target=Rule("percent", 50), months=3,
-                   first_day=MARCH)  # fmt: skip
+        ramp_build(start=Rule("fixed", 500), target=Rule("percent", 50), months=3, first_day=MARCH)

@@ -23,13 +23,20 @@ URL = "/admin/deposits/depositpolicy/recovered/"
 
 
 def _paid(booking, amount, outcome=""):
-    Payment.objects.create(salon_id=booking.salon_id, booking=booking, kind="deposit",
-                           amount=amount, currency="EUR", status="succeeded",
-                           outcome=outcome)  # fmt: skip
+    Payment.objects.create(
+        salon_id=booking.salon_id,
+        booking=booking,
+        kind="deposit",
+        amount=amount,
+        currency="EUR",
+        status="succeeded",
+        outcome=outcome,
+    )
 
 
-def test_the_dashboard_counts_what_deposits_recovered(client, team_a, team_b, catalogue_a,
-                                                      catalogue_b, monday):  # fmt: skip
+def test_the_dashboard_counts_what_deposits_recovered(
+    client, team_a, team_b, catalogue_a, catalogue_b, monday
+):
     salon = team_a.salon
     with salon_scope(salon):
         step = {"starts_on": dt.date(2027, 3, 3), "rule": {"kind": "fixed", "value": 2000}}
@@ -115,10 +122,19 @@ def test_the_client_the_customer_list_and_the_dashboard_agree_on_the_credit_owed
     with salon_scope(salon):
         kept = credit_grant(customer=lea, amount=3000, currency="EUR", valid_days=30)
         lapsing = credit_grant(customer=lea, amount=2000, currency="EUR", valid_days=5)
-        for grant, kind, amount in ((kept, "used", 500), (lapsing, "used", 1000),
-                                    (lapsing, "refunded", 200)):  # fmt: skip
-            CreditEntry.objects.create(salon_id=salon.pk, customer=lea, kind=kind,
-                                       amount=amount, currency="EUR", grant=grant)  # fmt: skip
+        for grant, kind, amount in (
+            (kept, "used", 500),
+            (lapsing, "used", 1000),
+            (lapsing, "refunded", 200),
+        ):
+            CreditEntry.objects.create(
+                salon_id=salon.pk,
+                customer=lea,
+                kind=kind,
+                amount=amount,
+                currency="EUR",
+                grant=grant,
+            )
     assert owed() == (3300, 3300, 3300)
     with salon_scope(salon):  # the smaller grant lapsed: what was spent of it no longer counts
         CreditEntry.objects.filter(pk=lapsing.pk).update(

@@ -38,11 +38,18 @@ def test_the_embedded_default_lapses_holds_in_process(
 ):
     settings.PAYMENTS_TEST_MODE = True
     with salon_scope(catalogue_a.salon):
-        policy_set(salon=catalogue_a.salon, rule={"kind": "fixed", "value": 1500}, ramp=[],
-                   hold_minutes=15)  # fmt: skip
-    answer = api().post("/api/v1/salons/bella/bookings/", {
-        "service": catalogue_a.cut.pk, "start": local(catalogue_a.salon, 1, 10).isoformat(),
-        "customer": {"name": "Léa Martin", "phone": "06 12 34 56 78"}}, format="json")  # fmt: skip
+        policy_set(
+            salon=catalogue_a.salon, rule={"kind": "fixed", "value": 1500}, ramp=[], hold_minutes=15
+        )
+    answer = api().post(
+        "/api/v1/salons/bella/bookings/",
+        {
+            "service": catalogue_a.cut.pk,
+            "start": local(catalogue_a.salon, 1, 10).isoformat(),
+            "customer": {"name": "Léa Martin", "phone": "06 12 34 56 78"},
+        },
+        format="json",
+    )
     assert answer.json()["status"] == "pending_payment"
     beat = EmbeddedBeat()  # the real schedule (CELERY_BEAT_SCHEDULE)
 

@@ -70,20 +70,26 @@ def _wait(what: str, done: Callable[[], bool], seconds: float = 60, log: Callabl
 
 def _postgres_bindir() -> Path:
     """The newest PostgreSQL server installed (Debian's layout), or `pg_config`'s."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit()
-                   else 0)  # fmt: skip
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
     if found:
         return found[-1].parent
     pg_config = shutil.which("pg_config")
     if pg_config:
-        bindir = Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
-                                     check=True).stdout.strip())  # fmt: skip
+        bindir = Path(
+            subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
         if (bindir / "initdb").exists():
             return bindir
-    pytest.fail("PostgreSQL's server binaries (initdb, pg_ctl) are not installed: the "
-                "database fault test needs them (apt-get install postgresql).",
-                pytrace=False)  # fmt: skip
+    pytest.fail(
+        "PostgreSQL's server binaries (initdb, pg_ctl) are not installed: the "
+        "database fault test needs them (apt-get install postgresql).",
+        pytrace=False,
+    )
 
 
 class ThrowawayPostgres:
@@ -102,25 +108,53 @@ class ThrowawayPostgres:
         if os.geteuid() == 0:
             self.prefix = ["runuser", "-u", "postgres", "--"]
             shutil.chown(self.dir, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--no-sync", "--no-instructions")  # fmt: skip
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
 
     def url(self, name: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
     def _run(self, program: str, *args: str) -> None:
-        done = subprocess.run([*self.prefix, str(self.bindir / program), *args],
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        done = subprocess.run(
+            [*self.prefix, str(self.bindir / program), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         log = self.log.read_text() if self.log.exists() else ""
         assert done.returncode == 0, f"{program}: {done.stdout}{done.stderr}\n{log}"
 
     def start(self) -> None:
         # fsync off: the cluster lives for a test; a stop by `-m immediate` is a crash of
         # PostgreSQL alone, which the kernel's page cache survives.
-        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c full_page_writes=off")  # fmt: skip
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w",
-                  "-t", "60", "start")  # fmt: skip
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def crash(self) -> None:
         """Stop at once, as a crash: connections cut, recovery at the next start."""
@@ -158,11 +192,25 @@ def _web(env: dict[str, str]) -> Iterator[str]:
     """gunicorn with two sync workers on a free port, as production runs the product."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
 
         def up() -> bool:
@@ -198,8 +246,12 @@ class Booker(threading.Thread):
                     for staff in self.world["staff"]:
                         start = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.UTC)
                         customer = {"name": f"Client {n}", "phone": f"+3361{n:07d}"}
-                        yield {"service": self.world["service"], "staff": staff,
-                               "start": start.isoformat(), "customer": customer}  # fmt: skip
+                        yield {
+                            "service": self.world["service"],
+                            "staff": staff,
+                            "start": start.isoformat(),
+                            "customer": customer,
+                        }
                         n += 1
             day += dt.timedelta(days=1)
 
@@ -209,8 +261,11 @@ class Booker(threading.Thread):
             if self.stopping.is_set():
                 return
             response = requests.post(url, json=body, timeout=30)
-            answer = response.json() if "json" in response.headers.get("Content-Type", "") else {
-                "text": response.text[:200]}  # fmt: skip
+            answer = (
+                response.json()
+                if "json" in response.headers.get("Content-Type", "")
+                else {"text": response.text[:200]}
+            )
             self.answers.append((body["customer"]["phone"], response.status_code, answer))
             time.sleep(0.02)
 
@@ -224,19 +279,35 @@ def test_database_restarted_under_bookings_answers_503_writes_nothing_half_and_r
         postgres.start()
         with psycopg.connect(postgres.url(), autocommit=True) as admin:
             admin.execute('CREATE DATABASE "acompte"')
-        env = {**os.environ, "DATABASE_URL": postgres.url("acompte"), "RATE_LIMITS": "off",
-               "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "ERROR",
-               # A request waits at most this long for a connection while the database
-               # is away, then answers 503.
-               "DATABASE_POOL_TIMEOUT": "2"}  # fmt: skip
+        env = {
+            **os.environ,
+            "DATABASE_URL": postgres.url("acompte"),
+            "RATE_LIMITS": "off",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "LOG_LEVEL": "ERROR",
+            # A request waits at most this long for a connection while the database
+            # is away, then answers 503.
+            "DATABASE_POOL_TIMEOUT": "2",
+        }
         env.pop("REDIS_URL", None)  # tasks run in the web process; no worker reads them
         manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                       check=True, timeout=300)  # fmt: skip
-        world = json.loads(subprocess.run(
-            [*manage, "shell", "-c", WORLD], cwd=ROOT, env=env, check=True, timeout=120,
-            capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1])  # fmt: skip
+        subprocess.run(
+            [*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300
+        )
+        world = json.loads(
+            subprocess.run(
+                [*manage, "shell", "-c", WORLD],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                timeout=120,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
 
         with _web(env) as base:
             booker = Booker(base, world)
@@ -247,8 +318,12 @@ def test_database_restarted_under_bookings_answers_503_writes_nothing_half_and_r
                 _wait("503 while the database is down", lambda: booker.count(503) >= 3, 60)
                 before = booker.count(201)
                 postgres.start()
-                _wait("bookings after the restart", lambda: booker.count(201) >= before + 5, 60,
-                      log=lambda: repr(booker.answers[-5:]))  # fmt: skip
+                _wait(
+                    "bookings after the restart",
+                    lambda: booker.count(201) >= before + 5,
+                    60,
+                    log=lambda: repr(booker.answers[-5:]),
+                )
             finally:
                 booker.stopping.set()
                 booker.join(timeout=60)
@@ -256,11 +331,15 @@ def test_database_restarted_under_bookings_answers_503_writes_nothing_half_and_r
             # Every web worker comes back: a worker whose pool was still waiting to
             # reconnect when the database returned answers 503 a little longer.
             def availability() -> requests.Response:
-                return requests.get(f"{base}/api/v1/salons/faults/availability/",
-                                    params={"service": world["service"],
-                                            "from": timezone.now().date().isoformat(),
-                                            "to": timezone.now().date().isoformat()},
-                                    timeout=30)  # fmt: skip
+                return requests.get(
+                    f"{base}/api/v1/salons/faults/availability/",
+                    params={
+                        "service": world["service"],
+                        "from": timezone.now().date().isoformat(),
+                        "to": timezone.now().date().isoformat(),
+                    },
+                    timeout=30,
+                )
 
             _wait(
                 "availability after the restart",
@@ -278,9 +357,13 @@ def test_database_restarted_under_bookings_answers_503_writes_nothing_half_and_r
         refused = {phone for phone, code, _body in answers if code == 503}
 
         with psycopg.connect(postgres.url("acompte")) as db:
-            in_db = {row[0] for row in db.execute(
-                "SELECT c.phone FROM bookings_booking b "
-                "JOIN customers_customer c ON c.id = b.customer_id")}  # fmt: skip
+            in_db = {
+                row[0]
+                for row in db.execute(
+                    "SELECT c.phone FROM bookings_booking b "
+                    "JOIN customers_customer c ON c.id = b.customer_id"
+                )
+            }
             without_event = db.execute(
                 "SELECT b.id FROM bookings_booking b WHERE NOT EXISTS (SELECT 1 FROM "
                 "bookings_bookingevent e WHERE e.booking_id = b.id AND e.kind = 'created')"
@@ -308,8 +391,7 @@ def own_redis(settings, tmp_path) -> Iterator[RedisServer]:
     """A Redis of the test's own as the broker: the session's worker does not read it."""
     executable = shutil.which("redis-server")
     if executable is None:
-        pytest.fail("redis-server is not installed: the worker fault tests need it.",
-                    pytrace=False)  # fmt: skip
+        pytest.fail("redis-server is not installed: the worker fault tests need it.", pytrace=False)
     server = RedisServer(executable, tmp_path)
     server.start()
     try:
@@ -328,14 +410,38 @@ class Worker:
     def __init__(self, redis_url: str, pool: str, **env: str) -> None:
         db = connection.settings_dict
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool,
-             "--concurrency", "1", "--loglevel", "INFO", "--hostname", f"faults-{pool}@check",
-             "--without-heartbeat", "--without-mingle", "--without-gossip"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                pool,
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"faults-{pool}@check",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
-            env={**os.environ, "REDIS_URL": redis_url, "LOG_LEVEL": "INFO", **env,
-                 "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"},
-        )  # fmt: skip
+            env={
+                **os.environ,
+                "REDIS_URL": redis_url,
+                "LOG_LEVEL": "INFO",
+                **env,
+                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            },
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -359,8 +465,7 @@ class Worker:
     def results(self, task: str) -> list[Any]:
         """What each run of `task` returned, in order."""
         pattern = re.compile(rf"Task {re.escape(task)}\[[^\]]+\] succeeded in \S+: (.*)$")
-        return [ast.literal_eval(m[1]) for line in list(self.lines)
-                if (m := pattern.search(line))]  # fmt: skip
+        return [ast.literal_eval(m[1]) for line in list(self.lines) if (m := pattern.search(line))]
 
     def wait_results(self, task: str, runs: int) -> list[Any]:
         self.wait_for(f"{runs} runs of {task}", lambda: len(self.results(task)) >= runs)
@@ -413,15 +518,17 @@ def test_a_worker_killed_while_sending_a_text_delivers_it_exactly_once(
     message just before the kill, that retry would send it a second time: the product
     promises at most one send per claim, and a retry only after the lease."""
     deliveries, gate = tmp_path / "sms.log", tmp_path / "gate"
-    env = {"SMS_BACKEND": "tests.fault_sms.SlowSms", "FAULT_SMS_LOG": str(deliveries),
-           "FAULT_SMS_GATE": str(gate)}  # fmt: skip
+    env = {
+        "SMS_BACKEND": "tests.fault_sms.SlowSms",
+        "FAULT_SMS_LOG": str(deliveries),
+        "FAULT_SMS_GATE": str(gate),
+    }
     customer = CustomerFactory(salon=catalogue_a.salon, phone="+33612345678", email="")
 
     with _worker(own_redis.url, "prefork", **env) as worker:
         # Confirmed at once (no deposit); the commit hands `messages_apply` to the broker,
         # and the worker's child plans the confirmation and starts sending it.
-        booking = book(catalogue_a, customer, _start(catalogue_a, 3, 10),
-                       staff=catalogue_a.alice)  # fmt: skip
+        booking = book(catalogue_a, customer, _start(catalogue_a, 3, 10), staff=catalogue_a.alice)
         worker.wait_for("send", lambda: deliveries.exists() and "begin" in deliveries.read_text())
         message = Message.objects.with_scope(salon=catalogue_a.salon.pk).get(
             booking=booking, kind=MessageKind.CONFIRMATION
@@ -480,8 +587,13 @@ def test_a_worker_killed_in_the_middle_of_a_database_task_leaves_nothing_and_it_
     again to the next worker, which does the whole of it, once."""
     salon = catalogue_a.salon
     customer = CustomerFactory(salon=salon)
-    held = book(catalogue_a, customer, _start(catalogue_a, 3, 11), staff=catalogue_a.alice,
-                hold_until=timezone.now() + dt.timedelta(minutes=15))  # fmt: skip
+    held = book(
+        catalogue_a,
+        customer,
+        _start(catalogue_a, 3, 11),
+        staff=catalogue_a.alice,
+        hold_until=timezone.now() + dt.timedelta(minutes=15),
+    )
     bookings = Booking.objects.with_scope(salon=salon.pk)
     bookings.filter(pk=held.pk).update(hold_expires_at=timezone.now() - dt.timedelta(minutes=1))
     events = BookingEvent.objects.with_scope(salon=salon.pk).filter(booking=held, kind="expired")
@@ -511,8 +623,9 @@ def test_a_worker_killed_in_the_middle_of_a_database_task_leaves_nothing_and_it_
 
     def gone() -> bool:
         with psycopg.connect(dsn, autocommit=True) as probe:
-            return not probe.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
-                                     [orphan]).fetchall()  # fmt: skip
+            return not probe.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", [orphan]
+            ).fetchall()
 
     _wait("the killed worker's transaction to end", gone, 30)
     # Nothing half-written: the booking is still held, no event says it expired.

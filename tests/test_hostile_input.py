@@ -104,8 +104,9 @@ def _aim(case: schemathesis.Case, world: SalonWorld) -> None:
 
 
 @schemathesis.check
-def error_shape(ctx: schemathesis.CheckContext, response: schemathesis.Response,
-                case: schemathesis.Case) -> bool | None:  # fmt: skip
+def error_shape(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
     """A 4xx answers `{"code", "detail"}` (strings), plus `fields` (an object) when the
     code is `invalid`."""
     if not 400 <= response.status_code < 500:
@@ -122,8 +123,7 @@ def error_shape(ctx: schemathesis.CheckContext, response: schemathesis.Response,
     return True
 
 
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance,
-          error_shape]  # fmt: skip
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, error_shape]
 
 
 @schema.parametrize()
@@ -152,18 +152,27 @@ def test_api_answers_hostile_input_in_its_contract(case, world):
         ["application/json", "text/plain", "application/x-www-form-urlencoded"]
     ),
 )
-@settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
-def test_stripe_webhook_refuses_what_stripe_did_not_sign(client, settings, body, signature,
-                                                         content_type):  # fmt: skip
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_stripe_webhook_refuses_what_stripe_did_not_sign(
+    client, settings, body, signature, content_type
+):
     """With Stripe configured (the SDK checks the signature locally: nothing leaves the
     process), whatever arrives unsigned is a 400 in the error shape, never a 5xx."""
     settings.STRIPE_SECRET_KEY = "sk_test_acompte"
     settings.STRIPE_WEBHOOK_SECRET = "whsec_acompte_test"
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # a call out would fail loudly
-    response = client.generic("POST", "/api/v1/stripe/webhook/", body,
-                              content_type=content_type,
-                              HTTP_STRIPE_SIGNATURE=signature)  # fmt: skip
+    response = client.generic(
+        "POST",
+        "/api/v1/stripe/webhook/",
+        body,
+        content_type=content_type,
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
     assert isinstance(response.json()["fields"], dict)
@@ -192,32 +201,37 @@ def test_options_on_every_operation_answers_without_a_server_error(world, api):
     ("first", "last"), [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31")]
 )
 def test_availability_at_the_edges_of_the_calendar_is_a_400(api, catalogue_a, first, last):
-    response = api().get("/api/v1/salons/bella/availability/",
-                         {"service": catalogue_a.cut.pk, "from": first, "to": last})  # fmt: skip
+    response = api().get(
+        "/api/v1/salons/bella/availability/",
+        {"service": catalogue_a.cut.pk, "from": first, "to": last},
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert set(response.json()["fields"]) == {"from", "to"}
 
 
 def test_bookings_list_in_the_year_9999_is_a_400(api, team_a):
-    response = api(team_a.owner).get("/api/v1/salons/bella/backoffice/bookings/",
-                                     {"from": "9999-12-31", "to": "9999-12-31"})  # fmt: skip
+    response = api(team_a.owner).get(
+        "/api/v1/salons/bella/backoffice/bookings/", {"from": "9999-12-31", "to": "9999-12-31"}
+    )
     assert response.status_code == 400
     assert set(response.json()["fields"]) == {"from", "to"}
 
 
 def test_a_body_nested_a_hundred_thousand_deep_is_a_parse_error(api, catalogue_a):
     body = "[" * 100_000 + "]" * 100_000
-    response = api().post("/api/v1/salons/bella/bookings/", body,
-                          content_type="application/json")  # fmt: skip
+    response = api().post("/api/v1/salons/bella/bookings/", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
     assert "fields" not in response.json()
 
 
 def test_an_email_longer_than_its_column_is_a_field_error(api, catalogue_a, monday):
-    request = {"service": catalogue_a.cut.pk, "start": "2027-03-02T10:00:00+01:00",
-               "customer": {"name": "Léa", "email": "a" * 290 + "@example.org"}}  # fmt: skip
+    request = {
+        "service": catalogue_a.cut.pk,
+        "start": "2027-03-02T10:00:00+01:00",
+        "customer": {"name": "Léa", "email": "a" * 290 + "@example.org"},
+    }
     response = api().post("/api/v1/salons/bella/bookings/", request, format="json")
     assert response.status_code == 400
     assert "email" in response.json()["fields"]["customer"]
@@ -229,10 +243,15 @@ def test_a_search_holding_a_nul_is_a_400(api, team_a):
     assert set(response.json()["fields"]) == {"search"}
 
 
-@pytest.mark.parametrize("path", ["/desk/bella/?date=9999-12-31",
-                                  "/desk/bella/?date=0001-01-01&view=week",
-                                  "/desk/bella/book/?day=9999-12-31",
-                                  "/desk/bella/book/slots/?day=9999-12-31"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/desk/bella/?date=9999-12-31",
+        "/desk/bella/?date=0001-01-01&view=week",
+        "/desk/bella/book/?day=9999-12-31",
+        "/desk/bella/book/slots/?day=9999-12-31",
+    ],
+)
 def test_desk_pages_in_the_year_9999_are_a_400_page(client, catalogue_a, path):
     client.force_login(_staff(catalogue_a))
     assert client.get(path).status_code == 400
@@ -240,10 +259,20 @@ def test_desk_pages_in_the_year_9999_are_a_400_page(client, catalogue_a, path):
 
 def test_a_desk_booking_for_the_year_9999_is_a_form_error(client, catalogue_a):
     client.force_login(_staff(catalogue_a))
-    response = client.post("/desk/bella/book/", {
-        "step": "book", "customer": "new", "name": "Léa", "phone": "0612345678",
-        "service": catalogue_a.cut.pk, "day": "9999-12-31", "start": "9999-12-31T10:00",
-        "deposit_handling": "waived", "waiver_reason": "test"})  # fmt: skip
+    response = client.post(
+        "/desk/bella/book/",
+        {
+            "step": "book",
+            "customer": "new",
+            "name": "Léa",
+            "phone": "0612345678",
+            "service": catalogue_a.cut.pk,
+            "day": "9999-12-31",
+            "start": "9999-12-31T10:00",
+            "deposit_handling": "waived",
+            "waiver_reason": "test",
+        },
+    )
     assert response.status_code == 400
     assert "day" in response.context["form"].errors
 
@@ -261,18 +290,37 @@ def _staff(catalogue):
     [
         {"id": "evt_1", "object": "event", "type": "payment_intent.succeeded", "data": {}},
         {"id": "evt_2", "object": "event", "type": "payment_intent.succeeded"},
-        {"id": "evt_3", "object": "event", "type": "payment_intent.succeeded",
-         "data": {"object": "pi_1"}},
-        {"id": "e" * 400, "object": "event", "type": "payment_intent.succeeded",
-         "data": {"object": {"id": "pi_1", "object": "payment_intent"}}},
-        {"id": "evt_4", "object": "event", "type": "t" * 400,
-         "data": {"object": {"id": "pi_1", "object": "payment_intent"}}},
+        {
+            "id": "evt_3",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {"object": "pi_1"},
+        },
+        {
+            "id": "e" * 400,
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_1", "object": "payment_intent"}},
+        },
+        {
+            "id": "evt_4",
+            "object": "event",
+            "type": "t" * 400,
+            "data": {"object": {"id": "pi_1", "object": "payment_intent"}},
+        },
         [{"id": "evt_5"}],
         "evt_6",
     ],
-    ids=["empty-data", "no-data", "object-not-an-object", "400-character-id",
-         "400-character-type", "array-body", "string-body"],
-)  # fmt: skip
+    ids=[
+        "empty-data",
+        "no-data",
+        "object-not-an-object",
+        "400-character-id",
+        "400-character-type",
+        "array-body",
+        "string-body",
+    ],
+)
 def test_a_signed_webhook_that_is_no_event_is_a_400(client, settings, db, event):
     from .conftest import stripe_signature
 
@@ -280,10 +328,13 @@ def test_a_signed_webhook_that_is_no_event_is_a_400(client, settings, db, event)
     settings.STRIPE_WEBHOOK_SECRET = "whsec_acompte_test"
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # a call out would fail loudly
     payload = json.dumps(event).encode()
-    response = client.generic("POST", "/api/v1/stripe/webhook/", payload,
-                              content_type="application/json",
-                              HTTP_STRIPE_SIGNATURE=stripe_signature(
-                                  payload, "whsec_acompte_test"))  # fmt: skip
+    response = client.generic(
+        "POST",
+        "/api/v1/stripe/webhook/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(payload, "whsec_acompte_test"),
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert set(response.json()["fields"]) == {"data"}
@@ -308,9 +359,17 @@ def test_an_array_body_is_a_400(api, team_a, path, body):
 def test_a_400_digit_id_is_a_field_error_or_a_404(api, team_a, catalogue_a, monday):
     huge = int("9" * 400)
     owner = api(team_a.owner)
-    booking = owner.post("/api/v1/salons/bella/backoffice/phone-bookings/", {
-        "service": huge, "start": "2027-03-02T10:00:00+01:00", "customer": {"id": huge},
-        "deposit_handling": "waived", "waiver_reason": "test"}, format="json")  # fmt: skip
+    booking = owner.post(
+        "/api/v1/salons/bella/backoffice/phone-bookings/",
+        {
+            "service": huge,
+            "start": "2027-03-02T10:00:00+01:00",
+            "customer": {"id": huge},
+            "deposit_handling": "waived",
+            "waiver_reason": "test",
+        },
+        format="json",
+    )
     assert booking.status_code == 400
     assert owner.get(f"/api/v1/salons/bella/backoffice/services/{'9' * 400}/").status_code == 404
     assert api().get(f"/api/v1/manage/{'a' * 400}/").status_code == 404

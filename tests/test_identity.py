@@ -467,9 +467,17 @@ def test_on_the_booking_page_a_client_who_entered_her_code_books_as_herself(
     client, api, team_a, catalogue_a, lea, stripe_api
 ):
     _policy(api, team_a)
-    form = {"service": catalogue_a.cut.pk, "staff": catalogue_a.alice.pk, "name": "Léa",
-            "start": local(team_a.salon, 9, 10).isoformat(), "phone": LEA_PHONE, "email": "",
-            "notes": "", "payment_option": "deposit", "action": "book"}  # fmt: skip
+    form = {
+        "service": catalogue_a.cut.pk,
+        "staff": catalogue_a.alice.pk,
+        "name": "Léa",
+        "start": local(team_a.salon, 9, 10).isoformat(),
+        "phone": LEA_PHONE,
+        "email": "",
+        "notes": "",
+        "payment_option": "deposit",
+        "action": "book",
+    }
     stranger = client.post("/bella/", form)
     assert stranger.status_code == 302 and "/pay/" in stranger["Location"]  # a deposit is due
     assert "/bella/verify/" in client.get("/bella/").content.decode()
@@ -527,9 +535,13 @@ def test_merging_two_records_of_one_person_keeps_everything_once(team_a, catalog
             salon=team_a.salon, name="Léa", phone=LEA_E164, email=None, tags=["vip"]
         )
         email_only = CustomerFactory(
-            salon=team_a.salon, name="L. Martin", phone=None, email="lea@example.org",
-            tags=["vip", "colour"], notes="Allergic to ammonia",
-        )  # fmt: skip
+            salon=team_a.salon,
+            name="L. Martin",
+            phone=None,
+            email="lea@example.org",
+            tags=["vip", "colour"],
+            notes="Allergic to ammonia",
+        )
     visit = book(catalogue_a, email_only, local(team_a.salon, 1, 10))
     with salon_scope(team_a.salon):
         credit_grant(customer=email_only, amount=700, currency="EUR", valid_days=30, booking=visit)

@@ -95,8 +95,9 @@ def _token_naming_our_salon(ours, theirs):
     token is the credential, so the only way across is a token that names one salon and
     another's booking."""
     booking = theirs.held
-    return manage_token(salon_id=ours.team.salon.pk, booking_id=booking.pk,
-                        nonce=booking.manage_nonce)  # fmt: skip
+    return manage_token(
+        salon_id=ours.team.salon.pk, booking_id=booking.pk, nonce=booking.manage_nonce
+    )
 
 
 def _their_intent(ours, theirs):
@@ -223,8 +224,9 @@ def test_salon_b_backoffice_is_not_allowed_to_salon_a(api, worlds, method, templ
     ours, theirs = worlds
     before = _snapshot(theirs.team.salon)
     target = TABLE.get((method, template))
-    path = _path(template, salon=theirs.slug,
-                 **({"id": target.build(ours, theirs)} if target else {}))  # fmt: skip
+    path = _path(
+        template, salon=theirs.slug, **({"id": target.build(ours, theirs)} if target else {})
+    )
     body = target.body if target else {}
     response = _call(api(ours.team.owner), method, path, body)
     assert response.status_code == 403, (path, response.content)

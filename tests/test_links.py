@@ -67,11 +67,17 @@ def link_booking(api, settings, team_a, catalogue_a, monday):
     settings.SMS_BACKEND = "locmem"
     body = {"rule": {"kind": "fixed", "value": 1500}, "payment_link_hours": 24}
     api(team_a.owner).put("/api/v1/salons/bella/backoffice/deposit-policy/", body, format="json")
-    answer = api(team_a.staff).post(PHONE, {
-        "service": catalogue_a.cut.pk, "start": "2027-03-03T10:00:00+01:00",
-        "staff": catalogue_a.alice.pk,
-        "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
-        "deposit_handling": "payment_link"}, format="json")  # fmt: skip
+    answer = api(team_a.staff).post(
+        PHONE,
+        {
+            "service": catalogue_a.cut.pk,
+            "start": "2027-03-03T10:00:00+01:00",
+            "staff": catalogue_a.alice.pk,
+            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+            "deposit_handling": "payment_link",
+        },
+        format="json",
+    )
     assert answer.status_code == 201, answer.json()
     body = answer.json()
     body["pay_path"] = re.sub(r"^https?://[^/]+", "", body["payment_link"]["url"])

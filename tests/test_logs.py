@@ -26,9 +26,10 @@ def log_output():
     the root logger's handlers, as a worker process does."""
     logging.config.dictConfig(settings.LOGGING)
     handler = next(
-        h for h in logging.getLogger().handlers
+        h
+        for h in logging.getLogger().handlers
         if any(isinstance(f, PersonalDataFilter) for f in h.filters)
-    )  # fmt: skip
+    )
     stream = io.StringIO()
     previous = handler.setStream(stream)
     yield stream
@@ -53,9 +54,11 @@ def test_a_refused_link_is_logged_without_its_token(client, catalogue_a, monday,
 
 def test_a_search_in_a_server_log_line_is_masked(log_output):
     logging.getLogger("django.server").warning(
-        '"%s" %s %s', "GET /api/v1/salons/bella/backoffice/customers/?search=Quesnel HTTP/1.1",
-        200, 512,
-    )  # fmt: skip
+        '"%s" %s %s',
+        "GET /api/v1/salons/bella/backoffice/customers/?search=Quesnel HTTP/1.1",
+        200,
+        512,
+    )
     out = log_output.getvalue()
     assert "/backoffice/customers/?…" in out and "Quesnel" not in out
 
@@ -66,11 +69,14 @@ def test_the_access_log_keeps_neither_tokens_nor_search_terms(tmp_path):
     cfg.set("accesslog", str(tmp_path / "access.log"))
     logger = AccessLogger(cfg)
     environ = {
-        "REQUEST_METHOD": "GET", "RAW_URI": f"/manage/{token}/?search=0612345678",
-        "PATH_INFO": f"/manage/{token}/", "QUERY_STRING": "search=0612345678",
-        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "203.0.113.9",
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/manage/{token}/?search=0612345678",
+        "PATH_INFO": f"/manage/{token}/",
+        "QUERY_STRING": "search=0612345678",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
         "HTTP_REFERER": f"https://salon.example/pay/{token}/",
-    }  # fmt: skip
+    }
     response = SimpleNamespace(status="404 Not Found", headers=[], sent=100)
     request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
     logger.access(response, request, environ, dt.timedelta(milliseconds=12))

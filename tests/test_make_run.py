@@ -43,9 +43,13 @@ def test_make_run_serves_the_demo_salon(tmp_path):
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     log = (tmp_path / "run.log").open("w")
     server = subprocess.Popen(
-        ["make", "run", f"PORT={port}"], cwd=ROOT, env=env, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        ["make", "run", f"PORT={port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -73,12 +77,17 @@ def test_make_run_serves_the_demo_salon(tmp_path):
         status, body = _get(f"{base}/api/v1/salons/demo/services/")
         service = json.loads(body)[0]["id"]
         today = dt.date.today()
-        status, body = _get(f"{base}/api/v1/salons/demo/availability/?service={service}"
-                            f"&from={today}&to={today + dt.timedelta(days=14)}")  # fmt: skip
+        status, body = _get(
+            f"{base}/api/v1/salons/demo/availability/?service={service}"
+            f"&from={today}&to={today + dt.timedelta(days=14)}"
+        )
         slots = json.loads(body)["slots"]
         assert slots
-        request = {"service": service, "start": slots[0]["start"],
-                   "customer": {"name": "Newcomer", "phone": "06 55 44 33 22"}}  # fmt: skip
+        request = {
+            "service": service,
+            "start": slots[0]["start"],
+            "customer": {"name": "Newcomer", "phone": "06 55 44 33 22"},
+        }
         status, body = _get(f"{base}/api/v1/salons/demo/bookings/", request)
         assert status == 201
         booking = json.loads(body)
@@ -96,8 +105,11 @@ def test_make_run_serves_the_demo_salon(tmp_path):
         assert json.loads(body) == {"status": "succeeded"}
         status, body = _get(f"{base}/api/v1/manage/{booking['manage_token']}/")
         assert json.loads(body)["status"] == "confirmed"
-        late = {**request, "staff": slots[0]["staff_ids"][0],
-                "customer": {"name": "Late", "phone": "06 55 44 33 23"}}  # fmt: skip
+        late = {
+            **request,
+            "staff": slots[0]["staff_ids"][0],
+            "customer": {"name": "Late", "phone": "06 55 44 33 23"},
+        }
         with pytest.raises(urllib.error.HTTPError) as taken:
             _get(f"{base}/api/v1/salons/demo/bookings/", late)
         assert taken.value.code == 409

@@ -72,8 +72,9 @@ def monday_now():
 
 
 def test_email_goes_to_clients_who_prefer_it(texts, catalogue_a, monday):
-    zoe = CustomerFactory(salon=catalogue_a.salon, preferred_channel="email",
-                          email="zoe@example.org")  # fmt: skip
+    zoe = CustomerFactory(
+        salon=catalogue_a.salon, preferred_channel="email", email="zoe@example.org"
+    )
     booking = book(catalogue_a, zoe, local(catalogue_a.salon, 1, 10))
     _run(catalogue_a.salon)
     assert texts == []
@@ -112,36 +113,62 @@ def test_a_cancellation_says_what_became_of_the_money(texts, catalogue_a, monday
 
 
 def _paid_booking(api, client, settings, stripe_api, catalogue):
-    request = {"service": catalogue.cut.pk, "start": "2027-03-10T10:00:00+01:00",
-               "staff": catalogue.alice.pk,
-               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
-    booking = api().post(f"/api/v1/salons/{catalogue.salon.slug}/bookings/", request,
-                         format="json").json()  # fmt: skip
+    request = {
+        "service": catalogue.cut.pk,
+        "start": "2027-03-10T10:00:00+01:00",
+        "staff": catalogue.alice.pk,
+        "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+    }
+    booking = (
+        api()
+        .post(f"/api/v1/salons/{catalogue.salon.slug}/bookings/", request, format="json")
+        .json()
+    )
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
-    event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent", "currency": "eur",
-                                 "amount": booking["amount_due_now"]}}}  # fmt: skip
+    event = {
+        "id": f"evt_{intent}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": intent,
+                "object": "payment_intent",
+                "currency": "eur",
+                "amount": booking["amount_due_now"],
+            }
+        },
+    }
     payload = json.dumps(event).encode()
-    client.generic("POST", "/api/v1/stripe/webhook/", payload, content_type="application/json",
-                   HTTP_STRIPE_SIGNATURE=stripe_signature(
-                       payload, settings.STRIPE_WEBHOOK_SECRET))  # fmt: skip
+    client.generic(
+        "POST",
+        "/api/v1/stripe/webhook/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET),
+    )
     return booking
 
 
 def test_a_cancellation_with_credit_offers_three_free_slots_that_reschedule_with_it(
     api, client, settings, stripe_api, texts, team_a, catalogue_a, monday
 ):
-    policy = {"rule": {"kind": "fixed", "value": 1500}, "late_cancellation": "credit",
-              "credit_valid_days": 90}  # fmt: skip
+    policy = {
+        "rule": {"kind": "fixed", "value": 1500},
+        "late_cancellation": "credit",
+        "credit_valid_days": 90,
+    }
     assert api(team_a.owner).put(POLICY, policy, format="json").status_code == 200
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     token = booking["manage_token"]
     # Someone else has the time just after the cancelled one, on the next day.
     other = CustomerFactory(salon=catalogue_a.salon)
     book(catalogue_a, other, local(catalogue_a.salon, 10, 10), staff=catalogue_a.alice)
-    cancelled = api().post(f"/api/v1/manage/{token}/cancel/", {"resolution": "credit"},
-                           format="json").json()  # fmt: skip
+    cancelled = (
+        api()
+        .post(f"/api/v1/manage/{token}/cancel/", {"resolution": "credit"}, format="json")
+        .json()
+    )
     assert cancelled["deposit"]["status"] == "credited"
     monday.shift(dt.timedelta(hours=2))  # 10:00 in Paris: not in quiet hours
     _run(catalogue_a.salon)
@@ -156,8 +183,14 @@ def test_a_cancellation_with_credit_offers_three_free_slots_that_reschedule_with
     for slot in slots:
         day = slot["start"][:10]
         assert day != "2027-03-10"
-        free = api().get("/api/v1/salons/bella/availability/", {
-            "service": catalogue_a.cut.pk, "from": day, "to": day}).json()["slots"]  # fmt: skip
+        free = (
+            api()
+            .get(
+                "/api/v1/salons/bella/availability/",
+                {"service": catalogue_a.cut.pk, "from": day, "to": day},
+            )
+            .json()["slots"]
+        )
         assert any(s["start"] == slot["start"] and slot["staff"] in s["staff_ids"] for s in free)
         assert abs(
             dt.datetime.fromisoformat(slot["start"])
@@ -168,9 +201,11 @@ def test_a_cancellation_with_credit_offers_three_free_slots_that_reschedule_with
     assert f"/manage/{token.split(':')[0]}:" in text.body  # the link, signed anew
     # Using one of them reschedules the booking with the credit: confirmed, nothing due.
     chosen = slots[0]
-    back = api().post(f"/api/v1/manage/{token}/reschedule/",
-                      {"start": chosen["start"], "staff": chosen["staff"]},
-                      format="json")  # fmt: skip
+    back = api().post(
+        f"/api/v1/manage/{token}/reschedule/",
+        {"start": chosen["start"], "staff": chosen["staff"]},
+        format="json",
+    )
     assert back.status_code == 200, back.json()
     body = back.json()
     assert (body["status"], body["start"], body["amount_due_now"], body["credit_balance"]) == (
@@ -268,8 +303,9 @@ class _Twilio(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
         form = parse_qs(self.rfile.read(length).decode())
-        _Twilio.received.append({"path": [self.path], "auth": [self.headers["Authorization"]],
-                                 **form})  # fmt: skip
+        _Twilio.received.append(
+            {"path": [self.path], "auth": [self.headers["Authorization"]], **form}
+        )
         status = _Twilio.script.pop(0) if _Twilio.script else 201
         body = {"sid": f"SM{len(_Twilio.received):032d}"} if status == 201 else {"code": status}
         payload = json.dumps(body).encode()
@@ -397,8 +433,9 @@ def test_a_message_that_cannot_be_built_fails_for_good_with_its_reason(catalogue
     salon = catalogue_a.salon
     Salon.objects.filter(pk=salon.pk).update(name="Bella\r\nBcc: victim@example.org")
     salon.refresh_from_db()
-    lea = CustomerFactory(salon=salon, email="lea@example.org", phone=None,
-                          preferred_channel="email")  # fmt: skip
+    lea = CustomerFactory(
+        salon=salon, email="lea@example.org", phone=None, preferred_channel="email"
+    )
     book(catalogue_a, lea, local(salon, 1, 10))
     _run(salon)
     (message,) = _messages(salon, kind=MessageKind.CONFIRMATION)
@@ -499,8 +536,9 @@ def test_a_sender_killed_after_the_server_accepted_resends_the_same_message_id(
     from support.outbox.send import message_id_header
 
     salon = catalogue_a.salon
-    lea = CustomerFactory(salon=salon, email="lea@example.org", phone=None,
-                          preferred_channel="email")  # fmt: skip
+    lea = CustomerFactory(
+        salon=salon, email="lea@example.org", phone=None, preferred_channel="email"
+    )
     book(catalogue_a, lea, local(salon, 1, 10))
     smtp_server.interrupt_after = 1
     # Python's own handler, whatever an earlier test (a Celery worker) installed.
@@ -529,8 +567,9 @@ def test_an_accepted_message_is_recorded_before_the_connection_closes(
     smtp_server, catalogue_a, monday
 ):
     salon = catalogue_a.salon
-    lea = CustomerFactory(salon=salon, email="lea@example.org", phone=None,
-                          preferred_channel="email")  # fmt: skip
+    lea = CustomerFactory(
+        salon=salon, email="lea@example.org", phone=None, preferred_channel="email"
+    )
     book(catalogue_a, lea, local(salon, 1, 10))
     _run(salon)
     monday.shift(dt.timedelta(hours=1))

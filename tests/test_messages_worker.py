@@ -61,18 +61,29 @@ def test_a_credited_cancellation_brings_the_reschedule_offer_through_the_broker(
 ):
     settings.PAYMENTS_TEST_MODE = True
     policy = {"rule": {"kind": "fixed", "value": 1500}, "late_cancellation": "credit"}
-    assert api(team_a.owner).put("/api/v1/salons/bella/backoffice/deposit-policy/", policy,
-                                 format="json").status_code == 200  # fmt: skip
-    request = {"service": catalogue_a.cut.pk, "start": "2027-03-10T10:00:00+01:00",
-               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    assert (
+        api(team_a.owner)
+        .put("/api/v1/salons/bella/backoffice/deposit-policy/", policy, format="json")
+        .status_code
+        == 200
+    )
+    request = {
+        "service": catalogue_a.cut.pk,
+        "start": "2027-03-10T10:00:00+01:00",
+        "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+    }
     booking = api().post("/api/v1/salons/bella/bookings/", request, format="json").json()
     payment = booking["payment"]
-    paid = api().post(f"/api/v1/test-mode/payments/{payment['payment_intent']}/pay/",
-                      {"client_secret": payment["client_secret"]}, format="json")  # fmt: skip
+    paid = api().post(
+        f"/api/v1/test-mode/payments/{payment['payment_intent']}/pay/",
+        {"client_secret": payment["client_secret"]},
+        format="json",
+    )
     assert paid.status_code == 200
     _wait_for(catalogue_a.salon, _all_sent, kind=MessageKind.CONFIRMATION)
-    answer = api().post(f"/api/v1/manage/{booking['manage_token']}/cancel/",
-                        {"resolution": "credit"}, format="json")  # fmt: skip
+    answer = api().post(
+        f"/api/v1/manage/{booking['manage_token']}/cancel/", {"resolution": "credit"}, format="json"
+    )
     assert answer.json()["deposit"]["status"] == "credited"
     # No sweep is called: the commit of the cancellation sent the task.
     (offer,) = _wait_for(catalogue_a.salon, _all_sent, kind=MessageKind.RESCHEDULE_OFFER)
@@ -86,13 +97,16 @@ def test_a_payment_link_is_sent_by_the_worker_after_commit(
 ):
     settings.PAYMENTS_TEST_MODE = True
     policy = {"rule": {"kind": "fixed", "value": 1500}}
-    api(team_a.owner).put("/api/v1/salons/bella/backoffice/deposit-policy/", policy,
-                          format="json")  # fmt: skip
-    request = {"service": catalogue_a.cut.pk, "start": "2027-03-03T10:00:00+01:00",
-               "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
-               "deposit_handling": "payment_link"}  # fmt: skip
-    answer = api(team_a.staff).post("/api/v1/salons/bella/backoffice/phone-bookings/", request,
-                                    format="json")  # fmt: skip
+    api(team_a.owner).put("/api/v1/salons/bella/backoffice/deposit-policy/", policy, format="json")
+    request = {
+        "service": catalogue_a.cut.pk,
+        "start": "2027-03-03T10:00:00+01:00",
+        "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+        "deposit_handling": "payment_link",
+    }
+    answer = api(team_a.staff).post(
+        "/api/v1/salons/bella/backoffice/phone-bookings/", request, format="json"
+    )
     assert answer.status_code == 201, answer.json()
     _wait_for(catalogue_a.salon, _all_sent, kind=MessageKind.PAYMENT_LINK)
     links = [t for t in texts if answer.json()["payment_link"]["url"] in t.body]

@@ -84,8 +84,13 @@ def texts(settings):
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_one_amount_reads_the_same_in_an_email_an_sms_a_page_and_the_admin(
-    language, client, texts, team_a, catalogue_a, monday,
-):  # fmt: skip
+    language,
+    client,
+    texts,
+    team_a,
+    catalogue_a,
+    monday,
+):
     salon = catalogue_a.salon
     expected = _babel(AMOUNT, salon.currency, language)
     with salon_scope(salon):
@@ -94,19 +99,27 @@ def test_one_amount_reads_the_same_in_an_email_an_sms_a_page_and_the_admin(
 
     # The e-mail and the SMS: a cancellation says what became of the payment.
     by_sms = CustomerFactory(salon=salon, language=language, phone="+33612345678")
-    by_email = CustomerFactory(salon=salon, language=language, preferred_channel="email",
-                               email="zoe@example.org", phone="")  # fmt: skip
+    by_email = CustomerFactory(
+        salon=salon, language=language, preferred_channel="email", email="zoe@example.org", phone=""
+    )
     for hour, customer in ((10, by_sms), (11, by_email)):
         booking = book(catalogue_a, customer, local(salon, 1, hour))
         with salon_scope(salon):
-            Payment.objects.create(salon_id=salon.pk, booking=booking, kind="deposit",
-                                   amount=AMOUNT, currency=salon.currency,
-                                   status="succeeded", outcome="refunded")  # fmt: skip
+            Payment.objects.create(
+                salon_id=salon.pk,
+                booking=booking,
+                kind="deposit",
+                amount=AMOUNT,
+                currency=salon.currency,
+                status="succeeded",
+                outcome="refunded",
+            )
             booking_cancel(booking=booking, by_salon=True)
     with salon_scope(salon):
         messages_run(salon=salon)
-    (text,) = [t for t in texts if by_sms.phone and t.to == str(by_sms.phone)
-               and expected in t.body]  # fmt: skip
+    (text,) = [
+        t for t in texts if by_sms.phone and t.to == str(by_sms.phone) and expected in t.body
+    ]
     (email,) = [m for m in mail.outbox if expected in m.body]
     assert email.to == ["zoe@example.org"] and text.body
 
@@ -118,8 +131,9 @@ def test_one_amount_reads_the_same_in_an_email_an_sms_a_page_and_the_admin(
     with salon_scope(salon):
         policy, _created = DepositPolicy.objects.get_or_create(salon=salon)
     client.force_login(team_a.owner)
-    admin = client.get(f"/admin/deposits/depositpolicy/{policy.pk}/change/",
-                       HTTP_ACCEPT_LANGUAGE=language)  # fmt: skip
+    admin = client.get(
+        f"/admin/deposits/depositpolicy/{policy.pk}/change/", HTTP_ACCEPT_LANGUAGE=language
+    )
     assert admin.status_code == 200
     (row,) = [r for r in admin.context["preview"]["rows"] if r["service"] == "Coupe"]
     assert row["price"] == expected
@@ -132,23 +146,31 @@ def test_one_amount_reads_the_same_in_an_email_an_sms_a_page_and_the_admin(
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_the_api_s_sentences_write_amounts_as_their_own_language_does(
-    language, api, team_a, catalogue_a, monday,
-):  # fmt: skip
+    language,
+    api,
+    team_a,
+    catalogue_a,
+    monday,
+):
     """The terms and the quote's reason are English sentences: their amounts are written
     the English way whatever the request's language, never a French amount in English."""
     salon = team_a.salon
     expected = _babel(AMOUNT, salon.currency, "en")
     with salon_scope(salon):
-        policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[],
-                   min_amount=AMOUNT)  # fmt: skip
+        policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[], min_amount=AMOUNT)
     terms = api().get(f"/api/v1/salons/{salon.slug}/", HTTP_ACCEPT_LANGUAGE=language).json()
     assert f"at least {expected}" in terms["deposit_terms"]
     with salon_scope(salon):
         catalogue_a.cut.deposit_override = {"kind": "fixed", "value": AMOUNT}
         catalogue_a.cut.price = 2 * AMOUNT
         catalogue_a.cut.save(update_fields=["deposit_override", "price"])
-    quote = api(team_a.owner).get(
-        f"/api/v1/salons/{salon.slug}/backoffice/deposit-policy/quote/",
-        {"service": catalogue_a.cut.pk, "date": "2027-03-02"}, HTTP_ACCEPT_LANGUAGE=language,
-    ).json()  # fmt: skip
+    quote = (
+        api(team_a.owner)
+        .get(
+            f"/api/v1/salons/{salon.slug}/backoffice/deposit-policy/quote/",
+            {"service": catalogue_a.cut.pk, "date": "2027-03-02"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        .json()
+    )
     assert quote["reason"] == f"A deposit of {expected}, set for this service."

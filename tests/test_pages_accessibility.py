@@ -39,23 +39,35 @@ def world(settings, team_a, team_b, catalogue_a):
     with salon_scope(salon):
         policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[])
         checkout = phone_booking_take(
-            salon=salon, actor=team_a.staff, service=catalogue_a.cut, customer=lea,
-            start=dt.datetime.combine(day, dt.time(10), tzinfo=salon.tz), staff=None,
+            salon=salon,
+            actor=team_a.staff,
+            service=catalogue_a.cut,
+            customer=lea,
+            start=dt.datetime.combine(day, dt.time(10), tzinfo=salon.tz),
+            staff=None,
             deposit_handling="payment_link",
-        )  # fmt: skip
+        )
         checkout_charge(checkout)
         payment = Payment.objects.get(booking=checkout.booking)
-        request = request_open(salon=salon, channel="phone", category="lost_item",
-                               summary="Écharpe oubliée", customer=lea,
-                               item_description="Écharpe bleue")  # fmt: skip
+        request = request_open(
+            salon=salon,
+            channel="phone",
+            category="lost_item",
+            summary="Écharpe oubliée",
+            customer=lea,
+            item_description="Écharpe bleue",
+        )
         unsubscribe = withdraw_url(customer=lea)
     MembershipFactory(salon=team_b.salon, user=team_a.owner, role=Role.OWNER)
     with salon_scope(salon):
         policy = DepositPolicy.objects.get()
         pay = _path(pay_url(payment))
-    return {"pay": pay, "unsubscribe": _path(unsubscribe),
-            "policy": f"/admin/deposits/depositpolicy/{policy.pk}/change/",
-            "request": f"/desk/bella/requests/{request.pk}/"}  # fmt: skip
+    return {
+        "pay": pay,
+        "unsubscribe": _path(unsubscribe),
+        "policy": f"/admin/deposits/depositpolicy/{policy.pk}/change/",
+        "request": f"/desk/bella/requests/{request.pk}/",
+    }
 
 
 def _log_in(page, username: str) -> None:

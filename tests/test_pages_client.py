@@ -22,9 +22,14 @@ from tenants.scoping import salon_scope
 from .conftest import MONDAY, book, local
 from .factories import CustomerFactory
 
-POLICY = {"rule": {"kind": "fixed", "value": 1500}, "ramp": [], "allow_full_payment": True,
-          "cancellation_window_hours": 48, "late_cancellation": "credit",
-          "credit_valid_days": 90}  # fmt: skip
+POLICY = {
+    "rule": {"kind": "fixed", "value": 1500},
+    "ramp": [],
+    "allow_full_payment": True,
+    "cancellation_window_hours": 48,
+    "late_cancellation": "credit",
+    "credit_valid_days": 90,
+}
 
 
 def _policy(salon, **changes):
@@ -33,9 +38,18 @@ def _policy(salon, **changes):
 
 
 def _form(catalogue, when, **changes):
-    return {"service": catalogue.cut.pk, "staff": catalogue.alice.pk, "start": when.isoformat(),
-            "name": "Léa Martin", "phone": "06 12 34 56 78", "email": "", "notes": "",
-            "payment_option": "deposit", "action": "book", **changes}  # fmt: skip
+    return {
+        "service": catalogue.cut.pk,
+        "staff": catalogue.alice.pk,
+        "start": when.isoformat(),
+        "name": "Léa Martin",
+        "phone": "06 12 34 56 78",
+        "email": "",
+        "notes": "",
+        "payment_option": "deposit",
+        "action": "book",
+        **changes,
+    }
 
 
 # Fast: Django's test client -------------------------------------------------------------
@@ -66,16 +80,19 @@ def test_no_js_fallback_lists_the_times_of_the_chosen_day(client, catalogue_a, m
 @fast
 def test_bad_input_shows_form_errors(client, catalogue_a, monday):
     _policy(catalogue_a.salon)
-    answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10),
-                                          name="", phone="", start="not a time"))  # fmt: skip
+    answer = client.post(
+        "/bella/",
+        _form(catalogue_a, local(catalogue_a.salon, 1, 10), name="", phone="", start="not a time"),
+    )
     assert answer.status_code == 400
     text = answer.content.decode()
     assert "Tell us your name." in text
     assert "Give a phone number or an e-mail address." in text
     assert "Choose a time from the list." in text
     assert not Booking.objects.with_scope(salon=catalogue_a.salon.pk).exists()
-    answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10),
-                                          phone="12", service="999999"))  # fmt: skip
+    answer = client.post(
+        "/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10), phone="12", service="999999")
+    )
     assert answer.status_code == 400
 
 
@@ -135,9 +152,16 @@ def test_the_calendar_file_reads_back_as_the_booking(client, catalogue_a, monday
 
 
 def test_calendar_text_is_escaped_and_folded():
-    text = ics_event(uid="u1", start=MONDAY, end=MONDAY + dt.timedelta(hours=1),
-                     summary="a\\b;c,d\ne", location="é" * 80, description="x", url="http://x/",
-                     stamp=MONDAY)  # fmt: skip
+    text = ics_event(
+        uid="u1",
+        start=MONDAY,
+        end=MONDAY + dt.timedelta(hours=1),
+        summary="a\\b;c,d\ne",
+        location="é" * 80,
+        description="x",
+        url="http://x/",
+        stamp=MONDAY,
+    )
     assert "SUMMARY:a\\\\b\\;c\\,d\\ne\r\n" in text
     # Folded at most every 75 octets, never inside a character; unfolded, it is whole.
     assert "\r\n é" in text and "LOCATION:" + "é" * 80 + "\r\n" in text.replace("\r\n ", "")
@@ -152,8 +176,9 @@ def test_money_is_written_for_the_language():
 
 
 @fast
-def test_another_salons_token_or_unknown_slug_is_not_found(client, catalogue_a, catalogue_b,
-                                                          monday):  # fmt: skip
+def test_another_salons_token_or_unknown_slug_is_not_found(
+    client, catalogue_a, catalogue_b, monday
+):
     answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
     token = answer["Location"].rstrip("/").split("/")[-1]
     assert client.get(f"/bella/booking/{token}/").status_code == 200
@@ -175,8 +200,9 @@ def test_the_page_speaks_the_salons_language_only(client, catalogue_b, monday):
 
 
 @fast
-def test_test_mode_payment_then_cancel_late_turns_into_credit(client, settings, catalogue_a,
-                                                              monday):  # fmt: skip
+def test_test_mode_payment_then_cancel_late_turns_into_credit(
+    client, settings, catalogue_a, monday
+):
     settings.PAYMENTS_TEST_MODE = True
     _policy(catalogue_a.salon)
     answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
@@ -272,8 +298,9 @@ def _book_on_page(page, catalogue, day: dt.date, *, full: bool = False) -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
-def test_a_client_books_and_pays_a_deposit(browser_page, settings, catalogue_a, catalogue_b,
-                                           viewport):  # fmt: skip
+def test_a_client_books_and_pays_a_deposit(
+    browser_page, settings, catalogue_a, catalogue_b, viewport
+):
     from .browser.harness import DESKTOP, PHONE, SCREENSHOTS
 
     settings.PAYMENTS_TEST_MODE = True
@@ -339,9 +366,9 @@ def test_a_client_pays_in_full_in_english(chromium, pages_server, settings, cata
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_client_cancels_early_for_credit_then_rebooks_with_it(browser_page, chromium,
-                                                               pages_server, settings,
-                                                               catalogue_a):  # fmt: skip
+def test_a_client_cancels_early_for_credit_then_rebooks_with_it(
+    browser_page, chromium, pages_server, settings, catalogue_a
+):
     from .browser.harness import SCREENSHOTS
 
     settings.PAYMENTS_TEST_MODE = True
@@ -408,8 +435,11 @@ def test_the_payment_step_carries_the_payment_element_with_stripe(
     api, client, settings, stripe_api, catalogue_a, monday
 ):
     _policy(catalogue_a.salon)
-    request = {"service": catalogue_a.cut.pk, "start": "2027-03-03T10:00:00+01:00",
-               "customer": {"name": "Léa", "phone": "06 12 34 56 78"}}  # fmt: skip
+    request = {
+        "service": catalogue_a.cut.pk,
+        "start": "2027-03-03T10:00:00+01:00",
+        "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+    }
     booking = api().post("/api/v1/salons/bella/bookings/", request, format="json").json()
     page = client.get(f"/bella/booking/{booking['manage_token']}/pay/")
     assert page.status_code == 200

@@ -24,8 +24,9 @@ DESK = "/desk/{slug}/"
 
 def _deposit(salon) -> None:
     with salon_scope(salon):
-        policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[],
-                   payment_link_hours=24)  # fmt: skip
+        policy_set(
+            salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[], payment_link_hours=24
+        )
 
 
 def _client(salon, name="Jeanne Martin", phone="+33612345678"):
@@ -34,11 +35,19 @@ def _client(salon, name="Jeanne Martin", phone="+33612345678"):
 
 
 def _book_form(catalogue, client, start: dt.datetime, **changes) -> dict:
-    return {"step": "book", "customer": str(client.pk), "service": str(catalogue.cut.pk),
-            "staff": str(catalogue.alice.pk), "day": start.date().isoformat(),
-            "start": start.astimezone(dt.UTC).isoformat(), "deposit_handling": "waived",
-            "waiver_reason": "Fidèle depuis 10 ans", "send_via": "", "notes": "",
-            **changes}  # fmt: skip
+    return {
+        "step": "book",
+        "customer": str(client.pk),
+        "service": str(catalogue.cut.pk),
+        "staff": str(catalogue.alice.pk),
+        "day": start.date().isoformat(),
+        "start": start.astimezone(dt.UTC).isoformat(),
+        "deposit_handling": "waived",
+        "waiver_reason": "Fidèle depuis 10 ans",
+        "send_via": "",
+        "notes": "",
+        **changes,
+    }
 
 
 # Without a browser: who gets in, what another salon's ids answer, form errors. ------------
@@ -87,8 +96,10 @@ def test_another_salons_member_is_refused_every_desk_page(client, team_a, team_b
     for path in ("", "book/", "requests/", "customers/search/?q=06", "book/slots/"):
         answer = client.get(DESK.format(slug="bella") + path)
         assert answer.status_code == 403, path
-    answer = client.post(DESK.format(slug="bella") + "requests/",
-                         {"channel": "phone", "category": "other", "summary": "x"})  # fmt: skip
+    answer = client.post(
+        DESK.format(slug="bella") + "requests/",
+        {"channel": "phone", "category": "other", "summary": "x"},
+    )
     assert answer.status_code == 403
     with salon_scope(team_a.salon):
         assert not CustomerRequest.objects.with_scope(salon=team_a.salon.pk).exists()
@@ -98,11 +109,13 @@ def test_another_salons_member_is_refused_every_desk_page(client, team_a, team_b
 def test_another_salons_booking_or_request_id_is_not_found(
     client, team_a, team_b, catalogue_a, catalogue_b, monday
 ):
-    theirs = book(catalogue_b, _client(team_b.salon, phone="+14165550123"),
-                  local(team_b.salon, 1, 10))  # fmt: skip
+    theirs = book(
+        catalogue_b, _client(team_b.salon, phone="+14165550123"), local(team_b.salon, 1, 10)
+    )
     with salon_scope(team_b.salon):
-        their_request = request_open(salon=team_b.salon, channel="phone", category="other",
-                                     summary="Une question")  # fmt: skip
+        their_request = request_open(
+            salon=team_b.salon, channel="phone", category="other", summary="Une question"
+        )
     client.force_login(team_a.staff)
     bella = DESK.format(slug="bella")
     assert client.get(f"{bella}bookings/{theirs.pk}/").status_code == 404
@@ -154,8 +167,9 @@ def test_a_waiver_without_a_reason_is_refused_on_the_form(client, team_a, catalo
 def test_a_time_taken_meanwhile_is_a_form_error(client, team_a, catalogue_a, monday):
     jeanne = _client(team_a.salon)
     start = local(team_a.salon, 1, 10)
-    book(catalogue_a, _client(team_a.salon, "Autre", "+33611111111"), start,
-         staff=catalogue_a.alice)  # fmt: skip
+    book(
+        catalogue_a, _client(team_a.salon, "Autre", "+33611111111"), start, staff=catalogue_a.alice
+    )
     client.force_login(team_a.staff)
     form = _book_form(catalogue_a, jeanne, start)
     answer = client.post(DESK.format(slug="bella") + "book/", form, HTTP_ACCEPT_LANGUAGE="en")
@@ -166,8 +180,9 @@ def test_a_time_taken_meanwhile_is_a_form_error(client, team_a, catalogue_a, mon
 @pytest.mark.django_db
 def test_a_new_client_without_contact_is_a_form_error(client, team_a, catalogue_a, monday):
     client.force_login(team_a.staff)
-    form = _book_form(catalogue_a, _client(team_a.salon), local(team_a.salon, 1, 10),
-                      customer="new", name="Paul")  # fmt: skip
+    form = _book_form(
+        catalogue_a, _client(team_a.salon), local(team_a.salon, 1, 10), customer="new", name="Paul"
+    )
     answer = client.post(DESK.format(slug="bella") + "book/", form, HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 400
     assert "Give the new client&#x27;s phone number or e-mail." in answer.content.decode()
@@ -181,9 +196,16 @@ def test_a_payment_link_booking_shows_the_link_and_its_expiry(
     settings.PAYMENTS_TEST_MODE = True
     _deposit(team_a.salon)
     client.force_login(team_a.staff)
-    form = _book_form(catalogue_a, _client(team_a.salon), local(team_a.salon, 1, 10),
-                      customer="new", name="Paul Durand", phone="06 98 76 54 32",
-                      deposit_handling="payment_link", waiver_reason="")  # fmt: skip
+    form = _book_form(
+        catalogue_a,
+        _client(team_a.salon),
+        local(team_a.salon, 1, 10),
+        customer="new",
+        name="Paul Durand",
+        phone="06 98 76 54 32",
+        deposit_handling="payment_link",
+        waiver_reason="",
+    )
     answer = client.post(DESK.format(slug="bella") + "book/", form, HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 302, answer.content.decode()[:3000]
     page = client.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -214,8 +236,13 @@ def test_the_salon_cancels_with_a_reason_and_the_deposit_is_refunded(
 ):
     _deposit(team_a.salon)
     client.force_login(team_a.staff)
-    form = _book_form(catalogue_a, _client(team_a.salon), local(team_a.salon, 1, 10),
-                      deposit_handling="paid_at_desk", waiver_reason="")  # fmt: skip
+    form = _book_form(
+        catalogue_a,
+        _client(team_a.salon),
+        local(team_a.salon, 1, 10),
+        deposit_handling="paid_at_desk",
+        waiver_reason="",
+    )
     client.post(DESK.format(slug="bella") + "book/", form)
     with salon_scope(team_a.salon):
         booking = Booking.objects.with_scope(salon=team_a.salon.pk).get()
@@ -235,9 +262,17 @@ def test_requests_are_logged_filtered_and_resolved(client, team_a, team_b):
     jeanne = _client(team_a.salon)
     client.force_login(team_a.staff)
     requests_page = DESK.format(slug="bella") + "requests/"
-    answer = client.post(requests_page, {"channel": "phone", "category": "lost_item",
-                                         "summary": "Parapluie oublié", "client": "0612345678",
-                                         "status": "open", "resolution": ""})  # fmt: skip
+    answer = client.post(
+        requests_page,
+        {
+            "channel": "phone",
+            "category": "lost_item",
+            "summary": "Parapluie oublié",
+            "client": "0612345678",
+            "status": "open",
+            "resolution": "",
+        },
+    )
     assert answer.status_code == 302
     with salon_scope(team_a.salon):
         row = CustomerRequest.objects.with_scope(salon=team_a.salon.pk).get()
@@ -249,8 +284,10 @@ def test_requests_are_logged_filtered_and_resolved(client, team_a, team_b):
     assert (
         "Parapluie oublié" not in client.get(requests_page + "?category=complaint").content.decode()
     )
-    answer = client.post(requests_page + f"{row.pk}/", {"status": "resolved",
-                         "category": "lost_item", "resolution": "Rendu à la cliente"})  # fmt: skip
+    answer = client.post(
+        requests_page + f"{row.pk}/",
+        {"status": "resolved", "category": "lost_item", "resolution": "Rendu à la cliente"},
+    )
     assert answer.status_code == 302
     row.refresh_from_db()
     assert row.status == RequestStatus.RESOLVED and row.resolved_at is not None
@@ -285,8 +322,12 @@ def test_staff_take_a_phone_booking_with_a_waiver_and_see_it_on_the_calendar(
     with time_machine.travel(MONDAY, tick=True):
         _deposit(team_a.salon)
         _client(team_a.salon)
-        book(catalogue_a, _client(team_a.salon, "Luc Bernard", "+33699887766"),
-             local(team_a.salon, 0, 9), staff=catalogue_a.alice)  # fmt: skip
+        book(
+            catalogue_a,
+            _client(team_a.salon, "Luc Bernard", "+33699887766"),
+            local(team_a.salon, 0, 9),
+            staff=catalogue_a.alice,
+        )
         page.goto("/desk/login/")
         assert axe_violations(page) == []
         _log_in(page, "bella-staff")
@@ -344,8 +385,9 @@ def test_staff_mark_a_no_show_on_a_started_booking_on_a_phone(
     chromium, pages_server, team_a, catalogue_a
 ):
     booking = book(catalogue_a, _client(team_a.salon), local(team_a.salon, 0, 9), now=MONDAY)
-    context = chromium.new_context(viewport=PHONE, locale="fr-FR", base_url=pages_server.url,
-                                   is_mobile=True, has_touch=True)  # fmt: skip
+    context = chromium.new_context(
+        viewport=PHONE, locale="fr-FR", base_url=pages_server.url, is_mobile=True, has_touch=True
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:

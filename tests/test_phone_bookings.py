@@ -41,10 +41,14 @@ def test_mode(settings):
 
 
 def _request(catalogue, **changes):
-    return {"service": catalogue.cut.pk, "start": "2027-03-03T10:00:00+01:00",
-            "staff": catalogue.alice.pk,
-            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
-            "deposit_handling": "payment_link", **changes}  # fmt: skip
+    return {
+        "service": catalogue.cut.pk,
+        "start": "2027-03-03T10:00:00+01:00",
+        "staff": catalogue.alice.pk,
+        "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+        "deposit_handling": "payment_link",
+        **changes,
+    }
 
 
 def _sweep(salon):
@@ -59,8 +63,9 @@ def _sms(capsys):
 def test_a_client_without_email_pays_by_an_sms_link_end_to_end(
     api, client, settings, team_a, catalogue_a, deposit, test_mode, monday, capsys
 ):
-    answer = api(team_a.staff).post(PHONE.format(slug="bella"), _request(catalogue_a),
-                                    format="json")  # fmt: skip
+    answer = api(team_a.staff).post(
+        PHONE.format(slug="bella"), _request(catalogue_a), format="json"
+    )
     assert answer.status_code == 201, answer.json()
     body = answer.json()
     assert (body["status"], body["deposit_amount"], body["deposit_handling"]) == (
@@ -110,8 +115,11 @@ def test_a_client_without_email_pays_by_an_sms_link_end_to_end(
 def test_an_expired_link_frees_the_slot_and_tells_the_client(
     api, client, team_a, catalogue_a, deposit, test_mode, monday, capsys
 ):
-    body = api(team_a.staff).post(PHONE.format(slug="bella"), _request(catalogue_a),
-                                  format="json").json()  # fmt: skip
+    body = (
+        api(team_a.staff)
+        .post(PHONE.format(slug="bella"), _request(catalogue_a), format="json")
+        .json()
+    )
     _sweep(team_a.salon)
     capsys.readouterr()
     path = "/" + body["payment_link"]["url"].split("://", 1)[1].split("/", 1)[1]
@@ -124,9 +132,19 @@ def test_an_expired_link_frees_the_slot_and_tells_the_client(
     told = _sms(capsys)
     assert len(told) == 1
     assert told[0][0] == "+33143556677" and "Marcel" in told[0][1]
-    slots = api().get("/api/v1/salons/bella/availability/", {
-        "service": catalogue_a.cut.pk, "from": "2027-03-03", "to": "2027-03-03",
-        "staff": catalogue_a.alice.pk}).json()["slots"]  # fmt: skip
+    slots = (
+        api()
+        .get(
+            "/api/v1/salons/bella/availability/",
+            {
+                "service": catalogue_a.cut.pk,
+                "from": "2027-03-03",
+                "to": "2027-03-03",
+                "staff": catalogue_a.alice.pk,
+            },
+        )
+        .json()["slots"]
+    )
     assert "2027-03-03T10:00:00+01:00" in [s["start"] for s in slots]
     # A late click is told the link expired, and nothing can be paid.
     page = client.get(path)
@@ -139,8 +157,11 @@ def test_a_link_paid_through_stripe_confirms_by_the_webhook(
     api, client, settings, stripe_api, team_a, catalogue_a, deposit, monday
 ):
     settings.SMS_BACKEND = "locmem"
-    body = api(team_a.staff).post(PHONE.format(slug="bella"), _request(catalogue_a),
-                                  format="json").json()  # fmt: skip
+    body = (
+        api(team_a.staff)
+        .post(PHONE.format(slug="bella"), _request(catalogue_a), format="json")
+        .json()
+    )
     path = "/" + body["payment_link"]["url"].split("://", 1)[1].split("/", 1)[1]
     page = client.get(path).content.decode()
     intent = body["payment"]["payment_intent"]
@@ -148,14 +169,27 @@ def test_a_link_paid_through_stripe_confirms_by_the_webhook(
     assert '"pk_test_acompte"' in page and body["payment"]["client_secret"] in page
     assert settings.STRIPE_JS_URL in page
     stripe_api.pay(intent)
-    event = {"id": f"evt_{intent}", "object": "event", "type": "payment_intent.succeeded",
-             "data": {"object": {"id": intent, "object": "payment_intent",
-                                 "amount": body["amount_due_now"], "currency": "eur"}}}  # fmt: skip
+    event = {
+        "id": f"evt_{intent}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": intent,
+                "object": "payment_intent",
+                "amount": body["amount_due_now"],
+                "currency": "eur",
+            }
+        },
+    }
     payload = json.dumps(event).encode()
-    answer = client.generic("POST", "/api/v1/stripe/webhook/", payload,
-                            content_type="application/json",
-                            HTTP_STRIPE_SIGNATURE=stripe_signature(
-                                payload, settings.STRIPE_WEBHOOK_SECRET))  # fmt: skip
+    answer = client.generic(
+        "POST",
+        "/api/v1/stripe/webhook/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET),
+    )
     assert answer.status_code == 200
     with salon_scope(team_a.salon):
         assert Booking.objects.get(pk=body["id"]).status == Status.CONFIRMED
@@ -169,8 +203,9 @@ def test_a_provider_failure_leaves_nothing_held_and_sends_no_link(
 ):
     settings.SMS_BACKEND = "locmem"
     stripe_api.fail("500", times=10)
-    answer = api(team_a.staff).post(PHONE.format(slug="bella"), _request(catalogue_a),
-                                    format="json")  # fmt: skip
+    answer = api(team_a.staff).post(
+        PHONE.format(slug="bella"), _request(catalogue_a), format="json"
+    )
     assert answer.status_code == 502
     assert answer.json()["code"] == "payment_provider_error"
     with salon_scope(team_a.salon):
@@ -180,9 +215,10 @@ def test_a_provider_failure_leaves_nothing_held_and_sends_no_link(
 
 def test_paid_at_the_desk_is_confirmed_and_audited(api, team_a, catalogue_a, deposit, monday):
     answer = api(team_a.staff).post(
-        PHONE.format(slug="bella"), _request(catalogue_a, deposit_handling="paid_at_desk"),
+        PHONE.format(slug="bella"),
+        _request(catalogue_a, deposit_handling="paid_at_desk"),
         format="json",
-    )  # fmt: skip
+    )
     assert answer.status_code == 201, answer.json()
     body = answer.json()
     assert (body["status"], body["payment"], body["payment_link"]) == ("confirmed", None, None)
@@ -199,18 +235,23 @@ def test_paid_at_the_desk_is_confirmed_and_audited(api, team_a, catalogue_a, dep
 
 def test_a_waiver_needs_a_reason_and_records_who_and_why(api, team_a, catalogue_a, deposit, monday):
     url = PHONE.format(slug="bella")
-    refused = api(team_a.staff).post(url, _request(catalogue_a, deposit_handling="waived"),
-                                     format="json")  # fmt: skip
+    refused = api(team_a.staff).post(
+        url, _request(catalogue_a, deposit_handling="waived"), format="json"
+    )
     assert refused.status_code == 400
     assert refused.json()["code"] == "invalid" and "waiver_reason" in refused.json()["fields"]
     with salon_scope(team_a.salon):
         assert not Booking.objects.exists()
         assert not Customer.objects.exists()  # nothing half-written
     answer = api(team_a.manager).post(
-        url, _request(catalogue_a, deposit_handling="waived",
-                      waiver_reason="Cliente fidèle, paiement impossible ce soir"),
+        url,
+        _request(
+            catalogue_a,
+            deposit_handling="waived",
+            waiver_reason="Cliente fidèle, paiement impossible ce soir",
+        ),
         format="json",
-    )  # fmt: skip
+    )
     assert answer.status_code == 201, answer.json()
     body = answer.json()
     assert body["status"] == "confirmed"
@@ -224,16 +265,24 @@ def test_a_waiver_needs_a_reason_and_records_who_and_why(api, team_a, catalogue_
 
 
 def test_the_client_is_found_by_phone_in_any_format(api, team_a, catalogue_a, deposit, monday):
-    known = CustomerFactory(salon=team_a.salon, name="Marcel Roux", phone="+33143556677",
-                            email=None)  # fmt: skip
-    request = _request(catalogue_a, deposit_handling="paid_at_desk",
-                       customer={"name": "M. Roux", "phone": "+33 1 43 55 66 77"})  # fmt: skip
+    known = CustomerFactory(
+        salon=team_a.salon, name="Marcel Roux", phone="+33143556677", email=None
+    )
+    request = _request(
+        catalogue_a,
+        deposit_handling="paid_at_desk",
+        customer={"name": "M. Roux", "phone": "+33 1 43 55 66 77"},
+    )
     body = api(team_a.staff).post(PHONE.format(slug="bella"), request, format="json").json()
     with salon_scope(team_a.salon):
         assert Booking.objects.get(pk=body["id"]).customer_id == known.pk
         assert Customer.objects.count() == 1
-    by_id = _request(catalogue_a, deposit_handling="paid_at_desk", customer={"id": known.pk},
-                     start="2027-03-04T10:00:00+01:00")  # fmt: skip
+    by_id = _request(
+        catalogue_a,
+        deposit_handling="paid_at_desk",
+        customer={"id": known.pk},
+        start="2027-03-04T10:00:00+01:00",
+    )
     answer = api(team_a.staff).post(PHONE.format(slug="bella"), by_id, format="json")
     assert answer.status_code == 201, answer.json()
 
@@ -243,9 +292,11 @@ def test_a_link_needs_somewhere_to_go(api, team_a, catalogue_a, deposit, test_mo
     answer = api(team_a.staff).post(PHONE.format(slug="bella"), no_email, format="json")
     assert answer.status_code == 400
     assert "send_via" in answer.json()["fields"]
-    by_email = _request(catalogue_a, send_via="email",
-                        customer={"name": "Zoé", "phone": "0611223344",
-                                  "email": "zoe@example.org"})  # fmt: skip
+    by_email = _request(
+        catalogue_a,
+        send_via="email",
+        customer={"name": "Zoé", "phone": "0611223344", "email": "zoe@example.org"},
+    )
     body = api(team_a.staff).post(PHONE.format(slug="bella"), by_email, format="json").json()
     assert (body["payment_link"]["channel"], body["payment_link"]["sent_to"]) == (
         "email",
@@ -255,8 +306,11 @@ def test_a_link_needs_somewhere_to_go(api, team_a, catalogue_a, deposit, test_mo
 
 def test_nothing_due_means_no_link(api, team_a, catalogue_a, test_mode, monday):
     # The default policy asks no deposit: the phone booking is confirmed at once.
-    body = api(team_a.staff).post(PHONE.format(slug="bella"), _request(catalogue_a),
-                                  format="json").json()  # fmt: skip
+    body = (
+        api(team_a.staff)
+        .post(PHONE.format(slug="bella"), _request(catalogue_a), format="json")
+        .json()
+    )
     assert (body["status"], body["payment_link"], body["payment"]) == ("confirmed", None, None)
 
 
@@ -279,8 +333,11 @@ def test_phone_bookings_stay_within_their_salon(
         assert answer.status_code == 400, body
         assert field in answer.json()["fields"]
     # B's own phone booking: read in Canada, in Toronto time, and B's to see.
-    b_body = _request(catalogue_b, start="2027-03-03T10:00:00-05:00",
-                      customer={"name": "Sam", "phone": "(416) 555-0199"})  # fmt: skip
+    b_body = _request(
+        catalogue_b,
+        start="2027-03-03T10:00:00-05:00",
+        customer={"name": "Sam", "phone": "(416) 555-0199"},
+    )
     answer = api(team_b.staff).post(PHONE.format(slug="rival"), b_body, format="json")
     assert answer.status_code == 201, answer.json()
     assert answer.json()["payment_link"]["sent_to"] == "+14165550199"
@@ -314,8 +371,9 @@ def test_a_payment_link_and_its_hold_end_at_the_appointment(
 ):
     # Booked at 08:00 for 13:30 the same day: the policy's 24 hours would run to tomorrow.
     start = "2027-03-01T13:30:00+01:00"
-    answer = api(team_a.staff).post(PHONE.format(slug="bella"),
-                                    _request(catalogue_a, start=start), format="json")  # fmt: skip
+    answer = api(team_a.staff).post(
+        PHONE.format(slug="bella"), _request(catalogue_a, start=start), format="json"
+    )
     assert answer.status_code == 201, answer.json()
     body = answer.json()
     assert body["payment_link"]["expires_at"] == start
@@ -334,16 +392,23 @@ def test_a_payment_link_and_its_hold_end_at_the_appointment(
 
 def test_an_online_hold_never_outlives_the_start(api, team_a, catalogue_a, test_mode, monday):
     policy = {"rule": {"kind": "fixed", "value": 1500}, "hold_minutes": 600}
-    assert api(team_a.owner).put(POLICY.format(slug="bella"), policy,
-                                 format="json").status_code == 200  # fmt: skip
+    assert (
+        api(team_a.owner).put(POLICY.format(slug="bella"), policy, format="json").status_code == 200
+    )
     with salon_scope(team_a.salon):
         team_a.salon.min_notice_minutes = 0
         team_a.salon.save()
     start = "2027-03-01T10:00:00+01:00"
-    answer = api().post("/api/v1/salons/bella/bookings/", {
-        "service": catalogue_a.cut.pk, "start": start, "staff": catalogue_a.alice.pk,
-        "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
-    }, format="json")  # fmt: skip
+    answer = api().post(
+        "/api/v1/salons/bella/bookings/",
+        {
+            "service": catalogue_a.cut.pk,
+            "start": start,
+            "staff": catalogue_a.alice.pk,
+            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+        },
+        format="json",
+    )
     assert answer.status_code == 201, answer.json()
     assert answer.json()["hold_expires_at"] == start
 
@@ -362,13 +427,22 @@ def _taken_then_crashed(team, catalogue, *, source="phone"):
         start = dt.datetime(2027, 3, 3, 10, tzinfo=salon.tz)
         if source == "phone":
             checkout = phone_booking_take(
-                salon=salon, actor=team.staff, service=catalogue.cut, start=start,
-                customer=customer, staff=catalogue.alice,
+                salon=salon,
+                actor=team.staff,
+                service=catalogue.cut,
+                start=start,
+                customer=customer,
+                staff=catalogue.alice,
                 deposit_handling=DepositHandling.PAYMENT_LINK,
-            )  # fmt: skip
+            )
         else:
-            checkout = checkout_hold(salon=salon, service=catalogue.cut, start=start,
-                                     customer=customer, staff=catalogue.alice)  # fmt: skip
+            checkout = checkout_hold(
+                salon=salon,
+                service=catalogue.cut,
+                start=start,
+                customer=customer,
+                staff=catalogue.alice,
+            )
     return checkout.booking, checkout.payment
 
 

@@ -64,8 +64,12 @@ def _attempt(catalogue, n: int, **customer) -> dict:
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_parallel_bookings_from_one_address_let_ten_through(catalogue_a, monday):
-    codes = _in_parallel(50, lambda n: APIClient(REMOTE_ADDR="198.51.100.7").post(
-        BOOKINGS, _attempt(catalogue_a, n), format="json"))  # fmt: skip
+    codes = _in_parallel(
+        50,
+        lambda n: APIClient(REMOTE_ADDR="198.51.100.7").post(
+            BOOKINGS, _attempt(catalogue_a, n), format="json"
+        ),
+    )
     assert codes == {400: 10, 429: 40}
 
 
@@ -75,32 +79,50 @@ def test_fifty_parallel_bookings_for_one_phone_from_many_addresses_let_ten_throu
 ):
     # One number, typed four ways: it counts as one client.
     forms = ["06 12 34 56 78", "+33612345678", "0033 6 12 34 56 78", "+33 (0)6.12.34.56.78"]
-    codes = _in_parallel(50, lambda n: APIClient(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
-        BOOKINGS, _attempt(catalogue_a, n, phone=forms[n % 4]), format="json"))  # fmt: skip
+    codes = _in_parallel(
+        50,
+        lambda n: APIClient(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
+            BOOKINGS, _attempt(catalogue_a, n, phone=forms[n % 4]), format="json"
+        ),
+    )
     assert codes == {400: 10, 429: 40}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_parallel_bookings_for_one_email_let_ten_through(catalogue_a, monday):
-    codes = _in_parallel(50, lambda n: APIClient(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
-        BOOKINGS, _attempt(catalogue_a, n, phone="",
-                           email="Lea.Martin@Example.org" if n % 2 else " lea.martin@example.org"),
-        format="json"))  # fmt: skip
+    codes = _in_parallel(
+        50,
+        lambda n: APIClient(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
+            BOOKINGS,
+            _attempt(
+                catalogue_a,
+                n,
+                phone="",
+                email="Lea.Martin@Example.org" if n % 2 else " lea.martin@example.org",
+            ),
+            format="json",
+        ),
+    )
     assert codes == {400: 10, 429: 40}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_parallel_logins_for_one_username_from_many_addresses_let_ten_through(team_a, monday):
     names = ["bella-owner", "Bella-Owner", " bella-owner"]
-    codes = _in_parallel(50, lambda n: APIClient(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
-        TOKEN, {"username": names[n % 3], "password": "guess"}, format="json"))  # fmt: skip
+    codes = _in_parallel(
+        50,
+        lambda n: APIClient(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
+            TOKEN, {"username": names[n % 3], "password": "guess"}, format="json"
+        ),
+    )
     assert codes == {400: 10, 429: 40}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_parallel_desk_logins_for_one_username_let_ten_through(team_a, monday):
-    codes = _in_parallel(50, lambda n: _desk_login(
-        Client(REMOTE_ADDR=f"203.0.113.{n + 1}"), "bella-owner", "guess"))  # fmt: skip
+    codes = _in_parallel(
+        50, lambda n: _desk_login(Client(REMOTE_ADDR=f"203.0.113.{n + 1}"), "bella-owner", "guess")
+    )
     assert codes == {200: 10, 429: 40}
 
 
@@ -109,13 +131,19 @@ def _desk_login(client: Client, username: str, password: str):
 
 
 @pytest.mark.django_db
-def test_the_booking_page_refuses_the_eleventh_attempt_with_a_message(client, catalogue_a,
-                                                                      monday):  # fmt: skip
+def test_the_booking_page_refuses_the_eleventh_attempt_with_a_message(client, catalogue_a, monday):
     def form(n: int) -> dict:
-        return {"service": catalogue_a.cut.pk, "staff": catalogue_a.alice.pk,
-                "start": local(catalogue_a.salon, 1, 9 + n % 10).isoformat(),
-                "name": f"Client {n}", "phone": f"06 11 22 00 {n:02}", "email": "",
-                "notes": "", "payment_option": "deposit", "action": "book"}  # fmt: skip
+        return {
+            "service": catalogue_a.cut.pk,
+            "staff": catalogue_a.alice.pk,
+            "start": local(catalogue_a.salon, 1, 9 + n % 10).isoformat(),
+            "name": f"Client {n}",
+            "phone": f"06 11 22 00 {n:02}",
+            "email": "",
+            "notes": "",
+            "payment_option": "deposit",
+            "action": "book",
+        }
 
     answers = [client.post("/bella/", form(n), HTTP_ACCEPT_LANGUAGE="en") for n in range(11)]
     assert all(a.status_code in {302, 400, 409} for a in answers[:10])
@@ -124,19 +152,31 @@ def test_the_booking_page_refuses_the_eleventh_attempt_with_a_message(client, ca
     assert int(refused["Retry-After"]) > 0
     assert "Too many booking attempts" in refused.content.decode()
     # The API shares the counter: the same address is refused there too.
-    assert client.post(BOOKINGS, _booking(catalogue_a, 11),
-                       content_type="application/json").status_code == 429  # fmt: skip
+    assert (
+        client.post(
+            BOOKINGS, _booking(catalogue_a, 11), content_type="application/json"
+        ).status_code
+        == 429
+    )
 
 
 @pytest.mark.django_db
 def test_the_booking_page_counts_a_phone_across_addresses(catalogue_a, monday):
     answers = [
-        Client(REMOTE_ADDR=f"203.0.113.{n + 1}").post("/bella/", {
-            "service": catalogue_a.cut.pk, "start": local(catalogue_a.salon, 1, 9).isoformat(),
-            "name": "Léa", "phone": "+33 6 12 34 56 78" if n % 2 else "0612345678",
-            "email": "", "action": "book", "payment_option": "deposit"})
+        Client(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
+            "/bella/",
+            {
+                "service": catalogue_a.cut.pk,
+                "start": local(catalogue_a.salon, 1, 9).isoformat(),
+                "name": "Léa",
+                "phone": "+33 6 12 34 56 78" if n % 2 else "0612345678",
+                "email": "",
+                "action": "book",
+                "payment_option": "deposit",
+            },
+        )
         for n in range(11)
-    ]  # fmt: skip
+    ]
     assert [a.status_code for a in answers].count(429) == 1
     assert answers[10].status_code == 429
 
@@ -176,11 +216,13 @@ def test_sign_in_answers_the_same_for_existing_and_unknown_accounts(settings, te
 
     def token(name: str):
         return APIClient(REMOTE_ADDR=f"192.0.2.{len(name)}").post(
-            TOKEN, {"username": name, "password": "guess"}, format="json")  # fmt: skip
+            TOKEN, {"username": name, "password": "guess"}, format="json"
+        )
 
     def desk(name: str):
         return Client(REMOTE_ADDR=f"192.0.2.{len(name)}").post(
-            "/desk/login/", {"username": name, "password": "guess"})  # fmt: skip
+            "/desk/login/", {"username": name, "password": "guess"}
+        )
 
     for attempt in (token, desk):
         for _round in range(11):  # the last round is refused, and alike too
@@ -196,7 +238,8 @@ def test_sign_in_answers_the_same_for_existing_and_unknown_accounts(settings, te
         assert known.status_code == 429
     # An inactive account answers as an unknown one (with its right password too).
     inactive = APIClient(REMOTE_ADDR="192.0.2.200").post(
-        TOKEN, {"username": "bella-staff", "password": "password"}, format="json")  # fmt: skip
+        TOKEN, {"username": "bella-staff", "password": "password"}, format="json"
+    )
     assert inactive.status_code == 400
 
 
@@ -206,8 +249,11 @@ def test_a_refused_sign_in_is_refused_even_with_the_right_password(client, team_
     team_a.owner.save()
     for _ in range(10):
         client.post("/desk/login/", {"username": "bella-owner", "password": "guess"})
-    refused = client.post("/desk/login/", {"username": "bella-owner", "password": "s3cret-Bella!"},
-                          HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    refused = client.post(
+        "/desk/login/",
+        {"username": "bella-owner", "password": "s3cret-Bella!"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert refused.status_code == 429
     assert "Too many attempts to log in" in refused.content.decode()
     assert "_auth_user_id" not in client.session
@@ -217,9 +263,10 @@ def test_a_refused_sign_in_is_refused_even_with_the_right_password(client, team_
 def test_admin_login_is_limited_per_username(superuser, monday):
     answers = [
         Client(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
-            "/admin/login/", {"username": "root", "password": "guess", "next": "/admin/"})
+            "/admin/login/", {"username": "root", "password": "guess", "next": "/admin/"}
+        )
         for n in range(11)
-    ]  # fmt: skip
+    ]
     assert [a.status_code for a in answers] == [200] * 10 + [429]
     assert int(answers[10]["Retry-After"]) > 0
 
@@ -228,12 +275,16 @@ def test_admin_login_is_limited_per_username(superuser, monday):
 def test_forwarded_addresses_are_ignored_unless_a_proxy_header_is_trusted(settings, team_a, monday):
     def attempts() -> list[int]:
         return [
-            APIClient().post(
-                TOKEN, {"username": f"user{n}", "password": "guess"}, format="json",
+            APIClient()
+            .post(
+                TOKEN,
+                {"username": f"user{n}", "password": "guess"},
+                format="json",
                 HTTP_X_FORWARDED_FOR=f"10.0.0.1, 203.0.113.{n + 1}",
-            ).status_code
+            )
+            .status_code
             for n in range(11)
-        ]  # fmt: skip
+        ]
 
     # Off (the default): a client naming itself in X-Forwarded-For is still one address.
     assert attempts()[-1] == 429
@@ -246,20 +297,27 @@ def test_forwarded_addresses_are_ignored_unless_a_proxy_header_is_trusted(settin
 def test_rate_limits_off_lets_everything_through(settings, team_a):
     settings.RATE_LIMITS = False
     client = APIClient()
-    codes = {client.post(TOKEN, {"username": "x", "password": "y"}, format="json").status_code
-             for _ in range(15)}  # fmt: skip
+    codes = {
+        client.post(TOKEN, {"username": "x", "password": "y"}, format="json").status_code
+        for _ in range(15)
+    }
     assert codes == {400}
 
 
 @pytest.mark.django_db
 def test_limits_fail_open_when_the_cache_is_unreachable(settings, team_a):
-    settings.CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2},
-    }}  # fmt: skip
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
     client = APIClient()
-    codes = {client.post(TOKEN, {"username": "x", "password": "y"}, format="json").status_code
-             for _ in range(12)}  # fmt: skip
+    codes = {
+        client.post(TOKEN, {"username": "x", "password": "y"}, format="json").status_code
+        for _ in range(12)
+    }
     assert codes == {400}
 
 
@@ -279,9 +337,11 @@ def test_a_username_locked_is_locked_in_every_unicode_spelling_of_it(superuser, 
     # The API's token endpoint.
     for n in range(10):
         APIClient(REMOTE_ADDR=address(n)).post(
-            TOKEN, {"username": "bella-owner", "password": "guess"}, format="json")  # fmt: skip
+            TOKEN, {"username": "bella-owner", "password": "guess"}, format="json"
+        )
     token = APIClient(REMOTE_ADDR=address(10)).post(
-        TOKEN, {"username": wide, "password": "s3cret-Bella!"}, format="json")  # fmt: skip
+        TOKEN, {"username": wide, "password": "s3cret-Bella!"}, format="json"
+    )
     assert token.status_code == 429
     # The desk's login shares the group's counters: the spelling is refused there too,
     desk = Client(REMOTE_ADDR=address(11))
@@ -296,7 +356,8 @@ def test_a_username_locked_is_locked_in_every_unicode_spelling_of_it(superuser, 
             "/admin/login/", {"username": "root", "password": "guess", "next": "/admin/"}
         )
     admin = Client(REMOTE_ADDR=address(31))
-    answer = admin.post("/admin/login/", {"username": root, "password": "s3cret-Root!",
-                                          "next": "/admin/"})  # fmt: skip
+    answer = admin.post(
+        "/admin/login/", {"username": root, "password": "s3cret-Root!", "next": "/admin/"}
+    )
     assert answer.status_code == 429
     assert "_auth_user_id" not in admin.session

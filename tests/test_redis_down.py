@@ -68,10 +68,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--logfile", str(self.log)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                self.executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(self.log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=1)
         deadline = time.monotonic() + 10
         while True:
@@ -165,16 +177,37 @@ class Worker:
     def __init__(self, redis_url: str) -> None:
         db = connection.settings_dict
         env = {
-            **os.environ, "REDIS_URL": redis_url, "SMS_BACKEND": "console", "LOG_LEVEL": "INFO",
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "SMS_BACKEND": "console",
+            "LOG_LEVEL": "INFO",
             "SMS_CONSOLE_SHOW_TEXT": "1",  # what it sends is read from its output
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        }  # fmt: skip
+        }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "--hostname", "redis-down@check", "--without-heartbeat",
-             "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                "redis-down@check",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -193,8 +226,11 @@ class Worker:
 
     def applied(self) -> list[dict[str, int]]:
         """What each run of `support.messages_apply` did, in order."""
-        return [ast.literal_eval(m[1]) for line in list(self.lines)
-                if (m := self.SUCCEEDED.search(line))]  # fmt: skip
+        return [
+            ast.literal_eval(m[1])
+            for line in list(self.lines)
+            if (m := self.SUCCEEDED.search(line))
+        ]
 
     def wait_applied(self, runs: int) -> list[dict[str, int]]:
         self.wait_for(f"{runs} messages_apply", lambda: len(self.applied()) >= runs)
@@ -230,8 +266,12 @@ def _open_day(catalogue: Catalogue, ahead: int) -> dt.date:
 
 def _booking(catalogue: Catalogue, day: dt.date, hour: int, staff: int, phone: str) -> dict:
     start = dt.datetime.combine(day, dt.time(hour), tzinfo=catalogue.salon.tz)
-    return {"service": catalogue.cut.pk, "start": start.isoformat(), "staff": staff,
-            "customer": {"name": f"Client {phone[-4:]}", "phone": phone}}  # fmt: skip
+    return {
+        "service": catalogue.cut.pk,
+        "start": start.isoformat(),
+        "staff": staff,
+        "customer": {"name": f"Client {phone[-4:]}", "phone": phone},
+    }
 
 
 def _ten_bookings(catalogue: Catalogue, phones: str) -> list[tuple[Catalogue, dict]]:
@@ -249,8 +289,7 @@ def _ten_bookings(catalogue: Catalogue, phones: str) -> list[tuple[Catalogue, di
 def _book(client, catalogue: Catalogue, body: dict) -> float:
     """Book through the public API; how long the request took, in seconds."""
     start = time.perf_counter()
-    response = client.post(f"/api/v1/salons/{catalogue.salon.slug}/bookings/", body,
-                           format="json")  # fmt: skip
+    response = client.post(f"/api/v1/salons/{catalogue.salon.slug}/bookings/", body, format="json")
     seconds = time.perf_counter() - start
     assert response.status_code == 201, response.json()
     assert response.json()["status"] == "confirmed", response.json()
@@ -366,11 +405,16 @@ def test_a_policy_change_while_redis_hangs_is_seen_at_once_and_bookings_skip_the
         return rule, quote.json()["amount"]
 
     def book(hour: int) -> int:
-        response = api().post("/api/v1/salons/bella/bookings/", {
-            "service": cut.pk, "start": f"2027-03-02T{hour:02}:00:00+01:00",
-            "staff": catalogue_a.alice.pk,
-            "customer": {"name": "Léa Martin", "phone": f"06 12 34 56 {hour:02}"},
-        }, format="json")  # fmt: skip
+        response = api().post(
+            "/api/v1/salons/bella/bookings/",
+            {
+                "service": cut.pk,
+                "start": f"2027-03-02T{hour:02}:00:00+01:00",
+                "staff": catalogue_a.alice.pk,
+                "customer": {"name": "Léa Martin", "phone": f"06 12 34 56 {hour:02}"},
+            },
+            format="json",
+        )
         assert response.status_code == 201, response.json()
         return int(response.json()["deposit_amount"])
 

@@ -43,9 +43,13 @@ def utc(salon: Salon, day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def walk(
-    traveller, salons: Iterable[Salon], until: dt.datetime, *, step: dt.timedelta = STEP,
+    traveller,
+    salons: Iterable[Salon],
+    until: dt.datetime,
+    *,
+    step: dt.timedelta = STEP,
     actions: dict[dt.datetime, Callable[[], object]] | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Move time forward from now to `until` by `step`: at each step, what `actions` says
     happens then, then each salon's sweep, twice. The second run must send nothing."""
     at = dt.datetime.now(dt.UTC)
@@ -89,11 +93,10 @@ def wall(salon: Salon, at: dt.datetime | str) -> str:
 def sent_table(salon: Salon, names: dict[int | None, str]) -> list[tuple[str, int, str, str]]:
     """(booking, offset, appointment, sent at): every reminder sent, on the salon's clock."""
     return sorted(
-        (names[m.booking_id], m.data["hours"], wall(salon, m.data["start"]),
-         wall(salon, m.sent_at))
+        (names[m.booking_id], m.data["hours"], wall(salon, m.data["start"]), wall(salon, m.sent_at))
         for m in reminders(salon)
         if m.status == MessageStatus.SENT and m.sent_at is not None
-    )  # fmt: skip
+    )
 
 
 def not_sent_table(salon: Salon, names: dict[int | None, str]) -> list[tuple[str, int, str]]:
@@ -217,35 +220,44 @@ def test_each_booking_gets_each_reminder_once_at_local_time_outside_quiet_hours(
         with salon_scope(a):
             return booking_reschedule(booking=bookings["moved"], start=local(a, 1, 17))
 
-    walk(monday, [a, b], utc(a, 1, 18), actions={
-        utc(a, 0, 8, 30): cancel("cancelled"),
-        utc(a, 0, 9, 30): withdraw,
-        utc(a, 0, 16): move,  # after its first reminder (14:00), before the old second one
-        utc(a, 1, 8, 45): cancel("cancelled_waiting"),
-    })  # fmt: skip
+    walk(
+        monday,
+        [a, b],
+        utc(a, 1, 18),
+        actions={
+            utc(a, 0, 8, 30): cancel("cancelled"),
+            utc(a, 0, 9, 30): withdraw,
+            utc(a, 0, 16): move,  # after its first reminder (14:00), before the old second one
+            utc(a, 1, 8, 45): cancel("cancelled_waiting"),
+        },
+    )
 
-    assert sent_table(a, names) == sorted([
-        ("deferred", 24, "Tue 10:00", "Mon 10:00"),
-        ("deferred", 2, "Tue 10:00", "Tue 09:00"),
-        ("early", 24, "Tue 09:00", "Mon 09:00"),
-        ("cancelled_waiting", 24, "Tue 10:30", "Mon 10:30"),
-        ("moved", 24, "Tue 14:00", "Mon 14:00"),
-        ("moved", 24, "Tue 17:00", "Mon 17:00"),
-        ("moved", 2, "Tue 17:00", "Tue 15:00"),
-    ])  # fmt: skip
+    assert sent_table(a, names) == sorted(
+        [
+            ("deferred", 24, "Tue 10:00", "Mon 10:00"),
+            ("deferred", 2, "Tue 10:00", "Tue 09:00"),
+            ("early", 24, "Tue 09:00", "Mon 09:00"),
+            ("cancelled_waiting", 24, "Tue 10:30", "Mon 10:30"),
+            ("moved", 24, "Tue 14:00", "Mon 14:00"),
+            ("moved", 24, "Tue 17:00", "Mon 17:00"),
+            ("moved", 2, "Tue 17:00", "Tue 15:00"),
+        ]
+    )
     assert sent_table(b, names) == [
         ("toronto", 2, "Tue 09:00", "Tue 08:00"),
         ("toronto", 24, "Tue 09:00", "Mon 09:00"),
     ]
     no_consent = "The client has not agreed to receive these messages."
-    assert not_sent_table(a, names) == sorted([
-        ("early", 2, "Quiet hours last until the appointment."),
-        ("cancelled_waiting", 2, "The booking changed since the reminder was planned."),
-        ("no_consent", 24, no_consent),
-        ("no_consent", 2, no_consent),
-        ("withdrawn", 24, no_consent),
-        ("withdrawn", 2, no_consent),
-    ])  # fmt: skip
+    assert not_sent_table(a, names) == sorted(
+        [
+            ("early", 2, "Quiet hours last until the appointment."),
+            ("cancelled_waiting", 2, "The booking changed since the reminder was planned."),
+            ("no_consent", 24, no_consent),
+            ("no_consent", 2, no_consent),
+            ("withdrawn", 24, no_consent),
+            ("withdrawn", 2, no_consent),
+        ]
+    )
     assert not_sent_table(b, names) == []
     for salon in (a, b):
         for message in reminders(salon):

@@ -242,11 +242,23 @@ def test_a_request_under_rls_and_the_next_one_on_the_pooled_connection(
 
     # The product works under RLS: a booking made and read back through the API.
     cut, alice = catalogue_a.cut, catalogue_a.alice
-    response = api().post("/api/v1/salons/bella/bookings/", {
-        "service": cut.pk, "start": local(catalogue_a.salon, 1, 9).isoformat(), "staff": alice.pk,
-        "customer": {"name": "Léa Martin", "phone": "06 12 34 56 78", "email": "lea@example.org"},
-        "payment_option": "deposit", "notes": "", "marketing_consent": False,
-    }, format="json")  # fmt: skip
+    response = api().post(
+        "/api/v1/salons/bella/bookings/",
+        {
+            "service": cut.pk,
+            "start": local(catalogue_a.salon, 1, 9).isoformat(),
+            "staff": alice.pk,
+            "customer": {
+                "name": "Léa Martin",
+                "phone": "06 12 34 56 78",
+                "email": "lea@example.org",
+            },
+            "payment_option": "deposit",
+            "notes": "",
+            "marketing_consent": False,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     token = response.json()["manage_token"]
     managed = api().get(f"/api/v1/manage/{token}/")
@@ -285,8 +297,9 @@ def test_a_request_under_rls_and_the_next_one_on_the_pooled_connection(
         connection.execute_wrappers.remove(before_the_backend)
     assert listed.status_code == 200
     assert listed.json()["count"] == 0  # Bella's booking is not Rival's
-    assert carried and all(salon in ("", None) and every in ("", None, "off")
-                           for salon, every in carried)  # fmt: skip
+    assert carried and all(
+        salon in ("", None) and every in ("", None, "off") for salon, every in carried
+    )
     assert _session()[0] == pid
 
     # And a raw query after it, outside any scope, sees nothing.
@@ -411,9 +424,13 @@ def test_migrate_runs_as_the_owner_and_provisions_the_configured_role(scratch_ro
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     result = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": url, "DATABASE_APP_ROLE": role},
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, "DATABASE_APP_ROLE": role},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"The application role {role!r} may read and write rows." in result.stdout
     assert f"The login {role + '_login'!r} acts as {role!r}." in result.stdout

@@ -13,8 +13,9 @@ META = {"salon": "bella", "booking": "41", "payment": "7"}
 
 
 def _create(gateway, key="deposit:7:create", **kw):
-    return gateway.create_intent(amount=1200, currency="EUR", metadata=META,
-                                 idempotency_key=key, **kw)  # fmt: skip
+    return gateway.create_intent(
+        amount=1200, currency="EUR", metadata=META, idempotency_key=key, **kw
+    )
 
 
 def test_create_sends_what_stripe_needs(stripe_api):
@@ -54,8 +55,9 @@ def test_pay_retrieve_refund_and_cancel(stripe_api):
     paid = _create(gateway)
     assert stripe_api.pay(paid.id)["status"] == "succeeded"
     assert gateway.retrieve_intent(intent_id=paid.id).status == "succeeded"
-    refund = gateway.refund(intent_id=paid.id, amount=1200, idempotency_key="deposit:7:refund",
-                            metadata=META)  # fmt: skip
+    refund = gateway.refund(
+        intent_id=paid.id, amount=1200, idempotency_key="deposit:7:refund", metadata=META
+    )
     assert (refund.status, refund.amount) == ("succeeded", 1200)
 
     unpaid = _create(gateway, key="deposit:9:create")

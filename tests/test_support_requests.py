@@ -55,9 +55,15 @@ def after(minutes):
 
 def test_front_desk_logs_a_request(api, team_a, lea, monday):
     response = api(team_a.staff).post(
-        A, {"customer": lea.pk, "channel": "phone", "category": "pre_sale",
-            "summary": "  Faites-vous les balayages ?  "}, format="json",
-    )  # fmt: skip
+        A,
+        {
+            "customer": lea.pk,
+            "channel": "phone",
+            "category": "pre_sale",
+            "summary": "  Faites-vous les balayages ?  ",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["customer"] == lea.pk
@@ -74,9 +80,15 @@ def test_front_desk_logs_a_request(api, team_a, lea, monday):
 
 def test_someone_not_yet_a_client_may_ask(api, team_a, monday):
     response = api(team_a.staff).post(
-        A, {"customer": None, "channel": "walk_in", "category": "pre_sale",
-            "summary": "Prix d'une coupe enfant ?"}, format="json",
-    )  # fmt: skip
+        A,
+        {
+            "customer": None,
+            "channel": "walk_in",
+            "category": "pre_sale",
+            "summary": "Prix d'une coupe enfant ?",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["customer"] is None
     assert response.json()["customer_name"] is None
@@ -85,13 +97,20 @@ def test_someone_not_yet_a_client_may_ask(api, team_a, monday):
 def test_first_response_and_resolution_are_stamped_as_staff_act(api, team_a, lea, monday):
     client = api(team_a.staff)
     pk = client.post(
-        A, {"customer": lea.pk, "channel": "email", "category": "payment",
-            "summary": "Acompte débité deux fois"}, format="json",
-    ).json()["id"]  # fmt: skip
+        A,
+        {
+            "customer": lea.pk,
+            "channel": "email",
+            "category": "payment",
+            "summary": "Acompte débité deux fois",
+        },
+        format="json",
+    ).json()["id"]
 
     monday.shift(dt.timedelta(minutes=5))
-    body = client.patch(f"{A}{pk}/", {"summary": "Acompte débité deux fois ?"},
-                        format="json").json()  # fmt: skip
+    body = client.patch(
+        f"{A}{pk}/", {"summary": "Acompte débité deux fois ?"}, format="json"
+    ).json()
     assert body["first_response_at"] is None  # editing the summary is not answering
 
     monday.shift(dt.timedelta(minutes=10))
@@ -100,15 +119,18 @@ def test_first_response_and_resolution_are_stamped_as_staff_act(api, team_a, lea
     assert body["resolved_at"] is None
 
     monday.shift(dt.timedelta(hours=2))
-    body = client.patch(f"{A}{pk}/", {"status": "resolved",
-                                      "resolution": "Doublon annulé chez la banque"},
-                        format="json").json()  # fmt: skip
+    body = client.patch(
+        f"{A}{pk}/",
+        {"status": "resolved", "resolution": "Doublon annulé chez la banque"},
+        format="json",
+    ).json()
     assert body["first_response_at"] == "2027-03-01T08:15:00+01:00"  # the first, kept
     assert body["resolved_at"] == "2027-03-01T10:15:00+01:00"
 
     monday.shift(dt.timedelta(hours=1))
-    body = client.patch(f"{A}{pk}/", {"resolution": "Doublon annulé ; remboursé"},
-                        format="json").json()  # fmt: skip
+    body = client.patch(
+        f"{A}{pk}/", {"resolution": "Doublon annulé ; remboursé"}, format="json"
+    ).json()
     assert body["resolved_at"] == "2027-03-01T10:15:00+01:00"  # still resolved: unchanged
 
     monday.shift(dt.timedelta(days=1))
@@ -123,8 +145,11 @@ def test_first_response_and_resolution_are_stamped_as_staff_act(api, team_a, lea
 
 def test_a_resolution_written_is_a_first_response(api, team_a, monday):
     client = api(team_a.staff)
-    pk = client.post(A, {"channel": "phone", "category": "booking",
-                         "summary": "Peut-on décaler ?"}, format="json").json()["id"]  # fmt: skip
+    pk = client.post(
+        A,
+        {"channel": "phone", "category": "booking", "summary": "Peut-on décaler ?"},
+        format="json",
+    ).json()["id"]
     monday.shift(dt.timedelta(minutes=3))
     body = client.patch(f"{A}{pk}/", {"resolution": "Rappel prévu demain"}, format="json").json()
     assert body["status"] == "open"
@@ -132,26 +157,54 @@ def test_a_resolution_written_is_a_first_response(api, team_a, monday):
 
 
 def test_a_request_answered_on_the_spot_is_logged_resolved(api, team_a, monday):
-    body = api(team_a.staff).post(
-        A, {"channel": "walk_in", "category": "pre_sale", "summary": "Horaires du samedi ?",
-            "status": "resolved", "resolution": "9 h - 18 h"}, format="json",
-    ).json()  # fmt: skip
+    body = (
+        api(team_a.staff)
+        .post(
+            A,
+            {
+                "channel": "walk_in",
+                "category": "pre_sale",
+                "summary": "Horaires du samedi ?",
+                "status": "resolved",
+                "resolution": "9 h - 18 h",
+            },
+            format="json",
+        )
+        .json()
+    )
     assert body["opened_at"] == body["first_response_at"] == body["resolved_at"]
 
 
 def test_a_request_about_a_booking_is_its_clients(api, team_a, lea, catalogue_a, monday):
     booking = book(catalogue_a, lea, local(team_a.salon, 1, 10))
-    body = api(team_a.staff).post(
-        A, {"booking": booking.pk, "channel": "phone", "category": "booking",
-            "summary": "Arrivera 10 minutes en retard"}, format="json",
-    ).json()  # fmt: skip
+    body = (
+        api(team_a.staff)
+        .post(
+            A,
+            {
+                "booking": booking.pk,
+                "channel": "phone",
+                "category": "booking",
+                "summary": "Arrivera 10 minutes en retard",
+            },
+            format="json",
+        )
+        .json()
+    )
     assert (body["booking"], body["customer"]) == (booking.pk, lea.pk)
 
     tom = CustomerFactory(salon=team_a.salon, name="Tom Petit")
     response = api(team_a.staff).post(
-        A, {"customer": tom.pk, "booking": booking.pk, "channel": "phone",
-            "category": "booking", "summary": "?"}, format="json",
-    )  # fmt: skip
+        A,
+        {
+            "customer": tom.pk,
+            "booking": booking.pk,
+            "channel": "phone",
+            "category": "booking",
+            "summary": "?",
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["fields"] == {"booking": ["This booking is another client's."]}
 
@@ -159,10 +212,16 @@ def test_a_request_about_a_booking_is_its_clients(api, team_a, lea, catalogue_a,
 def test_a_lost_item_is_described_kept_and_returned(api, team_a, lea, monday):
     client = api(team_a.staff)
     response = client.post(
-        A, {"customer": lea.pk, "channel": "phone", "category": "lost_item",
-            "summary": "A oublié son écharpe mardi", "item_description": "Écharpe bleue"},
+        A,
+        {
+            "customer": lea.pk,
+            "channel": "phone",
+            "category": "lost_item",
+            "summary": "A oublié son écharpe mardi",
+            "item_description": "Écharpe bleue",
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["item_description"], body["item_found"]) == ("Écharpe bleue", False)
@@ -178,31 +237,50 @@ def test_a_lost_item_is_described_kept_and_returned(api, team_a, lea, monday):
 
     monday.shift(dt.timedelta(days=1))
     body = client.patch(
-        f"{A}{body['id']}/", {"item_returned_at": "2027-03-02T08:20:00+01:00",
-                              "status": "resolved", "resolution": "Rendue en main propre"},
+        f"{A}{body['id']}/",
+        {
+            "item_returned_at": "2027-03-02T08:20:00+01:00",
+            "status": "resolved",
+            "resolution": "Rendue en main propre",
+        },
         format="json",
-    ).json()  # fmt: skip
+    ).json()
     assert body["item_returned_at"] == "2027-03-02T08:20:00+01:00"
     assert body["resolved_at"] == "2027-03-02T08:20:00+01:00"
 
-    future = client.patch(f"{A}{body['id']}/", {"item_returned_at": "2027-03-09T10:00:00+01:00"},
-                          format="json")  # fmt: skip
+    future = client.patch(
+        f"{A}{body['id']}/", {"item_returned_at": "2027-03-09T10:00:00+01:00"}, format="json"
+    )
     assert future.status_code == 400
     assert list(future.json()["fields"]) == ["item_returned_at"]
 
 
 def test_only_a_lost_item_describes_an_item(api, team_a, monday):
     client = api(team_a.staff)
-    response = client.post(A, {"channel": "phone", "category": "complaint", "summary": "Bruit",
-                               "item_location": "Accueil"}, format="json")  # fmt: skip
+    response = client.post(
+        A,
+        {
+            "channel": "phone",
+            "category": "complaint",
+            "summary": "Bruit",
+            "item_location": "Accueil",
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["fields"] == {
         "item_location": ["Only a lost-item request describes an item."]
     }
     pk = client.post(
-        A, {"channel": "phone", "category": "lost_item", "summary": "Lunettes",
-            "item_description": "Lunettes rouges"}, format="json",
-    ).json()["id"]  # fmt: skip
+        A,
+        {
+            "channel": "phone",
+            "category": "lost_item",
+            "summary": "Lunettes",
+            "item_description": "Lunettes rouges",
+        },
+        format="json",
+    ).json()["id"]
     reclassified = client.patch(f"{A}{pk}/", {"category": "other"}, format="json")
     assert reclassified.status_code == 400
     assert list(reclassified.json()["fields"]) == ["item_description"]
@@ -220,23 +298,42 @@ def test_only_a_lost_item_describes_an_item(api, team_a, monday):
         ({"channel": "fax", "category": "booking", "summary": "x"}, {"channel"}),
         ({"channel": "phone", "category": "gossip", "summary": "x"}, {"category"}),
         ({"channel": "phone", "category": "booking", "summary": "   "}, {"summary"}),
-        ({"channel": "phone", "category": "booking", "summary": "x", "status": "closed"},
-         {"status"}),
+        (
+            {"channel": "phone", "category": "booking", "summary": "x", "status": "closed"},
+            {"status"},
+        ),
         ({"channel": "phone", "category": "booking", "summary": "x" * 5001}, {"summary"}),
-        ({"channel": "phone", "category": "booking", "summary": "x", "customer": "abc"},
-         {"customer"}),
-        ({"channel": "phone", "category": "booking", "summary": "x", "customer": True},
-         {"customer"}),
-        ({"channel": "phone", "category": "booking", "summary": "x", "customer": "²"},
-         {"customer"}),
-        ({"channel": "phone", "category": "booking", "summary": "x", "customer": 10**30},
-         {"customer"}),
-        ({"channel": "phone", "category": "booking", "summary": "x", "booking": 999999},
-         {"booking"}),
-        ({"channel": "phone", "category": "lost_item", "summary": "x",
-          "item_returned_at": "hier"}, {"item_returned_at"}),
+        (
+            {"channel": "phone", "category": "booking", "summary": "x", "customer": "abc"},
+            {"customer"},
+        ),
+        (
+            {"channel": "phone", "category": "booking", "summary": "x", "customer": True},
+            {"customer"},
+        ),
+        (
+            {"channel": "phone", "category": "booking", "summary": "x", "customer": "²"},
+            {"customer"},
+        ),
+        (
+            {"channel": "phone", "category": "booking", "summary": "x", "customer": 10**30},
+            {"customer"},
+        ),
+        (
+            {"channel": "phone", "category": "booking", "summary": "x", "booking": 999999},
+            {"booking"},
+        ),
+        (
+            {
+                "channel": "phone",
+                "category": "lost_item",
+                "summary": "x",
+                "item_returned_at": "hier",
+            },
+            {"item_returned_at"},
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_a_400_with_field_messages(api, team_a, body, fields):
     response = api(team_a.staff).post(A, body, format="json")
     assert response.status_code == 400
@@ -281,11 +378,22 @@ def logged(team_a, lea):
     rows = {
         "lea_phone": log(team_a.salon, MONDAY, customer=lea, category="complaint"),
         # 23:30 UTC on Monday is already Tuesday 00:30 in Paris.
-        "tom_email": log(team_a.salon, MONDAY + dt.timedelta(hours=16, minutes=30),
-                         customer=tom, channel="email", category="payment"),
-        "walk_in": log(team_a.salon, MONDAY + dt.timedelta(days=2), channel="walk_in",
-                       category="pre_sale", status="resolved", resolution="Oui"),
-    }  # fmt: skip
+        "tom_email": log(
+            team_a.salon,
+            MONDAY + dt.timedelta(hours=16, minutes=30),
+            customer=tom,
+            channel="email",
+            category="payment",
+        ),
+        "walk_in": log(
+            team_a.salon,
+            MONDAY + dt.timedelta(days=2),
+            channel="walk_in",
+            category="pre_sale",
+            status="resolved",
+            resolution="Oui",
+        ),
+    }
     return rows, tom
 
 
@@ -377,11 +485,21 @@ def test_stats_count_and_time_the_period(api, team_a, month):
     response = api(team_a.staff).get(f"{A}stats/", {"from": "2027-03-01", "to": "2027-03-02"})
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert (body["from"], body["to"], body["timezone"]) == ("2027-03-01", "2027-03-02",
-                                                            "Europe/Paris")  # fmt: skip
+    assert (body["from"], body["to"], body["timezone"]) == (
+        "2027-03-01",
+        "2027-03-02",
+        "Europe/Paris",
+    )
     assert body["total"] == 4
-    assert body["by_category"] == {"pre_sale": 1, "booking": 0, "payment": 0, "after_sale": 0,
-                                   "complaint": 2, "lost_item": 1, "other": 0}  # fmt: skip
+    assert body["by_category"] == {
+        "pre_sale": 1,
+        "booking": 0,
+        "payment": 0,
+        "after_sale": 0,
+        "complaint": 2,
+        "lost_item": 1,
+        "other": 0,
+    }
     assert body["by_status"] == {"open": 1, "waiting": 1, "resolved": 2}
     assert body["by_channel"] == {"phone": 2, "email": 1, "walk_in": 1, "web": 0}
     assert (body["responded"], body["resolved"]) == (3, 2)
@@ -400,17 +518,20 @@ def test_stats_days_are_the_salons(team_a):
     # 23:30 UTC on 28 February is 1 March in Paris.
     log(team_a.salon, MONDAY - dt.timedelta(hours=7, minutes=30), category="other")
     with salon_scope(team_a.salon):
-        march = request_stats(salon=team_a.salon, date_from=dt.date(2027, 3, 1),
-                              date_to=dt.date(2027, 3, 1))  # fmt: skip
-        february = request_stats(salon=team_a.salon, date_from=dt.date(2027, 2, 28),
-                                 date_to=dt.date(2027, 2, 28))  # fmt: skip
+        march = request_stats(
+            salon=team_a.salon, date_from=dt.date(2027, 3, 1), date_to=dt.date(2027, 3, 1)
+        )
+        february = request_stats(
+            salon=team_a.salon, date_from=dt.date(2027, 2, 28), date_to=dt.date(2027, 2, 28)
+        )
     assert (march.total, february.total) == (1, 0)
 
 
 def test_stats_answer_in_three_queries(team_a, month):
     with salon_scope(team_a.salon), CaptureQueriesContext(connection) as queries:
-        request_stats(salon=team_a.salon, date_from=dt.date(2027, 3, 1),
-                      date_to=dt.date(2027, 3, 31))  # fmt: skip
+        request_stats(
+            salon=team_a.salon, date_from=dt.date(2027, 3, 1), date_to=dt.date(2027, 3, 31)
+        )
     assert len(queries) == 3
 
 
@@ -437,8 +558,9 @@ def test_stats_need_a_period(api, team_a, params, fields):
 @pytest.mark.parametrize("role", ["owner", "manager", "staff"])
 def test_every_member_reads_and_writes_requests(api, team_a, role, monday):
     client = api(getattr(team_a, role))
-    created = client.post(A, {"channel": "web", "category": "other", "summary": "Parking ?"},
-                          format="json")  # fmt: skip
+    created = client.post(
+        A, {"channel": "web", "category": "other", "summary": "Parking ?"}, format="json"
+    )
     assert created.status_code == 201
     pk = created.json()["id"]
     assert client.get(A).status_code == 200
@@ -523,8 +645,9 @@ def test_another_salons_client_or_booking_reads_as_none(
 
 def test_the_service_refuses_another_salons_client(team_a, sam):
     with salon_scope(team_a.salon), pytest.raises(ValidationError) as refused:
-        request_open(salon=team_a.salon, customer=sam, channel="phone", category="other",
-                     summary="x")  # fmt: skip
+        request_open(
+            salon=team_a.salon, customer=sam, channel="phone", category="other", summary="x"
+        )
     assert refused.value.message_dict == {"customer": ["No such client."]}
 
 
@@ -535,10 +658,17 @@ ADMIN = "/admin/support/customerrequest/"
 
 @pytest.fixture
 def both(team_a, team_b, lea, sam):
-    ours = log(team_a.salon, MONDAY, customer=lea, summary="Couleur trop claire",
-               category="complaint")  # fmt: skip
-    mine_too = log(team_a.salon, after(5), summary="Parapluie oublié", category="lost_item",
-                   channel="walk_in", status="resolved")  # fmt: skip
+    ours = log(
+        team_a.salon, MONDAY, customer=lea, summary="Couleur trop claire", category="complaint"
+    )
+    mine_too = log(
+        team_a.salon,
+        after(5),
+        summary="Parapluie oublié",
+        category="lost_item",
+        channel="walk_in",
+        status="resolved",
+    )
     theirs = log(team_b.salon, MONDAY, customer=sam, summary="Barbe ratée", category="complaint")
     return ours, mine_too, theirs
 
@@ -587,10 +717,19 @@ def test_admin_client_choices_are_the_salons_only(client, team_a, both, lea, sam
 def test_admin_changes_go_through_the_service(client, team_a, lea, both, team_b, sam):
     ours = both[0]
     client.force_login(team_a.owner)
-    form = {"customer": lea.pk, "booking": "", "channel": "phone", "category": "complaint",
-            "summary": "Couleur trop claire", "status": "resolved",
-            "resolution": "Patine offerte", "item_description": "", "item_location": "",
-            "item_returned_at_0": "", "item_returned_at_1": ""}  # fmt: skip
+    form = {
+        "customer": lea.pk,
+        "booking": "",
+        "channel": "phone",
+        "category": "complaint",
+        "summary": "Couleur trop claire",
+        "status": "resolved",
+        "resolution": "Patine offerte",
+        "item_description": "",
+        "item_location": "",
+        "item_returned_at_0": "",
+        "item_returned_at_1": "",
+    }
     response = client.post(f"{ADMIN}{ours.pk}/change/", form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     ours.refresh_from_db()
@@ -601,14 +740,17 @@ def test_admin_changes_go_through_the_service(client, team_a, lea, both, team_b,
     assert refused.status_code == 200
     assert "item_location" in refused.context["adminform"].form.errors
 
-    added = client.post(f"{ADMIN}add/", {**form, "summary": "Nouvelle", "status": "open",
-                                          "resolution": ""})  # fmt: skip
+    added = client.post(
+        f"{ADMIN}add/", {**form, "summary": "Nouvelle", "status": "open", "resolution": ""}
+    )
     assert added.status_code == 302, added.context["adminform"].form.errors
     with salon_scope(team_a.salon):
         new = CustomerRequest.objects.get(summary="Nouvelle")
     assert (new.salon_id, new.opened_by, new.first_response_at) == (
-        team_a.salon.pk, team_a.owner, None,
-    )  # fmt: skip
+        team_a.salon.pk,
+        team_a.owner,
+        None,
+    )
 
     foreign = client.post(f"{ADMIN}add/", {**form, "customer": sam.pk, "summary": "Autre"})
     assert foreign.status_code == 200
@@ -619,8 +761,14 @@ def test_admin_changes_go_through_the_service(client, team_a, lea, both, team_b,
 
 
 def test_export_holds_the_clients_requests(team_a, lea):
-    row = log(team_a.salon, MONDAY, customer=lea, category="lost_item",
-              summary="A oublié ses lunettes", item_description="Lunettes rouges")  # fmt: skip
+    row = log(
+        team_a.salon,
+        MONDAY,
+        customer=lea,
+        category="lost_item",
+        summary="A oublié ses lunettes",
+        item_description="Lunettes rouges",
+    )
     log(team_a.salon, MONDAY, summary="Someone else")
     with salon_scope(team_a.salon):
         export = customer_export(customer=lea)
@@ -630,9 +778,16 @@ def test_export_holds_the_clients_requests(team_a, lea):
 
 
 def test_erasure_blanks_the_texts_and_keeps_the_figures(api, team_a, lea):
-    row = log(team_a.salon, MONDAY, customer=lea, category="lost_item",
-              summary="Léa a oublié ses lunettes", item_description="Lunettes de Léa",
-              item_location="Tiroir", resolution="Appeler Léa au 06 12 34 56 78")  # fmt: skip
+    row = log(
+        team_a.salon,
+        MONDAY,
+        customer=lea,
+        category="lost_item",
+        summary="Léa a oublié ses lunettes",
+        item_description="Lunettes de Léa",
+        item_location="Tiroir",
+        resolution="Appeler Léa au 06 12 34 56 78",
+    )
     act(row, after(30), status="resolved")
     erase = f"/api/v1/salons/bella/backoffice/customers/{lea.pk}/erase/"
     assert api(team_a.manager).post(erase).status_code == 200
@@ -641,8 +796,9 @@ def test_erasure_blanks_the_texts_and_keeps_the_figures(api, team_a, lea):
     assert (row.category, row.status, row.customer_id) == ("lost_item", "resolved", lea.pk)
     assert row.item_location == "Tiroir"  # a place in the salon, not a fact about the person
     with salon_scope(team_a.salon):
-        stats = request_stats(salon=team_a.salon, date_from=dt.date(2027, 3, 1),
-                              date_to=dt.date(2027, 3, 1))  # fmt: skip
+        stats = request_stats(
+            salon=team_a.salon, date_from=dt.date(2027, 3, 1), date_to=dt.date(2027, 3, 1)
+        )
     assert (stats.total, stats.median_resolution_seconds) == (1, 30 * 60)
     # The request stays workable; the erased client is not linked to new ones.
     with salon_scope(team_a.salon):

@@ -30,8 +30,7 @@ def test_two_owners_stepping_down_at_once_leave_one_owner(team_a):
     def first() -> None:
         try:
             with transaction.atomic():
-                membership_set(salon=salon, user=team_a.owner, role=Role.STAFF,
-                               actor=team_a.owner)  # fmt: skip
+                membership_set(salon=salon, user=team_a.owner, role=Role.STAFF, actor=team_a.owner)
                 first_done.set()
                 commit_first.wait(timeout=30)
         finally:
@@ -39,8 +38,7 @@ def test_two_owners_stepping_down_at_once_leave_one_owner(team_a):
 
     def second() -> None:
         try:
-            membership_set(salon=salon, user=team_a.manager, role=Role.STAFF,
-                           actor=team_a.manager)  # fmt: skip
+            membership_set(salon=salon, user=team_a.manager, role=Role.STAFF, actor=team_a.manager)
             outcome["second"] = "done"
         except ValidationError as exc:
             outcome["second"] = exc

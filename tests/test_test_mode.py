@@ -10,14 +10,23 @@ BOOK = "/api/v1/salons/bella/bookings/"
 
 @pytest.fixture
 def deposit(api, team_a):
-    api(team_a.owner).put("/api/v1/salons/bella/backoffice/deposit-policy/",
-                          {"rule": {"kind": "fixed", "value": 1000}}, format="json")  # fmt: skip
+    api(team_a.owner).put(
+        "/api/v1/salons/bella/backoffice/deposit-policy/",
+        {"rule": {"kind": "fixed", "value": 1000}},
+        format="json",
+    )
 
 
 def _book(api, catalogue):
-    return api().post(BOOK, {"service": catalogue.cut.pk, "start": "2027-03-02T10:00:00+01:00",
-                             "customer": {"name": "Léa", "phone": "0612345678"}},
-                      format="json")  # fmt: skip
+    return api().post(
+        BOOK,
+        {
+            "service": catalogue.cut.pk,
+            "start": "2027-03-02T10:00:00+01:00",
+            "customer": {"name": "Léa", "phone": "0612345678"},
+        },
+        format="json",
+    )
 
 
 def test_test_mode_takes_a_deposit_without_money(api, settings, catalogue_a, monday, deposit):
@@ -43,8 +52,10 @@ def test_no_keys_in_production_refuses_payments(api, settings, catalogue_a, mond
     response = _book(api, catalogue_a)
     assert response.status_code == 502
     assert response.json()["code"] == "payment_provider_error"
-    assert api().post("/api/v1/test-mode/payments/pi_testmode_x/pay/", {},
-                      format="json").status_code == 404  # fmt: skip
+    assert (
+        api().post("/api/v1/test-mode/payments/pi_testmode_x/pay/", {}, format="json").status_code
+        == 404
+    )
 
 
 def test_nothing_due_needs_no_provider(api, settings, catalogue_a, monday):

@@ -182,8 +182,13 @@ class TimeOffListView(CatalogueView, generics.ListAPIView):
             staff = staff_list(salon=the_salon).filter(pk=data["staff_id"]).first()
             if staff is None:
                 raise serializers.ValidationError({"staff": ["No such staff member."]})
-        time_off = time_off_save(salon=the_salon, staff=staff, start=data["start"],
-                                 end=data["end"], reason=data.get("reason", ""))  # fmt: skip
+        time_off = time_off_save(
+            salon=the_salon,
+            staff=staff,
+            start=data["start"],
+            end=data["end"],
+            reason=data.get("reason", ""),
+        )
         return Response(self.get_serializer(time_off).data, status=status.HTTP_201_CREATED)
 
 
@@ -228,8 +233,13 @@ class BookingListView(CatalogueView, generics.ListAPIView):
             errors["status"] = [f"One of: {', '.join(Status.values)}."]
         if errors:
             raise serializers.ValidationError(errors)
-        return booking_list(salon=request_salon(self.request), first=first, last=last,
-                            staff_id=staff_id, status=status_)  # fmt: skip
+        return booking_list(
+            salon=request_salon(self.request),
+            first=first,
+            last=last,
+            staff_id=staff_id,
+            status=status_,
+        )
 
 
 class BookingDetailView(CatalogueView):

@@ -97,11 +97,14 @@ class AvailabilityView(PublicView):
             return {
                 "timezone": the_salon.timezone,
                 "slots": [
-                    {"start": s.start.astimezone(tz).isoformat(),
-                     "end": s.end.astimezone(tz).isoformat(), "staff_ids": list(s.staff_ids)}
+                    {
+                        "start": s.start.astimezone(tz).isoformat(),
+                        "end": s.end.astimezone(tz).isoformat(),
+                        "staff_ids": list(s.staff_ids),
+                    }
                     for s in slots
                 ],
-            }  # fmt: skip
+            }
 
         return Response(
             availability_cached(
@@ -116,9 +119,12 @@ class AvailabilityView(PublicView):
 
 
 def resolve_booking_request(
-    salon: Salon, data: dict[str, Any], *, staff_user: Any = None,
+    salon: Salon,
+    data: dict[str, Any],
+    *,
+    staff_user: Any = None,
     proven: Customer | None = None,
-) -> tuple[Service, StaffMember | None, Customer]:  # fmt: skip
+) -> tuple[Service, StaffMember | None, Customer]:
     """The service, staff member and customer a booking request names; 400 otherwise.
 
     Staff know whom they book for: they find the client by phone or e-mail, or name her.
@@ -149,17 +155,26 @@ def resolve_booking_request(
     try:
         if staff_user is not None:
             customer = customer_find_or_create(
-                salon=salon, name=details.get("name", ""), phone=details.get("phone"),
-                email=details.get("email"), language=data.get("language"), consents=consents,
-                consent_channel=ConsentChannel.PHONE, consent_source=ConsentSource.PHONE,
+                salon=salon,
+                name=details.get("name", ""),
+                phone=details.get("phone"),
+                email=details.get("email"),
+                language=data.get("language"),
+                consents=consents,
+                consent_channel=ConsentChannel.PHONE,
+                consent_source=ConsentSource.PHONE,
                 actor=staff_user,
-            )  # fmt: skip
+            )
         else:
             customer = customer_for_online_booking(
-                salon=salon, name=details.get("name", ""), phone=details.get("phone"),
-                email=details.get("email"), language=data.get("language"), consents=consents,
+                salon=salon,
+                name=details.get("name", ""),
+                phone=details.get("phone"),
+                email=details.get("email"),
+                language=data.get("language"),
+                consents=consents,
                 proven=proven,
-            )  # fmt: skip
+            )
     except DjangoValidationError as exc:
         raise serializers.ValidationError({"customer": exc.message_dict}) from exc
     return service, staff, customer

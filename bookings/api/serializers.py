@@ -14,8 +14,15 @@ class PublicServiceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Service
-        fields = ["id", "name", "description", "duration_minutes", "price", "currency",
-                  "deposit_today"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "description",
+            "duration_minutes",
+            "price",
+            "currency",
+            "deposit_today",
+        ]
 
     def get_currency(self, service: Service) -> str:
         return str(self.context["salon"].currency)
@@ -39,10 +46,10 @@ class PublicStaffSerializer(serializers.ModelSerializer):
 class CustomerDetailsSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, help_text="Staff only: an existing client.")
     name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True,
-                                  allow_null=True)  # fmt: skip
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True,
-                                   allow_null=True)  # fmt: skip
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    email = serializers.EmailField(
+        max_length=254, required=False, allow_blank=True, allow_null=True
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "id" in attrs:
@@ -129,23 +136,51 @@ class StaffBookingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Booking
-        fields = ["id", "reference", "status", "start", "end", "service", "service_name",
-                  "staff", "staff_name", "customer", "price", "currency", "source",
-                  "hold_expires_at", "notes", "created_at", "cancellation_reason",
-                  "cancelled_by_salon"]  # fmt: skip
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "start",
+            "end",
+            "service",
+            "service_name",
+            "staff",
+            "staff_name",
+            "customer",
+            "price",
+            "currency",
+            "source",
+            "hold_expires_at",
+            "notes",
+            "created_at",
+            "cancellation_reason",
+            "cancelled_by_salon",
+        ]
 
     def get_customer(self, booking: Booking) -> dict[str, Any]:
         c = booking.customer
-        return {"id": c.pk, "name": c.name, "phone": str(c.phone) if c.phone else None,
-                "email": c.email}  # fmt: skip
+        return {
+            "id": c.pk,
+            "name": c.name,
+            "phone": str(c.phone) if c.phone else None,
+            "email": c.email,
+        }
 
 
 class ServiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
-        fields = ["id", "name", "description", "duration_minutes", "price",
-                  "buffer_before_minutes", "buffer_after_minutes", "active",
-                  "deposit_override"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "description",
+            "duration_minutes",
+            "price",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "active",
+            "deposit_override",
+        ]
 
 
 class StaffSerializer(serializers.ModelSerializer):

@@ -57,18 +57,31 @@ class PaymentGateway(Protocol):
     @property
     def publishable_key(self) -> str: ...
 
-    def create_intent(self, *, amount: int, currency: str, metadata: dict[str, str],
-                      idempotency_key: str, account: str | None = None) -> Intent: ...  # fmt: skip
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        account: str | None = None,
+    ) -> Intent: ...
 
     def retrieve_intent(self, *, intent_id: str, account: str | None = None) -> Intent: ...
 
-    def cancel_intent(self, *, intent_id: str, idempotency_key: str,
-                      account: str | None = None) -> Intent: ...  # fmt: skip
+    def cancel_intent(
+        self, *, intent_id: str, idempotency_key: str, account: str | None = None
+    ) -> Intent: ...
 
     def refund(
-        self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str],
+        self,
+        *,
+        intent_id: str,
+        amount: int,
+        idempotency_key: str,
+        metadata: dict[str, str],
         account: str | None = None,
-    ) -> RefundResult: ...  # fmt: skip
+    ) -> RefundResult: ...
 
     def webhook_event(self, *, payload: bytes, signature: str) -> WebhookEvent: ...
 

@@ -73,8 +73,15 @@ class StripeGateway:
             amount_received=int(getattr(obj, "amount_received", 0) or 0),
         )
 
-    def create_intent(self, *, amount: int, currency: str, metadata: dict[str, str],
-                      idempotency_key: str, account: str | None = None) -> Intent:  # fmt: skip
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        account: str | None = None,
+    ) -> Intent:
         params: stripe.params.PaymentIntentCreateParams = {
             "amount": amount,
             "currency": currency.lower(),
@@ -101,8 +108,9 @@ class StripeGateway:
             raise GatewayError(str(exc)) from exc
         return self._intent(obj)
 
-    def cancel_intent(self, *, intent_id: str, idempotency_key: str,
-                      account: str | None = None) -> Intent:  # fmt: skip
+    def cancel_intent(
+        self, *, intent_id: str, idempotency_key: str, account: str | None = None
+    ) -> Intent:
         try:
             obj = self.client.v1.payment_intents.cancel(
                 intent_id, options=self._options(idempotency_key, account)
@@ -111,8 +119,15 @@ class StripeGateway:
             raise GatewayError(str(exc)) from exc
         return self._intent(obj)
 
-    def refund(self, *, intent_id: str, amount: int, idempotency_key: str,
-               metadata: dict[str, str], account: str | None = None) -> RefundResult:  # fmt: skip
+    def refund(
+        self,
+        *,
+        intent_id: str,
+        amount: int,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        account: str | None = None,
+    ) -> RefundResult:
         try:
             obj = self.client.v1.refunds.create(
                 params={"payment_intent": intent_id, "amount": amount, "metadata": metadata},
@@ -149,7 +164,11 @@ def _event_read(event: stripe.Event) -> WebhookEvent:
     data = body.get("data")
     found = data.get("object") if isinstance(data, dict) else None
     account = body.get("account")
-    if not (_text(body.get("id"), 255) and _text(body.get("type"), 100)
-            and isinstance(found, dict) and (account is None or _text(account, 255))):  # fmt: skip
+    if not (
+        _text(body.get("id"), 255)
+        and _text(body.get("type"), 100)
+        and isinstance(found, dict)
+        and (account is None or _text(account, 255))
+    ):
         raise WebhookMalformed("The event needs an id, a type and a data.object.")
     return WebhookEvent(id=body["id"], type=body["type"], data=found, account=account)

@@ -19,9 +19,13 @@ class TestModeGateway:
     @staticmethod
     def _intent(row: TestModeIntent) -> Intent:
         return Intent(
-            id=row.intent_id, status=row.status, amount=row.amount, currency=row.currency,
-            metadata=row.metadata, client_secret=f"{row.intent_id}_secret_testmode",
-        )  # fmt: skip
+            id=row.intent_id,
+            status=row.status,
+            amount=row.amount,
+            currency=row.currency,
+            metadata=row.metadata,
+            client_secret=f"{row.intent_id}_secret_testmode",
+        )
 
     @staticmethod
     def _row(intent_id: str) -> TestModeIntent:
@@ -30,15 +34,26 @@ class TestModeGateway:
             raise GatewayError(f"No test-mode intent {intent_id}.")
         return row
 
-    def create_intent(self, *, amount: int, currency: str, metadata: dict[str, str],
-                      idempotency_key: str, account: str | None = None) -> Intent:  # fmt: skip
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        account: str | None = None,
+    ) -> Intent:
         try:
             with transaction.atomic():
                 row, _created = TestModeIntent.objects.get_or_create(
                     idempotency_key=idempotency_key,
-                    defaults={"intent_id": f"pi_testmode_{secrets.token_hex(8)}",
-                              "amount": amount, "currency": currency, "metadata": metadata},
-                )  # fmt: skip
+                    defaults={
+                        "intent_id": f"pi_testmode_{secrets.token_hex(8)}",
+                        "amount": amount,
+                        "currency": currency,
+                        "metadata": metadata,
+                    },
+                )
         except IntegrityError as exc:
             raise GatewayError(str(exc)) from exc
         return self._intent(row)
@@ -46,15 +61,23 @@ class TestModeGateway:
     def retrieve_intent(self, *, intent_id: str, account: str | None = None) -> Intent:
         return self._intent(self._row(intent_id))
 
-    def cancel_intent(self, *, intent_id: str, idempotency_key: str,
-                      account: str | None = None) -> Intent:  # fmt: skip
+    def cancel_intent(
+        self, *, intent_id: str, idempotency_key: str, account: str | None = None
+    ) -> Intent:
         TestModeIntent.objects.filter(intent_id=intent_id).exclude(status="succeeded").update(
             status="canceled"
         )
         return self.retrieve_intent(intent_id=intent_id)
 
-    def refund(self, *, intent_id: str, amount: int, idempotency_key: str,
-               metadata: dict[str, str], account: str | None = None) -> RefundResult:  # fmt: skip
+    def refund(
+        self,
+        *,
+        intent_id: str,
+        amount: int,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        account: str | None = None,
+    ) -> RefundResult:
         self._row(intent_id)
         TestModeIntent.objects.filter(intent_id=intent_id).update(refunded=F("refunded") + amount)
         return RefundResult(id=f"re_testmode_{idempotency_key}", status="succeeded", amount=amount)
@@ -81,8 +104,14 @@ class TestModeGateway:
             .first()
         )
         return WebhookEvent(
-            id=f"evt_testmode_{secrets.token_hex(8)}", type=kind,
-            data={"id": intent_id, "object": "payment_intent", "status": row.status,
-                  "amount": row.amount, "currency": row.currency.lower()},
+            id=f"evt_testmode_{secrets.token_hex(8)}",
+            type=kind,
+            data={
+                "id": intent_id,
+                "object": "payment_intent",
+                "status": row.status,
+                "amount": row.amount,
+                "currency": row.currency.lower(),
+            },
             account=account or None,
-        )  # fmt: skip
+        )

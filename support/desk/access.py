@@ -43,8 +43,9 @@ def desk_view(view: DeskView) -> Callable[..., HttpResponse]:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), reverse("desk:login"))
             if membership_role(user=request.user, salon=the_salon) is None:
-                response = render(request, "support/desk/forbidden.html",
-                                  desk_context(the_salon), status=403)  # fmt: skip
+                response = render(
+                    request, "support/desk/forbidden.html", desk_context(the_salon), status=403
+                )
             else:
                 response = view(request, the_salon, *args, **kwargs)
         response.headers["Content-Language"] = language

@@ -32,5 +32,6 @@ def home(request: HttpRequest) -> HttpResponse:
     salons = member_salons(user=request.user)  # type: ignore[arg-type]  # signed in
     if len(salons) == 1:
         return HttpResponseRedirect(reverse("desk:calendar", kwargs={"salon": salons[0].slug}))
-    return render(request, "support/desk/home.html", {"salons": salons},
-                  status=200 if salons else 403)  # fmt: skip
+    return render(
+        request, "support/desk/home.html", {"salons": salons}, status=200 if salons else 403
+    )

@@ -29,9 +29,10 @@ from .calendar import booking_rows
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Why the salon cancels (the client is refunded in full)"),
-        max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": gettext_lazy("Say why the salon cancels.")},
-    )  # fmt: skip
+    )
 
 
 def salon_booking_or_404(salon: Salon, pk: int) -> Booking:
@@ -51,23 +52,35 @@ def salon_booking_or_404(salon: Salon, pk: int) -> Booking:
 
 
 def _page(
-    request: HttpRequest, salon: Salon, booking: Booking, cancel_form: CancelForm | None = None,
+    request: HttpRequest,
+    salon: Salon,
+    booking: Booking,
+    cancel_form: CancelForm | None = None,
     status: int = 200,
-) -> HttpResponse:  # fmt: skip
+) -> HttpResponse:
     row = booking_rows(salon, [booking])[0]
     pending = next((p for p in booking.payments.all() if p.status == PaymentStatus.PENDING), None)
     link = None
     if pending is not None and booking.status == Status.PENDING_PAYMENT and pending.intent_id:
         link = {"url": pay_url(pending), "expires_at": booking.hold_expires_at}
     started = booking.start <= timezone.now()
-    return render(request, "support/desk/booking.html", desk_context(
-        salon, nav="calendar", booking=booking, row=row, link=link,
-        can_complete=booking.status == Status.CONFIRMED,
-        can_no_show=booking.status == Status.CONFIRMED and started,
-        no_show_later=booking.status == Status.CONFIRMED and not started,
-        can_cancel=booking.status in ACTIVE_STATUSES,
-        cancel_form=cancel_form or CancelForm(),
-    ), status=status)  # fmt: skip
+    return render(
+        request,
+        "support/desk/booking.html",
+        desk_context(
+            salon,
+            nav="calendar",
+            booking=booking,
+            row=row,
+            link=link,
+            can_complete=booking.status == Status.CONFIRMED,
+            can_no_show=booking.status == Status.CONFIRMED and started,
+            no_show_later=booking.status == Status.CONFIRMED and not started,
+            can_cancel=booking.status in ACTIVE_STATUSES,
+            cancel_form=cancel_form or CancelForm(),
+        ),
+        status=status,
+    )
 
 
 @desk_view
@@ -91,8 +104,12 @@ def booking_action(request: HttpRequest, salon: Salon, pk: int, action: str) -> 
         if not form.is_valid():
             return _page(request, salon, booking, cancel_form=form, status=400)
         try:
-            booking_cancel_with_money(booking=booking, by_salon=True, actor=request.user,
-                                      reason=form.cleaned_data["reason"])  # fmt: skip
+            booking_cancel_with_money(
+                booking=booking,
+                by_salon=True,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -63,12 +63,15 @@ def booking_rows(salon: Salon, bookings: list[Booking]) -> list[BookingRow]:
     for booking in bookings:
         state = deposit_state(booking, list(booking.payments.all()))
         amount = int(str(state["amount"]))
-        rows.append(BookingRow(
-            booking=booking, status=booking.get_status_display(),
-            deposit=str(DEPOSIT_STATE.get(str(state["status"]), state["status"])),
-            deposit_status=str(state["status"]),
-            deposit_amount=money_text(amount, booking.currency, language) if amount else "",
-        ))  # fmt: skip
+        rows.append(
+            BookingRow(
+                booking=booking,
+                status=booking.get_status_display(),
+                deposit=str(DEPOSIT_STATE.get(str(state["status"]), state["status"])),
+                deposit_status=str(state["status"]),
+                deposit_amount=money_text(amount, booking.currency, language) if amount else "",
+            )
+        )
     return rows
 
 
@@ -103,8 +106,19 @@ def calendar(request: HttpRequest, salon: Salon) -> HttpResponse:
         column.rows.append(row)
         column.days[days.index(timezone.localtime(row.booking.start, salon.tz).date())].append(row)
     step = dt.timedelta(days=7 if week else 1)
-    return render(request, "support/desk/calendar.html", desk_context(
-        salon, nav="calendar", day=day, days=days, week=week, columns=list(columns.values()),
-        previous=day - step, next=day + step, today=salon_today(salon),
-        count=len(bookings),
-    ))  # fmt: skip
+    return render(
+        request,
+        "support/desk/calendar.html",
+        desk_context(
+            salon,
+            nav="calendar",
+            day=day,
+            days=days,
+            week=week,
+            columns=list(columns.values()),
+            previous=day - step,
+            next=day + step,
+            today=salon_today(salon),
+            count=len(bookings),
+        ),
+    )

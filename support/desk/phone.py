@@ -54,23 +54,33 @@ class PhoneBookingForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
     email = forms.EmailField(label=gettext_lazy("E-mail"), max_length=254, required=False)
     service = forms.TypedChoiceField(label=gettext_lazy("Service"), coerce=int)
-    staff = forms.TypedChoiceField(label=gettext_lazy("With"), coerce=int, required=False,
-                                   empty_value=None)  # fmt: skip
-    day = forms.DateField(label=gettext_lazy("Day"), widget=forms.DateInput(attrs={"type": "date"}),
-                          validators=[MinValueValidator(FIRST_DAY),
-                                      MaxValueValidator(LAST_DAY)])  # fmt: skip
+    staff = forms.TypedChoiceField(
+        label=gettext_lazy("With"), coerce=int, required=False, empty_value=None
+    )
+    day = forms.DateField(
+        label=gettext_lazy("Day"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
+    )
     start = forms.CharField(required=False)
     deposit_handling = forms.ChoiceField(
-        label=gettext_lazy("Deposit"), choices=HANDLING_CHOICES, widget=forms.RadioSelect,
+        label=gettext_lazy("Deposit"),
+        choices=HANDLING_CHOICES,
+        widget=forms.RadioSelect,
         initial=DepositHandling.PAYMENT_LINK,
-    )  # fmt: skip
+    )
     waiver_reason = forms.CharField(
         label=gettext_lazy("Why the deposit is waived"), max_length=300, required=False
     )
-    send_via = forms.ChoiceField(label=gettext_lazy("Send the link by"), choices=SEND_VIA_CHOICES,
-                                 required=False)  # fmt: skip
-    notes = forms.CharField(label=gettext_lazy("Notes (what the client said)"), max_length=2000,
-                            required=False, widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    send_via = forms.ChoiceField(
+        label=gettext_lazy("Send the link by"), choices=SEND_VIA_CHOICES, required=False
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes (what the client said)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     # Consent is the client's to give: the box starts unticked, staff tick it when asked.
     reminders_consent = forms.BooleanField(
         label=gettext_lazy("The client agrees to receive reminders"), required=False
@@ -140,13 +150,20 @@ def _slots(
     service = catalogue.active_service(service_id) if isinstance(service_id, int) else None
     if service is None or day is None:
         return []
-    slots = availability_for(salon=salon, service=service, first=day, last=day,
-                             staff_id=staff_id if isinstance(staff_id, int) else None)  # fmt: skip
+    slots = availability_for(
+        salon=salon,
+        service=service,
+        first=day,
+        last=day,
+        staff_id=staff_id if isinstance(staff_id, int) else None,
+    )
     return [
-        {"value": slot.start.astimezone(dt.UTC).isoformat(),
-         "label": timezone.localtime(slot.start, salon.tz).strftime("%H:%M")}
+        {
+            "value": slot.start.astimezone(dt.UTC).isoformat(),
+            "label": timezone.localtime(slot.start, salon.tz).strftime("%H:%M"),
+        }
         for slot in slots
-    ]  # fmt: skip
+    ]
 
 
 def _day(value: Any, salon: Salon, *, strict: bool = True) -> dt.date:
@@ -168,12 +185,15 @@ def _resolver(salon: Salon, data: dict[str, Any], actor: Any) -> Any:
                 )
         if data["customer"] == NEW:
             customer = customer_find_or_create(
-                salon=salon, name=data.get("name") or "", phone=data.get("phone") or None,
+                salon=salon,
+                name=data.get("name") or "",
+                phone=data.get("phone") or None,
                 email=data.get("email") or None,
                 consents={"reminders": bool(data.get("reminders_consent"))},
-                consent_channel=ConsentChannel.PHONE, consent_source=ConsentSource.PHONE,
+                consent_channel=ConsentChannel.PHONE,
+                consent_source=ConsentSource.PHONE,
                 actor=actor,
-            )  # fmt: skip
+            )
         else:
             found = salon_customer(salon=salon, pk=int(data["customer"]))
             if found is None or found.erased:
@@ -189,11 +209,15 @@ def _place(request: HttpRequest, salon: Salon, form: PhoneBookingForm) -> HttpRe
     data = form.cleaned_data
     try:
         checkout, link = phone_booking_place(
-            salon=salon, actor=request.user, resolve=_resolver(salon, data, request.user),
-            start=data["start"], deposit_handling=data["deposit_handling"],
-            waiver_reason=data["waiver_reason"], notes=data["notes"],
+            salon=salon,
+            actor=request.user,
+            resolve=_resolver(salon, data, request.user),
+            start=data["start"],
+            deposit_handling=data["deposit_handling"],
+            waiver_reason=data["waiver_reason"],
+            notes=data["notes"],
             send_via=data["send_via"] or None,
-        )  # fmt: skip
+        )
     except SlotUnavailable:
         form.add_error(
             "start", _("This time was just taken, or is no longer free: choose another.")
@@ -235,9 +259,11 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
         form = PhoneBookingForm(salon=salon, initial=request.POST.dict())
     else:
         services = list(PhoneBookingForm(salon=salon).fields["service"].choices)  # type: ignore[attr-defined]
-        initial = {"day": _day(request.GET.get("day"), salon).isoformat(),
-                   "service": str(services[0][0]) if services else "",
-                   "deposit_handling": DepositHandling.PAYMENT_LINK}  # fmt: skip
+        initial = {
+            "day": _day(request.GET.get("day"), salon).isoformat(),
+            "service": str(services[0][0]) if services else "",
+            "deposit_handling": DepositHandling.PAYMENT_LINK,
+        }
         form = PhoneBookingForm(salon=salon, initial=initial)
 
     def value(name: str) -> Any:
@@ -252,28 +278,47 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
     # The form says what is wrong with a day it was given; the page shows today meanwhile.
     day = _day(value("day"), salon, strict=False)
     slots = _slots(salon, id_parse(value("service")), id_parse(value("staff")), day)
-    return render(request, "support/desk/phone_booking.html", desk_context(
-        salon, nav="book", form=form, query=query,
-        matches=[{"customer": c, "phone": _national(salon, c)} for c in matches],
-        chosen=str(value("customer") or ""), day=day, slots=slots,
-        start=str(value("start") or ""), new=NEW,
-        searched=len(query) >= 2,
-    ), status=status)  # fmt: skip
+    return render(
+        request,
+        "support/desk/phone_booking.html",
+        desk_context(
+            salon,
+            nav="book",
+            form=form,
+            query=query,
+            matches=[{"customer": c, "phone": _national(salon, c)} for c in matches],
+            chosen=str(value("customer") or ""),
+            day=day,
+            slots=slots,
+            start=str(value("start") or ""),
+            new=NEW,
+            searched=len(query) >= 2,
+        ),
+        status=status,
+    )
 
 
 @desk_view
 def customer_search_json(request: HttpRequest, salon: Salon) -> JsonResponse:
     """`?q=`: the clients a phone number (any format), a name or an e-mail finds."""
-    return JsonResponse({"results": [
-        {"id": c.pk, "name": c.name, "phone": _national(salon, c), "email": c.email or ""}
-        for c in _matches(salon, request.GET.get("q", ""))
-    ]})  # fmt: skip
+    return JsonResponse(
+        {
+            "results": [
+                {"id": c.pk, "name": c.name, "phone": _national(salon, c), "email": c.email or ""}
+                for c in _matches(salon, request.GET.get("q", ""))
+            ]
+        }
+    )
 
 
 @desk_view
 def slots_json(request: HttpRequest, salon: Salon) -> JsonResponse:
     """`?service=&staff=&day=`: the day's free times for the service."""
     day = _day(request.GET.get("day"), salon)
-    return JsonResponse({"slots": _slots(
-        salon, id_parse(request.GET.get("service")), id_parse(request.GET.get("staff")), day
-    )})  # fmt: skip
+    return JsonResponse(
+        {
+            "slots": _slots(
+                salon, id_parse(request.GET.get("service")), id_parse(request.GET.get("staff")), day
+            )
+        }
+    )

@@ -33,19 +33,25 @@ class RequestForm(forms.Form):
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=CHANNELS)
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=CATEGORIES)
     summary = forms.CharField(
-        label=gettext_lazy("What the client asked or reported"), max_length=5000,
+        label=gettext_lazy("What the client asked or reported"),
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-    )  # fmt: skip
+    )
     client = forms.CharField(
-        label=gettext_lazy("Client (phone, name or e-mail; optional)"), max_length=150,
+        label=gettext_lazy("Client (phone, name or e-mail; optional)"),
+        max_length=150,
         required=False,
-    )  # fmt: skip
+    )
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=STATUSES,
-                               initial=RequestStatus.OPEN)  # fmt: skip
-    resolution = forms.CharField(label=gettext_lazy("What the salon answered or did"),
-                                 max_length=5000, required=False,
-                                 widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"), choices=STATUSES, initial=RequestStatus.OPEN
+    )
+    resolution = forms.CharField(
+        label=gettext_lazy("What the salon answered or did"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, salon: Salon, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -67,8 +73,11 @@ class RequestForm(forms.Form):
                 self.add_error("client", _("No client matches: leave it empty, or check it."))
             elif len(found_list) > 1:
                 names = ", ".join(c.name or "?" for c in found_list[:5])
-                self.add_error("client", _("Several clients match (%(names)s): give the phone "
-                                           "number.") % {"names": names})  # fmt: skip
+                self.add_error(
+                    "client",
+                    _("Several clients match (%(names)s): give the phone number.")
+                    % {"names": names},
+                )
             else:
                 data["the_customer"] = found_list[0]
         return data
@@ -77,9 +86,12 @@ class RequestForm(forms.Form):
 class RequestUpdateForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("Status"), choices=STATUSES)
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=CATEGORIES)
-    resolution = forms.CharField(label=gettext_lazy("What the salon answered or did"),
-                                 max_length=5000, required=False,
-                                 widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    resolution = forms.CharField(
+        label=gettext_lazy("What the salon answered or did"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 def _errors_to_form(form: forms.Form, exc: ValidationError) -> None:
@@ -111,10 +123,15 @@ def request_log(request: HttpRequest, salon: Salon) -> HttpResponse:
             data = form.cleaned_data
             try:
                 row = request_open(
-                    salon=salon, channel=data["channel"], category=data["category"],
-                    summary=data["summary"], customer=data["the_customer"],
-                    status=data["status"], resolution=data["resolution"], actor=request.user,
-                )  # fmt: skip
+                    salon=salon,
+                    channel=data["channel"],
+                    category=data["category"],
+                    summary=data["summary"],
+                    customer=data["the_customer"],
+                    status=data["status"],
+                    resolution=data["resolution"],
+                    actor=request.user,
+                )
             except ValidationError as exc:
                 _errors_to_form(form, exc)
             else:
@@ -134,11 +151,22 @@ def request_log(request: HttpRequest, salon: Salon) -> HttpResponse:
     filters = RequestFilters(status=status_filter, category=category_filter)
     rows = request_list(salon=salon, filters=filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "support/desk/requests.html", desk_context(
-        salon, nav="requests", form=form, page=page, labels=_labels(),
-        statuses=STATUSES, categories=CATEGORIES, status_filter=status_filter or "",
-        category_filter=category_filter or "",
-    ), status=code)  # fmt: skip
+    return render(
+        request,
+        "support/desk/requests.html",
+        desk_context(
+            salon,
+            nav="requests",
+            form=form,
+            page=page,
+            labels=_labels(),
+            statuses=STATUSES,
+            categories=CATEGORIES,
+            status_filter=status_filter or "",
+            category_filter=category_filter or "",
+        ),
+        status=code,
+    )
 
 
 @desk_view
@@ -153,9 +181,11 @@ def request_edit(request: HttpRequest, salon: Salon, pk: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 request_update(
-                    customer_request=row, status=data["status"], category=data["category"],
+                    customer_request=row,
+                    status=data["status"],
+                    category=data["category"],
                     resolution=data["resolution"],
-                )  # fmt: skip
+                )
             except ValidationError as exc:
                 _errors_to_form(form, exc)
             else:
@@ -165,8 +195,18 @@ def request_edit(request: HttpRequest, salon: Salon, pk: int) -> HttpResponse:
                 )
         code = 400
     else:
-        form = RequestUpdateForm(initial={"status": row.status, "category": row.category,
-                                          "resolution": row.resolution})  # fmt: skip
-    return render(request, "support/desk/request.html", desk_context(
-        salon, nav="requests", form=form, row=row, labels=_labels(),
-    ), status=code)  # fmt: skip
+        form = RequestUpdateForm(
+            initial={"status": row.status, "category": row.category, "resolution": row.resolution}
+        )
+    return render(
+        request,
+        "support/desk/request.html",
+        desk_context(
+            salon,
+            nav="requests",
+            form=form,
+            row=row,
+            labels=_labels(),
+        ),
+        status=code,
+    )

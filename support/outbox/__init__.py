@@ -25,10 +25,19 @@ from .rules import quiet_until
 from .send import message_deliver, messages_send_due
 
 __all__ = [
-    "booking_context", "credit_notices_plan", "language_for", "message_deliver",
-    "message_queue", "messages_plan_events", "messages_run", "messages_send_due",
-    "money_text", "quiet_until", "reminders_plan", "suggested_slots",
-]  # fmt: skip
+    "booking_context",
+    "credit_notices_plan",
+    "language_for",
+    "message_deliver",
+    "message_queue",
+    "messages_plan_events",
+    "messages_run",
+    "messages_send_due",
+    "money_text",
+    "quiet_until",
+    "reminders_plan",
+    "suggested_slots",
+]
 
 
 def messages_run(*, salon: Salon, now: dt.datetime | None = None) -> dict[str, int]:

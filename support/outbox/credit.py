@@ -29,9 +29,10 @@ def credit_notices_plan(*, salon: Salon, now: dt.datetime) -> int:
     )
     keys = {f"credit_warning:{e.pk}" for e in warn} | {f"credit_lapsed:{e.pk}" for e in lapsed}
     known = set(
-        Message.objects.with_scope(salon=salon.pk).filter(key__in=keys).values_list("key",
-                                                                                  flat=True)
-    )  # fmt: skip
+        Message.objects.with_scope(salon=salon.pk)
+        .filter(key__in=keys)
+        .values_list("key", flat=True)
+    )
     planned = 0
     for entry, kind in [(e, MessageKind.CREDIT_WARNING) for e in warn] + [
         (e, MessageKind.CREDIT_LAPSED) for e in lapsed
@@ -46,9 +47,13 @@ def credit_notices_plan(*, salon: Salon, now: dt.datetime) -> int:
         language = language_for(entry.customer, salon)
         expires = entry.expires_at if kind == MessageKind.CREDIT_WARNING else None
         message_queue(
-            salon=salon, customer=entry.customer, kind=kind, key=key, now=now,
+            salon=salon,
+            customer=entry.customer,
+            kind=kind,
+            key=key,
+            now=now,
             context={"amount": money_text(left, entry.currency, language), "expires": expires},
             data={"credit_entry": entry.pk, "amount": left},
-        )  # fmt: skip
+        )
         planned += 1
     return planned

@@ -35,12 +35,14 @@ def _plan_event(event: BookingEvent, now: dt.datetime) -> None:
     key = f"{event.kind}:{event.pk}"
     kind = event.kind
     if kind in ("created", "confirmed", "reinstated", "rebooked"):
-        if booking.status != Status.CONFIRMED or (kind == "rebooked"
-                                                  and booking.confirmed_at is None):  # fmt: skip
+        if booking.status != Status.CONFIRMED or (
+            kind == "rebooked" and booking.confirmed_at is None
+        ):
             _nothing(event, now, "The booking awaits a payment; its confirmation will say it.")
             return
-        booking_message(booking, MessageKind.CONFIRMATION, key, now, event=event,
-                         rebooked=kind == "rebooked")  # fmt: skip
+        booking_message(
+            booking, MessageKind.CONFIRMATION, key, now, event=event, rebooked=kind == "rebooked"
+        )
     elif kind == "rescheduled":
         booking_message(booking, MessageKind.RESCHEDULED, key, now, event=event)
     elif kind == "cancelled":
@@ -67,11 +69,10 @@ def _plan_payment_link(event: BookingEvent, now: dt.datetime) -> None:
     booking = event.booking
     payment = (
         Payment.objects.with_scope(salon=booking.salon_id)
-        .select_related("booking__salon", "booking__customer", "booking__service",
-                        "booking__staff")
+        .select_related("booking__salon", "booking__customer", "booking__service", "booking__staff")
         .filter(pk=event.data.get("payment"), booking=booking)
         .first()
-    )  # fmt: skip
+    )
     if payment is None or booking.status != Status.PENDING_PAYMENT:
         _nothing(event, now, "Nothing is left to pay for this booking.")
         return
@@ -83,9 +84,16 @@ def _plan_payment_link(event: BookingEvent, now: dt.datetime) -> None:
 def _nothing(event: BookingEvent, now: dt.datetime, why: str) -> None:
     """Record that the event called for no message, so it is not looked at again."""
     booking = event.booking
-    message_queue(salon=booking.salon, customer=booking.customer, kind=MessageKind.NONE,
-                  key=f"{event.kind}:{event.pk}:none", now=now, booking=booking, event=event,
-                  skip=why)  # fmt: skip
+    message_queue(
+        salon=booking.salon,
+        customer=booking.customer,
+        kind=MessageKind.NONE,
+        key=f"{event.kind}:{event.pk}:none",
+        now=now,
+        booking=booking,
+        event=event,
+        skip=why,
+    )
 
 
 def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
@@ -95,11 +103,17 @@ def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
     paid = int(str(money["paid"]))
     balance = credit_balance(customer=booking.customer, now=now)
     booking_message(
-        booking, MessageKind.CANCELLATION, f"cancelled:{event.pk}", now, event=event,
-        outcome=money["status"], paid=money_text(paid, booking.currency, language),
-        by_salon=booking.cancelled_by_salon, reason=booking.cancellation_reason,
+        booking,
+        MessageKind.CANCELLATION,
+        f"cancelled:{event.pk}",
+        now,
+        event=event,
+        outcome=money["status"],
+        paid=money_text(paid, booking.currency, language),
+        by_salon=booking.cancelled_by_salon,
+        reason=booking.cancellation_reason,
         data={"outcome": money["status"]},
-    )  # fmt: skip
+    )
     if money["status"] != "credited" or balance <= 0:
         return
     slots = suggested_slots(booking=booking, now=now)
@@ -112,13 +126,19 @@ def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
         .first()
     )
     booking_message(
-        booking, MessageKind.RESCHEDULE_OFFER, f"offer:{event.pk}", now, event=event,
+        booking,
+        MessageKind.RESCHEDULE_OFFER,
+        f"offer:{event.pk}",
+        now,
+        event=event,
         credit=money_text(balance, booking.currency, language),
         credit_expires=grant.expires_at if grant else None,
         slots=[slot["start_at"] for slot in slots],
-        data={"slots": [{"start": s["start"], "staff": s["staff"]} for s in slots],
-              "credit": balance},
-    )  # fmt: skip
+        data={
+            "slots": [{"start": s["start"], "staff": s["staff"]} for s in slots],
+            "credit": balance,
+        },
+    )
 
 
 def _plan_paid_late(event: BookingEvent, now: dt.datetime) -> None:
@@ -129,19 +149,26 @@ def _plan_paid_late(event: BookingEvent, now: dt.datetime) -> None:
         _nothing(event, now, "The booking was booked again since; its own messages say it.")
         return
     said = Message.objects.with_scope(salon=booking.salon_id).filter(
-        booking=booking, kind=MessageKind.CANCELLATION, event__kind="cancelled",
+        booking=booking,
+        kind=MessageKind.CANCELLATION,
+        event__kind="cancelled",
         data__outcome=event.data.get("outcome"),
-    )  # fmt: skip
+    )
     if said.exists():
         _nothing(event, now, "The cancellation's own message said it already.")
         return
     language = language_for(booking.customer, booking.salon)
     booking_message(
-        booking, MessageKind.CANCELLATION, f"paid_late:{event.pk}", now, event=event,
+        booking,
+        MessageKind.CANCELLATION,
+        f"paid_late:{event.pk}",
+        now,
+        event=event,
         outcome=event.data.get("outcome", ""),
         paid=money_text(int(event.data.get("amount", 0)), booking.currency, language),
-        by_salon=booking.cancelled_by_salon, reason=booking.cancellation_reason,
-    )  # fmt: skip
+        by_salon=booking.cancelled_by_salon,
+        reason=booking.cancellation_reason,
+    )
 
 
 def suggested_slots(*, booking: Booking, now: dt.datetime) -> list[dict[str, Any]]:
@@ -153,8 +180,7 @@ def suggested_slots(*, booking: Booking, now: dt.datetime) -> list[dict[str, Any
     today = today_in(tz, now)
     first = max(today, original.astimezone(tz).date() - dt.timedelta(days=SUGGESTION_DAYS))
     last = max(today, original.astimezone(tz).date()) + dt.timedelta(days=SUGGESTION_DAYS)
-    slots = availability_for(salon=salon, service=booking.service, first=first, last=last,
-                             now=now)  # fmt: skip
+    slots = availability_for(salon=salon, service=booking.service, first=first, last=last, now=now)
     other_days = [
         s for s in slots if s.start.astimezone(tz).date() != original.astimezone(tz).date()
     ]
@@ -165,8 +191,9 @@ def suggested_slots(*, booking: Booking, now: dt.datetime) -> list[dict[str, Any
         if any(abs((slot.start - c["start_at"]).total_seconds()) < 7200 for c in chosen):
             continue
         staff = booking.staff_id if booking.staff_id in slot.staff_ids else slot.staff_ids[0]
-        chosen.append({"start_at": slot.start, "start": slot.start.astimezone(tz).isoformat(),
-                       "staff": staff})  # fmt: skip
+        chosen.append(
+            {"start_at": slot.start, "start": slot.start.astimezone(tz).isoformat(), "staff": staff}
+        )
         if len(chosen) == SUGGESTED_SLOTS:
             break
     return sorted(chosen, key=lambda c: c["start_at"])

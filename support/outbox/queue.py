@@ -14,19 +14,33 @@ from .rules import DEFERRABLE, NEEDS_CONSENT, quiet_until
 
 
 def message_queue(
-    *, salon: Salon, customer: Customer, kind: str, key: str, now: dt.datetime,
-    booking: Booking | None = None, event: BookingEvent | None = None,
-    via: str | None = None, context: dict[str, Any] | None = None,
-    data: dict[str, Any] | None = None, skip: str = "",
-) -> Message:  # fmt: skip
+    *,
+    salon: Salon,
+    customer: Customer,
+    kind: str,
+    key: str,
+    now: dt.datetime,
+    booking: Booking | None = None,
+    event: BookingEvent | None = None,
+    via: str | None = None,
+    context: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    skip: str = "",
+) -> Message:
     """Write the message `key` once (a second call returns the first one): rendered now,
     sent as soon as the sender runs, after quiet hours for what can wait. Written as
     `skipped`, with the reason, when it must not or cannot be sent."""
     existing = Message.objects.with_scope(salon=salon.pk).filter(key=key).first()
     if existing is not None:
         return existing
-    fields: dict[str, Any] = {"customer": customer, "booking": booking, "event": event,
-                              "kind": kind, "data": data or {}, "send_after": now}  # fmt: skip
+    fields: dict[str, Any] = {
+        "customer": customer,
+        "booking": booking,
+        "event": event,
+        "kind": kind,
+        "data": data or {},
+        "send_after": now,
+    }
     purpose = NEEDS_CONSENT.get(MessageKind(kind))
     to = contact_address(customer, via)
     if not skip and customer.erased:
@@ -40,8 +54,9 @@ def message_queue(
     else:
         language = language_for(customer, salon)
         subject, body = render(kind, language, salon, {"customer": customer, **(context or {})})
-        fields.update(channel=to[0], recipient=to[1], language=language,
-                      subject=subject[:200], body=body)  # fmt: skip
+        fields.update(
+            channel=to[0], recipient=to[1], language=language, subject=subject[:200], body=body
+        )
         if kind in DEFERRABLE:
             fields["send_after"] = quiet_until(salon, now) or now
     message, _created = Message.objects.with_scope(salon=salon.pk).get_or_create(
@@ -51,12 +66,24 @@ def message_queue(
 
 
 def booking_message(
-    booking: Booking, kind: str, key: str, now: dt.datetime,
-    event: BookingEvent | None = None, data: dict[str, Any] | None = None, **context: Any,
-) -> Message:  # fmt: skip
+    booking: Booking,
+    kind: str,
+    key: str,
+    now: dt.datetime,
+    event: BookingEvent | None = None,
+    data: dict[str, Any] | None = None,
+    **context: Any,
+) -> Message:
     customer = booking.customer
     language = language_for(customer, booking.salon)
     return message_queue(
-        salon=booking.salon, customer=customer, kind=kind, key=key, now=now, booking=booking,
-        event=event, context={**booking_context(booking, language), **context}, data=data,
-    )  # fmt: skip
+        salon=booking.salon,
+        customer=customer,
+        kind=kind,
+        key=key,
+        now=now,
+        booking=booking,
+        event=event,
+        context={**booking_context(booking, language), **context},
+        data=data,
+    )

@@ -31,11 +31,12 @@ def reminders_plan(*, salon: Salon, now: dt.datetime) -> int:
     )
     bookings = list(
         Booking.objects.with_scope(salon=salon.pk)
-        .filter(status=Status.CONFIRMED, start__gt=now,
-                start__lte=now + dt.timedelta(hours=offsets[-1]))
+        .filter(
+            status=Status.CONFIRMED, start__gt=now, start__lte=now + dt.timedelta(hours=offsets[-1])
+        )
         .annotate(moved_at=Subquery(moved))
         .select_related("salon", "customer", "service", "staff")
-    )  # fmt: skip
+    )
     if not bookings:
         return 0
     known = set(
@@ -88,8 +89,13 @@ def _remind(booking: Booking, offsets: list[int], known: set[str], now: dt.datet
 def _reminder(booking: Booking, key: str, hours: int, now: dt.datetime, skip: str) -> Message:
     language = language_for(booking.customer, booking.salon)
     return message_queue(
-        salon=booking.salon, customer=booking.customer, kind=MessageKind.REMINDER, key=key,
-        now=now, booking=booking, skip=skip,
+        salon=booking.salon,
+        customer=booking.customer,
+        kind=MessageKind.REMINDER,
+        key=key,
+        now=now,
+        booking=booking,
+        skip=skip,
         context={**booking_context(booking, language), "hours": hours},
         data={"hours": hours, "start": booking.start.isoformat()},
-    )  # fmt: skip
+    )

@@ -46,7 +46,10 @@ def contact_address(customer: Customer, via: str | None) -> tuple[str, str] | No
 
 def booking_context(booking: Booking, language: str) -> dict[str, Any]:
     return {
-        "booking": booking, "service": booking.service.name, "staff": booking.staff.name,
-        "start": booking.start, "manage_url": manage_url(booking),
+        "booking": booking,
+        "service": booking.service.name,
+        "staff": booking.staff.name,
+        "start": booking.start,
+        "manage_url": manage_url(booking),
         "price": money_text(booking.price, booking.currency, language),
-    }  # fmt: skip
+    }

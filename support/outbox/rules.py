@@ -8,8 +8,12 @@ from tenants.models import Salon
 from ..models import MessageKind
 
 # Messages that answer nothing the client just did wait for the end of quiet hours.
-DEFERRABLE = {MessageKind.REMINDER, MessageKind.RESCHEDULE_OFFER, MessageKind.CREDIT_WARNING,
-              MessageKind.CREDIT_LAPSED}  # fmt: skip
+DEFERRABLE = {
+    MessageKind.REMINDER,
+    MessageKind.RESCHEDULE_OFFER,
+    MessageKind.CREDIT_WARNING,
+    MessageKind.CREDIT_LAPSED,
+}
 # Reminders are sent with the client's consent (the `reminders` purpose of the ledger);
 # the other messages are about the client's booking and money and always go out.
 NEEDS_CONSENT = {MessageKind.REMINDER: Purpose.REMINDERS}

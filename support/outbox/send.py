@@ -104,11 +104,13 @@ def _transport(message: Message, accepted: Callable[[str], None]) -> None:
         return
     message_id = message_id_header(message)
     email = EmailMessage(
-        subject=message.subject, body=message.body,
+        subject=message.subject,
+        body=message.body,
         from_email=formataddr((salon.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])),
-        to=[message.recipient], reply_to=[salon.email] if salon.email else None,
+        to=[message.recipient],
+        reply_to=[salon.email] if salon.email else None,
         headers={"Message-ID": message_id},
-    )  # fmt: skip
+    )
     email.message()  # built before any connection: a message that cannot be written fails here
     connection = get_connection()
     connection.open()
@@ -142,8 +144,9 @@ def message_deliver(*, message_id: int, salon_id: int, now: dt.datetime | None =
     ).update(status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return "not_due"
-    message = messages.select_related("salon", "customer", "booking__service",
-                                      "booking__staff").get(pk=message_id)  # fmt: skip
+    message = messages.select_related(
+        "salon", "customer", "booking__service", "booking__staff"
+    ).get(pk=message_id)
     mine = messages.filter(pk=message_id, status=MessageStatus.SENDING)
     if message.kind in DEFERRABLE and (wait := quiet_until(message.salon, now)):
         mine.update(status=MessageStatus.PENDING, send_after=wait, attempts=F("attempts") - 1)
@@ -156,8 +159,9 @@ def message_deliver(*, message_id: int, salon_id: int, now: dt.datetime | None =
     def accepted(ref: str) -> None:
         # Its own commit, at once: what the provider took is never handed over again.
         with transaction.atomic():
-            mine.update(status=MessageStatus.SENT, sent_at=now, provider_ref=ref[:120],
-                        status_detail="")  # fmt: skip
+            mine.update(
+                status=MessageStatus.SENT, sent_at=now, provider_ref=ref[:120], status_detail=""
+            )
 
     try:
         _transport(message, accepted)
@@ -172,12 +176,14 @@ def message_deliver(*, message_id: int, salon_id: int, now: dt.datetime | None =
             log.warning("message %s: sent, then %s", message.pk, kind)
             return "sent"
         if not _transient(exc) or message.attempts >= MAX_ATTEMPTS:
-            log.warning("message %s failed for good (attempt %s): %s", message.pk,
-                        message.attempts, kind)  # fmt: skip
+            log.warning(
+                "message %s failed for good (attempt %s): %s", message.pk, message.attempts, kind
+            )
             mine.update(status=MessageStatus.FAILED, status_detail=detail)
             return "failed"
-        log.warning("message %s could not be sent (attempt %s): %s", message.pk,
-                    message.attempts, kind)  # fmt: skip
+        log.warning(
+            "message %s could not be sent (attempt %s): %s", message.pk, message.attempts, kind
+        )
         retry_at = now + dt.timedelta(minutes=2**message.attempts)
         mine.update(status=MessageStatus.PENDING, send_after=retry_at, status_detail=detail)
         return "retry"

@@ -19,15 +19,29 @@ DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105 - a demo account, printed for the newcomer
 DEMO_USERS = [("demo", Role.OWNER, "Camille", "Durand"), ("accueil", Role.STAFF, "Inès", "Leroy")]
 DEMO_CUSTOMERS = [
-    {"name": "Léa Martin", "phone": "06 12 34 56 78", "email": "lea.martin@example.org",
-     "tags": ["fidèle"], "consents": {"reminders": True, "marketing": True},
-     "preferences": {"days": [1, 3], "times": ["morning"], "notes": "Thé vert, sans sucre"}},
+    {
+        "name": "Léa Martin",
+        "phone": "06 12 34 56 78",
+        "email": "lea.martin@example.org",
+        "tags": ["fidèle"],
+        "consents": {"reminders": True, "marketing": True},
+        "preferences": {"days": [1, 3], "times": ["morning"], "notes": "Thé vert, sans sucre"},
+    },
     {"name": "Hugo Bernard", "phone": "07 81 22 33 44", "consents": {"reminders": True}},
-    {"name": "Zoé Petit", "email": "zoe.petit@example.org", "preferred_channel": "email",
-     "notes": "Préfère Inès pour les colorations.", "consents": {"reminders": True}},
-    {"name": "Marcel Roux", "phone": "01 43 55 66 77", "tags": ["par téléphone"],
-     "notes": "Pas d'e-mail : appeler la veille."},
-]  # fmt: skip
+    {
+        "name": "Zoé Petit",
+        "email": "zoe.petit@example.org",
+        "preferred_channel": "email",
+        "notes": "Préfère Inès pour les colorations.",
+        "consents": {"reminders": True},
+    },
+    {
+        "name": "Marcel Roux",
+        "phone": "01 43 55 66 77",
+        "tags": ["par téléphone"],
+        "notes": "Pas d'e-mail : appeler la veille.",
+    },
+]
 
 
 class Command(BaseCommand):
@@ -37,29 +51,41 @@ class Command(BaseCommand):
         services = [
             catalogue_service_save(salon=salon, service=None, **fields)
             for fields in (
-                {"name": "Coupe femme", "duration_minutes": 45, "price": 4800,
-                 "description": "Shampooing, coupe et coiffage."},
+                {
+                    "name": "Coupe femme",
+                    "duration_minutes": 45,
+                    "price": 4800,
+                    "description": "Shampooing, coupe et coiffage.",
+                },
                 {"name": "Coupe homme", "duration_minutes": 30, "price": 2600},
-                {"name": "Couleur", "duration_minutes": 90, "price": 7500,
-                 "buffer_after_minutes": 15, "description": "Couleur complète, soin inclus."},
+                {
+                    "name": "Couleur",
+                    "duration_minutes": 90,
+                    "price": 7500,
+                    "buffer_after_minutes": 15,
+                    "description": "Couleur complète, soin inclus.",
+                },
                 {"name": "Brushing", "duration_minutes": 30, "price": 3000},
             )
-        ]  # fmt: skip
+        ]
         week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(1, 6)]
         saturday = [{"weekday": 5, "start": dt.time(9), "end": dt.time(17)}]
         staff = []
         for name, offered in (("Inès", services), ("Karim", services[:2] + services[3:])):
-            member = staff_save(salon=salon, staff=None, name=name,
-                                service_ids=[s.pk for s in offered])  # fmt: skip
+            member = staff_save(
+                salon=salon, staff=None, name=name, service_ids=[s.pk for s in offered]
+            )
             staff_hours_set(staff=member, ranges=week[:-1] + saturday)
             staff.append(member)
         # A few bookings in the coming days, on the first free slots.
         today = salon_today(salon)
-        slots = availability_for(salon=salon, service=services[0], first=today,
-                                 last=today + dt.timedelta(days=7))  # fmt: skip
+        slots = availability_for(
+            salon=salon, service=services[0], first=today, last=today + dt.timedelta(days=7)
+        )
         for customer, slot in zip(customers, slots[::7], strict=False):
-            booking_create(salon=salon, service=services[0], start=slot.start,
-                           customer=customer, staff=None)  # fmt: skip
+            booking_create(
+                salon=salon, service=services[0], start=slot.start, customer=customer, staff=None
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if Salon.objects.filter(slug=DEMO_SLUG).exists():
@@ -102,23 +128,33 @@ class Command(BaseCommand):
                 today = salon_today(salon)
                 next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
                 policy_set(
-                    salon=salon, rule={"kind": "percent", "value": 20},
+                    salon=salon,
+                    rule={"kind": "percent", "value": 20},
                     ramp=[{"starts_on": next_month, "rule": {"kind": "percent", "value": 30}}],
-                    min_amount=500, trusted_after_visits=5, full_prepayment_after_no_shows=2,
-                )  # fmt: skip
+                    min_amount=500,
+                    trusted_after_visits=5,
+                    full_prepayment_after_no_shows=2,
+                )
         with salon_scope(salon):
             # The front desk's log: a lost item kept for a client, a question before booking.
             request_open(
-                salon=salon, channel="walk_in", category="lost_item", customer=customers[0],
+                salon=salon,
+                channel="walk_in",
+                category="lost_item",
+                customer=customers[0],
                 summary="A oublié son écharpe après son rendez-vous.",
-                item_description="Écharpe bleue en laine", item_location="Vestiaire, en haut",
+                item_description="Écharpe bleue en laine",
+                item_location="Vestiaire, en haut",
                 actor=users["accueil"],
-            )  # fmt: skip
+            )
             request_open(
-                salon=salon, channel="phone", category="pre_sale", customer=customers[3],
+                salon=salon,
+                channel="phone",
+                category="pre_sale",
+                customer=customers[3],
                 summary="Demande si une couleur convient à des cheveux fins.",
                 actor=users["accueil"],
-            )  # fmt: skip
+            )
         self.stdout.write(
             f"Demo salon {salon.name!r} seeded. Admin and front desk: "
             f"'demo' (owner) and 'accueil' (staff), password {DEMO_PASSWORD!r}."

@@ -25,17 +25,35 @@ IGNORED = [".venv", "tests", "bench", "staticfiles", "node_modules", "migrations
 def catalogues(root: Path) -> list[tuple[Path, list[str]]]:
     """(folder to run makemessages in, its arguments) for each catalogue: one, the
     project's (`locale/`)."""
-    return [(root, ["--extension", "html,txt,py",
-                    *[arg for name in IGNORED for arg in ("--ignore", name)]])]  # fmt: skip
+    return [
+        (
+            root,
+            [
+                "--extension",
+                "html,txt,py",
+                *[arg for name in IGNORED for arg in ("--ignore", name)],
+            ],
+        )
+    ]
 
 
 def _makemessages(folder: Path, args: list[str], root: Path) -> None:
     subprocess.run(  # noqa: S603 - our own manage.py, our own arguments
-        [sys.executable, str(root / "manage.py"), "makemessages", "--no-obsolete",
-         "--no-location", *[a for code in LANGUAGES for a in ("-l", code)], *args],
-        cwd=folder, check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            str(root / "manage.py"),
+            "makemessages",
+            "--no-obsolete",
+            "--no-location",
+            *[a for code in LANGUAGES for a in ("-l", code)],
+            *args,
+        ],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        text=True,
         env={"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "1", "PYTHONPATH": str(root)},
-    )  # fmt: skip
+    )
 
 
 def missing(root: Path) -> list[str]:
@@ -43,9 +61,23 @@ def missing(root: Path) -> list[str]:
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "project"
-        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(
-            ".venv", ".git", "node_modules", "staticfiles", "*.pyc", "__pycache__", "db.sqlite3*",
-            ".mypy_cache", ".ruff_cache", ".pytest_cache", "docs"))  # fmt: skip
+        shutil.copytree(
+            root,
+            copy,
+            ignore=shutil.ignore_patterns(
+                ".venv",
+                ".git",
+                "node_modules",
+                "staticfiles",
+                "*.pyc",
+                "__pycache__",
+                "db.sqlite3*",
+                ".mypy_cache",
+                ".ruff_cache",
+                ".pytest_cache",
+                "docs",
+            ),
+        )
         for folder, args in catalogues(copy):
             _makemessages(folder, args, copy)
             for code in LANGUAGES:
@@ -84,6 +116,8 @@ class Command(BaseCommand):
             for folder, _arguments in catalogues(root):
                 subprocess.run(  # noqa: S603 - our own manage.py
                     [sys.executable, str(root / "manage.py"), "compilemessages"],
-                    cwd=folder, check=True, capture_output=True,
-                )  # fmt: skip
+                    cwd=folder,
+                    check=True,
+                    capture_output=True,
+                )
         self.stdout.write("Catalogues updated.")
