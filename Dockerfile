@@ -10,7 +10,9 @@ COPY tenants ./tenants
 COPY customers ./customers
 COPY bookings ./bookings
 COPY deposits ./deposits
-COPY support ./support
+COPY messaging ./messaging
+COPY requestlog ./requestlog
+COPY web ./web
 COPY templates ./templates
 COPY static ./static
 COPY locale ./locale
@@ -21,4 +23,4 @@ RUN pip install --no-cache-dir . \
 USER acompte
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--logger-class", "config.logmask.AccessLogger"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--logger-class", "core.logmask.AccessLogger"]

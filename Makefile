@@ -65,7 +65,7 @@ lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DJANGO_DEBUG=1 $(PY) -m mypy .
-	$(PY) -m bandit -q -r config core tenants customers bookings deposits support -ll
+	$(PY) -m bandit -q -r config core tenants customers bookings deposits messaging requestlog web -ll
 
 messages: install-dev
 	DJANGO_DEBUG=1 $(PY) manage.py translations --compile

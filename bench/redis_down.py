@@ -136,7 +136,7 @@ def main() -> int:
         server.wait(timeout=10)
 
         failures = Failures()
-        for name in ("config.cache", "django.db.backends.base"):
+        for name in ("core.cache", "django.db.backends.base"):
             logger = logging.getLogger(name)
             logger.addHandler(failures)
             logger.propagate = False
@@ -155,7 +155,7 @@ def main() -> int:
         f"max {ordered[-1] * 1000:.0f} ms"
     )
     print(
-        f"failed on the way: {failures.counts['config.cache']} cache calls, "
+        f"failed on the way: {failures.counts['core.cache']} cache calls, "
         f"{handed_off} of {len(seconds)} hand-offs to the broker"
     )
     # A request that never reached for Redis would measure nothing.

@@ -3,7 +3,7 @@
     .venv/bin/python bench/rls.py               # PostgreSQL at BENCH_DATABASE_URL
 
 The product acts as the application role, and the database backend sets the tenant of the
-scope per transaction (config/db/postgresql/base.py). Inside a transaction that is one
+scope per transaction (tenants/db/postgresql/base.py). Inside a transaction that is one
 `set_config` when it begins; a statement made in a scope outside one (Django's autocommit)
 is wrapped in its own `BEGIN`, `set_config` … `COMMIT`, the four sent in one pipeline.
 
@@ -68,7 +68,7 @@ class Counter:
         from django_scopes.state import state
         from psycopg.pq import TransactionStatus
 
-        from config.db.postgresql.base import NONE
+        from tenants.db.postgresql.base import NONE
         from tenants.rls import tenant_setting
 
         raw = connection.connection

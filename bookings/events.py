@@ -1,6 +1,6 @@
 """Who hears of what happens to bookings.
 
-The apps on the right (support keeps the client informed) react to booking events without
+The apps on the right (messaging keeps the client informed) react to booking events without
 bookings importing them (DESIGN.md, "Layout"): they register a listener when they load,
 and each listener is called with the salon's id once the transaction that recorded events
 commits. The events themselves are rows (`BookingEvent`), written in that transaction, so

@@ -262,7 +262,7 @@ class BookingEvent(TenantModel):
 
     class Meta:
         ordering = ["at", "id"]
-        # The message planner reads a salon's recent events (support.outbox).
+        # The message planner reads a salon's recent events (messaging.outbox).
         indexes = [models.Index(fields=["salon", "at"], name="bookingevent_recent")]
 
     def __str__(self) -> str:

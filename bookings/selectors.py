@@ -9,17 +9,16 @@ from django.db.models import Func, IntegerField, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from config.cache import (
+from core.cache import (
     cache_get,
     cache_get_versioned,
     cache_set,
     cache_set_versioned,
-    durable_version_bump,
-    durable_version_get,
     version_bump,
     version_get,
 )
 from tenants.models import Salon
+from tenants.versions import durable_version_bump, durable_version_get
 
 from .availability import ServiceShape, Slot, StaffWeek, WeeklyRange, availability
 from .models import (

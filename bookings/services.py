@@ -9,11 +9,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.api import SlotUnavailable
 from customers.models import Customer
 from customers.services import customer_touch
 from tenants.models import Salon
 from tenants.money import AMOUNT_MAX
+from web.errors import SlotUnavailable
 
 from .availability import Slot
 from .events import events_recorded

@@ -64,12 +64,14 @@ INSTALLED_APPS = [
     "customers",
     "bookings",
     "deposits",
-    "support",
+    "messaging",
+    "requestlog",
+    "web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.csp.ContentSecurityPolicyMiddleware",
+    "web.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -78,7 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tenants.middleware.TenantScopeMiddleware",
+    "web.middleware.TenantScopeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,8 +111,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, which also sets the tenant of the current scope for row-level
-    # security, per transaction (config/db/postgresql/base.py, tenants/rls.py).
-    DATABASES["default"]["ENGINE"] = "config.db.postgresql"
+    # security, per transaction (tenants/db/postgresql/base.py, tenants/rls.py).
+    DATABASES["default"]["ENGINE"] = "tenants.db.postgresql"
     # Act as a role that owns no table, so that row-level security binds every statement
     # (tenants/rls.py, README "Row-level security"). The product's connections log in as
     # DATABASE_APP_LOGIN, a login that is only a member of that role and whose sessions
@@ -157,7 +159,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "acompte",
-            # A call that takes longer gives up, and the breaker (config/cache.py) then
+            # A call that takes longer gives up, and the breaker (core/cache.py) then
             # skips the cache for a while: a hanging Redis costs one timeout, not one per
             # call. Not shorter: a busy server's Redis calls may take some 100 ms.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
@@ -211,8 +213,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "deposits.credit_sweep",
         "schedule": crontab(hour=3, minute=0),
     },
-    "support-messages": {
-        "task": "support.messages_sweep",
+    "messaging-messages": {
+        "task": "messaging.messages_sweep",
         "schedule": 60.0,
     },
     "customers-retention": {
@@ -291,7 +293,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# Abuse limits (config/ratelimit.py): attempts per window, counted in the cache ------------
+# Abuse limits (core/ratelimit.py): attempts per window, counted in the cache ------------
 RATE_LIMITS = os.environ.get("RATE_LIMITS", "on").lower() != "off"
 # Bookings (the API and the booking page), per client address and per phone or e-mail.
 RATE_LIMIT_BOOKING = os.environ.get("RATE_LIMIT_BOOKING", "10/minute")
@@ -303,7 +305,7 @@ RATE_LIMIT_CODE = os.environ.get("RATE_LIMIT_CODE", "5/10m")
 # `X-Real-IP`); unset, the connection's address counts. Set it only when every request
 # comes through that proxy, or clients could name any address.
 TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")
-# The cache unreachable or failing: let the attempt through (config/ratelimit.py logs it).
+# The cache unreachable or failing: let the attempt through (core/ratelimit.py logs it).
 RATELIMIT_FAIL_OPEN = True
 
 # API -------------------------------------------------------------------------------------
@@ -316,13 +318,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["web.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "web.errors.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_METADATA_CLASS": "config.metadata.Metadata",
+    "EXCEPTION_HANDLER": "web.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "web.api.metadata.Metadata",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -340,9 +342,9 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "customers.models.Channel",
         # Bookings keep the name they had before another "status" came.
         "StatusEnum": "bookings.models.Status",
-        "RequestChannelEnum": "support.models.RequestChannel",
-        "RequestCategoryEnum": "support.models.RequestCategory",
-        "RequestStatusEnum": "support.models.RequestStatus",
+        "RequestChannelEnum": "requestlog.models.RequestChannel",
+        "RequestCategoryEnum": "requestlog.models.RequestCategory",
+        "RequestStatusEnum": "requestlog.models.RequestStatus",
     },
 }
 
@@ -374,7 +376,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Link credentials and query strings (search terms) never reach a log line.
-    "filters": {"personal_data": {"()": "config.logmask.PersonalDataFilter"}},
+    "filters": {"personal_data": {"()": "core.logmask.PersonalDataFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

@@ -31,10 +31,10 @@ from bookings.services import (
     booking_release,
     booking_reschedule,
 )
-from config.api import PaymentProviderError
 from customers.models import Customer
 from tenants.models import Salon
 from tenants.scoping import salon_scope
+from web.errors import PaymentProviderError
 
 from .credit import (
     credit_balance,

@@ -3,11 +3,9 @@ import datetime as dt
 from django.db.models import Count, Q
 
 from bookings.models import Booking, Service, Status
-from config.cache import (
+from core.cache import (
     cache_get_versioned,
     cache_set_versioned,
-    durable_version_bump,
-    durable_version_get,
     version_bump,
     version_get,
 )
@@ -16,6 +14,7 @@ from core.money import money_format
 from customers.models import Customer
 from customers.selectors import customers_sharing_contact
 from tenants.models import Salon
+from tenants.versions import durable_version_bump, durable_version_get
 
 from .models import DepositPolicy, LateCancellation, RampStep, policy_values
 from .rules import Client, Quote, Rule, describe, quote, rule_in_force
@@ -37,7 +36,7 @@ def policy_get(*, salon: Salon) -> tuple[DepositPolicy, list[RampStep]]:
 
     Read by every booking and every price shown, so cached under a version that every
     change of the policy moves on, in its transaction (kept in the database: a change is
-    seen at once even when Redis missed it), and Redis's own (config/cache.py)."""
+    seen at once even when Redis missed it), and Redis's own (core/cache.py)."""
     name = _policy_version_key(salon.pk)
     key = f"deposit-policy:{salon.pk}:{durable_version_get(name)}:{version_get(name)}"
     cached = cache_get_versioned(key)

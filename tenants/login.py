@@ -10,7 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from config.ratelimit import LOGIN, client_ip, limit_reached, login_username
+from core.ratelimit import LOGIN, client_ip, limit_reached, login_username
 
 TOO_MANY_ATTEMPTS = _("Too many attempts to log in. Please wait a minute and try again.")
 

@@ -123,7 +123,7 @@ def default_quiet_hours() -> dict[str, str]:
 
 class CacheVersion(models.Model):
     """The version of what a cached value was computed from (a salon's deposit policy, its
-    catalogue), moved on in the transaction that changes it (config/cache.py). Kept here
+    catalogue), moved on in the transaction that changes it (core/cache.py). Kept here
     rather than in the cache, where a bump can be lost (Redis hanging or restarting) and a
     change then hidden behind values cached under the old version. No tenant data: a key
     and a number, so not a tenant-owned table."""

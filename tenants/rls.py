@@ -8,7 +8,7 @@ reads every salon: the superusers' admin, the Stripe webhook's lookup, managemen
 commands). With neither set, a query sees no row at all.
 
 The settings are only ever set with `set_config(..., is_local => true)`, that is per
-transaction, by the PostgreSQL backend (`config/db/postgresql/base.py`) from the current
+transaction, by the PostgreSQL backend (`tenants/db/postgresql/base.py`) from the current
 django-scopes scope, so nothing carries over to the next user of a pooled connection.
 
 The policies only bind a role that is neither a superuser nor has BYPASSRLS; FORCE makes

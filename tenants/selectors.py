@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 
-from config.cache import cache_delete, cache_get, cache_set
+from core.cache import cache_delete, cache_get, cache_set
 
 from .models import ADMIN_ROLES, Membership, Role, Salon, role_at_least
 

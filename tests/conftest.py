@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 
 from bookings.models import Service, StaffMember
 from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
-from config.cache import breaker as cache_breaker
+from core.cache import breaker as cache_breaker
 from tenants.models import Role, Salon
 from tenants.scoping import salon_scope
 from tenants.services import auth_token_get

@@ -11,8 +11,8 @@ from deposits.credit import credit_balance, credits_expire
 from deposits.gateway.testmode_gateway import TestModeGateway
 from deposits.models import CreditEntry, Payment, PaymentStatus, Refund
 from deposits.payments import payments_abandon_lapsed, stripe_event_apply
-from support.models import Message, MessageKind
-from support.outbox import messages_run
+from messaging.models import Message, MessageKind
+from messaging.outbox import messages_run
 from tenants.scoping import salon_scope
 
 from .conftest import stripe_signature

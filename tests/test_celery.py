@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django_scopes import ScopeError
 
-from config.celery import app, enqueue
+from config.celery import app
+from core.tasks import enqueue
 from tenants.models import Membership, Role
 from tenants.tasks import SalonTask
 

@@ -13,9 +13,9 @@ from django.db import connection
 from bookings.models import Booking, BookingEvent, Status
 from bookings.tasks import holds_apply
 from deposits.models import Payment, PaymentStatus, Refund, StripeEvent
-from support import sms
-from support.models import Message, MessageKind, MessageStatus
-from support.outbox import messages_run
+from messaging import sms
+from messaging.models import Message, MessageKind, MessageStatus
+from messaging.outbox import messages_run
 from tenants.scoping import salon_scope
 
 from .conftest import book, local, stripe_signature

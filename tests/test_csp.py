@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from config.csp import content_security_policy
+from web.csp import content_security_policy
 
 from .conftest import book, local
 from .factories import CustomerFactory

@@ -19,8 +19,8 @@ from customers.services import customers_anonymise_inactive
 from customers.tasks import retention_sweep
 from deposits.credit import credit_grant
 from deposits.models import Payment
-from support.outbox import messages_run
-from support.services import request_open
+from messaging.outbox import messages_run
+from requestlog.services import request_open
 from tenants.scoping import salon_scope
 
 from .conftest import book, local
@@ -268,7 +268,7 @@ def test_erasure_leaves_the_person_in_no_reason_history_or_export(
     from django.contrib.contenttypes.models import ContentType
 
     from bookings.services import booking_manage_token
-    from support.models import Message
+    from messaging.models import Message
 
     policy = {"rule": {"kind": "fixed", "value": 1500}}
     assert (

@@ -30,7 +30,7 @@ def test_the_beat_keeps_every_entry_of_the_schedule():
     assert sorted(e.task for e in beat.entries) == sorted(
         str(entry["task"]) for entry in django_settings.CELERY_BEAT_SCHEDULE.values()
     )
-    assert {"bookings.holds_sweep", "support.messages_sweep"} <= {e.task for e in beat.entries}
+    assert {"bookings.holds_sweep", "messaging.messages_sweep"} <= {e.task for e in beat.entries}
 
 
 def test_the_embedded_default_lapses_holds_in_process(

@@ -36,11 +36,11 @@ from django.utils import timezone
 
 from bookings.models import Booking, BookingEvent, Status
 from bookings.tasks import holds_apply
-from support import sms
-from support.models import Message, MessageKind, MessageStatus
-from support.outbox import messages_run
-from support.outbox.rules import SEND_LEASE
-from support.tasks import messages_sweep
+from messaging import sms
+from messaging.models import Message, MessageKind, MessageStatus
+from messaging.outbox import messages_run
+from messaging.outbox.rules import SEND_LEASE
+from messaging.tasks import messages_sweep
 
 from .conftest import Catalogue, book
 from .factories import CustomerFactory
@@ -547,7 +547,7 @@ def test_a_worker_killed_while_sending_a_text_delivers_it_exactly_once(
         # child runs it again: the message is claimed, so it sends nothing.
         pid = _sender_pid(deliveries)
         os.kill(pid, signal.SIGKILL)
-        again = worker.wait_results("support.messages_apply", 1)
+        again = worker.wait_results("messaging.messages_apply", 1)
         assert again == [{"events": 0, "reminders": 0, "credit": 0, "sent": 0}], worker.log()
         assert "WorkerLostError" in worker.log()
         message.refresh_from_db()
@@ -561,9 +561,9 @@ def test_a_worker_killed_while_sending_a_text_delivers_it_exactly_once(
             claimed_at=F("claimed_at") - SEND_LEASE - dt.timedelta(minutes=1)
         )
         messages_sweep.apply_async()
-        assert worker.wait_results("support.messages_apply", 2)[1]["sent"] == 1
+        assert worker.wait_results("messaging.messages_apply", 2)[1]["sent"] == 1
         messages_sweep.apply_async()
-        assert worker.wait_results("support.messages_apply", 3)[2]["sent"] == 0
+        assert worker.wait_results("messaging.messages_apply", 3)[2]["sent"] == 0
 
     message.refresh_from_db()
     assert (message.status, message.attempts) == (MessageStatus.SENT, 2)
@@ -602,7 +602,7 @@ def test_a_worker_killed_in_the_middle_of_a_database_task_leaves_nothing_and_it_
 
     with psycopg.connect(dsn) as blocker:
         with _worker(own_redis.url, "solo") as worker:
-            worker.wait_results("support.messages_apply", 1)  # the booking's own, first
+            worker.wait_results("messaging.messages_apply", 1)  # the booking's own, first
             # Inserts into the events' table wait while the test holds this lock.
             blocker.execute("LOCK TABLE bookings_bookingevent IN SHARE MODE")
             holds_apply.apply_async(kwargs={"salon_id": salon.pk})

@@ -20,7 +20,7 @@ from customers.identity import (
 from customers.models import ContactCode, Customer
 from customers.services import customer_merge
 from deposits.credit import credit_balance, credit_grant
-from support.models import Message
+from messaging.models import Message
 from tenants.scoping import salon_scope
 
 from .conftest import book, local, stripe_signature

@@ -11,7 +11,7 @@ from django.conf import settings
 from gunicorn.config import Config
 
 from bookings.services import booking_manage_token, booking_revoke_links
-from config.logmask import AccessLogger, PersonalDataFilter
+from core.logmask import AccessLogger, PersonalDataFilter
 from tenants.scoping import salon_scope
 
 from .conftest import book, local

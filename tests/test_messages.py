@@ -17,9 +17,9 @@ from django.core import mail
 from bookings.services import booking_cancel
 from customers.services import customer_erase
 from deposits.credit import credit_grant, credits_expire
-from support import sms
-from support.models import Message, MessageKind, MessageStatus
-from support.outbox import messages_run, quiet_until
+from messaging import sms
+from messaging.models import Message, MessageKind, MessageStatus
+from messaging.outbox import messages_run, quiet_until
 from tenants.scoping import salon_scope
 
 from .conftest import book, local, stripe_signature
@@ -374,7 +374,7 @@ def test_a_sender_that_died_mid_send_is_relieved_after_its_lease(texts, catalogu
     lea = CustomerFactory(salon=catalogue_a.salon)
     book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
     with salon_scope(catalogue_a.salon):
-        from support.outbox import messages_plan_events
+        from messaging.outbox import messages_plan_events
 
         messages_plan_events(salon=catalogue_a.salon, now=monday_now())
         # A sender claimed it, then its process died before sending.
@@ -452,12 +452,12 @@ def test_a_message_that_cannot_be_built_fails_for_good_with_its_reason(catalogue
 
 
 def test_a_sender_that_keeps_dying_stops_being_relieved(texts, catalogue_a, monday):
-    from support.outbox.rules import MAX_ATTEMPTS
+    from messaging.outbox.rules import MAX_ATTEMPTS
 
     lea = CustomerFactory(salon=catalogue_a.salon)
     book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
     with salon_scope(catalogue_a.salon):
-        from support.outbox import messages_plan_events
+        from messaging.outbox import messages_plan_events
 
         messages_plan_events(salon=catalogue_a.salon, now=monday_now())
         # Claimed and lost as many times as a message may be tried.
@@ -533,7 +533,7 @@ def _message_ids(raw: list[bytes]) -> list[str]:
 def test_a_sender_killed_after_the_server_accepted_resends_the_same_message_id(
     smtp_server, catalogue_a, monday
 ):
-    from support.outbox.send import message_id_header
+    from messaging.outbox.send import message_id_header
 
     salon = catalogue_a.salon
     lea = CustomerFactory(

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from support import sms
-from support.models import Message, MessageKind, MessageStatus
-from support.tasks import messages_apply, messages_sweep
+from messaging import sms
+from messaging.models import Message, MessageKind, MessageStatus
+from messaging.tasks import messages_apply, messages_sweep
 from tenants.scoping import salon_scope
 
 from .conftest import book, local

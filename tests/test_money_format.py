@@ -12,8 +12,8 @@ from bookings.services import booking_cancel
 from core.money import CURRENCY_EXPONENTS, money_format
 from deposits.models import DepositPolicy, Payment
 from deposits.services import policy_set
-from support import sms
-from support.outbox import messages_run
+from messaging import sms
+from messaging.outbox import messages_run
 from tenants.scoping import salon_scope
 
 from .conftest import book, local

@@ -12,9 +12,9 @@ from django.utils import timezone
 from customers.consent import withdraw_url
 from deposits.models import DepositPolicy, Payment
 from deposits.payments import checkout_charge
+from deposits.phone import pay_url, phone_booking_take
 from deposits.services import policy_set
-from support.phone import pay_url, phone_booking_take
-from support.services import request_open
+from requestlog.services import request_open
 from tenants.models import Role
 from tenants.scoping import salon_scope
 
@@ -98,10 +98,10 @@ def test_every_other_page_passes_axe(chromium, pages_server, world, locale):
             world["request"],
             "/admin/",
             "/admin/deposits/depositpolicy/recovered/",
-            "/admin/support/customerrequest/",
+            "/admin/requestlog/customerrequest/",
             "/admin/customers/customer/",
             "/admin/bookings/booking/",
-            "/admin/support/message/",
+            "/admin/messaging/message/",
             world["policy"],
         ):
             page.goto(path)

@@ -15,9 +15,9 @@ from bookings.models import Booking, Status
 from bookings.services import booking_manage_token
 from core.money import money_format
 from deposits.models import Payment, PaymentStatus
-from deposits.pages_format import ics_event
 from deposits.services import policy_set
 from tenants.scoping import salon_scope
+from web.pages.ics import ics_event
 
 from .conftest import MONDAY, book, local
 from .factories import CustomerFactory

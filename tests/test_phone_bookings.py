@@ -11,8 +11,8 @@ from bookings.models import Booking, BookingEvent, Status
 from bookings.services import holds_expire
 from customers.models import Customer
 from deposits.models import Payment, PaymentStatus
-from support.models import Message, MessageKind, MessageStatus
-from support.outbox import messages_run
+from messaging.models import Message, MessageKind, MessageStatus
+from messaging.outbox import messages_run
 from tenants.scoping import salon_scope
 
 from .conftest import stripe_signature
@@ -419,7 +419,7 @@ def _taken_then_crashed(team, catalogue, *, source="phone"):
     from django.db import transaction
 
     from deposits.payments import checkout_hold
-    from support.phone import DepositHandling, phone_booking_take
+    from deposits.phone import DepositHandling, phone_booking_take
 
     salon = team.salon
     with salon_scope(salon), transaction.atomic():
@@ -452,7 +452,7 @@ def test_a_phone_booking_stranded_before_the_provider_call_gets_its_link(
     from deposits.payments import payments_reconcile
 
     settings.SMS_BACKEND = "locmem"
-    from support import sms
+    from messaging import sms
 
     sms.outbox.clear()
     _booking, payment = _taken_then_crashed(team_a, catalogue_a)

@@ -34,10 +34,10 @@ from kombu import pools
 from kombu.exceptions import OperationalError
 
 from bookings.models import Booking
-from config import cache as product_cache
+from core import cache as product_cache
 from config.celery import app
-from support.models import Message, MessageKind, MessageStatus
-from support.tasks import messages_apply, messages_sweep
+from messaging.models import Message, MessageKind, MessageStatus
+from messaging.tasks import messages_apply, messages_sweep
 
 from .conftest import Catalogue
 
@@ -149,7 +149,7 @@ def throwaway_redis(settings, tmp_path) -> Iterator[RedisServer]:
 
     Changing CACHES makes Django drop its cache connections (django.test.signals), so the
     cache really talks to this server; the values the process keeps beside the cache
-    (`config.cache._KEPT`) are forgotten before and after. The broker is the session
+    (`core.cache._KEPT`) are forgotten before and after. The broker is the session
     worker's Redis again afterwards."""
     executable = shutil.which("redis-server")
     if executable is None:
@@ -171,7 +171,7 @@ class Worker:
     """`celery -A config worker` on the throwaway Redis and the test database, as
     production runs it, with the console SMS backend: what it sends is in its output."""
 
-    SUCCEEDED = re.compile(r"Task support\.messages_apply\[[^\]]+\] succeeded in \S+: (\{.*\})")
+    SUCCEEDED = re.compile(r"Task messaging\.messages_apply\[[^\]]+\] succeeded in \S+: (\{.*\})")
     SMS = re.compile(r"--- SMS \S+ from (.+) to (\+\d+)$")
 
     def __init__(self, redis_url: str) -> None:
@@ -225,7 +225,7 @@ class Worker:
             time.sleep(0.05)
 
     def applied(self) -> list[dict[str, int]]:
-        """What each run of `support.messages_apply` did, in order."""
+        """What each run of `messaging.messages_apply` did, in order."""
         return [
             ast.literal_eval(m[1])
             for line in list(self.lines)
@@ -345,7 +345,7 @@ def test_bookings_succeed_fast_with_redis_stopped_and_each_message_goes_out_once
     assert p95(seconds) < BUDGET_P95_SECONDS, sorted(seconds)
     # Each request did reach for the dead Redis, as its cache and as its broker, and went
     # on: the message each booking calls for was not handed to the broker...
-    assert any(r.name == "config.cache" for r in caplog.records)
+    assert any(r.name == "core.cache" for r in caplog.records)
     failures = _on_commit_failures(caplog)
     assert len(failures) == len(outage), failures
     assert all("_messages_after_events" in failure for failure in failures), failures

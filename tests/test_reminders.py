@@ -16,10 +16,10 @@ from bookings.models import Booking
 from bookings.services import booking_cancel, booking_reschedule
 from config.celery import app
 from customers.services import consent_withdraw_by_link
-from support import sms
-from support.models import Message, MessageKind, MessageStatus
-from support.outbox import messages_run, quiet_until
-from support.tasks import messages_apply, messages_sweep
+from messaging import sms
+from messaging.models import Message, MessageKind, MessageStatus
+from messaging.outbox import messages_run, quiet_until
+from messaging.tasks import messages_apply, messages_sweep
 from tenants.models import Salon
 from tenants.scoping import salon_scope
 
@@ -32,7 +32,7 @@ CONSENT = {"reminders": True}
 
 @pytest.fixture
 def outboxes(settings) -> None:
-    """SMS kept in `support.sms.outbox`, e-mail in `django.core.mail.outbox`, both empty."""
+    """SMS kept in `messaging.sms.outbox`, e-mail in `django.core.mail.outbox`, both empty."""
     settings.SMS_BACKEND = "locmem"
     sms.outbox.clear()
     mail.outbox.clear()

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from customers.selectors import customer_export
 from customers.services import customer_erase
-from support.models import CustomerRequest
-from support.selectors import request_stats
-from support.services import request_open, request_update
+from requestlog.models import CustomerRequest
+from requestlog.selectors import request_stats
+from requestlog.services import request_open, request_update
 from tenants.scoping import salon_scope
 
 from .conftest import MONDAY, book, local
@@ -653,7 +653,7 @@ def test_the_service_refuses_another_salons_client(team_a, sam):
 
 # The admin ------------------------------------------------------------------------------
 
-ADMIN = "/admin/support/customerrequest/"
+ADMIN = "/admin/requestlog/customerrequest/"
 
 
 @pytest.fixture
@@ -709,7 +709,7 @@ def test_admin_404s_on_another_salons_request(client, team_a, both):
 def test_admin_client_choices_are_the_salons_only(client, team_a, both, lea, sam):
     client.force_login(team_a.owner)
     assert client.get(f"{ADMIN}add/").status_code == 200
-    params = {"app_label": "support", "model_name": "customerrequest", "field_name": "customer"}
+    params = {"app_label": "requestlog", "model_name": "customerrequest", "field_name": "customer"}
     found = client.get("/admin/autocomplete/", {**params, "term": ""}).json()
     assert [int(r["id"]) for r in found["results"]] == [lea.pk]
 

@@ -1,0 +1,88 @@
+"""Writing a message in the outbox, once, under its key."""
+
+import datetime as dt
+from typing import Any
+
+from bookings.models import Booking, BookingEvent
+from customers.models import Customer
+from customers.selectors import consent_current
+from messaging.models import Message, MessageKind, MessageStatus
+from messaging.outbox.render import booking_context, contact_address, language_for, render
+from messaging.outbox.rules import DEFERRABLE, NEEDS_CONSENT, quiet_until
+from tenants.models import Salon
+
+
+def message_queue(
+    *,
+    salon: Salon,
+    customer: Customer,
+    kind: str,
+    key: str,
+    now: dt.datetime,
+    booking: Booking | None = None,
+    event: BookingEvent | None = None,
+    via: str | None = None,
+    context: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    skip: str = "",
+) -> Message:
+    """Write the message `key` once (a second call returns the first one): rendered now,
+    sent as soon as the sender runs, after quiet hours for what can wait. Written as
+    `skipped`, with the reason, when it must not or cannot be sent."""
+    existing = Message.objects.with_scope(salon=salon.pk).filter(key=key).first()
+    if existing is not None:
+        return existing
+    fields: dict[str, Any] = {
+        "customer": customer,
+        "booking": booking,
+        "event": event,
+        "kind": kind,
+        "data": data or {},
+        "send_after": now,
+    }
+    purpose = NEEDS_CONSENT.get(MessageKind(kind))
+    to = contact_address(customer, via)
+    if not skip and customer.erased:
+        skip = "The client's data was erased."
+    if not skip and purpose and not consent_current(customer=customer).get(purpose):
+        skip = "The client has not agreed to receive these messages."
+    if not skip and to is None:
+        skip = "The client left neither a phone number nor an e-mail address."
+    if skip or to is None:
+        fields.update(status=MessageStatus.SKIPPED, status_detail=skip[:300])
+    else:
+        language = language_for(customer, salon)
+        subject, body = render(kind, language, salon, {"customer": customer, **(context or {})})
+        fields.update(
+            channel=to[0], recipient=to[1], language=language, subject=subject[:200], body=body
+        )
+        if kind in DEFERRABLE:
+            fields["send_after"] = quiet_until(salon, now) or now
+    message, _created = Message.objects.with_scope(salon=salon.pk).get_or_create(
+        salon=salon, key=key, defaults=fields
+    )
+    return message
+
+
+def booking_message(
+    booking: Booking,
+    kind: str,
+    key: str,
+    now: dt.datetime,
+    event: BookingEvent | None = None,
+    data: dict[str, Any] | None = None,
+    **context: Any,
+) -> Message:
+    customer = booking.customer
+    language = language_for(customer, booking.salon)
+    return message_queue(
+        salon=booking.salon,
+        customer=customer,
+        kind=kind,
+        key=key,
+        now=now,
+        booking=booking,
+        event=event,
+        context={**booking_context(booking, language), **context},
+        data=data,
+    )

@@ -1,0 +1,170 @@
+"""The deposit policy and its quote, for the salon's staff (API.md, "Deposit policy")."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from bookings.selectors import service_list
+from core.query import query_date, query_id
+from customers.models import Customer
+from deposits.models import LateCancellation
+from deposits.selectors import deposit_quote, policy_get
+from deposits.services import policy_set
+from tenants.models import Role
+from tenants.money import AMOUNT_MAX, SMALL_MAX
+from web.permissions import SalonRole, request_salon
+
+
+class RuleSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(["none", "fixed", "percent", "full"])
+    value = serializers.IntegerField(
+        min_value=0, max_value=AMOUNT_MAX, required=False, allow_null=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind, value = attrs["kind"], attrs.get("value")
+        if kind in {"fixed", "percent"} and value is None:
+            raise serializers.ValidationError({"value": ["A fixed or percent rule needs a value."]})
+        if kind == "percent" and value is not None and value > 100:
+            raise serializers.ValidationError({"value": ["A percentage is at most 100."]})
+        return {"kind": kind, "value": value if kind in {"fixed", "percent"} else None}
+
+
+class RampStepSerializer(serializers.Serializer):
+    starts_on = serializers.DateField()
+    rule = RuleSerializer()
+
+
+class DepositPolicySerializer(serializers.Serializer):
+    rule = RuleSerializer()
+    min_amount = serializers.IntegerField(
+        min_value=0, max_value=AMOUNT_MAX, allow_null=True, required=False
+    )
+    max_amount = serializers.IntegerField(
+        min_value=0, max_value=AMOUNT_MAX, allow_null=True, required=False
+    )
+    ramp = RampStepSerializer(many=True, required=False)
+    allow_full_payment = serializers.BooleanField(required=False)
+    trusted_after_visits = serializers.IntegerField(
+        min_value=1, max_value=SMALL_MAX, allow_null=True, required=False
+    )
+    full_prepayment_after_no_shows = serializers.IntegerField(
+        min_value=1, max_value=SMALL_MAX, allow_null=True, required=False
+    )
+    cancellation_window_hours = serializers.IntegerField(
+        min_value=0, max_value=1440, required=False
+    )
+    late_cancellation = serializers.ChoiceField(LateCancellation.choices, required=False)
+    credit_valid_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+    hold_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
+    payment_link_hours = serializers.IntegerField(min_value=1, max_value=336, required=False)
+
+
+def policy_answer(salon: Any) -> dict[str, Any]:
+    policy, steps = policy_get(salon=salon)
+    return {
+        "rule": policy.rule.as_dict(),
+        "min_amount": policy.min_amount,
+        "max_amount": policy.max_amount,
+        "ramp": [{"starts_on": s.starts_on.isoformat(), "rule": s.rule.as_dict()} for s in steps],
+        "allow_full_payment": policy.allow_full_payment,
+        "trusted_after_visits": policy.trusted_after_visits,
+        "full_prepayment_after_no_shows": policy.full_prepayment_after_no_shows,
+        "cancellation_window_hours": policy.cancellation_window_hours,
+        "late_cancellation": policy.late_cancellation,
+        "credit_valid_days": policy.credit_valid_days,
+        "hold_minutes": policy.hold_minutes,
+        "payment_link_hours": policy.payment_link_hours,
+    }
+
+
+class DepositPolicyView(GenericAPIView):
+    """The salon's deposit policy: owners and managers read and replace it."""
+
+    permission_classes = [SalonRole]
+    read_role = Role.MANAGER
+    write_role = Role.MANAGER
+    serializer_class = DepositPolicySerializer
+
+    def get(self, request: Request, salon: str) -> Response:
+        return Response(policy_answer(request_salon(request)))
+
+    def put(self, request: Request, salon: str) -> Response:
+        the_salon = request_salon(request)
+        payload = DepositPolicySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        try:
+            policy_set(salon=the_salon, rule=data.pop("rule"), ramp=data.pop("ramp", []), **data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return Response(policy_answer(the_salon))
+
+
+QuoteAnswer = inline_serializer(
+    "Quote",
+    {
+        "amount": serializers.IntegerField(),
+        "currency": serializers.CharField(),
+        "rule": RuleSerializer(),
+        "source": serializers.ChoiceField(
+            ["base", "ramp_step", "service_override", "trusted_customer", "no_show_history"]
+        ),
+        "reason": serializers.CharField(),
+    },
+)
+
+
+class QuoteView(GenericAPIView):
+    """What would be due as deposit for a service on a date, for a client or a new one."""
+
+    permission_classes = [SalonRole]
+    read_role = Role.MANAGER
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("service", OpenApiTypes.INT, required=True),
+            OpenApiParameter("date", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("customer", OpenApiTypes.INT),
+        ],
+        responses=QuoteAnswer,
+    )
+    def get(self, request: Request, salon: str) -> Response:
+        the_salon = request_salon(request)
+        errors: dict[str, list[str]] = {}
+        params = request.query_params
+        day = query_date(params, "date", errors)
+        service_id = query_id(params, "service", errors)
+        customer_id = query_id(params, "customer", errors)
+        service = (
+            service_list(salon=the_salon).filter(pk=service_id).first()
+            if service_id is not None
+            else None
+        )
+        if service is None and "service" not in errors:
+            errors["service"] = ["No such service."]
+        customer = None
+        if customer_id is not None:
+            customer = (
+                Customer.objects.with_scope(salon=the_salon.pk).filter(pk=customer_id).first()
+            )
+            if customer is None:
+                errors["customer"] = ["No such client."]
+        if errors or service is None or day is None:
+            raise serializers.ValidationError(errors)
+        quote = deposit_quote(salon=the_salon, service=service, day=day, customer=customer)
+        return Response(
+            {
+                "amount": quote.amount,
+                "currency": the_salon.currency,
+                "rule": quote.rule.as_dict(),
+                "source": quote.source,
+                "reason": quote.reason,
+            }
+        )

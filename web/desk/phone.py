@@ -1,0 +1,323 @@
+"""A booking taken on the phone, in a few keystrokes: find the client by phone as they
+give it (or create them), pick the service, who, the day and a free time, and say how the
+deposit is handled. The booking is placed by the same function as the API's."""
+
+import datetime as dt
+from typing import Any
+
+import phonenumbers
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bookings.models import Service, StaffMember
+from bookings.selectors import availability_for, catalogue_get, service_list, staff_list
+from core.query import FIRST_DAY, LAST_DAY, id_parse
+from customers.models import Channel, ConsentChannel, ConsentSource, Customer
+from customers.selectors import customer_list
+from customers.services import customer_find_or_create
+from deposits.phone import DepositHandling, phone_booking_place
+from requestlog.selectors import salon_customer
+from tenants.models import Salon
+from web.desk.access import desk_context, desk_view
+from web.desk.calendar import desk_day
+from web.errors import PaymentProviderError, SlotUnavailable
+
+NEW = "new"
+MATCHES = 10
+
+HANDLING_CHOICES = [
+    (DepositHandling.PAYMENT_LINK, gettext_lazy("Send a payment link")),
+    (DepositHandling.PAID_AT_DESK, gettext_lazy("Paid at the desk")),
+    (DepositHandling.WAIVED, gettext_lazy("Waived (say why)")),
+]
+SEND_VIA_CHOICES = [
+    ("", gettext_lazy("The client's preferred way")),
+    (Channel.SMS, gettext_lazy("SMS")),
+    (Channel.EMAIL, gettext_lazy("E-mail")),
+]
+
+
+class PhoneBookingForm(forms.Form):
+    customer = forms.CharField(
+        required=False, error_messages={"required": gettext_lazy("Choose the client.")}
+    )
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=150, required=False)
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=gettext_lazy("E-mail"), max_length=254, required=False)
+    service = forms.TypedChoiceField(label=gettext_lazy("Service"), coerce=int)
+    staff = forms.TypedChoiceField(
+        label=gettext_lazy("With"), coerce=int, required=False, empty_value=None
+    )
+    day = forms.DateField(
+        label=gettext_lazy("Day"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
+    )
+    start = forms.CharField(required=False)
+    deposit_handling = forms.ChoiceField(
+        label=gettext_lazy("Deposit"),
+        choices=HANDLING_CHOICES,
+        widget=forms.RadioSelect,
+        initial=DepositHandling.PAYMENT_LINK,
+    )
+    waiver_reason = forms.CharField(
+        label=gettext_lazy("Why the deposit is waived"), max_length=300, required=False
+    )
+    send_via = forms.ChoiceField(
+        label=gettext_lazy("Send the link by"), choices=SEND_VIA_CHOICES, required=False
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes (what the client said)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # Consent is the client's to give: the box starts unticked, staff tick it when asked.
+    reminders_consent = forms.BooleanField(
+        label=gettext_lazy("The client agrees to receive reminders"), required=False
+    )
+
+    def __init__(self, *args: Any, salon: Salon, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.salon = salon
+        self.fields["service"].choices = [  # type: ignore[attr-defined]
+            (s.pk, s.name) for s in service_list(salon=salon, active_only=True).order_by("name")
+        ]
+        self.fields["staff"].choices = [("", _("Anyone free"))] + [  # type: ignore[attr-defined]
+            (s.pk, s.name) for s in staff_list(salon=salon, active_only=True).order_by("name")
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        choice = data.get("customer") or ""
+        if not choice:
+            self.add_error("customer", _("Choose the client, or create a new one."))
+        elif choice == NEW:
+            if not data.get("phone") and not data.get("email"):
+                self.add_error("phone", _("Give the new client's phone number or e-mail."))
+        elif not choice.isdigit():
+            self.add_error("customer", _("Choose the client, or create a new one."))
+        if not data.get("start"):
+            self.add_error("start", _("Choose a free time."))
+        else:
+            try:
+                start = dt.datetime.fromisoformat(data["start"])
+            except ValueError:
+                start = None
+            if start is None or start.tzinfo is None:
+                self.add_error("start", _("Choose a free time."))
+            else:
+                data["start"] = start
+        if (
+            data.get("deposit_handling") == DepositHandling.WAIVED
+            and not (data.get("waiver_reason") or "").strip()
+        ):
+            self.add_error("waiver_reason", _("Say why the deposit is waived."))
+        return data
+
+
+def _matches(salon: Salon, query: str) -> list[Customer]:
+    if len(query.strip()) < 2:
+        return []
+    return list(customer_list(salon=salon, search=query)[:MATCHES])
+
+
+def _national(salon: Salon, customer: Customer) -> str:
+    if not customer.phone:
+        return ""
+    number = phonenumbers.parse(str(customer.phone))
+    same_country = phonenumbers.region_code_for_number(number) == salon.country
+    style = phonenumbers.PhoneNumberFormat
+    return phonenumbers.format_number(
+        number, style.NATIONAL if same_country else style.INTERNATIONAL
+    )
+
+
+def _slots(
+    salon: Salon, service_id: Any, staff_id: Any, day: dt.date | None
+) -> list[dict[str, str]]:
+    """The free times of the day, as the form offers them: value (ISO, UTC) and label."""
+    catalogue = catalogue_get(salon=salon)
+    service = catalogue.active_service(service_id) if isinstance(service_id, int) else None
+    if service is None or day is None:
+        return []
+    slots = availability_for(
+        salon=salon,
+        service=service,
+        first=day,
+        last=day,
+        staff_id=staff_id if isinstance(staff_id, int) else None,
+    )
+    return [
+        {
+            "value": slot.start.astimezone(dt.UTC).isoformat(),
+            "label": timezone.localtime(slot.start, salon.tz).strftime("%H:%M"),
+        }
+        for slot in slots
+    ]
+
+
+def _day(value: Any, salon: Salon, *, strict: bool = True) -> dt.date:
+    return desk_day(value if isinstance(value, str) else None, salon, strict=strict)
+
+
+def _resolver(salon: Salon, data: dict[str, Any], actor: Any) -> Any:
+    def resolve() -> tuple[Service, StaffMember | None, Customer]:
+        catalogue = catalogue_get(salon=salon)
+        service = catalogue.active_service(data["service"])
+        if service is None:
+            raise ValidationError({"service": [_("No such service.")]})
+        staff = None
+        if data.get("staff") is not None:
+            staff = catalogue.active_staff_for(data["staff"], service.pk)
+            if staff is None:
+                raise ValidationError(
+                    {"staff": [_("This staff member does not offer the service.")]}
+                )
+        if data["customer"] == NEW:
+            customer = customer_find_or_create(
+                salon=salon,
+                name=data.get("name") or "",
+                phone=data.get("phone") or None,
+                email=data.get("email") or None,
+                consents={"reminders": bool(data.get("reminders_consent"))},
+                consent_channel=ConsentChannel.PHONE,
+                consent_source=ConsentSource.PHONE,
+                actor=actor,
+            )
+        else:
+            found = salon_customer(salon=salon, pk=int(data["customer"]))
+            if found is None or found.erased:
+                raise ValidationError({"customer": [_("No such client.")]})
+            customer = found
+        return service, staff, customer
+
+    return resolve
+
+
+def _place(request: HttpRequest, salon: Salon, form: PhoneBookingForm) -> HttpResponse | None:
+    """The booking, then its page; None with the form's errors when it could not be made."""
+    data = form.cleaned_data
+    try:
+        checkout, link = phone_booking_place(
+            salon=salon,
+            actor=request.user,
+            resolve=_resolver(salon, data, request.user),
+            start=data["start"],
+            deposit_handling=data["deposit_handling"],
+            waiver_reason=data["waiver_reason"],
+            notes=data["notes"],
+            send_via=data["send_via"] or None,
+        )
+    except SlotUnavailable:
+        form.add_error(
+            "start", _("This time was just taken, or is no longer free: choose another.")
+        )
+        return None
+    except PaymentProviderError:
+        form.add_error(
+            None, _("The payment provider could not be reached. Nothing was kept; please retry.")
+        )
+        return None
+    except ValidationError as exc:
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return None
+    if link is not None:
+        messages.success(request, _("Booking taken. The payment link was sent to the client."))
+    else:
+        messages.success(request, _("Booking taken and confirmed."))
+    return HttpResponseRedirect(
+        reverse("desk:booking", kwargs={"salon": salon.slug, "pk": checkout.booking.pk})
+    )
+
+
+@desk_view
+def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
+    """GET: the form (`?q=` finds the client, `?day=` the day). POST `step=slots` shows the
+    day's free times again; `step=book` takes the booking."""
+    source = request.POST if request.method == "POST" else request.GET
+    query = source.get("q", "").strip()
+    status = 200
+    if request.method == "POST" and request.POST.get("step") == "book":
+        form = PhoneBookingForm(request.POST, salon=salon)
+        if form.is_valid():
+            done = _place(request, salon, form)
+            if done is not None:
+                return done
+        status = 400
+    elif request.method == "POST":
+        form = PhoneBookingForm(salon=salon, initial=request.POST.dict())
+    else:
+        services = list(PhoneBookingForm(salon=salon).fields["service"].choices)  # type: ignore[attr-defined]
+        initial = {
+            "day": _day(request.GET.get("day"), salon).isoformat(),
+            "service": str(services[0][0]) if services else "",
+            "deposit_handling": DepositHandling.PAYMENT_LINK,
+        }
+        form = PhoneBookingForm(salon=salon, initial=initial)
+
+    def value(name: str) -> Any:
+        return form[name].value()
+
+    matches = _matches(salon, query)
+    chosen = id_parse(value("customer"))
+    if chosen is not None and all(c.pk != chosen for c in matches):
+        picked = salon_customer(salon=salon, pk=chosen)
+        if picked is not None and not picked.erased:
+            matches.insert(0, picked)
+    # The form says what is wrong with a day it was given; the page shows today meanwhile.
+    day = _day(value("day"), salon, strict=False)
+    slots = _slots(salon, id_parse(value("service")), id_parse(value("staff")), day)
+    return render(
+        request,
+        "desk/phone_booking.html",
+        desk_context(
+            salon,
+            nav="book",
+            form=form,
+            query=query,
+            matches=[{"customer": c, "phone": _national(salon, c)} for c in matches],
+            chosen=str(value("customer") or ""),
+            day=day,
+            slots=slots,
+            start=str(value("start") or ""),
+            new=NEW,
+            searched=len(query) >= 2,
+        ),
+        status=status,
+    )
+
+
+@desk_view
+def customer_search_json(request: HttpRequest, salon: Salon) -> JsonResponse:
+    """`?q=`: the clients a phone number (any format), a name or an e-mail finds."""
+    return JsonResponse(
+        {
+            "results": [
+                {"id": c.pk, "name": c.name, "phone": _national(salon, c), "email": c.email or ""}
+                for c in _matches(salon, request.GET.get("q", ""))
+            ]
+        }
+    )
+
+
+@desk_view
+def slots_json(request: HttpRequest, salon: Salon) -> JsonResponse:
+    """`?service=&staff=&day=`: the day's free times for the service."""
+    day = _day(request.GET.get("day"), salon)
+    return JsonResponse(
+        {
+            "slots": _slots(
+                salon, id_parse(request.GET.get("service")), id_parse(request.GET.get("staff")), day
+            )
+        }
+    )

@@ -1,0 +1,25 @@
+"""The front desk's pages: /desk/login/, /desk/, and /desk/<salon>/..."""
+
+from django.urls import include, path
+
+from web.desk import auth, bookings, calendar, phone, requests
+
+app_name = "desk"
+
+salon_patterns = [
+    path("", calendar.calendar, name="calendar"),
+    path("book/", phone.phone_booking, name="book"),
+    path("book/slots/", phone.slots_json, name="slots"),
+    path("customers/search/", phone.customer_search_json, name="customer-search"),
+    path("bookings/<int:pk>/", bookings.booking_detail, name="booking"),
+    path("bookings/<int:pk>/<str:action>/", bookings.booking_action, name="booking-action"),
+    path("requests/", requests.request_log, name="requests"),
+    path("requests/<int:pk>/", requests.request_edit, name="request"),
+]
+
+urlpatterns = [
+    path("login/", auth.DeskLoginView.as_view(), name="login"),
+    path("logout/", auth.DeskLogoutView.as_view(), name="logout"),
+    path("", auth.home, name="home"),
+    path("<slug:salon>/", include(salon_patterns)),
+]

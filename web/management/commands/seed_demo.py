@@ -1,0 +1,161 @@
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from bookings.selectors import availability_for
+from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
+from customers.services import customer_create
+from deposits.selectors import salon_today
+from deposits.services import policy_set
+from requestlog.services import request_open
+from tenants.models import Role, Salon
+from tenants.scoping import salon_scope
+from tenants.services import membership_set, salon_create
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "demo"  # noqa: S105 - a demo account, printed for the newcomer
+DEMO_USERS = [("demo", Role.OWNER, "Camille", "Durand"), ("accueil", Role.STAFF, "Inès", "Leroy")]
+DEMO_CUSTOMERS = [
+    {
+        "name": "Léa Martin",
+        "phone": "06 12 34 56 78",
+        "email": "lea.martin@example.org",
+        "tags": ["fidèle"],
+        "consents": {"reminders": True, "marketing": True},
+        "preferences": {"days": [1, 3], "times": ["morning"], "notes": "Thé vert, sans sucre"},
+    },
+    {"name": "Hugo Bernard", "phone": "07 81 22 33 44", "consents": {"reminders": True}},
+    {
+        "name": "Zoé Petit",
+        "email": "zoe.petit@example.org",
+        "preferred_channel": "email",
+        "notes": "Préfère Inès pour les colorations.",
+        "consents": {"reminders": True},
+    },
+    {
+        "name": "Marcel Roux",
+        "phone": "01 43 55 66 77",
+        "tags": ["par téléphone"],
+        "notes": "Pas d'e-mail : appeler la veille.",
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Seed the demo salon (slug 'demo'); running it again changes nothing."
+
+    def _catalogue(self, salon: Salon, customers: list[Any]) -> None:
+        services = [
+            catalogue_service_save(salon=salon, service=None, **fields)
+            for fields in (
+                {
+                    "name": "Coupe femme",
+                    "duration_minutes": 45,
+                    "price": 4800,
+                    "description": "Shampooing, coupe et coiffage.",
+                },
+                {"name": "Coupe homme", "duration_minutes": 30, "price": 2600},
+                {
+                    "name": "Couleur",
+                    "duration_minutes": 90,
+                    "price": 7500,
+                    "buffer_after_minutes": 15,
+                    "description": "Couleur complète, soin inclus.",
+                },
+                {"name": "Brushing", "duration_minutes": 30, "price": 3000},
+            )
+        ]
+        week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(1, 6)]
+        saturday = [{"weekday": 5, "start": dt.time(9), "end": dt.time(17)}]
+        staff = []
+        for name, offered in (("Inès", services), ("Karim", services[:2] + services[3:])):
+            member = staff_save(
+                salon=salon, staff=None, name=name, service_ids=[s.pk for s in offered]
+            )
+            staff_hours_set(staff=member, ranges=week[:-1] + saturday)
+            staff.append(member)
+        # A few bookings in the coming days, on the first free slots.
+        today = salon_today(salon)
+        slots = availability_for(
+            salon=salon, service=services[0], first=today, last=today + dt.timedelta(days=7)
+        )
+        for customer, slot in zip(customers, slots[::7], strict=False):
+            booking_create(
+                salon=salon, service=services[0], start=slot.start, customer=customer, staff=None
+            )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Salon.objects.filter(slug=DEMO_SLUG).exists():
+            self.stdout.write("The demo salon is already there.")
+            return
+        User = get_user_model()
+        with transaction.atomic():
+            users = {}
+            for username, _role, first, last in DEMO_USERS:
+                user = User.objects.filter(username=username).first()
+                if user is None:
+                    user = User.objects.create_user(
+                        username=username,
+                        password=DEMO_PASSWORD,
+                        first_name=first,
+                        last_name=last,
+                        email=f"{username}@demo.acompte.test",
+                    )
+                users[username] = user
+            salon = salon_create(
+                slug=DEMO_SLUG,
+                name="Atelier Démo",
+                timezone="Europe/Paris",
+                currency="EUR",
+                country="FR",
+                owner=users["demo"],
+                phone="+33142000000",
+                email="bonjour@demo.acompte.test",
+                address="12 rue des Lilas, 75011 Paris",
+            )
+            for username, role, _first, _last in DEMO_USERS:
+                membership_set(salon=salon, user=users[username], role=role)
+            with salon_scope(salon):
+                customers = [
+                    customer_create(salon=salon, **customer)  # type: ignore[arg-type]
+                    for customer in DEMO_CUSTOMERS
+                ]
+                self._catalogue(salon, customers)
+                # Start gently (20 %, at least 5 EUR), then 30 % from next month.
+                today = salon_today(salon)
+                next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+                policy_set(
+                    salon=salon,
+                    rule={"kind": "percent", "value": 20},
+                    ramp=[{"starts_on": next_month, "rule": {"kind": "percent", "value": 30}}],
+                    min_amount=500,
+                    trusted_after_visits=5,
+                    full_prepayment_after_no_shows=2,
+                )
+        with salon_scope(salon):
+            # The front desk's log: a lost item kept for a client, a question before booking.
+            request_open(
+                salon=salon,
+                channel="walk_in",
+                category="lost_item",
+                customer=customers[0],
+                summary="A oublié son écharpe après son rendez-vous.",
+                item_description="Écharpe bleue en laine",
+                item_location="Vestiaire, en haut",
+                actor=users["accueil"],
+            )
+            request_open(
+                salon=salon,
+                channel="phone",
+                category="pre_sale",
+                customer=customers[3],
+                summary="Demande si une couleur convient à des cheveux fins.",
+                actor=users["accueil"],
+            )
+        self.stdout.write(
+            f"Demo salon {salon.name!r} seeded. Admin and front desk: "
+            f"'demo' (owner) and 'accueil' (staff), password {DEMO_PASSWORD!r}."
+        )
