@@ -34,8 +34,8 @@ from kombu import pools
 from kombu.exceptions import OperationalError
 
 from bookings.models import Booking
-from core import cache as product_cache
 from config.celery import app
+from core import cache as product_cache
 from messaging.models import Message, MessageKind, MessageStatus
 from messaging.tasks import messages_apply, messages_sweep
 
