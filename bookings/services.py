@@ -9,11 +9,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import SlotTaken
 from customers.models import Customer
 from customers.services import customer_touch
 from tenants.models import Salon
 from tenants.money import AMOUNT_MAX
-from web.errors import SlotUnavailable
 
 from .availability import Slot
 from .events import events_recorded
@@ -84,7 +84,7 @@ def _offered_slot(
     now: dt.datetime,
     ignore_booking: int | None = None,
 ) -> Slot:
-    """The slot starting at `start`, if the service is offered then; else SlotUnavailable.
+    """The slot starting at `start`, if the service is offered then; else SlotTaken.
 
     For a chosen staff member on PostgreSQL, other bookings are left to the exclusion
     constraint at insert time (the one judge of overlaps, races included); "anyone" needs
@@ -102,7 +102,7 @@ def _offered_slot(
     ):
         if slot.start == start:
             return slot
-    raise SlotUnavailable()
+    raise SlotTaken()
 
 
 def _pick_staff(salon: Salon, slot: Slot) -> int:
@@ -145,7 +145,7 @@ def _claim_time(
         connection.vendor != "postgresql"
         and _overlapping(salon, staff_id, busy_start, busy_end, ignore_booking).exists()
     ):
-        raise SlotUnavailable()
+        raise SlotTaken()
 
 
 def _overlapping(
@@ -205,7 +205,7 @@ def booking_create(
     """Book the service at `start` (with `staff`, or whoever is free).
 
     Held (`pending_payment` until `hold_until`) when a payment is awaited, confirmed
-    otherwise. Raises SlotUnavailable (409) when the slot is not offered or was just taken:
+    otherwise. Raises SlotTaken (409) when the slot is not offered or was just taken:
     PostgreSQL's exclusion constraint decides the races.
     """
     now = now or timezone.now()
@@ -266,7 +266,7 @@ def booking_create(
                 ):
                     holds_cleared = True
                     continue
-                raise SlotUnavailable() from error
+                raise SlotTaken() from error
             if "booking_unique_reference" not in str(error) or attempt == 3:
                 raise
             # One in a billion: the reference drawn is the salon's already. Draw again.
@@ -480,7 +480,7 @@ def booking_reschedule(
             availability_changed(locked.salon_id)
     except IntegrityError as error:
         if _is_overlap(error):
-            raise SlotUnavailable() from error
+            raise SlotTaken() from error
         raise
     return locked
 

@@ -31,10 +31,10 @@ from bookings.services import (
     booking_release,
     booking_reschedule,
 )
+from core.errors import ProviderUnavailable
 from customers.models import Customer
 from tenants.models import Salon
 from tenants.scoping import salon_scope
-from web.errors import PaymentProviderError
 
 from .credit import (
     credit_balance,
@@ -85,8 +85,8 @@ def checkout_hold(
     `hold_for`, by default the policy's hold minutes).
 
     Nothing due: the booking is confirmed at once. Raises ValidationError (by field) when
-    the policy refuses the payment option, PaymentProviderError when money is due and no
-    provider is configured, SlotUnavailable when the time is taken.
+    the policy refuses the payment option, ProviderUnavailable when money is due and no
+    provider is configured, SlotTaken when the time is taken.
     """
     policy, steps = policy_get(salon=salon)
     deposit = deposit_quote(
@@ -117,7 +117,7 @@ def checkout_hold(
     try:
         provider = payment_gateway().name
     except GatewayError as exc:
-        raise PaymentProviderError() from exc
+        raise ProviderUnavailable() from exc
     booking = booking_create(
         salon=salon,
         service=service,
@@ -231,7 +231,7 @@ def checkout_charge(checkout: Checkout) -> Checkout:
             Payment.objects.with_scope(salon=payment.salon_id).filter(
                 pk=payment.pk, status=PaymentStatus.PENDING
             ).update(status=PaymentStatus.FAILED)
-        raise PaymentProviderError() from exc
+        raise ProviderUnavailable() from exc
     Payment.objects.with_scope(salon=payment.salon_id).filter(pk=payment.pk).update(
         intent_id=intent.id, client_secret=intent.client_secret
     )
@@ -803,7 +803,7 @@ def booking_rebook_with_credit(
             try:
                 provider = payment_gateway().name
             except GatewayError as exc:
-                raise PaymentProviderError() from exc
+                raise ProviderUnavailable() from exc
         hold_until = timezone.now() + dt.timedelta(minutes=policy.hold_minutes) if rest else None
         rebooked = booking_reschedule(
             booking=locked, start=start, staff=staff, rebook=True, hold_until=hold_until

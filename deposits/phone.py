@@ -144,7 +144,7 @@ def payment_link_send(
 ) -> PaymentLink | None:
     """After the booking is committed: the payment is opened at the provider, and the
     link to pay it is queued for the client (sent once, after commit). None when nothing
-    is due. Raises PaymentProviderError (the hold released) when the provider fails."""
+    is due. Raises ProviderUnavailable (the hold released) when the provider fails."""
     checkout = checkout_charge(checkout)
     payment = checkout.payment
     if payment is None:
@@ -225,8 +225,8 @@ def phone_booking_place(
     payment link goes out when the deposit is to be paid by link.
 
     Raises ValidationError (by field: `send_via` for a client with nowhere to send the link
-    to, `waiver_reason`, `payment_option`, or the resolver's own), SlotUnavailable when the
-    time was just taken, PaymentProviderError when the provider fails.
+    to, `waiver_reason`, `payment_option`, or the resolver's own), SlotTaken when the
+    time was just taken, ProviderUnavailable when the provider fails.
     """
 
     def take() -> Checkout:  # one transaction, run again if aborted for a deadlock

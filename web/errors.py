@@ -1,4 +1,4 @@
-"""API plumbing shared by every app: the error shape, errors of our own, pagination.
+"""The API's answers when something goes wrong, and its pagination; the error pages.
 
 Every error the API answers has the shape of API.md: `{"code", "detail"}`, plus
 `"fields"` (shaped like the request body) for validation errors. When the database cannot
@@ -24,6 +24,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from core.errors import ApplicationError, NotAllowed, NotFound, ProviderUnavailable, SlotTaken
+
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = {
@@ -39,16 +41,23 @@ def database_unavailable(exc: BaseException | None) -> bool:
     return isinstance(exc, OperationalError | InterfaceError)
 
 
-class SlotUnavailable(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "slot_unavailable"
-    default_detail = "This time is no longer available. Please choose another slot."
+# The domain's errors (core/errors.py), answered with API.md's codes and these statuses.
+_STATUSES: list[tuple[type[ApplicationError], int]] = [
+    (SlotTaken, status.HTTP_409_CONFLICT),
+    (ProviderUnavailable, status.HTTP_502_BAD_GATEWAY),
+    (NotAllowed, status.HTTP_403_FORBIDDEN),
+    (NotFound, status.HTTP_404_NOT_FOUND),
+]
 
 
-class PaymentProviderError(exceptions.APIException):
-    status_code = status.HTTP_502_BAD_GATEWAY
-    default_code = "payment_provider_error"
-    default_detail = "The payment provider could not be reached. Nothing was kept; please retry."
+class DomainError(exceptions.APIException):
+    """A domain error on its way out of the API."""
+
+    def __init__(self, error: ApplicationError) -> None:
+        self.status_code = next(
+            (code for cls, code in _STATUSES if isinstance(error, cls)), status.HTTP_400_BAD_REQUEST
+        )
+        super().__init__(detail=error.message, code=error.code)
 
 
 # DRF's own exception classes mapped to the codes of API.md.
@@ -67,6 +76,8 @@ _CODES: list[tuple[type[exceptions.APIException], str]] = [
 
 
 def error_code(exc: exceptions.APIException) -> str:
+    if isinstance(exc, DomainError):
+        return str(exc.detail.code)
     for cls, code in _CODES:
         if isinstance(exc, cls):
             return code
@@ -95,12 +106,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
-    if isinstance(exc, Http404):
+    if isinstance(exc, DjangoValidationError):  # Invalid, a model's or a form's checks
+        exc = exceptions.ValidationError(get_error_detail(exc))
+    elif isinstance(exc, ApplicationError):
+        exc = DomainError(exc)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(get_error_detail(exc))
 
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):

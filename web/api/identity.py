@@ -11,9 +11,6 @@ the proven client's, and a manage view of her booking shows and spends all her c
 view as she sees it.
 """
 
-from typing import Any
-
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -65,21 +62,13 @@ def _limit(request: Request, **keys: str) -> None:
         raise exceptions.Throttled(wait=wait)
 
 
-def _invalid(exc: DjangoValidationError) -> serializers.ValidationError:
-    detail: Any = exc.message_dict if hasattr(exc, "error_dict") else {"code": exc.messages}
-    return serializers.ValidationError(detail)
-
-
 class IdentityCodeView(PublicView):
     @extend_schema(request=ContactSerializer, responses={202: Sent})
     def post(self, request: Request, salon: str) -> Response:
         the_salon = request_salon(request)
         payload = ContactSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            contact = contact_read(salon=the_salon, **payload.validated_data)
-        except DjangoValidationError as exc:
-            raise _invalid(exc) from exc
+        contact = contact_read(salon=the_salon, **payload.validated_data)
         _limit(request, contact=contact.value)
         identity_code_send(salon=the_salon, contact=contact)
         return Response({"detail": SENT}, status=status.HTTP_202_ACCEPTED)
@@ -93,12 +82,9 @@ class IdentityVerifyView(PublicView):
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         code = data.pop("code")
-        try:
-            contact = contact_read(salon=the_salon, **data)
-            _limit(request, verify=contact.value)
-            customer = identity_prove(salon=the_salon, contact=contact, code=code)
-        except DjangoValidationError as exc:
-            raise _invalid(exc) from exc
+        contact = contact_read(salon=the_salon, **data)
+        _limit(request, verify=contact.value)
+        customer = identity_prove(salon=the_salon, contact=contact, code=code)
         proof, expires_at = proof_issue(customer=customer)
         return Response({"proof": proof, "expires_at": expires_at.astimezone(the_salon.tz)})
 
@@ -109,12 +95,7 @@ class ManageVerifyView(ManageView):
         booking = self.booking(token)
         payload = ChannelSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            contact = booking_contact(
-                booking=booking, channel=payload.validated_data.get("channel")
-            )
-        except DjangoValidationError as exc:
-            raise _invalid(exc) from exc
+        contact = booking_contact(booking=booking, channel=payload.validated_data.get("channel"))
         _limit(request, contact=contact.value)
         identity_code_send(salon=booking.salon, contact=contact)
         return Response({"detail": SENT_TO_BOOKING}, status=status.HTTP_202_ACCEPTED)
@@ -138,16 +119,13 @@ class ManageVerifyConfirmView(ManageView):
         booking = self.booking(token)
         payload = ChannelCodeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            contact: Contact = booking_contact(
-                booking=booking, channel=payload.validated_data.get("channel")
-            )
-            _limit(request, verify=contact.value)
-            customer = booking_prove(
-                booking=booking, contact=contact, code=payload.validated_data["code"]
-            )
-        except DjangoValidationError as exc:
-            raise _invalid(exc) from exc
+        contact: Contact = booking_contact(
+            booking=booking, channel=payload.validated_data.get("channel")
+        )
+        _limit(request, verify=contact.value)
+        customer = booking_prove(
+            booking=booking, contact=contact, code=payload.validated_data["code"]
+        )
         proof, expires_at = proof_issue(customer=customer)
         context = {"tz": booking.salon.tz, "proven": booking.customer_id == customer.pk}
         return Response(

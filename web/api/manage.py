@@ -125,10 +125,7 @@ class ManageCancelView(manage.ManageView):
         booking = self.booking(token)
         payload = manage.CancelSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            booking = booking_cancel_with_money(
-                booking=booking, resolution=payload.validated_data["resolution"]
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
+        booking = booking_cancel_with_money(
+            booking=booking, resolution=payload.validated_data["resolution"]
+        )
         return self.answer(booking)

@@ -3,7 +3,6 @@
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -99,10 +98,7 @@ class ManageRescheduleView(ManageView):
             )
             if staff is None:
                 raise serializers.ValidationError({"staff": ["Nobody by this id offers it."]})
-        try:
-            booking = self.move(booking, payload.validated_data["start"], staff)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
+        booking = self.move(booking, payload.validated_data["start"], staff)
         return self.answer(booking)
 
     def move(self, booking: Booking, start: dt.datetime, staff: StaffMember | None) -> Booking:

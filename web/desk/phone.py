@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from bookings.models import Service, StaffMember
 from bookings.selectors import availability_for, catalogue_get, service_list, staff_list
+from core.errors import ProviderUnavailable, SlotTaken
 from core.query import FIRST_DAY, LAST_DAY, id_parse
 from customers.models import Channel, ConsentChannel, ConsentSource, Customer
 from customers.selectors import customer_list
@@ -28,7 +29,6 @@ from requestlog.selectors import salon_customer
 from tenants.models import Salon
 from web.desk.access import desk_context, desk_view
 from web.desk.calendar import desk_day
-from web.errors import PaymentProviderError, SlotUnavailable
 
 NEW = "new"
 MATCHES = 10
@@ -217,12 +217,12 @@ def _place(request: HttpRequest, salon: Salon, form: PhoneBookingForm) -> HttpRe
             notes=data["notes"],
             send_via=data["send_via"] or None,
         )
-    except SlotUnavailable:
+    except SlotTaken:
         form.add_error(
             "start", _("This time was just taken, or is no longer free: choose another.")
         )
         return None
-    except PaymentProviderError:
+    except ProviderUnavailable:
         form.add_error(
             None, _("The payment provider could not be reached. Nothing was kept; please retry.")
         )

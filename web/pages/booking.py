@@ -35,6 +35,7 @@ from bookings.selectors import (
 )
 from bookings.services import booking_manage_token
 from bookings.tokens import manage_token_read
+from core.errors import ProviderUnavailable, SlotTaken
 from core.languages import language_choose, languages_offered
 from core.query import day_parse, id_parse
 from core.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
@@ -61,7 +62,6 @@ from tenants.models import Salon
 from tenants.scoping import salon_scope
 from web.api.public import resolve_booking_request
 from web.api.webhooks import payment_complete_in_test_mode
-from web.errors import PaymentProviderError, SlotUnavailable
 from web.pages.forms import BookingForm, CancelForm, RescheduleForm
 from web.pages.ics import ics_event
 from web.permissions import request_salon
@@ -320,9 +320,9 @@ def _book(
     except DjangoValidationError as exc:
         _add_errors(form, exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
         return "", 400
-    except SlotUnavailable:
+    except SlotTaken:
         return "slot_taken", 409
-    except PaymentProviderError:
+    except ProviderUnavailable:
         return "payment_unavailable", 502
 
 
@@ -623,9 +623,9 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
                     )
             else:
                 booking_move(booking=booking, start=start, staff=member)
-        except SlotUnavailable:
+        except SlotTaken:
             problem, status = "slot_taken", 409
-        except PaymentProviderError:
+        except ProviderUnavailable:
             problem, status = "payment_unavailable", 502
         except DjangoValidationError as exc:
             form.add_error(None, exc.messages)

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -52,12 +51,6 @@ class CatalogueView(generics.GenericAPIView):
             raise Http404
         return found
 
-    @staticmethod
-    def _valid(exc: DjangoValidationError) -> serializers.ValidationError:
-        return serializers.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-
 
 class ServiceListView(CatalogueView, generics.ListAPIView):
     serializer_class = ServiceSerializer
@@ -69,12 +62,9 @@ class ServiceListView(CatalogueView, generics.ListAPIView):
     def post(self, request: Request, salon: str) -> Response:
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            service = catalogue_service_save(
-                salon=request_salon(request), service=None, **payload.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise self._valid(exc) from exc
+        service = catalogue_service_save(
+            salon=request_salon(request), service=None, **payload.validated_data
+        )
         return Response(self.get_serializer(service).data, status=status.HTTP_201_CREATED)
 
 
@@ -89,12 +79,9 @@ class ServiceDetailView(CatalogueView):
         service = self._object(service_list(salon=request_salon(request)), pk)
         payload = self.get_serializer(service, data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        try:
-            service = catalogue_service_save(
-                salon=request_salon(request), service=service, **payload.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise self._valid(exc) from exc
+        service = catalogue_service_save(
+            salon=request_salon(request), service=service, **payload.validated_data
+        )
         return Response(self.get_serializer(service).data)
 
     def delete(self, request: Request, salon: str, pk: int) -> Response:
@@ -113,10 +100,7 @@ class StaffListView(CatalogueView, generics.ListAPIView):
     def post(self, request: Request, salon: str) -> Response:
         payload = self.get_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            staff = staff_save(salon=request_salon(request), staff=None, **payload.validated_data)
-        except DjangoValidationError as exc:
-            raise self._valid(exc) from exc
+        staff = staff_save(salon=request_salon(request), staff=None, **payload.validated_data)
         return Response(self.get_serializer(staff).data, status=status.HTTP_201_CREATED)
 
 
@@ -133,10 +117,7 @@ class StaffDetailView(CatalogueView):
         staff = self._object(self._staff(), pk)
         payload = self.get_serializer(staff, data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        try:
-            staff = staff_save(salon=request_salon(request), staff=staff, **payload.validated_data)
-        except DjangoValidationError as exc:
-            raise self._valid(exc) from exc
+        staff = staff_save(salon=request_salon(request), staff=staff, **payload.validated_data)
         return Response(self.get_serializer(staff).data)
 
     def delete(self, request: Request, salon: str, pk: int) -> Response:
@@ -264,10 +245,7 @@ class BookingActionView(BookingDetailView):
 
     @extend_schema(request=ReasonSerializer, responses=StaffBookingSerializer)
     def post(self, request: Request, salon: str, pk: int) -> Response:
-        try:
-            booking = self.act(self._booking(pk), request)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"non_field_errors": exc.messages}) from exc
+        booking = self.act(self._booking(pk), request)
         return Response(self.get_serializer(self._booking(booking.pk)).data)
 
 

@@ -2,7 +2,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -271,8 +270,5 @@ class CustomerMergeView(_CustomerView):
         into = customer_get(salon=request_salon(request), pk=payload.validated_data["into"])
         if into is None:
             raise serializers.ValidationError({"into": ["No such client."]})
-        try:
-            merged = customer_merge(source=source, into=into, actor=request.user)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+        merged = customer_merge(source=source, into=into, actor=request.user)
         return self.answer(merged)

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -100,10 +99,7 @@ class DepositPolicyView(GenericAPIView):
         payload = DepositPolicySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        try:
-            policy_set(salon=the_salon, rule=data.pop("rule"), ramp=data.pop("ramp", []), **data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+        policy_set(salon=the_salon, rule=data.pop("rule"), ramp=data.pop("ramp", []), **data)
         return Response(policy_answer(the_salon))
 
 

@@ -1,0 +1,61 @@
+"""The domain's errors: what a service says when it will not do what it was asked.
+
+Services raise these (or Django's `ValidationError`, which a model's or a form's own
+checks raise) and know nothing of HTTP. Each door turns them into its own answer in one
+place: the API into API.md's error shape (`web/errors.py`), the pages and the desk into
+form errors or a message (`web/pages/problems.py`). A code is API.md's machine code.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+
+class ApplicationError(Exception):
+    """A request the domain refuses; `code` says why, `message` says it to a person."""
+
+    code = "error"
+    default_message = "The request could not be carried out."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = str(message or self.default_message)
+        super().__init__(self.message)
+
+
+class SlotTaken(ApplicationError):
+    """The time is not offered, or someone took it a moment ago."""
+
+    code = "slot_unavailable"
+    default_message = "This time is no longer available. Please choose another slot."
+
+
+class ProviderUnavailable(ApplicationError):
+    """The payment provider failed or did not answer: nothing was kept."""
+
+    code = "payment_provider_error"
+    default_message = "The payment provider could not be reached. Nothing was kept; please retry."
+
+
+class NotAllowed(ApplicationError):
+    """The person asking may not do this."""
+
+    code = "not_allowed"
+    default_message = "You are not allowed to do this."
+
+
+class NotFound(ApplicationError):
+    code = "not_found"
+    default_message = "Not found."
+
+
+class Invalid(ApplicationError, ValidationError):
+    """The request is wrong, field by field (`{"field": ["message"]}`) or as a whole.
+
+    It is Django's `ValidationError` too, so model and form checks and the services'
+    own read the same way everywhere."""
+
+    code = "invalid"
+    default_message = "The request is invalid."
+
+    def __init__(self, errors: Any = None) -> None:
+        ValidationError.__init__(self, errors if errors is not None else self.default_message)
