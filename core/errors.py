@@ -12,14 +12,14 @@ from django.core.exceptions import ValidationError
 
 
 class ApplicationError(Exception):
-    """A request the domain refuses; `code` says why, `message` says it to a person."""
+    """A request the domain refuses; `code` says why, `detail` says it to a person."""
 
     code = "error"
     default_message = "The request could not be carried out."
 
-    def __init__(self, message: str | None = None) -> None:
-        self.message = str(message or self.default_message)
-        super().__init__(self.message)
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = str(detail or self.default_message)
+        super().__init__(self.detail)
 
 
 class SlotTaken(ApplicationError):

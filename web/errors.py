@@ -57,7 +57,8 @@ class DomainError(exceptions.APIException):
         self.status_code = next(
             (code for cls, code in _STATUSES if isinstance(error, cls)), status.HTTP_400_BAD_REQUEST
         )
-        super().__init__(detail=error.message, code=error.code)
+        self.error_code = error.code
+        super().__init__(detail=error.detail, code=error.code)
 
 
 # DRF's own exception classes mapped to the codes of API.md.
@@ -77,7 +78,7 @@ _CODES: list[tuple[type[exceptions.APIException], str]] = [
 
 def error_code(exc: exceptions.APIException) -> str:
     if isinstance(exc, DomainError):
-        return str(exc.detail.code)
+        return exc.error_code
     for cls, code in _CODES:
         if isinstance(exc, cls):
             return code
