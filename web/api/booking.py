@@ -7,12 +7,10 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bookings.models import Booking
 from bookings.selectors import service_list
 from core.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
 from core.retry import atomic_retried
 from customers.identity import PROOF_HEADER, proof_from_request
-from deposits.gateway import payment_gateway
 from deposits.payments import Checkout, checkout_charge, checkout_hold
 from deposits.selectors import deposit_terms, deposits_today
 from tenants.models import Salon
@@ -71,33 +69,6 @@ class ServiceListView(PublicView):
             "deposits": deposits_today(salon=the_salon, services=services),
         }
         return Response(PublicServiceSerializer(services, many=True, context=context).data)
-
-
-class CheckoutBookingSerializer(BookingSerializer):
-    """The booking answer with its money: the deposit asked, what is due now and how to
-    pay it (the Payment Element's client secret)."""
-
-    def _checkout(self) -> Checkout:
-        checkout: Checkout = self.context["checkout"]
-        return checkout
-
-    def get_deposit_amount(self, booking: Booking) -> int:
-        return self._checkout().deposit
-
-    def get_amount_due_now(self, booking: Booking) -> int:
-        payment = self._checkout().payment
-        return payment.amount if payment else 0
-
-    def get_payment(self, booking: Booking) -> dict[str, Any] | None:
-        payment = self._checkout().payment
-        if payment is None:
-            return None
-        return {
-            "provider": payment.provider,
-            "client_secret": payment.client_secret,
-            "publishable_key": payment_gateway().publishable_key,
-            "payment_intent": payment.intent_id,
-        }
 
 
 PROOF_PARAMETER = OpenApiParameter(
@@ -165,6 +136,6 @@ class BookingCreateView(PublicView):
         checkout = checkout_charge(checkout)
         context = {"tz": the_salon.tz, "checkout": checkout}
         return Response(
-            CheckoutBookingSerializer(checkout.booking, context=context).data,
+            BookingSerializer(checkout.booking, context=context).data,
             status=status.HTTP_201_CREATED,
         )

@@ -20,9 +20,9 @@ from core.ratelimit import CODE, client_ip, limit_reached
 from customers.identity import Contact, contact_read, proof_issue
 from customers.models import Channel
 from messaging.identity import booking_contact, booking_prove, identity_code_send, identity_prove
-from web.api.manage import ManageMoneySerializer
 from web.api.manage_base import ManageView
 from web.api.public import PublicView
+from web.api.serializers import ManageBookingSerializer
 from web.permissions import request_salon
 
 SENT = (
@@ -106,13 +106,13 @@ ProofAndBooking = inline_serializer(
     {
         "proof": serializers.CharField(),
         "expires_at": serializers.DateTimeField(),
-        "booking": ManageMoneySerializer(),
+        "booking": ManageBookingSerializer(),
     },
 )
 
 
 class ManageVerifyConfirmView(ManageView):
-    answer_serializer = ManageMoneySerializer
+    answer_serializer = ManageBookingSerializer
 
     @extend_schema(request=ChannelCodeSerializer, responses={200: ProofAndBooking})
     def post(self, request: Request, token: str) -> Response:
@@ -132,6 +132,6 @@ class ManageVerifyConfirmView(ManageView):
             {
                 "proof": proof,
                 "expires_at": expires_at.astimezone(booking.salon.tz),
-                "booking": ManageMoneySerializer(booking, context=context).data,
+                "booking": ManageBookingSerializer(booking, context=context).data,
             }
         )

@@ -12,36 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings.models import Booking, StaffMember
-from bookings.selectors import booking_by_manage_token, booking_cancellable, staff_list
+from bookings.selectors import booking_by_manage_token, staff_list
 from bookings.services import booking_reschedule
 from bookings.tokens import manage_token_read
 from customers.identity import proof_from_request, proof_holds
 from tenants.scoping import salon_scope
-from web.api.serializers import BookingSerializer, RescheduleSerializer
-
-
-class ManageBookingSerializer(BookingSerializer):
-    deposit = serializers.SerializerMethodField()
-    credit_balance = serializers.SerializerMethodField()
-    cancellation_deadline = serializers.SerializerMethodField()
-    can_cancel = serializers.SerializerMethodField()
-    can_reschedule = serializers.SerializerMethodField()
-
-    def get_deposit(self, booking: Booking) -> dict[str, Any]:
-        # Nothing is asked or paid until the salon sets a deposit policy.
-        return {"amount": 0, "paid": 0, "status": "none"}
-
-    def get_credit_balance(self, booking: Booking) -> int:
-        return 0
-
-    def get_cancellation_deadline(self, booking: Booking) -> str:
-        return booking.start.astimezone(booking.salon.tz).isoformat()
-
-    def get_can_cancel(self, booking: Booking) -> bool:
-        return booking_cancellable(booking)
-
-    def get_can_reschedule(self, booking: Booking) -> bool:
-        return self.get_can_cancel(booking)
+from web.api.serializers import ManageBookingSerializer, RescheduleSerializer
 
 
 class CancelSerializer(serializers.Serializer):

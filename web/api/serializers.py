@@ -4,7 +4,18 @@ from django.conf import settings
 from rest_framework import serializers
 
 from bookings.models import Booking, Service, StaffMember, Status, TimeOff
+from bookings.selectors import booking_cancellable
 from bookings.services import booking_manage_token, manage_url
+from deposits.credit import credit_balance
+from deposits.gateway import payment_gateway
+from deposits.models import DESK, Payment
+from deposits.payments import (
+    Checkout,
+    booking_rebookable,
+    cancellation_deadline,
+    deposit_state,
+    pending_payment,
+)
 from web.api.fields import HourMinuteField, SalonDateTimeField
 
 
@@ -86,7 +97,9 @@ class RescheduleSerializer(serializers.Serializer):
 
 
 class BookingSerializer(serializers.Serializer):
-    """A booking as its client and the API see it (API.md, booking response).
+    """A booking as its client and the API see it (API.md, booking response), with its
+    money: from the checkout that has just made it (context `checkout`), else from the
+    booking's payments.
 
     A plain serializer: it answers every booking request, and a model serializer would
     rebuild its fields from the model each time."""
@@ -107,20 +120,73 @@ class BookingSerializer(serializers.Serializer):
     price = serializers.IntegerField()
     currency = serializers.CharField()
 
+    def _checkout(self) -> Checkout | None:
+        checkout: Checkout | None = self.context.get("checkout")
+        return checkout
+
+    def _due(self, booking: Booking) -> Payment | None:
+        """The payment the client has to make now (one taken at the desk is not); read
+        once for the fields that show it."""
+        if (checkout := self._checkout()) is not None:
+            paid_at_desk = checkout.payment is not None and checkout.payment.provider == DESK
+            return None if paid_at_desk else checkout.payment
+        read: dict[int, Payment | None] = self.__dict__.setdefault("_due_read", {})
+        if booking.pk not in read:
+            read[booking.pk] = pending_payment(booking)
+        return read[booking.pk]
+
     def get_deposit_amount(self, booking: Booking) -> int:
-        return 0
+        if (checkout := self._checkout()) is not None:
+            return checkout.deposit
+        return int(str(deposit_state(booking)["amount"]))
 
     def get_amount_due_now(self, booking: Booking) -> int:
-        return 0
+        due = self._due(booking)
+        return due.amount if due else 0
 
     def get_payment(self, booking: Booking) -> dict[str, Any] | None:
-        return None
+        due = self._due(booking)
+        if due is None or not due.intent_id:
+            return None
+        return {
+            "provider": due.provider,
+            "client_secret": due.client_secret,
+            "publishable_key": payment_gateway().publishable_key,
+            "payment_intent": due.intent_id,
+        }
 
     def get_manage_token(self, booking: Booking) -> str:
         return booking_manage_token(booking)
 
     def get_manage_url(self, booking: Booking) -> str:
         return manage_url(booking)
+
+
+class ManageBookingSerializer(BookingSerializer):
+    """A booking seen through its manage link: what was paid and became of it, the
+    credit, and what the client may still do (API.md, "Manage")."""
+
+    deposit = serializers.SerializerMethodField()
+    credit_balance = serializers.SerializerMethodField()
+    cancellation_deadline = serializers.SerializerMethodField()
+    can_cancel = serializers.SerializerMethodField()
+    can_reschedule = serializers.SerializerMethodField()
+
+    def get_deposit(self, booking: Booking) -> dict[str, Any]:
+        return deposit_state(booking)
+
+    def get_credit_balance(self, booking: Booking) -> int:
+        own = None if self.context.get("proven") else booking
+        return credit_balance(customer=booking.customer, made_by=own)
+
+    def get_cancellation_deadline(self, booking: Booking) -> str:
+        return cancellation_deadline(booking).astimezone(booking.salon.tz).isoformat()
+
+    def get_can_cancel(self, booking: Booking) -> bool:
+        return booking_cancellable(booking)
+
+    def get_can_reschedule(self, booking: Booking) -> bool:
+        return booking_cancellable(booking) or booking_rebookable(booking)
 
 
 class StaffBookingSerializer(serializers.ModelSerializer):

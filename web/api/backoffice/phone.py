@@ -11,11 +11,9 @@ from rest_framework.response import Response
 
 from bookings.models import Booking
 from customers.models import Channel
-from deposits.models import DESK
 from deposits.phone import DepositHandling, PaymentLink, phone_booking_place
-from web.api.booking import CheckoutBookingSerializer
 from web.api.public import resolve_booking_request
-from web.api.serializers import BookingRequestSerializer
+from web.api.serializers import BookingRequestSerializer, BookingSerializer
 from web.permissions import SalonRole, request_salon
 
 
@@ -35,21 +33,11 @@ class PhoneBookingRequestSerializer(BookingRequestSerializer):
         return attrs
 
 
-class PhoneBookingSerializer(CheckoutBookingSerializer):
+class PhoneBookingSerializer(BookingSerializer):
     """The booking as the public answer has it, plus the link sent to the client."""
 
     payment_link = serializers.SerializerMethodField()
     deposit_handling = serializers.SerializerMethodField()
-
-    def get_payment(self, booking: Booking) -> dict[str, Any] | None:
-        payment = self._checkout().payment
-        if payment is None or payment.provider == DESK:
-            return None
-        return super().get_payment(booking)
-
-    def get_amount_due_now(self, booking: Booking) -> int:
-        payment = self._checkout().payment
-        return payment.amount if payment and payment.provider != DESK else 0
 
     def get_payment_link(self, booking: Booking) -> dict[str, Any] | None:
         link: PaymentLink | None = self.context.get("link")
