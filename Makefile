@@ -9,7 +9,7 @@ PORT ?= 8000
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/acompte
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
-# `make test PYTEST_ARGS='tests/test_checkout.py -x'` runs part of the suite.
+# `make test PYTEST_ARGS='tests/deposits/test_checkout.py -x'` runs part of the suite.
 PYTEST_ARGS ?=
 TEST_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-secret-key-3f9a7c1e5b2d8f604a1c7e9b3d5f8a2c \
 	DJANGO_SECURE_SSL_REDIRECT=0 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
@@ -48,7 +48,7 @@ tests/browser/node_modules/.installed: tests/browser/package-lock.json
 	touch $@
 
 # Row-level security is tested through Debian's PgBouncer in transaction mode
-# (tests/test_rls_pgbouncer.py starts its own); installed here when missing.
+# (tests/tenants/test_rls_pgbouncer.py starts its own); installed here when missing.
 pgbouncer:
 	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
@@ -59,7 +59,7 @@ test: install-dev tests/browser/node_modules/.installed pgbouncer
 # README's screenshots, taken by the browser tests that show those pages.
 screenshots: install-dev tests/browser/node_modules/.installed
 	$(TEST_ENV) SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
-		tests/test_pages_client.py tests/test_pages_desk.py
+		tests/web/pages/test_client.py tests/web/desk/test_pages.py
 
 lint: install-dev
 	$(PY) -m ruff check .

@@ -32,7 +32,7 @@ A new tenant-owned model needs its table covered, in the migration that creates 
         enable_rls("myapp_thing"),
     ]
 
-`tests/test_rls.py` fails for any tenant-owned table left without it.
+`tests/tenants/test_rls.py` fails for any tenant-owned table left without it.
 """
 
 from collections.abc import Iterable, Iterator
