@@ -28,23 +28,24 @@ from tenants.permissions import SalonRole, request_salon
 from .gateway import payment_gateway
 from .models import LateCancellation
 from .payments import Checkout, checkout_charge, checkout_hold
+from .rules import KINDS, Rule
 from .selectors import deposit_quote, deposit_terms, deposits_today, policy_get
 from .services import policy_set
 
 
 class RuleSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(["none", "fixed", "percent", "full"])
+    """An amount rule, checked by `Rule.parse` (the fields say its shape to the schema)."""
+
+    kind = serializers.ChoiceField(KINDS)
     value = serializers.IntegerField(
         min_value=0, max_value=AMOUNT_MAX, required=False, allow_null=True
     )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        kind, value = attrs["kind"], attrs.get("value")
-        if kind in {"fixed", "percent"} and value is None:
-            raise serializers.ValidationError({"value": ["A fixed or percent rule needs a value."]})
-        if kind == "percent" and value is not None and value > 100:
-            raise serializers.ValidationError({"value": ["A percentage is at most 100."]})
-        return {"kind": kind, "value": value if kind in {"fixed", "percent"} else None}
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        try:
+            return Rule.parse(data).as_dict()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
 
 
 class RampStepSerializer(serializers.Serializer):
