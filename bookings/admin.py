@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -12,8 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
 
 from .models import Booking, BookingEvent, Service, StaffMember, StaffService, TimeOff, WorkingHours
-from .selectors import catalogue_changed
-from .services import amount_rule_check, booking_complete, booking_mark_no_show
+from .services import (
+    booking_complete,
+    booking_mark_no_show,
+    catalogue_service_delete,
+    catalogue_service_save,
+    staff_delete,
+    staff_hours_set,
+    staff_save,
+    time_off_delete,
+    time_off_save,
+)
 
 
 class TenantInline(admin.TabularInline):
@@ -31,26 +39,41 @@ class TenantInline(admin.TabularInline):
         return may_admin(request, getattr(obj, "salon_id", None))
 
 
+def inline_rows(formset: Any) -> list[dict[str, Any]]:
+    """What an inline formset asks for, row by row (deleted and blank rows left out), for
+    a service to save in place of `formset.save()`; the formset still tells the admin's
+    history what was added, changed and deleted."""
+    deleted = formset.deleted_forms if formset.can_delete else []
+    kept = [f for f in formset.forms if f.cleaned_data and f not in deleted]
+    formset.new_objects = [f.instance for f in kept if f.instance.pk is None]
+    formset.changed_objects = [
+        (f.instance, f.changed_data) for f in kept if f.instance.pk is not None and f.has_changed()
+    ]
+    formset.deleted_objects = [f.instance for f in deleted if f.instance.pk is not None]
+    return [f.cleaned_data for f in kept]
+
+
 class CatalogueAdmin(TenantAdmin):
-    """Changes made here change availability: what was cached goes."""
+    """The catalogue is saved and deleted through its services (bookings/services.py):
+    the API's checks, and the caches they move on."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        catalogue_changed(obj.salon_id)
+        if not change and not obj.salon_id:
+            obj.salon_id = self.salon_for_new(request)
+        self.service_save(obj)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        super().delete_model(request, obj)
-        catalogue_changed(obj.salon_id)
+        self.service_delete(obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        salons = set(queryset.values_list("salon_id", flat=True))
-        super().delete_queryset(request, queryset)
-        for salon_id in salons:
-            catalogue_changed(salon_id)
+        for obj in queryset:
+            self.service_delete(obj)
 
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
-        catalogue_changed(form.instance.salon_id)
+    def service_save(self, obj: Any) -> None:
+        raise NotImplementedError
+
+    def service_delete(self, obj: Any) -> None:
+        raise NotImplementedError
 
 
 class HoursInline(TenantInline):
@@ -69,22 +92,20 @@ class StaffServiceInline(TenantInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ServiceForm(forms.ModelForm):
-    def clean_deposit_override(self) -> Any:
-        """The API's rule for an amount rule (`amount_rule_check`): a malformed one made
-        every quote for the service fail."""
-        rule = self.cleaned_data.get("deposit_override")
-        if rule is not None:
-            amount_rule_check(rule)
-        return rule
-
-
 @admin.register(Service)
 class ServiceAdmin(CatalogueAdmin):
-    form = ServiceForm
+    """Its deposit override is checked by `Rule.parse`, as everywhere (the model's
+    validation, run by the form)."""
+
     list_display = ["name", "duration_minutes", "price", "active"]
     list_filter = ["active"]
     search_fields = ["name"]
+
+    def service_save(self, obj: Service) -> None:
+        catalogue_service_save(salon=obj.salon, service=obj)
+
+    def service_delete(self, obj: Service) -> None:
+        catalogue_service_delete(service=obj)
 
 
 @admin.register(StaffMember)
@@ -95,11 +116,41 @@ class StaffMemberAdmin(CatalogueAdmin):
     fields = ["salon", "name", "active"]
     inlines = [StaffServiceInline, HoursInline]
 
+    def service_save(self, obj: StaffMember) -> None:
+        staff_save(salon=obj.salon, staff=obj)
+
+    def service_delete(self, obj: StaffMember) -> None:
+        staff_delete(staff=obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """The services offered and the hours, each replaced by its service."""
+        staff, rows = form.instance, inline_rows(formset)
+        if formset.model is StaffService:
+            staff_save(salon=staff.salon, staff=staff, service_ids=[r["service"].pk for r in rows])
+        elif formset.model is WorkingHours:
+            ranges = [{"weekday": r["weekday"], "start": r["start"], "end": r["end"]} for r in rows]
+            staff_hours_set(staff=staff, ranges=ranges)
+        else:
+            raise NotImplementedError(formset.model)
+
 
 @admin.register(TimeOff)
 class TimeOffAdmin(CatalogueAdmin):
     list_display = ["staff", "start", "end", "reason"]
     list_filter = ["staff"]
+
+    def service_save(self, obj: TimeOff) -> None:
+        time_off_save(
+            salon=obj.salon,
+            staff=obj.staff,
+            start=obj.start,
+            end=obj.end,
+            reason=obj.reason,
+            time_off=obj,
+        )
+
+    def service_delete(self, obj: TimeOff) -> None:
+        time_off_delete(time_off=obj)
 
 
 class EventInline(ReadOnlyTenantInline):

@@ -5,13 +5,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import EMPTY_VALUES, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from tenants.models import TenantModel
+
+from .rules import Rule
 
 
 class TsTzRange(Func):
@@ -43,6 +46,16 @@ class PostgresOnlyExclusionConstraint(ExclusionConstraint):
         return  # enforced by the database and the booking service, not by model forms
 
 
+def validate_deposit_override(data: object) -> None:
+    """A service's deposit override is an amount rule (API.md): `Rule.parse` decides."""
+    try:
+        Rule.parse(data)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            raise ValidationError([e for found in exc.error_dict.values() for e in found]) from exc
+        raise
+
+
 class Service(TenantModel):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
@@ -58,7 +71,9 @@ class Service(TenantModel):
     )
     active = models.BooleanField(default=True)
     # An amount rule ({"kind": ..., "value": ...}) that beats the salon's deposit policy.
-    deposit_override = models.JSONField(null=True, blank=True)
+    deposit_override = models.JSONField(
+        null=True, blank=True, validators=[validate_deposit_override]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -66,6 +81,27 @@ class Service(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # What the field's validator never sees: Django skips validators for its "empty"
+        # values, and `{}`, `[]` or `""` are empty to it, malformed rules all the same.
+        if self.deposit_override is not None and self.deposit_override in EMPTY_VALUES:
+            self._check_override()
+
+    def _check_override(self) -> None:
+        if self.deposit_override is not None:
+            try:
+                validate_deposit_override(self.deposit_override)
+            except ValidationError as exc:
+                raise ValidationError({"deposit_override": exc.error_list}) from exc
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """No door stores a malformed override: the services and the admin check it with
+        the other fields (full_clean); a save that skipped them is refused here."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "deposit_override" in update_fields:
+            self._check_override()
+        super().save(*args, **kwargs)
 
 
 class StaffMember(TenantModel):

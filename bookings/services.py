@@ -13,7 +13,6 @@ from core.errors import SlotTaken
 from customers.models import Customer
 from customers.services import customer_touch
 from tenants.models import Salon
-from tenants.money import AMOUNT_MAX
 
 from .availability import Slot
 from .events import events_recorded
@@ -544,34 +543,11 @@ def booking_revoke_links(*, booking: Booking) -> None:
 # The catalogue ---------------------------------------------------------------------
 
 
-def amount_rule_check(rule: Any) -> None:
-    """An amount rule: {"kind": "none"|"full"} or {"kind": "fixed"|"percent", "value": n}."""
-    if not isinstance(rule, dict) or rule.get("kind") not in {"none", "fixed", "percent", "full"}:
-        raise ValidationError(_('Give {"kind": "none" | "fixed" | "percent" | "full", …}.'))
-    value = rule.get("value")
-    if rule["kind"] in {"fixed", "percent"}:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValidationError(_("A fixed or percent rule needs a whole, positive value."))
-        if rule["kind"] == "percent" and value > 100:
-            raise ValidationError(_("A percentage is at most 100."))
-        if value > AMOUNT_MAX:
-            raise ValidationError(
-                _("An amount is at most %(max)d (in cents).") % {"max": AMOUNT_MAX}
-            )
-    if set(rule) - {"kind", "value"}:
-        raise ValidationError(_("An amount rule has only a kind and a value."))
-
-
 def catalogue_service_save(*, salon: Salon, service: Service | None, **fields: Any) -> Service:
     service = service or Service(salon=salon)
     for name, value in fields.items():
         setattr(service, name, value)
-    if service.deposit_override is not None:
-        try:
-            amount_rule_check(service.deposit_override)
-        except ValidationError as exc:
-            raise ValidationError({"deposit_override": exc.messages}) from exc
-    service.full_clean()
+    service.full_clean()  # the deposit override among the rest: `Rule.parse` (models.py)
     service.save()
     catalogue_changed(salon.pk)
     return service
@@ -650,8 +626,12 @@ def time_off_save(
     start: dt.datetime,
     end: dt.datetime,
     reason: str = "",
+    time_off: TimeOff | None = None,
 ) -> TimeOff:
-    time_off = TimeOff.objects.create(salon=salon, staff=staff, start=start, end=end, reason=reason)
+    """A new time off, or `time_off` changed."""
+    time_off = time_off or TimeOff(salon=salon)
+    time_off.staff, time_off.start, time_off.end, time_off.reason = staff, start, end, reason
+    time_off.save()
     availability_changed(salon.pk)
     return time_off
 

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
-from bookings.admin import BookingAdmin, TenantInline
+from bookings.admin import BookingAdmin, TenantInline, inline_rows
 from bookings.models import Booking
 from bookings.selectors import service_list
 from core.money import money_format
@@ -27,7 +27,8 @@ from .models import CreditEntry, DepositPolicy, Payment, RampStep, Refund
 from .payments import booking_cancel_with_money
 from .recovered import Figures, deposits_recovered
 from .rules import Rule, ramp_build
-from .selectors import deposit_quote, policy_changed, salon_today
+from .selectors import deposit_quote, salon_today
+from .services import policy_delete, policy_set
 
 
 class RampStepInline(TenantInline):
@@ -114,27 +115,43 @@ class DepositPolicyAdmin(TenantAdmin):
             fieldsets[0] = (name, {**options, "fields": fields})
         return fieldsets
 
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        super().delete_model(request, obj)
-        policy_changed(obj.salon_id)
+    # Saved and deleted through the policy's services (deposits/services.py): the API's
+    # checks, one transaction for the policy and its ramp, the cached policy moved on.
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change and not obj.salon_id:
+            obj.salon_id = self.salon_for_new(request)
+        # Nothing written yet: `save_related` saves the policy with its ramp, in one call.
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
+        policy = form.instance
+        rows = [row for formset in formsets for row in inline_rows(formset)]
         built = form.built_ramp()
-        if built is not None:
-            policy = form.instance
-            RampStep.objects.filter(policy=policy).delete()
-            RampStep.objects.bulk_create(
-                RampStep(
-                    salon_id=policy.salon_id,
-                    policy=policy,
-                    starts_on=day,
-                    rule_kind=rule.kind,
-                    rule_value=rule.value,
-                )
-                for day, rule in built
-            )
-        policy_changed(form.instance.salon_id)
+        ramp = (
+            [{"starts_on": day, "rule": rule.as_dict()} for day, rule in built]
+            if built is not None
+            else [
+                {
+                    "starts_on": r["starts_on"],
+                    "rule": {"kind": r["rule_kind"], "value": r["rule_value"]},
+                }
+                for r in rows
+            ]
+        )
+        fields = {
+            f.name: getattr(policy, f.name)
+            for f in DepositPolicy._meta.concrete_fields
+            if f.name in form.cleaned_data and f.name not in {"salon", "rule_kind", "rule_value"}
+        }
+        saved = policy_set(salon=policy.salon, rule=policy.rule.as_dict(), ramp=ramp, **fields)
+        policy.pk, policy.updated_at = saved.pk, saved.updated_at
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        policy_delete(policy=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for policy in queryset:
+            policy_delete(policy=policy)
 
     def get_urls(self) -> list[Any]:
         recovered = path(

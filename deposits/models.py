@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import translation
@@ -72,10 +72,17 @@ class DepositPolicy(TenantModel):
 
 
 def _check_rule(kind: str, value: int | None) -> None:
-    if kind in {"fixed", "percent"} and value is None:
-        raise ValidationError({"rule_value": _("A fixed or percent rule needs a value.")})
-    if kind == "percent" and value is not None and value > 100:
-        raise ValidationError({"rule_value": _("A percentage is at most 100.")})
+    """The rule held in the `rule_kind` and `rule_value` columns, checked by `Rule.parse`."""
+    try:
+        Rule.parse({"kind": kind, "value": value})
+    except ValidationError as exc:
+        columns = {"kind": "rule_kind", "value": "rule_value"}
+        errors = (
+            exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
+        )
+        raise ValidationError(
+            {columns.get(key, NON_FIELD_ERRORS): found for key, found in errors.items()}
+        ) from exc
 
 
 class RampStep(TenantModel):

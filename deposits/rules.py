@@ -5,25 +5,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bookings.rules import KINDS as KINDS
+from bookings.rules import VALUED as VALUED
+from bookings.rules import Rule as Rule
 from core.money import money_format
-
-KINDS = ("none", "fixed", "percent", "full")
-
-
-@dataclass(frozen=True)
-class Rule:
-    kind: str
-    value: int | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "value": self.value}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object] | None) -> "Rule | None":
-        if data is None:
-            return None
-        value = data.get("value")
-        return cls(str(data["kind"]), int(value) if isinstance(value, int) else None)
 
 
 @dataclass(frozen=True)

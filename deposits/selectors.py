@@ -97,7 +97,7 @@ def deposit_quote(
         policy_values(policy_row, steps),
         price=service.price,
         day=day,
-        override=Rule.from_dict(service.deposit_override),
+        override=Rule.parse_or_none(service.deposit_override),
         client=client,
         currency=salon.currency,
         language=language or "en",

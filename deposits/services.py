@@ -3,16 +3,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from bookings.services import amount_rule_check
 from tenants.models import Salon
 
 from .models import DepositPolicy, RampStep
+from .rules import Rule
 from .selectors import policy_changed
 
 
-def _check_rule(field: str, rule: dict[str, Any]) -> None:
+def _parse_rule(field: str, rule: object) -> Rule:
     try:
-        amount_rule_check(rule)
+        return Rule.parse(rule)
     except ValidationError as exc:
         raise ValidationError({field: exc.messages}) from exc
 
@@ -20,10 +20,13 @@ def _check_rule(field: str, rule: dict[str, Any]) -> None:
 def policy_set(
     *, salon: Salon, rule: dict[str, Any], ramp: list[dict[str, Any]], **fields: Any
 ) -> DepositPolicy:
-    """Replace the salon's deposit policy and its ramp. ValidationError by field."""
-    _check_rule("rule", rule)
-    for n, step in enumerate(ramp):
-        _check_rule(f"ramp.{n}.rule", step["rule"])
+    """Replace the salon's deposit policy and its ramp (rules as API.md writes them).
+    ValidationError by field."""
+    base = _parse_rule("rule", rule)
+    steps = [
+        (step["starts_on"], _parse_rule(f"ramp.{n}.rule", step["rule"]))
+        for n, step in enumerate(ramp)
+    ]
     days = [step["starts_on"] for step in ramp]
     if len(set(days)) != len(days):
         raise ValidationError({"ramp": ["Two steps start on the same day."]})
@@ -34,7 +37,7 @@ def policy_set(
         policy = DepositPolicy.objects.with_scope(
             salon=salon.pk
         ).select_for_update().first() or DepositPolicy(salon=salon)
-        policy.rule_kind, policy.rule_value = rule["kind"], rule.get("value")
+        policy.rule_kind, policy.rule_value = base.kind, base.value
         for name, value in fields.items():
             setattr(policy, name, value)
         policy.full_clean()
@@ -45,13 +48,20 @@ def policy_set(
             RampStep(
                 salon=salon,
                 policy=policy,
-                starts_on=step["starts_on"],
-                rule_kind=step["rule"]["kind"],
-                rule_value=step["rule"].get("value"),
+                starts_on=starts_on,
+                rule_kind=step.kind,
+                rule_value=step.value,
             )
-            for step in ramp
+            for starts_on, step in steps
         )
     return policy
+
+
+def policy_delete(*, policy: DepositPolicy) -> None:
+    """The salon's policy and its ramp go; quotes fall back to no deposit."""
+    with transaction.atomic():
+        policy.delete()
+        policy_changed(policy.salon_id)
 
 
 def policy_create_default(*, salon: Salon) -> DepositPolicy:

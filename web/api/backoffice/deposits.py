@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -13,6 +14,7 @@ from bookings.selectors import service_list
 from core.query import query_date, query_id
 from customers.models import Customer
 from deposits.models import LateCancellation
+from deposits.rules import KINDS, Rule
 from deposits.selectors import deposit_quote, policy_get
 from deposits.services import policy_set
 from tenants.models import Role
@@ -21,18 +23,18 @@ from web.permissions import SalonRole, request_salon
 
 
 class RuleSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(["none", "fixed", "percent", "full"])
+    """An amount rule, checked by `Rule.parse` (the fields say its shape to the schema)."""
+
+    kind = serializers.ChoiceField(KINDS)
     value = serializers.IntegerField(
         min_value=0, max_value=AMOUNT_MAX, required=False, allow_null=True
     )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        kind, value = attrs["kind"], attrs.get("value")
-        if kind in {"fixed", "percent"} and value is None:
-            raise serializers.ValidationError({"value": ["A fixed or percent rule needs a value."]})
-        if kind == "percent" and value is not None and value > 100:
-            raise serializers.ValidationError({"value": ["A percentage is at most 100."]})
-        return {"kind": kind, "value": value if kind in {"fixed", "percent"} else None}
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        try:
+            return Rule.parse(data).as_dict()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
 
 
 class RampStepSerializer(serializers.Serializer):
