@@ -11,7 +11,7 @@ COPY customers ./customers
 COPY bookings ./bookings
 COPY deposits ./deposits
 COPY messaging ./messaging
-COPY requestlog ./requestlog
+COPY support ./support
 COPY web ./web
 COPY templates ./templates
 COPY static ./static

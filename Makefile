@@ -59,13 +59,13 @@ test: install-dev tests/browser/node_modules/.installed pgbouncer
 # README's screenshots, taken by the browser tests that show those pages.
 screenshots: install-dev tests/browser/node_modules/.installed
 	$(TEST_ENV) SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
-		tests/web/pages/test_client.py tests/web/desk/test_pages.py
+		tests/web/public/test_client.py tests/web/desk/test_pages.py
 
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	DJANGO_DEBUG=1 $(PY) -m mypy .
-	$(PY) -m bandit -q -r config core tenants customers bookings deposits messaging requestlog web -ll
+	$(PY) -m bandit -q -r config core tenants customers bookings deposits messaging support web -ll
 
 messages: install-dev
 	DJANGO_DEBUG=1 $(PY) manage.py translations --compile

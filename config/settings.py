@@ -65,7 +65,7 @@ INSTALLED_APPS = [
     "bookings",
     "deposits",
     "messaging",
-    "requestlog",
+    "support",
     "web",
 ]
 
@@ -318,13 +318,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["web.api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["web.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "web.errors.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "web.errors.exception_handler",
-    "DEFAULT_METADATA_CLASS": "web.api.metadata.Metadata",
+    "DEFAULT_METADATA_CLASS": "web.metadata.Metadata",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -342,9 +342,9 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "customers.models.Channel",
         # Bookings keep the name they had before another "status" came.
         "StatusEnum": "bookings.models.Status",
-        "RequestChannelEnum": "requestlog.models.RequestChannel",
-        "RequestCategoryEnum": "requestlog.models.RequestCategory",
-        "RequestStatusEnum": "requestlog.models.RequestStatus",
+        "RequestChannelEnum": "support.models.RequestChannel",
+        "RequestCategoryEnum": "support.models.RequestCategory",
+        "RequestStatusEnum": "support.models.RequestStatus",
     },
 }
 

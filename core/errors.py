@@ -3,7 +3,7 @@
 Services raise these (or Django's `ValidationError`, which a model's or a form's own
 checks raise) and know nothing of HTTP. Each door turns them into its own answer in one
 place: the API into API.md's error shape (`web/errors.py`), the pages and the desk into
-form errors or a message (`web/pages/problems.py`). A code is API.md's machine code.
+form errors or a message (`web/problems.py`). A code is API.md's machine code.
 """
 
 from typing import Any

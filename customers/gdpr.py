@@ -6,7 +6,7 @@ Erasure writes each model's `erase` values over its rows of the person, runs its
 
 The export and the erasure walk this registry, so "every stored fact" is checkable: a test
 asserts that each field of each registered model is classified, and that the export holds
-every exported field. Apps on the right (bookings, deposits, messaging, requestlog) register their
+every exported field. Apps on the right (bookings, deposits, messaging, support) register their
 models when they load.
 """
 

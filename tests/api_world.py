@@ -10,8 +10,8 @@ from bookings.models import Booking, TimeOff
 from bookings.services import booking_manage_token, time_off_save
 from customers.models import Customer
 from deposits.services import policy_set
-from requestlog.models import CustomerRequest
-from requestlog.services import request_open
+from support.models import CustomerRequest
+from support.services import request_open
 from tenants.models import Membership
 from tenants.scoping import salon_scope
 

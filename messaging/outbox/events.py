@@ -63,7 +63,7 @@ def _plan_event(event: BookingEvent, now: dt.datetime) -> None:
 def _plan_payment_link(event: BookingEvent, now: dt.datetime) -> None:
     """The link of a phone booking whose request died before the provider was called,
     once the reconcile sweep opened the payment (deposits.payments_reconcile)."""
-    from deposits.phone import payment_link_queue  # the pay link's token lives with the desk
+    from messaging.paylinks import payment_link_queue
 
     booking = event.booking
     payment = (

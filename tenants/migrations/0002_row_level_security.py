@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
         ("customers", "0003_by_name_index"),
         ("bookings", "0002_bookingevent_bookingevent_recent"),
         ("deposits", "0005_payment_note_payment_recorded_by_and_more"),
+        ("support", "0001_initial"),
     ]
 
     # The tenant-owned tables of the models as they are when it runs; a model added later

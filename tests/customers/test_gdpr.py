@@ -20,7 +20,7 @@ from customers.tasks import retention_sweep
 from deposits.credit import credit_grant
 from deposits.models import Payment
 from messaging.outbox import messages_run
-from requestlog.services import request_open
+from support.services import request_open
 from tenants.scoping import salon_scope
 from tests.conftest import book, local
 from tests.factories import CustomerFactory

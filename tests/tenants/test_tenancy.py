@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _project_models():
-    project_apps = {"tenants", "customers", "bookings", "deposits", "messaging", "requestlog"}
+    project_apps = {"tenants", "customers", "bookings", "deposits", "messaging", "support"}
     return [m for m in apps.get_models() if m._meta.app_label in project_apps]
 
 

@@ -13,7 +13,7 @@ from bookings.services import booking_manage_token
 from customers.consent import withdraw_token
 from customers.selectors import consent_current
 from deposits.services import policy_set
-from requestlog.models import CustomerRequest
+from support.models import CustomerRequest
 from tenants.scoping import salon_scope
 from tenants.services import auth_token_get
 from tests.conftest import local

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from bookings.models import ACTIVE_STATUSES, Booking, Status
 from bookings.services import booking_complete, booking_mark_no_show
 from deposits.models import Payment, PaymentStatus
+from deposits.paylinks import pay_url
 from deposits.payments import booking_cancel_with_money
-from deposits.phone import pay_url
 from tenants.models import Salon
 from web.desk.access import desk_context, desk_view
 from web.desk.calendar import booking_rows

@@ -24,8 +24,8 @@ from core.query import FIRST_DAY, LAST_DAY, id_parse
 from customers.models import Channel, ConsentChannel, ConsentSource, Customer
 from customers.selectors import customer_list
 from customers.services import customer_find_or_create
-from deposits.phone import DepositHandling, phone_booking_place
-from requestlog.selectors import salon_customer
+from support.phone import DepositHandling, phone_booking_place
+from support.selectors import salon_customer
 from tenants.models import Salon
 from web.desk.access import desk_context, desk_view
 from web.desk.calendar import desk_day

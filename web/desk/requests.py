@@ -1,5 +1,5 @@
 """The log of client requests at the desk: what clients asked or reported, classified,
-answered and resolved (through requestlog.services, like the API)."""
+answered and resolved (through support.services, like the API)."""
 
 from typing import Any
 
@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
 from customers.selectors import customer_list
-from requestlog.models import CustomerRequest, RequestCategory, RequestChannel, RequestStatus
-from requestlog.selectors import RequestFilters, request_get, request_list, salon_customer
-from requestlog.services import request_open, request_update
+from support.models import CustomerRequest, RequestCategory, RequestChannel, RequestStatus
+from support.selectors import RequestFilters, request_get, request_list, salon_customer
+from support.services import request_open, request_update
 from tenants.models import Salon
 from web.desk.access import desk_context, desk_view
 

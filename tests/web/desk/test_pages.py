@@ -11,8 +11,8 @@ import time_machine
 from bookings.models import Booking, Status
 from deposits.models import Payment, PaymentStatus
 from deposits.services import policy_set
-from requestlog.models import CustomerRequest, RequestStatus
-from requestlog.services import request_open
+from support.models import CustomerRequest, RequestStatus
+from support.services import request_open
 from tenants.scoping import salon_scope
 from tests.browser.harness import PHONE, SCREENSHOTS, axe_violations
 from tests.conftest import MONDAY, book, local

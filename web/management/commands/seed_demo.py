@@ -10,7 +10,7 @@ from bookings.services import booking_create, catalogue_service_save, staff_hour
 from customers.services import customer_create
 from deposits.selectors import salon_today
 from deposits.services import policy_set
-from requestlog.services import request_open
+from support.services import request_open
 from tenants.models import Role, Salon
 from tenants.scoping import salon_scope
 from tenants.services import membership_set, salon_create

@@ -1,0 +1,51 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+def _requests_about_bookings_forget(salon_id: int, customer_id: int) -> None:
+    """Requests logged about one of the person's bookings without naming the client
+    speak of the person too: their texts are blanked with the rest."""
+    from support.models import CustomerRequest
+
+    CustomerRequest.objects.with_scope(salon=salon_id).filter(
+        customer__isnull=True, booking__customer_id=customer_id
+    ).update(summary="", resolution="", item_description="")
+
+
+class SupportConfig(AppConfig):
+    """The front desk's domain: phone bookings and the requests log."""
+
+    name = "support"
+    verbose_name = _("Front desk")
+
+    def ready(self) -> None:
+        from customers.gdpr import PersonalData, personal_data_register
+        from support.models import CustomerRequest
+
+        # Erasure blanks the texts, where staff wrote what the person said and what was
+        # done about it; the request stays, classified and timed, for the salon's figures.
+        personal_data_register(
+            PersonalData(
+                section="requests",
+                model=CustomerRequest,
+                customer_lookup="customer",
+                exported=(
+                    "id",
+                    "channel",
+                    "category",
+                    "summary",
+                    "status",
+                    "resolution",
+                    "booking",
+                    "opened_at",
+                    "first_response_at",
+                    "resolved_at",
+                    "item_description",
+                    "item_location",
+                    "item_returned_at",
+                ),
+                erase={"summary": "", "resolution": "", "item_description": ""},
+                erase_also=_requests_about_bookings_forget,
+                internal=("salon", "customer", "opened_by"),
+            )
+        )

@@ -1,0 +1,141 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from bookings.selectors import service_list
+from core.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
+from core.retry import atomic_retried
+from customers.identity import PROOF_HEADER, proof_from_request
+from deposits.payments import Checkout, checkout_charge, checkout_hold
+from deposits.selectors import deposit_terms, deposits_today
+from tenants.models import Salon
+from web.permissions import request_salon
+from web.public.api.salon import PublicView, resolve_booking_request
+from web.serializers import (
+    BookingRequestSerializer,
+    BookingSerializer,
+    PublicServiceSerializer,
+)
+
+SalonPublic = inline_serializer(
+    "SalonPublic",
+    {
+        "slug": serializers.CharField(),
+        "name": serializers.CharField(),
+        "timezone": serializers.CharField(),
+        "currency": serializers.CharField(),
+        "country": serializers.CharField(),
+        "phone": serializers.CharField(),
+        "email": serializers.CharField(),
+        "address": serializers.CharField(),
+        "deposit_terms": serializers.CharField(),
+    },
+)
+
+
+def salon_public(salon: Salon, terms: str) -> dict[str, Any]:
+    return {
+        "slug": salon.slug,
+        "name": salon.name,
+        "timezone": salon.timezone,
+        "currency": salon.currency,
+        "country": salon.country,
+        "phone": str(salon.phone) if salon.phone else "",
+        "email": salon.email,
+        "address": salon.address,
+        "deposit_terms": terms,
+    }
+
+
+class SalonPublicView(PublicView):
+    @extend_schema(responses=SalonPublic)
+    def get(self, request: Request, salon: str) -> Response:
+        the_salon = request_salon(request)
+        return Response(salon_public(the_salon, deposit_terms(salon=the_salon)))
+
+
+class ServiceListView(PublicView):
+    @extend_schema(responses=PublicServiceSerializer(many=True))
+    def get(self, request: Request, salon: str) -> Response:
+        the_salon = request_salon(request)
+        services = list(service_list(salon=the_salon, active_only=True))
+        context = {
+            "salon": the_salon,
+            "deposits": deposits_today(salon=the_salon, services=services),
+        }
+        return Response(PublicServiceSerializer(services, many=True, context=context).data)
+
+
+PROOF_PARAMETER = OpenApiParameter(
+    PROOF_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="A proof that the client is who she says (`proof` from `.../identity/verify/` "
+    "or `/manage/{token}/verify/confirm/`). Without it, the contact details typed prove "
+    "nothing: a known client's phone or e-mail gets none of her privileges or credit.",
+)
+
+
+class BookingCreateView(PublicView):
+    """A client books online: the slot is held while the deposit (or the full price) is
+    paid through the Payment Element; with nothing due, it is confirmed at once.
+
+    Limited per client address (the throttle) and per phone and e-mail given (below)."""
+
+    throttle_classes = [ClientThrottle]
+    throttle_scope = BOOKING
+
+    @extend_schema(
+        request=BookingRequestSerializer,
+        parameters=[PROOF_PARAMETER],
+        responses={
+            201: BookingSerializer,
+            409: OpenApiTypes.OBJECT,
+            429: OpenApiTypes.OBJECT,
+            502: OpenApiTypes.OBJECT,
+        },
+    )
+    def post(self, request: Request, salon: str) -> Response:
+        the_salon = request_salon(request)
+        payload = BookingRequestSerializer(data=request.data, context={"tz": the_salon.tz})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        details = data["customer"]
+        contact = contact_keys(
+            phone=details.get("phone"), email=details.get("email"), country=the_salon.country
+        )
+        wait = limit_reached(request, group=BOOKING, keys=contact)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait)
+
+        # The client, the booking and its payment row in one transaction, run again if
+        # PostgreSQL aborts it for a deadlock; the provider is called once it has committed.
+        proven = proof_from_request(request, salon_id=the_salon.pk)
+
+        def book() -> Checkout:
+            service, staff, customer = resolve_booking_request(the_salon, data, proven=proven)
+            return checkout_hold(
+                salon=the_salon,
+                service=service,
+                staff=staff,
+                start=data["start"],
+                customer=customer,
+                payment_option=data["payment_option"],
+                notes=data["notes"],
+            )
+
+        try:
+            checkout = atomic_retried(book)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        checkout = checkout_charge(checkout)
+        context = {"tz": the_salon.tz, "checkout": checkout}
+        return Response(
+            BookingSerializer(checkout.booking, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,664 @@
+"""The client's pages: the salon's booking page, the payment step, the confirmation (with
+its calendar file) and the manage-my-booking page.
+
+They call the same services as the API (`checkout_hold` + `checkout_charge`,
+`booking_cancel_with_money`, `booking_move`, `booking_rebook_with_credit`); what the
+client may do is decided there, and a refusal becomes a message on the page, never a 500.
+"""
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from rest_framework import serializers
+
+from bookings.models import ACTIVE_STATUSES, Booking, Service, Status
+from bookings.selectors import (
+    availability_for,
+    booking_by_manage_token,
+    booking_cancellable,
+    catalogue_get,
+    service_list,
+    staff_list,
+)
+from bookings.services import booking_manage_token
+from bookings.tokens import manage_token_read
+from core.errors import ProviderUnavailable, SlotTaken
+from core.languages import language_choose, languages_offered
+from core.query import day_parse, id_parse
+from core.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
+from core.retry import atomic_retried
+from customers.identity import proof_from_request, proof_holds
+from customers.models import Customer
+from deposits.credit import credit_balance, credit_left
+from deposits.gateway import GatewayError, payment_gateway, test_mode
+from deposits.models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
+from deposits.payments import (
+    Checkout,
+    booking_cancel_with_money,
+    booking_move,
+    booking_rebook_with_credit,
+    cancellation_deadline,
+    cancellation_outcome,
+    checkout_charge,
+    checkout_hold,
+    deposit_state,
+    pending_payment,
+)
+from deposits.selectors import deposits_today, policy_get, salon_today
+from tenants.models import Salon
+from tenants.scoping import salon_scope
+from web.permissions import request_salon
+from web.public.api.salon import resolve_booking_request
+from web.public.forms import BookingForm, CancelForm, RescheduleForm
+from web.public.ics import ics_event
+from web.public.webhooks import payment_complete_in_test_mode
+
+# Language and rendering -------------------------------------------------------------------
+
+
+def salon_languages(salon: Salon) -> list[str]:
+    return languages_offered(salon.languages)
+
+
+def page_language(salon: Salon) -> str:
+    """The language LocaleMiddleware negotiated (cookie, then the browser's), when the
+    salon speaks it; else the salon's first language."""
+    return language_choose(salon.languages, browser=translation.get_language() or "")
+
+
+@contextlib.contextmanager
+def salon_locale(salon: Salon) -> Iterator[str]:
+    language = page_language(salon)
+    with translation.override(language), timezone.override(salon.tz):
+        yield language
+
+
+def page(
+    request: HttpRequest, salon: Salon, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    context = {
+        "salon": salon,
+        "page_languages": salon_languages(salon),
+        "test_mode": test_mode(),
+        **context,
+    }
+    response = render(request, f"public/{template}", context, status=status)
+    response["Content-Language"] = translation.get_language()
+    return response
+
+
+# The slot picker --------------------------------------------------------------------------
+
+
+def slot_picker(
+    *,
+    salon: Salon,
+    service: Service | None,
+    staff_id: int | None,
+    day: dt.date | None,
+    query: dict[str, Any],
+    ignore_booking: int | None = None,
+) -> dict[str, Any]:
+    """A week of days (Monday first) and the free times of the chosen day, for the page
+    to render without JavaScript; the script then moves around through the public
+    availability endpoint."""
+    today = salon_today(salon)
+    last = today + dt.timedelta(days=salon.max_advance_days)
+    day = min(max(day or today, today), last)
+    week = day - dt.timedelta(days=day.weekday())
+    first_week = today - dt.timedelta(days=today.weekday())
+    by_day: dict[dt.date, list[dict[str, Any]]] = {}
+    if service is not None:
+        for slot in availability_for(
+            salon=salon,
+            service=service,
+            first=week,
+            last=week + dt.timedelta(days=6),
+            staff_id=staff_id,
+            ignore_booking=ignore_booking,
+        ):
+            local = slot.start.astimezone(salon.tz)
+            by_day.setdefault(local.date(), []).append(
+                {"value": local.isoformat(), "label": local.strftime("%H:%M")}
+            )
+
+    def link(to: dt.date) -> str:
+        params = {k: v for k, v in query.items() if v not in (None, "")}
+        return "?" + urlencode({**params, "day": to.isoformat()}) + "#times"
+
+    days = [week + dt.timedelta(days=n) for n in range(7)]
+    return {
+        "service": service,
+        "staff_id": staff_id or "",
+        "day": day,
+        "week": week,
+        "first_week": first_week,
+        "last_day": last,
+        "today": today,
+        "days": [
+            {
+                "date": d,
+                "count": len(by_day.get(d, [])),
+                "selected": d == day,
+                "past": d < today,
+                "url": link(d),
+            }
+            for d in days
+        ],
+        "slots": by_day.get(day, []),
+        "week_slots": {d.isoformat(): [s["value"] for s in slots] for d, slots in by_day.items()},
+        "previous": link(max(week - dt.timedelta(days=7), today)) if week > first_week else "",
+        "next": link(week + dt.timedelta(days=7)) if week + dt.timedelta(days=7) <= last else "",
+        "api": reverse("availability", kwargs={"salon": salon.slug}),
+        "text": {
+            "loading": _("Loading the free times…"),
+            "error": _("The free times could not be loaded. Please try again."),
+            "none": _("No free time this day: try another day."),
+            "one": _("%s time"),
+            "other": _("%s times"),
+            "legend": _("Free times on %s"),
+            "updated": _("Free times updated."),
+            "weeks": _("Weeks"),
+            "previous": _("Previous week"),
+            "next": _("Next week"),
+        },
+    }
+
+
+# The salon's page: choose, give your details, book ----------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
+    the_salon = request_salon(request)
+    with salon_locale(the_salon) as language:
+        services = list(service_list(salon=the_salon, active_only=True).order_by("name", "pk"))
+        staff = list(staff_list(salon=the_salon, active_only=True).order_by("name", "pk"))
+        catalogue = catalogue_get(salon=the_salon)
+        deposits = deposits_today(salon=the_salon, services=services)
+        policy, _steps = policy_get(salon=the_salon)
+        source = request.POST if request.method == "POST" else request.GET
+        chosen = {s.pk: s for s in services}.get(id_parse(source.get("service")) or 0)
+        if chosen is None and len(services) == 1:
+            chosen = services[0]
+        staff_id = id_parse(source.get("staff"))
+        if chosen is None or staff_id not in catalogue.offering(chosen.pk):
+            staff_id = None
+        day = day_parse(source.get("day"))
+        form = BookingForm(
+            request.POST if request.method == "POST" else None, services=services, staff=staff
+        )
+        validate = request.method == "POST" and request.POST.get("action") != "show"
+        problem, status = "", 200
+        # Booking attempts count per client address, then per phone and e-mail given.
+        wait = None
+        if validate:
+            wait = limit_reached(request, group=BOOKING, keys={"ip": client_ip(request)})
+        if validate and wait is None and form.is_valid():
+            start = form.cleaned_data["start"].astimezone(the_salon.tz)
+            day = start.date()
+            contact = contact_keys(
+                phone=form.cleaned_data["phone"],
+                email=form.cleaned_data["email"],
+                country=the_salon.country,
+            )
+            wait = limit_reached(request, group=BOOKING, keys=contact)
+            proven = proof_from_request(request, salon_id=the_salon.pk)
+            outcome = _book(the_salon, form, language, proven) if wait is None else None
+            if isinstance(outcome, Checkout):
+                token = booking_manage_token(outcome.booking)
+                name = "booking-pay" if outcome.payment else "booking-done"
+                return HttpResponseRedirect(
+                    reverse(name, kwargs={"salon": the_salon.slug, "token": token})
+                )
+            if outcome is not None:
+                problem, status = outcome
+        elif validate and wait is None:
+            status = 400
+            start_value = form.data.get("start")
+            day = day or (day_parse(str(start_value)[:10]) if start_value else None)
+        picker = slot_picker(
+            salon=the_salon,
+            service=chosen,
+            staff_id=staff_id,
+            day=day,
+            query={"service": chosen.pk if chosen else "", "staff": staff_id},
+        )
+        if wait is not None:
+            problem, status = "too_many_attempts", 429
+        selected_start = str(form.data.get("start", "")) if form.is_bound else ""
+        option = str(form.data.get("payment_option", "deposit")) if form.is_bound else "deposit"
+        response = page(
+            request,
+            the_salon,
+            "salon.html",
+            {
+                "services": [
+                    {
+                        "service": s,
+                        "deposit": deposits.get(s.pk, 0),
+                        "staff_ids": sorted(catalogue.offering(s.pk)),
+                    }
+                    for s in services
+                ],
+                "staff": [
+                    {
+                        "member": m,
+                        "service_ids": sorted(
+                            s.pk for s in services if m.pk in catalogue.offering(s.pk)
+                        ),
+                    }
+                    for m in staff
+                ],
+                "chosen": chosen,
+                "chosen_deposit": deposits.get(chosen.pk, 0) if chosen else 0,
+                "staff_id": staff_id,
+                "picker": picker,
+                "form": form,
+                "show_errors": validate,
+                "problem": problem,
+                "policy": policy,
+                "selected_start": selected_start,
+                "payment_option": option if policy.allow_full_payment else "deposit",
+                "proven": proof_from_request(request, salon_id=the_salon.pk),
+            },
+            status=status,
+        )
+        if wait is not None:
+            response["Retry-After"] = str(wait)
+        return response
+
+
+def _book(
+    salon: Salon, form: BookingForm, language: str, proven: Customer | None = None
+) -> Checkout | tuple[str, int]:
+    """The booking, through the API's own path; form errors are added to `form`."""
+    data = form.cleaned_data
+    request_data = {
+        "service": data["service"],
+        "staff": data["staff"],
+        "customer": {
+            "name": data["name"],
+            "phone": data["phone"] or None,
+            "email": data["email"] or None,
+        },
+        "marketing_consent": data["marketing_consent"],
+        "reminders_consent": data["reminders_consent"],
+        "language": language,
+    }
+
+    def book() -> Checkout:  # one transaction, run again if aborted for a deadlock
+        service, staff, customer = resolve_booking_request(salon, request_data, proven=proven)
+        return checkout_hold(
+            salon=salon,
+            service=service,
+            staff=staff,
+            start=data["start"],
+            customer=customer,
+            payment_option=data["payment_option"],
+            notes=data["notes"],
+        )
+
+    try:
+        return checkout_charge(atomic_retried(book))
+    except serializers.ValidationError as exc:
+        _add_errors(form, exc.detail)
+        return "", 400
+    except DjangoValidationError as exc:
+        _add_errors(form, exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        return "", 400
+    except SlotTaken:
+        return "slot_taken", 409
+    except ProviderUnavailable:
+        return "payment_unavailable", 502
+
+
+def _add_errors(form: BookingForm, detail: Any, field: str | None = None) -> None:
+    """Errors from the services (API-shaped: `{"customer": {"phone": [...]}}`) on the form."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if key in form.fields else field
+            _add_errors(form, value, name)
+    elif isinstance(detail, list):
+        for message in detail:
+            _add_errors(form, message, field)
+    else:
+        form.add_error(field, str(detail))
+
+
+# A booking of this salon, by its token ----------------------------------------------------
+
+
+def _salon_booking(request: HttpRequest, token: str) -> Booking:
+    """Another salon's booking is not found, like a forged token."""
+    booking = booking_by_manage_token(token)
+    if booking is None or booking.salon_id != request_salon(request).pk:
+        raise Http404
+    return booking
+
+
+def _payment_state(booking: Booking, payment: Payment | None, returning: bool) -> str:
+    lapsed = booking.hold_expires_at is not None and booking.hold_expires_at <= timezone.now()
+    if booking.status == Status.CONFIRMED:
+        return "confirmed"
+    if booking.status == Status.PENDING_PAYMENT and not lapsed and payment and payment.intent_id:
+        return "processing" if returning else "due"
+    return "expired"
+
+
+@require_http_methods(["GET", "POST"])
+def booking_pay(request: HttpRequest, salon: str, token: str) -> HttpResponse:
+    """The payment step: the Payment Element, or the labelled test-mode form."""
+    booking = _salon_booking(request, token)
+    done = reverse("booking-done", kwargs={"salon": salon, "token": token})
+    with salon_locale(booking.salon):
+        payment = pending_payment(booking)
+        state = _payment_state(booking, payment, returning=False)
+        if state == "confirmed":
+            return HttpResponseRedirect(done)
+        if request.method == "POST":
+            # Test mode's stand-in for the card form; a real provider takes the card itself.
+            if not test_mode() or state != "due" or payment is None:
+                raise Http404
+            with contextlib.suppress(GatewayError):  # the next page says what became of it
+                payment_complete_in_test_mode(intent_id=str(payment.intent_id))
+            return HttpResponseRedirect(done)
+        publishable_key = ""
+        if state == "due" and not test_mode():
+            try:
+                publishable_key = payment_gateway().publishable_key
+            except GatewayError:
+                state = "unavailable"
+        return page(
+            request,
+            booking.salon,
+            "pay.html",
+            {
+                "booking": booking,
+                "payment": payment,
+                "state": state,
+                "publishable_key": publishable_key,
+                "stripe_js_url": settings.STRIPE_JS_URL,
+                "account": payment.account if payment else "",
+                "return_url": request.build_absolute_uri(done),
+            },
+            status=410 if state == "expired" else 200,
+        )
+
+
+@require_GET
+def booking_done(request: HttpRequest, salon: str, token: str) -> HttpResponse:
+    """The confirmation: what was booked, what was paid, the calendar file, the link."""
+    booking = _salon_booking(request, token)
+    with salon_locale(booking.salon):
+        payment = pending_payment(booking)
+        returning = request.GET.get("redirect_status") == "succeeded"
+        state = _payment_state(booking, payment, returning=returning)
+        return page(
+            request,
+            booking.salon,
+            "done.html",
+            {
+                "booking": booking,
+                "state": state,
+                "deposit": deposit_state(booking),
+                "payment": payment,
+                "token": token,
+                "manage_url": request.build_absolute_uri(reverse("manage-page", args=[token])),
+            },
+        )
+
+
+@require_GET
+def booking_ics(request: HttpRequest, salon: str, token: str) -> HttpResponse:
+    booking = _salon_booking(request, token)
+    the_salon = booking.salon
+    with salon_locale(the_salon):
+        manage = request.build_absolute_uri(reverse("manage-page", args=[token]))
+        text = ics_event(
+            uid=f"booking-{booking.pk}-{booking.reference}@{request.get_host().split(':')[0]}",
+            start=booking.start,
+            end=booking.end,
+            stamp=timezone.now(),
+            summary=f"{booking.service.name} · {the_salon.name}",
+            location=" ".join(the_salon.address.split()) or the_salon.name,
+            description=_("Reference %(reference)s. Manage your booking: %(url)s")
+            % {"reference": booking.reference, "url": manage},
+            url=manage,
+        )
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="booking-{booking.reference}.ics"'
+    return response
+
+
+# Managing a booking -----------------------------------------------------------------------
+
+
+def manage_page_view(
+    view: Callable[[HttpRequest, Booking, str], HttpResponse],
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """The manage token is the credential: its salon's scope and language, or a 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+        read = manage_token_read(token)
+        with salon_scope(read[0] if read else 0):
+            booking = booking_by_manage_token(token)
+            if booking is None:
+                raise Http404
+            with salon_locale(booking.salon):
+                return view(request, booking, token)
+
+    return wrapper
+
+
+def _credited(booking: Booking) -> bool:
+    return (
+        Payment.objects.with_scope(salon=booking.salon_id)
+        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
+        .exists()
+    )
+
+
+def _credit_until(booking: Booking, own: Booking | None) -> dt.datetime | None:
+    """When the first grant with something left lapses."""
+    grants = CreditEntry.objects.with_scope(salon=booking.salon_id).filter(
+        customer=booking.customer, kind=CreditKind.GRANTED, expires_at__gt=timezone.now()
+    )
+    if own is not None:
+        grants = grants.filter(booking=own)
+    for grant in grants.order_by("expires_at", "id"):
+        if credit_left(grant) > 0:
+            return grant.expires_at
+    return None
+
+
+def _credit_spent(booking: Booking) -> int:
+    """What of the client's credit paid this booking (a rebooking after a cancellation)."""
+    spent = CreditEntry.objects.with_scope(salon=booking.salon_id).filter(
+        booking=booking, kind=CreditKind.USED
+    )
+    return sum(entry.amount for entry in spent)
+
+
+def _abilities(booking: Booking, credit: int) -> tuple[bool, bool]:
+    can_cancel = booking_cancellable(booking)
+    rebook = (
+        booking.status in (Status.CANCELLED, Status.EXPIRED) and credit > 0 and _credited(booking)
+    )
+    return can_cancel, can_cancel or rebook
+
+
+def _own(request: HttpRequest, booking: Booking) -> Booking | None:
+    """None when the visitor proved she is the booking's client (a one-time code): all
+    her credit is hers to see and spend; else the booking, whose own money's credit is
+    all its link shows."""
+    proven = proof_from_request(request, salon_id=booking.salon_id)
+    return None if proof_holds(customer=booking.customer, proven=proven) else booking
+
+
+def _manage_url(token: str) -> str:
+    return reverse("manage-page", args=[token])
+
+
+@require_GET
+@manage_page_view
+def manage_page(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
+    own = _own(request, booking)
+    credit = credit_balance(customer=booking.customer, made_by=own)
+    can_cancel, can_reschedule = _abilities(booking, credit)
+    payment = pending_payment(booking)
+    return page(
+        request,
+        booking.salon,
+        "manage.html",
+        {
+            "booking": booking,
+            "token": token,
+            "deposit": deposit_state(booking),
+            "credit": credit,
+            "credit_until": _credit_until(booking, own) if credit else None,
+            "proven": own is None,
+            "can_prove": not booking.customer.erased,
+            "credit_spent": _credit_spent(booking) if booking.status in ACTIVE_STATUSES else 0,
+            "deadline": cancellation_deadline(booking),
+            "can_cancel": can_cancel,
+            "can_reschedule": can_reschedule,
+            "outcome": cancellation_outcome(booking) if can_cancel else None,
+            "pay_due": _payment_state(booking, payment, returning=False) == "due",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manage_page_view
+def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
+    """What the cancellation does with the money, stated before the client confirms."""
+    credit = credit_balance(customer=booking.customer, made_by=_own(request, booking))
+    can_cancel, _can_reschedule = _abilities(booking, credit)
+    if not can_cancel:
+        return HttpResponseRedirect(_manage_url(token))
+    outcome = cancellation_outcome(booking)
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound:
+        resolution = form.data.get("resolution", "")
+        if outcome.outcome == "choice" and resolution not in {"refund", "credit"}:
+            form.add_error("resolution", _("Choose a refund or credit."))
+        if form.is_valid():
+            try:
+                booking_cancel_with_money(booking=booking, resolution=resolution or "refund")
+            except DjangoValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(request, _("Your appointment is cancelled."))
+                return HttpResponseRedirect(_manage_url(token))
+        status = 400
+    return page(
+        request,
+        booking.salon,
+        "cancel.html",
+        {
+            "booking": booking,
+            "token": token,
+            "outcome": outcome,
+            "form": form,
+            "deadline": cancellation_deadline(booking),
+            "credit_spent": _credit_spent(booking),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manage_page_view
+def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
+    """A new time for the booking; one cancelled with credit comes back paid by it."""
+    salon = booking.salon
+    own = _own(request, booking)
+    credit = credit_balance(customer=booking.customer, made_by=own)
+    _can_cancel, can_reschedule = _abilities(booking, credit)
+    if not can_reschedule:
+        return HttpResponseRedirect(_manage_url(token))
+    catalogue = catalogue_get(salon=salon)
+    offering = catalogue.offering(booking.service_id)
+    staff = [
+        m
+        for m in staff_list(salon=salon, active_only=True).order_by("name", "pk")
+        if m.pk in offering
+    ]
+    source = request.POST if request.method == "POST" else request.GET
+    staff_id = id_parse(source.get("staff"))
+    staff_id = staff_id if staff_id in offering else None
+    day = day_parse(source.get("day"))
+    form = RescheduleForm(request.POST if request.method == "POST" else None)
+    problem, status = "", 200
+    if form.is_bound and form.is_valid():
+        start = form.cleaned_data["start"]
+        day = start.astimezone(salon.tz).date()
+        member = catalogue.active_staff_for(staff_id, booking.service_id) if staff_id else None
+        try:
+            if booking.status in (Status.CANCELLED, Status.EXPIRED):
+                checkout = checkout_charge(
+                    booking_rebook_with_credit(
+                        booking=booking, start=start, staff=member, proven=own is None
+                    )
+                )
+                if checkout.payment is not None:
+                    return HttpResponseRedirect(
+                        reverse("booking-pay", kwargs={"salon": salon.slug, "token": token})
+                    )
+            else:
+                booking_move(booking=booking, start=start, staff=member)
+        except SlotTaken:
+            problem, status = "slot_taken", 409
+        except ProviderUnavailable:
+            problem, status = "payment_unavailable", 502
+        except DjangoValidationError as exc:
+            form.add_error(None, exc.messages)
+            status = 400
+        else:
+            messages.success(request, _("Your appointment is confirmed at its new time."))
+            return HttpResponseRedirect(_manage_url(token))
+    elif form.is_bound:
+        status = 400
+    picker = slot_picker(
+        salon=salon,
+        service=booking.service,
+        staff_id=staff_id,
+        day=day,
+        query={"staff": staff_id},
+        ignore_booking=booking.pk,
+    )
+    return page(
+        request,
+        salon,
+        "reschedule.html",
+        {
+            "booking": booking,
+            "token": token,
+            "staff": staff,
+            "staff_id": staff_id,
+            "picker": picker,
+            "form": form,
+            "problem": problem,
+            "credit": credit,
+            "show_errors": form.is_bound,
+            "rebook": booking.status in (Status.CANCELLED, Status.EXPIRED),
+            "selected_start": str(form.data.get("start", "")) if form.is_bound else "",
+        },
+        status=status,
+    )

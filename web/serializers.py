@@ -1,0 +1,292 @@
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from bookings.models import Booking, Service, StaffMember, Status, TimeOff
+from bookings.selectors import booking_cancellable
+from bookings.services import booking_manage_token, manage_url
+from deposits.credit import credit_balance
+from deposits.gateway import payment_gateway
+from deposits.models import DESK, Payment
+from deposits.payments import (
+    Checkout,
+    booking_rebookable,
+    cancellation_deadline,
+    deposit_state,
+    pending_payment,
+)
+from web.fields import HourMinuteField, SalonDateTimeField
+
+
+class PublicServiceSerializer(serializers.ModelSerializer):
+    currency = serializers.SerializerMethodField()
+    deposit_today = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "description",
+            "duration_minutes",
+            "price",
+            "currency",
+            "deposit_today",
+        ]
+
+    def get_currency(self, service: Service) -> str:
+        return str(self.context["salon"].currency)
+
+    def get_deposit_today(self, service: Service) -> int:
+        # What a new client pays now: nothing until the salon sets a deposit policy.
+        return int(self.context.get("deposits", {}).get(service.pk, 0))
+
+
+class PublicStaffSerializer(serializers.ModelSerializer):
+    service_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StaffMember
+        fields = ["id", "name", "service_ids"]
+
+    def get_service_ids(self, staff: StaffMember) -> list[int]:
+        return sorted(s.pk for s in staff.services.all() if s.active)
+
+
+class CustomerDetailsSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, help_text="Staff only: an existing client.")
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    email = serializers.EmailField(
+        max_length=254, required=False, allow_blank=True, allow_null=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "id" in attrs:
+            return attrs
+        if not (attrs.get("name") or "").strip():
+            raise serializers.ValidationError({"name": ["Tell us your name."]})
+        if not (attrs.get("phone") or "").strip() and not (attrs.get("email") or "").strip():
+            raise serializers.ValidationError(
+                {"phone": ["Give a phone number or an e-mail address."]}
+            )
+        return attrs
+
+
+class BookingRequestSerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    start = SalonDateTimeField()
+    staff = serializers.IntegerField(required=False, allow_null=True)
+    customer = CustomerDetailsSerializer()
+    payment_option = serializers.ChoiceField(["deposit", "full"], default="deposit")
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    marketing_consent = serializers.BooleanField(default=False)
+    reminders_consent = serializers.BooleanField(default=True)
+    language = serializers.ChoiceField(settings.LANGUAGES, required=False)
+
+    def validate_customer(self, value: dict[str, Any]) -> dict[str, Any]:
+        if "id" in value and not self.context.get("staff"):
+            raise serializers.ValidationError({"id": ["Give your name and phone or e-mail."]})
+        return value
+
+
+class RescheduleSerializer(serializers.Serializer):
+    start = SalonDateTimeField()
+    staff = serializers.IntegerField(required=False, allow_null=True)
+
+
+class BookingSerializer(serializers.Serializer):
+    """A booking as its client and the API see it (API.md, booking response), with its
+    money: from the checkout that has just made it (context `checkout`), else from the
+    booking's payments.
+
+    A plain serializer: it answers every booking request, and a model serializer would
+    rebuild its fields from the model each time."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(Status.choices)
+    start = SalonDateTimeField()
+    end = SalonDateTimeField()
+    hold_expires_at = SalonDateTimeField(allow_null=True)
+    deposit_amount = serializers.SerializerMethodField()
+    amount_due_now = serializers.SerializerMethodField()
+    payment = serializers.SerializerMethodField()
+    manage_token = serializers.SerializerMethodField()
+    manage_url = serializers.SerializerMethodField()
+    service = serializers.IntegerField(source="service_id")
+    staff = serializers.IntegerField(source="staff_id")
+    price = serializers.IntegerField()
+    currency = serializers.CharField()
+
+    def _checkout(self) -> Checkout | None:
+        checkout: Checkout | None = self.context.get("checkout")
+        return checkout
+
+    def _due(self, booking: Booking) -> Payment | None:
+        """The payment the client has to make now (one taken at the desk is not); read
+        once for the fields that show it."""
+        if (checkout := self._checkout()) is not None:
+            paid_at_desk = checkout.payment is not None and checkout.payment.provider == DESK
+            return None if paid_at_desk else checkout.payment
+        read: dict[int, Payment | None] = self.__dict__.setdefault("_due_read", {})
+        if booking.pk not in read:
+            read[booking.pk] = pending_payment(booking)
+        return read[booking.pk]
+
+    def get_deposit_amount(self, booking: Booking) -> int:
+        if (checkout := self._checkout()) is not None:
+            return checkout.deposit
+        return int(str(deposit_state(booking)["amount"]))
+
+    def get_amount_due_now(self, booking: Booking) -> int:
+        due = self._due(booking)
+        return due.amount if due else 0
+
+    def get_payment(self, booking: Booking) -> dict[str, Any] | None:
+        due = self._due(booking)
+        if due is None or not due.intent_id:
+            return None
+        return {
+            "provider": due.provider,
+            "client_secret": due.client_secret,
+            "publishable_key": payment_gateway().publishable_key,
+            "payment_intent": due.intent_id,
+        }
+
+    def get_manage_token(self, booking: Booking) -> str:
+        return booking_manage_token(booking)
+
+    def get_manage_url(self, booking: Booking) -> str:
+        return manage_url(booking)
+
+
+class ManageBookingSerializer(BookingSerializer):
+    """A booking seen through its manage link: what was paid and became of it, the
+    credit, and what the client may still do (API.md, "Manage")."""
+
+    deposit = serializers.SerializerMethodField()
+    credit_balance = serializers.SerializerMethodField()
+    cancellation_deadline = serializers.SerializerMethodField()
+    can_cancel = serializers.SerializerMethodField()
+    can_reschedule = serializers.SerializerMethodField()
+
+    def get_deposit(self, booking: Booking) -> dict[str, Any]:
+        return deposit_state(booking)
+
+    def get_credit_balance(self, booking: Booking) -> int:
+        own = None if self.context.get("proven") else booking
+        return credit_balance(customer=booking.customer, made_by=own)
+
+    def get_cancellation_deadline(self, booking: Booking) -> str:
+        return cancellation_deadline(booking).astimezone(booking.salon.tz).isoformat()
+
+    def get_can_cancel(self, booking: Booking) -> bool:
+        return booking_cancellable(booking)
+
+    def get_can_reschedule(self, booking: Booking) -> bool:
+        return booking_cancellable(booking) or booking_rebookable(booking)
+
+
+class StaffBookingSerializer(serializers.ModelSerializer):
+    """A booking as the front desk sees it."""
+
+    start = SalonDateTimeField()
+    end = SalonDateTimeField()
+    hold_expires_at = SalonDateTimeField(allow_null=True)
+    created_at = SalonDateTimeField()
+    customer = serializers.SerializerMethodField()
+    service_name = serializers.CharField(source="service.name")
+    staff_name = serializers.CharField(source="staff.name")
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "start",
+            "end",
+            "service",
+            "service_name",
+            "staff",
+            "staff_name",
+            "customer",
+            "price",
+            "currency",
+            "source",
+            "hold_expires_at",
+            "notes",
+            "created_at",
+            "cancellation_reason",
+            "cancelled_by_salon",
+        ]
+
+    def get_customer(self, booking: Booking) -> dict[str, Any]:
+        c = booking.customer
+        return {
+            "id": c.pk,
+            "name": c.name,
+            "phone": str(c.phone) if c.phone else None,
+            "email": c.email,
+        }
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "description",
+            "duration_minutes",
+            "price",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "active",
+            "deposit_override",
+        ]
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    service_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+    class Meta:
+        model = StaffMember
+        fields = ["id", "name", "service_ids", "active"]
+
+    def to_representation(self, instance: StaffMember) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["service_ids"] = sorted(s.pk for s in instance.services.all())
+        return data
+
+
+class HoursSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6)
+    start = HourMinuteField()
+    end = HourMinuteField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"end": ["The end comes after the start."]})
+        return attrs
+
+
+class TimeOffSerializer(serializers.ModelSerializer):
+    start = SalonDateTimeField()
+    end = SalonDateTimeField()
+    staff = serializers.IntegerField(source="staff_id", allow_null=True, required=False)
+
+    class Meta:
+        model = TimeOff
+        fields = ["id", "staff", "start", "end", "reason"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"end": ["The end comes after the start."]})
+        return attrs
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
