@@ -14,10 +14,10 @@ def _requests_about_bookings_forget(salon_id: int, customer_id: int) -> None:
     speak of the person too: their texts are blanked with the rest."""
     from .models import CustomerRequest, Message
 
-    CustomerRequest.objects.with_scope(salon=salon_id).filter(
-        customer__isnull=True, booking__customer_id=customer_id
-    ).update(summary="", resolution="", item_description="")
-    Message.objects.with_scope(salon=salon_id).filter(booking__customer_id=customer_id).update(
+    CustomerRequest.objects.filter(customer__isnull=True, booking__customer_id=customer_id).update(
+        summary="", resolution="", item_description=""
+    )
+    Message.objects.filter(booking__customer_id=customer_id).update(
         recipient="", subject="", body="", data={}, status_detail=""
     )
 

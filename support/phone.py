@@ -177,8 +177,8 @@ def payment_link_queue(
     expires_at = booking.hold_expires_at or now
     language = language_for(booking.customer, booking.salon)
     key = f"payment_link:{payment.pk}"
-    if Message.objects.with_scope(salon=booking.salon_id).filter(key=key).exists():
-        return Message.objects.with_scope(salon=booking.salon_id).get(key=key)
+    if Message.objects.filter(key=key).exists():
+        return Message.objects.get(key=key)
     message = message_queue(
         salon=booking.salon,
         customer=booking.customer,
@@ -268,9 +268,10 @@ def payment_for_link(token: str, now: dt.datetime | None = None) -> Payment | No
         return None
     salon_id, payment_id, nonce = ids
     payment = (
-        Payment.objects.with_scope(salon=salon_id)
-        .select_related("booking__salon", "booking__service", "booking__staff", "booking__customer")
-        .filter(pk=payment_id)
+        Payment.objects.select_related(
+            "booking__salon", "booking__service", "booking__staff", "booking__customer"
+        )
+        .filter(pk=payment_id, salon_id=salon_id)
         .first()
     )
     if payment is None:
