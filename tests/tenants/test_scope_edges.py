@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from django_scopes import ScopeError
 
-from bookings.selectors import availability_for
+from bookings.models import Booking
+from bookings.selectors import _rows, availability_for
 from tenants.scoping import salon_scope
 
 from ..conftest import MONDAY, book, local
@@ -113,3 +114,30 @@ def test_the_public_availability_sees_bookings_in_the_middlewares_scope(api, mon
     book(catalogue_a, CustomerFactory(salon=salon), local(salon, 1, 10), staff=catalogue_a.alice)
     after = api().get(url, query).json()["slots"]
     assert before and len(after) < len(before)
+
+
+@pytest.mark.django_db
+def test_the_raw_availability_query_built_in_a_scope_does_not_run_outside_it(catalogue_a):
+    """`_rows` runs compiled SQL, past the manager: it checks the scope itself."""
+    with salon_scope(catalogue_a.salon):
+        rows = Booking.objects.values_list("pk")
+        assert _rows(rows) == []
+    with pytest.raises(ScopeError):
+        _rows(rows)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        lambda: Booking.objects.exists(),
+        lambda: Booking.objects.exclude(pk=0),
+        lambda: Booking.objects.select_related("salon"),
+        lambda: Booking.objects.in_bulk([1]),
+        lambda: Booking.objects.with_scope(salon=1),
+        lambda: Booking.objects.with_scopes_disabled(),
+    ],
+)
+def test_no_query_runs_outside_a_scope_nor_brings_its_own(query):
+    with pytest.raises(ScopeError):
+        query()
