@@ -1,7 +1,7 @@
 import re
 import zoneinfo
 from functools import cache
-from typing import Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import phonenumbers
 from django.conf import settings
@@ -205,6 +205,12 @@ class TenantManager(models.Manager[_M]):
     row-level security (config/db/postgresql/base.py), so the two cannot disagree. There
     is no per-query scope.
     """
+
+    if TYPE_CHECKING:  # django-scopes' own, made to raise by `tenant_manager`
+
+        def with_scope(self, **scope: Any) -> NoReturn: ...
+
+        def with_scopes_disabled(self) -> NoReturn: ...
 
 
 _PER_QUERY = (
