@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
+from tenants.scoping import salon_scope
 
 from .models import Booking, BookingEvent, Service, StaffMember, StaffService, TimeOff, WorkingHours
 from .services import (
@@ -196,7 +197,8 @@ class BookingAdmin(TenantAdmin):
         done, refused = 0, 0
         for booking in queryset:
             try:
-                action(booking)
+                with salon_scope(booking.salon_id):
+                    action(booking)
                 done += 1
             except ValidationError:
                 refused += 1

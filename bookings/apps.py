@@ -17,12 +17,10 @@ def _bookings_forget(salon_id: int, customer_id: int) -> None:
     about the person) are blanked, and the links sent to the person stop working."""
     from .models import Booking, BookingEvent, new_nonce
 
-    bookings = Booking.objects.with_scope(salon=salon_id).filter(customer_id=customer_id)
+    bookings = Booking.objects.filter(customer_id=customer_id)
     for pk in bookings.values_list("pk", flat=True):
         bookings.filter(pk=pk).update(manage_nonce=new_nonce())
-    events = BookingEvent.objects.with_scope(salon=salon_id).filter(
-        booking__customer_id=customer_id
-    )
+    events = BookingEvent.objects.filter(booking__customer_id=customer_id)
     for event in events.only("pk", "data"):
         if isinstance(event.data, dict) and event.data.get("reason"):
             events.filter(pk=event.pk).update(data={**event.data, "reason": ""})

@@ -8,6 +8,7 @@ from django.db import connections
 from django.db.models import Func, IntegerField, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django_scopes import ScopeError, get_scope
 
 from core.cache import (
     cache_get,
@@ -56,7 +57,13 @@ class Epoch(Func):
 
 def _rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
     """The rows of a (scoped) values_list query as the driver gives them: plain integers
-    need none of the ORM's per-value converters, which cost more than the query here."""
+    need none of the ORM's per-value converters, which cost more than the query here.
+
+    Run in the ambient scope, like any query (the backend sets it for row-level security);
+    outside any it raises, as the ORM does, rather than read nothing."""
+    current = get_scope()
+    if current.get("_enabled", True) and "salon" not in current:
+        raise ScopeError("A scope on dimension(s) salon needs to be active for this query.")
     sql, params = queryset.query.sql_with_params()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
@@ -154,19 +161,17 @@ def catalogue_get(*, salon: Salon) -> Catalogue:
     catalogue = cache_get_versioned(key)
     if isinstance(catalogue, Catalogue):
         return catalogue
-    services = {s.pk: s for s in Service.objects.with_scope(salon=salon.pk).all()}
+    services = {s.pk: s for s in Service.objects.all()}
     staff: dict[int, StaffMember] = {}
     offers: defaultdict[int, set[int]] = defaultdict(set)
-    for link in StaffService.objects.with_scope(salon=salon.pk).select_related("staff"):
+    for link in StaffService.objects.select_related("staff"):
         if link.staff.active:  # staff who offer nothing cannot be booked: not needed here
             staff[link.staff_id] = link.staff
             offers[link.service_id].add(link.staff_id)
     hours: defaultdict[int, list[WeeklyRange]] = defaultdict(list)
-    for staff_id, weekday, start, end in (
-        WorkingHours.objects.with_scope(salon=salon.pk)
-        .order_by("staff_id", "weekday", "start")
-        .values_list("staff_id", "weekday", "start", "end")
-    ):
+    for staff_id, weekday, start, end in WorkingHours.objects.order_by(
+        "staff_id", "weekday", "start"
+    ).values_list("staff_id", "weekday", "start", "end"):
         hours[staff_id].append(WeeklyRange(weekday, start, end))
     catalogue = Catalogue(
         services,
@@ -180,7 +185,7 @@ def catalogue_get(*, salon: Salon) -> Catalogue:
 
 def busy_bookings(*, salon: Salon, now: dt.datetime) -> QuerySet[Booking]:
     """Bookings that keep their staff busy: confirmed, or held with a hold still running."""
-    return Booking.objects.with_scope(salon=salon.pk).filter(
+    return Booking.objects.filter(
         Q(status=Status.CONFIRMED) | Q(status=Status.PENDING_PAYMENT, hold_expires_at__gt=now)
     )
 
@@ -219,7 +224,7 @@ def availability_for(
         return []
 
     busy: defaultdict[int | None, list[tuple[int, int]]] = defaultdict(list)
-    time_off = TimeOff.objects.with_scope(salon=salon.pk).filter(
+    time_off = TimeOff.objects.filter(
         Q(staff_id__in=list(ranges)) | Q(staff__isnull=True),
         start__lt=window_end,
         end__gt=window_start,
@@ -258,12 +263,12 @@ def availability_for(
 
 
 def service_list(*, salon: Salon, active_only: bool = False) -> QuerySet[Service]:
-    services = Service.objects.with_scope(salon=salon.pk).all()
+    services = Service.objects.all()
     return services.filter(active=True) if active_only else services
 
 
 def staff_list(*, salon: Salon, active_only: bool = False) -> QuerySet[StaffMember]:
-    staff = StaffMember.objects.with_scope(salon=salon.pk).prefetch_related("services")
+    staff = StaffMember.objects.prefetch_related("services")
     return staff.filter(active=True) if active_only else staff
 
 
@@ -275,9 +280,7 @@ def booking_list(
     staff_id: int | None = None,
     status: str | None = None,
 ) -> QuerySet[Booking]:
-    bookings = Booking.objects.with_scope(salon=salon.pk).select_related(
-        "customer", "service", "staff"
-    )
+    bookings = Booking.objects.select_related("customer", "service", "staff")
     if first is not None:
         bookings = bookings.filter(start__gte=dt.datetime.combine(first, dt.time(), salon.tz))
     if last is not None:
@@ -294,16 +297,15 @@ def booking_by_manage_token(token: str) -> Booking | None:
     """The booking a manage token names, or None for a forged, revoked, expired or
     unknown one.
 
-    The token carries its salon, so the lookup is scoped to it.
+    The token carries its salon: the door enters that salon's scope before asking.
     """
     read = manage_token_read(token)
     if read is None:
         return None
     salon_id, booking_id, nonce = read
     booking = (
-        Booking.objects.with_scope(salon=salon_id)
-        .select_related("salon", "customer", "service", "staff")
-        .filter(pk=booking_id)
+        Booking.objects.select_related("salon", "customer", "service", "staff")
+        .filter(pk=booking_id, salon_id=salon_id)
         .first()
     )
     if booking is None or not constant_time_compare(booking.manage_nonce, nonce):
@@ -323,10 +325,8 @@ def staff_day_counts(*, salon: Salon, day: dt.date, staff_ids: list[int]) -> dic
     start = dt.datetime.combine(day, dt.time(), salon.tz)
     end = start + dt.timedelta(days=1)
     counts: dict[int, int] = dict.fromkeys(staff_ids, 0)
-    for staff_id in (
-        Booking.objects.with_scope(salon=salon.pk)
-        .filter(staff_id__in=staff_ids, status__in=ACTIVE_STATUSES, start__gte=start, start__lt=end)
-        .values_list("staff_id", flat=True)
-    ):
+    for staff_id in Booking.objects.filter(
+        staff_id__in=staff_ids, status__in=ACTIVE_STATUSES, start__gte=start, start__lt=end
+    ).values_list("staff_id", flat=True):
         counts[staff_id] += 1
     return counts

@@ -154,16 +154,12 @@ def _overlapping(
     busy_end: dt.datetime,
     ignore_booking: int | None,
 ) -> Any:
-    return (
-        Booking.objects.with_scope(salon=salon.pk)
-        .filter(
-            staff_id=staff_id,
-            status__in=ACTIVE_STATUSES,
-            busy_start__lt=busy_end,
-            busy_end__gt=busy_start,
-        )
-        .exclude(pk=ignore_booking)
-    )
+    return Booking.objects.filter(
+        staff_id=staff_id,
+        status__in=ACTIVE_STATUSES,
+        busy_start__lt=busy_end,
+        busy_end__gt=busy_start,
+    ).exclude(pk=ignore_booking)
 
 
 def _expire_lapsed_holds(
@@ -277,8 +273,7 @@ def _locked(booking: Booking) -> Booking:
     # The booking's row only, and FOR NO KEY UPDATE: rows that merely point at it (events,
     # payments, messages being written by a sweep) do not wait for it, nor it for them.
     return (
-        Booking.objects.with_scope(salon=booking.salon_id)
-        .select_for_update(no_key=True, of=("self",))
+        Booking.objects.select_for_update(no_key=True, of=("self",))
         .select_related("salon", "service", "customer", "staff")
         .get(pk=booking.pk)
     )
@@ -514,15 +509,14 @@ def holds_expire(*, salon: Salon, now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     with transaction.atomic():
         lapsed = list(
-            Booking.objects.with_scope(salon=salon.pk)
-            .select_for_update(skip_locked=True, no_key=True)
+            Booking.objects.select_for_update(skip_locked=True, no_key=True)
             # A hold taken before holds ended by the start lapses at the start too.
             .filter(Q(hold_expires_at__lte=now) | Q(start__lte=now), status=Status.PENDING_PAYMENT)
             .values_list("pk", flat=True)
         )
-        Booking.objects.with_scope(salon=salon.pk).filter(
-            pk__in=lapsed, status=Status.PENDING_PAYMENT
-        ).update(status=Status.EXPIRED, expired_at=now)
+        Booking.objects.filter(pk__in=lapsed, status=Status.PENDING_PAYMENT).update(
+            status=Status.EXPIRED, expired_at=now
+        )
         for pk in lapsed:
             BookingEvent.objects.create(
                 salon_id=salon.pk, booking_id=pk, kind="expired", by="system"
@@ -535,9 +529,7 @@ def holds_expire(*, salon: Salon, now: dt.datetime | None = None) -> list[int]:
 
 def booking_revoke_links(*, booking: Booking) -> None:
     """Links sent before stop working (a new manage token is drawn)."""
-    Booking.objects.with_scope(salon=booking.salon_id).filter(pk=booking.pk).update(
-        manage_nonce=new_nonce()
-    )
+    Booking.objects.filter(pk=booking.pk).update(manage_nonce=new_nonce())
 
 
 # The catalogue ---------------------------------------------------------------------
@@ -555,7 +547,7 @@ def catalogue_service_save(*, salon: Salon, service: Service | None, **fields: A
 
 def _delete_or_retire(obj: Service | StaffMember, **booked_by: Any) -> None:
     """Delete; or, when bookings name it, make it inactive: the history keeps it."""
-    if Booking.objects.with_scope(salon=obj.salon_id).filter(**booked_by).exists():
+    if Booking.objects.filter(**booked_by).exists():
         obj.active = False
         obj.save(update_fields=["active"])
     else:
@@ -581,12 +573,10 @@ def staff_save(
     with transaction.atomic():
         staff.save()
         if service_ids is not None:
-            services = list(
-                Service.objects.with_scope(salon=salon.pk).filter(pk__in=set(service_ids))
-            )
+            services = list(Service.objects.filter(pk__in=set(service_ids)))
             if len(services) != len(set(service_ids)):
                 raise ValidationError({"service_ids": [_("Some of these services do not exist.")]})
-            links = StaffService.objects.with_scope(salon=salon.pk).filter(staff=staff)
+            links = StaffService.objects.filter(staff=staff)
             links.exclude(service__in=services).delete()
             have = set(links.values_list("service_id", flat=True))
             StaffService.objects.bulk_create(
@@ -605,7 +595,7 @@ def staff_delete(*, staff: StaffMember) -> None:
 def staff_hours_set(*, staff: StaffMember, ranges: list[dict[str, Any]]) -> list[WorkingHours]:
     """Replace the staff member's weekly hours with these ranges."""
     with transaction.atomic():
-        WorkingHours.objects.with_scope(salon=staff.salon_id).filter(staff=staff).delete()
+        WorkingHours.objects.filter(staff=staff).delete()
         catalogue_changed(staff.salon_id)
         return WorkingHours.objects.bulk_create(
             WorkingHours(

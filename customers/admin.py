@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin
 from tenants.models import Salon
+from tenants.scoping import salon_scope
 from tenants.selectors import admin_salon_ids
 
 from .figures import with_figures
@@ -116,12 +117,13 @@ class CustomerAdminForm(forms.ModelForm):
             if not data["phone"] and not data["email"]:
                 raise ValidationError({"phone": _("Give a phone number or an e-mail address.")})
             if self.instance.duplicate_of_id is None:  # an unproven booker's may share them
-                contact_check(
-                    salon_id=salon.pk,
-                    phone=data["phone"],
-                    email=data["email"],
-                    exclude_pk=self.instance.pk,
-                )
+                with salon_scope(salon):
+                    contact_check(
+                        salon_id=salon.pk,
+                        phone=data["phone"],
+                        email=data["email"],
+                        exclude_pk=self.instance.pk,
+                    )
         except ValidationError as exc:
             self.add_error(None, exc)
         return data
@@ -176,12 +178,14 @@ class CustomerAdmin(TenantAdmin):
         }
         tags = [t for t in form.cleaned_data.get("tag_names", "").split(",") if t.strip()]
         if change:
-            customer_update(customer=obj, actor=request.user, tags=tags, **data)
+            with salon_scope(obj.salon_id):
+                customer_update(customer=obj, actor=request.user, tags=tags, **data)
         else:
             salon = form.cleaned_data.get("salon") or Salon.objects.get(
                 pk=self.salon_for_new(request) or 0
             )
-            created = customer_create(salon=salon, actor=request.user, tags=tags, **data)
+            with salon_scope(salon):
+                created = customer_create(salon=salon, actor=request.user, tags=tags, **data)
             obj.pk, obj.salon_id = created.pk, created.salon_id
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
@@ -218,7 +222,8 @@ class CustomerAdmin(TenantAdmin):
             if original is None:
                 continue
             try:
-                customer_merge(source=customer, into=original, actor=request.user)
+                with salon_scope(customer.salon_id):
+                    customer_merge(source=customer, into=original, actor=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{customer}: {' '.join(exc.messages)}", messages.ERROR)
             else:
@@ -229,7 +234,8 @@ class CustomerAdmin(TenantAdmin):
     def erase(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
         count = 0
         for customer in queryset:
-            customer_erase(customer=customer, actor=request.user)
+            with salon_scope(customer.salon_id):
+                customer_erase(customer=customer, actor=request.user)
             count += 1
         self.message_user(request, _("%d clients erased.") % count, messages.SUCCESS)
 

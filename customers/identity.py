@@ -81,11 +81,9 @@ def _code_hash(code_row_digest: str, code: str) -> str:
 def customer_by_contact(*, salon: Salon, contact: Contact) -> Customer | None:
     """The salon's own client (not an unproven booker's record) with this contact."""
     field = "phone" if contact.channel == Channel.SMS else "email"
-    return (
-        Customer.objects.with_scope(salon=salon.pk)
-        .filter(erased_at__isnull=True, duplicate_of=None, **{field: contact.value})
-        .first()
-    )
+    return Customer.objects.filter(
+        erased_at__isnull=True, duplicate_of=None, **{field: contact.value}
+    ).first()
 
 
 def contact_code_issue(*, salon: Salon, contact: Contact) -> CodeToSend | None:
@@ -97,7 +95,7 @@ def contact_code_issue(*, salon: Salon, contact: Contact) -> CodeToSend | None:
     digest = _digest(salon.pk, contact)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     now = timezone.now()
-    codes = ContactCode.objects.with_scope(salon=salon.pk)
+    codes = ContactCode.objects.all()
     with transaction.atomic():
         codes.filter(contact_digest=digest, used_at=None).update(used_at=now)
         codes.create(
@@ -118,8 +116,7 @@ def contact_code_check(*, salon: Salon, contact: Contact, code: str) -> Customer
     right = False
     with transaction.atomic():
         row = (
-            ContactCode.objects.with_scope(salon=salon.pk)
-            .select_for_update()
+            ContactCode.objects.select_for_update()
             .filter(
                 contact_digest=digest, used_at=None, expires_at__gt=now, attempts__lt=CODE_ATTEMPTS
             )
@@ -157,11 +154,9 @@ def proof_customer(*, token: str | None, salon_id: int) -> Customer | None:
         return None
     if not isinstance(data, dict) or data.get("s") != salon_id:
         return None
-    return (
-        Customer.objects.with_scope(salon=salon_id)
-        .filter(pk=data.get("c"), erased_at__isnull=True, duplicate_of=None)
-        .first()
-    )
+    return Customer.objects.filter(
+        pk=data.get("c"), erased_at__isnull=True, duplicate_of=None
+    ).first()
 
 
 def proof_holds(*, customer: Customer, proven: Customer | None) -> bool:
@@ -189,7 +184,5 @@ def contact_codes_purge(*, salon: Salon, now: dt.datetime | None = None) -> int:
     """Delete the salon's codes a day past their expiry (used or not): nothing to keep.
     Returns how many went."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=1)
-    deleted, _by_model = (
-        ContactCode.objects.with_scope(salon=salon.pk).filter(expires_at__lt=cutoff).delete()
-    )
+    deleted, _by_model = ContactCode.objects.filter(expires_at__lt=cutoff).delete()
     return deleted

@@ -14,8 +14,7 @@ from .search import search_filter
 
 def _latest_consent(salon: Salon, purpose: str) -> Coalesce:
     latest = (
-        ConsentEvent.objects.with_scope(salon=salon.pk)
-        .filter(customer=OuterRef("pk"), purpose=purpose)
+        ConsentEvent.objects.filter(customer=OuterRef("pk"), purpose=purpose)
         .order_by("-recorded_at", "-id")
         .values("granted")[:1]
     )
@@ -29,7 +28,7 @@ def customer_list(
 
     Three queries whatever the page size: the count, the page, the tags.
     """
-    customers: QuerySet[Customer] = Customer.objects.with_scope(salon=salon.pk).all()
+    customers: QuerySet[Customer] = Customer.objects.all()
     if not include_erased:
         customers = customers.filter(erased_at__isnull=True)
     if search and search.strip():
@@ -37,9 +36,7 @@ def customer_list(
     customers = customers.annotate(
         marketing_consent=_latest_consent(salon, Purpose.MARKETING),
         reminders_consent=_latest_consent(salon, Purpose.REMINDERS),
-    ).prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.with_scope(salon=salon.pk).order_by("name"))
-    )
+    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
     return with_figures(customers).order_by("name", "id")
 
 
@@ -49,19 +46,13 @@ def customer_get(*, salon: Salon, pk: int) -> Customer | None:
 
 def consent_current(*, customer: Customer) -> dict[str, bool]:
     current: dict[str, bool] = {}
-    for event in ConsentEvent.objects.with_scope(salon=customer.salon_id).filter(
-        customer=customer
-    ):  # newest first
+    for event in ConsentEvent.objects.filter(customer=customer):  # newest first
         current.setdefault(event.purpose, event.granted)
     return {purpose: current.get(purpose, False) for purpose in Purpose.values}
 
 
 def consent_history(*, customer: Customer) -> QuerySet[ConsentEvent]:
-    return (
-        ConsentEvent.objects.with_scope(salon=customer.salon_id)
-        .filter(customer=customer)
-        .select_related("recorded_by")
-    )
+    return ConsentEvent.objects.filter(customer=customer).select_related("recorded_by")
 
 
 def _plain(value: Any) -> Any:
@@ -77,8 +68,7 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
     export: dict[str, Any] = {section: [] for section in SECTIONS}
     for entry in personal_data_registry():
         rows = (
-            entry.model._default_manager.with_scope(salon=customer.salon_id)  # type: ignore[attr-defined]
-            .filter(**{entry.customer_lookup: customer.pk})
+            entry.model._default_manager.filter(**{entry.customer_lookup: customer.pk})
             .order_by("pk")
             .values(*entry.exported)
         )
@@ -98,4 +88,4 @@ def customers_sharing_contact(*, customer: Customer) -> QuerySet[Customer]:
         same |= Q(phone=customer.phone)
     if customer.email:
         same |= Q(email=customer.email)
-    return Customer.objects.with_scope(salon=customer.salon_id).filter(same)
+    return Customer.objects.filter(same)

@@ -62,7 +62,7 @@ def contact_check(
     *, salon_id: int, phone: str | None, email: str | None, exclude_pk: int | None = None
 ) -> None:
     """Field messages for a phone or e-mail that is another customer's of the salon."""
-    others = Customer.objects.with_scope(salon=salon_id).filter(duplicate_of=None)
+    others = Customer.objects.filter(duplicate_of=None)
     others = others.exclude(pk=exclude_pk)
     errors: dict[str, list[str]] = {}
     if phone and others.filter(phone=phone).exists():
@@ -86,8 +86,8 @@ def _check_unique(customer: Customer) -> None:
 
 def _tags_set(customer: Customer, names: Iterable[str]) -> None:
     wanted = sorted({n.strip().lower() for n in names if n.strip()})
-    tags = Tag.objects.with_scope(salon=customer.salon_id)
-    links = CustomerTag.objects.with_scope(salon=customer.salon_id).filter(customer=customer)
+    tags = Tag.objects.all()
+    links = CustomerTag.objects.filter(customer=customer)
     links.exclude(tag__name__in=wanted).delete()
     have = set(links.values_list("tag__name", flat=True))
     for name in wanted:
@@ -116,9 +116,7 @@ def consent_record(
     latest = (
         None
         if new_customer
-        else ConsentEvent.objects.with_scope(salon=customer.salon_id)
-        .filter(customer=customer, purpose=purpose)
-        .first()
+        else ConsentEvent.objects.filter(customer=customer, purpose=purpose).first()
     )
     if (
         latest is not None
@@ -371,9 +369,7 @@ def customer_for_online_booking(
 
 def _matches(salon: Salon, phone: str | None, email: str | None) -> list[Customer]:
     """The salon's own clients (not unproven records) with this phone, then this e-mail."""
-    customers = Customer.objects.with_scope(salon=salon.pk).filter(
-        erased_at__isnull=True, duplicate_of=None
-    )
+    customers = Customer.objects.filter(erased_at__isnull=True, duplicate_of=None)
     found: list[Customer] = []
     if phone:
         found.extend(customers.filter(phone=phone))
@@ -399,7 +395,7 @@ def _complete(
     actor: Actor,
 ) -> Customer:
     changed = False
-    others = Customer.objects.with_scope(salon=customer.salon_id).filter(duplicate_of=None)
+    others = Customer.objects.filter(duplicate_of=None)
     others = others.exclude(pk=customer.pk)
     if phone and not customer.phone and not others.filter(phone=phone).exists():
         customer.phone, changed = phone, True
@@ -435,9 +431,7 @@ def customer_touch(*, customer: Customer, at: dt.datetime | None = None) -> None
     at = at or timezone.now()
     if customer.last_seen_at and abs(at - customer.last_seen_at) < dt.timedelta(hours=1):
         return
-    Customer.objects.with_scope(salon=customer.salon_id).filter(pk=customer.pk).update(
-        last_seen_at=at
-    )
+    Customer.objects.filter(pk=customer.pk).update(last_seen_at=at)
     customer.last_seen_at = at
 
 
@@ -448,25 +442,17 @@ def customer_erase(*, customer: Customer, actor: Actor = None) -> Customer:
     proof of what was agreed, tied to nobody. Erasing twice changes nothing more.
     """
     with transaction.atomic():
-        locked = (
-            Customer.objects.with_scope(salon=customer.salon_id)
-            .select_for_update()
-            .get(pk=customer.pk)
-        )
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
         if locked.erased:
             return locked
         for entry in personal_data_registry():
-            rows = entry.model._default_manager.with_scope(  # type: ignore[attr-defined]
-                salon=customer.salon_id
-            ).filter(**{entry.customer_lookup: customer.pk})
+            rows = entry.model._default_manager.filter(**{entry.customer_lookup: customer.pk})
             if entry.erase:
                 rows.update(**entry.erase)
             if entry.erase_also is not None:
                 entry.erase_also(customer.salon_id, customer.pk)
-        CustomerTag.objects.with_scope(salon=customer.salon_id).filter(customer=customer).delete()
-        Customer.objects.with_scope(salon=customer.salon_id).filter(pk=customer.pk).update(
-            erased_at=timezone.now(), search_text=""
-        )
+        CustomerTag.objects.filter(customer=customer).delete()
+        Customer.objects.filter(pk=customer.pk).update(erased_at=timezone.now(), search_text="")
         _admin_history_erase(customer)
         locked.refresh_from_db()
     return locked
@@ -477,9 +463,7 @@ def _admin_history_erase(customer: Customer) -> None:
     was when changed, and says what changed: for the person's rows, both are rewritten
     from the erased rows. Who did what, and when, stays."""
     for entry in personal_data_registry():
-        rows = entry.model._default_manager.with_scope(  # type: ignore[attr-defined]
-            salon=customer.salon_id
-        ).filter(**{entry.customer_lookup: customer.pk})
+        rows = entry.model._default_manager.filter(**{entry.customer_lookup: customer.pk})
         names = {str(row.pk): str(row)[:200] for row in rows}
         if not names:
             continue
@@ -505,12 +489,12 @@ def customers_anonymise_inactive(*, salon: Salon, now: dt.datetime | None = None
     """Erase the salon's customers with no activity for the retention period."""
     cutoff = retention_cutoff(now or timezone.now())
     stale = list(
-        Customer.objects.with_scope(salon=salon.pk)
-        .filter(erased_at__isnull=True, last_seen_at__lt=cutoff)
-        .values_list("pk", flat=True)
+        Customer.objects.filter(erased_at__isnull=True, last_seen_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
     )
     for pk in stale:
-        customer_erase(customer=Customer.objects.with_scope(salon=salon.pk).get(pk=pk))
+        customer_erase(customer=Customer.objects.get(pk=pk))
     return len(stale)
 
 
@@ -547,7 +531,7 @@ def customer_merge(
     if source.erased or into.erased:
         raise ValidationError({"into": [_("This client's data was erased.")]})
     salon_id = into.salon_id
-    customers = Customer.objects.with_scope(salon=salon_id)
+    customers = Customer.objects.all()
     with transaction.atomic():
         # One fixed order, whichever way round the two are merged.
         locked = {
@@ -578,22 +562,14 @@ def customer_merge(
 
 
 def _move_everything(salon_id: int, source: Customer, into: Customer) -> None:
-    have = set(
-        CustomerTag.objects.with_scope(salon=salon_id)
-        .filter(customer=into)
-        .values_list("tag_id", flat=True)
-    )
-    tags = CustomerTag.objects.with_scope(salon=salon_id).filter(customer=source)
+    have = set(CustomerTag.objects.filter(customer=into).values_list("tag_id", flat=True))
+    tags = CustomerTag.objects.filter(customer=source)
     tags.filter(tag_id__in=have).delete()
     tags.update(customer=into)
-    Customer.objects.with_scope(salon=salon_id).filter(duplicate_of=source).exclude(
-        pk=into.pk
-    ).update(duplicate_of=into)
+    Customer.objects.filter(duplicate_of=source).exclude(pk=into.pk).update(duplicate_of=into)
     for model in apps.get_models():
         if model in (Customer, CustomerTag):
             continue
         for field in model._meta.fields:
             if getattr(field, "related_model", None) is Customer:
-                model._default_manager.with_scope(salon=salon_id).filter(  # type: ignore[attr-defined]
-                    **{field.name: source}
-                ).update(**{field.name: into})
+                model._default_manager.filter(**{field.name: source}).update(**{field.name: into})

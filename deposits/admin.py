@@ -219,7 +219,8 @@ class DepositPolicyAdmin(TenantAdmin):
         policy = self.get_object(request, object_id)
         context = dict(extra_context or {})
         if policy is not None:
-            context["preview"] = self.preview(request, policy)
+            with salon_scope(policy.salon_id):
+                context["preview"] = self.preview(request, policy)
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def preview(self, request: HttpRequest, policy: DepositPolicy) -> dict[str, Any]:

@@ -44,11 +44,9 @@ def _credit_link_lifetime(booking: Any) -> Any:
 
     from .models import CreditEntry, CreditKind
 
-    return (
-        CreditEntry.objects.with_scope(salon=booking.salon_id)
-        .filter(booking=booking, kind=CreditKind.GRANTED)
-        .aggregate(until=Max("expires_at"))["until"]
-    )
+    return CreditEntry.objects.filter(booking=booking, kind=CreditKind.GRANTED).aggregate(
+        until=Max("expires_at")
+    )["until"]
 
 
 class DepositsConfig(AppConfig):

@@ -47,7 +47,7 @@ def credit_balance(
     `made_by`, of the grants that booking's own money made (what its manage link may show
     and spend to someone who has not proved who she is)."""
     now = now or timezone.now()
-    entries = CreditEntry.objects.with_scope(salon=customer.salon_id).filter(customer=customer)
+    entries = CreditEntry.objects.filter(customer=customer)
     granted, spent = credit_live(entries, now)
     if made_by is not None:
         granted, spent = granted.filter(booking=made_by), spent.filter(grant__booking=made_by)
@@ -59,7 +59,7 @@ def credit_balance_locked(*, customer: Customer, made_by: Booking | None = None)
     it is made of are locked (inside the caller's transaction): what a concurrent spender
     cannot spend too."""
     now = timezone.now()
-    grants = CreditEntry.objects.with_scope(salon=customer.salon_id).filter(
+    grants = CreditEntry.objects.filter(
         customer=customer, kind=CreditKind.GRANTED, expires_at__gt=now
     )
     if made_by is not None:
@@ -74,7 +74,7 @@ def credit_balance_locked(*, customer: Customer, made_by: Booking | None = None)
 
 def _spent_on(booking_id: int, salon_id: int) -> tuple[int, int]:
     """What of the client's credit a booking used, and what of it was given back."""
-    entries = CreditEntry.objects.with_scope(salon=salon_id).filter(booking_id=booking_id)
+    entries = CreditEntry.objects.filter(booking_id=booking_id)
     used = entries.filter(kind=CreditKind.USED).aggregate(total=Sum("amount"))["total"]
     back = entries.filter(kind=CreditKind.GRANTED, payment__isnull=True).aggregate(
         total=Sum("amount")
@@ -117,8 +117,7 @@ def credit_use(
     Returns what was spent. Runs inside the caller's transaction."""
     now = timezone.now()
     grants = (
-        CreditEntry.objects.with_scope(salon=customer.salon_id)
-        .select_for_update(no_key=True)
+        CreditEntry.objects.select_for_update(no_key=True)
         .filter(customer=customer, kind=CreditKind.GRANTED, expires_at__gt=now)
         .order_by("expires_at", "id")
     )
@@ -150,7 +149,7 @@ def credit_restore(*, booking: Booking, now: dt.datetime | None = None) -> int:
     restored: what was spent on the booking and not yet given back, so restoring twice
     restores nothing more."""
     now = now or timezone.now()
-    entries = CreditEntry.objects.with_scope(salon=booking.salon_id).filter(booking=booking)
+    entries = CreditEntry.objects.filter(booking=booking)
     used = list(entries.filter(kind=CreditKind.USED).select_related("grant"))
     spent = sum(entry.amount for entry in used)
     # A restoration is a grant for the booking that no payment made.
@@ -190,8 +189,7 @@ def credits_expire(*, salon_id: int, now: dt.datetime | None = None) -> int:
 def _expire(salon_id: int, now: dt.datetime) -> int:
     lapsed = 0
     for grant in (
-        CreditEntry.objects.with_scope(salon=salon_id)
-        .select_for_update(skip_locked=True, no_key=True)
+        CreditEntry.objects.select_for_update(skip_locked=True, no_key=True)
         .filter(kind=CreditKind.GRANTED, expires_at__lte=now)
         .exclude(entries__kind=CreditKind.EXPIRED)
     ):
@@ -214,7 +212,7 @@ def credits_restore_lapsed(*, salon_id: int, now: dt.datetime | None = None) -> 
     the caller's transaction; each booking locked, so two sweeps restore it once).
     Returns how many bookings got theirs back."""
     now = now or timezone.now()
-    entries = CreditEntry.objects.with_scope(salon=salon_id)
+    entries = CreditEntry.objects.all()
     used = (
         entries.filter(booking=OuterRef("pk"), kind=CreditKind.USED)
         .values("booking")
@@ -228,8 +226,7 @@ def credits_restore_lapsed(*, salon_id: int, now: dt.datetime | None = None) -> 
         .values("total")
     )
     lapsed = (
-        Booking.objects.with_scope(salon=salon_id)
-        .filter(
+        Booking.objects.filter(
             Exists(
                 entries.filter(
                     booking=OuterRef("pk"), kind=CreditKind.USED, grant__expires_at__gt=now

@@ -51,9 +51,10 @@ def payment_for_link(token: str, now: dt.datetime | None = None) -> Payment | No
         return None
     salon_id, payment_id, nonce = ids
     payment = (
-        Payment.objects.with_scope(salon=salon_id)
-        .select_related("booking__salon", "booking__service", "booking__staff", "booking__customer")
-        .filter(pk=payment_id)
+        Payment.objects.select_related(
+            "booking__salon", "booking__service", "booking__staff", "booking__customer"
+        )
+        .filter(pk=payment_id, salon_id=salon_id)
         .first()
     )
     if payment is None:

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
 from bookings.models import Booking, Service, Source, StaffMember, Status
 from bookings.services import (
@@ -228,11 +229,11 @@ def checkout_charge(checkout: Checkout) -> Checkout:
         log.warning("payment %s: the provider failed: %s", payment.pk, exc)
         with transaction.atomic():
             booking_release(booking=booking, reason="payment provider unavailable")
-            Payment.objects.with_scope(salon=payment.salon_id).filter(
-                pk=payment.pk, status=PaymentStatus.PENDING
-            ).update(status=PaymentStatus.FAILED)
+            Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+                status=PaymentStatus.FAILED
+            )
         raise ProviderUnavailable() from exc
-    Payment.objects.with_scope(salon=payment.salon_id).filter(pk=payment.pk).update(
+    Payment.objects.filter(pk=payment.pk).update(
         intent_id=intent.id, client_secret=intent.client_secret
     )
     payment.intent_id, payment.client_secret = intent.id, intent.client_secret
@@ -253,9 +254,7 @@ def _refund_settle(refund: Refund, status: str) -> None:
     """A refund's outcome, as Stripe reports it later (refunds can take days)."""
     if status not in REFUND_FINAL:
         return
-    Refund.objects.with_scope(salon=refund.salon_id).filter(pk=refund.pk).exclude(
-        status__in=REFUND_FINAL
-    ).update(status=status)
+    Refund.objects.filter(pk=refund.pk).exclude(status__in=REFUND_FINAL).update(status=status)
 
 
 def stripe_event_apply(event: WebhookEvent) -> str:
@@ -266,19 +265,19 @@ def stripe_event_apply(event: WebhookEvent) -> str:
     nothing: it is recorded as a mismatch, and logged. Returns what happened: applied,
     duplicate, ignored or mismatch."""
     intent_id = event.data.get("id") if event.data.get("object") == "payment_intent" else None
-    payment = (
-        Payment.objects.with_scopes_disabled().filter(intent_id=intent_id).first()
-        if event.type in HANDLED_EVENTS and intent_id
-        else None
-    )
-    refund = (
-        Refund.objects.with_scopes_disabled()
-        .select_related("payment")
-        .filter(refund_id=event.data.get("id"))
-        .first()
-        if event.type in REFUND_EVENTS and event.data.get("object") == "refund"
-        else None
-    )
+    # The event names no salon: the payment (or refund) it is about is looked up across
+    # salons, and acted on in its own salon's scope below.
+    with scopes_disabled():
+        payment = (
+            Payment.objects.filter(intent_id=intent_id).first()
+            if event.type in HANDLED_EVENTS and intent_id
+            else None
+        )
+        refund = (
+            Refund.objects.select_related("payment").filter(refund_id=event.data.get("id")).first()
+            if event.type in REFUND_EVENTS and event.data.get("object") == "refund"
+            else None
+        )
     status = "applied" if payment is not None or refund is not None else "ignored"
     problem = _mismatch(event, payment, refund)
     if problem:
@@ -302,7 +301,8 @@ def stripe_event_apply(event: WebhookEvent) -> str:
                 with salon_scope(payment.salon_id):
                     to_send = _apply(event.type, payment)
             if status == "applied" and refund is not None:
-                _refund_settle(refund, str(event.data.get("status", "")))
+                with salon_scope(refund.salon_id):
+                    _refund_settle(refund, str(event.data.get("status", "")))
     except IntegrityError as error:
         if "event_id" not in str(error) and "stripeevent" not in str(error).lower():
             raise
@@ -338,16 +338,11 @@ def _lock(payment: Payment) -> tuple[Booking, Payment]:
     """The payment's booking, then the payment, locked in that order (the module's order).
     FOR NO KEY UPDATE of the rows themselves: rows that merely point at them do not wait."""
     booking = (
-        Booking.objects.with_scope(salon=payment.salon_id)
-        .select_for_update(no_key=True, of=("self",))
+        Booking.objects.select_for_update(no_key=True, of=("self",))
         .select_related("salon", "service", "customer", "staff")
         .get(pk=payment.booking_id)
     )
-    locked = (
-        Payment.objects.with_scope(salon=payment.salon_id)
-        .select_for_update(no_key=True, of=("self",))
-        .get(pk=payment.pk)
-    )
+    locked = Payment.objects.select_for_update(no_key=True, of=("self",)).get(pk=payment.pk)
     locked.booking = booking
     return booking, locked
 
@@ -459,7 +454,7 @@ def deposit_state(booking: Booking, payments: list[Payment] | None = None) -> di
     `payments`: the booking's payments when the caller loaded them already (a day of
     bookings reads its payments in one query)."""
     if payments is None:
-        payments = list(Payment.objects.with_scope(salon=booking.salon_id).filter(booking=booking))
+        payments = list(Payment.objects.filter(booking=booking))
     asked = sum(p.amount for p in payments if p.status != PaymentStatus.FAILED)
     paid = [p for p in payments if p.status == PaymentStatus.SUCCEEDED]
     if paid:
@@ -480,11 +475,7 @@ def deposit_state(booking: Booking, payments: list[Payment] | None = None) -> di
 
 def pending_payment(booking: Booking) -> Payment | None:
     """The payment the client still has to make for this booking, if any."""
-    return (
-        Payment.objects.with_scope(salon=booking.salon_id)
-        .filter(booking=booking, status=PaymentStatus.PENDING)
-        .first()
-    )
+    return Payment.objects.filter(booking=booking, status=PaymentStatus.PENDING).first()
 
 
 def cancellation_deadline(booking: Booking, window_hours: int | None = None) -> dt.datetime:
@@ -541,9 +532,7 @@ def cancellation_outcome(booking: Booking) -> CancellationOutcome:
     in_window = _in_window(booking, policy.cancellation_window_hours)
     paid = sum(
         p.amount
-        for p in Payment.objects.with_scope(salon=booking.salon_id).filter(
-            booking=booking, status=PaymentStatus.SUCCEEDED, outcome=""
-        )
+        for p in Payment.objects.filter(booking=booking, status=PaymentStatus.SUCCEEDED, outcome="")
     )
     if not paid:
         outcome = "nothing"
@@ -581,7 +570,7 @@ def booking_cancel_with_money(
     abandoned: list[Payment] = []
     with transaction.atomic():
         cancelled = booking_cancel(booking=booking, actor=actor, by_salon=by_salon, reason=reason)
-        payments = Payment.objects.with_scope(salon=booking.salon_id).select_for_update(no_key=True)
+        payments = Payment.objects.select_for_update(no_key=True)
         for payment in payments.filter(booking=booking):
             if payment.status == PaymentStatus.PENDING:
                 # Nothing was paid yet. Should the client's payment go through all the
@@ -655,9 +644,7 @@ def refund_send(refund: Refund) -> Refund:
     except GatewayError:
         log.warning("refund %s failed; it will be retried", refund.pk, exc_info=True)
         return refund
-    Refund.objects.with_scope(salon=refund.salon_id).filter(pk=refund.pk).update(
-        status=result.status, refund_id=result.id
-    )
+    Refund.objects.filter(pk=refund.pk).update(status=result.status, refund_id=result.id)
     refund.status, refund.refund_id = result.status, result.id
     return refund
 
@@ -705,22 +692,19 @@ def payments_abandon_lapsed(*, salon_id: int) -> int:
     with transaction.atomic():
         # The bookings first, then their payments: the order of every path.
         expired = list(
-            Booking.objects.with_scope(salon=salon_id)
-            .select_for_update(skip_locked=True, no_key=True, of=("self",))
+            Booking.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
             .filter(
                 Exists(
-                    Payment.objects.with_scope(salon=salon_id).filter(
-                        booking=OuterRef("pk"), status=PaymentStatus.PENDING
-                    )
+                    Payment.objects.filter(booking=OuterRef("pk"), status=PaymentStatus.PENDING)
                 ),
                 status=Status.EXPIRED,
             )
             .values_list("pk", flat=True)
         )
         lapsed = list(
-            Payment.objects.with_scope(salon=salon_id)
-            .select_for_update(no_key=True, of=("self",))
-            .filter(status=PaymentStatus.PENDING, booking_id__in=expired)
+            Payment.objects.select_for_update(no_key=True, of=("self",)).filter(
+                status=PaymentStatus.PENDING, booking_id__in=expired
+            )
         )
         for payment in lapsed:
             payment.status = PaymentStatus.CANCELED
@@ -736,9 +720,9 @@ def booking_rebookable(booking: Booking) -> bool:
     at a new time while credit is left."""
     return (
         booking.status in (Status.CANCELLED, Status.EXPIRED)
-        and Payment.objects.with_scope(salon=booking.salon_id)
-        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
-        .exists()
+        and Payment.objects.filter(
+            booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED
+        ).exists()
         and credit_balance(customer=booking.customer) > 0
     )
 
@@ -762,11 +746,9 @@ def booking_rebook_with_credit(
     own = None if proven else booking
     salon = booking.salon
     policy, steps = policy_get(salon=salon)
-    if (
-        not Payment.objects.with_scope(salon=salon.pk)
-        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
-        .exists()
-    ):
+    if not Payment.objects.filter(
+        booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED
+    ).exists():
         raise ValidationError(
             {"non_field_errors": [_("This booking was cancelled; please book a new appointment.")]}
         )
@@ -780,8 +762,7 @@ def booking_rebook_with_credit(
     with transaction.atomic():
         # The booking, then the credit grants: the order of every path.
         locked = (
-            Booking.objects.with_scope(salon=salon.pk)
-            .select_for_update(no_key=True, of=("self",))
+            Booking.objects.select_for_update(no_key=True, of=("self",))
             .select_related("salon", "service", "customer", "staff")
             .get(pk=booking.pk)
         )
@@ -844,9 +825,9 @@ def _intent_replay(payment: Payment) -> str | None:
         )
     except GatewayError:
         return None
-    Payment.objects.with_scope(salon=payment.salon_id).filter(
-        pk=payment.pk, intent_id__isnull=True
-    ).update(intent_id=intent.id, client_secret=intent.client_secret)
+    Payment.objects.filter(pk=payment.pk, intent_id__isnull=True).update(
+        intent_id=intent.id, client_secret=intent.client_secret
+    )
     payment.intent_id, payment.client_secret = intent.id, intent.client_secret
     return intent.id
 
@@ -865,7 +846,7 @@ def _stranded_settle(payment: Payment, now: dt.datetime) -> bool:
         return True
     # Online, the client who waited for the payment form was answered an error long ago.
     with transaction.atomic():
-        Payment.objects.with_scope(salon=payment.salon_id).filter(
+        Payment.objects.filter(
             pk=payment.pk, status=PaymentStatus.PENDING, intent_id__isnull=True
         ).update(status=PaymentStatus.FAILED)
         booking_release(booking=booking, reason="the payment was never opened")
@@ -888,8 +869,7 @@ def payments_reconcile(*, salon_id: int, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     settled = 0
     stranded = (
-        Payment.objects.with_scope(salon=salon_id)
-        .select_related("booking__salon")
+        Payment.objects.select_related("booking__salon")
         .filter(
             status=PaymentStatus.PENDING,
             intent_id__isnull=True,
@@ -900,10 +880,8 @@ def payments_reconcile(*, salon_id: int, now: dt.datetime | None = None) -> int:
     )
     for payment in stranded:
         settled += _stranded_settle(payment, now)
-    doubtful = (
-        Payment.objects.with_scope(salon=salon_id)
-        .select_related("booking__salon")
-        .filter(status=PaymentStatus.FAILED, intent_id__isnull=True)
+    doubtful = Payment.objects.select_related("booking__salon").filter(
+        status=PaymentStatus.FAILED, intent_id__isnull=True
     )
     for payment in doubtful:
         if _intent_replay(payment) is None:
@@ -911,8 +889,7 @@ def payments_reconcile(*, salon_id: int, now: dt.datetime | None = None) -> int:
         intent_cancel(payment)
         settled += 1
     for refund in (
-        Refund.objects.with_scope(salon=salon_id)
-        .select_related("payment__booking__salon")
+        Refund.objects.select_related("payment__booking__salon")
         .filter(status="pending", refund_id__isnull=True)
         .exclude(payment__provider=DESK)
     ):

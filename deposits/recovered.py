@@ -57,17 +57,14 @@ def deposits_recovered(
         first = _month_start(first - dt.timedelta(days=1))
     since = dt.datetime.combine(first, dt.time(), tzinfo=tz)
     bookings = list(
-        Booking.objects.with_scope(salon=salon.pk)
-        .filter(start__gte=since, start__lt=now)
+        Booking.objects.filter(start__gte=since, start__lt=now)
         .exclude(status=Status.EXPIRED)
         .values_list("pk", "start", "created_at", "status")
     )
     payments: defaultdict[int, list[tuple[int, str]]] = defaultdict(list)
-    for booking_id, amount, outcome in (
-        Payment.objects.with_scope(salon=salon.pk)
-        .filter(booking_id__in=[b[0] for b in bookings], status=PaymentStatus.SUCCEEDED)
-        .values_list("booking_id", "amount", "outcome")
-    ):
+    for booking_id, amount, outcome in Payment.objects.filter(
+        booking_id__in=[b[0] for b in bookings], status=PaymentStatus.SUCCEEDED
+    ).values_list("booking_id", "amount", "outcome"):
         payments[booking_id].append((amount, outcome))
 
     _policy, ramp = policy_get(salon=salon)
@@ -85,7 +82,7 @@ def deposits_recovered(
         for figures in (by_month[_month_start(start.astimezone(tz).date())], by_step[step]):
             _count(figures, status, payments.get(pk, []))
 
-    granted, spent = credit_live(CreditEntry.objects.with_scope(salon=salon.pk).all(), now)
+    granted, spent = credit_live(CreditEntry.objects.all(), now)
     outstanding = credit_total(granted) - credit_total(spent)
     return Recovery(
         currency=salon.currency,

@@ -42,11 +42,11 @@ def policy_get(*, salon: Salon) -> tuple[DepositPolicy, list[RampStep]]:
     cached = cache_get_versioned(key)
     if isinstance(cached, tuple):
         return cached
-    policy = DepositPolicy.objects.with_scope(salon=salon.pk).filter(salon=salon).first()
+    policy = DepositPolicy.objects.filter(salon=salon).first()
     if policy is None:
         answer: tuple[DepositPolicy, list[RampStep]] = (DepositPolicy(salon=salon), [])
     else:
-        steps = list(RampStep.objects.with_scope(salon=salon.pk).filter(policy=policy))
+        steps = list(RampStep.objects.filter(policy=policy))
         answer = (policy, steps)
     cache_set_versioned(key, answer, POLICY_CACHE_SECONDS)
     return answer
@@ -62,7 +62,7 @@ def client_record(*, policy: DepositPolicy, customer: Customer) -> Client:
     trusted = customer.trusted and not customer.unproven
     if policy.trusted_after_visits is None and policy.full_prepayment_after_no_shows is None:
         return Client(trusted=trusted)
-    bookings = Booking.objects.with_scope(salon=customer.salon_id)
+    bookings = Booking.objects.all()
     counts = bookings.filter(customer=customer).aggregate(
         visits=Count("pk", filter=Q(status=Status.COMPLETED)),
         no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),

@@ -34,15 +34,13 @@ def policy_set(
     if low is not None and high is not None and low > high:
         raise ValidationError({"max_amount": ["The maximum is below the minimum."]})
     with transaction.atomic():
-        policy = DepositPolicy.objects.with_scope(
-            salon=salon.pk
-        ).select_for_update().first() or DepositPolicy(salon=salon)
+        policy = DepositPolicy.objects.select_for_update().first() or DepositPolicy(salon=salon)
         policy.rule_kind, policy.rule_value = base.kind, base.value
         for name, value in fields.items():
             setattr(policy, name, value)
         policy.full_clean()
         policy.save()
-        RampStep.objects.with_scope(salon=salon.pk).filter(policy=policy).delete()
+        RampStep.objects.filter(policy=policy).delete()
         policy_changed(salon.pk)
         RampStep.objects.bulk_create(
             RampStep(
@@ -66,6 +64,6 @@ def policy_delete(*, policy: DepositPolicy) -> None:
 
 def policy_create_default(*, salon: Salon) -> DepositPolicy:
     """A new salon's policy: no deposit until the owner sets one; the usual terms."""
-    policy, _created = DepositPolicy.objects.with_scope(salon=salon.pk).get_or_create(salon=salon)
+    policy, _created = DepositPolicy.objects.get_or_create(salon=salon)
     policy_changed(salon.pk)
     return policy

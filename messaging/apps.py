@@ -15,7 +15,7 @@ def _messages_about_bookings_forget(salon_id: int, customer_id: int) -> None:
     they were sent to: their texts are blanked with the rest."""
     from messaging.models import Message
 
-    Message.objects.with_scope(salon=salon_id).filter(booking__customer_id=customer_id).update(
+    Message.objects.filter(booking__customer_id=customer_id).update(
         recipient="", subject="", body="", data={}, status_detail=""
     )
 

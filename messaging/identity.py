@@ -52,9 +52,9 @@ def identity_prove(*, salon: Salon, contact: Contact, code: str) -> Customer:
     """The client who received `code` at `contact`; ValidationError otherwise. The code's
     text is then taken out of the messages that carried it."""
     customer = contact_code_check(salon=salon, contact=contact, code=code)
-    Message.objects.with_scope(salon=salon.pk).filter(
-        customer=customer, kind=MessageKind.IDENTITY_CODE
-    ).exclude(body=REDACTED).update(body=REDACTED, subject="")
+    Message.objects.filter(customer=customer, kind=MessageKind.IDENTITY_CODE).exclude(
+        body=REDACTED
+    ).update(body=REDACTED, subject="")
     return customer
 
 

@@ -74,8 +74,8 @@ def payment_link_queue(
     expires_at = booking.hold_expires_at or now
     language = language_for(booking.customer, booking.salon)
     key = f"payment_link:{payment.pk}"
-    if Message.objects.with_scope(salon=booking.salon_id).filter(key=key).exists():
-        return Message.objects.with_scope(salon=booking.salon_id).get(key=key)
+    if Message.objects.filter(key=key).exists():
+        return Message.objects.get(key=key)
     message = message_queue(
         salon=booking.salon,
         customer=booking.customer,

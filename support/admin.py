@@ -15,6 +15,7 @@ from support.models import CustomerRequest
 from support.services import request_check, request_open, request_update
 from tenants.admin import TenantAdmin
 from tenants.models import Salon
+from tenants.scoping import salon_scope
 
 # What staff write; the rest is stamped by the services.
 EDITABLE = [
@@ -53,12 +54,13 @@ class CustomerRequestAdminForm(forms.ModelForm):
             if name in data:
                 setattr(row, name, data[name])
         try:
-            request_check(
-                row,
-                salon=salon,
-                now=timezone.now(),
-                new_customer=row.customer_id != self.instance.customer_id,
-            )
+            with salon_scope(salon):
+                request_check(
+                    row,
+                    salon=salon,
+                    now=timezone.now(),
+                    new_customer=row.customer_id != self.instance.customer_id,
+                )
         except ValidationError as exc:
             self.add_error(None, exc)
         return data
@@ -117,10 +119,12 @@ class CustomerRequestAdmin(TenantAdmin):
         # Through the services, like every other door: the response and resolution times.
         data = {name: form.cleaned_data[name] for name in EDITABLE if name in form.cleaned_data}
         if change:
-            request_update(customer_request=obj, **data)
+            with salon_scope(obj.salon_id):
+                request_update(customer_request=obj, **data)
         else:
             salon = form.cleaned_data.get("salon") or Salon.objects.get(
                 pk=self.salon_for_new(request) or 0
             )
-            created = request_open(salon=salon, actor=request.user, **data)
+            with salon_scope(salon):
+                created = request_open(salon=salon, actor=request.user, **data)
             obj.pk, obj.salon_id = created.pk, created.salon_id

@@ -7,9 +7,9 @@ def _requests_about_bookings_forget(salon_id: int, customer_id: int) -> None:
     speak of the person too: their texts are blanked with the rest."""
     from support.models import CustomerRequest
 
-    CustomerRequest.objects.with_scope(salon=salon_id).filter(
-        customer__isnull=True, booking__customer_id=customer_id
-    ).update(summary="", resolution="", item_description="")
+    CustomerRequest.objects.filter(customer__isnull=True, booking__customer_id=customer_id).update(
+        summary="", resolution="", item_description=""
+    )
 
 
 class SupportConfig(AppConfig):

@@ -41,9 +41,7 @@ def request_list(
 ) -> QuerySet[CustomerRequest]:
     """The salon's requests, newest first, with their customer and who opened them."""
     filters = filters or RequestFilters()
-    requests = CustomerRequest.objects.with_scope(salon=salon.pk).select_related(
-        "customer", "opened_by"
-    )
+    requests = CustomerRequest.objects.select_related("customer", "opened_by")
     if filters.status is not None:
         requests = requests.filter(status=filters.status)
     if filters.category is not None:
@@ -63,11 +61,11 @@ def request_get(*, salon: Salon, pk: int) -> CustomerRequest | None:
 
 def salon_customer(*, salon: Salon, pk: int) -> Customer | None:
     """One of the salon's customers; another salon's id finds nothing, like a missing one."""
-    return Customer.objects.with_scope(salon=salon.pk).filter(pk=pk).first()
+    return Customer.objects.filter(pk=pk).first()
 
 
 def salon_booking(*, salon: Salon, pk: int) -> Booking | None:
-    return Booking.objects.with_scope(salon=salon.pk).filter(pk=pk).first()
+    return Booking.objects.filter(pk=pk).first()
 
 
 def _median_seconds(
@@ -113,9 +111,7 @@ def request_stats(*, salon: Salon, date_from: dt.date, date_to: dt.date) -> Requ
     median time to a first response among the requests answered, and to the resolution
     among those resolved now. Three queries, whatever the period.
     """
-    requests = _opened_between(
-        CustomerRequest.objects.with_scope(salon=salon.pk).all(), salon, date_from, date_to
-    )
+    requests = _opened_between(CustomerRequest.objects.all(), salon, date_from, date_to)
     by_category = dict.fromkeys(RequestCategory.values, 0)
     by_status = dict.fromkeys(RequestStatus.values, 0)
     by_channel = dict.fromkeys(RequestChannel.values, 0)

@@ -160,11 +160,9 @@ def request_update(
     The row is locked while it changes, so two people acting at once stamp the first
     response once.
     """
-    salon_id = customer_request.salon_id
     with transaction.atomic(durable=True):
         row = (
-            CustomerRequest.objects.with_scope(salon=salon_id)
-            .select_for_update(of=("self",))
+            CustomerRequest.objects.select_for_update(of=("self",))
             .select_related("salon", "customer", "booking")
             .get(pk=customer_request.pk)
         )

@@ -12,6 +12,7 @@ from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
 from .models import Membership, Role, Salon, validate_salon_name
+from .scoping import salon_scope
 from .selectors import admin_salon_ids, salon_forget, salon_ids_run_by
 from .services import membership_check, membership_remove, membership_set, salon_update
 
@@ -210,7 +211,7 @@ class MembershipForm(forms.ModelForm):
         user = self.instance.user if self.instance.pk else data.get("user")
         if salon_id is not None and user is not None and data.get("role"):
             try:
-                with transaction.atomic():
+                with transaction.atomic(), salon_scope(salon_id):
                     membership_check(
                         salon=Salon.objects.get(pk=salon_id), user_id=user.pk, role=data["role"]
                     )
@@ -312,7 +313,7 @@ class MembershipAdmin(TenantAdmin):
             and self.has_delete_permission(request, obj)
         ):
             try:
-                with transaction.atomic():
+                with transaction.atomic(), salon_scope(obj.salon_id):
                     membership_check(
                         salon=Salon.objects.get(pk=obj.salon_id), user_id=obj.user_id, role=None
                     )

@@ -1,9 +1,7 @@
 import re
 import zoneinfo
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, nullcontext
 from functools import cache
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import phonenumbers
 from django.conf import settings
@@ -11,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager, scope
+from django_scopes import ScopedManager, ScopeError, scope
+from django_scopes.manager import DisabledQuerySet
 from django_scopes.state import state as scope_state
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -197,108 +196,58 @@ class Salon(models.Model):
 _M = TypeVar("_M", bound=models.Model)
 
 
-class TenantQuerySet(models.QuerySet[_M]):
-    """A queryset of a tenant-owned model.
+class TenantManager(models.Manager[_M]):
+    """The manager of tenant-owned models: scoped by django-scopes (see `tenant_manager`).
 
-    One made by `Model.objects.with_scope(salon=…)` or `.with_scopes_disabled()` runs its
-    statements inside that scope, so that the database's row-level security (tenants/rls.py),
-    which follows the current scope, lets them see what the queryset filters for.
+    Its queries run in the ambient scope, entered at the edges only (the request's salon,
+    a salon task, a door that resolves a token, the Stripe webhook after its lookup): the
+    manager filters for that scope, and the database backend sets the same scope for the
+    row-level security (config/db/postgresql/base.py), so the two cannot disagree. There
+    is no per-query scope.
     """
 
-    _db_scope: dict[str, Any] | None = None
+    if TYPE_CHECKING:  # django-scopes' own, made to raise by `tenant_manager`
 
-    def _clone(self) -> Self:
-        clone = super()._clone()  # type: ignore[misc]
-        clone._db_scope = self._db_scope
-        return clone
+        def with_scope(self, **scope: Any) -> NoReturn: ...
 
-    def _in_scope(self) -> AbstractContextManager[None]:
-        return nullcontext() if self._db_scope is None else scope(**self._db_scope)
-
-    def _fetch_all(self) -> None:
-        with self._in_scope():
-            super()._fetch_all()
-
-    def iterator(self, chunk_size: int | None = None) -> Iterator[_M]:
-        with self._in_scope():
-            yield from super().iterator(chunk_size)
-
-    def count(self) -> int:
-        with self._in_scope():
-            return super().count()
-
-    def exists(self) -> bool:
-        with self._in_scope():
-            return super().exists()
-
-    def contains(self, obj: models.Model) -> bool:
-        with self._in_scope():
-            return super().contains(obj)
-
-    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        with self._in_scope():
-            return super().aggregate(*args, **kwargs)
-
-    def update(self, **kwargs: Any) -> int:
-        with self._in_scope():
-            return super().update(**kwargs)
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        with self._in_scope():
-            return super().delete()
-
-    def create(self, **kwargs: Any) -> _M:
-        with self._in_scope():
-            return super().create(**kwargs)
-
-    def get_or_create(
-        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> tuple[_M, bool]:
-        with self._in_scope():
-            return super().get_or_create(defaults, **kwargs)
-
-    def update_or_create(
-        self,
-        defaults: Mapping[str, Any] | None = None,
-        create_defaults: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> tuple[_M, bool]:
-        with self._in_scope():
-            return super().update_or_create(defaults, create_defaults, **kwargs)
-
-    def bulk_create(self, *args: Any, **kwargs: Any) -> list[_M]:
-        with self._in_scope():
-            return super().bulk_create(*args, **kwargs)
-
-    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
-        with self._in_scope():
-            return super().bulk_update(*args, **kwargs)
+        def with_scopes_disabled(self) -> NoReturn: ...
 
 
-class TenantManager(models.Manager[_M]):
-    """The manager of tenant-owned models: scoped by django-scopes (see `tenant_manager`)."""
+_PER_QUERY = (
+    "No scope per query: enter the salon's scope where the salon is known (tenants.scoping "
+    "salon_scope, or django_scopes.scopes_disabled for a lookup across salons)."
+)
 
-    def get_queryset(self) -> TenantQuerySet[_M]:
-        queryset: TenantQuerySet[_M] = TenantQuerySet(
-            self.model,
-            using=self._db,
-            hints=self._hints,  # type: ignore[attr-defined]
-        )
-        # django-scopes' `with_scope()`/`with_scopes_disabled()` leave it here.
-        override = getattr(self, "_override_scope", None)
-        if override is not None:
-            queryset._db_scope = dict(override)
-        return queryset
 
-    if TYPE_CHECKING:  # provided by django-scopes' ScopedManager at run time
+class _OutOfScope(DisabledQuerySet):
+    """What a tenant manager gives outside any scope: django-scopes' queryset that raises
+    `ScopeError`, made to raise on the few methods it lets through as well (`exists()`,
+    `exclude()`…), which would otherwise run and see nothing (row-level security)."""
 
-        def with_scope(self, **scope: Any) -> Self: ...
-
-        def with_scopes_disabled(self) -> Self: ...
+    exists = contains = exclude = in_bulk = bulk_update = DisabledQuerySet.error
+    select_related = prefetch_related = distinct = defer = extra = DisabledQuerySet.error
+    alias = explain = DisabledQuerySet.error
 
 
 def tenant_manager() -> TenantManager[Any]:
-    return cast(TenantManager[Any], ScopedManager(salon="salon", _manager_class=TenantManager))
+    scoped = type(ScopedManager(salon="salon", _manager_class=TenantManager))
+
+    class Manager(scoped):  # type: ignore[valid-type, misc]
+        def get_queryset(self) -> Any:
+            queryset = super().get_queryset()
+            if type(queryset) is DisabledQuerySet:
+                return _OutOfScope(self.model, using=self._db, missing_scopes={"salon"})
+            return queryset
+
+        # No scope per query: it would filter rows the database, which follows the ambient
+        # scope, does not show (or shows more of), and the two would disagree silently.
+        def with_scope(self, **scope: Any) -> NoReturn:
+            raise ScopeError(_PER_QUERY)
+
+        def with_scopes_disabled(self) -> NoReturn:
+            raise ScopeError(_PER_QUERY)
+
+    return cast(TenantManager[Any], Manager())
 
 
 class TenantModel(models.Model):

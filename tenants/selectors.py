@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
+from django_scopes import scopes_disabled
 
 from core.cache import cache_delete, cache_get, cache_set
 
@@ -33,8 +34,7 @@ def salon_forget(salon: Salon) -> None:
 def membership_role(*, user: AbstractBaseUser, salon: Salon) -> str | None:
     """The user's role in the salon, or None when they are not a member."""
     return (
-        Membership.objects.with_scope(salon=salon.pk)
-        .filter(user_id=user.pk)
+        Membership.objects.filter(salon=salon, user_id=user.pk)
         .values_list("role", flat=True)
         .first()
     )
@@ -45,11 +45,12 @@ def admin_salon_ids(user: AbstractBaseUser) -> list[int]:
 
     A user's own memberships cross salons by nature, hence the disabled scope.
     """
-    return list(
-        Membership.objects.with_scopes_disabled()
-        .filter(user_id=user.pk, role__in=ADMIN_ROLES)
-        .values_list("salon_id", flat=True)
-    )
+    with scopes_disabled():
+        return list(
+            Membership.objects.filter(user_id=user.pk, role__in=ADMIN_ROLES).values_list(
+                "salon_id", flat=True
+            )
+        )
 
 
 def salon_ids_run_by(user: AbstractBaseUser, *, role: str) -> list[int]:
@@ -58,15 +59,16 @@ def salon_ids_run_by(user: AbstractBaseUser, *, role: str) -> list[int]:
     A user's own memberships cross salons by nature, hence the disabled scope.
     """
     roles = [r for r in Role if role_at_least(r, role)]
-    return list(
-        Membership.objects.with_scopes_disabled()
-        .filter(user_id=user.pk, role__in=roles)
-        .values_list("salon_id", flat=True)
-    )
+    with scopes_disabled():
+        return list(
+            Membership.objects.filter(user_id=user.pk, role__in=roles).values_list(
+                "salon_id", flat=True
+            )
+        )
 
 
 def membership_list(*, salon: Salon) -> QuerySet[Membership]:
-    return Membership.objects.with_scope(salon=salon.pk).select_related("user")
+    return Membership.objects.select_related("user")
 
 
 def member_salons(*, user: AbstractBaseUser) -> list[Salon]:
@@ -74,10 +76,10 @@ def member_salons(*, user: AbstractBaseUser) -> list[Salon]:
 
     A user's own memberships cross salons by nature, hence the disabled scope.
     """
-    return [
-        membership.salon
-        for membership in Membership.objects.with_scopes_disabled()
-        .filter(user_id=user.pk)
-        .select_related("salon")
-        .order_by("salon__name", "salon_id")
-    ]
+    with scopes_disabled():
+        return [
+            membership.salon
+            for membership in Membership.objects.filter(user_id=user.pk)
+            .select_related("salon")
+            .order_by("salon__name", "salon_id")
+        ]

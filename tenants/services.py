@@ -79,8 +79,7 @@ def membership_check(*, salon: Salon, user_id: int, role: str | None) -> None:
     if role == Role.OWNER:
         return
     owners = list(
-        Membership.objects.with_scope(salon=salon.pk)
-        .filter(role=Role.OWNER)
+        Membership.objects.filter(role=Role.OWNER)
         .select_for_update()
         .values_list("user_id", flat=True)
     )

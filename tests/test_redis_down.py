@@ -38,6 +38,7 @@ from config.celery import app
 from core import cache as product_cache
 from messaging.models import Message, MessageKind, MessageStatus
 from messaging.tasks import messages_apply, messages_sweep
+from tenants.scoping import salon_scope
 
 from .conftest import Catalogue
 
@@ -303,13 +304,13 @@ def p95(seconds: list[float]) -> float:
 
 def _confirmations(catalogue: Catalogue) -> dict[int, list[str]]:
     """Each of the salon's bookings, with the status of each confirmation written for it."""
-    salon = catalogue.salon.pk
-    found: dict[int, list[str]] = {
-        pk: [] for pk in Booking.objects.with_scope(salon=salon).values_list("pk", flat=True)
-    }
-    messages = Message.objects.with_scope(salon=salon).filter(kind=MessageKind.CONFIRMATION)
-    for booking, status in messages.values_list("booking_id", "status"):
-        found[booking].append(status)
+    with salon_scope(catalogue.salon):
+        found: dict[int, list[str]] = {
+            pk: [] for pk in Booking.objects.values_list("pk", flat=True)
+        }
+        messages = Message.objects.filter(kind=MessageKind.CONFIRMATION)
+        for booking, status in messages.values_list("booking_id", "status"):
+            found[booking].append(status)
     return found
 
 

@@ -7,6 +7,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django_scopes import scopes_disabled
 
 from ..models import Payment, TestModeIntent
 from . import GatewayError, Intent, RefundResult, WebhookEvent, WebhookRejected
@@ -97,12 +98,12 @@ class TestModeGateway:
             raise GatewayError(f"This payment is {row.status}; it can no longer be made.")
         kind = "payment_intent.succeeded" if succeed else "payment_intent.payment_failed"
         # As Stripe would: on the connected account the intent was made for.
-        account = (
-            Payment.objects.with_scopes_disabled()
-            .filter(intent_id=intent_id)
-            .values_list("account", flat=True)
-            .first()
-        )
+        with scopes_disabled():
+            account = (
+                Payment.objects.filter(intent_id=intent_id)
+                .values_list("account", flat=True)
+                .first()
+            )
         return WebhookEvent(
             id=f"evt_testmode_{secrets.token_hex(8)}",
             type=kind,

@@ -13,7 +13,7 @@ from tenants.models import Salon
 
 def credit_notices_plan(*, salon: Salon, now: dt.datetime) -> int:
     """A warning a week before unspent credit lapses, and a word when it has lapsed."""
-    entries = CreditEntry.objects.with_scope(salon=salon.pk).select_related("customer")
+    entries = CreditEntry.objects.select_related("customer")
     warn = list(
         entries.filter(
             kind=CreditKind.GRANTED,
@@ -27,11 +27,7 @@ def credit_notices_plan(*, salon: Salon, now: dt.datetime) -> int:
         )
     )
     keys = {f"credit_warning:{e.pk}" for e in warn} | {f"credit_lapsed:{e.pk}" for e in lapsed}
-    known = set(
-        Message.objects.with_scope(salon=salon.pk)
-        .filter(key__in=keys)
-        .values_list("key", flat=True)
-    )
+    known = set(Message.objects.filter(key__in=keys).values_list("key", flat=True))
     planned = 0
     for entry, kind in [(e, MessageKind.CREDIT_WARNING) for e in warn] + [
         (e, MessageKind.CREDIT_LAPSED) for e in lapsed

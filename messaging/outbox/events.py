@@ -51,7 +51,7 @@ def _plan_event(event: BookingEvent, now: dt.datetime) -> None:
     elif kind == "payment_link_due":
         _plan_payment_link(event, now)
     elif kind == "expired":
-        sent_link = Message.objects.with_scope(salon=booking.salon_id).filter(
+        sent_link = Message.objects.filter(
             booking=booking, kind=MessageKind.PAYMENT_LINK, status=MessageStatus.SENT
         )
         if not sent_link.exists():
@@ -67,8 +67,9 @@ def _plan_payment_link(event: BookingEvent, now: dt.datetime) -> None:
 
     booking = event.booking
     payment = (
-        Payment.objects.with_scope(salon=booking.salon_id)
-        .select_related("booking__salon", "booking__customer", "booking__service", "booking__staff")
+        Payment.objects.select_related(
+            "booking__salon", "booking__customer", "booking__service", "booking__staff"
+        )
         .filter(pk=event.data.get("payment"), booking=booking)
         .first()
     )
@@ -119,8 +120,7 @@ def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
     if not slots:
         return
     grant = (
-        CreditEntry.objects.with_scope(salon=booking.salon_id)
-        .filter(booking=booking, kind=CreditKind.GRANTED)
+        CreditEntry.objects.filter(booking=booking, kind=CreditKind.GRANTED)
         .order_by("-expires_at")
         .first()
     )
@@ -147,7 +147,7 @@ def _plan_paid_late(event: BookingEvent, now: dt.datetime) -> None:
     if booking.status != Status.CANCELLED:
         _nothing(event, now, "The booking was booked again since; its own messages say it.")
         return
-    said = Message.objects.with_scope(salon=booking.salon_id).filter(
+    said = Message.objects.filter(
         booking=booking,
         kind=MessageKind.CANCELLATION,
         event__kind="cancelled",
@@ -200,10 +200,9 @@ def suggested_slots(*, booking: Booking, now: dt.datetime) -> list[dict[str, Any
 
 def messages_plan_events(*, salon: Salon, now: dt.datetime) -> int:
     """Messages for the recent booking events that have none yet."""
-    planned = Message.objects.with_scope(salon=salon.pk).filter(event=OuterRef("pk"))
+    planned = Message.objects.filter(event=OuterRef("pk"))
     events = list(
-        BookingEvent.objects.with_scope(salon=salon.pk)
-        .filter(_EVENT_FILTER, at__gte=now - EVENT_WINDOW)
+        BookingEvent.objects.filter(_EVENT_FILTER, at__gte=now - EVENT_WINDOW)
         .filter(~Exists(planned))
         .select_related("booking__salon", "booking__customer", "booking__service", "booking__staff")
         .order_by("id")[:500]

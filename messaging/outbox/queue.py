@@ -29,7 +29,7 @@ def message_queue(
     """Write the message `key` once (a second call returns the first one): rendered now,
     sent as soon as the sender runs, after quiet hours for what can wait. Written as
     `skipped`, with the reason, when it must not or cannot be sent."""
-    existing = Message.objects.with_scope(salon=salon.pk).filter(key=key).first()
+    existing = Message.objects.filter(key=key).first()
     if existing is not None:
         return existing
     fields: dict[str, Any] = {
@@ -58,9 +58,7 @@ def message_queue(
         )
         if kind in DEFERRABLE:
             fields["send_after"] = quiet_until(salon, now) or now
-    message, _created = Message.objects.with_scope(salon=salon.pk).get_or_create(
-        salon=salon, key=key, defaults=fields
-    )
+    message, _created = Message.objects.get_or_create(salon=salon, key=key, defaults=fields)
     return message
 
 

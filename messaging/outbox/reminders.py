@@ -23,14 +23,12 @@ def reminders_plan(*, salon: Salon, now: dt.datetime) -> int:
         return 0
     # When the client last heard of this time: its confirmation, or the notice of a move.
     moved = (
-        BookingEvent.objects.with_scope(salon=salon.pk)
-        .filter(booking=OuterRef("pk"), kind__in=["rescheduled", "rebooked"])
+        BookingEvent.objects.filter(booking=OuterRef("pk"), kind__in=["rescheduled", "rebooked"])
         .order_by("-at")
         .values("at")[:1]
     )
     bookings = list(
-        Booking.objects.with_scope(salon=salon.pk)
-        .filter(
+        Booking.objects.filter(
             status=Status.CONFIRMED, start__gt=now, start__lte=now + dt.timedelta(hours=offsets[-1])
         )
         .annotate(moved_at=Subquery(moved))
@@ -39,9 +37,9 @@ def reminders_plan(*, salon: Salon, now: dt.datetime) -> int:
     if not bookings:
         return 0
     known = set(
-        Message.objects.with_scope(salon=salon.pk)
-        .filter(booking__in=bookings, kind=MessageKind.REMINDER)
-        .values_list("key", flat=True)
+        Message.objects.filter(booking__in=bookings, kind=MessageKind.REMINDER).values_list(
+            "key", flat=True
+        )
     )
     planned = 0
     for booking in bookings:
@@ -77,7 +75,7 @@ def _remind(booking: Booking, offsets: list[int], known: set[str], now: dt.datet
         planned += 1
         if message.status == MessageStatus.PENDING:
             # A reminder waiting for quiet hours to end is replaced by a nearer one.
-            Message.objects.with_scope(salon=salon.pk).filter(
+            Message.objects.filter(
                 booking=booking, kind=MessageKind.REMINDER, status=MessageStatus.PENDING
             ).exclude(pk=message.pk).update(
                 status=MessageStatus.SKIPPED, status_detail="Superseded by a nearer reminder."

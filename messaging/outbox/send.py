@@ -76,11 +76,7 @@ def _no_longer_due(message: Message, now: dt.datetime) -> str:
         if credit_balance(customer=message.customer, now=now) <= 0:
             return "The credit was used or has lapsed."
     if message.kind == MessageKind.CREDIT_WARNING:
-        grant = (
-            CreditEntry.objects.with_scope(salon=message.salon_id)
-            .filter(pk=message.data.get("credit_entry"))
-            .first()
-        )
+        grant = CreditEntry.objects.filter(pk=message.data.get("credit_entry")).first()
         if grant is None or credit_left(grant) <= 0:
             return "The credit was used."
     return ""
@@ -137,7 +133,7 @@ def message_deliver(*, message_id: int, salon_id: int, now: dt.datetime | None =
     sender (or a task run twice) finds nothing to do. Returns what happened (see the
     module's docstring for what "once" guarantees)."""
     now = now or timezone.now()
-    messages = Message.objects.with_scope(salon=salon_id)
+    messages = Message.objects.all()
     claimed = messages.filter(
         pk=message_id, status=MessageStatus.PENDING, send_after__lte=now
     ).update(status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
@@ -195,7 +191,7 @@ def message_deliver(*, message_id: int, salon_id: int, now: dt.datetime | None =
 def messages_send_due(*, salon: Salon, now: dt.datetime | None = None) -> int:
     """Send the salon's due messages. Returns how many went out."""
     now = now or timezone.now()
-    messages = Message.objects.with_scope(salon=salon.pk)
+    messages = Message.objects.all()
     # A sender that died after claiming: its messages are sent again once the lease ends,
     # within the same bound on attempts as any failure.
     stale = messages.filter(status=MessageStatus.SENDING, claimed_at__lt=now - SEND_LEASE)

@@ -76,7 +76,8 @@ def test_the_desk_forms_need_the_token(settings, team_a, catalogue_a, monday):
         },
     )
     assert booked.status_code == 302
-    booking = Booking.objects.with_scope(salon=team_a.salon.pk).get()
+    with salon_scope(team_a.salon.pk):
+        booking = Booking.objects.get()
 
     page = f"{desk}bookings/{booking.pk}/"
     cancelled = _refused_then_taken(client, page, page + "cancel/", {"reason": "Malade"})
@@ -96,7 +97,8 @@ def test_the_desk_forms_need_the_token(settings, team_a, catalogue_a, monday):
         },
     )
     assert logged.status_code == 302
-    row = CustomerRequest.objects.with_scope(salon=team_a.salon.pk).get()
+    with salon_scope(team_a.salon.pk):
+        row = CustomerRequest.objects.get()
     page = f"{desk}requests/{row.pk}/"
     edited = _refused_then_taken(
         client,
@@ -136,7 +138,8 @@ def test_the_clients_forms_need_the_token(settings, catalogue_a, monday):
     paid = _refused_then_taken(client, booked["Location"], booked["Location"], {})
     assert paid.status_code == 302
 
-    booking = Booking.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    with salon_scope(catalogue_a.salon.pk):
+        booking = Booking.objects.get()
     manage = f"/manage/{booking_manage_token(booking)}/"
     new_start = local(catalogue_a.salon, 3, 11).isoformat()
     moved = _refused_then_taken(
@@ -175,7 +178,8 @@ def test_the_pay_page_of_a_link_needs_the_token(settings, team_a, catalogue_a, m
             "notes": "",
         },
     )
-    booking = Booking.objects.with_scope(salon=team_a.salon.pk).get()
+    with salon_scope(team_a.salon.pk):
+        booking = Booking.objects.get()
     page = staff.get(f"/desk/bella/bookings/{booking.pk}/").content.decode()
     link = re.search(r'id="payment-link" href="http[^"]+?(/pay/[^"]+/)"', page)
     assert link
@@ -193,7 +197,8 @@ def test_the_one_click_unsubscribe_takes_a_bare_post(team_a):
     url = f"/bella/unsubscribe/{withdraw_token(customer=lea)}/"
     answer = Client(enforce_csrf_checks=True).post(url, {"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200
-    assert consent_current(customer=lea)["marketing"] is False
+    with salon_scope(team_a.salon):
+        assert consent_current(customer=lea)["marketing"] is False
 
 
 def test_the_admin_login_needs_the_token(superuser):

@@ -150,7 +150,7 @@ class TimeOffListView(CatalogueView, generics.ListAPIView):
     serializer_class = TimeOffSerializer
 
     def get_queryset(self) -> Any:
-        return TimeOff.objects.with_scope(salon=request_salon(self.request).pk).all()
+        return TimeOff.objects.all()
 
     @extend_schema(responses={201: TimeOffSerializer})
     def post(self, request: Request, salon: str) -> Response:
@@ -177,7 +177,7 @@ class TimeOffDetailView(CatalogueView):
     serializer_class = TimeOffSerializer
 
     def _time_off(self, pk: int) -> TimeOff:
-        return self._object(TimeOff.objects.with_scope(salon=request_salon(self.request).pk), pk)
+        return self._object(TimeOff.objects.all(), pk)
 
     def get(self, request: Request, salon: str, pk: int) -> Response:
         return Response(self.get_serializer(self._time_off(pk)).data)

@@ -149,9 +149,7 @@ class QuoteView(GenericAPIView):
             errors["service"] = ["No such service."]
         customer = None
         if customer_id is not None:
-            customer = (
-                Customer.objects.with_scope(salon=the_salon.pk).filter(pk=customer_id).first()
-            )
+            customer = Customer.objects.filter(pk=customer_id).first()
             if customer is None:
                 errors["customer"] = ["No such client."]
         if errors or service is None or day is None:

@@ -37,11 +37,8 @@ class CancelForm(forms.Form):
 def salon_booking_or_404(salon: Salon, pk: int) -> Booking:
     """The salon's booking; another salon's id is answered like a missing one."""
     booking = (
-        Booking.objects.with_scope(salon=salon.pk)
-        .select_related("customer", "service", "staff")
-        .prefetch_related(
-            Prefetch("payments", queryset=Payment.objects.with_scope(salon=salon.pk).all())
-        )
+        Booking.objects.select_related("customer", "service", "staff")
+        .prefetch_related(Prefetch("payments", queryset=Payment.objects.all()))
         .filter(pk=pk)
         .first()
     )

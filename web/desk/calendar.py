@@ -80,9 +80,7 @@ def _bookings(salon: Salon, first: dt.date, last: dt.date) -> list[Booking]:
     return list(
         booking_list(salon=salon, first=first, last=last)
         .exclude(status=Status.EXPIRED)
-        .prefetch_related(
-            Prefetch("payments", queryset=Payment.objects.with_scope(salon=salon.pk).all())
-        )
+        .prefetch_related(Prefetch("payments", queryset=Payment.objects.all()))
         .order_by("start", "id")
     )
 

@@ -466,16 +466,14 @@ def manage_page_view(
 
 
 def _credited(booking: Booking) -> bool:
-    return (
-        Payment.objects.with_scope(salon=booking.salon_id)
-        .filter(booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED)
-        .exists()
-    )
+    return Payment.objects.filter(
+        booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED
+    ).exists()
 
 
 def _credit_until(booking: Booking, own: Booking | None) -> dt.datetime | None:
     """When the first grant with something left lapses."""
-    grants = CreditEntry.objects.with_scope(salon=booking.salon_id).filter(
+    grants = CreditEntry.objects.filter(
         customer=booking.customer, kind=CreditKind.GRANTED, expires_at__gt=timezone.now()
     )
     if own is not None:
@@ -488,9 +486,7 @@ def _credit_until(booking: Booking, own: Booking | None) -> dt.datetime | None:
 
 def _credit_spent(booking: Booking) -> int:
     """What of the client's credit paid this booking (a rebooking after a cancellation)."""
-    spent = CreditEntry.objects.with_scope(salon=booking.salon_id).filter(
-        booking=booking, kind=CreditKind.USED
-    )
+    spent = CreditEntry.objects.filter(booking=booking, kind=CreditKind.USED)
     return sum(entry.amount for entry in spent)
 
 

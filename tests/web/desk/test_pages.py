@@ -101,7 +101,7 @@ def test_another_salons_member_is_refused_every_desk_page(client, team_a, team_b
     )
     assert answer.status_code == 403
     with salon_scope(team_a.salon):
-        assert not CustomerRequest.objects.with_scope(salon=team_a.salon.pk).exists()
+        assert not CustomerRequest.objects.exists()
 
 
 @pytest.mark.django_db
@@ -159,7 +159,7 @@ def test_a_waiver_without_a_reason_is_refused_on_the_form(client, team_a, catalo
     assert answer.status_code == 400
     assert "Say why the deposit is waived." in answer.content.decode()
     with salon_scope(team_a.salon):
-        assert not Booking.objects.with_scope(salon=team_a.salon.pk).exists()
+        assert not Booking.objects.exists()
 
 
 @pytest.mark.django_db
@@ -211,7 +211,7 @@ def test_a_payment_link_booking_shows_the_link_and_its_expiry(
     assert re.search(r'id="payment-link" href="http[^"]+/pay/[^"]+/"', page)
     assert "held until Tuesday 2 March 2027, 08:00" in page  # 24 hours, in Paris time
     with salon_scope(team_a.salon):
-        booking = Booking.objects.with_scope(salon=team_a.salon.pk).get()
+        booking = Booking.objects.get()
         assert booking.status == Status.PENDING_PAYMENT and booking.customer.name == "Paul Durand"
 
 
@@ -244,7 +244,7 @@ def test_the_salon_cancels_with_a_reason_and_the_deposit_is_refunded(
     )
     client.post(DESK.format(slug="bella") + "book/", form)
     with salon_scope(team_a.salon):
-        booking = Booking.objects.with_scope(salon=team_a.salon.pk).get()
+        booking = Booking.objects.get()
     cancel = DESK.format(slug="bella") + f"bookings/{booking.pk}/cancel/"
     answer = client.post(cancel, {"reason": ""}, HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 400 and "Say why the salon cancels." in answer.content.decode()
@@ -252,7 +252,7 @@ def test_the_salon_cancels_with_a_reason_and_the_deposit_is_refunded(
     booking.refresh_from_db()
     assert booking.status == Status.CANCELLED and booking.cancelled_by_salon
     with salon_scope(team_a.salon):
-        payment = Payment.objects.with_scope(salon=team_a.salon.pk).get(booking=booking)
+        payment = Payment.objects.get(booking=booking)
         assert payment.status == PaymentStatus.SUCCEEDED and payment.outcome == "refunded"
 
 
@@ -274,7 +274,7 @@ def test_requests_are_logged_filtered_and_resolved(client, team_a, team_b):
     )
     assert answer.status_code == 302
     with salon_scope(team_a.salon):
-        row = CustomerRequest.objects.with_scope(salon=team_a.salon.pk).get()
+        row = CustomerRequest.objects.get()
     assert row.customer_id == jeanne.pk and row.opened_by == team_a.staff
     empty = {"channel": "phone", "category": "other", "summary": " ", "status": "open"}
     assert client.post(requests_page, empty).status_code == 400
@@ -373,8 +373,8 @@ def test_staff_take_a_phone_booking_with_a_waiver_and_see_it_on_the_calendar(
         assert axe_violations(page) == []
 
     with salon_scope(team_a.salon):
-        taken = Booking.objects.with_scope(salon=team_a.salon.pk).get(staff=catalogue_a.bob)
-        payment = Payment.objects.with_scope(salon=team_a.salon.pk).get(booking=taken)
+        taken = Booking.objects.get(staff=catalogue_a.bob)
+        payment = Payment.objects.get(booking=taken)
     assert taken.status == Status.CONFIRMED and taken.source == "phone"
     assert payment.status == PaymentStatus.WAIVED and payment.note == "Cliente fidèle"
 

@@ -88,7 +88,8 @@ def test_bad_input_shows_form_errors(client, catalogue_a, monday):
     assert "Tell us your name." in text
     assert "Give a phone number or an e-mail address." in text
     assert "Choose a time from the list." in text
-    assert not Booking.objects.with_scope(salon=catalogue_a.salon.pk).exists()
+    with salon_scope(catalogue_a.salon.pk):
+        assert not Booking.objects.exists()
     answer = client.post(
         "/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10), phone="12", service="999999")
     )
@@ -210,7 +211,8 @@ def test_test_mode_payment_then_cancel_late_turns_into_credit(
     assert "TEST MODE" in pay.content.decode()
     done = client.post(answer["Location"])
     assert client.get(done["Location"]).status_code == 200
-    booking = Booking.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    with salon_scope(catalogue_a.salon.pk):
+        booking = Booking.objects.get()
     assert booking.status == Status.CONFIRMED
     token = booking_manage_token(booking)
     preview = client.get(f"/manage/{token}/cancel/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -218,7 +220,8 @@ def test_test_mode_payment_then_cancel_late_turns_into_credit(
     assert client.post(f"/manage/{token}/cancel/").status_code == 302
     page = client.get(f"/manage/{token}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "kept as credit for you" in page and "Your credit with the salon: €15.00" in page
-    payment = Payment.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    with salon_scope(catalogue_a.salon.pk):
+        payment = Payment.objects.get()
     assert payment.status == PaymentStatus.SUCCEEDED and payment.outcome == "credited"
 
 
@@ -228,7 +231,8 @@ def test_cancelling_in_time_needs_a_choice(client, settings, catalogue_a, monday
     _policy(catalogue_a.salon)
     answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 7, 10)))
     client.post(answer["Location"])
-    booking = Booking.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    with salon_scope(catalogue_a.salon.pk):
+        booking = Booking.objects.get()
     token = booking_manage_token(booking)
     refused = client.post(f"/manage/{token}/cancel/", HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400
@@ -236,7 +240,8 @@ def test_cancelling_in_time_needs_a_choice(client, settings, catalogue_a, monday
     assert client.post(f"/manage/{token}/cancel/", {"resolution": "refund"}).status_code == 302
     booking.refresh_from_db()
     assert booking.status == Status.CANCELLED
-    payment = Payment.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    with salon_scope(catalogue_a.salon.pk):
+        payment = Payment.objects.get()
     assert payment.outcome == "refunded"
 
 
@@ -326,10 +331,12 @@ def test_a_client_books_and_pays_a_deposit(
     assert page.locator("h1").inner_text() == "Votre rendez-vous est confirmé"
     assert "15,00" in page.locator("main").inner_text()
     _no_axe_violations(page)
-    booking = Booking.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    with salon_scope(catalogue_a.salon.pk):
+        booking = Booking.objects.get()
     assert booking.status == Status.CONFIRMED and booking.staff_id == catalogue_a.alice.pk
     assert booking.start.astimezone(catalogue_a.salon.tz).date() == day
-    payment = Payment.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    with salon_scope(catalogue_a.salon.pk):
+        payment = Payment.objects.get()
     assert (payment.amount, payment.kind, payment.status) == (1500, "deposit", "succeeded")
     assert errors == []
 
@@ -359,7 +366,8 @@ def test_a_client_pays_in_full_in_english(chromium, pages_server, settings, cata
         _no_axe_violations(page)
     finally:
         context.close()
-    payment = Payment.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    with salon_scope(catalogue_a.salon.pk):
+        payment = Payment.objects.get()
     assert (payment.amount, payment.kind, payment.status) == (6000, "full", "succeeded")
     assert errors == []
 
@@ -394,7 +402,8 @@ def test_a_client_cancels_early_for_credit_then_rebooks_with_it(
     page.locator("#confirm-cancel").click()
     page.wait_for_url(manage_path)
     assert "15,00" in page.locator("#credit").inner_text()
-    booking = Booking.objects.with_scope(salon=catalogue_a.salon.pk).get()
+    with salon_scope(catalogue_a.salon.pk):
+        booking = Booking.objects.get()
     assert booking.status == Status.CANCELLED
 
     page.locator("#reschedule").click()
@@ -407,11 +416,8 @@ def test_a_client_cancels_early_for_credit_then_rebooks_with_it(
     booking.refresh_from_db()
     assert booking.status == Status.CONFIRMED
     assert booking.start.astimezone(catalogue_a.salon.tz).date() == new_day
-    assert (
-        not Payment.objects.with_scope(salon=catalogue_a.salon.pk)
-        .filter(status=PaymentStatus.PENDING)
-        .exists()
-    )
+    with salon_scope(catalogue_a.salon):
+        assert not Payment.objects.filter(status=PaymentStatus.PENDING).exists()
     assert "Confirmé" in page.locator("#details-title").inner_text()
     assert "15,00\u00a0€ payés avec votre avoir" in page.locator("#deposit-status").inner_text()
     _no_axe_violations(page)

@@ -140,11 +140,7 @@ def resolve_booking_request(
             raise serializers.ValidationError({"staff": ["Nobody by this id offers the service."]})
     details = data["customer"]
     if "id" in details and staff_user is not None:
-        customer = (
-            Customer.objects.with_scope(salon=salon.pk)
-            .filter(pk=details["id"], erased_at__isnull=True)
-            .first()
-        )
+        customer = Customer.objects.filter(pk=details["id"], erased_at__isnull=True).first()
         if customer is None:
             raise serializers.ValidationError({"customer": {"id": ["No such client."]}})
         return service, staff, customer
