@@ -6,28 +6,27 @@ expires (the policy's `payment_link_hours`, and never past the appointment's sta
 the hold sweep frees it and the client is told. The link is revoked when the booking is
 cancelled or the client erased, and stops working some time after the appointment
 (bookings.tokens). Who did what, and why a deposit was waived, is in the booking's audit trail.
+
+The booking itself is placed by `deposits.checkout.checkout_place`, as every booking is;
+here are its phone steps (`phone_booking_take`), the link and the pay token.
 """
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django.utils.translation import gettext as _
 
 from bookings.models import BookingEvent, Service, Source, StaffMember, Status
 from bookings.services import Actor, booking_event
 from bookings.tokens import link_expires_at
-from core.retry import atomic_retried
 from core.tasks import enqueue
 from customers.models import Channel, Customer
 from deposits.models import Payment
-from deposits.payments import Checkout, checkout_at_desk, checkout_charge, checkout_hold
+from deposits.payments import Checkout, checkout_at_desk, checkout_hold
 from deposits.selectors import policy_get
 from messaging.models import Message, MessageKind
 from messaging.outbox import booking_context, language_for, message_queue, money_text
@@ -142,10 +141,9 @@ def phone_booking_take(
 def payment_link_send(
     *, checkout: Checkout, via: str | None, actor: Actor, now: dt.datetime | None = None
 ) -> PaymentLink | None:
-    """After the booking is committed: the payment is opened at the provider, and the
-    link to pay it is queued for the client (sent once, after commit). None when nothing
-    is due. Raises ProviderUnavailable (the hold released) when the provider fails."""
-    checkout = checkout_charge(checkout)
+    """After the booking is committed and its payment opened at the provider
+    (`deposits.checkout`): the link to pay it, queued for the client (sent once, after
+    commit). None when nothing is due."""
     payment = checkout.payment
     if payment is None:
         return None
@@ -204,59 +202,6 @@ def payment_link_queue(
         expires_at=expires_at.isoformat(),
     )
     return message
-
-
-def phone_booking_place(
-    *,
-    salon: Salon,
-    actor: Actor,
-    resolve: Callable[[], tuple[Service, StaffMember | None, Customer]],
-    start: dt.datetime,
-    deposit_handling: str,
-    waiver_reason: str = "",
-    payment_option: str = "deposit",
-    notes: str = "",
-    send_via: str | None = None,
-) -> tuple[Checkout, PaymentLink | None]:
-    """A booking taken by phone from start to end, as the API and the desk pages take it.
-
-    `resolve` names the service, staff member and client inside the booking's transaction,
-    so a client created on the call is kept only with their booking. Then, committed, the
-    payment link goes out when the deposit is to be paid by link.
-
-    Raises ValidationError (by field: `send_via` for a client with nowhere to send the link
-    to, `waiver_reason`, `payment_option`, or the resolver's own), SlotTaken when the
-    time was just taken, ProviderUnavailable when the provider fails.
-    """
-
-    def take() -> Checkout:  # one transaction, run again if aborted for a deadlock
-        service, staff, customer = resolve()
-        if deposit_handling == DepositHandling.PAYMENT_LINK and not contact_for(customer, send_via):
-            raise ValidationError(
-                {
-                    "send_via": [
-                        _("This client has no phone number or e-mail address to send the link to.")
-                    ]
-                }
-            )
-        return phone_booking_take(
-            salon=salon,
-            actor=actor,
-            service=service,
-            start=start,
-            customer=customer,
-            staff=staff,
-            deposit_handling=deposit_handling,
-            waiver_reason=waiver_reason,
-            payment_option=payment_option,
-            notes=notes,
-        )
-
-    checkout = atomic_retried(take)
-    link = None
-    if deposit_handling == DepositHandling.PAYMENT_LINK:
-        link = payment_link_send(checkout=checkout, via=send_via, actor=actor)
-    return checkout, link
 
 
 def payment_for_link(token: str, now: dt.datetime | None = None) -> Payment | None:

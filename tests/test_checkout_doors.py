@@ -1,0 +1,303 @@
+"""Every door that books goes through `checkout_place`, the one place of the "book and pay"
+protocol (resolve, hold, commit, charge, release on provider failure): the booking API,
+the booking page, rebooking with credit on the manage page and by the API, and a booking
+taken by phone, by the API and at the desk.
+
+`checkout_place` is wrapped, wherever a module holds it, by a spy that records the
+request and hands it on, so each booking is made for real; and the protocol's steps
+(hold, desk payment, charge, rebooking, phone take, link) are watched wherever a module
+holds them: one run outside `checkout_place` is a door assembling the protocol itself."""
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+import pytest
+from django.urls import get_resolver
+
+from bookings.models import Booking, Source, Status
+from deposits import checkout, payments, phone
+from deposits.checkout import CheckoutRequest, DepositHandling, Rebooking
+from deposits.models import Payment, PaymentOutcome, PaymentStatus
+from deposits.services import policy_set
+from tenants.scoping import salon_scope
+
+from .conftest import local
+from .factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+BOOK = "/api/v1/salons/bella/bookings/"
+PHONE = "/api/v1/salons/bella/backoffice/phone-bookings/"
+PROJECT = ("core", "tenants", "customers", "bookings", "deposits", "messaging", "requestlog")
+PROJECT += ("web", "config")
+STEPS = (
+    (payments, "checkout_hold"),
+    (payments, "checkout_at_desk"),
+    (payments, "checkout_charge"),
+    (payments, "booking_rebook_with_credit"),
+    (phone, "phone_booking_take"),
+    (phone, "payment_link_send"),
+)
+
+
+@dataclass
+class Placed:
+    requests: list[Any] = field(default_factory=list)  # what checkout_place was given
+    outside: list[str] = field(default_factory=list)  # steps run without it
+    depth: int = 0
+
+
+def _everywhere(monkeypatch, original: Callable, replacement: Callable) -> int:
+    """`original` replaced by `replacement` in every project module that holds it."""
+    replaced = 0
+    for name, module in list(sys.modules.items()):
+        if name.partition(".")[0] not in PROJECT or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            if value is original:
+                monkeypatch.setattr(module, attr, replacement)
+                replaced += 1
+    return replaced
+
+
+@pytest.fixture
+def placed(monkeypatch, settings) -> Placed:
+    settings.PAYMENTS_TEST_MODE = True
+    settings.SMS_BACKEND = "locmem"
+    assert get_resolver().url_patterns  # every door imported, holding what it holds
+    record = Placed()
+    real = checkout.checkout_place
+
+    @wraps(real)
+    def spy(request):
+        record.requests.append(request)
+        record.depth += 1
+        try:
+            return real(request)
+        finally:
+            record.depth -= 1
+
+    assert _everywhere(monkeypatch, real, spy) >= 6  # its module and the doors'
+
+    def watched(name: str, step: Callable) -> Callable:
+        @wraps(step)
+        def watch(*args: Any, **kwargs: Any) -> Any:
+            if record.depth == 0:
+                record.outside.append(name)
+            return step(*args, **kwargs)
+
+        return watch
+
+    for module, name in STEPS:
+        step = getattr(module, name)
+        _everywhere(monkeypatch, step, watched(name, step))
+    return record
+
+
+@pytest.fixture
+def deposit(team_a):
+    with salon_scope(team_a.salon):
+        policy_set(
+            salon=team_a.salon,
+            rule={"kind": "fixed", "value": 1500},
+            ramp=[],
+            cancellation_window_hours=48,
+            late_cancellation="credit",
+            credit_valid_days=90,
+            payment_link_hours=24,
+        )
+
+
+def _booking(salon, pk: int) -> Booking:
+    with salon_scope(salon):
+        return Booking.objects.select_related("customer").get(pk=pk)
+
+
+def _only(placed: Placed, kind: type) -> Any:
+    """The one request the door gave `checkout_place`, and nothing run outside it."""
+    assert [type(r) for r in placed.requests] == [kind]
+    assert placed.outside == []
+    return placed.requests[0]
+
+
+def _cancelled_with_credit(api, catalogue, placed: Placed) -> dict:
+    """Booked online for 10 March, its deposit paid (test mode), then cancelled in time
+    with the money kept as credit."""
+    booking = (
+        api()
+        .post(
+            BOOK,
+            {
+                "service": catalogue.cut.pk,
+                "start": "2027-03-10T10:00:00+01:00",
+                "staff": catalogue.alice.pk,
+                "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+            },
+            format="json",
+        )
+        .json()
+    )
+    payment = booking["payment"]
+    paid = api().post(
+        f"/api/v1/test-mode/payments/{payment['payment_intent']}/pay/",
+        {"client_secret": payment["client_secret"]},
+        format="json",
+    )
+    assert paid.status_code == 200, paid.json()
+    cancel = f"/api/v1/manage/{booking['manage_token']}/cancel/"
+    cancelled = api().post(cancel, {"resolution": "credit"}, format="json")
+    assert cancelled.json()["status"] == "cancelled", cancelled.json()
+    with salon_scope(catalogue.salon):
+        assert Payment.objects.get(booking_id=booking["id"]).outcome == PaymentOutcome.CREDITED
+    placed.requests.clear()
+    return booking
+
+
+def test_the_booking_api(api, team_a, catalogue_a, deposit, monday, placed):
+    answer = api().post(
+        BOOK,
+        {
+            "service": catalogue_a.cut.pk,
+            "start": "2027-03-03T10:00:00+01:00",
+            "staff": catalogue_a.alice.pk,
+            "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+    request = _only(placed, CheckoutRequest)
+    assert (request.source, request.service_id, request.customer.name) == (
+        Source.ONLINE,
+        catalogue_a.cut.pk,
+        "Léa",
+    )
+    booking = _booking(team_a.salon, answer.json()["id"])
+    assert booking.status == Status.PENDING_PAYMENT
+    assert answer.json()["payment"]["payment_intent"].startswith("pi_testmode_")
+
+
+def test_the_booking_page(client, team_a, catalogue_a, deposit, monday, placed):
+    form = {
+        "service": catalogue_a.cut.pk,
+        "staff": catalogue_a.alice.pk,
+        "start": local(team_a.salon, 2, 10).isoformat(),
+        "name": "Léa Martin",
+        "phone": "06 12 34 56 78",
+        "email": "",
+        "notes": "",
+        "payment_option": "deposit",
+        "action": "book",
+    }
+    answer = client.post("/bella/", form)
+    assert answer.status_code == 302 and answer["Location"].endswith("/pay/")
+    request = _only(placed, CheckoutRequest)
+    assert (request.source, request.customer.name) == (Source.ONLINE, "Léa Martin")
+    with salon_scope(team_a.salon):
+        booking = Booking.objects.get()
+    assert booking.status == Status.PENDING_PAYMENT
+    # The pay page it goes on to is the one a phone booking's link opens.
+    pay = client.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    assert pay.status_code == 200 and "Pay €15.00 (test mode)" in pay.content.decode()
+
+
+def test_rebooking_with_credit_on_the_manage_page(
+    api, client, team_a, catalogue_a, deposit, monday, placed
+):
+    booking = _cancelled_with_credit(api, catalogue_a, placed)
+    page = f"/manage/{booking['manage_token']}/"
+    answer = client.post(f"{page}reschedule/", {"start": "2027-03-12T11:00:00+01:00"})
+    assert answer.status_code == 302 and answer["Location"] == page
+    request = _only(placed, Rebooking)
+    assert (request.booking.pk, request.proven) == (booking["id"], False)
+    rebooked = _booking(team_a.salon, booking["id"])
+    assert rebooked.status == Status.CONFIRMED
+    assert rebooked.start == dt.datetime(2027, 3, 12, 10, tzinfo=dt.UTC)
+
+
+def test_rescheduling_with_credit_by_the_api(api, team_a, catalogue_a, deposit, monday, placed):
+    booking = _cancelled_with_credit(api, catalogue_a, placed)
+    answer = api().post(
+        f"/api/v1/manage/{booking['manage_token']}/reschedule/",
+        {"start": "2027-03-12T11:00:00+01:00"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    assert (answer.json()["status"], answer.json()["amount_due_now"]) == ("confirmed", 0)
+    request = _only(placed, Rebooking)
+    assert request.booking.pk == booking["id"]
+    assert _booking(team_a.salon, booking["id"]).status == Status.CONFIRMED
+
+
+def test_a_phone_booking_by_the_api(api, team_a, catalogue_a, deposit, monday, placed):
+    answer = api(team_a.staff).post(
+        PHONE,
+        {
+            "service": catalogue_a.cut.pk,
+            "start": "2027-03-03T10:00:00+01:00",
+            "staff": catalogue_a.alice.pk,
+            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+            "deposit_handling": "payment_link",
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+    request = _only(placed, CheckoutRequest)
+    assert (request.source, request.deposit_handling, request.actor) == (
+        Source.PHONE,
+        DepositHandling.PAYMENT_LINK,
+        team_a.staff,
+    )
+    assert answer.json()["payment_link"]["url"]
+    booking = _booking(team_a.salon, answer.json()["id"])
+    assert (booking.status, booking.source) == (Status.PENDING_PAYMENT, Source.PHONE)
+
+
+def test_a_phone_booking_at_the_desk(client, team_a, catalogue_a, deposit, monday, placed):
+    with salon_scope(team_a.salon):
+        jeanne = CustomerFactory(salon=team_a.salon, name="Jeanne Martin", phone="+33612345678")
+    start = local(team_a.salon, 1, 10)
+    client.force_login(team_a.staff)
+    answer = client.post(
+        "/desk/bella/book/",
+        {
+            "step": "book",
+            "customer": str(jeanne.pk),
+            "service": str(catalogue_a.cut.pk),
+            "staff": str(catalogue_a.alice.pk),
+            "day": start.date().isoformat(),
+            "start": start.astimezone(dt.UTC).isoformat(),
+            "deposit_handling": "paid_at_desk",
+            "waiver_reason": "",
+            "send_via": "",
+            "notes": "",
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    request = _only(placed, CheckoutRequest)
+    assert (request.customer_id, request.deposit_handling) == (
+        jeanne.pk,
+        DepositHandling.PAID_AT_DESK,
+    )
+    with salon_scope(team_a.salon):
+        booking = Booking.objects.get()
+        payment = Payment.objects.get(booking=booking)
+    assert (booking.status, booking.customer_id) == (Status.CONFIRMED, jeanne.pk)
+    assert (payment.provider, payment.status) == ("desk", PaymentStatus.SUCCEEDED)
+
+
+def test_the_watch_sees_a_step_taken_outside_checkout_place(team_a, catalogue_a, monday, placed):
+    """What a door assembling the protocol itself would do is seen."""
+    with salon_scope(team_a.salon):
+        customer = CustomerFactory(salon=team_a.salon)
+        payments.checkout_hold(
+            salon=team_a.salon,
+            service=catalogue_a.cut,
+            start=local(team_a.salon, 1, 10),
+            customer=customer,
+        )
+    assert placed.outside == ["checkout_hold"]
+    assert placed.requests == []
