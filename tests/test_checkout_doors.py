@@ -16,14 +16,19 @@ from functools import wraps
 from typing import Any
 
 import pytest
-from django.urls import get_resolver
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import get_resolver, resolve
+from django.utils import translation
 
 from bookings.models import Booking, Source, Status
+from core.errors import Invalid, ProviderUnavailable, SlotTaken
 from deposits import checkout, payments, phone
 from deposits.checkout import CheckoutRequest, DepositHandling, Rebooking
 from deposits.models import Payment, PaymentOutcome, PaymentStatus
 from deposits.services import policy_set
 from tenants.scoping import salon_scope
+from web.pages.problems import desk_problem, form_errors, page_problem
 
 from .conftest import local
 from .factories import CustomerFactory
@@ -32,8 +37,7 @@ pytestmark = pytest.mark.django_db
 
 BOOK = "/api/v1/salons/bella/bookings/"
 PHONE = "/api/v1/salons/bella/backoffice/phone-bookings/"
-PROJECT = ("core", "tenants", "customers", "bookings", "deposits", "messaging", "requestlog")
-PROJECT += ("web", "config")
+PROJECT = ("core", "tenants", "customers", "bookings", "deposits", "messaging", "requestlog", "web")
 STEPS = (
     (payments, "checkout_hold"),
     (payments, "checkout_at_desk"),
@@ -301,3 +305,123 @@ def test_the_watch_sees_a_step_taken_outside_checkout_place(team_a, catalogue_a,
         )
     assert placed.outside == ["checkout_hold"]
     assert placed.requests == []
+
+
+# What checkout_place refuses, as each door says it ----------------------------------------
+
+
+def test_a_refusal_keeps_the_shape_of_the_request_in_the_api(
+    api, team_a, team_b, catalogue_a, deposit, monday, placed
+):
+    online = api().post(
+        BOOK,
+        {
+            "service": catalogue_a.cut.pk,
+            "start": "2027-03-03T10:00:00+01:00",
+            "customer": {"name": "Léa", "phone": "12"},
+        },
+        format="json",
+    )
+    assert online.status_code == 400, online.json()
+    assert online.json()["code"] == "invalid"
+    assert list(online.json()["fields"]) == ["customer"]
+    assert list(online.json()["fields"]["customer"]) == ["phone"]
+    assert online.json()["detail"].startswith("customer.phone: ")
+    with salon_scope(team_b.salon):
+        theirs = CustomerFactory(salon=team_b.salon)
+    staff = api(team_a.staff).post(
+        PHONE,
+        {
+            "service": catalogue_a.cut.pk,
+            "start": "2027-03-03T10:00:00+01:00",
+            "customer": {"id": theirs.pk},
+            "deposit_handling": "paid_at_desk",
+        },
+        format="json",
+    )
+    assert staff.status_code == 400
+    assert staff.json()["fields"] == {"customer": {"id": ["No such client."]}}
+    assert len(placed.requests) == 2 and placed.outside == []
+    with salon_scope(team_a.salon):
+        assert not Booking.objects.exists()
+
+
+def test_the_pages_put_a_refusal_on_the_deepest_field_they_have():
+    class Form(forms.Form):
+        phone = forms.CharField(required=False)
+        start = forms.CharField(required=False)
+
+    form = Form({})
+    assert form.is_valid()
+    form_errors(
+        form,
+        Invalid(
+            {
+                "customer": {"phone": ["Not a phone number."]},
+                "staff": ["Nobody."],
+                "non_field_errors": ["Not now."],
+            }
+        ),
+    )
+    assert form.errors == {"phone": ["Not a phone number."], "__all__": ["Nobody.", "Not now."]}
+    form = Form({})
+    assert form.is_valid()
+    assert page_problem(form, SlotTaken()) == ("slot_taken", 409)
+    assert page_problem(form, ProviderUnavailable()) == ("payment_unavailable", 502)
+    assert page_problem(form, ValidationError("Too late.")) == ("", 400)
+    assert form.errors == {"__all__": ["Too late."]}
+    form = Form({})
+    assert form.is_valid()
+    with translation.override("en"):
+        desk_problem(form, SlotTaken(), slot="start")
+        desk_problem(form, ProviderUnavailable(), slot="start")
+    assert form.errors["start"] == [
+        "This time was just taken, or is no longer free: choose another."
+    ]
+    assert form.errors["__all__"][0].startswith("The payment provider could not be reached.")
+
+
+# One pay page ------------------------------------------------------------------------------
+
+
+def test_one_pay_page_serves_the_online_checkout_and_a_phone_link(
+    api, client, team_a, catalogue_a, deposit, monday, placed
+):
+    assert resolve("/pay/token/").func is resolve("/bella/booking/token/pay/").func
+    online = api().post(
+        BOOK,
+        {
+            "service": catalogue_a.cut.pk,
+            "start": "2027-03-03T10:00:00+01:00",
+            "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
+        },
+        format="json",
+    )
+    by_phone = api(team_a.staff).post(
+        PHONE,
+        {
+            "service": catalogue_a.cut.pk,
+            "start": "2027-03-03T11:00:00+01:00",
+            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77", "email": None},
+            "language": "en",
+            "deposit_handling": "payment_link",
+        },
+        format="json",
+    )
+    assert by_phone.status_code == 201, by_phone.json()
+    checkout_page = client.get(
+        f"/bella/booking/{online.json()['manage_token']}/pay/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    link = by_phone.json()["payment_link"]["url"]
+    link_page = client.get("/" + link.split("://", 1)[1].split("/", 1)[1])
+    for answer in (checkout_page, link_page):
+        assert answer.status_code == 200
+        assert answer.templates[0].name == "pages/pay.html"
+        assert "Pay €15.00 (test mode)" in answer.content.decode()
+    # Paid (test mode), the checkout goes on to its confirmation; the link says so itself.
+    done = client.post(checkout_page.wsgi_request.path)
+    assert done["Location"] == f"/bella/booking/{online.json()['manage_token']}/"
+    paid = client.post(link_page.wsgi_request.path)
+    assert paid["Location"] == link_page.wsgi_request.path
+    confirmed = client.get(paid["Location"]).content.decode()
+    assert "Paid, thank you: your appointment is confirmed." in confirmed
