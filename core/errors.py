@@ -49,13 +49,32 @@ class NotFound(ApplicationError):
 
 
 class Invalid(ApplicationError, ValidationError):
-    """The request is wrong, field by field (`{"field": ["message"]}`) or as a whole.
+    """The request is wrong, field by field or as a whole; `fields` is shaped like the
+    request (`{"customer": {"phone": ["..."]}}`), nested as deep as the request is.
 
     It is Django's `ValidationError` too, so model and form checks and the services'
-    own read the same way everywhere."""
+    own read the same way everywhere: there, a nested field's messages are its top
+    field's (`message_dict == {"customer": ["..."]}`)."""
 
     code = "invalid"
     default_message = "The request is invalid."
 
     def __init__(self, errors: Any = None) -> None:
-        ValidationError.__init__(self, errors if errors is not None else self.default_message)
+        self.fields: Any = errors if errors is not None else self.default_message
+        ValidationError.__init__(self, _flat(self.fields))
+        self.detail = str(next(iter(self.messages), self.default_message))
+
+
+def _messages(errors: Any) -> list[Any]:
+    if isinstance(errors, dict):
+        return [m for value in errors.values() for m in _messages(value)]
+    if isinstance(errors, list | tuple):
+        return [m for value in errors for m in _messages(value)]
+    return [errors]
+
+
+def _flat(errors: Any) -> Any:
+    """What Django's `ValidationError` takes: one level of fields at most."""
+    if isinstance(errors, dict):
+        return {key: _messages(value) for key, value in errors.items()}
+    return errors

@@ -8,7 +8,7 @@ from tenants.models import Salon
 
 from .figures import with_figures
 from .gdpr import SECTIONS, personal_data_registry
-from .models import ConsentEvent, Customer, Purpose, Tag
+from .models import Channel, ConsentEvent, Customer, Purpose, Tag
 from .search import search_filter
 
 
@@ -89,3 +89,12 @@ def customers_sharing_contact(*, customer: Customer) -> QuerySet[Customer]:
     if customer.email:
         same |= Q(email=customer.email)
     return Customer.objects.filter(same)
+
+
+def contact_for(customer: Customer, via: str | None) -> str | None:
+    """The address a link would go to by `via` (or the client's preferred way), or None."""
+    if via == Channel.SMS:
+        return str(customer.phone) if customer.phone else None
+    if via == Channel.EMAIL:
+        return customer.email or None
+    return str(customer.phone or "") or customer.email or None

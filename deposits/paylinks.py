@@ -4,6 +4,7 @@ client erased) revokes it too; it stops working some time after the appointment
 (bookings.tokens)."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -14,6 +15,17 @@ from bookings.models import Status
 from bookings.tokens import link_expires_at
 
 from .models import Payment
+
+
+@dataclass(frozen=True)
+class PaymentLink:
+    """A pay link as it went out: where it leads, until when, by which way and to whom."""
+
+    url: str
+    expires_at: dt.datetime
+    channel: str | None
+    sent_to: str | None
+
 
 _SALT = "support.pay"
 _NONCE_PART = 12

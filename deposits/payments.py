@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -32,7 +31,7 @@ from bookings.services import (
     booking_release,
     booking_reschedule,
 )
-from core.errors import ProviderUnavailable
+from core.errors import Invalid, ProviderUnavailable
 from customers.models import Customer
 from tenants.models import Salon
 from tenants.scoping import salon_scope
@@ -57,6 +56,7 @@ from .models import (
     Refund,
     StripeEvent,
 )
+from .paylinks import PaymentLink
 from .selectors import deposit_quote, policy_get, salon_today
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ class Checkout:
     booking: Booking
     deposit: int  # the deposit the policy asks
     payment: Payment | None  # what is due now, when anything is
+    link: PaymentLink | None = None  # a phone booking's payment link, once sent
 
 
 def checkout_hold(
@@ -85,7 +86,7 @@ def checkout_hold(
     """Inside the caller's transaction: the booking, held while a payment is due (for
     `hold_for`, by default the policy's hold minutes).
 
-    Nothing due: the booking is confirmed at once. Raises ValidationError (by field) when
+    Nothing due: the booking is confirmed at once. Raises Invalid (by field) when
     the policy refuses the payment option, ProviderUnavailable when money is due and no
     provider is configured, SlotTaken when the time is taken.
     """
@@ -99,7 +100,7 @@ def checkout_hold(
     ).amount
     if payment_option == "full":
         if not policy.allow_full_payment:
-            raise ValidationError({"payment_option": [_("This salon takes a deposit only.")]})
+            raise Invalid({"payment_option": [_("This salon takes a deposit only.")]})
         kind, due = PaymentKind.FULL, service.price
     else:
         kind, due = PaymentKind.DEPOSIT, deposit
@@ -167,10 +168,10 @@ def checkout_at_desk(
         policy=(policy, steps),
     ).amount
     if payment_option == "full" and not policy.allow_full_payment:
-        raise ValidationError({"payment_option": [_("This salon takes a deposit only.")]})
+        raise Invalid({"payment_option": [_("This salon takes a deposit only.")]})
     due = service.price if payment_option == "full" else deposit
     if waived and not reason.strip():
-        raise ValidationError({"waiver_reason": [_("Say why the deposit is waived.")]})
+        raise Invalid({"waiver_reason": [_("Say why the deposit is waived.")]})
     booking = booking_create(
         salon=salon,
         service=service,
@@ -208,9 +209,10 @@ def checkout_at_desk(
 
 def checkout_charge(checkout: Checkout) -> Checkout:
     """After the hold is committed: the PaymentIntent. When the provider fails, the hold
-    is released and the payment marked failed, so nothing stays blocked or orphaned."""
+    is released and the payment marked failed, so nothing stays blocked or orphaned.
+    Money taken at the desk (or waived) is not the provider's: nothing to open."""
     payment = checkout.payment
-    if payment is None:
+    if payment is None or payment.provider == DESK:
         return checkout
     booking = checkout.booking
     try:
@@ -749,7 +751,7 @@ def booking_rebook_with_credit(
     if not Payment.objects.filter(
         booking=booking, outcome=PaymentOutcome.CREDITED, status=PaymentStatus.SUCCEEDED
     ).exists():
-        raise ValidationError(
+        raise Invalid(
             {"non_field_errors": [_("This booking was cancelled; please book a new appointment.")]}
         )
     due = deposit_quote(
@@ -770,9 +772,7 @@ def booking_rebook_with_credit(
             credit_restore(booking=locked)  # what the lapsed rebooking spent, if the sweep
             # has not given it back yet
         if credit_balance_locked(customer=locked.customer, made_by=own) <= 0:
-            raise ValidationError(
-                {"non_field_errors": [_("The credit of this booking has lapsed.")]}
-            )
+            raise Invalid({"non_field_errors": [_("The credit of this booking has lapsed.")]})
         spent = (
             credit_use(customer=locked.customer, amount=due, booking=locked, made_by=own)
             if due

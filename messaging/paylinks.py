@@ -3,7 +3,6 @@ provider, queued once in the outbox under the payment's key, and written in the 
 audit trail."""
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,39 +10,21 @@ from django.utils import timezone
 from bookings.models import BookingEvent
 from bookings.services import Actor, booking_event
 from core.tasks import enqueue
-from customers.models import Channel, Customer
 from deposits.models import Payment
-from deposits.paylinks import pay_url
-from deposits.payments import Checkout, checkout_charge
+from deposits.paylinks import PaymentLink, pay_url
+from deposits.payments import Checkout
 
 from .models import Message, MessageKind
 from .outbox import booking_context, language_for, message_queue, money_text
 from .tasks import message_send
 
 
-@dataclass(frozen=True)
-class PaymentLink:
-    url: str
-    expires_at: dt.datetime
-    message: Message
-
-
-def contact_for(customer: Customer, via: str | None) -> str | None:
-    """The address a link would go to by `via` (or the client's preferred way), or None."""
-    if via == Channel.SMS:
-        return str(customer.phone) if customer.phone else None
-    if via == Channel.EMAIL:
-        return customer.email or None
-    return str(customer.phone or "") or customer.email or None
-
-
 def payment_link_send(
     *, checkout: Checkout, via: str | None, actor: Actor, now: dt.datetime | None = None
 ) -> PaymentLink | None:
-    """After the booking is committed: the payment is opened at the provider, and the
-    link to pay it is queued for the client (sent once, after commit). None when nothing
-    is due. Raises ProviderUnavailable (the hold released) when the provider fails."""
-    checkout = checkout_charge(checkout)
+    """After the booking is committed and its payment opened at the provider
+    (`deposits.checkout`): the link to pay it, queued for the client (sent once, after
+    commit). None when nothing is due."""
     payment = checkout.payment
     if payment is None:
         return None
@@ -52,7 +33,10 @@ def payment_link_send(
         message = payment_link_queue(payment=payment, via=via, actor=actor, now=now)
         enqueue(message_send, salon_id=payment.salon_id, message_id=message.pk)
     return PaymentLink(
-        url=pay_url(payment), expires_at=checkout.booking.hold_expires_at or now, message=message
+        url=pay_url(payment),
+        expires_at=checkout.booking.hold_expires_at or now,
+        channel=message.channel or None,
+        sent_to=message.recipient or None,
     )
 
 

@@ -24,7 +24,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from core.errors import ApplicationError, NotAllowed, NotFound, ProviderUnavailable, SlotTaken
+from core.errors import (
+    ApplicationError,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    ProviderUnavailable,
+    SlotTaken,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +114,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
-    if isinstance(exc, DjangoValidationError):  # Invalid, a model's or a form's checks
+    if isinstance(exc, Invalid):  # shaped like the request, nested as deep as it is
+        exc = exceptions.ValidationError(exc.fields)
+    elif isinstance(exc, DjangoValidationError):  # a model's or a form's checks
         exc = exceptions.ValidationError(get_error_detail(exc))
     elif isinstance(exc, ApplicationError):
         exc = DomainError(exc)

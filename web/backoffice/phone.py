@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -11,10 +10,11 @@ from rest_framework.response import Response
 
 from bookings.models import Booking
 from customers.models import Channel
-from messaging.paylinks import PaymentLink
-from support.phone import DepositHandling, phone_booking_place
+from deposits.checkout import CheckoutRequest, DepositHandling
+from deposits.paylinks import PaymentLink
+from support.phone import phone_booking_place
 from web.permissions import SalonRole, request_salon
-from web.public.api.salon import resolve_booking_request
+from web.public.api.booking import customer_details
 from web.serializers import BookingRequestSerializer, BookingSerializer
 
 
@@ -48,8 +48,8 @@ class PhoneBookingSerializer(BookingSerializer):
         return {
             "url": link.url,
             "expires_at": link.expires_at.astimezone(tz).isoformat(),
-            "channel": link.message.channel or None,
-            "sent_to": link.message.recipient or None,
+            "channel": link.channel,
+            "sent_to": link.sent_to,
         }
 
     def get_deposit_handling(self, booking: Booking) -> str:
@@ -75,24 +75,26 @@ class PhoneBookingView(generics.GenericAPIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         handling = data["deposit_handling"]
-        try:
-            checkout, link = phone_booking_place(
+        checkout = phone_booking_place(
+            CheckoutRequest(
                 salon=the_salon,
-                actor=request.user,
-                resolve=lambda: resolve_booking_request(the_salon, data, staff_user=request.user),
+                service_id=data["service"],
                 start=data["start"],
-                deposit_handling=handling,
-                waiver_reason=data["waiver_reason"],
+                staff_id=data.get("staff"),
+                customer=customer_details(data),
+                customer_id=data["customer"].get("id"),
                 payment_option=data["payment_option"],
                 notes=data["notes"],
+                actor=request.user,
+                deposit_handling=handling,
+                waiver_reason=data["waiver_reason"],
                 send_via=data.get("send_via"),
             )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+        )
         context = {
             "tz": the_salon.tz,
             "checkout": checkout,
-            "link": link,
+            "link": checkout.link,
             "deposit_handling": handling,
         }
         return Response(

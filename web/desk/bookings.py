@@ -23,6 +23,7 @@ from deposits.payments import booking_cancel_with_money
 from tenants.models import Salon
 from web.desk.access import desk_context, desk_view
 from web.desk.calendar import booking_rows
+from web.problems import error_text
 
 
 class CancelForm(forms.Form):
@@ -107,7 +108,7 @@ def booking_action(request: HttpRequest, salon: Salon, pk: int, action: str) -> 
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, error_text(exc))
         else:
             messages.success(
                 request, _("Cancelled by the salon: any deposit paid is refunded in full.")
@@ -119,7 +120,7 @@ def booking_action(request: HttpRequest, salon: Salon, pk: int, action: str) -> 
     try:
         service(booking=booking, actor=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, str(done))
     return HttpResponseRedirect(here)

@@ -1,6 +1,7 @@
 """A booking taken on the phone, in a few keystrokes: find the client by phone as they
 give it (or create them), pick the service, who, the day and a free time, and say how the
-deposit is handled. The booking is placed by the same function as the API's."""
+deposit is handled. The booking is placed by `checkout_place`, as the API's is
+(`support.phone.phone_booking_place`)."""
 
 import datetime as dt
 from typing import Any
@@ -8,7 +9,6 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -17,18 +17,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bookings.models import Service, StaffMember
 from bookings.selectors import availability_for, catalogue_get, service_list, staff_list
-from core.errors import ProviderUnavailable, SlotTaken
+from core.errors import Invalid, ProviderUnavailable, SlotTaken
 from core.query import FIRST_DAY, LAST_DAY, id_parse
-from customers.models import Channel, ConsentChannel, ConsentSource, Customer
+from customers.models import Channel, Customer
 from customers.selectors import customer_list
-from customers.services import customer_find_or_create
-from support.phone import DepositHandling, phone_booking_place
+from deposits.checkout import CheckoutRequest, CustomerDetails, DepositHandling
+from support.phone import phone_booking_place
 from support.selectors import salon_customer
 from tenants.models import Salon
 from web.desk.access import desk_context, desk_view
 from web.desk.calendar import desk_day
+from web.problems import desk_problem
 
 NEW = "new"
 MATCHES = 10
@@ -169,69 +169,35 @@ def _day(value: Any, salon: Salon, *, strict: bool = True) -> dt.date:
     return desk_day(value if isinstance(value, str) else None, salon, strict=strict)
 
 
-def _resolver(salon: Salon, data: dict[str, Any], actor: Any) -> Any:
-    def resolve() -> tuple[Service, StaffMember | None, Customer]:
-        catalogue = catalogue_get(salon=salon)
-        service = catalogue.active_service(data["service"])
-        if service is None:
-            raise ValidationError({"service": [_("No such service.")]})
-        staff = None
-        if data.get("staff") is not None:
-            staff = catalogue.active_staff_for(data["staff"], service.pk)
-            if staff is None:
-                raise ValidationError(
-                    {"staff": [_("This staff member does not offer the service.")]}
-                )
-        if data["customer"] == NEW:
-            customer = customer_find_or_create(
-                salon=salon,
-                name=data.get("name") or "",
-                phone=data.get("phone") or None,
-                email=data.get("email") or None,
-                consents={"reminders": bool(data.get("reminders_consent"))},
-                consent_channel=ConsentChannel.PHONE,
-                consent_source=ConsentSource.PHONE,
-                actor=actor,
-            )
-        else:
-            found = salon_customer(salon=salon, pk=int(data["customer"]))
-            if found is None or found.erased:
-                raise ValidationError({"customer": [_("No such client.")]})
-            customer = found
-        return service, staff, customer
-
-    return resolve
-
-
 def _place(request: HttpRequest, salon: Salon, form: PhoneBookingForm) -> HttpResponse | None:
     """The booking, then its page; None with the form's errors when it could not be made."""
     data = form.cleaned_data
+    new = data["customer"] == NEW
     try:
-        checkout, link = phone_booking_place(
-            salon=salon,
-            actor=request.user,
-            resolve=_resolver(salon, data, request.user),
-            start=data["start"],
-            deposit_handling=data["deposit_handling"],
-            waiver_reason=data["waiver_reason"],
-            notes=data["notes"],
-            send_via=data["send_via"] or None,
+        checkout = phone_booking_place(
+            CheckoutRequest(
+                salon=salon,
+                service_id=data["service"],
+                start=data["start"],
+                staff_id=data.get("staff"),
+                customer=CustomerDetails(
+                    name=data.get("name") or "",
+                    phone=data.get("phone") or None,
+                    email=data.get("email") or None,
+                    reminders_consent=bool(data.get("reminders_consent")),
+                ),
+                customer_id=None if new else int(data["customer"]),
+                notes=data["notes"],
+                actor=request.user,
+                deposit_handling=data["deposit_handling"],
+                waiver_reason=data["waiver_reason"],
+                send_via=data["send_via"] or None,
+            )
         )
-    except SlotTaken:
-        form.add_error(
-            "start", _("This time was just taken, or is no longer free: choose another.")
-        )
+    except (Invalid, SlotTaken, ProviderUnavailable) as exc:
+        desk_problem(form, exc, slot="start")
         return None
-    except ProviderUnavailable:
-        form.add_error(
-            None, _("The payment provider could not be reached. Nothing was kept; please retry.")
-        )
-        return None
-    except ValidationError as exc:
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-        return None
-    if link is not None:
+    if checkout.link is not None:
         messages.success(request, _("Booking taken. The payment link was sent to the client."))
     else:
         messages.success(request, _("Booking taken and confirmed."))

@@ -20,6 +20,7 @@ from support.selectors import RequestFilters, request_get, request_list, salon_c
 from support.services import request_open, request_update
 from tenants.models import Salon
 from web.desk.access import desk_context, desk_view
+from web.problems import form_errors
 
 PAGE_SIZE = 50
 
@@ -93,11 +94,6 @@ class RequestUpdateForm(forms.Form):
     )
 
 
-def _errors_to_form(form: forms.Form, exc: ValidationError) -> None:
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
 def _labels() -> dict[str, dict[str, str]]:
     return {
         "channel": {k: str(v) for k, v in CHANNELS},
@@ -132,7 +128,7 @@ def request_log(request: HttpRequest, salon: Salon) -> HttpResponse:
                     actor=request.user,
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(request, _("Request logged."))
                 return HttpResponseRedirect(
@@ -186,7 +182,7 @@ def request_edit(request: HttpRequest, salon: Salon, pk: int) -> HttpResponse:
                     resolution=data["resolution"],
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(request, _("Request updated."))
                 return HttpResponseRedirect(

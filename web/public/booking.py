@@ -1,9 +1,11 @@
-"""The client's pages: the salon's booking page, the payment step, the confirmation (with
-its calendar file) and the manage-my-booking page.
+"""The client's pages: the salon's booking page, the pay page (the online checkout's
+payment step and a phone booking's payment link), the confirmation (with its calendar
+file) and the manage-my-booking page.
 
-They call the same services as the API (`checkout_hold` + `checkout_charge`,
-`booking_cancel_with_money`, `booking_move`, `booking_rebook_with_credit`); what the
-client may do is decided there, and a refusal becomes a message on the page, never a 500.
+They call the same services as the API (`checkout_place` for every booking, a rebooking
+with credit too; `booking_cancel_with_money`, `booking_move`); what the client may do is
+decided there, and a refusal becomes a form error or the page's problem
+(web/problems.py), never a 500.
 """
 
 import contextlib
@@ -22,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from rest_framework import serializers
 
 from bookings.models import ACTIVE_STATUSES, Booking, Service, Status
 from bookings.selectors import (
@@ -35,33 +36,32 @@ from bookings.selectors import (
 )
 from bookings.services import booking_manage_token
 from bookings.tokens import manage_token_read
-from core.errors import ProviderUnavailable, SlotTaken
+from core.errors import Invalid, ProviderUnavailable, SlotTaken
 from core.languages import language_choose, languages_offered
 from core.query import day_parse, id_parse
 from core.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
-from core.retry import atomic_retried
 from customers.identity import proof_from_request, proof_holds
 from customers.models import Customer
+from deposits.checkout import CheckoutRequest, CustomerDetails, Rebooking, checkout_place
 from deposits.credit import credit_balance, credit_left
 from deposits.gateway import GatewayError, payment_gateway, test_mode
 from deposits.models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
+from deposits.paylinks import pay_token_read, payment_for_link
 from deposits.payments import (
     Checkout,
     booking_cancel_with_money,
     booking_move,
-    booking_rebook_with_credit,
     cancellation_deadline,
     cancellation_outcome,
-    checkout_charge,
-    checkout_hold,
     deposit_state,
     pending_payment,
 )
 from deposits.selectors import deposits_today, policy_get, salon_today
+from messaging.outbox import language_for
 from tenants.models import Salon
 from tenants.scoping import salon_scope
 from web.permissions import request_salon
-from web.public.api.salon import resolve_booking_request
+from web.problems import form_errors, page_problem
 from web.public.forms import BookingForm, CancelForm, RescheduleForm
 from web.public.ics import ics_event
 from web.public.webhooks import payment_complete_in_test_mode
@@ -285,58 +285,30 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
 def _book(
     salon: Salon, form: BookingForm, language: str, proven: Customer | None = None
 ) -> Checkout | tuple[str, int]:
-    """The booking, through the API's own path; form errors are added to `form`."""
+    """The booking, as the API's; a refusal is on the form, or is the page's problem."""
     data = form.cleaned_data
-    request_data = {
-        "service": data["service"],
-        "staff": data["staff"],
-        "customer": {
-            "name": data["name"],
-            "phone": data["phone"] or None,
-            "email": data["email"] or None,
-        },
-        "marketing_consent": data["marketing_consent"],
-        "reminders_consent": data["reminders_consent"],
-        "language": language,
-    }
-
-    def book() -> Checkout:  # one transaction, run again if aborted for a deadlock
-        service, staff, customer = resolve_booking_request(salon, request_data, proven=proven)
-        return checkout_hold(
-            salon=salon,
-            service=service,
-            staff=staff,
-            start=data["start"],
-            customer=customer,
-            payment_option=data["payment_option"],
-            notes=data["notes"],
-        )
-
     try:
-        return checkout_charge(atomic_retried(book))
-    except serializers.ValidationError as exc:
-        _add_errors(form, exc.detail)
-        return "", 400
-    except DjangoValidationError as exc:
-        _add_errors(form, exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-        return "", 400
-    except SlotTaken:
-        return "slot_taken", 409
-    except ProviderUnavailable:
-        return "payment_unavailable", 502
-
-
-def _add_errors(form: BookingForm, detail: Any, field: str | None = None) -> None:
-    """Errors from the services (API-shaped: `{"customer": {"phone": [...]}}`) on the form."""
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            name = key if key in form.fields else field
-            _add_errors(form, value, name)
-    elif isinstance(detail, list):
-        for message in detail:
-            _add_errors(form, message, field)
-    else:
-        form.add_error(field, str(detail))
+        return checkout_place(
+            CheckoutRequest(
+                salon=salon,
+                service_id=data["service"],
+                start=data["start"],
+                staff_id=data["staff"],
+                customer=CustomerDetails(
+                    name=data["name"],
+                    phone=data["phone"] or None,
+                    email=data["email"] or None,
+                    language=language,
+                    reminders_consent=data["reminders_consent"],
+                    marketing_consent=data["marketing_consent"],
+                ),
+                proven=proven,
+                payment_option=data["payment_option"],
+                notes=data["notes"],
+            )
+        )
+    except (Invalid, SlotTaken, ProviderUnavailable) as exc:
+        return page_problem(form, exc)
 
 
 # A booking of this salon, by its token ----------------------------------------------------
@@ -350,9 +322,18 @@ def _salon_booking(request: HttpRequest, token: str) -> Booking:
     return booking
 
 
-def _payment_state(booking: Booking, payment: Payment | None, returning: bool) -> str:
-    lapsed = booking.hold_expires_at is not None and booking.hold_expires_at <= timezone.now()
-    if booking.status == Status.CONFIRMED:
+def _payment_state(booking: Booking, payment: Payment | None, *, returning: bool) -> str:
+    """Where the payment of a booking stands: confirmed (paid, or nothing was due), due
+    while the hold lasts and the provider has the payment, processing when the client is
+    back from the provider's page (its webhook confirms in a moment), else expired. The
+    hold never outlives the appointment's start."""
+    now = timezone.now()
+    lapsed = booking.start <= now or (
+        booking.hold_expires_at is not None and booking.hold_expires_at <= now
+    )
+    if booking.status == Status.CONFIRMED and (
+        payment is None or payment.status == PaymentStatus.SUCCEEDED
+    ):
         return "confirmed"
     if booking.status == Status.PENDING_PAYMENT and not lapsed and payment and payment.intent_id:
         return "processing" if returning else "due"
@@ -360,40 +341,79 @@ def _payment_state(booking: Booking, payment: Payment | None, returning: bool) -
 
 
 @require_http_methods(["GET", "POST"])
-def booking_pay(request: HttpRequest, salon: str, token: str) -> HttpResponse:
-    """The payment step: the Payment Element, or the labelled test-mode form."""
+def pay_page(request: HttpRequest, token: str, salon: str | None = None) -> HttpResponse:
+    """The pay page: the Payment Element, or the labelled test-mode form (no money moves).
+
+    Two doors to it: the online checkout's payment step (`/<salon>/booking/<token>/pay/`,
+    the manage token: the payment still due, in the page's language, then the
+    confirmation), and a phone booking's payment link (`/pay/<token>/`, the pay token: its
+    payment, in the client's language, and the page itself says what became of it)."""
+    if salon is None:
+        ids = pay_token_read(token)
+        with salon_scope(ids[0] if ids else 0):
+            payment = payment_for_link(token)
+            if payment is None:
+                raise Http404
+            booking = payment.booking
+            language = language_for(booking.customer, booking.salon)
+            return _pay(request, booking, payment, language=language, done=None)
     booking = _salon_booking(request, token)
     done = reverse("booking-done", kwargs={"salon": salon, "token": token})
-    with salon_locale(booking.salon):
-        payment = pending_payment(booking)
-        state = _payment_state(booking, payment, returning=False)
-        if state == "confirmed":
-            return HttpResponseRedirect(done)
-        if request.method == "POST":
-            # Test mode's stand-in for the card form; a real provider takes the card itself.
-            if not test_mode() or state != "due" or payment is None:
-                raise Http404
-            with contextlib.suppress(GatewayError):  # the next page says what became of it
-                payment_complete_in_test_mode(intent_id=str(payment.intent_id))
-            return HttpResponseRedirect(done)
-        publishable_key = ""
-        if state == "due" and not test_mode():
-            try:
-                publishable_key = payment_gateway().publishable_key
-            except GatewayError:
-                state = "unavailable"
+    payment = pending_payment(booking)
+    return _pay(request, booking, payment, language=page_language(booking.salon), done=done)
+
+
+def _pay(
+    request: HttpRequest,
+    booking: Booking,
+    payment: Payment | None,
+    *,
+    language: str,
+    done: str | None,
+) -> HttpResponse:
+    """The page itself; `done` is where the online checkout goes on (None for a link,
+    which comes back to itself)."""
+    salon = booking.salon
+    link = done is None
+    back = request.path if done is None else done
+    returning = request.GET.get("redirect_status") == "succeeded"
+    state = _payment_state(booking, payment, returning=returning)
+    if state == "confirmed" and not link:
+        return HttpResponseRedirect(back)
+    if request.method == "POST":
+        # Test mode's stand-in for the card form; a real provider takes the card itself.
+        if (
+            not test_mode()
+            or state != "due"
+            or payment is None
+            or payment.status != PaymentStatus.PENDING
+        ):
+            raise Http404
+        with contextlib.suppress(GatewayError):  # the next page says what became of it
+            payment_complete_in_test_mode(intent_id=str(payment.intent_id))
+        return HttpResponseRedirect(back)
+    publishable_key = ""
+    if state == "due" and not test_mode():
+        try:
+            publishable_key = payment_gateway().publishable_key
+        except GatewayError:
+            state = "unavailable"
+    with translation.override(language), timezone.override(salon.tz):
         return page(
             request,
-            booking.salon,
+            salon,
             "pay.html",
             {
                 "booking": booking,
                 "payment": payment,
                 "state": state,
+                "link": link,
+                # A link speaks its client's language, whatever the browser's.
+                **({"page_languages": [language]} if link else {}),
                 "publishable_key": publishable_key,
                 "stripe_js_url": settings.STRIPE_JS_URL,
                 "account": payment.account if payment else "",
-                "return_url": request.build_absolute_uri(done),
+                "return_url": request.build_absolute_uri(back),
             },
             status=410 if state == "expired" else 200,
         )
@@ -558,7 +578,7 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
             try:
                 booking_cancel_with_money(booking=booking, resolution=resolution or "refund")
             except DjangoValidationError as exc:
-                form.add_error(None, exc.messages)
+                form_errors(form, exc)
             else:
                 messages.success(request, _("Your appointment is cancelled."))
                 return HttpResponseRedirect(_manage_url(token))
@@ -605,27 +625,22 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
     if form.is_bound and form.is_valid():
         start = form.cleaned_data["start"]
         day = start.astimezone(salon.tz).date()
-        member = catalogue.active_staff_for(staff_id, booking.service_id) if staff_id else None
         try:
             if booking.status in (Status.CANCELLED, Status.EXPIRED):
-                checkout = checkout_charge(
-                    booking_rebook_with_credit(
-                        booking=booking, start=start, staff=member, proven=own is None
-                    )
+                checkout = checkout_place(
+                    Rebooking(booking=booking, start=start, staff_id=staff_id, proven=own is None)
                 )
                 if checkout.payment is not None:
                     return HttpResponseRedirect(
                         reverse("booking-pay", kwargs={"salon": salon.slug, "token": token})
                     )
             else:
+                member = (
+                    catalogue.active_staff_for(staff_id, booking.service_id) if staff_id else None
+                )
                 booking_move(booking=booking, start=start, staff=member)
-        except SlotTaken:
-            problem, status = "slot_taken", 409
-        except ProviderUnavailable:
-            problem, status = "payment_unavailable", 502
-        except DjangoValidationError as exc:
-            form.add_error(None, exc.messages)
-            status = 400
+        except (DjangoValidationError, SlotTaken, ProviderUnavailable) as exc:
+            problem, status = page_problem(form, exc)
         else:
             messages.success(request, _("Your appointment is confirmed at its new time."))
             return HttpResponseRedirect(_manage_url(token))

@@ -9,7 +9,7 @@ from web.public import booking, consent, home, verify
 urlpatterns = [
     path("healthz", home.healthz, name="healthz"),
     path("", home.home, name="home"),
-    path("pay/<str:token>/", verify.pay_page, name="pay"),
+    path("pay/<str:token>/", booking.pay_page, name="pay"),
     path("manage/<str:token>/", booking.manage_page, name="manage-page"),
     path("manage/<str:token>/cancel/", booking.manage_cancel, name="manage-cancel"),
     path("manage/<str:token>/reschedule/", booking.manage_reschedule, name="manage-reschedule"),
@@ -17,7 +17,7 @@ urlpatterns = [
     path("<slug:salon>/", booking.salon_page, name="salon-page"),
     path("<slug:salon>/verify/", verify.salon_verify, name="salon-verify"),
     path("<slug:salon>/booking/<str:token>/", booking.booking_done, name="booking-done"),
-    path("<slug:salon>/booking/<str:token>/pay/", booking.booking_pay, name="booking-pay"),
+    path("<slug:salon>/booking/<str:token>/pay/", booking.pay_page, name="booking-pay"),
     path("<slug:salon>/booking/<str:token>/calendar.ics", booking.booking_ics, name="booking-ics"),
     path(
         "<slug:salon>/unsubscribe/<str:token>/",

@@ -417,8 +417,8 @@ def _taken_then_crashed(team, catalogue, *, source="phone"):
     was called (the state a crash between the commit and the call leaves)."""
     from django.db import transaction
 
+    from deposits.checkout import DepositHandling, phone_booking_take
     from deposits.payments import checkout_hold
-    from support.phone import DepositHandling, phone_booking_take
 
     salon = team.salon
     with salon_scope(salon), transaction.atomic():

@@ -10,11 +10,11 @@ import pytest
 from django.utils import timezone
 
 from customers.consent import withdraw_url
+from deposits.checkout import phone_booking_take
 from deposits.models import DepositPolicy, Payment
 from deposits.paylinks import pay_url
 from deposits.payments import checkout_charge
 from deposits.services import policy_set
-from support.phone import phone_booking_take
 from support.services import request_open
 from tenants.models import Role
 from tenants.scoping import salon_scope

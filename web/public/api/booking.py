@@ -1,6 +1,5 @@
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -9,13 +8,12 @@ from rest_framework.response import Response
 
 from bookings.selectors import service_list
 from core.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
-from core.retry import atomic_retried
 from customers.identity import PROOF_HEADER, proof_from_request
-from deposits.payments import Checkout, checkout_charge, checkout_hold
+from deposits.checkout import CheckoutRequest, CustomerDetails, checkout_place
 from deposits.selectors import deposit_terms, deposits_today
 from tenants.models import Salon
 from web.permissions import request_salon
-from web.public.api.salon import PublicView, resolve_booking_request
+from web.public.api.salon import PublicView
 from web.serializers import (
     BookingRequestSerializer,
     BookingSerializer,
@@ -71,6 +69,19 @@ class ServiceListView(PublicView):
         return Response(PublicServiceSerializer(services, many=True, context=context).data)
 
 
+def customer_details(data: dict[str, Any]) -> CustomerDetails:
+    """The client as a booking request gives her (`BookingRequestSerializer`)."""
+    details = data["customer"]
+    return CustomerDetails(
+        name=details.get("name", ""),
+        phone=details.get("phone"),
+        email=details.get("email"),
+        language=data.get("language"),
+        reminders_consent=data.get("reminders_consent", True),
+        marketing_consent=data.get("marketing_consent", False),
+    )
+
+
 PROOF_PARAMETER = OpenApiParameter(
     PROOF_HEADER,
     OpenApiTypes.STR,
@@ -113,27 +124,18 @@ class BookingCreateView(PublicView):
         if wait is not None:
             raise exceptions.Throttled(wait=wait)
 
-        # The client, the booking and its payment row in one transaction, run again if
-        # PostgreSQL aborts it for a deadlock; the provider is called once it has committed.
-        proven = proof_from_request(request, salon_id=the_salon.pk)
-
-        def book() -> Checkout:
-            service, staff, customer = resolve_booking_request(the_salon, data, proven=proven)
-            return checkout_hold(
+        checkout = checkout_place(
+            CheckoutRequest(
                 salon=the_salon,
-                service=service,
-                staff=staff,
+                service_id=data["service"],
                 start=data["start"],
-                customer=customer,
+                staff_id=data.get("staff"),
+                customer=customer_details(data),
+                proven=proof_from_request(request, salon_id=the_salon.pk),
                 payment_option=data["payment_option"],
                 notes=data["notes"],
             )
-
-        try:
-            checkout = atomic_retried(book)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
-        checkout = checkout_charge(checkout)
+        )
         context = {"tz": the_salon.tz, "checkout": checkout}
         return Response(
             BookingSerializer(checkout.booking, context=context).data,

@@ -2,20 +2,13 @@
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from bookings.models import Booking, StaffMember, Status
-from bookings.selectors import catalogue_get
-from deposits.payments import (
-    booking_cancel_with_money,
-    booking_move,
-    booking_rebook_with_credit,
-    checkout_charge,
-)
+from deposits.checkout import Rebooking, checkout_place
+from deposits.payments import booking_cancel_with_money, booking_move
 from web.public.api import manage_base as manage
 from web.public.api.booking import PROOF_PARAMETER
 from web.serializers import ManageBookingSerializer, RescheduleSerializer
@@ -50,27 +43,14 @@ class ManageRescheduleView(manage.ManageRescheduleView):
             return super().post(request, token)
         payload = RescheduleSerializer(data=request.data, context={"tz": booking.salon.tz})
         payload.is_valid(raise_exception=True)
-        staff = None
-        if payload.validated_data.get("staff") is not None:
-            staff = catalogue_get(salon=booking.salon).active_staff_for(
-                payload.validated_data["staff"], booking.service_id
-            )
-            if staff is None:
-                raise serializers.ValidationError({"staff": ["Nobody by this id offers it."]})
-        try:
-            checkout = booking_rebook_with_credit(
+        checkout = checkout_place(
+            Rebooking(
                 booking=booking,
                 start=payload.validated_data["start"],
-                staff=staff,
+                staff_id=payload.validated_data.get("staff"),
                 proven=self.proven(booking),
             )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(
-                exc.message_dict
-                if hasattr(exc, "error_dict")
-                else {"non_field_errors": exc.messages}
-            ) from exc
-        checkout = checkout_charge(checkout)
+        )
         return self.answer(checkout.booking)
 
 

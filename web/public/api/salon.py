@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -11,7 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings.models import Service, StaffMember
 from bookings.selectors import (
     availability_cached,
     availability_for,
@@ -19,9 +17,6 @@ from bookings.selectors import (
     staff_list,
 )
 from core.query import query_date, query_id
-from customers.models import ConsentChannel, ConsentSource, Customer
-from customers.services import customer_find_or_create, customer_for_online_booking
-from tenants.models import Salon
 from web.permissions import request_salon
 from web.serializers import (
     PublicStaffSerializer,
@@ -115,61 +110,3 @@ class AvailabilityView(PublicView):
                 compute=compute,
             )
         )
-
-
-def resolve_booking_request(
-    salon: Salon,
-    data: dict[str, Any],
-    *,
-    staff_user: Any = None,
-    proven: Customer | None = None,
-) -> tuple[Service, StaffMember | None, Customer]:
-    """The service, staff member and customer a booking request names; 400 otherwise.
-
-    Staff know whom they book for: they find the client by phone or e-mail, or name her.
-    Online, the contact details typed prove nothing: the booking is the proven client's
-    (`proven`, from a one-time code) or goes through `customer_for_online_booking`."""
-    catalogue = catalogue_get(salon=salon)
-    service = catalogue.active_service(data["service"])
-    if service is None:
-        raise serializers.ValidationError({"service": ["No such service."]})
-    staff = None
-    if data.get("staff") is not None:
-        staff = catalogue.active_staff_for(data["staff"], service.pk)
-        if staff is None:
-            raise serializers.ValidationError({"staff": ["Nobody by this id offers the service."]})
-    details = data["customer"]
-    if "id" in details and staff_user is not None:
-        customer = Customer.objects.filter(pk=details["id"], erased_at__isnull=True).first()
-        if customer is None:
-            raise serializers.ValidationError({"customer": {"id": ["No such client."]}})
-        return service, staff, customer
-    consents = {"reminders": data.get("reminders_consent", True)}
-    if data.get("marketing_consent"):
-        consents["marketing"] = True
-    try:
-        if staff_user is not None:
-            customer = customer_find_or_create(
-                salon=salon,
-                name=details.get("name", ""),
-                phone=details.get("phone"),
-                email=details.get("email"),
-                language=data.get("language"),
-                consents=consents,
-                consent_channel=ConsentChannel.PHONE,
-                consent_source=ConsentSource.PHONE,
-                actor=staff_user,
-            )
-        else:
-            customer = customer_for_online_booking(
-                salon=salon,
-                name=details.get("name", ""),
-                phone=details.get("phone"),
-                email=details.get("email"),
-                language=data.get("language"),
-                consents=consents,
-                proven=proven,
-            )
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError({"customer": exc.message_dict}) from exc
-    return service, staff, customer

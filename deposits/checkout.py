@@ -1,0 +1,307 @@
+"""Book and pay: the one service every door that books goes through.
+
+The booking API, the booking page, the manage page and API rebooking a booking cancelled
+with credit, the phone booking API and the desk each read their request into a
+`CheckoutRequest` (or a `Rebooking`), call `checkout_place`, and show what it returns. The
+protocol lives here only:
+
+1. one transaction, run again when PostgreSQL aborts it for a deadlock
+   (`core.retry.atomic_retried`): the service, staff member and client the request names
+   are resolved (a client created for it is kept only with its booking), then the booking
+   is held while a payment is due (`checkout_hold`), taken with its deposit paid at the
+   desk or waived (`phone_booking_take`), or, cancelled with credit, booked again and paid
+   by the credit (`booking_rebook_with_credit`);
+2. once committed, the payment is opened at the provider (`checkout_charge`); when the
+   provider fails, the hold is released and `ProviderUnavailable` raised: nothing stays
+   blocked (STYLE.md: no network call inside a transaction);
+
+Only the domain's errors come out (core/errors.py): `Invalid`, shaped like the request
+(`{"customer": {"phone": [...]}}`), `SlotTaken`, `ProviderUnavailable`. Each door answers
+them in its one place: the API's handler (web/errors.py), the pages' (web/problems.py).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from bookings.models import Booking, Service, Source, StaffMember
+from bookings.selectors import Catalogue, catalogue_get
+from bookings.services import Actor, booking_event
+from core.errors import Invalid
+from core.retry import atomic_retried
+from customers.models import ConsentChannel, ConsentSource, Customer
+from customers.selectors import contact_for
+from customers.services import customer_find_or_create, customer_for_online_booking
+from tenants.models import Salon
+
+from .payments import (
+    Checkout,
+    booking_rebook_with_credit,
+    checkout_at_desk,
+    checkout_charge,
+    checkout_hold,
+)
+from .selectors import policy_get
+
+__all__ = [
+    "CheckoutRequest",
+    "CustomerDetails",
+    "DepositHandling",
+    "Rebooking",
+    "checkout_place",
+    "checkout_resolve",
+    "phone_booking_take",
+]
+
+
+class DepositHandling:
+    PAYMENT_LINK = "payment_link"
+    PAID_AT_DESK = "paid_at_desk"
+    WAIVED = "waived"
+    CHOICES = (PAYMENT_LINK, PAID_AT_DESK, WAIVED)
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    """The client as the person booking gives her, and what she agrees to receive."""
+
+    name: str = ""
+    phone: str | None = None
+    email: str | None = None
+    language: str | None = None
+    reminders_consent: bool = True
+    marketing_consent: bool = False
+
+    def consents(self) -> dict[str, bool]:
+        consents = {"reminders": self.reminders_consent}
+        if self.marketing_consent:
+            consents["marketing"] = True
+        return consents
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A new booking and how it is paid, as a door read it.
+
+    Online (no `actor`), the client pays now through the provider (`payment_option`:
+    the deposit, or the full price when the salon allows it); the contact details typed
+    prove nothing, and the booking is the `proven` client's only when she proved it.
+    Staff (`actor`, by phone or at the desk) book for a client they know, named by
+    `customer_id` or found by her details, and say how the deposit is handled
+    (`deposit_handling`: a link sent `send_via` the client's phone or e-mail, paid at the
+    desk, or waived with a `waiver_reason`)."""
+
+    salon: Salon
+    service_id: int
+    start: dt.datetime
+    staff_id: int | None = None
+    customer: CustomerDetails = field(default_factory=CustomerDetails)
+    customer_id: int | None = None
+    proven: Customer | None = None
+    payment_option: str = "deposit"
+    notes: str = ""
+    actor: Actor = None
+    deposit_handling: str | None = None
+    waiver_reason: str = ""
+    send_via: str | None = None
+
+    @property
+    def by_staff(self) -> bool:
+        return self.actor is not None
+
+    @property
+    def source(self) -> str:
+        return Source.PHONE if self.by_staff else Source.ONLINE
+
+
+@dataclass(frozen=True)
+class Rebooking:
+    """A booking cancelled with credit (or whose rebooking lapsed unpaid) booked again at
+    `start`, paid by its credit; the client's other credit too once she `proven` it is her."""
+
+    booking: Booking
+    start: dt.datetime
+    staff_id: int | None = None
+    proven: bool = False
+
+
+def checkout_place(request: CheckoutRequest | Rebooking) -> Checkout:
+    """The booking, and its payment opened at the provider: confirmed
+    when nothing is due or the money was taken at the desk, held while it is due.
+
+    Raises Invalid (shaped like the request), SlotTaken when the time is not free (or was
+    just taken), ProviderUnavailable when money is due and the provider failed (nothing
+    kept)."""
+    try:
+        checkout = atomic_retried(lambda: _take(request))
+    except Invalid:
+        raise
+    except ValidationError as exc:  # a model's or another service's own checks
+        raise Invalid(_fields(exc)) from exc
+    return checkout_charge(checkout)
+
+
+def _take(request: CheckoutRequest | Rebooking) -> Checkout:
+    """Inside the checkout's transaction: what the request names, and its booking."""
+    if isinstance(request, Rebooking):
+        booking = request.booking
+        staff = _staff(catalogue_get(salon=booking.salon), request.staff_id, booking.service_id)
+        return booking_rebook_with_credit(
+            booking=booking, start=request.start, staff=staff, proven=request.proven
+        )
+    service, staff, customer = checkout_resolve(request)
+    if not request.by_staff:
+        return checkout_hold(
+            salon=request.salon,
+            service=service,
+            start=request.start,
+            customer=customer,
+            staff=staff,
+            payment_option=request.payment_option,
+            source=request.source,
+            notes=request.notes,
+        )
+    handling = request.deposit_handling or DepositHandling.PAYMENT_LINK
+    if handling == DepositHandling.PAYMENT_LINK and not contact_for(customer, request.send_via):
+        raise Invalid(
+            {
+                "send_via": [
+                    _("This client has no phone number or e-mail address to send the link to.")
+                ]
+            }
+        )
+    return phone_booking_take(
+        salon=request.salon,
+        actor=request.actor,
+        service=service,
+        start=request.start,
+        customer=customer,
+        staff=staff,
+        deposit_handling=handling,
+        waiver_reason=request.waiver_reason,
+        payment_option=request.payment_option,
+        notes=request.notes,
+    )
+
+
+def checkout_resolve(request: CheckoutRequest) -> tuple[Service, StaffMember | None, Customer]:
+    """The service, staff member and client a request names, or Invalid by field.
+
+    Staff know whom they book for: the client they name, or the one with the phone or
+    e-mail given (created when there is none). Online, the details typed prove nothing:
+    the booking is the proven client's, or goes through `customer_for_online_booking`."""
+    salon = request.salon
+    catalogue = catalogue_get(salon=salon)
+    service = catalogue.active_service(request.service_id)
+    if service is None:
+        raise Invalid({"service": [_("No such service.")]})
+    staff = _staff(catalogue, request.staff_id, service.pk)
+    return service, staff, _customer(request)
+
+
+def _staff(catalogue: Catalogue, staff_id: int | None, service_id: int) -> StaffMember | None:
+    if staff_id is None:
+        return None
+    staff = catalogue.active_staff_for(staff_id, service_id)
+    if staff is None:
+        raise Invalid({"staff": [_("This staff member does not offer the service.")]})
+    return staff
+
+
+def _customer(request: CheckoutRequest) -> Customer:
+    salon, details = request.salon, request.customer
+    if request.customer_id is not None:
+        customer = (
+            Customer.objects.filter(pk=request.customer_id, erased_at__isnull=True).first()
+            if request.by_staff
+            else None  # online, a client is never named by her id
+        )
+        if customer is None:
+            raise Invalid({"customer": {"id": [_("No such client.")]}})
+        return customer
+    try:
+        if request.by_staff:
+            return customer_find_or_create(
+                salon=salon,
+                name=details.name,
+                phone=details.phone,
+                email=details.email,
+                language=details.language,
+                consents=details.consents(),
+                consent_channel=ConsentChannel.PHONE,
+                consent_source=ConsentSource.PHONE,
+                actor=request.actor,
+            )
+        return customer_for_online_booking(
+            salon=salon,
+            name=details.name,
+            phone=details.phone,
+            email=details.email,
+            language=details.language,
+            consents=details.consents(),
+            proven=request.proven,
+        )
+    except ValidationError as exc:
+        raise Invalid({"customer": _fields(exc)}) from exc
+
+
+def _fields(exc: ValidationError) -> Any:
+    if isinstance(exc, Invalid):
+        return exc.fields
+    return exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+
+
+def phone_booking_take(
+    *,
+    salon: Salon,
+    actor: Actor,
+    service: Service,
+    start: dt.datetime,
+    customer: Customer,
+    staff: StaffMember | None,
+    deposit_handling: str,
+    waiver_reason: str = "",
+    payment_option: str = "deposit",
+    notes: str = "",
+) -> Checkout:
+    """Inside the caller's transaction: the booking, with its deposit handled as staff
+    chose. With a payment link, the slot is held until the link expires; paid at the desk
+    or waived, the booking is confirmed at once."""
+    if deposit_handling == DepositHandling.PAYMENT_LINK:
+        policy, _steps = policy_get(salon=salon)
+        checkout = checkout_hold(
+            salon=salon,
+            service=service,
+            start=start,
+            customer=customer,
+            staff=staff,
+            payment_option=payment_option,
+            source=Source.PHONE,
+            notes=notes,
+            actor=actor,
+            hold_for=dt.timedelta(hours=policy.payment_link_hours),
+        )
+    else:
+        checkout = checkout_at_desk(
+            salon=salon,
+            service=service,
+            start=start,
+            customer=customer,
+            staff=staff,
+            actor=actor,
+            waived=deposit_handling == DepositHandling.WAIVED,
+            reason=waiver_reason,
+            payment_option=payment_option,
+            notes=notes,
+        )
+    booking_event(
+        checkout.booking,
+        "taken_by_phone",
+        actor=actor,
+        by="staff",
+        deposit_handling=deposit_handling,
+    )
+    return checkout
