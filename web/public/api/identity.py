@@ -21,7 +21,7 @@ from customers.identity import Contact, contact_read, proof_issue
 from customers.models import Channel
 from messaging.identity import booking_contact, booking_prove, identity_code_send, identity_prove
 from web.permissions import request_salon
-from web.public.api.manage_base import ManageView
+from web.public.api.manage import ManageView
 from web.public.api.salon import PublicView
 from web.serializers import ManageBookingSerializer
 
