@@ -104,22 +104,11 @@ def checkout_hold(
         kind, due = PaymentKind.FULL, service.price
     else:
         kind, due = PaymentKind.DEPOSIT, deposit
-    if due == 0:
-        booking = booking_create(
-            salon=salon,
-            service=service,
-            staff=staff,
-            start=start,
-            customer=customer,
-            source=source,
-            notes=notes,
-            actor=actor,
-        )
-        return Checkout(booking, deposit, None)
-    try:
-        provider = payment_gateway().name
-    except GatewayError as exc:
-        raise ProviderUnavailable() from exc
+    if due:
+        try:
+            provider = payment_gateway().name
+        except GatewayError as exc:
+            raise ProviderUnavailable() from exc
     booking = booking_create(
         salon=salon,
         service=service,
@@ -129,8 +118,14 @@ def checkout_hold(
         source=source,
         notes=notes,
         actor=actor,
-        hold_until=timezone.now() + (hold_for or dt.timedelta(minutes=policy.hold_minutes)),
+        hold_until=(
+            timezone.now() + (hold_for or dt.timedelta(minutes=policy.hold_minutes))
+            if due
+            else None
+        ),
     )
+    if not due:
+        return Checkout(booking, deposit, None)
     payment = Payment.objects.create(
         salon=salon,
         booking=booking,
