@@ -4,7 +4,7 @@
   request: `{"customer": {"phone": [...]}}`) goes on the form, each message on the
   deepest field the form has, else on the form as a whole (`form_errors`);
 - a client page shows a slot taken or the payment provider down as its problem
-  (`pages/_problem.html`), with the API's status for it (`page_problem`);
+  (`public/_problem.html`), with the API's status for it (`page_problem`);
 - the desk says everything on its form: a slot taken on the time's field (`desk_problem`);
 - a page that redirects says it in a message (`error_text`).
 """
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError, Invalid, ProviderUnavailable, SlotTaken
 
-# The client pages' problems (`pages/_problem.html`), with the API's statuses for them.
+# The client pages' problems (`public/_problem.html`), with the API's statuses for them.
 PAGE_PROBLEMS: list[tuple[type[ApplicationError], str, int]] = [
     (SlotTaken, "slot_taken", 409),
     (ProviderUnavailable, "payment_unavailable", 502),
