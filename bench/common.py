@@ -23,13 +23,16 @@ ENV = {
 
 def setup(redis_url: str | None = None) -> None:
     """Create the benchmark database if needed, then set Django up on it, with `redis_url`
-    as cache and broker (none: the embedded default, a local-memory cache)."""
+    as cache and broker (none: the embedded default, a local-memory cache), emptied first:
+    what an earlier benchmark cached (its salon rebuilt since) is not read as this one's."""
     import psycopg
+    import redis
 
     sys.path.insert(0, str(ROOT))
     os.environ.update(ENV)
     if redis_url:
         os.environ["REDIS_URL"] = redis_url
+        redis.Redis.from_url(redis_url).flushdb()
     else:
         os.environ.pop("REDIS_URL", None)
     name = DB_URL.rsplit("/", 1)[1]
