@@ -156,7 +156,7 @@ REDIS_URL = os.environ.get("REDIS_URL") or None
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "acompte",
             # A call that takes longer gives up, and the breaker (core/cache.py) then

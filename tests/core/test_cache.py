@@ -26,7 +26,7 @@ def _starts(api, catalogue, day="2027-03-02"):
 def dead_cache(settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.redis_cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
@@ -133,3 +133,24 @@ def test_nothing_stale_survives_redis_losing_its_data(api, catalogue_a, monday):
     with salon_scope(catalogue_a.salon):  # ...and the hours change behind the services' back
         WorkingHours.objects.filter(staff=catalogue_a.alice).delete()
     assert _starts(api, catalogue_a) == []
+
+
+def test_the_redis_cache_keeps_one_client_and_finds_redis_again_after_losing_it():
+    """One client per pool, not one per call (core/redis_cache.py); the pool behind it
+    reconnects, so a Redis connection lost (a restart) costs nothing but that call."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from core.redis_cache import RedisCache
+
+    assert settings.CACHES["default"]["BACKEND"] == "core.redis_cache.RedisCache"
+    cache = caches["default"]
+    assert isinstance(cache, RedisCache)
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is client
+    cache.set("client-kept", "before", 30)
+    client.connection_pool.disconnect()  # as when Redis restarts
+    assert cache.get("client-kept") == "before"
+    cache.set("client-kept", "after", 30)
+    assert cache.get("client-kept") == "after"
+    assert cache._cache.get_client(write=False) is cache._cache.get_client(write=False)
