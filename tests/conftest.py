@@ -183,6 +183,21 @@ def local(salon: Salon, day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(date, dt.time(hour, minute), tzinfo=salon.tz)
 
 
+def policy_put(api, team, **changes) -> None:
+    """The salon's deposit policy set by its owner through the API: a fixed €15 deposit,
+    48 hours' notice, late cancellations kept as credit for 90 days, unless `changes` say
+    otherwise."""
+    body = {
+        "rule": {"kind": "fixed", "value": 1500},
+        "cancellation_window_hours": 48,
+        "late_cancellation": "credit",
+        "credit_valid_days": 90,
+        **changes,
+    }
+    url = f"/api/v1/salons/{team.salon.slug}/backoffice/deposit-policy/"
+    assert api(team.owner).put(url, body, format="json").status_code == 200
+
+
 def book(catalogue: Catalogue, customer, start: dt.datetime, *, service=None, staff=None, **kw):
     with salon_scope(catalogue.salon):
         return booking_create(

@@ -22,27 +22,19 @@ from customers.services import customer_merge
 from deposits.credit import credit_balance, credit_grant
 from messaging.models import Message
 from tenants.scoping import salon_scope
-from tests.conftest import book, local, stripe_signature
+from tests.conftest import book, local, policy_put, stripe_signature
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
 BOOK = "/api/v1/salons/bella/bookings/"
-POLICY = "/api/v1/salons/bella/backoffice/deposit-policy/"
 LEA_PHONE = "06 12 34 56 78"
 LEA_E164 = "+33612345678"
 
 
 def _policy(api, team, **changes):
-    body = {
-        "rule": {"kind": "fixed", "value": 1500},
-        "cancellation_window_hours": 48,
-        "late_cancellation": "credit",
-        "credit_valid_days": 90,
-        "full_prepayment_after_no_shows": 2,
-        **changes,
-    }
-    assert api(team.owner).put(POLICY, body, format="json").status_code == 200
+    """The policy of these tests: full prepayment after two no-shows."""
+    policy_put(api, team, full_prepayment_after_no_shows=2, **changes)
 
 
 @pytest.fixture

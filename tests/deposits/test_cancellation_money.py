@@ -14,23 +14,11 @@ from deposits.payments import payments_abandon_lapsed, stripe_event_apply
 from messaging.models import Message, MessageKind
 from messaging.outbox import messages_run
 from tenants.scoping import salon_scope
-from tests.conftest import stripe_signature
+from tests.conftest import policy_put, stripe_signature
 
 pytestmark = pytest.mark.django_db
 
 BOOK = "/api/v1/salons/bella/bookings/"
-POLICY = "/api/v1/salons/bella/backoffice/deposit-policy/"
-
-
-def _policy(api, team, **changes):
-    body = {
-        "rule": {"kind": "fixed", "value": 1500},
-        "cancellation_window_hours": 48,
-        "late_cancellation": "credit",
-        "credit_valid_days": 90,
-        **changes,
-    }
-    assert api(team.owner).put(POLICY, body, format="json").status_code == 200
 
 
 def _paid_booking(api, client, settings, stripe_api, catalogue, day="2027-03-10", hour=10, **extra):
@@ -79,7 +67,7 @@ def _cancel(api, booking, resolution=None):
 def test_early_cancellation_is_refunded(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
     assert managed["deposit"] == {"amount": 1500, "paid": 1500, "status": "paid"}
@@ -98,7 +86,7 @@ def test_early_cancellation_is_refunded(
 def test_early_cancellation_may_become_credit_then_lapse(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     answer = _cancel(api, booking, "credit")
     assert answer["deposit"]["status"] == "credited"
@@ -123,7 +111,7 @@ def test_early_cancellation_may_become_credit_then_lapse(
 def test_late_cancellation_follows_the_policy(
     api, client, settings, stripe_api, team_a, catalogue_a, monday, late, outcome
 ):
-    _policy(api, team_a, late_cancellation=late)
+    policy_put(api, team_a, late_cancellation=late)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02")
     answer = _cancel(api, booking, "refund")  # asked for, but too late for a refund
     assert answer["deposit"]["status"] == outcome
@@ -133,7 +121,7 @@ def test_late_cancellation_follows_the_policy(
 def test_the_salon_cancelling_refunds_in_full_even_late(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a, late_cancellation="forfeit")
+    policy_put(api, team_a, late_cancellation="forfeit")
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02")
     answer = api(team_a.staff).post(
         f"/api/v1/salons/bella/backoffice/bookings/{booking['id']}/cancel/",
@@ -149,7 +137,7 @@ def test_the_salon_cancelling_refunds_in_full_even_late(
 def test_rescheduling_keeps_what_was_paid(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     moved = (
         api()
@@ -167,7 +155,7 @@ def test_rescheduling_keeps_what_was_paid(
 def test_an_unpaid_cancelled_or_lapsed_hold_cancels_its_intent(
     api, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     request = {
         "service": catalogue_a.cut.pk,
         "staff": catalogue_a.alice.pk,
@@ -194,7 +182,7 @@ def test_an_unpaid_cancelled_or_lapsed_hold_cancels_its_intent(
 def test_payments_and_credit_in_the_admin_one_salon_only(
     api, client, settings, stripe_api, team_a, team_b, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     _cancel(api, booking, "credit")
     client.force_login(team_a.owner)
@@ -212,7 +200,7 @@ def test_payments_and_credit_in_the_admin_one_salon_only(
 def test_a_cancellation_turns_into_a_reschedule_paid_by_credit(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     _cancel(api, booking, "credit")
     url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
@@ -247,10 +235,10 @@ def _credited_then_the_deposit_went_up(
 ) -> tuple[dict, str]:
     """A 15.00 deposit paid, the booking cancelled with credit, the deposit then raised to
     20.00: the booking's answer and its reschedule URL."""
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     _cancel(api, booking, "credit")
-    _policy(api, team_a, rule={"kind": "fixed", "value": 2000})  # the deposit went up
+    policy_put(api, team_a, rule={"kind": "fixed", "value": 2000})  # the deposit went up
     return booking, f"/api/v1/manage/{booking['manage_token']}/reschedule/"
 
 
@@ -270,7 +258,7 @@ def test_a_reschedule_with_too_little_credit_is_held_for_the_difference(
 def test_a_refunded_cancellation_cannot_be_rescheduled(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     _cancel(api, booking, "refund")
     url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
@@ -281,7 +269,7 @@ def test_a_refunded_cancellation_cannot_be_rescheduled(
 def test_credit_spent_on_a_rebooked_booking_comes_back_when_it_is_cancelled_again(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     _cancel(api, booking, "credit")
     url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
@@ -308,12 +296,12 @@ def test_credit_spent_on_a_rebooked_booking_comes_back_when_it_is_cancelled_agai
 def test_credit_spent_on_a_booking_cancelled_late_under_forfeit_is_kept(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a)
     _cancel(api, booking, "credit")
     url = f"/api/v1/manage/{booking['manage_token']}/reschedule/"
     api().post(url, {"start": "2027-03-02T11:00:00+01:00"}, format="json")  # tomorrow: late
-    _policy(api, team_a, late_cancellation="forfeit")
+    policy_put(api, team_a, late_cancellation="forfeit")
     assert _cancel(api, booking)["credit_balance"] == 0
 
 
@@ -331,7 +319,7 @@ def test_a_move_keeps_the_deadline_the_booking_already_passed(
 ):
     """Booked inside the window (tomorrow, 48 hours' notice asked), paid, moved weeks
     ahead: cancelling then is still late, and nothing is refunded."""
-    _policy(api, team_a, late_cancellation=late)
+    policy_put(api, team_a, late_cancellation=late)
     booking = _paid_booking(
         api, client, settings, stripe_api, catalogue_a, day="2027-03-02", payment_option=option
     )
@@ -359,7 +347,7 @@ def test_a_move_keeps_the_deadline_the_booking_already_passed(
 def test_a_move_before_the_deadline_keeps_the_free_cancellation(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a)
+    policy_put(api, team_a)
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-10")
     manage = f"/api/v1/manage/{booking['manage_token']}/"
     moved = (
@@ -374,7 +362,7 @@ def test_a_move_before_the_deadline_keeps_the_free_cancellation(
 def test_a_move_on_the_manage_page_keeps_the_deadline_too(
     api, client, settings, stripe_api, team_a, catalogue_a, monday
 ):
-    _policy(api, team_a, late_cancellation="forfeit")
+    policy_put(api, team_a, late_cancellation="forfeit")
     booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, day="2027-03-02")
     page = f"/manage/{booking['manage_token']}/"
     moved = client.post(
@@ -394,7 +382,7 @@ def test_money_taken_while_the_client_cancels_is_refunded_or_credited_and_said(
     be cancelled any more (it succeeded); the money is settled as the cancellation said,
     at once, and the webhook arriving later changes nothing more."""
     settings.SMS_BACKEND = "locmem"
-    _policy(api, team_a)
+    policy_put(api, team_a)
     request = {
         "service": catalogue_a.cut.pk,
         "start": "2027-03-10T10:00:00+01:00",
@@ -442,7 +430,7 @@ def test_money_settled_after_the_cancellation_message_is_told_in_another(
     """The provider cannot be reached when the client cancels (its intent, paid, is
     neither cancelled nor fetched): the cancellation's message says nothing was paid; the
     webhook then settles the money, and a second message says it is refunded."""
-    _policy(api, team_a)
+    policy_put(api, team_a)
     request = {
         "service": catalogue_a.cut.pk,
         "start": "2027-03-10T10:00:00+01:00",
@@ -490,7 +478,7 @@ def test_a_test_mode_payment_made_while_cancelling_is_refunded(
     """Test mode: the card is charged while the client cancels; the payment is not left
     `canceled` on a charged card."""
     settings.PAYMENTS_TEST_MODE = True
-    _policy(api, team_a)
+    policy_put(api, team_a)
     request = {
         "service": catalogue_a.cut.pk,
         "start": "2027-03-10T10:00:00+01:00",
