@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -11,12 +11,27 @@ from django.utils.translation import gettext_lazy as _
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
 from tenants.scoping import salon_scope
 
-from .models import Booking, BookingEvent, Service, StaffMember, StaffService, TimeOff, WorkingHours
+from .models import (
+    Booking,
+    BookingEvent,
+    BookingItem,
+    Resource,
+    ResourceKind,
+    Service,
+    StaffMember,
+    StaffService,
+    TimeOff,
+    WorkingHours,
+)
 from .services import (
     booking_complete,
     booking_mark_no_show,
     catalogue_service_delete,
     catalogue_service_save,
+    resource_delete,
+    resource_kind_delete,
+    resource_kind_save,
+    resource_save,
     staff_delete,
     staff_hours_set,
     staff_save,
@@ -101,12 +116,43 @@ class ServiceAdmin(CatalogueAdmin):
     list_display = ["name", "duration_minutes", "price", "active"]
     list_filter = ["active"]
     search_fields = ["name"]
+    filter_horizontal = ["addons"]
 
     def service_save(self, obj: Service) -> None:
         catalogue_service_save(salon=obj.salon, service=obj)
 
     def service_delete(self, obj: Service) -> None:
         catalogue_service_delete(service=obj)
+
+
+@admin.register(ResourceKind)
+class ResourceKindAdmin(CatalogueAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+    def service_save(self, obj: ResourceKind) -> None:
+        resource_kind_save(salon=obj.salon, kind=obj)
+
+    def service_delete(self, obj: ResourceKind) -> None:
+        try:
+            resource_kind_delete(kind=obj)
+        except ValidationError as exc:
+            raise PermissionDenied(exc.messages[0]) from exc
+
+
+@admin.register(Resource)
+class ResourceAdmin(CatalogueAdmin):
+    """Rooms, chairs, basins and machines: a service of their kind keeps one unit."""
+
+    list_display = ["name", "kind", "quantity", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+    def service_save(self, obj: Resource) -> None:
+        resource_save(salon=obj.salon, resource=obj)
+
+    def service_delete(self, obj: Resource) -> None:
+        resource_delete(resource=obj)
 
 
 @admin.register(StaffMember)
@@ -161,6 +207,13 @@ class EventInline(ReadOnlyTenantInline):
     verbose_name_plural = _("History")
 
 
+class ItemInline(ReadOnlyTenantInline):
+    model = BookingItem
+    fields = ("guest", "service", "staff", "start", "end", "resource", "resource_unit", "price")
+    readonly_fields = fields
+    verbose_name_plural = _("Services of the visit")
+
+
 @admin.register(Booking)
 class BookingAdmin(TenantAdmin):
     list_display = ["reference", "start", "service", "staff", "customer", "status", "source"]
@@ -183,7 +236,7 @@ class BookingAdmin(TenantAdmin):
         "cancellation_reason",
     ]
     fields = [*readonly_fields, "notes"]
-    inlines = [EventInline]
+    inlines = [ItemInline, EventInline]
     # The salon's cancellation settles the money: deposits/admin.py adds it.
     actions = ["complete", "no_show"]
 

@@ -14,8 +14,11 @@ def _count(status: str) -> Any:
 
 def _bookings_forget(salon_id: int, customer_id: int) -> None:
     """On erasure: the reasons written in the bookings' audit trail (what staff typed
-    about the person) are blanked, and the links sent to the person stop working."""
-    from .models import Booking, BookingEvent, new_nonce
+    about the person) and the names of the guests she brought are blanked, and the links
+    sent to the person stop working."""
+    from .models import Booking, BookingEvent, BookingItem, new_nonce
+
+    BookingItem.objects.filter(booking__customer_id=customer_id).update(guest="")
 
     bookings = Booking.objects.filter(customer_id=customer_id)
     for pk in bookings.values_list("pk", flat=True):

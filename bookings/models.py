@@ -56,6 +56,38 @@ def validate_deposit_override(data: object) -> None:
         raise
 
 
+class ResourceKind(TenantModel):
+    """What a service may need besides a staff member: a room, a chair, a basin, a machine."""
+
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["salon", "name"], name="resourcekind_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resource(TenantModel):
+    """Units of a kind the salon has: three basins are one resource of quantity 3."""
+
+    name = models.CharField(max_length=120)
+    kind = models.ForeignKey(ResourceKind, on_delete=models.PROTECT, related_name="resources")
+    quantity = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Service(TenantModel):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
@@ -69,6 +101,35 @@ class Service(TenantModel):
     buffer_after_minutes = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(240)]
     )
+    # A period inside the service (a colour setting) when the staff member is free for
+    # other clients; the client keeps the chair.
+    processing_offset_minutes = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(720)]
+    )
+    processing_minutes = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(720)]
+    )
+    resource_kind = models.ForeignKey(
+        ResourceKind,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("One unit of this kind is kept for the whole service."),
+    )
+    addons = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="+",
+        help_text=_("Services suggested to a client who picks this one."),
+    )
+    rebook_after_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text=_("When a client usually comes back for it."),
+    )
     active = models.BooleanField(default=True)
     # An amount rule ({"kind": ..., "value": ...}) that beats the salon's deposit policy.
     deposit_override = models.JSONField(
@@ -78,11 +139,36 @@ class Service(TenantModel):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    processing_offset_minutes__lte=models.F("duration_minutes")
+                    - models.F("processing_minutes")
+                ),
+                name="service_processing_inside",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def has_processing(self) -> bool:
+        return self.processing_minutes > 0
+
     def clean(self) -> None:
+        if (
+            self.processing_minutes
+            and self.duration_minutes is not None
+            and self.processing_offset_minutes + self.processing_minutes > self.duration_minutes
+        ):
+            raise ValidationError(
+                {
+                    "processing_minutes": [
+                        _("The processing time lies inside the service: it ends by its end.")
+                    ]
+                }
+            )
         # What the field's validator never sees: Django skips validators for its "empty"
         # values, and `{}`, `[]` or `""` are empty to it, malformed rules all the same.
         if self.deposit_override is not None and self.deposit_override in EMPTY_VALUES:
@@ -259,14 +345,6 @@ class Booking(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["salon", "reference"], name="booking_unique_reference"),
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="booking_ordered"),
-            PostgresOnlyExclusionConstraint(
-                name="booking_no_overlap",
-                expressions=[
-                    (TsTzRange("busy_start", "busy_end", RangeBoundary()), RangeOperators.OVERLAPS),
-                    ("staff", RangeOperators.EQUAL),
-                ],
-                condition=Q(status__in=ACTIVE_STATUSES),
-            ),
         ]
 
     def __str__(self) -> str:
@@ -278,6 +356,108 @@ class Booking(TenantModel):
 
     def local_start(self) -> dt.datetime:
         return self.start.astimezone(self.salon.tz)
+
+
+class BookingItem(TenantModel):
+    """One service of a visit, for the client or one of her guests, with its staff member.
+
+    A booking of one service has one item; `Booking.service` and `Booking.staff` are its
+    first item's, and its start and end span the items."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    # 0 for the client who booked, 1, 2… for her guests, in the order given.
+    person = models.PositiveSmallIntegerField(default=0)
+    guest = models.CharField(
+        max_length=120, blank=True, help_text=_("Empty for the client who booked.")
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resource_unit = models.PositiveSmallIntegerField(null=True, blank=True)
+    price = models.PositiveIntegerField(help_text=_("Price when booked, in cents."))
+    deposit_amount = models.PositiveIntegerField(
+        default=0, help_text=_("This item's part of the visit's deposit, in cents.")
+    )
+
+    class Meta:
+        ordering = ["booking_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "position"], name="bookingitem_position"),
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="bookingitem_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.start:%Y-%m-%d %H:%M}"
+
+
+class BusyTime(TenantModel):
+    """A stretch of time a booking keeps a staff member (buffers in, processing time out)
+    or one unit of a resource: what the database keeps from overlapping.
+
+    `active` and `held_until` follow the booking's status and hold, by a trigger on the
+    booking (migration bookings 0005): every change of status, whichever path makes it,
+    frees or takes the time in the same statement."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.PositiveSmallIntegerField(null=True, blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    active = models.BooleanField()
+    held_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            # Availability reads a salon's active busy time over a window, bounded on both
+            # ends (no stretch is longer than a day).
+            models.Index(
+                fields=["salon", "start"], name="busytime_active", condition=Q(active=True)
+            ),
+            models.Index(fields=["booking"], name="busytime_booking"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="busytime_ordered"),
+            models.CheckConstraint(
+                condition=(
+                    Q(staff__isnull=False, resource__isnull=True, unit__isnull=True)
+                    | Q(staff__isnull=True, resource__isnull=False, unit__isnull=False)
+                ),
+                name="busytime_staff_or_unit",
+            ),
+            PostgresOnlyExclusionConstraint(
+                name="busytime_staff_overlap",
+                expressions=[
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("staff", RangeOperators.EQUAL),
+                ],
+                condition=Q(active=True, staff__isnull=False),
+            ),
+            PostgresOnlyExclusionConstraint(
+                name="busytime_unit_overlap",
+                expressions=[
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("resource", RangeOperators.EQUAL),
+                    ("unit", RangeOperators.EQUAL),
+                ],
+                condition=Q(active=True, resource__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M}"
 
 
 class BookingEvent(TenantModel):

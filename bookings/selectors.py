@@ -1,11 +1,11 @@
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import Func, IntegerField, Q, QuerySet
+from django.db.models import Func, IntegerField, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_scopes import ScopeError, get_scope
@@ -25,6 +25,9 @@ from .availability import ServiceShape, Slot, StaffWeek, WeeklyRange, availabili
 from .models import (
     ACTIVE_STATUSES,
     Booking,
+    BookingItem,
+    BusyTime,
+    Resource,
     Service,
     StaffMember,
     StaffService,
@@ -33,6 +36,16 @@ from .models import (
     WorkingHours,
 )
 from .tokens import link_expires_at, manage_token_read
+from .visits import (
+    ItemShape,
+    ItemSlot,
+    Placement,
+    UnitWeek,
+    VisitShape,
+    VisitSlot,
+    visit_availability,
+    visit_place,
+)
 
 
 class Epoch(Func):
@@ -97,7 +110,7 @@ CATALOGUE_CACHE_SECONDS = 600
 def availability_cached(
     *,
     salon: Salon,
-    service_id: int,
+    service_id: int | str | None,
     first: dt.date,
     last: dt.date,
     staff_id: int | None,
@@ -141,6 +154,8 @@ class Catalogue:
     staff: dict[int, StaffMember]
     offers: dict[int, frozenset[int]]  # service id -> ids of active staff who offer it
     hours: dict[int, tuple[WeeklyRange, ...]]  # staff id -> weekly working ranges
+    # resource kind id -> (resource id, quantity) of its active resources
+    resources: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     def offering(self, service_id: int) -> frozenset[int]:
         return self.offers.get(service_id, frozenset())
@@ -154,7 +169,7 @@ class Catalogue:
 
 
 def catalogue_get(*, salon: Salon) -> Catalogue:
-    """Three queries when not cached: services, who offers what, hours."""
+    """Four queries when not cached: services, who offers what, hours, resources."""
     # Its version in the database moves with every change, whatever Redis missed.
     name = _catalogue_version_key(salon.pk)
     key = f"catalogue:{salon.pk}:{durable_version_get(name)}:{version_get(name)}"
@@ -173,11 +188,17 @@ def catalogue_get(*, salon: Salon) -> Catalogue:
         "staff_id", "weekday", "start"
     ).values_list("staff_id", "weekday", "start", "end"):
         hours[staff_id].append(WeeklyRange(weekday, start, end))
+    resources: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+    for resource_id, kind_id, quantity in (
+        Resource.objects.filter(active=True).order_by("pk").values_list("pk", "kind_id", "quantity")
+    ):
+        resources[kind_id].append((resource_id, quantity))
     catalogue = Catalogue(
         services,
         staff,
         {k: frozenset(v) for k, v in offers.items()},
         {k: tuple(v) for k, v in hours.items()},
+        {k: tuple(v) for k, v in resources.items()},
     )
     cache_set_versioned(key, catalogue, CATALOGUE_CACHE_SECONDS)
     return catalogue
@@ -188,6 +209,209 @@ def busy_bookings(*, salon: Salon, now: dt.datetime) -> QuerySet[Booking]:
     return Booking.objects.filter(
         Q(status=Status.CONFIRMED) | Q(status=Status.PENDING_PAYMENT, hold_expires_at__gt=now)
     )
+
+
+# No stretch of busy time is longer than this (a service of at most 12 hours, buffers of
+# at most 4 hours each side): reading a window, busy time is bounded on both ends.
+LONGEST_BUSY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class VisitPart:
+    """One service asked for in a visit: for the client (person 0) or a guest."""
+
+    service: Service
+    person: int = 0
+    guest: str = ""
+
+
+def visit_parts(services: Sequence[Service]) -> list[VisitPart]:
+    """The client's own services, in order."""
+    return [VisitPart(service) for service in services]
+
+
+def _item_shape(service: Service, staff_ids: frozenset[int]) -> ItemShape:
+    return ItemShape(
+        service_id=service.pk,
+        duration=dt.timedelta(minutes=service.duration_minutes),
+        before=dt.timedelta(minutes=service.buffer_before_minutes),
+        after=dt.timedelta(minutes=service.buffer_after_minutes),
+        processing_offset=dt.timedelta(
+            minutes=service.processing_offset_minutes if service.processing_minutes else 0
+        ),
+        processing=dt.timedelta(minutes=service.processing_minutes),
+        resource_kind=service.resource_kind_id,
+        staff_ids=staff_ids,
+    )
+
+
+def visit_shape(
+    *, salon: Salon, catalogue: Catalogue, parts: Sequence[VisitPart], staff_id: int | None
+) -> VisitShape:
+    """The visit as the engine reads it. A chosen staff member does every one of the
+    client's services that he or she offers; anyone who offers it does the rest."""
+    people: defaultdict[int, list[ItemShape]] = defaultdict(list)
+    for part in parts:
+        offering = catalogue.offering(part.service.pk)
+        if staff_id is not None and part.person == 0 and staff_id in offering:
+            offering = frozenset({staff_id})
+        people[part.person].append(_item_shape(part.service, offering))
+    return VisitShape(
+        people=tuple(tuple(people[person]) for person in sorted(people)),
+        max_gap=dt.timedelta(minutes=salon.max_gap_minutes),
+    )
+
+
+def _simple(visit: VisitShape) -> bool:
+    """One service, with neither processing time nor a resource: the one-service engine."""
+    if len(visit.people) != 1 or len(visit.people[0]) != 1:
+        return False
+    item = visit.people[0][0]
+    return not item.processing and item.resource_kind is None
+
+
+@dataclass(frozen=True)
+class World:
+    """Who works when, and what is already taken, over a window of dates."""
+
+    staff: list[StaffWeek]
+    units: list[UnitWeek]
+
+
+def _world(
+    *,
+    salon: Salon,
+    catalogue: Catalogue,
+    visit: VisitShape,
+    first: dt.date,
+    last: dt.date,
+    now: dt.datetime,
+    ignore_booking: int | None = None,
+    with_bookings: bool = True,
+) -> World:
+    """One query whatever the number of staff, resources or days: time off, and the busy
+    time of bookings still holding theirs (bounded on both ends, from the partial index of
+    active busy time)."""
+    tz = salon.tz
+    window_start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    window_end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), tzinfo=tz)
+    staff_ids = sorted(
+        {s for person in visit.people for item in person for s in item.staff_ids}
+        & set(catalogue.hours)
+    )
+    kinds = {item.resource_kind for person in visit.people for item in person}
+    units = [
+        (kind, resource_id, unit)
+        for kind in sorted(k for k in kinds if k is not None)
+        for resource_id, quantity in catalogue.resources.get(kind, ())
+        for unit in range(1, quantity + 1)
+    ]
+    if not staff_ids:
+        return World([], [])
+    resource_ids = sorted({resource_id for _kind, resource_id, _unit in units})
+
+    none = Value(None, output_field=IntegerField())
+    rows = (
+        TimeOff.objects.filter(
+            Q(staff_id__in=staff_ids) | Q(staff__isnull=True),
+            start__lt=window_end,
+            end__gt=window_start,
+        )
+        .order_by()
+        .values_list("staff_id", none, none, Epoch("start"), Epoch("end"))
+    )
+    if with_bookings:
+        taken = BusyTime.objects.filter(
+            Q(staff_id__in=staff_ids) | Q(resource_id__in=resource_ids),
+            Q(held_until__isnull=True) | Q(held_until__gt=now),
+            active=True,
+            start__gte=window_start - LONGEST_BUSY,
+            start__lt=window_end,
+            end__gt=window_start,
+        )
+        if ignore_booking is not None:
+            taken = taken.exclude(booking_id=ignore_booking)
+        rows = rows.union(
+            taken.order_by().values_list(
+                "staff_id", "resource_id", "unit", Epoch("start"), Epoch("end")
+            ),
+            all=True,
+        )
+    staff_busy: defaultdict[int | None, list[tuple[int, int]]] = defaultdict(list)
+    unit_busy: defaultdict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for staff, resource, unit, start, end in _rows(rows):
+        if resource is None:
+            staff_busy[staff].append((start, end))
+        else:
+            unit_busy[(resource, unit)].append((start, end))
+    return World(
+        [
+            StaffWeek(staff, catalogue.hours[staff], staff_busy[staff] + staff_busy[None])
+            for staff in staff_ids
+        ],
+        [
+            UnitWeek(kind, resource_id, unit, unit_busy[(resource_id, unit)])
+            for kind, resource_id, unit in units
+        ],
+    )
+
+
+def _bounds(salon: Salon, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "tz": salon.tz,
+        "step": dt.timedelta(minutes=salon.slot_step_minutes),
+        "earliest": now + dt.timedelta(minutes=salon.min_notice_minutes),
+        "latest": now + dt.timedelta(days=salon.max_advance_days),
+    }
+
+
+def visit_availability_for(
+    *,
+    salon: Salon,
+    parts: Sequence[VisitPart],
+    first: dt.date,
+    last: dt.date,
+    staff_id: int | None = None,
+    now: dt.datetime | None = None,
+    ignore_booking: int | None = None,
+    with_bookings: bool = True,
+) -> list[VisitSlot]:
+    """Start times of the visit over the salon-local dates first..last, with each item's
+    times and the staff free for it.
+
+    One query (time off and busy time), plus the salon's catalogue (cached; four queries
+    when it is not), whatever the number of services, guests, staff, resources or days.
+    `with_bookings=False` leaves other bookings out: for checking a chosen staff member's
+    one-service booking on PostgreSQL, whose exclusion constraints settle overlaps anyway.
+    """
+    now = now or timezone.now()
+    catalogue = catalogue_get(salon=salon)
+    visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
+    world = _world(
+        salon=salon,
+        catalogue=catalogue,
+        visit=visit,
+        first=first,
+        last=last,
+        now=now,
+        ignore_booking=ignore_booking,
+        with_bookings=with_bookings,
+    )
+    if not world.staff:
+        return []
+    bounds = _bounds(salon, now)
+    if _simple(visit):
+        item = visit.people[0][0]
+        shape = ServiceShape(item.duration, item.before, item.after)
+        return [
+            VisitSlot(
+                slot.start,
+                slot.end,
+                (ItemSlot(item.service_id, 0, slot.start, slot.end, slot.staff_ids),),
+            )
+            for slot in availability(world.staff, shape, first=first, last=last, **bounds)
+        ]
+    return visit_availability(world.staff, world.units, visit, first=first, last=last, **bounds)
 
 
 def availability_for(
@@ -201,64 +425,77 @@ def availability_for(
     ignore_booking: int | None = None,
     with_bookings: bool = True,
 ) -> list[Slot]:
-    """Slots for the service over the salon-local dates first..last.
-
-    `with_bookings=False` leaves other bookings out: for checking a booking for a chosen
-    staff member on PostgreSQL, whose exclusion constraint settles overlaps anyway.
-
-    One query whatever the number of staff or days (time off and busy bookings), plus
-    the salon's catalogue (cached; three queries when it is not).
-    """
+    """Slots for one service over the salon-local dates first..last (see
+    `visit_availability_for`)."""
     now = now or timezone.now()
-    tz = salon.tz
-    window_start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    window_end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), tzinfo=tz)
-
     catalogue = catalogue_get(salon=salon)
-    ranges = {
-        staff: catalogue.hours[staff]
-        for staff in catalogue.offering(service.pk)
-        if (staff_id is None or staff == staff_id) and catalogue.hours.get(staff)
-    }
-    if not ranges:
-        return []
-
-    busy: defaultdict[int | None, list[tuple[int, int]]] = defaultdict(list)
-    time_off = TimeOff.objects.filter(
-        Q(staff_id__in=list(ranges)) | Q(staff__isnull=True),
-        start__lt=window_end,
-        end__gt=window_start,
-    )
-    bookings = busy_bookings(salon=salon, now=now).filter(
-        staff_id__in=list(ranges), busy_start__lt=window_end, busy_end__gt=window_start
-    )
-    if ignore_booking is not None:
-        bookings = bookings.exclude(pk=ignore_booking)
-    # Time off and bookings keep staff busy alike: one round trip for both.
-    busy_rows = time_off.order_by().values_list("staff_id", Epoch("start"), Epoch("end"))
-    if with_bookings:
-        busy_rows = busy_rows.union(
-            bookings.order_by().values_list("staff_id", Epoch("busy_start"), Epoch("busy_end")),
-            all=True,
-        )
-    for staff, start, end in _rows(busy_rows):
-        busy[staff].append((start, end))
-
-    weeks = [StaffWeek(staff, ranges[staff], busy[staff] + busy[None]) for staff in sorted(ranges)]
-    shape = ServiceShape(
-        dt.timedelta(minutes=service.duration_minutes),
-        dt.timedelta(minutes=service.buffer_before_minutes),
-        dt.timedelta(minutes=service.buffer_after_minutes),
-    )
-    return availability(
-        weeks,
-        shape,
+    parts = visit_parts([service])
+    visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
+    if not _simple(visit):
+        return [
+            Slot(slot.start, slot.end, slot.staff_ids)
+            for slot in visit_availability_for(
+                salon=salon,
+                parts=parts,
+                first=first,
+                last=last,
+                staff_id=staff_id,
+                now=now,
+                ignore_booking=ignore_booking,
+                with_bookings=with_bookings,
+            )
+        ]
+    world = _world(
+        salon=salon,
+        catalogue=catalogue,
+        visit=visit,
         first=first,
         last=last,
-        tz=tz,
-        step=dt.timedelta(minutes=salon.slot_step_minutes),
-        earliest=now + dt.timedelta(minutes=salon.min_notice_minutes),
-        latest=now + dt.timedelta(days=salon.max_advance_days),
+        now=now,
+        ignore_booking=ignore_booking,
+        with_bookings=with_bookings,
+    )
+    if not world.staff:
+        return []
+    item = visit.people[0][0]
+    shape = ServiceShape(item.duration, item.before, item.after)
+    return availability(world.staff, shape, first=first, last=last, **_bounds(salon, now))
+
+
+def visit_placement(
+    *,
+    salon: Salon,
+    parts: Sequence[VisitPart],
+    start: dt.datetime,
+    staff_id: int | None = None,
+    now: dt.datetime | None = None,
+    ignore_booking: int | None = None,
+    prefer: Callable[[int], Any] | None = None,
+) -> list[Placement] | None:
+    """Where each item of the visit goes when it starts at `start`: staff members and
+    resource units, free of other bookings. None when it cannot start then."""
+    now = now or timezone.now()
+    catalogue = catalogue_get(salon=salon)
+    visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
+    day = start.astimezone(salon.tz).date()
+    world = _world(
+        salon=salon,
+        catalogue=catalogue,
+        visit=visit,
+        first=day,
+        last=day,
+        now=now,
+        ignore_booking=ignore_booking,
+    )
+    bounds = _bounds(salon, now)
+    return visit_place(
+        world.staff,
+        world.units,
+        visit,
+        start,
+        tz=bounds["tz"],
+        step=bounds["step"],
+        prefer=prefer or (lambda staff: staff),
     )
 
 
@@ -280,7 +517,9 @@ def booking_list(
     staff_id: int | None = None,
     status: str | None = None,
 ) -> QuerySet[Booking]:
-    bookings = Booking.objects.select_related("customer", "service", "staff")
+    bookings = Booking.objects.select_related("customer", "service", "staff").prefetch_related(
+        Prefetch("items", queryset=BookingItem.objects.select_related("service", "staff"))
+    )
     if first is not None:
         bookings = bookings.filter(start__gte=dt.datetime.combine(first, dt.time(), salon.tz))
     if last is not None:

@@ -1,4 +1,6 @@
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -14,12 +16,16 @@ from customers.models import Customer
 from customers.services import customer_touch
 from tenants.models import Salon
 
-from .availability import Slot
+from .availability import Interval, Slot
 from .events import events_recorded
 from .models import (
     ACTIVE_STATUSES,
     Booking,
     BookingEvent,
+    BookingItem,
+    BusyTime,
+    Resource,
+    ResourceKind,
     Service,
     Source,
     StaffMember,
@@ -31,12 +37,17 @@ from .models import (
     new_reference,
 )
 from .selectors import (
+    VisitPart,
     availability_changed,
     availability_for,
     catalogue_changed,
+    catalogue_get,
     staff_day_counts,
+    visit_parts,
+    visit_placement,
 )
 from .tokens import manage_token
+from .visits import ItemShape, Placement, item_staff_busy
 
 Actor = User | AnonymousUser | None
 
@@ -104,6 +115,82 @@ def _offered_slot(
     raise SlotTaken()
 
 
+def _simple(parts: Sequence[VisitPart]) -> bool:
+    """One service with neither processing time nor a resource: placed as a slot."""
+    if len(parts) != 1:
+        return False
+    service = parts[0].service
+    return not service.processing_minutes and service.resource_kind_id is None
+
+
+def _placed(
+    *,
+    salon: Salon,
+    parts: Sequence[VisitPart],
+    start: dt.datetime,
+    staff: StaffMember | None,
+    now: dt.datetime,
+    ignore_booking: int | None = None,
+    keep_staff: int | None = None,
+) -> list[Placement]:
+    """Where each item of the visit goes if it starts at `start`; SlotTaken when it is
+    not offered then. "Anyone" goes to the free staff member with the fewest bookings that
+    day (`keep_staff` first: a moved booking keeps its staff member when free)."""
+    if _simple(parts):
+        service = parts[0].service
+        slot = _offered_slot(
+            salon=salon,
+            service=service,
+            start=start,
+            staff=staff,
+            now=now,
+            ignore_booking=ignore_booking,
+        )
+        staff_id = (
+            staff.pk
+            if staff
+            else (keep_staff if keep_staff in slot.staff_ids else _pick_staff(salon, slot))
+        )
+        shape = ItemShape(
+            service_id=service.pk,
+            duration=dt.timedelta(minutes=service.duration_minutes),
+            before=dt.timedelta(minutes=service.buffer_before_minutes),
+            after=dt.timedelta(minutes=service.buffer_after_minutes),
+        )
+        return [
+            Placement(
+                service.pk,
+                0,
+                start,
+                slot.end,
+                staff_id,
+                item_staff_busy(shape, start),
+                None,
+                None,
+            )
+        ]
+    earliest = now + dt.timedelta(minutes=salon.min_notice_minutes)
+    if not earliest <= start <= now + dt.timedelta(days=salon.max_advance_days):
+        raise SlotTaken()
+    catalogue = catalogue_get(salon=salon)
+    candidates = {s for part in parts for s in catalogue.offering(part.service.pk)}
+    counts = staff_day_counts(
+        salon=salon, day=start.astimezone(salon.tz).date(), staff_ids=sorted(candidates)
+    )
+    placements = visit_placement(
+        salon=salon,
+        parts=parts,
+        start=start,
+        staff_id=staff.pk if staff else None,
+        now=now,
+        ignore_booking=ignore_booking,
+        prefer=lambda staff_id: (staff_id != keep_staff, counts.get(staff_id, 0), staff_id),
+    )
+    if placements is None:
+        raise SlotTaken()
+    return placements
+
+
 def _pick_staff(salon: Salon, slot: Slot) -> int:
     """For "anyone": the free staff member with the fewest bookings that day."""
     counts = staff_day_counts(
@@ -112,84 +199,146 @@ def _pick_staff(salon: Salon, slot: Slot) -> int:
     return min(slot.staff_ids, key=lambda staff_id: (counts[staff_id], staff_id))
 
 
-def _busy(service: Service, start: dt.datetime) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
-    end = start + dt.timedelta(minutes=service.duration_minutes)
-    return (
-        end,
-        start - dt.timedelta(minutes=service.buffer_before_minutes),
-        end + dt.timedelta(minutes=service.buffer_after_minutes),
-    )
+def _merged(intervals: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _busy_time(booking: Booking, placements: Sequence[Placement]) -> list[BusyTime]:
+    """The rows that keep the visit's staff and resource units busy: one per stretch, a
+    staff member's (or a unit's) stretches within the visit joined."""
+    staff: defaultdict[int, list[Interval]] = defaultdict(list)
+    units: defaultdict[tuple[int, int], list[Interval]] = defaultdict(list)
+    for placement in placements:
+        staff[placement.staff_id].extend(placement.staff_busy)
+        if placement.resource is not None and placement.resource_busy is not None:
+            units[placement.resource].append(placement.resource_busy)
+    follow = {
+        "active": booking.status in ACTIVE_STATUSES,
+        "held_until": (
+            booking.hold_expires_at if booking.status == Status.PENDING_PAYMENT else None
+        ),
+    }
+    rows = [
+        BusyTime(
+            salon_id=booking.salon_id, booking=booking, staff_id=staff_id, start=a, end=b, **follow
+        )
+        for staff_id, intervals in sorted(staff.items())
+        for a, b in _merged(intervals)
+    ]
+    rows += [
+        BusyTime(
+            salon_id=booking.salon_id,
+            booking=booking,
+            resource_id=resource_id,
+            unit=unit,
+            start=a,
+            end=b,
+            **follow,
+        )
+        for (resource_id, unit), intervals in sorted(units.items())
+        for a, b in _merged(intervals)
+    ]
+    return rows
+
+
+def _items(
+    booking: Booking,
+    parts: Sequence[VisitPart],
+    placements: Sequence[Placement],
+    deposits: Sequence[int] | None,
+) -> list[BookingItem]:
+    """The visit's items, in the order asked (each person's services in order)."""
+    return [
+        BookingItem(
+            salon_id=booking.salon_id,
+            booking=booking,
+            position=position,
+            person=part.person,
+            guest=part.guest,
+            service_id=placement.service_id,
+            staff_id=placement.staff_id,
+            start=placement.start,
+            end=placement.end,
+            resource_id=placement.resource[0] if placement.resource else None,
+            resource_unit=placement.resource[1] if placement.resource else None,
+            price=part.service.price,
+            deposit_amount=deposits[position] if deposits else 0,
+        )
+        for position, (part, placement) in enumerate(zip(parts, placements, strict=True))
+    ]
+
+
+def _span(placements: Sequence[Placement]) -> dict[str, dt.datetime]:
+    busy = [interval for p in placements for interval in p.staff_busy]
+    return {
+        "start": min(p.start for p in placements),
+        "end": max(p.end for p in placements),
+        "busy_start": min(a for a, _b in busy),
+        "busy_end": max(b for _a, b in busy),
+    }
+
+
+def _taken(
+    rows: Sequence[BusyTime], ignore_booking: int | None = None
+) -> Any:  # QuerySet[BusyTime]
+    """Active busy time of other bookings overlapping any of these rows."""
+    overlap = Q(pk__in=[])
+    for row in rows:
+        where = (
+            Q(staff_id=row.staff_id)
+            if row.staff_id
+            else Q(resource_id=row.resource_id, unit=row.unit)
+        )
+        overlap |= where & Q(start__lt=row.end, end__gt=row.start)
+    return BusyTime.objects.filter(overlap, active=True).exclude(booking_id=ignore_booking)
 
 
 def _claim_time(
-    *,
-    salon: Salon,
-    staff_id: int,
-    busy_start: dt.datetime,
-    busy_end: dt.datetime,
-    now: dt.datetime,
-    ignore_booking: int | None = None,
+    *, rows: Sequence[BusyTime], now: dt.datetime, ignore_booking: int | None = None
 ) -> None:
     """Inside the booking's transaction: free the time from lapsed holds, and on the
     embedded SQLite (no exclusion constraint) refuse an overlap."""
-    _expire_lapsed_holds(
-        salon=salon,
-        staff_id=staff_id,
-        busy_start=busy_start,
-        busy_end=busy_end,
-        now=now,
-        ignore_booking=ignore_booking,
-    )
-    if (
-        connection.vendor != "postgresql"
-        and _overlapping(salon, staff_id, busy_start, busy_end, ignore_booking).exists()
-    ):
+    _expire_lapsed_holds(rows=rows, now=now, ignore_booking=ignore_booking)
+    if connection.vendor != "postgresql" and _taken(rows, ignore_booking).exists():
         raise SlotTaken()
 
 
-def _overlapping(
-    salon: Salon,
-    staff_id: int,
-    busy_start: dt.datetime,
-    busy_end: dt.datetime,
-    ignore_booking: int | None,
-) -> Any:
-    return Booking.objects.filter(
-        staff_id=staff_id,
-        status__in=ACTIVE_STATUSES,
-        busy_start__lt=busy_end,
-        busy_end__gt=busy_start,
-    ).exclude(pk=ignore_booking)
-
-
 def _expire_lapsed_holds(
-    *,
-    salon: Salon,
-    staff_id: int,
-    busy_start: dt.datetime,
-    busy_end: dt.datetime,
-    now: dt.datetime,
-    ignore_booking: int | None = None,
+    *, rows: Sequence[BusyTime], now: dt.datetime, ignore_booking: int | None = None
 ) -> int:
     """Expire the lapsed holds that still keep this time in the table (the sweep comes by
-    every minute; a booking does not wait for it). Returns how many."""
+    every minute; a booking does not wait for it). Returns how many. Their busy time goes
+    with them (the trigger on the booking)."""
     return int(
-        _overlapping(salon, staff_id, busy_start, busy_end, ignore_booking)
-        .filter(status=Status.PENDING_PAYMENT, hold_expires_at__lte=now)
-        .update(status=Status.EXPIRED, expired_at=now)
+        Booking.objects.filter(
+            pk__in=list(_taken(rows, ignore_booking).values_list("booking_id", flat=True)),
+            status=Status.PENDING_PAYMENT,
+            hold_expires_at__lte=now,
+        ).update(status=Status.EXPIRED, expired_at=now)
     )
 
 
+OVERLAP_CONSTRAINTS = ("busytime_staff_overlap", "busytime_unit_overlap")
+
+
 def _is_overlap(error: IntegrityError) -> bool:
-    return "booking_no_overlap" in str(error)
+    return any(name in str(error) for name in OVERLAP_CONSTRAINTS)
 
 
 def booking_create(
     *,
     salon: Salon,
-    service: Service,
     start: dt.datetime,
     customer: Customer,
+    service: Service | None = None,
+    parts: Sequence[VisitPart] | None = None,
+    deposits: Sequence[int] | None = None,
     staff: StaffMember | None = None,
     source: str = Source.ONLINE,
     hold_until: dt.datetime | None = None,
@@ -197,32 +346,30 @@ def booking_create(
     actor: Actor = None,
     now: dt.datetime | None = None,
 ) -> Booking:
-    """Book the service at `start` (with `staff`, or whoever is free).
+    """Book the service (or the visit's `parts`, with each item's part of the deposit in
+    `deposits`) at `start`, with `staff`, or whoever is free.
 
     Held (`pending_payment` until `hold_until`) when a payment is awaited, confirmed
-    otherwise. Raises SlotTaken (409) when the slot is not offered or was just taken:
-    PostgreSQL's exclusion constraint decides the races.
+    otherwise. Raises SlotTaken (409) when the time is not offered or was just taken:
+    PostgreSQL's exclusion constraints decide the races.
     """
     now = now or timezone.now()
-    if customer.salon_id != salon.pk or service.salon_id != salon.pk:
-        raise ValueError("The customer and the service must be the salon's.")
+    parts = list(parts or visit_parts([service] if service else []))
+    if not parts:
+        raise ValueError("A booking holds at least one service.")
+    if customer.salon_id != salon.pk or any(p.service.salon_id != salon.pk for p in parts):
+        raise ValueError("The customer and the services must be the salon's.")
     if customer.blocked and source == Source.ONLINE:
         raise ValidationError({"customer": [_("Please call the salon to book.")]})
-    slot = _offered_slot(salon=salon, service=service, start=start, staff=staff, now=now)
-    staff_id = staff.pk if staff else _pick_staff(salon, slot)
-    end, busy_start, busy_end = _busy(service, start)
+    placements = _placed(salon=salon, parts=parts, start=start, staff=staff, now=now)
     # A hold, and the payment it waits for, never outlive the appointment (DESIGN.md).
     hold_until = min(hold_until, start) if hold_until else None
     booking = Booking(
         salon=salon,
         customer=customer,
-        service=service,
-        staff_id=staff_id,
-        start=start,
-        end=end,
-        busy_start=busy_start,
-        busy_end=busy_end,
-        price=service.price,
+        service_id=placements[0].service_id,
+        staff_id=placements[0].staff_id,
+        price=sum(part.service.price for part in parts),
         currency=salon.currency,
         source=source,
         notes=notes,
@@ -230,20 +377,20 @@ def booking_create(
         hold_expires_at=hold_until,
         confirmed_at=None if hold_until else now,
         created_by=_user(actor),
+        **_span(placements),
     )
     holds_cleared = False
     for attempt in range(4):
+        booking.pk = None
+        booking._state.adding = True
+        rows = _busy_time(booking, placements)
         try:
             with transaction.atomic():
                 if connection.vendor != "postgresql":
-                    _claim_time(
-                        salon=salon,
-                        staff_id=staff_id,
-                        busy_start=busy_start,
-                        busy_end=busy_end,
-                        now=now,
-                    )
+                    _claim_time(rows=rows, now=now)
                 booking.save()
+                BookingItem.objects.bulk_create(_items(booking, parts, placements, deposits))
+                BusyTime.objects.bulk_create(_busy_time(booking, placements))
                 booking_event(booking, "created", actor=actor, status=booking.status)
                 customer_touch(customer=customer, at=now)
                 availability_changed(salon.pk)
@@ -252,21 +399,23 @@ def booking_create(
             if _is_overlap(error):
                 # The exclusion constraint said no. A lapsed hold may be what still holds
                 # the time: expire such holds, then try once more; otherwise it is taken.
-                if not holds_cleared and _expire_lapsed_holds(
-                    salon=salon,
-                    staff_id=staff_id,
-                    busy_start=busy_start,
-                    busy_end=busy_end,
-                    now=now,
-                ):
+                if not holds_cleared and _expire_lapsed_holds(rows=rows, now=now):
                     holds_cleared = True
                     continue
                 raise SlotTaken() from error
             if "booking_unique_reference" not in str(error) or attempt == 3:
                 raise
             # One in a billion: the reference drawn is the salon's already. Draw again.
-            booking.pk, booking.reference = None, new_reference()
+            booking.reference = new_reference()
     raise AssertionError("unreachable")
+
+
+def booking_parts(booking: Booking) -> list[VisitPart]:
+    """What the booking asked for, to place it again (a move)."""
+    return [
+        VisitPart(item.service, item.person, item.guest)
+        for item in booking.items.select_related("service").order_by("position")
+    ]
 
 
 def _locked(booking: Booking) -> Booking:
@@ -327,9 +476,7 @@ def booking_reinstate(*, booking: Booking) -> bool:
                 return False
             if (
                 connection.vendor != "postgresql"
-                and _overlapping(
-                    locked.salon, locked.staff_id, locked.busy_start, locked.busy_end, locked.pk
-                ).exists()
+                and _taken(list(BusyTime.objects.filter(booking=locked)), locked.pk).exists()
             ):
                 return False
             locked.status, locked.confirmed_at, locked.hold_expires_at = (
@@ -409,33 +556,29 @@ def booking_reschedule(
         raise TransitionRefused(_("Only a held or confirmed booking can be moved."))
     if booking.start <= now and not rebook:
         raise TransitionRefused(_("This appointment has started; please call the salon."))
-    salon, service = booking.salon, booking.service
-    slot = _offered_slot(
-        salon=salon, service=service, start=start, staff=staff, now=now, ignore_booking=booking.pk
+    salon = booking.salon
+    parts = booking_parts(booking)
+    placements = _placed(
+        salon=salon,
+        parts=parts,
+        start=start,
+        staff=staff,
+        now=now,
+        ignore_booking=booking.pk,
+        keep_staff=booking.staff_id,
     )
-    staff_id = (
-        staff.pk
-        if staff
-        else (booking.staff_id if booking.staff_id in slot.staff_ids else _pick_staff(salon, slot))
-    )
-    end, busy_start, busy_end = _busy(service, start)
     try:
         with transaction.atomic():
             locked = _locked(booking)
             if locked.status not in movable:
                 raise TransitionRefused(_("Only a held or confirmed booking can be moved."))
-            _claim_time(
-                salon=salon,
-                staff_id=staff_id,
-                busy_start=busy_start,
-                busy_end=busy_end,
-                now=now,
-                ignore_booking=locked.pk,
-            )
+            rows = _busy_time(locked, placements)
+            _claim_time(rows=rows, now=now, ignore_booking=locked.pk)
             old = {"start": locked.start.isoformat(), "staff": locked.staff_id}
             old_start = locked.start
-            locked.start, locked.end, locked.staff_id = start, end, staff_id
-            locked.busy_start, locked.busy_end = busy_start, busy_end
+            for name, value in _span(placements).items():
+                setattr(locked, name, value)
+            locked.staff_id = placements[0].staff_id
             fields = ["start", "end", "staff", "busy_start", "busy_end"]
             if rebook:
                 locked.status = Status.PENDING_PAYMENT if hold_until else Status.CONFIRMED
@@ -463,13 +606,23 @@ def booking_reschedule(
                 # A held booking moved sooner: its hold still ends by the start.
                 locked.hold_expires_at = start
                 fields.append("hold_expires_at")
+            BusyTime.objects.filter(booking=locked).delete()
             locked.save(update_fields=fields)
+            for item, placement in zip(locked.items.order_by("position"), placements, strict=True):
+                item.staff_id, item.start, item.end = (
+                    placement.staff_id,
+                    placement.start,
+                    placement.end,
+                )
+                item.resource_id, item.resource_unit = placement.resource or (None, None)
+                item.save(update_fields=["staff", "start", "end", "resource", "resource_unit"])
+            BusyTime.objects.bulk_create(_busy_time(locked, placements))
             booking_event(
                 locked,
                 "rebooked" if rebook else "rescheduled",
                 actor=actor,
                 old=old,
-                new={"start": start.isoformat(), "staff": staff_id},
+                new={"start": start.isoformat(), "staff": locked.staff_id},
             )
             availability_changed(locked.salon_id)
     except IntegrityError as error:
@@ -535,19 +688,33 @@ def booking_revoke_links(*, booking: Booking) -> None:
 # The catalogue ---------------------------------------------------------------------
 
 
-def catalogue_service_save(*, salon: Salon, service: Service | None, **fields: Any) -> Service:
+def catalogue_service_save(
+    *,
+    salon: Salon,
+    service: Service | None,
+    addons: list[Service] | None = None,
+    **fields: Any,
+) -> Service:
+    """A new service, or `service` changed; `addons`, the services suggested with it."""
     service = service or Service(salon=salon)
     for name, value in fields.items():
         setattr(service, name, value)
     service.full_clean()  # the deposit override among the rest: `Rule.parse` (models.py)
-    service.save()
-    catalogue_changed(salon.pk)
+    if service.resource_kind is not None and service.resource_kind.salon_id != salon.pk:
+        raise ValidationError({"resource_kind": [_("No such resource kind.")]})
+    with transaction.atomic():
+        service.save()
+        if addons is not None:
+            if any(a.salon_id != salon.pk or a.pk == service.pk for a in addons):
+                raise ValidationError({"addons": [_("Add-ons are other services of the salon.")]})
+            service.addons.set(addons)
+        catalogue_changed(salon.pk)
     return service
 
 
-def _delete_or_retire(obj: Service | StaffMember, **booked_by: Any) -> None:
+def _delete_or_retire(obj: Service | StaffMember | Resource, **booked_by: Any) -> None:
     """Delete; or, when bookings name it, make it inactive: the history keeps it."""
-    if Booking.objects.filter(**booked_by).exists():
+    if BookingItem.objects.filter(**booked_by).exists():
         obj.active = False
         obj.save(update_fields=["active"])
     else:
@@ -557,6 +724,44 @@ def _delete_or_retire(obj: Service | StaffMember, **booked_by: Any) -> None:
 
 def catalogue_service_delete(*, service: Service) -> None:
     _delete_or_retire(service, service=service)
+
+
+def resource_kind_save(*, salon: Salon, kind: ResourceKind | None, **fields: Any) -> ResourceKind:
+    kind = kind or ResourceKind(salon=salon)
+    for name, value in fields.items():
+        setattr(kind, name, value)
+    kind.full_clean()
+    kind.save()
+    catalogue_changed(salon.pk)
+    return kind
+
+
+def resource_kind_delete(*, kind: ResourceKind) -> None:
+    """Only a kind no service needs and no resource is of."""
+    if (
+        Resource.objects.filter(kind=kind).exists()
+        or Service.objects.filter(resource_kind=kind).exists()
+    ):
+        raise ValidationError(_("Resources or services are of this kind: change them first."))
+    kind.delete()
+    catalogue_changed(kind.salon_id)
+
+
+def resource_save(*, salon: Salon, resource: Resource | None, **fields: Any) -> Resource:
+    """A room, a chair, a basin, a machine: `quantity` units of a kind."""
+    resource = resource or Resource(salon=salon)
+    for name, value in fields.items():
+        setattr(resource, name, value)
+    resource.full_clean()
+    if resource.kind.salon_id != salon.pk:
+        raise ValidationError({"kind": [_("No such resource kind.")]})
+    resource.save()
+    catalogue_changed(salon.pk)
+    return resource
+
+
+def resource_delete(*, resource: Resource) -> None:
+    _delete_or_retire(resource, resource=resource)
 
 
 def staff_save(

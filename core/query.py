@@ -52,3 +52,27 @@ def query_id(params: Any, name: str, errors: dict[str, list[str]]) -> int | None
     if parsed is None:
         errors[name] = ["Give a whole number."]
     return parsed
+
+
+def query_ids(params: Any, name: str, errors: dict[str, list[str]]) -> list[int] | None:
+    """The optional comma-separated ids `name` (`3,5`), in the order given."""
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    parsed = [id_parse(part.strip()) for part in str(raw).split(",")]
+    if not parsed or any(pk is None for pk in parsed):
+        errors[name] = ["Give whole numbers separated by commas."]
+        return None
+    return [pk for pk in parsed if pk is not None]
+
+
+def query_count(params: Any, name: str, errors: dict[str, list[str]], *, most: int) -> int | None:
+    """The optional whole number `name`, from 0 to `most`."""
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    parsed = id_parse(raw) if raw != "0" else 0
+    if parsed is None or not 0 <= parsed <= most:
+        errors[name] = [f"Give a whole number from 0 to {most}."]
+        return None
+    return parsed

@@ -21,6 +21,7 @@ them in its one place: the API's handler (web/errors.py), the pages' (web/proble
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from bookings.models import Booking, Service, Source, StaffMember
-from bookings.selectors import Catalogue, catalogue_get
+from bookings.selectors import Catalogue, VisitPart, catalogue_get, visit_parts
 from bookings.services import Actor, booking_event
 from core.errors import Invalid
 from core.retry import atomic_retried
@@ -50,6 +51,7 @@ __all__ = [
     "CheckoutRequest",
     "CustomerDetails",
     "DepositHandling",
+    "Guest",
     "Rebooking",
     "checkout_place",
     "checkout_resolve",
@@ -83,6 +85,14 @@ class CustomerDetails:
 
 
 @dataclass(frozen=True)
+class Guest:
+    """Another person in the same booking, with her own services."""
+
+    name: str
+    service_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class CheckoutRequest:
     """A new booking and how it is paid, as a door read it.
 
@@ -95,9 +105,12 @@ class CheckoutRequest:
     desk, or waived with a `waiver_reason`)."""
 
     salon: Salon
-    service_id: int
+    service_id: int | None
     start: dt.datetime
     staff_id: int | None = None
+    # A visit: the client's services in order (instead of `service_id`), and her guests.
+    service_ids: tuple[int, ...] = ()
+    guests: tuple[Guest, ...] = ()
     customer: CustomerDetails = field(default_factory=CustomerDetails)
     customer_id: int | None = None
     proven: Customer | None = None
@@ -148,15 +161,16 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
     """Inside the checkout's transaction: what the request names, and its booking."""
     if isinstance(request, Rebooking):
         booking = request.booking
-        staff = _staff(catalogue_get(salon=booking.salon), request.staff_id, booking.service_id)
+        services = [item.service_id for item in booking.items.all() if item.person == 0]
+        staff = _staff(catalogue_get(salon=booking.salon), request.staff_id, services)
         return booking_rebook_with_credit(
             booking=booking, start=request.start, staff=staff, proven=request.proven
         )
-    service, staff, customer = checkout_resolve(request)
+    parts, staff, customer = checkout_resolve(request)
     if not request.by_staff:
         return checkout_hold(
             salon=request.salon,
-            service=service,
+            parts=parts,
             start=request.start,
             customer=customer,
             staff=staff,
@@ -176,7 +190,7 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
     return phone_booking_take(
         salon=request.salon,
         actor=request.actor,
-        service=service,
+        parts=parts,
         start=request.start,
         customer=customer,
         staff=staff,
@@ -187,28 +201,76 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
     )
 
 
-def checkout_resolve(request: CheckoutRequest) -> tuple[Service, StaffMember | None, Customer]:
-    """The service, staff member and client a request names, or Invalid by field.
+def checkout_resolve(
+    request: CheckoutRequest,
+) -> tuple[list[VisitPart], StaffMember | None, Customer]:
+    """The services (for the client and her guests), staff member and client a request
+    names, or Invalid by field.
 
     Staff know whom they book for: the client they name, or the one with the phone or
     e-mail given (created when there is none). Online, the details typed prove nothing:
     the booking is the proven client's, or goes through `customer_for_online_booking`."""
-    salon = request.salon
-    catalogue = catalogue_get(salon=salon)
-    service = catalogue.active_service(request.service_id)
-    if service is None:
-        raise Invalid({"service": [_("No such service.")]})
-    staff = _staff(catalogue, request.staff_id, service.pk)
-    return service, staff, _customer(request)
+    catalogue = catalogue_get(salon=request.salon)
+    errors: dict[str, Any] = {}
+    own = request.service_ids or ((request.service_id,) if request.service_id is not None else ())
+    key = "services" if request.service_ids else "service"
+    parts: list[VisitPart] = []
+    if not own:
+        errors[key] = [_("Choose a service.")]
+    elif len(own) > MAX_SERVICES:
+        errors[key] = [_("At most %(n)s services a person.") % {"n": MAX_SERVICES}]
+    elif (found := _services(catalogue, own)) is None:
+        errors[key] = [_("No such service.")]
+    else:
+        parts += [VisitPart(service) for service in found]
+    if len(request.guests) > MAX_GUESTS:
+        errors["guests"] = [_("At most %(n)s guests.") % {"n": MAX_GUESTS}]
+    else:
+        guest_errors: list[dict[str, list[str]]] = []
+        for person, guest in enumerate(request.guests, start=1):
+            services = (
+                _services(catalogue, guest.service_ids)
+                if 0 < len(guest.service_ids) <= MAX_SERVICES
+                else None
+            )
+            name = guest.name.strip()
+            problems: dict[str, list[str]] = {}
+            if not name:
+                problems["name"] = [_("Tell us this guest's name.")]
+            if services is None:
+                problems["services"] = [_("Choose one to %(n)s services.") % {"n": MAX_SERVICES}]
+            guest_errors.append(problems)
+            if not problems and services is not None:
+                parts += [VisitPart(service, person, name[:120]) for service in services]
+        if any(guest_errors):
+            errors["guests"] = guest_errors
+    if errors:
+        raise Invalid(errors)
+    staff = _staff(catalogue, request.staff_id, [p.service.pk for p in parts if p.person == 0])
+    return parts, staff, _customer(request)
 
 
-def _staff(catalogue: Catalogue, staff_id: int | None, service_id: int) -> StaffMember | None:
+# A visit is a few services, for a few people: enough for a wedding party's morning.
+MAX_SERVICES = 5
+MAX_GUESTS = 5
+
+
+def _services(catalogue: Catalogue, ids: tuple[int, ...]) -> list[Service] | None:
+    services = [catalogue.active_service(pk) for pk in ids]
+    return None if any(s is None for s in services) else services  # type: ignore[return-value]
+
+
+def _staff(
+    catalogue: Catalogue, staff_id: int | None, service_ids: list[int]
+) -> StaffMember | None:
+    """The staff member chosen: he or she does the client's services they offer, and
+    must offer at least one."""
     if staff_id is None:
         return None
-    staff = catalogue.active_staff_for(staff_id, service_id)
-    if staff is None:
-        raise Invalid({"staff": [_("This staff member does not offer the service.")]})
-    return staff
+    for service_id in service_ids:
+        if (staff := catalogue.active_staff_for(staff_id, service_id)) is not None:
+            return staff
+    raise Invalid({"staff": [_("This staff member does not offer the service.")]})
 
 
 def _customer(request: CheckoutRequest) -> Customer:
@@ -258,7 +320,8 @@ def phone_booking_take(
     *,
     salon: Salon,
     actor: Actor,
-    service: Service,
+    parts: Sequence[VisitPart] = (),
+    service: Service | None = None,
     start: dt.datetime,
     customer: Customer,
     staff: StaffMember | None,
@@ -270,11 +333,12 @@ def phone_booking_take(
     """Inside the caller's transaction: the booking, with its deposit handled as staff
     chose. With a payment link, the slot is held until the link expires; paid at the desk
     or waived, the booking is confirmed at once."""
+    parts = parts or visit_parts([service] if service else [])
     if deposit_handling == DepositHandling.PAYMENT_LINK:
         policy, _steps = policy_get(salon=salon)
         checkout = checkout_hold(
             salon=salon,
-            service=service,
+            parts=parts,
             start=start,
             customer=customer,
             staff=staff,
@@ -287,7 +351,7 @@ def phone_booking_take(
     else:
         checkout = checkout_at_desk(
             salon=salon,
-            service=service,
+            parts=parts,
             start=start,
             customer=customer,
             staff=staff,

@@ -12,7 +12,9 @@ it, so that two of them at once wait for each other instead of deadlocking.
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -21,12 +23,14 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from bookings.models import Booking, Service, Source, StaffMember, Status
+from bookings.selectors import VisitPart, visit_parts
 from bookings.services import (
     Actor,
     booking_cancel,
     booking_confirm,
     booking_create,
     booking_event,
+    booking_parts,
     booking_reinstate,
     booking_release,
     booking_reschedule,
@@ -57,7 +61,8 @@ from .models import (
     StripeEvent,
 )
 from .paylinks import PaymentLink
-from .selectors import deposit_quote, policy_get, salon_today
+from .rules import VisitQuote
+from .selectors import deposit_quote_visit, policy_get, salon_today
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +75,23 @@ class Checkout:
     link: PaymentLink | None = None  # a phone booking's payment link, once sent
 
 
+def _visit_quote(
+    salon: Salon, parts: Sequence[VisitPart], customer: Customer, policy: Any
+) -> VisitQuote:
+    return deposit_quote_visit(
+        salon=salon,
+        services=[part.service for part in parts],
+        day=salon_today(salon),
+        customer=customer,
+        policy=policy,
+    )
+
+
 def checkout_hold(
     *,
     salon: Salon,
-    service: Service,
+    parts: Sequence[VisitPart] = (),
+    service: Service | None = None,
     start: dt.datetime,
     customer: Customer,
     staff: StaffMember | None = None,
@@ -83,27 +101,24 @@ def checkout_hold(
     hold_for: dt.timedelta | None = None,
     actor: Actor = None,
 ) -> Checkout:
-    """Inside the caller's transaction: the booking, held while a payment is due (for
-    `hold_for`, by default the policy's hold minutes).
+    """Inside the caller's transaction: the booking of the visit's `parts` (or of one
+    `service`), held while a payment is due (for `hold_for`, by default the policy's hold
+    minutes).
 
-    Nothing due: the booking is confirmed at once. Raises Invalid (by field) when
-    the policy refuses the payment option, ProviderUnavailable when money is due and no
-    provider is configured, SlotTaken when the time is taken.
+    The deposit is the policy's on each item, clamped once for the visit; the full
+    payment, the visit's total. Nothing due: the booking is confirmed at once. Raises
+    Invalid (by field) when the policy refuses the payment option, ProviderUnavailable
+    when money is due and no provider is configured, SlotTaken when the time is taken.
     """
+    parts = parts or visit_parts([service] if service else [])
     policy, steps = policy_get(salon=salon)
-    deposit = deposit_quote(
-        salon=salon,
-        service=service,
-        day=salon_today(salon),
-        customer=customer,
-        policy=(policy, steps),
-    ).amount
+    quoted = _visit_quote(salon, parts, customer, (policy, steps))
     if payment_option == "full":
         if not policy.allow_full_payment:
             raise Invalid({"payment_option": [_("This salon takes a deposit only.")]})
-        kind, due = PaymentKind.FULL, service.price
+        kind, due = PaymentKind.FULL, sum(part.service.price for part in parts)
     else:
-        kind, due = PaymentKind.DEPOSIT, deposit
+        kind, due = PaymentKind.DEPOSIT, quoted.amount
     if due:
         try:
             provider = payment_gateway().name
@@ -111,7 +126,8 @@ def checkout_hold(
             raise ProviderUnavailable() from exc
     booking = booking_create(
         salon=salon,
-        service=service,
+        parts=parts,
+        deposits=quoted.items,
         staff=staff,
         start=start,
         customer=customer,
@@ -125,7 +141,7 @@ def checkout_hold(
         ),
     )
     if not due:
-        return Checkout(booking, deposit, None)
+        return Checkout(booking, quoted.amount, None)
     payment = Payment.objects.create(
         salon=salon,
         booking=booking,
@@ -135,13 +151,14 @@ def checkout_hold(
         account=salon.stripe_account or "",
         provider=provider,
     )
-    return Checkout(booking, deposit, payment)
+    return Checkout(booking, quoted.amount, payment)
 
 
 def checkout_at_desk(
     *,
     salon: Salon,
-    service: Service,
+    parts: Sequence[VisitPart] = (),
+    service: Service | None = None,
     start: dt.datetime,
     customer: Customer,
     staff: StaffMember | None,
@@ -154,22 +171,19 @@ def checkout_at_desk(
     """Inside the caller's transaction: a booking taken by staff whose deposit is paid at
     the desk (cash, card terminal) or waived, confirmed at once. The payment row records
     who did it and, for a waiver, why; the booking's audit trail says it too."""
+    parts = parts or visit_parts([service] if service else [])
     policy, steps = policy_get(salon=salon)
-    deposit = deposit_quote(
-        salon=salon,
-        service=service,
-        day=salon_today(salon),
-        customer=customer,
-        policy=(policy, steps),
-    ).amount
+    quoted = _visit_quote(salon, parts, customer, (policy, steps))
     if payment_option == "full" and not policy.allow_full_payment:
         raise Invalid({"payment_option": [_("This salon takes a deposit only.")]})
-    due = service.price if payment_option == "full" else deposit
+    total = sum(part.service.price for part in parts)
+    due = total if payment_option == "full" else quoted.amount
     if waived and not reason.strip():
         raise Invalid({"waiver_reason": [_("Say why the deposit is waived.")]})
     booking = booking_create(
         salon=salon,
-        service=service,
+        parts=parts,
+        deposits=quoted.items,
         staff=staff,
         start=start,
         customer=customer,
@@ -199,7 +213,7 @@ def checkout_at_desk(
             amount=due,
             reason=reason.strip()[:300],
         )
-    return Checkout(booking, deposit, payment)
+    return Checkout(booking, quoted.amount, payment)
 
 
 def checkout_charge(checkout: Checkout) -> Checkout:
@@ -749,13 +763,7 @@ def booking_rebook_with_credit(
         raise Invalid(
             {"non_field_errors": [_("This booking was cancelled; please book a new appointment.")]}
         )
-    due = deposit_quote(
-        salon=salon,
-        service=booking.service,
-        day=salon_today(salon),
-        customer=booking.customer,
-        policy=(policy, steps),
-    ).amount
+    due = _visit_quote(salon, booking_parts(booking), booking.customer, (policy, steps)).amount
     with transaction.atomic():
         # The booking, then the credit grants: the order of every path.
         locked = (

@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Sequence
 
 from django.db.models import Count, Q
 
@@ -17,7 +18,7 @@ from tenants.models import Salon
 from tenants.versions import durable_version_bump, durable_version_get
 
 from .models import DepositPolicy, LateCancellation, RampStep, policy_values
-from .rules import Client, Quote, Rule, describe, quote, rule_in_force
+from .rules import Client, Quote, Rule, VisitQuote, describe, quote_visit, rule_in_force
 
 POLICY_CACHE_SECONDS = 600
 
@@ -90,14 +91,35 @@ def deposit_quote(
 ) -> Quote:
     """What a client (a new one when None) would pay as deposit for `service` on `day`;
     the reason's amounts written as `language` writes them (by default English, the
-    language the reason is written in)."""
+    language the reason is written in). A visit of that one service."""
+    return deposit_quote_visit(
+        salon=salon,
+        services=[service],
+        day=day,
+        customer=customer,
+        policy=policy,
+        language=language,
+    ).as_quote()
+
+
+def deposit_quote_visit(
+    *,
+    salon: Salon,
+    services: Sequence[Service],
+    day: dt.date,
+    customer: Customer | None = None,
+    policy: tuple[DepositPolicy, list[RampStep]] | None = None,
+    language: str | None = None,
+) -> VisitQuote:
+    """What a client (a new one when None) would pay as deposit for a visit of `services`
+    (in the visit's order, a service twice for two people) on `day`: each service's rule
+    on its price, the policy's min and max once for the visit, and each item's part."""
     policy_row, steps = policy or policy_get(salon=salon)
     client = None if customer is None else client_record(policy=policy_row, customer=customer)
-    return quote(
+    return quote_visit(
         policy_values(policy_row, steps),
-        price=service.price,
+        items=[(s.price, Rule.parse_or_none(s.deposit_override)) for s in services],
         day=day,
-        override=Rule.parse_or_none(service.deposit_override),
         client=client,
         currency=salon.currency,
         language=language or "en",

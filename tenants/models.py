@@ -163,6 +163,13 @@ class Salon(models.Model):
     max_advance_days = models.PositiveSmallIntegerField(
         default=365, validators=[MinValueValidator(1), MaxValueValidator(730)]
     )
+    max_gap_minutes = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(240)],
+        help_text=_(
+            "In a visit of several services, the longest a client may wait between two of them."
+        ),
+    )
     reminder_offsets_hours = models.JSONField(
         default=default_reminder_offsets, validators=[validate_reminder_offsets]
     )

@@ -51,3 +51,15 @@ class HourMinuteField(serializers.TimeField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%H:%M", **kwargs)
+
+
+class SalonRowField(serializers.PrimaryKeyRelatedField):
+    """The id of one of the salon's own rows. Read in the request's scope when the field
+    is used, never when the serializer class is built: another salon's id is "invalid"."""
+
+    def __init__(self, model: Any, **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        return self.model.objects.all()

@@ -1,11 +1,21 @@
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from rest_framework import serializers
 
-from bookings.models import Booking, Service, StaffMember, Status, TimeOff
+from bookings.models import (
+    Booking,
+    Resource,
+    ResourceKind,
+    Service,
+    StaffMember,
+    Status,
+    TimeOff,
+)
 from bookings.selectors import booking_cancellable
 from bookings.services import booking_manage_token, manage_url
+from deposits.checkout import Guest
 from deposits.credit import credit_balance
 from deposits.gateway import payment_gateway
 from deposits.models import DESK, Payment
@@ -16,7 +26,7 @@ from deposits.payments import (
     deposit_state,
     pending_payment,
 )
-from web.fields import HourMinuteField, SalonDateTimeField
+from web.fields import HourMinuteField, SalonDateTimeField, SalonRowField
 
 
 class PublicServiceSerializer(serializers.ModelSerializer):
@@ -74,8 +84,25 @@ class CustomerDetailsSerializer(serializers.Serializer):
         return attrs
 
 
+class GuestRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120, allow_blank=True)
+    services = serializers.ListField(child=serializers.IntegerField(), max_length=20)
+
+
 class BookingRequestSerializer(serializers.Serializer):
-    service = serializers.IntegerField()
+    service = serializers.IntegerField(required=False)
+    services = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=20,
+        help_text="A visit: the client's services in order, instead of `service`.",
+    )
+    guests = serializers.ListField(
+        child=GuestRequestSerializer(),
+        required=False,
+        max_length=20,
+        help_text="Other people in the same booking, each with her services.",
+    )
     start = SalonDateTimeField()
     staff = serializers.IntegerField(required=False, allow_null=True)
     customer = CustomerDetailsSerializer()
@@ -89,6 +116,24 @@ class BookingRequestSerializer(serializers.Serializer):
         if "id" in value and not self.context.get("staff"):
             raise serializers.ValidationError({"id": ["Give your name and phone or e-mail."]})
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "service" in attrs and "services" in attrs:
+            raise serializers.ValidationError({"services": ["Give `service` or `services`."]})
+        if "service" not in attrs and not attrs.get("services"):
+            raise serializers.ValidationError({"service": ["This field is required."]})
+        return attrs
+
+
+def checkout_visit(data: dict[str, Any]) -> dict[str, Any]:
+    """The services and guests of a booking request, as `CheckoutRequest` takes them."""
+    return {
+        "service_id": data.get("service"),
+        "service_ids": tuple(data.get("services") or ()),
+        "guests": tuple(
+            Guest(guest["name"], tuple(guest["services"])) for guest in data.get("guests") or ()
+        ),
+    }
 
 
 class RescheduleSerializer(serializers.Serializer):
@@ -119,6 +164,25 @@ class BookingSerializer(serializers.Serializer):
     staff = serializers.IntegerField(source="staff_id")
     price = serializers.IntegerField()
     currency = serializers.CharField()
+    items = serializers.SerializerMethodField()
+
+    def get_items(self, booking: Booking) -> list[dict[str, Any]]:
+        """The visit's services in order (one for a one-service booking)."""
+        tz = self.context.get("tz") or booking.salon.tz
+        items = list(booking.items.all())
+        deposit = self.get_deposit_amount(booking) if len(items) == 1 else None
+        return [
+            {
+                "service": item.service_id,
+                "staff": item.staff_id,
+                "start": item.start.astimezone(tz).isoformat(),
+                "end": item.end.astimezone(tz).isoformat(),
+                "guest": item.guest or None,
+                "price": item.price,
+                "deposit_amount": deposit if deposit is not None else item.deposit_amount,
+            }
+            for item in items
+        ]
 
     def _checkout(self) -> Checkout | None:
         checkout: Checkout | None = self.context.get("checkout")
@@ -199,6 +263,7 @@ class StaffBookingSerializer(serializers.ModelSerializer):
     customer = serializers.SerializerMethodField()
     service_name = serializers.CharField(source="service.name")
     staff_name = serializers.CharField(source="staff.name")
+    items = serializers.SerializerMethodField()
 
     class Meta:
         model = Booking
@@ -212,6 +277,7 @@ class StaffBookingSerializer(serializers.ModelSerializer):
             "service_name",
             "staff",
             "staff_name",
+            "items",
             "customer",
             "price",
             "currency",
@@ -222,6 +288,37 @@ class StaffBookingSerializer(serializers.ModelSerializer):
             "cancellation_reason",
             "cancelled_by_salon",
         ]
+
+    def get_items(self, booking: Booking) -> list[dict[str, Any]]:
+        """The visit's services, with the setting time during which the staff member is
+        free for someone else (the desk's calendar draws it)."""
+        tz = self.context.get("tz") or booking.salon.tz
+        out = []
+        for item in booking.items.all():
+            service = item.service
+            processing = None
+            if service.processing_minutes:
+                begins = item.start + dt.timedelta(minutes=service.processing_offset_minutes)
+                ends = begins + dt.timedelta(minutes=service.processing_minutes)
+                processing = {
+                    "start": begins.astimezone(tz).isoformat(),
+                    "end": ends.astimezone(tz).isoformat(),
+                }
+            out.append(
+                {
+                    "service": item.service_id,
+                    "service_name": service.name,
+                    "staff": item.staff_id,
+                    "staff_name": item.staff.name,
+                    "start": item.start.astimezone(tz).isoformat(),
+                    "end": item.end.astimezone(tz).isoformat(),
+                    "guest": item.guest or None,
+                    "price": item.price,
+                    "resource": item.resource_id,
+                    "processing": processing,
+                }
+            )
+        return out
 
     def get_customer(self, booking: Booking) -> dict[str, Any]:
         c = booking.customer
@@ -234,6 +331,10 @@ class StaffBookingSerializer(serializers.ModelSerializer):
 
 
 class ServiceSerializer(serializers.ModelSerializer):
+    # The request's scope: the salon's own kinds and services only (another's is "invalid").
+    resource_kind = SalonRowField(ResourceKind, allow_null=True, required=False)
+    addons = SalonRowField(Service, many=True, required=False)
+
     class Meta:
         model = Service
         fields = [
@@ -244,9 +345,33 @@ class ServiceSerializer(serializers.ModelSerializer):
             "price",
             "buffer_before_minutes",
             "buffer_after_minutes",
+            "processing_offset_minutes",
+            "processing_minutes",
+            "resource_kind",
+            "addons",
+            "rebook_after_days",
             "active",
             "deposit_override",
         ]
+
+    def validate_addons(self, value: list[Service]) -> list[Service]:
+        if self.instance is not None and any(s.pk == self.instance.pk for s in value):
+            raise serializers.ValidationError("A service is not its own add-on.")
+        return value
+
+
+class ResourceKindSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ResourceKind
+        fields = ["id", "name"]
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    kind = SalonRowField(ResourceKind)
+
+    class Meta:
+        model = Resource
+        fields = ["id", "name", "kind", "quantity", "active"]
 
 
 class StaffSerializer(serializers.ModelSerializer):

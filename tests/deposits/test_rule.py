@@ -26,6 +26,8 @@ def _service_form(service, **changes):
         "price": "6000",
         "buffer_before_minutes": "0",
         "buffer_after_minutes": "0",
+        "processing_offset_minutes": "0",
+        "processing_minutes": "0",
         "active": "on",
         "deposit_override": "null",
     }

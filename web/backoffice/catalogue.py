@@ -9,13 +9,16 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bookings.models import Booking, StaffMember, Status, TimeOff
+from bookings.models import Booking, Resource, ResourceKind, StaffMember, Status, TimeOff
 from bookings.selectors import booking_list, service_list, staff_list
 from bookings.services import (
     booking_complete,
     booking_mark_no_show,
     catalogue_service_delete,
     catalogue_service_save,
+    resource_delete,
+    resource_kind_save,
+    resource_save,
     staff_delete,
     staff_hours_set,
     staff_save,
@@ -29,6 +32,8 @@ from web.permissions import SalonRole, request_salon
 from web.serializers import (
     HoursSerializer,
     ReasonSerializer,
+    ResourceKindSerializer,
+    ResourceSerializer,
     ServiceSerializer,
     StaffBookingSerializer,
     StaffSerializer,
@@ -87,6 +92,58 @@ class ServiceDetailView(CatalogueView):
     def delete(self, request: Request, salon: str, pk: int) -> Response:
         service = self._object(service_list(salon=request_salon(request)), pk)
         catalogue_service_delete(service=service)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResourceKindListView(CatalogueView, generics.ListAPIView):
+    """What services may need besides a staff member: rooms, chairs, basins, machines."""
+
+    serializer_class = ResourceKindSerializer
+
+    def get_queryset(self) -> Any:
+        return ResourceKind.objects.all()
+
+    @extend_schema(responses={201: ResourceKindSerializer})
+    def post(self, request: Request, salon: str) -> Response:
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        kind = resource_kind_save(salon=request_salon(request), kind=None, **payload.validated_data)
+        return Response(self.get_serializer(kind).data, status=status.HTTP_201_CREATED)
+
+
+class ResourceListView(CatalogueView, generics.ListAPIView):
+    serializer_class = ResourceSerializer
+
+    def get_queryset(self) -> Any:
+        return Resource.objects.select_related("kind")
+
+    @extend_schema(responses={201: ResourceSerializer})
+    def post(self, request: Request, salon: str) -> Response:
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        resource = resource_save(
+            salon=request_salon(request), resource=None, **payload.validated_data
+        )
+        return Response(self.get_serializer(resource).data, status=status.HTTP_201_CREATED)
+
+
+class ResourceDetailView(CatalogueView):
+    serializer_class = ResourceSerializer
+
+    def get(self, request: Request, salon: str, pk: int) -> Response:
+        return Response(self.get_serializer(self._object(Resource.objects.all(), pk)).data)
+
+    def patch(self, request: Request, salon: str, pk: int) -> Response:
+        resource = self._object(Resource.objects.all(), pk)
+        payload = self.get_serializer(resource, data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        resource = resource_save(
+            salon=request_salon(request), resource=resource, **payload.validated_data
+        )
+        return Response(self.get_serializer(resource).data)
+
+    def delete(self, request: Request, salon: str, pk: int) -> Response:
+        resource_delete(resource=self._object(Resource.objects.all(), pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -15,7 +15,7 @@ from deposits.paylinks import PaymentLink
 from support.phone import phone_booking_place
 from web.permissions import SalonRole, request_salon
 from web.public.api.booking import customer_details
-from web.serializers import BookingRequestSerializer, BookingSerializer
+from web.serializers import BookingRequestSerializer, BookingSerializer, checkout_visit
 
 
 class PhoneBookingRequestSerializer(BookingRequestSerializer):
@@ -78,7 +78,7 @@ class PhoneBookingView(generics.GenericAPIView):
         checkout = phone_booking_place(
             CheckoutRequest(
                 salon=the_salon,
-                service_id=data["service"],
+                **checkout_visit(data),
                 start=data["start"],
                 staff_id=data.get("staff"),
                 customer=customer_details(data),

@@ -57,6 +57,7 @@ class SalonSettingsSerializer(serializers.ModelSerializer):
             "slot_step_minutes",
             "min_notice_minutes",
             "max_advance_days",
+            "max_gap_minutes",
             "reminder_offsets_hours",
             "quiet_hours",
             "stripe_account",

@@ -33,6 +33,17 @@ api_patterns = [
     path(
         f"{backoffice}/services/<int:pk>/", catalogue.ServiceDetailView.as_view(), name="bo-service"
     ),
+    path(
+        f"{backoffice}/resource-kinds/",
+        catalogue.ResourceKindListView.as_view(),
+        name="bo-resource-kinds",
+    ),
+    path(f"{backoffice}/resources/", catalogue.ResourceListView.as_view(), name="bo-resources"),
+    path(
+        f"{backoffice}/resources/<int:pk>/",
+        catalogue.ResourceDetailView.as_view(),
+        name="bo-resource",
+    ),
     path(f"{backoffice}/staff/", catalogue.StaffListView.as_view(), name="bo-staff-list"),
     path(f"{backoffice}/staff/<int:pk>/", catalogue.StaffDetailView.as_view(), name="bo-staff"),
     path(

@@ -6,7 +6,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from bookings.selectors import availability_for
-from bookings.services import booking_create, catalogue_service_save, staff_hours_set, staff_save
+from bookings.services import (
+    booking_create,
+    catalogue_service_save,
+    resource_kind_save,
+    resource_save,
+    staff_hours_set,
+    staff_save,
+)
 from customers.services import customer_create
 from deposits.selectors import salon_today
 from deposits.services import policy_set
@@ -48,6 +55,8 @@ class Command(BaseCommand):
     help = "Seed the demo salon (slug 'demo'); running it again changes nothing."
 
     def _catalogue(self, salon: Salon, customers: list[Any]) -> None:
+        basin = resource_kind_save(salon=salon, kind=None, name="Bac à shampoing")
+        resource_save(salon=salon, resource=None, name="Bacs", kind=basin, quantity=2)
         services = [
             catalogue_service_save(salon=salon, service=None, **fields)
             for fields in (
@@ -56,6 +65,7 @@ class Command(BaseCommand):
                     "duration_minutes": 45,
                     "price": 4800,
                     "description": "Shampooing, coupe et coiffage.",
+                    "rebook_after_days": 42,
                 },
                 {"name": "Coupe homme", "duration_minutes": 30, "price": 2600},
                 {
@@ -63,11 +73,23 @@ class Command(BaseCommand):
                     "duration_minutes": 90,
                     "price": 7500,
                     "buffer_after_minutes": 15,
+                    # Applied, then 45 minutes of setting while the colourist is free.
+                    "processing_offset_minutes": 30,
+                    "processing_minutes": 45,
+                    "rebook_after_days": 56,
                     "description": "Couleur complète, soin inclus.",
                 },
-                {"name": "Brushing", "duration_minutes": 30, "price": 3000},
+                {
+                    "name": "Brushing",
+                    "duration_minutes": 30,
+                    "price": 3000,
+                    "resource_kind": basin,
+                },
             )
         ]
+        women, _men, colour, blowdry = services
+        catalogue_service_save(salon=salon, service=colour, addons=[women, blowdry])
+        catalogue_service_save(salon=salon, service=women, addons=[blowdry])
         week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(1, 6)]
         saturday = [{"weekday": 5, "start": dt.time(9), "end": dt.time(17)}]
         staff = []
@@ -115,6 +137,7 @@ class Command(BaseCommand):
                 phone="+33142000000",
                 email="bonjour@demo.acompte.test",
                 address="12 rue des Lilas, 75011 Paris",
+                max_gap_minutes=15,
             )
             for username, role, _first, _last in DEMO_USERS:
                 membership_set(salon=salon, user=users[username], role=role)

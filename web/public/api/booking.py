@@ -18,6 +18,7 @@ from web.serializers import (
     BookingRequestSerializer,
     BookingSerializer,
     PublicServiceSerializer,
+    checkout_visit,
 )
 
 SalonPublic = inline_serializer(
@@ -127,7 +128,7 @@ class BookingCreateView(PublicView):
         checkout = checkout_place(
             CheckoutRequest(
                 salon=the_salon,
-                service_id=data["service"],
+                **checkout_visit(data),
                 start=data["start"],
                 staff_id=data.get("staff"),
                 customer=customer_details(data),

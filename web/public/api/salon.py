@@ -11,12 +11,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings.selectors import (
+    VisitPart,
     availability_cached,
     availability_for,
     catalogue_get,
     staff_list,
+    visit_availability_for,
 )
-from core.query import query_date, query_id
+from core.query import query_count, query_date, query_id, query_ids
+from deposits.checkout import MAX_GUESTS, MAX_SERVICES
 from web.permissions import request_salon
 from web.serializers import (
     PublicStaffSerializer,
@@ -47,6 +50,17 @@ SlotsAnswer = inline_serializer(
                 "start": serializers.DateTimeField(),
                 "end": serializers.DateTimeField(),
                 "staff_ids": serializers.ListField(child=serializers.IntegerField()),
+                "items": inline_serializer(
+                    "SlotItem",
+                    {
+                        "service": serializers.IntegerField(),
+                        "staff_ids": serializers.ListField(child=serializers.IntegerField()),
+                        "start": serializers.DateTimeField(),
+                        "end": serializers.DateTimeField(),
+                    },
+                    many=True,
+                    required=False,
+                ),
             },
             many=True,
         ),
@@ -57,10 +71,16 @@ SlotsAnswer = inline_serializer(
 class AvailabilityView(PublicView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("service", OpenApiTypes.INT, required=True),
+            OpenApiParameter("service", OpenApiTypes.INT, description="One service."),
+            OpenApiParameter(
+                "services", OpenApiTypes.STR, description="A visit: service ids, `3,5`."
+            ),
             OpenApiParameter("from", OpenApiTypes.DATE, required=True),
             OpenApiParameter("to", OpenApiTypes.DATE, required=True),
             OpenApiParameter("staff", OpenApiTypes.INT),
+            OpenApiParameter(
+                "guests", OpenApiTypes.INT, description="Other people taking the same services."
+            ),
         ],
         responses=SlotsAnswer,
     )
@@ -73,21 +93,53 @@ class AvailabilityView(PublicView):
             query_id(params, "service", errors),
             query_id(params, "staff", errors),
         )
-        if service_id is None and "service" not in errors:
+        service_ids = query_ids(params, "services", errors)
+        guests = query_count(params, "guests", errors, most=MAX_GUESTS) or 0
+        if service_ids is not None and len(service_ids) > MAX_SERVICES:
+            errors["services"] = [f"At most {MAX_SERVICES} services."]
+        if service_id is None and service_ids is None and not {"service", "services"} & set(errors):
             errors["service"] = ["This parameter is required."]
         if first and last and not 0 <= (last - first).days <= MAX_RANGE_DAYS:
             errors["to"] = [f"Give a `to` on or after `from`, at most {MAX_RANGE_DAYS} days after."]
-        if errors or service_id is None or first is None or last is None:
+        if errors or first is None or last is None:
             raise serializers.ValidationError(errors)
+        visit = service_ids is not None or guests > 0
+        ids = service_ids if service_ids is not None else [service_id]
 
         def compute() -> dict[str, Any]:
-            service = catalogue_get(salon=the_salon).active_service(service_id)
-            if service is None:
-                raise serializers.ValidationError({"service": ["No such service."]})
-            slots = availability_for(
-                salon=the_salon, service=service, first=first, last=last, staff_id=staff_id
-            )
+            catalogue = catalogue_get(salon=the_salon)
+            services = [catalogue.active_service(pk) for pk in ids if pk is not None]
+            if not services or len(services) != len(ids) or None in services:
+                field = "services" if service_ids is not None else "service"
+                raise serializers.ValidationError({field: ["No such service."]})
             tz = the_salon.tz
+            if not visit:
+                slots = availability_for(
+                    salon=the_salon,
+                    service=services[0],  # type: ignore[arg-type]
+                    first=first,
+                    last=last,
+                    staff_id=staff_id,
+                )
+                return {
+                    "timezone": the_salon.timezone,
+                    "slots": [
+                        {
+                            "start": s.start.astimezone(tz).isoformat(),
+                            "end": s.end.astimezone(tz).isoformat(),
+                            "staff_ids": list(s.staff_ids),
+                        }
+                        for s in slots
+                    ],
+                }
+            parts = [
+                VisitPart(service, person)  # type: ignore[arg-type]
+                for person in range(guests + 1)
+                for service in services
+            ]
+            visit_slots = visit_availability_for(
+                salon=the_salon, parts=parts, first=first, last=last, staff_id=staff_id
+            )
             return {
                 "timezone": the_salon.timezone,
                 "slots": [
@@ -95,15 +147,24 @@ class AvailabilityView(PublicView):
                         "start": s.start.astimezone(tz).isoformat(),
                         "end": s.end.astimezone(tz).isoformat(),
                         "staff_ids": list(s.staff_ids),
+                        "items": [
+                            {
+                                "service": item.service_id,
+                                "staff_ids": list(item.staff_ids),
+                                "start": item.start.astimezone(tz).isoformat(),
+                                "end": item.end.astimezone(tz).isoformat(),
+                            }
+                            for item in s.items
+                        ],
                     }
-                    for s in slots
+                    for s in visit_slots
                 ],
             }
 
         return Response(
             availability_cached(
                 salon=the_salon,
-                service_id=service_id,
+                service_id=f"{','.join(map(str, ids))}+{guests}" if visit else service_id,
                 first=first,
                 last=last,
                 staff_id=staff_id,
