@@ -569,3 +569,19 @@ def staff_day_counts(*, salon: Salon, day: dt.date, staff_ids: list[int]) -> dic
     ).values_list("staff_id", flat=True):
         counts[staff_id] += 1
     return counts
+
+
+def booking_title(booking: Booking) -> str:
+    """What a booking is for, in a few words, for a calendar entry or a message: the
+    service, or a visit's services in order ("Couleur + Coupe"), a guest's named with her
+    ("Coupe (Sam)"). One query."""
+    items = booking.items.select_related("service").order_by("position")
+    names = [f"{i.service.name} ({i.guest})" if i.guest else i.service.name for i in items]
+    return " + ".join(names) if len(names) > 1 else booking.service.name
+
+
+def booking_staff_names(booking: Booking) -> str:
+    """Who does a booking's services, each named once, in the visit's order."""
+    items = booking.items.select_related("staff").order_by("position")
+    names = list(dict.fromkeys(item.staff.name for item in items))
+    return ", ".join(names) if len(names) > 1 else booking.staff.name

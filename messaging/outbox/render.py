@@ -6,6 +6,7 @@ from django.template.loader import select_template
 from django.utils import timezone, translation
 
 from bookings.models import Booking
+from bookings.selectors import booking_staff_names, booking_title
 from bookings.services import manage_url
 from core.languages import language_choose
 from core.money import money_format
@@ -47,8 +48,8 @@ def contact_address(customer: Customer, via: str | None) -> tuple[str, str] | No
 def booking_context(booking: Booking, language: str) -> dict[str, Any]:
     return {
         "booking": booking,
-        "service": booking.service.name,
-        "staff": booking.staff.name,
+        "service": booking_title(booking),
+        "staff": booking_staff_names(booking),
         "start": booking.start,
         "manage_url": manage_url(booking),
         "price": money_text(booking.price, booking.currency, language),

@@ -10,7 +10,7 @@ decided there, and a refusal becomes a form error or the page's problem
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -27,14 +27,18 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings.models import ACTIVE_STATUSES, Booking, Service, Status
 from bookings.selectors import (
+    VisitPart,
     availability_for,
     booking_by_manage_token,
     booking_cancellable,
+    booking_title,
     catalogue_get,
     service_list,
     staff_list,
+    visit_availability_for,
+    visit_parts,
 )
-from bookings.services import booking_manage_token
+from bookings.services import booking_manage_token, booking_parts
 from bookings.tokens import manage_token_read
 from core.errors import Invalid, ProviderUnavailable, SlotTaken
 from core.languages import language_choose, languages_offered
@@ -42,7 +46,13 @@ from core.query import day_parse, id_parse
 from core.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
 from customers.identity import proof_from_request, proof_holds
 from customers.models import Customer
-from deposits.checkout import CheckoutRequest, CustomerDetails, Rebooking, checkout_place
+from deposits.checkout import (
+    MAX_SERVICES,
+    CheckoutRequest,
+    CustomerDetails,
+    Rebooking,
+    checkout_place,
+)
 from deposits.credit import credit_balance, credit_left
 from deposits.gateway import GatewayError, payment_gateway, test_mode
 from deposits.models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
@@ -56,13 +66,13 @@ from deposits.payments import (
     deposit_state,
     pending_payment,
 )
-from deposits.selectors import deposits_today, policy_get, salon_today
+from deposits.selectors import deposit_quote_visit, deposits_today, policy_get, salon_today
 from messaging.outbox import language_for
 from tenants.models import Salon
 from tenants.scoping import salon_scope
 from web.permissions import request_salon
 from web.problems import form_errors, page_problem
-from web.public.forms import BookingForm, CancelForm, RescheduleForm
+from web.public.forms import BookingForm, CancelForm, RescheduleForm, ids_in_order
 from web.public.ics import ics_event
 from web.public.webhooks import payment_complete_in_test_mode
 
@@ -103,45 +113,87 @@ def page(
 # The slot picker --------------------------------------------------------------------------
 
 
+def _simple_parts(parts: Sequence[VisitPart]) -> bool:
+    return len(parts) == 1 and parts[0].person == 0
+
+
+def picker_api_params(parts: Sequence[VisitPart]) -> dict[str, str] | None:
+    """What the picker's script asks the public availability endpoint for these parts:
+    one service, or the client's services (and as many guests taking the same); None when
+    the guests' services differ (the script then leaves the page's links to it)."""
+    if not parts:
+        return {}
+    people: dict[int, list[int]] = {}
+    for part in parts:
+        people.setdefault(part.person, []).append(part.service.pk)
+    own = people.get(0, [])
+    if any(ids != own for ids in people.values()):
+        return None
+    if _simple_parts(parts):
+        return {"service": str(own[0])}
+    params = {"services": ",".join(map(str, own))}
+    if len(people) > 1:
+        params["guests"] = str(len(people) - 1)
+    return params
+
+
 def slot_picker(
     *,
     salon: Salon,
-    service: Service | None,
+    parts: Sequence[VisitPart],
     staff_id: int | None,
     day: dt.date | None,
     query: dict[str, Any],
     ignore_booking: int | None = None,
 ) -> dict[str, Any]:
-    """A week of days (Monday first) and the free times of the chosen day, for the page
-    to render without JavaScript; the script then moves around through the public
-    availability endpoint."""
+    """A week of days (Monday first) and the free times of the chosen day for a visit of
+    `parts` (one service, or several), for the page to render without JavaScript; the
+    script then moves around through the public availability endpoint."""
     today = salon_today(salon)
     last = today + dt.timedelta(days=salon.max_advance_days)
     day = min(max(day or today, today), last)
     week = day - dt.timedelta(days=day.weekday())
     first_week = today - dt.timedelta(days=today.weekday())
     by_day: dict[dt.date, list[dict[str, Any]]] = {}
-    if service is not None:
-        for slot in availability_for(
-            salon=salon,
-            service=service,
-            first=week,
-            last=week + dt.timedelta(days=6),
-            staff_id=staff_id,
-            ignore_booking=ignore_booking,
-        ):
-            local = slot.start.astimezone(salon.tz)
-            by_day.setdefault(local.date(), []).append(
-                {"value": local.isoformat(), "label": local.strftime("%H:%M")}
+    window = {"first": week, "last": week + dt.timedelta(days=6), "staff_id": staff_id}
+    starts: list[dt.datetime] = []
+    if _simple_parts(parts):
+        starts = [
+            slot.start
+            for slot in availability_for(
+                salon=salon, service=parts[0].service, ignore_booking=ignore_booking, **window
             )
+        ]
+    elif parts:
+        starts = [
+            slot.start
+            for slot in visit_availability_for(
+                salon=salon, parts=parts, ignore_booking=ignore_booking, **window
+            )
+        ]
+    for start in starts:
+        local = start.astimezone(salon.tz)
+        by_day.setdefault(local.date(), []).append(
+            {"value": local.isoformat(), "label": local.strftime("%H:%M")}
+        )
 
     def link(to: dt.date) -> str:
-        params = {k: v for k, v in query.items() if v not in (None, "")}
-        return "?" + urlencode({**params, "day": to.isoformat()}) + "#times"
+        params = [
+            (k, item)
+            for k, v in query.items()
+            for item in (v if isinstance(v, list) else [v])
+            if item not in (None, "")
+        ]
+        return "?" + urlencode([*params, ("day", to.isoformat())]) + "#times"
 
     days = [week + dt.timedelta(days=n) for n in range(7)]
+    api_params = picker_api_params(parts)
     return {
-        "service": service,
+        # What the script asks for (empty: nothing chosen yet).
+        "service": api_params.get("service") or api_params.get("services", "")
+        if api_params is not None
+        else ",".join(str(p.service.pk) for p in parts),
+        "guests": (api_params or {}).get("guests", ""),
         "staff_id": staff_id or "",
         "day": day,
         "week": week,
@@ -162,7 +214,9 @@ def slot_picker(
         "week_slots": {d.isoformat(): [s["value"] for s in slots] for d, slots in by_day.items()},
         "previous": link(max(week - dt.timedelta(days=7), today)) if week > first_week else "",
         "next": link(week + dt.timedelta(days=7)) if week + dt.timedelta(days=7) <= last else "",
-        "api": reverse("availability", kwargs={"salon": salon.slug}),
+        "api": reverse("availability", kwargs={"salon": salon.slug})
+        if api_params is not None
+        else "",
         "text": {
             "loading": _("Loading the free times…"),
             "error": _("The free times could not be loaded. Please try again."),
@@ -174,6 +228,7 @@ def slot_picker(
             "weeks": _("Weeks"),
             "previous": _("Previous week"),
             "next": _("Next week"),
+            "most": _("Choose at most %(n)s services for one appointment.") % {"n": MAX_SERVICES},
         },
     }
 
@@ -181,27 +236,79 @@ def slot_picker(
 # The salon's page: choose, give your details, book ----------------------------------------
 
 
+def _chosen(source: Any, services: dict[int, Service]) -> list[Service]:
+    """The services the page was asked to show, in the order the client picked them:
+    ticked (`services`, ordered by `order`), plus a suggestion just added (`add`); or the
+    one of a link (`service`). Unknown ids are left out (a booking attempt says so)."""
+    ticked = [pk for pk in (id_parse(v) for v in source.getlist("services")) if pk]
+    ids = ids_in_order(source.get("order"), ticked)
+    added = id_parse(source.get("add"))
+    if added is not None and added not in ids:
+        ids.append(added)
+    if not ids and (one := id_parse(source.get("service"))) is not None:
+        ids = [one]
+    return [services[pk] for pk in ids if pk in services]
+
+
+def _visit_summary(salon: Salon, chosen: list[Service], services: list[Service]) -> dict[str, Any]:
+    """What the client's choice adds up to: each service, the total time and price, the
+    deposit of the visit (the policy's rule on each, its min and max once), and the
+    add-ons the salon suggests with each (those not chosen yet)."""
+    if not chosen:
+        return {"items": [], "price": 0, "minutes": 0, "deposit": 0, "suggestions": []}
+    quote = deposit_quote_visit(salon=salon, services=chosen, day=salon_today(salon))
+    offered = {s.pk: s for s in services}  # active, in the page's order
+    picked = {s.pk for s in chosen}
+    suggestions = []
+    for service in chosen:
+        suggested = {addon.pk for addon in service.addons.all()}
+        addons = [s for pk, s in offered.items() if pk in suggested and pk not in picked]
+        if addons:
+            suggestions.append({"service": service, "addons": addons})
+    return {
+        "items": [
+            {"service": service, "deposit": amount}
+            for service, amount in zip(chosen, quote.items, strict=True)
+        ],
+        "price": sum(s.price for s in chosen),
+        "minutes": sum(s.duration_minutes for s in chosen),
+        "deposit": quote.amount,
+        "suggestions": suggestions,
+    }
+
+
 @require_http_methods(["GET", "POST"])
 def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
     the_salon = request_salon(request)
     with salon_locale(the_salon) as language:
-        services = list(service_list(salon=the_salon, active_only=True).order_by("name", "pk"))
+        services = list(
+            service_list(salon=the_salon, active_only=True)
+            .prefetch_related("addons")
+            .order_by("name", "pk")
+        )
         staff = list(staff_list(salon=the_salon, active_only=True).order_by("name", "pk"))
         catalogue = catalogue_get(salon=the_salon)
         deposits = deposits_today(salon=the_salon, services=services)
         policy, _steps = policy_get(salon=the_salon)
         source = request.POST if request.method == "POST" else request.GET
-        chosen = {s.pk: s for s in services}.get(id_parse(source.get("service")) or 0)
-        if chosen is None and len(services) == 1:
-            chosen = services[0]
+        chosen = _chosen(source, {s.pk: s for s in services})
+        if not chosen and len(services) == 1:
+            chosen = services[:1]
+        too_many = len(chosen) > MAX_SERVICES
+        offering = frozenset().union(*(catalogue.offering(s.pk) for s in chosen))
         staff_id = id_parse(source.get("staff"))
-        if chosen is None or staff_id not in catalogue.offering(chosen.pk):
+        if staff_id not in offering:
             staff_id = None
         day = day_parse(source.get("day"))
         form = BookingForm(
             request.POST if request.method == "POST" else None, services=services, staff=staff
         )
-        validate = request.method == "POST" and request.POST.get("action") != "show"
+        # "Show the free times" and an add-on's button redraw the page; "Book" books.
+        validate = (
+            request.method == "POST"
+            and request.POST.get("action") != "show"
+            and "add" not in request.POST
+        )
         problem, status = "", 200
         # Booking attempts count per client address, then per phone and e-mail given.
         wait = None
@@ -230,17 +337,24 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
             status = 400
             start_value = form.data.get("start")
             day = day or (day_parse(str(start_value)[:10]) if start_value else None)
+        order = ",".join(str(s.pk) for s in chosen)
         picker = slot_picker(
             salon=the_salon,
-            service=chosen,
+            parts=[] if too_many else visit_parts(chosen),
             staff_id=staff_id,
             day=day,
-            query={"service": chosen.pk if chosen else "", "staff": staff_id},
+            query=(
+                {"service": chosen[0].pk, "staff": staff_id}
+                if len(chosen) == 1
+                else {"services": [s.pk for s in chosen], "order": order, "staff": staff_id}
+            ),
         )
         if wait is not None:
             problem, status = "too_many_attempts", 429
         selected_start = str(form.data.get("start", "")) if form.is_bound else ""
         option = str(form.data.get("payment_option", "deposit")) if form.is_bound else "deposit"
+        visit = _visit_summary(the_salon, chosen, services)
+        picked = {s.pk for s in chosen}
         response = page(
             request,
             the_salon,
@@ -251,6 +365,7 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
                         "service": s,
                         "deposit": deposits.get(s.pk, 0),
                         "staff_ids": sorted(catalogue.offering(s.pk)),
+                        "chosen": s.pk in picked,
                     }
                     for s in services
                 ],
@@ -264,7 +379,11 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
                     for m in staff
                 ],
                 "chosen": chosen,
-                "chosen_deposit": deposits.get(chosen.pk, 0) if chosen else 0,
+                "order": order,
+                "visit": visit,
+                "too_many": too_many,
+                "max_services": MAX_SERVICES,
+                "chosen_deposit": visit["deposit"],
                 "staff_id": staff_id,
                 "picker": picker,
                 "form": form,
@@ -288,10 +407,12 @@ def _book(
     """The booking, as the API's; a refusal is on the form, or is the page's problem."""
     data = form.cleaned_data
     try:
+        ids = data["service_ids"]
         return checkout_place(
             CheckoutRequest(
                 salon=salon,
-                service_id=data["service"],
+                service_id=ids[0] if len(ids) == 1 else None,
+                service_ids=tuple(ids) if len(ids) > 1 else (),
                 start=data["start"],
                 staff_id=data["staff"],
                 customer=CustomerDetails(
@@ -453,7 +574,7 @@ def booking_ics(request: HttpRequest, salon: str, token: str) -> HttpResponse:
             start=booking.start,
             end=booking.end,
             stamp=timezone.now(),
-            summary=f"{booking.service.name} · {the_salon.name}",
+            summary=f"{booking_title(booking)} · {the_salon.name}",
             location=" ".join(the_salon.address.split()) or the_salon.name,
             description=_("Reference %(reference)s. Manage your booking: %(url)s")
             % {"reference": booking.reference, "url": manage},
@@ -648,7 +769,7 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
         status = 400
     picker = slot_picker(
         salon=salon,
-        service=booking.service,
+        parts=booking_parts(booking),
         staff_id=staff_id,
         day=day,
         query={"staff": staff_id},

@@ -7,6 +7,9 @@ from django import forms
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from core.query import id_parse
+from deposits.checkout import MAX_SERVICES
+
 
 class SlotField(forms.CharField):
     """A slot's start as the picker sends it: ISO 8601 with its offset."""
@@ -29,10 +32,32 @@ class SlotField(forms.CharField):
         return parsed.astimezone(dt.UTC)
 
 
+def ids_in_order(order: Any, chosen: list[int]) -> list[int]:
+    """The services chosen, in the order the client picked them (`order`, ids separated
+    by commas, kept by the page), then any chosen without it, in the list's order."""
+    picked = [pk for pk in (id_parse(part) for part in str(order or "").split(",")) if pk]
+    first = [pk for pk in dict.fromkeys(picked) if pk in chosen]
+    return first + [pk for pk in dict.fromkeys(chosen) if pk not in first]
+
+
 class BookingForm(forms.Form):
+    """One service (`service`, as a link or an older page sends it) or a visit of several
+    (`services`, ticked, in the order `order` says)."""
+
     service = forms.TypedChoiceField(
-        coerce=int, label=_("Service"), error_messages={"required": _("Choose a service.")}
+        coerce=int,
+        required=False,
+        empty_value=None,
+        label=_("Service"),
+        error_messages={"invalid_choice": _("Choose a service from the list.")},
     )
+    services = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        label=_("Services"),
+        error_messages={"invalid_choice": _("Choose a service from the list.")},
+    )
+    order = forms.CharField(required=False, max_length=200)
     staff = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label=_("With"))
     start = SlotField(label=_("Time"))
     name = forms.CharField(
@@ -55,8 +80,10 @@ class BookingForm(forms.Form):
     def __init__(self, *args: Any, services: list[Any], staff: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         service_field = cast(forms.ChoiceField, self.fields["service"])
+        services_field = cast(forms.MultipleChoiceField, self.fields["services"])
         staff_field = cast(forms.ChoiceField, self.fields["staff"])
         service_field.choices = [(s.pk, s.name) for s in services]
+        services_field.choices = service_field.choices
         staff_field.choices = [("", "")] + [(m.pk, m.name) for m in staff]
 
     def clean(self) -> dict[str, Any]:
@@ -65,6 +92,19 @@ class BookingForm(forms.Form):
         if not contact and "email" not in self.errors:
             self.add_error("phone", _("Give a phone number or an e-mail address."))
         data["payment_option"] = data.get("payment_option") or "deposit"
+        if "service" not in self.errors and "services" not in self.errors:
+            chosen = data.get("services") or []
+            ids = ids_in_order(data.get("order"), chosen) if chosen else []
+            if not ids and data.get("service") is not None:
+                ids = [data["service"]]
+            if not ids:
+                self.add_error("services", _("Choose a service."))
+            elif len(ids) > MAX_SERVICES:
+                self.add_error(
+                    "services",
+                    _("Choose at most %(n)s services for one appointment.") % {"n": MAX_SERVICES},
+                )
+            data["service_ids"] = ids
         return data
 
 

@@ -1,6 +1,8 @@
 from django import template
 from django.utils import translation
+from django.utils.translation import gettext as _
 
+from bookings.models import Booking, BookingItem
 from core.money import money_format
 
 register = template.Library()
@@ -10,3 +12,22 @@ register = template.Library()
 def money(cents: int | None, currency: str) -> str:
     """Integer cents written for the active language: "15,00 €" / "€15.00"."""
     return money_format(int(cents or 0), currency, translation.get_language() or "en")
+
+
+@register.filter
+def minutes(value: int | None) -> str:
+    """A length of time in minutes, as a salon writes it: "45 min", "1 h", "1 h 45"."""
+    total = int(value or 0)
+    hours, rest = divmod(total, 60)
+    if not hours:
+        return _("%(minutes)s min") % {"minutes": rest}
+    if not rest:
+        return _("%(hours)s h") % {"hours": hours}
+    return _("%(hours)s h %(minutes)02d") % {"hours": hours, "minutes": rest}
+
+
+@register.filter
+def visit_items(booking: Booking) -> list[BookingItem]:
+    """A booking's items in order, with their services and staff (one query); a page lists
+    them when there are several."""
+    return list(booking.items.select_related("service", "staff").order_by("position"))

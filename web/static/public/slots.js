@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var root = document.querySelector("[data-slot-picker]");
-  if (!root || !window.fetch || !window.Intl) { return; }
+  if (!root || !window.fetch || !window.Intl || !root.dataset.api) { return; }
   document.documentElement.classList.add("js");
   var text = JSON.parse(document.getElementById("picker-text").textContent);
   var lang = document.documentElement.lang || "en";
@@ -30,9 +30,19 @@
     options.timeZone = "UTC";
     return new Intl.DateTimeFormat(lang, options).format(new Date(iso + "T12:00:00Z"));
   }
+  function serviceParams(params, forPage) {
+    var ids = state.service ? state.service.split(",") : [];
+    if (ids.length === 1) { params.set("service", ids[0]); }
+    else if (forPage) {
+      ids.forEach(function (id) { params.append("services", id); });
+      params.set("order", state.service);
+    } else if (ids.length) { params.set("services", state.service); }
+    if (!forPage && data.guests) { params.set("guests", data.guests); }
+    return params;
+  }
   function link(day) {
     var params = new URLSearchParams();
-    if (state.service && document.querySelector("[data-picker-control=service]")) { params.set("service", state.service); }
+    if (state.service && document.querySelector("[data-picker-control=service]")) { serviceParams(params, true); }
     if (state.staff) { params.set("staff", state.staff); }
     params.set("day", day);
     return "?" + params.toString() + "#times";
@@ -97,7 +107,7 @@
     if (!state.service) { render(); busy(false); return; }
     busy(true);
     statusLine.textContent = text.loading;
-    var params = new URLSearchParams({service: state.service, from: state.week, to: addDays(state.week, 6)});
+    var params = serviceParams(new URLSearchParams({from: state.week, to: addDays(state.week, 6)}), false);
     if (state.staff) { params.set("staff", state.staff); }
     fetch(data.api + "?" + params.toString(), {headers: {Accept: "application/json"}})
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
@@ -137,30 +147,78 @@
   });
 
   var form = root.closest("form") || document;
+  var order = form.querySelector("[data-visit-order]");
+  var most = Number((form.querySelector("[data-max-services]") || {dataset: {}}).dataset.maxServices || 5);
+  function summary() { return form.querySelector("[data-visit-summary]"); }
   function dueNow() {
-    var service = form.querySelector("[data-picker-control=service]:checked");
-    var due = form.querySelector("[data-due-now]");
-    if (!service || !due) { return; }
+    var due = form.querySelector("[data-due-now]"), visit = summary();
+    if (!due) { return; }
     var full = form.querySelector("input[name=payment_option][value=full]:checked");
-    due.hidden = false;
-    due.querySelector("[data-due-amount]").textContent = full ? service.dataset.price : service.dataset.deposit;
+    var ticked = form.querySelectorAll("[data-picker-control=service]:checked");
+    var source = ticked.length === 1 ? ticked[0].dataset : (visit && !visit.hidden ? visit.dataset : null);
+    due.hidden = !source;
+    if (source) { due.querySelector("[data-due-amount]").textContent = full ? source.price : source.deposit; }
   }
+  function picked() { return order && order.value ? order.value.split(",") : []; }
+  function offeringOf(ids) {
+    var offering = {};
+    ids.forEach(function (id) {
+      var input = document.getElementById("service-" + id);
+      (input ? input.dataset.staff.split(" ") : []).forEach(function (s) { offering[s] = true; });
+    });
+    return offering;
+  }
+  /* The visit's total, price, deposit and suggested add-ons, as the page itself draws them. */
+  function refreshSummary() {
+    var visit = summary();
+    if (!visit) { return Promise.resolve(); }
+    var params = new URLSearchParams();
+    picked().forEach(function (id) { params.append("services", id); });
+    params.set("order", picked().join(","));
+    return fetch(window.location.pathname + "?" + params.toString(), {headers: {Accept: "text/html"}})
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-visit-summary]");
+        if (!fresh) { return; }
+        visit.innerHTML = fresh.innerHTML;
+        ["data-price", "data-deposit"].forEach(function (name) { visit.setAttribute(name, fresh.getAttribute(name)); });
+        visit.hidden = fresh.hidden;
+      })
+      .catch(function () { /* the totals stay as they were; booking says what it costs */ });
+  }
+  function choose(input) {
+    var ids = picked().filter(function (id) { return id !== input.value; });
+    if (input.checked) {
+      if (ids.length >= most) { input.checked = false; statusLine.textContent = text.most; return; }
+      ids.push(input.value);
+    }
+    if (order) { order.value = ids.join(","); }
+    state.service = ids.join(",");
+    var offering = offeringOf(ids);
+    var select = form.querySelector("select[data-picker-control=staff]");
+    if (select) {
+      Array.prototype.forEach.call(select.options, function (option) {
+        var hide = ids.length > 0 && option.value && !offering[option.value];
+        option.hidden = hide; option.disabled = hide;
+        if (hide && option.selected) { select.value = ""; state.staff = ""; }
+      });
+    }
+    dueNow();
+    busy(true);
+    refreshSummary().then(function () { dueNow(); load(false); });
+  }
+  form.addEventListener("click", function (event) {
+    var addon = event.target.closest ? event.target.closest("[data-addon]") : null;
+    if (!addon) { return; }
+    event.preventDefault();
+    var input = document.getElementById("service-" + addon.dataset.addon);
+    if (input && !input.checked) { input.checked = true; choose(input); input.focus(); }
+  });
   form.addEventListener("change", function (event) {
     var control = event.target.dataset ? event.target.dataset.pickerControl : null;
     if (event.target.name === "payment_option") { dueNow(); }
     if (control === "service") {
-      state.service = event.target.value;
-      var offering = event.target.dataset.staff.split(" ");
-      var select = form.querySelector("select[data-picker-control=staff]");
-      if (select) {
-        Array.prototype.forEach.call(select.options, function (option) {
-          var hide = option.value && offering.indexOf(option.value) < 0;
-          option.hidden = hide; option.disabled = hide;
-          if (hide && option.selected) { select.value = ""; state.staff = ""; }
-        });
-      }
-      dueNow();
-      load(false);
+      choose(event.target);
     } else if (control === "staff") {
       state.staff = event.target.value;
       load(false);
