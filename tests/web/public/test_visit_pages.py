@@ -1,0 +1,234 @@
+"""The booking page books a visit: several services in the order the client picked them,
+the add-ons the salon suggests, the visit's total time, price and deposit, then a time
+from the visit's own availability; the confirmation, manage page and calendar file list
+its items. Without JavaScript throughout (Django's test client); the browser test is in
+test_visit_browser.py."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import icalendar
+import pytest
+
+from bookings.models import Booking, BookingItem, Service
+from bookings.services import (
+    booking_manage_token,
+    catalogue_service_save,
+    staff_save,
+)
+from deposits.services import policy_set
+from tenants.scoping import salon_scope
+from tests.conftest import Catalogue
+
+pytestmark = pytest.mark.django_db
+
+POLICY = {
+    "rule": {"kind": "fixed", "value": 1500},
+    "ramp": [],
+    "allow_full_payment": True,
+    "cancellation_window_hours": 48,
+    "late_cancellation": "credit",
+    "credit_valid_days": 90,
+}
+TUESDAY = "2027-03-02"  # the clock is frozen on the Monday before
+
+
+@dataclass
+class Bella:
+    catalogue: Catalogue
+    colour: Service  # 60 min, its colourist free 15..45: Alice only; suggests the fringe
+    fringe: Service  # 20 min: Alice only
+
+
+@pytest.fixture
+def bella(catalogue_a) -> Bella:
+    salon = catalogue_a.salon
+    with salon_scope(salon):
+        policy_set(salon=salon, **POLICY)
+        fringe = catalogue_service_save(
+            salon=salon, service=None, name="Frange", duration_minutes=20, price=1500
+        )
+        colour = catalogue_a.colour
+        colour.processing_offset_minutes, colour.processing_minutes = 15, 30
+        catalogue_service_save(salon=salon, service=colour, addons=[fringe])
+        staff_save(
+            salon=salon,
+            staff=catalogue_a.alice,
+            service_ids=[catalogue_a.cut.pk, colour.pk, fringe.pk],
+        )
+    return Bella(catalogue_a, colour, fringe)
+
+
+def _visit(bella: Bella) -> dict:
+    """A colour, then a cut: the order picked, not the list's."""
+    cut, colour = bella.catalogue.cut, bella.colour
+    return {"services": [cut.pk, colour.pk], "order": f"{colour.pk},{cut.pk}"}
+
+
+def _form(bella: Bella, start: str, **changes) -> dict:
+    return {
+        **_visit(bella),
+        "start": start,
+        "name": "Léa Martin",
+        "phone": "06 12 34 56 78",
+        "email": "",
+        "notes": "",
+        "payment_option": "deposit",
+        "action": "book",
+        **changes,
+    }
+
+
+def _text(answer) -> str:
+    return re.sub(r"[ \t\r\n]+", " ", answer.content.decode())
+
+
+def test_the_page_adds_up_the_visit_and_offers_its_times(client, bella, monday):
+    page = client.get("/bella/", {**_visit(bella), "day": TUESDAY}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert page.status_code == 200
+    text = _text(page)
+    # Ticked, in the order picked, with the visit's total time, price and deposit (the
+    # fixed €15 on each service).
+    assert re.search(rf'id="service-{bella.colour.pk}"[^>]*checked', text)
+    assert re.search(rf'id="service-{bella.catalogue.cut.pk}"[^>]*checked', text)
+    items = re.search(r'<ol class="visit-items">(.*?)</ol>', text).group(1)
+    assert items.index("Couleur") < items.index("Coupe")
+    assert "1 h 45" in text and "150,00\u00a0€" in text and "30,00\u00a0€" in text
+    assert 'data-due-amount>30,00\u00a0€' in text
+    # The colour's colourist is free during its processing time: the visit starts at 9.
+    assert 'value="2027-03-02T09:00:00+01:00"' in text
+    assert 'data-service="' + f'{bella.colour.pk},{bella.catalogue.cut.pk}"' in text
+    # The salon suggests the fringe with the colour.
+    assert f'name="add" value="{bella.fringe.pk}"' in text and "Ajouter Frange" in text
+    english = _text(client.get("/bella/", _visit(bella), HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Total time" in english and "1 h 45" in english and "€150.00" in english
+    assert "Often added to Couleur:" in english
+
+
+def test_an_add_on_joins_the_visit_without_booking(client, bella, monday):
+    answer = client.post(
+        "/bella/", {**_form(bella, ""), "add": bella.fringe.pk}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert answer.status_code == 200
+    text = _text(answer)
+    assert re.search(rf'id="service-{bella.fringe.pk}"[^>]*checked', text)
+    order = f"{bella.colour.pk},{bella.catalogue.cut.pk},{bella.fringe.pk}"
+    assert f'name="order" value="{order}"' in text
+    assert "2 h 05" in text and "165,00\u00a0€" in text and "45,00\u00a0€" in text
+    assert f'name="add" value="{bella.fringe.pk}"' not in text
+    assert "Choose a time." not in text  # nothing was checked: it was not a booking
+    with salon_scope(bella.catalogue.salon.pk):
+        assert not Booking.objects.exists()
+
+
+def test_a_visit_is_booked_in_the_order_picked_and_listed_everywhere(
+    client, settings, bella, monday
+):
+    settings.PAYMENTS_TEST_MODE = True
+    answer = client.post("/bella/", _form(bella, "2027-03-02T09:00:00+01:00"))
+    assert answer.status_code == 302 and answer["Location"].endswith("/pay/")
+    with salon_scope(bella.catalogue.salon.pk):
+        booking = Booking.objects.get()
+        items = list(BookingItem.objects.order_by("position"))
+    assert [i.service_id for i in items] == [bella.colour.pk, bella.catalogue.cut.pk]
+    assert booking.price == 15000
+    pay = _text(client.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Amount to pay now: <strong>€30.00</strong>" in pay
+    listed = re.search(r'<ol class="visit-items" id="booking-items">(.*?)</ol>', pay).group(1)
+    assert re.search(r"09:00–10:00</span> <strong>Couleur</strong> <span>with Alice</span>", listed)
+    assert re.search(r"10:00–10:45</span> <strong>Coupe</strong> <span>with \w+</span>", listed)
+    done = client.post(answer["Location"])
+    confirmation = _text(client.get(done["Location"], HTTP_ACCEPT_LANGUAGE="fr"))
+    assert "Votre rendez-vous est confirmé" in confirmation
+    assert "09:00–10:00</span> <strong>Couleur</strong> <span>avec Alice</span>" in confirmation
+    token = booking_manage_token(booking)
+    manage = _text(client.get(f"/manage/{token}/", HTTP_ACCEPT_LANGUAGE="fr"))
+    assert "<strong>Coupe</strong>" in manage and "mardi 2 mars 2027, 09:00 – 10:45" in manage
+    ics = client.get(done["Location"] + "calendar.ics")
+    (event,) = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Couleur + Coupe · Bella Coiffure"
+    assert event.decoded("DTEND") == dt.datetime(2027, 3, 2, 9, 45, tzinfo=dt.UTC)
+
+
+def test_too_many_services_is_a_form_error(client, bella, monday):
+    salon = bella.catalogue.salon
+    with salon_scope(salon):
+        more = [
+            catalogue_service_save(
+                salon=salon, service=None, name=f"Soin {n}", duration_minutes=15, price=1000
+            )
+            for n in range(4)
+        ]
+    ids = [bella.colour.pk, bella.catalogue.cut.pk] + [s.pk for s in more]
+    answer = client.post(
+        "/bella/",
+        _form(bella, "2027-03-02T09:00:00+01:00", services=ids, order=""),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert answer.status_code == 400
+    assert "Choose at most 5 services for one appointment." in answer.content.decode()
+    french = client.post(
+        "/bella/",
+        _form(bella, "2027-03-02T09:00:00+01:00", services=ids, order=""),
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert french.status_code == 400
+    assert "Choisissez au plus 5 prestations pour un rendez-vous." in french.content.decode()
+    # Shown (not booked), the page says so too rather than look for times.
+    shown = client.get("/bella/", {"services": ids}, HTTP_ACCEPT_LANGUAGE="en")
+    assert shown.status_code == 200
+    assert "Choose at most 5 services for one appointment." in shown.content.decode()
+    with salon_scope(salon.pk):
+        assert not Booking.objects.exists()
+
+
+def test_another_salons_service_is_a_form_error(client, bella, catalogue_b, monday):
+    theirs = catalogue_b.cut.pk
+    for changes in (
+        {"services": [bella.colour.pk, theirs], "order": ""},
+        {"services": [], "order": "", "service": theirs},
+        {"services": ["x"], "order": "1,x"},
+    ):
+        answer = client.post(
+            "/bella/",
+            _form(bella, "2027-03-02T09:00:00+01:00", **changes),
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert answer.status_code == 400, changes
+        assert "Choose a service from the list." in answer.content.decode()
+    nothing = client.post(
+        "/bella/",
+        _form(bella, "2027-03-02T09:00:00+01:00", services=[], order=""),
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert nothing.status_code == 400
+    assert "Choisissez une prestation." in nothing.content.decode()
+    # Shown, an unknown id is left out.
+    shown = client.get("/bella/", {"services": [theirs, bella.colour.pk]})
+    assert shown.status_code == 200
+    for salon in (bella.catalogue.salon, catalogue_b.salon):
+        with salon_scope(salon.pk):
+            assert not Booking.objects.exists()
+
+
+def test_a_visit_moves_as_a_whole_from_the_manage_page(client, settings, bella, monday):
+    settings.PAYMENTS_TEST_MODE = True
+    answer = client.post("/bella/", _form(bella, "2027-03-02T09:00:00+01:00"))
+    client.post(answer["Location"])
+    with salon_scope(bella.catalogue.salon.pk):
+        booking = Booking.objects.get()
+    token = booking_manage_token(booking)
+    page = _text(client.get(f"/manage/{token}/reschedule/", {"day": "2027-03-03"}))
+    assert 'value="2027-03-03T09:00:00+01:00"' in page
+    assert answer.status_code == 302
+    moved = client.post(
+        f"/manage/{token}/reschedule/", {"start": "2027-03-03T14:00:00+01:00", "staff": ""}
+    )
+    assert moved.status_code == 302
+    with salon_scope(bella.catalogue.salon.pk):
+        starts = [
+            i.start.astimezone(bella.catalogue.salon.tz).strftime("%d %H:%M")
+            for i in BookingItem.objects.order_by("position")
+        ]
+    assert starts == ["03 14:00", "03 15:00"]
