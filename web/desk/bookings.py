@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from bookings.models import ACTIVE_STATUSES, Booking, Status
+from bookings.models import ACTIVE_STATUSES, Booking, BookingItem, Status
 from bookings.services import booking_complete, booking_mark_no_show
 from deposits.models import Payment, PaymentStatus
 from deposits.paylinks import pay_url
@@ -39,7 +39,10 @@ def salon_booking_or_404(salon: Salon, pk: int) -> Booking:
     """The salon's booking; another salon's id is answered like a missing one."""
     booking = (
         Booking.objects.select_related("customer", "service", "staff")
-        .prefetch_related(Prefetch("payments", queryset=Payment.objects.all()))
+        .prefetch_related(
+            Prefetch("payments", queryset=Payment.objects.all()),
+            Prefetch("items", queryset=BookingItem.objects.select_related("service", "staff")),
+        )
         .filter(pk=pk)
         .first()
     )

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from bookings.models import Booking, StaffMember, Status
+from bookings.models import Booking, BookingItem, StaffMember, Status
 from bookings.selectors import booking_list, staff_list
 from core.query import FIRST_DAY, LAST_DAY, day_parse
 from deposits.models import Payment
@@ -23,12 +23,32 @@ from web.desk.labels import DEPOSIT_STATE
 
 
 @dataclass(frozen=True)
+class ItemRow:
+    """One service of a visit as the desk shows it; `processing` is the stretch inside it
+    when its staff member is free for someone else (a colour setting), or None."""
+
+    item: BookingItem
+    processing: tuple[dt.datetime, dt.datetime] | None
+
+
+@dataclass(frozen=True)
 class BookingRow:
     booking: Booking
     status: str
     deposit: str
     deposit_status: str
     deposit_amount: str
+    items: list[ItemRow] = field(default_factory=list)
+
+    @property
+    def staff_ids(self) -> list[int]:
+        """Who works on it: each staff member once, the first item's first."""
+        ids = [row.item.staff_id for row in self.items] or [self.booking.staff_id]
+        return list(dict.fromkeys(ids))
+
+    @property
+    def several(self) -> bool:
+        return len(self.items) > 1 or any(row.processing for row in self.items)
 
 
 @dataclass
@@ -56,6 +76,18 @@ def day_param(request: HttpRequest, salon: Salon) -> dt.date:
     return desk_day(request.GET.get("date"), salon)
 
 
+def item_rows(booking: Booking) -> list[ItemRow]:
+    rows = []
+    for item in booking.items.all():
+        service = item.service
+        processing = None
+        if service.processing_minutes:
+            begins = item.start + dt.timedelta(minutes=service.processing_offset_minutes)
+            processing = (begins, begins + dt.timedelta(minutes=service.processing_minutes))
+        rows.append(ItemRow(item, processing))
+    return sorted(rows, key=lambda row: row.item.position)
+
+
 def booking_rows(salon: Salon, bookings: list[Booking]) -> list[BookingRow]:
     language = translation.get_language() or "en"
     rows = []
@@ -69,6 +101,7 @@ def booking_rows(salon: Salon, bookings: list[Booking]) -> list[BookingRow]:
                 deposit=str(DEPOSIT_STATE.get(str(state["status"]), state["status"])),
                 deposit_status=str(state["status"]),
                 deposit_amount=money_text(amount, booking.currency, language) if amount else "",
+                items=item_rows(booking),
             )
         )
     return rows
@@ -93,15 +126,22 @@ def calendar(request: HttpRequest, salon: Salon) -> HttpResponse:
     days = [first + dt.timedelta(days=n) for n in range(7 if week else 1)]
     bookings = _bookings(salon, days[0], days[-1])
     columns = {staff.pk: StaffColumn(staff) for staff in staff_list(salon=salon, active_only=True)}
-    for booking in bookings:  # a former staff member still shows with their bookings
-        if booking.staff_id not in columns:
-            columns[booking.staff_id] = StaffColumn(booking.staff)
+    rows = booking_rows(salon, bookings)
+    for row in rows:  # a former staff member still shows with their bookings
+        workers = {i.item.staff_id: i.item.staff for i in row.items} or {
+            row.booking.staff_id: row.booking.staff
+        }
+        for staff_id, member in workers.items():
+            columns.setdefault(staff_id, StaffColumn(member))
     for column in columns.values():
         column.days = [[] for _day in days]
-    for row in booking_rows(salon, bookings):
-        column = columns[row.booking.staff_id]
-        column.rows.append(row)
-        column.days[days.index(timezone.localtime(row.booking.start, salon.tz).date())].append(row)
+    # A visit shows in the column of each staff member who works on it.
+    for row in rows:
+        for staff_id in row.staff_ids:
+            column = columns[staff_id]
+            column.rows.append(row)
+            local = timezone.localtime(row.booking.start, salon.tz).date()
+            column.days[days.index(local)].append(row)
     step = dt.timedelta(days=7 if week else 1)
     return render(
         request,

@@ -1,5 +1,6 @@
 """A booking taken on the phone, in a few keystrokes: find the client by phone as they
-give it (or create them), pick the service, who, the day and a free time, and say how the
+give it (or create them), pick the service (or several, in order, and the people coming
+with the client, each with their own), who, the day and a free time, and say how the
 deposit is handled. The booking is placed by `checkout_place`, as the API's is
 (`support.phone.phone_booking_place`)."""
 
@@ -9,20 +10,34 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bookings.selectors import availability_for, catalogue_get, service_list, staff_list
+from bookings.selectors import (
+    VisitPart,
+    availability_for,
+    catalogue_get,
+    service_list,
+    staff_list,
+    visit_availability_for,
+)
 from core.errors import Invalid, ProviderUnavailable, SlotTaken
 from core.query import FIRST_DAY, LAST_DAY, id_parse
 from customers.models import Channel, Customer
 from customers.selectors import customer_list
-from deposits.checkout import CheckoutRequest, CustomerDetails, DepositHandling
+from deposits.checkout import (
+    MAX_SERVICES,
+    CheckoutRequest,
+    CustomerDetails,
+    DepositHandling,
+    Guest,
+)
 from support.phone import phone_booking_place
 from support.selectors import salon_customer
 from tenants.models import Salon
@@ -32,6 +47,11 @@ from web.problems import desk_problem
 
 NEW = "new"
 MATCHES = 10
+# The form's rows: the client's services, and people booked with the client (a couple,
+# a mother and daughter, friends), each with up to two services.
+SERVICE_ROWS = MAX_SERVICES
+GUEST_ROWS = 3
+GUEST_SERVICE_ROWS = 2
 
 HANDLING_CHOICES = [
     (DepositHandling.PAYMENT_LINK, gettext_lazy("Send a payment link")),
@@ -52,7 +72,8 @@ class PhoneBookingForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=150, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
     email = forms.EmailField(label=gettext_lazy("E-mail"), max_length=254, required=False)
-    service = forms.TypedChoiceField(label=gettext_lazy("Service"), coerce=int)
+    # The client's services in order: the `service` selects, repeated (read in `clean`).
+    service = forms.CharField(label=gettext_lazy("Service"), required=False)
     staff = forms.TypedChoiceField(
         label=gettext_lazy("With"), coerce=int, required=False, empty_value=None
     )
@@ -88,15 +109,61 @@ class PhoneBookingForm(forms.Form):
     def __init__(self, *args: Any, salon: Salon, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.salon = salon
-        self.fields["service"].choices = [  # type: ignore[attr-defined]
+        self.service_choices = [
             (s.pk, s.name) for s in service_list(salon=salon, active_only=True).order_by("name")
         ]
+        for n in range(1, GUEST_ROWS + 1):
+            self.fields[f"guest-{n}-name"] = forms.CharField(
+                label=gettext_lazy("Name"), max_length=120, required=False
+            )
+            self.fields[f"guest-{n}-service"] = forms.CharField(
+                label=gettext_lazy("Service"), required=False
+            )
         self.fields["staff"].choices = [("", _("Anyone free"))] + [  # type: ignore[attr-defined]
             (s.pk, s.name) for s in staff_list(salon=salon, active_only=True).order_by("name")
         ]
 
+    def _services(self, name: str) -> list[int] | None:
+        """The services chosen in the repeated `name` selects, in order, empty ones left
+        out; None (and the field's error) when one is not the salon's."""
+        raw = [str(v) for v in self.data.getlist(name) if str(v).strip()]
+        known = {pk for pk, _name in self.service_choices}
+        ids = [id_parse(v) for v in raw]
+        if any(pk not in known for pk in ids):
+            self.add_error(name, _("Choose a service from the list."))
+            return None
+        return [pk for pk in ids if pk is not None]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        own = self._services("service") if self.is_bound else []
+        if own is not None:
+            if not own:
+                self.add_error("service", _("Choose a service."))
+            elif len(own) > MAX_SERVICES:
+                self.add_error(
+                    "service",
+                    _("Choose at most %(n)s services for one appointment.") % {"n": MAX_SERVICES},
+                )
+        data["service_ids"] = own or []
+        guests = []
+        for n in range(1, GUEST_ROWS + 1):
+            name = (data.get(f"guest-{n}-name") or "").strip()
+            services = self._services(f"guest-{n}-service") if self.is_bound else []
+            if services is None:
+                continue
+            if services and not name:
+                self.add_error(f"guest-{n}-name", _("Tell us this guest's name."))
+            elif name and not services:
+                self.add_error(f"guest-{n}-service", _("Choose a service for this guest."))
+            elif len(services) > MAX_SERVICES:
+                self.add_error(
+                    f"guest-{n}-service",
+                    _("Choose at most %(n)s services for one appointment.") % {"n": MAX_SERVICES},
+                )
+            elif name:
+                guests.append(Guest(name=name, service_ids=tuple(services)))
+        data["guests"] = guests
         choice = data.get("customer") or ""
         if not choice:
             self.add_error("customer", _("Choose the client, or create a new one."))
@@ -141,28 +208,64 @@ def _national(salon: Salon, customer: Customer) -> str:
     )
 
 
-def _slots(
-    salon: Salon, service_id: Any, staff_id: Any, day: dt.date | None
-) -> list[dict[str, str]]:
-    """The free times of the day, as the form offers them: value (ISO, UTC) and label."""
+def _parts(salon: Salon, service_ids: list[int], guests: list[Guest]) -> list[VisitPart]:
+    """The visit the form describes, as the engine reads it (unknown services left out)."""
     catalogue = catalogue_get(salon=salon)
-    service = catalogue.active_service(service_id) if isinstance(service_id, int) else None
-    if service is None or day is None:
+    people = [("", service_ids)] + [(g.name, list(g.service_ids)) for g in guests]
+    return [
+        VisitPart(service, person, name)
+        for person, (name, ids) in enumerate(people)
+        for service in (catalogue.active_service(pk) for pk in ids)
+        if service is not None
+    ]
+
+
+def _slots(
+    salon: Salon, parts: list[VisitPart], staff_id: Any, day: dt.date | None
+) -> list[dict[str, str]]:
+    """The free times of the day, as the form offers them: value (ISO, UTC) and label
+    (with the visit's end when it holds several services)."""
+    if not parts or not any(p.person == 0 for p in parts) or day is None:
         return []
-    slots = availability_for(
-        salon=salon,
-        service=service,
-        first=day,
-        last=day,
-        staff_id=staff_id if isinstance(staff_id, int) else None,
-    )
+    staff = staff_id if isinstance(staff_id, int) else None
+    if len(parts) == 1:
+        starts = [
+            (slot.start, slot.end)
+            for slot in availability_for(
+                salon=salon, service=parts[0].service, first=day, last=day, staff_id=staff
+            )
+        ]
+    else:
+        starts = [
+            (slot.start, slot.end)
+            for slot in visit_availability_for(
+                salon=salon, parts=parts, first=day, last=day, staff_id=staff
+            )
+        ]
+
+    def hour(moment: dt.datetime) -> str:
+        return timezone.localtime(moment, salon.tz).strftime("%H:%M")
+
     return [
         {
-            "value": slot.start.astimezone(dt.UTC).isoformat(),
-            "label": timezone.localtime(slot.start, salon.tz).strftime("%H:%M"),
+            "value": start.astimezone(dt.UTC).isoformat(),
+            "label": hour(start) if len(parts) == 1 else f"{hour(start)}–{hour(end)}",
         }
-        for slot in slots
+        for start, end in starts
     ]
+
+
+def _asked(salon: Salon, source: Any) -> list[VisitPart]:
+    """The visit a page or a script asks the free times of, read from its fields as they
+    are (a half-filled guest counts once she has a service)."""
+    own = [pk for pk in (id_parse(v) for v in source.getlist("service")) if pk]
+    guests = []
+    for n in range(1, GUEST_ROWS + 1):
+        ids = [pk for pk in (id_parse(v) for v in source.getlist(f"guest-{n}-service")) if pk]
+        if ids:
+            name = str(source.get(f"guest-{n}-name") or "").strip()
+            guests.append(Guest(name=name or f"{n}", service_ids=tuple(ids[:MAX_SERVICES])))
+    return _parts(salon, own[:MAX_SERVICES], guests)
 
 
 def _day(value: Any, salon: Salon, *, strict: bool = True) -> dt.date:
@@ -177,7 +280,9 @@ def _place(request: HttpRequest, salon: Salon, form: PhoneBookingForm) -> HttpRe
         checkout = phone_booking_place(
             CheckoutRequest(
                 salon=salon,
-                service_id=data["service"],
+                service_id=data["service_ids"][0] if len(data["service_ids"]) == 1 else None,
+                service_ids=tuple(data["service_ids"]) if len(data["service_ids"]) > 1 else (),
+                guests=tuple(data["guests"]),
                 start=data["start"],
                 staff_id=data.get("staff"),
                 customer=CustomerDetails(
@@ -194,7 +299,10 @@ def _place(request: HttpRequest, salon: Salon, form: PhoneBookingForm) -> HttpRe
                 send_via=data["send_via"] or None,
             )
         )
-    except (Invalid, SlotTaken, ProviderUnavailable) as exc:
+    except Invalid as exc:
+        desk_problem(form, _on_rows(exc), slot="start")
+        return None
+    except (SlotTaken, ProviderUnavailable) as exc:
         desk_problem(form, exc, slot="start")
         return None
     if checkout.link is not None:
@@ -204,6 +312,23 @@ def _place(request: HttpRequest, salon: Salon, form: PhoneBookingForm) -> HttpRe
     return HttpResponseRedirect(
         reverse("desk:booking", kwargs={"salon": salon.slug, "pk": checkout.booking.pk})
     )
+
+
+def _on_rows(error: Invalid) -> Invalid:
+    """The checkout's refusal by field, on this form's rows: the client's services on
+    `service`, each guest's on hers."""
+    fields = dict(error.fields) if isinstance(error.fields, dict) else {None: error.fields}
+    if "services" in fields:
+        fields["service"] = fields.pop("services")
+    guests = fields.pop("guests", None)
+    if isinstance(guests, list):
+        for n, problems in enumerate(guests, start=1):
+            if isinstance(problems, dict):
+                for key, messages_ in problems.items():
+                    fields[f"guest-{n}-{'name' if key == 'name' else 'service'}"] = messages_
+            elif problems:
+                fields.setdefault(NON_FIELD_ERRORS, []).append(problems)
+    return Invalid(fields)
 
 
 @desk_view
@@ -223,7 +348,7 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
     elif request.method == "POST":
         form = PhoneBookingForm(salon=salon, initial=request.POST.dict())
     else:
-        services = list(PhoneBookingForm(salon=salon).fields["service"].choices)  # type: ignore[attr-defined]
+        services = PhoneBookingForm(salon=salon).service_choices
         initial = {
             "day": _day(request.GET.get("day"), salon).isoformat(),
             "service": str(services[0][0]) if services else "",
@@ -242,7 +367,10 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
             matches.insert(0, picked)
     # The form says what is wrong with a day it was given; the page shows today meanwhile.
     day = _day(value("day"), salon, strict=False)
-    slots = _slots(salon, id_parse(value("service")), id_parse(value("staff")), day)
+    source = request.POST if request.method == "POST" else QueryDict(mutable=True)
+    if request.method != "POST":
+        source.setlist("service", [str(form.initial.get("service", ""))])
+    slots = _slots(salon, _asked(salon, source), id_parse(value("staff")), day)
     return render(
         request,
         "desk/phone_booking.html",
@@ -256,11 +384,42 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
             day=day,
             slots=slots,
             start=str(value("start") or ""),
+            service_rows=_service_rows(form, source),
+            guest_rows=_guest_rows(form, source),
             new=NEW,
             searched=len(query) >= 2,
         ),
         status=status,
     )
+
+
+def _service_rows(form: PhoneBookingForm, source: Any) -> list[dict[str, Any]]:
+    """The client's service selects: those chosen, then empty ones up to the most."""
+    chosen = [str(v) for v in source.getlist("service") if str(v).strip()][:SERVICE_ROWS]
+    values = chosen + [""] * (SERVICE_ROWS - len(chosen))
+    return [
+        {"n": n, "value": value, "id": "id_service" if n == 1 else f"id_service_{n}"}
+        for n, value in enumerate(values, start=1)
+    ]
+
+
+def _guest_rows(form: PhoneBookingForm, source: Any) -> list[dict[str, Any]]:
+    rows = []
+    for n in range(1, GUEST_ROWS + 1):
+        chosen = [str(v) for v in source.getlist(f"guest-{n}-service") if str(v).strip()]
+        chosen = chosen[:GUEST_SERVICE_ROWS]
+        rows.append(
+            {
+                "n": n,
+                "name": str(source.get(f"guest-{n}-name") or ""),
+                "services": chosen + [""] * (GUEST_SERVICE_ROWS - len(chosen)),
+                "name_id": f"guest-{n}-name",
+                "service_id": f"guest-{n}-service",
+                "name_errors": form.errors.get(f"guest-{n}-name", []),
+                "service_errors": form.errors.get(f"guest-{n}-service", []),
+            }
+        )
+    return rows
 
 
 @desk_view
@@ -278,12 +437,8 @@ def customer_search_json(request: HttpRequest, salon: Salon) -> JsonResponse:
 
 @desk_view
 def slots_json(request: HttpRequest, salon: Salon) -> JsonResponse:
-    """`?service=&staff=&day=`: the day's free times for the service."""
+    """`?service=&staff=&day=`: the day's free times for the service (`service` repeated
+    for several, in order, and `guest-N-service` for the people booked with the client)."""
     day = _day(request.GET.get("day"), salon)
-    return JsonResponse(
-        {
-            "slots": _slots(
-                salon, id_parse(request.GET.get("service")), id_parse(request.GET.get("staff")), day
-            )
-        }
-    )
+    parts = _asked(salon, request.GET)
+    return JsonResponse({"slots": _slots(salon, parts, id_parse(request.GET.get("staff")), day)})

@@ -59,8 +59,11 @@
   });
 
   function refreshSlots() {
-    var params = new URLSearchParams({
-      service: book.elements.service.value, staff: book.elements.staff.value, day: book.elements.day.value
+    var params = new URLSearchParams();
+    new FormData(book).forEach(function (value, name) {
+      if (value && (name === "service" || name === "staff" || name === "day" || /^guest-\d+-(name|service)$/.test(name))) {
+        params.append(name, value);
+      }
     });
     var chosen = book.querySelector("input[name=start]:checked");
     getJSON(book.dataset.slotsUrl + "?" + params.toString()).then(function (data) {
@@ -75,7 +78,23 @@
       }
     }).catch(function () { /* "Show free times" still works */ });
   }
-  ["service", "staff", "day"].forEach(function (name) {
-    book.elements[name].addEventListener("change", refreshSlots);
+  book.addEventListener("change", function (event) {
+    var name = event.target.name || "";
+    if (name === "service" || name === "staff" || name === "day" || /^guest-\d+-service$/.test(name)) { refreshSlots(); }
+  });
+  /* Spare rows (more services, more people) stay folded until asked for. */
+  Array.prototype.forEach.call(book.querySelectorAll("[data-add]"), function (button) {
+    var rows = button.closest("fieldset, details").querySelectorAll(button.dataset.add === "service" ? "li[data-spare]" : "fieldset[data-spare]");
+    if (!rows.length) { return; }
+    Array.prototype.forEach.call(rows, function (row) { row.hidden = true; });
+    button.parentNode.hidden = false;
+    button.addEventListener("click", function () {
+      var next = Array.prototype.filter.call(rows, function (row) { return row.hidden; })[0];
+      if (!next) { return; }
+      next.hidden = false;
+      var field = next.querySelector("select, input");
+      if (field) { field.focus(); }
+      if (!Array.prototype.some.call(rows, function (row) { return row.hidden; })) { button.parentNode.hidden = true; }
+    });
   });
 })();
