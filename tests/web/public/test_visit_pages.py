@@ -1,8 +1,8 @@
 """The booking page books a visit: several services in the order the client picked them,
 the add-ons the salon suggests, the visit's total time, price and deposit, then a time
 from the visit's own availability; the confirmation, manage page and calendar file list
-its items. Without JavaScript throughout (Django's test client); the browser test is in
-test_visit_browser.py."""
+its items. Without JavaScript (Django's test client), then in a browser at a phone's
+size, in French and in English, paying the deposit in test mode."""
 
 import datetime as dt
 import re
@@ -232,3 +232,84 @@ def test_a_visit_moves_as_a_whole_from_the_manage_page(client, settings, bella, 
             for i in BookingItem.objects.order_by("position")
         ]
     assert starts == ["03 14:00", "03 15:00"]
+
+
+# Browser: Debian's Chromium on the live server, at a phone's size ------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("locale", ["fr-FR", "en-US"])
+def test_a_client_books_a_colour_and_cut_on_a_phone_and_pays_the_deposit(
+    chromium, pages_server, settings, bella, locale
+):
+    """A colour (its processing time frees Alice) then a cut: picked on the page, the
+    fringe suggested and declined, the visit's total read, a time picked, the deposit paid
+    in test mode; the confirmation lists both services."""
+    from tests.browser.harness import PHONE, axe_violations
+    from tests.web.public.test_client import _ahead, _pick, _ready, _watch
+
+    settings.PAYMENTS_TEST_MODE = True
+    french = locale == "fr-FR"
+    context = chromium.new_context(
+        viewport=PHONE, locale=locale, base_url=pages_server.url, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = _watch(page)
+    salon = bella.catalogue.salon
+    day = _ahead(salon, 2)
+    summary = page.locator("[data-visit-summary]")
+    try:
+        page.goto("/bella/")
+        assert page.locator("html").get_attribute("lang") == locale[:2]
+        assert summary.is_hidden()
+        assert axe_violations(page) == []
+        page.locator(f"label[for=service-{bella.colour.pk}]").click()
+        page.locator(f"label[for=service-{bella.catalogue.cut.pk}]").click()
+        _ready(page)
+        duration = summary.locator("[data-visit-duration]")
+        assert duration.inner_text() == "1 h 45"
+        price, deposit = ("150,00\u00a0€", "30,00\u00a0€") if french else ("€150.00", "€30.00")
+        assert summary.locator("[data-visit-price]").inner_text() == price
+        assert page.locator("[data-due-amount]").inner_text() == deposit
+        assert summary.locator("li").nth(0).inner_text().startswith("Couleur")
+        # The fringe the salon suggests with a colour: added, then taken off again.
+        page.locator(f"[data-addon='{bella.fringe.pk}']").click()
+        _ready(page)
+        assert page.locator(f"#service-{bella.fringe.pk}").is_checked()
+        assert duration.inner_text() == "2 h 05"
+        page.locator(f"label[for=service-{bella.fringe.pk}]").click()
+        _ready(page)
+        assert duration.inner_text() == "1 h 45"
+        assert page.locator("[data-due-amount]").inner_text() == deposit
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert axe_violations(page) == []
+        _pick(page, day, "10:00")
+        page.fill("#id_name", "Léa Martin")
+        page.fill("#id_phone", "06 12 34 56 78")
+        assert axe_violations(page) == []
+        page.locator("#book").click()
+        page.wait_for_url(re.compile(r"/bella/booking/[^/]+/pay/$"))
+        assert ("MODE TEST" if french else "TEST MODE") in page.content()
+        assert deposit in page.locator("main").inner_text()
+        assert axe_violations(page) == []
+        page.locator("#pay").click()
+        page.wait_for_url(re.compile(r"/bella/booking/[^/]+/$"))
+        confirmed = "Votre rendez-vous est confirmé" if french else "Your appointment is confirmed"
+        assert page.locator("h1").inner_text() == confirmed
+        items = page.locator("#booking-items li")
+        assert items.count() == 2
+        assert items.nth(0).inner_text().startswith("10:00–11:00 Couleur")
+        assert ("avec Alice" if french else "with Alice") in items.nth(0).inner_text()
+        assert items.nth(1).inner_text().startswith("11:00–11:45 Coupe")
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+    with salon_scope(salon.pk):
+        booking = Booking.objects.get()
+        payment = booking.payments.get()
+        services = [i.service_id for i in booking.items.order_by("position")]
+    assert services == [bella.colour.pk, bella.catalogue.cut.pk]
+    assert booking.status == "confirmed" and booking.start.astimezone(salon.tz).date() == day
+    assert (payment.amount, payment.status) == (3000, "succeeded")
+    assert errors == []

@@ -169,8 +169,9 @@
     return offering;
   }
   /* The visit's total, price, deposit and suggested add-ons, as the page itself draws them. */
+  var asked = 0;
   function refreshSummary() {
-    var visit = summary();
+    var visit = summary(), ticket = ++asked;
     if (!visit) { return Promise.resolve(); }
     var params = new URLSearchParams();
     picked().forEach(function (id) { params.append("services", id); });
@@ -179,7 +180,7 @@
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-visit-summary]");
-        if (!fresh) { return; }
+        if (!fresh || ticket !== asked) { return; }  // a later choice superseded this one
         visit.innerHTML = fresh.innerHTML;
         ["data-price", "data-deposit"].forEach(function (name) { visit.setAttribute(name, fresh.getAttribute(name)); });
         visit.hidden = fresh.hidden;
