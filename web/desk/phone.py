@@ -5,7 +5,7 @@ deposit is handled. The booking is placed by `checkout_place`, as the API's is
 (`support.phone.phone_booking_place`)."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 from django import forms
@@ -126,7 +126,8 @@ class PhoneBookingForm(forms.Form):
     def _services(self, name: str) -> list[int] | None:
         """The services chosen in the repeated `name` selects, in order, empty ones left
         out; None (and the field's error) when one is not the salon's."""
-        raw = [str(v) for v in self.data.getlist(name) if str(v).strip()]
+        data = cast(QueryDict, self.data)
+        raw = [str(v) for v in data.getlist(name) if str(v).strip()]
         known = {pk for pk, _name in self.service_choices}
         ids = [id_parse(v) for v in raw]
         if any(pk not in known for pk in ids):
@@ -249,7 +250,7 @@ def _slots(
     return [
         {
             "value": start.astimezone(dt.UTC).isoformat(),
-            "label": hour(start) if len(parts) == 1 else f"{hour(start)}–{hour(end)}",
+            "label": hour(start) if len(parts) == 1 else f"{hour(start)}\u2013{hour(end)}",
         }
         for start, end in starts
     ]
@@ -367,10 +368,11 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
             matches.insert(0, picked)
     # The form says what is wrong with a day it was given; the page shows today meanwhile.
     day = _day(value("day"), salon, strict=False)
-    source = request.POST if request.method == "POST" else QueryDict(mutable=True)
+    # The visit asked for: as posted, or the form's first service when it first opens.
+    visit = request.POST.copy() if request.method == "POST" else QueryDict(mutable=True)
     if request.method != "POST":
-        source.setlist("service", [str(form.initial.get("service", ""))])
-    slots = _slots(salon, _asked(salon, source), id_parse(value("staff")), day)
+        visit.setlist("service", [str(form.initial.get("service", ""))])
+    slots = _slots(salon, _asked(salon, visit), id_parse(value("staff")), day)
     return render(
         request,
         "desk/phone_booking.html",
@@ -384,8 +386,8 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
             day=day,
             slots=slots,
             start=str(value("start") or ""),
-            service_rows=_service_rows(form, source),
-            guest_rows=_guest_rows(form, source),
+            service_rows=_service_rows(visit),
+            guest_rows=_guest_rows(form, visit),
             new=NEW,
             searched=len(query) >= 2,
         ),
@@ -393,7 +395,7 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
     )
 
 
-def _service_rows(form: PhoneBookingForm, source: Any) -> list[dict[str, Any]]:
+def _service_rows(source: Any) -> list[dict[str, Any]]:
     """The client's service selects: those chosen, then empty ones up to the most."""
     chosen = [str(v) for v in source.getlist("service") if str(v).strip()][:SERVICE_ROWS]
     values = chosen + [""] * (SERVICE_ROWS - len(chosen))

@@ -155,20 +155,30 @@ def slot_picker(
     week = day - dt.timedelta(days=day.weekday())
     first_week = today - dt.timedelta(days=today.weekday())
     by_day: dict[dt.date, list[dict[str, Any]]] = {}
-    window = {"first": week, "last": week + dt.timedelta(days=6), "staff_id": staff_id}
+    sunday = week + dt.timedelta(days=6)
     starts: list[dt.datetime] = []
     if _simple_parts(parts):
         starts = [
             slot.start
             for slot in availability_for(
-                salon=salon, service=parts[0].service, ignore_booking=ignore_booking, **window
+                salon=salon,
+                service=parts[0].service,
+                first=week,
+                last=sunday,
+                staff_id=staff_id,
+                ignore_booking=ignore_booking,
             )
         ]
     elif parts:
         starts = [
             slot.start
             for slot in visit_availability_for(
-                salon=salon, parts=parts, ignore_booking=ignore_booking, **window
+                salon=salon,
+                parts=parts,
+                first=week,
+                last=sunday,
+                staff_id=staff_id,
+                ignore_booking=ignore_booking,
             )
         ]
     for start in starts:

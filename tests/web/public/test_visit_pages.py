@@ -7,6 +7,7 @@ size, in French and in English, paying the deposit in test mode."""
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import icalendar
 import pytest
@@ -23,7 +24,7 @@ from tests.conftest import Catalogue
 
 pytestmark = pytest.mark.django_db
 
-POLICY = {
+POLICY: dict[str, Any] = {
     "rule": {"kind": "fixed", "value": 1500},
     "ramp": [],
     "allow_full_payment": True,
@@ -95,7 +96,7 @@ def test_the_page_adds_up_the_visit_and_offers_its_times(client, bella, monday):
     items = re.search(r'<ol class="visit-items">(.*?)</ol>', text).group(1)
     assert items.index("Couleur") < items.index("Coupe")
     assert "1 h 45" in text and "150,00\u00a0€" in text and "30,00\u00a0€" in text
-    assert 'data-due-amount>30,00\u00a0€' in text
+    assert "data-due-amount>30,00\u00a0€" in text
     # The colour's colourist is free during its processing time: the visit starts at 9.
     assert 'value="2027-03-02T09:00:00+01:00"' in text
     assert 'data-service="' + f'{bella.colour.pk},{bella.catalogue.cut.pk}"' in text
@@ -136,15 +137,16 @@ def test_a_visit_is_booked_in_the_order_picked_and_listed_everywhere(
     pay = _text(client.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="en"))
     assert "Amount to pay now: <strong>€30.00</strong>" in pay
     listed = re.search(r'<ol class="visit-items" id="booking-items">(.*?)</ol>', pay).group(1)
-    assert re.search(r"09:00–10:00</span> <strong>Couleur</strong> <span>with Alice</span>", listed)
-    assert re.search(r"10:00–10:45</span> <strong>Coupe</strong> <span>with \w+</span>", listed)
+    colour, cut = "<strong>Couleur</strong>", "<strong>Coupe</strong>"
+    assert re.search(rf"09:00\u201310:00</span> {colour} <span>with Alice</span>", listed)
+    assert re.search(rf"10:00\u201310:45</span> {cut} <span>with \w+</span>", listed)
     done = client.post(answer["Location"])
     confirmation = _text(client.get(done["Location"], HTTP_ACCEPT_LANGUAGE="fr"))
     assert "Votre rendez-vous est confirmé" in confirmation
-    assert "09:00–10:00</span> <strong>Couleur</strong> <span>avec Alice</span>" in confirmation
+    assert f"09:00\u201310:00</span> {colour} <span>avec Alice</span>" in confirmation
     token = booking_manage_token(booking)
     manage = _text(client.get(f"/manage/{token}/", HTTP_ACCEPT_LANGUAGE="fr"))
-    assert "<strong>Coupe</strong>" in manage and "mardi 2 mars 2027, 09:00 – 10:45" in manage
+    assert "<strong>Coupe</strong>" in manage and "mardi 2 mars 2027, 09:00 \u2013 10:45" in manage
     ics = client.get(done["Location"] + "calendar.ics")
     (event,) = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
     assert str(event["SUMMARY"]) == "Couleur + Coupe · Bella Coiffure"
@@ -299,9 +301,9 @@ def test_a_client_books_a_colour_and_cut_on_a_phone_and_pays_the_deposit(
         assert page.locator("h1").inner_text() == confirmed
         items = page.locator("#booking-items li")
         assert items.count() == 2
-        assert items.nth(0).inner_text().startswith("10:00–11:00 Couleur")
+        assert items.nth(0).inner_text().startswith("10:00\u201311:00 Couleur")
         assert ("avec Alice" if french else "with Alice") in items.nth(0).inner_text()
-        assert items.nth(1).inner_text().startswith("11:00–11:45 Coupe")
+        assert items.nth(1).inner_text().startswith("11:00\u201311:45 Coupe")
         assert axe_violations(page) == []
     finally:
         context.close()
