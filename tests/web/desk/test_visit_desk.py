@@ -14,7 +14,7 @@ from bookings.services import catalogue_service_save
 from deposits.models import Payment, PaymentStatus
 from deposits.services import policy_set
 from tenants.scoping import salon_scope
-from tests.browser.harness import PHONE, axe_violations
+from tests.browser.harness import PHONE, SCREENSHOTS, axe_violations
 from tests.conftest import MONDAY, local
 from tests.factories import PASSWORD, CustomerFactory
 
@@ -220,12 +220,15 @@ def test_staff_book_a_couple_at_the_same_time_with_two_staff_on_a_phone(
             page.check("#handling-waived")
             page.fill("#id_waiver_reason", "Couple fidèle")
             assert axe_violations(page) == []
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "desk-couple.png"), full_page=True)
             page.click("#take-booking")
             page.wait_for_url(re.compile(r"/desk/bella/bookings/\d+/$"))
             items = page.locator("#booking-items").inner_text()
             assert "pour Marc" in items and "Alice" in items and "Bob" in items
             assert axe_violations(page) == []
             page.goto("/desk/bella/?date=2027-03-02")
+            page.screenshot(path=str(SCREENSHOTS / "desk-couple-day.png"), full_page=True)
             for name in ("Alice", "Bob"):
                 column = page.locator("section", has=page.locator("h2", has_text=name))
                 assert "Jeanne Martin" in column.inner_text()

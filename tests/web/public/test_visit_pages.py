@@ -102,6 +102,11 @@ def test_the_page_adds_up_the_visit_and_offers_its_times(client, bella, monday):
     assert 'data-service="' + f'{bella.colour.pk},{bella.catalogue.cut.pk}"' in text
     # The salon suggests the fringe with the colour.
     assert f'name="add" value="{bella.fringe.pk}"' in text and "Ajouter Frange" in text
+    # The Enter key redraws the page (the form's first button), never adds an add-on.
+    form = text[text.index('id="booking-form"') :]
+    assert re.search(r"<button[^>]*>", form).group(0).startswith(
+        '<button type="submit" name="action" value="show"'
+    )
     english = _text(client.get("/bella/", _visit(bella), HTTP_ACCEPT_LANGUAGE="en"))
     assert "Total time" in english and "1 h 45" in english and "€150.00" in english
     assert "Often added to Couleur:" in english
@@ -247,7 +252,7 @@ def test_a_client_books_a_colour_and_cut_on_a_phone_and_pays_the_deposit(
     """A colour (its processing time frees Alice) then a cut: picked on the page, the
     fringe suggested and declined, the visit's total read, a time picked, the deposit paid
     in test mode; the confirmation lists both services."""
-    from tests.browser.harness import PHONE, axe_violations
+    from tests.browser.harness import PHONE, SCREENSHOTS, axe_violations
     from tests.web.public.test_client import _ahead, _pick, _ready, _watch
 
     settings.PAYMENTS_TEST_MODE = True
@@ -290,6 +295,8 @@ def test_a_client_books_a_colour_and_cut_on_a_phone_and_pays_the_deposit(
         page.fill("#id_name", "Léa Martin")
         page.fill("#id_phone", "06 12 34 56 78")
         assert axe_violations(page) == []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"visit-{locale}.png"), full_page=True)
         page.locator("#book").click()
         page.wait_for_url(re.compile(r"/bella/booking/[^/]+/pay/$"))
         assert ("MODE TEST" if french else "TEST MODE") in page.content()
@@ -300,6 +307,7 @@ def test_a_client_books_a_colour_and_cut_on_a_phone_and_pays_the_deposit(
         confirmed = "Votre rendez-vous est confirmé" if french else "Your appointment is confirmed"
         assert page.locator("h1").inner_text() == confirmed
         items = page.locator("#booking-items li")
+        page.screenshot(path=str(SCREENSHOTS / f"visit-done-{locale}.png"), full_page=True)
         assert items.count() == 2
         assert items.nth(0).inner_text().startswith("10:00\u201311:00 Couleur")
         assert ("avec Alice" if french else "with Alice") in items.nth(0).inner_text()
