@@ -13,6 +13,8 @@ from bookings.models import Booking, BookingItem
 from bookings.services import catalogue_service_save
 from deposits.models import Payment, PaymentStatus
 from deposits.services import policy_set
+from messaging import sms
+from messaging.outbox import messages_run
 from tenants.scoping import salon_scope
 from tests.browser.harness import PHONE, SCREENSHOTS, axe_violations
 from tests.conftest import MONDAY, local
@@ -95,8 +97,10 @@ def test_a_colour_and_cut_is_taken_in_order_and_the_calendar_shows_the_processin
 
 @pytest.mark.django_db
 def test_a_couple_is_one_booking_with_two_staff_at_the_same_time(
-    client, team_a, catalogue_a, monday
+    client, settings, team_a, catalogue_a, monday
 ):
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox.clear()
     with salon_scope(team_a.salon):
         policy_set(salon=team_a.salon, rule={"kind": "fixed", "value": 1500}, ramp=[])
     jeanne = _client(team_a.salon)
@@ -133,6 +137,13 @@ def test_a_couple_is_one_booking_with_two_staff_at_the_same_time(
     day = _text(client.get("/desk/bella/?date=2027-03-02", HTTP_ACCEPT_LANGUAGE="en"))
     # In both columns, the guest named.
     assert day.count("Jeanne Martin") == 2 and "for Marc" in day
+    # The confirmation names both services and both staff members.
+    with salon_scope(team_a.salon):
+        messages_run(salon=team_a.salon)
+    (text,) = sms.outbox
+    assert "Coupe + Coupe (Marc) avec " in text.body
+    assert re.search(r"avec (Alice, Bob|Bob, Alice) le mardi 2 mars 2027", text.body)
+    assert "à 10:00" in text.body
 
 
 @pytest.mark.django_db
