@@ -104,8 +104,10 @@ def test_the_page_adds_up_the_visit_and_offers_its_times(client, bella, monday):
     assert f'name="add" value="{bella.fringe.pk}"' in text and "Ajouter Frange" in text
     # The Enter key redraws the page (the form's first button), never adds an add-on.
     form = text[text.index('id="booking-form"') :]
-    assert re.search(r"<button[^>]*>", form).group(0).startswith(
-        '<button type="submit" name="action" value="show"'
+    assert (
+        re.search(r"<button[^>]*>", form)
+        .group(0)
+        .startswith('<button type="submit" name="action" value="show"')
     )
     english = _text(client.get("/bella/", _visit(bella), HTTP_ACCEPT_LANGUAGE="en"))
     assert "Total time" in english and "1 h 45" in english and "€150.00" in english
