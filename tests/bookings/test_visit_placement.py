@@ -110,3 +110,34 @@ def test_a_late_visit_is_placed_against_the_next_days_bookings_as_offered(catalo
         late = visit_placement(salon=salon, parts=visits[1], start=_at(salon, TUESDAY, 22, 30))
         assert late is not None
         assert late[-1].end == _at(salon, TUESDAY, 23, 45)
+
+
+def test_a_service_that_is_all_processing_time_is_booked(catalogue_a, monday):
+    """A mask that sets for its whole length keeps the chair, not the staff member."""
+    salon = catalogue_a.salon
+    with salon_scope(salon):
+        mask = catalogue_service_save(
+            salon=salon,
+            service=None,
+            name="Masque",
+            duration_minutes=20,
+            price=2000,
+            processing_offset_minutes=0,
+            processing_minutes=20,
+        )
+        staff_save(salon=salon, staff=catalogue_a.alice, service_ids=[mask.pk])
+        start = _at(salon, TUESDAY, 10)
+        booking = booking_create(
+            salon=salon, service=mask, start=start, customer=CustomerFactory(salon=salon)
+        )
+        assert (booking.start, booking.end) == (start, start + dt.timedelta(minutes=20))
+        assert not BusyTime.objects.filter(booking=booking, staff__isnull=False).exists()
+        # Alice stays free for another client meanwhile.
+        other = booking_create(
+            salon=salon,
+            service=catalogue_a.cut,
+            staff=catalogue_a.alice,
+            start=start,
+            customer=CustomerFactory(salon=salon),
+        )
+        assert other.staff_id == catalogue_a.alice.pk
