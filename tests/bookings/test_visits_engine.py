@@ -16,7 +16,6 @@ first such layout in that order), can be given:
 
 import datetime as dt
 import itertools
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -24,7 +23,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookings.availability import StaffWeek, WeeklyRange, availability, ServiceShape
+from bookings.availability import ServiceShape, StaffWeek, WeeklyRange, availability
 from bookings.visits import (
     ItemShape,
     Placement,
@@ -94,7 +93,7 @@ class Unit:
 
 @dataclass
 class World:
-    """A small salon on one day, times in minutes from local midnight."""
+    """A small salon over a day or two, times in minutes from the first local midnight."""
 
     zone: str
     step: int
@@ -105,6 +104,7 @@ class World:
     busy: dict[int, list[tuple[int, int]]]  # staff -> other bookings, time off
     units: list[Unit]
     people: list[list[Service]]
+    days: int = 1
 
     @property
     def tz(self) -> ZoneInfo:
@@ -131,7 +131,11 @@ class World:
         weeks = []
         for staff, ranges in self.hours.items():
             week_ranges = [
-                WeeklyRange(DAY.weekday(), dt.time(a // 60, a % 60), dt.time(b // 60, b % 60))
+                WeeklyRange(
+                    (DAY + dt.timedelta(days=a // 1440)).weekday(),
+                    dt.time(a % 1440 // 60, a % 60),
+                    dt.time(b % 1440 // 60, b % 60),
+                )
                 for a, b in ranges
             ]
             busy: list = [(self.at(a), self.at(b)) for a, b in self.busy.get(staff, ())]
@@ -279,9 +283,11 @@ class Oracle:
         for offsets in self.layouts():
             staff = self.staff_options(t, offsets)
             units = self.unit_options(t, offsets)
+            staff_fits = lambda c, offsets=offsets: self.staff_fits(t, offsets, c)  # noqa: E731
+            units_fit = lambda c, offsets=offsets: self.units_fit(t, offsets, c)  # noqa: E731
             if (
-                self.assign(staff, lambda c: self.staff_fits(t, offsets, c)) is not None
-                and self.assign(units, lambda c: self.units_fit(t, offsets, c)) is not None
+                self.assign(staff, staff_fits) is not None
+                and self.assign(units, units_fit) is not None
             ):
                 return offsets, staff
         return None
@@ -325,7 +331,7 @@ def engine_slots(world: World, *, as_seconds: bool = False) -> list[VisitSlot]:
         world.unit_weeks(),
         world.visit(),
         first=DAY,
-        last=DAY,
+        last=DAY + dt.timedelta(days=world.days - 1),
         tz=world.tz,
         step=dt.timedelta(minutes=world.step),
         earliest=world.at(world.earliest),
@@ -372,9 +378,7 @@ def check_placement(world: World, t: int, placements: list[Placement]) -> None:
             assert placed.resource is None and placed.resource_busy is None
             continue
         assert placed.resource is not None and placed.resource_busy is not None
-        (unit,) = [
-            u for u in world.units if (u.resource, u.unit) == placed.resource
-        ]
+        (unit,) = [u for u in world.units if (u.resource, u.unit) == placed.resource]
         assert unit.kind == service.kind
         a, b = (world.minute(x) for x in placed.resource_busy)
         assert (a, b) == (start, start + service.duration)
@@ -390,14 +394,14 @@ def check_placement(world: World, t: int, placements: list[Placement]) -> None:
         assert all(0 <= b[0] - a[1] <= world.max_gap for a, b in itertools.pairwise(own))
 
 
-def check_world(world: World, rng: random.Random, *, as_seconds: bool = False) -> None:
+def check_world(world: World, seed: int, *, as_seconds: bool = False) -> None:
     oracle = Oracle(world)
     slots = engine_slots(world, as_seconds=as_seconds)
     got = {world.minute(s.start): s for s in slots}
     assert len(got) == len(slots), "a start listed twice"
     assert [s.start for s in slots] == sorted(s.start for s in slots)
-    feasible = {t: oracle.first_layout(t) for t in candidates(world)}
-    feasible = {t: found for t, found in feasible.items() if found is not None}
+    layouts = {t: oracle.first_layout(t) for t in candidates(world)}
+    feasible = {t: found for t, found in layouts.items() if found is not None}
     expected = {t for t in feasible if world.earliest <= t <= world.latest}
     # (b) every feasible start is offered, and (a) every offered start is feasible.
     assert sorted(got) == sorted(expected), (
@@ -416,10 +420,12 @@ def check_world(world: World, rng: random.Random, *, as_seconds: bool = False) -
         assert [list(i.staff_ids) for i in slot.items] == oracle.usable(t, offsets, staff)
     # Placing: every feasible start (whatever the notice), and some that are not.
     infeasible = [t for t in candidates(world) if t not in feasible]
-    for t in sorted(feasible) + rng.sample(infeasible, min(len(infeasible), 6)):
-        order = list(world.hours)
-        rng.shuffle(order)
-        rank = {s: k for k, s in enumerate(order)}
+    some = infeasible[seed % max(len(infeasible), 1) :][:6]
+    # A preference among the staff that the seed turns and flips.
+    order = sorted(world.hours)
+    order = order[seed % len(order) :] + order[: seed % len(order)]
+    rank = {s: k for k, s in enumerate(order[:: -1 if seed // len(order) % 2 else 1])}
+    for t in sorted(feasible) + some:
         placed = engine_place(world, t, prefer=rank.__getitem__)
         if t not in feasible:
             assert placed is None, f"placed at {t}, which is not feasible"
@@ -452,25 +458,29 @@ def worlds(draw) -> World:
     five = st.integers(OPEN // 5, CLOSE // 5).map(lambda m: m * 5)
     hours: dict[int, list[tuple[int, int]]] = {}
     busy: dict[int, list[tuple[int, int]]] = {}
+    days = draw(st.sampled_from([1, 1, 2]))
     for s in range(1, n_staff + 1):
-        ranges = draw(
-            st.lists(
-                st.tuples(five, st.integers(12, 60).map(lambda n: n * 5)).map(
-                    lambda r: (r[0], min(r[0] + r[1], CLOSE + 60))
-                ),
-                min_size=1,
-                max_size=2,
+        hours[s], busy[s] = [], []
+        for day in range(days):
+            ranges = draw(
+                st.lists(
+                    st.tuples(five, st.integers(12, 60).map(lambda n: n * 5)).map(
+                        lambda r: (r[0], min(r[0] + r[1], CLOSE + 60))
+                    ),
+                    min_size=1 - day,
+                    max_size=2,
+                )
             )
-        )
-        hours[s] = ranges
-        busy[s] = draw(
-            st.lists(
-                st.tuples(st.integers(OPEN - 60, CLOSE), st.sampled_from([5, 15, 30, 45, 90])).map(
-                    lambda b: (b[0], b[0] + b[1])
-                ),
-                max_size=3,
+            hours[s] += [(a + 1440 * day, b + 1440 * day) for a, b in ranges]
+            taken = draw(
+                st.lists(
+                    st.tuples(
+                        st.integers(OPEN - 60, CLOSE), st.sampled_from([5, 15, 30, 45, 90])
+                    ).map(lambda b: (b[0], b[0] + b[1])),
+                    max_size=3,
+                )
             )
-        )
+            busy[s] += [(a + 1440 * day, b + 1440 * day) for a, b in taken]
     units: list[Unit] = []
     for kind in range(1, draw(st.integers(0, 2)) + 1):
         quantities = draw(st.sampled_from([[1], [2], [3], [1, 1], [1, 2]]))
@@ -479,9 +489,10 @@ def worlds(draw) -> World:
                 unit_busy = draw(
                     st.lists(
                         st.tuples(
-                            st.integers(OPEN - 30, CLOSE), st.sampled_from([15, 30, 60])
+                            st.integers(OPEN - 30, CLOSE + 1440 * (days - 1)),
+                            st.sampled_from([15, 30, 60]),
                         ).map(lambda b: (b[0], b[0] + b[1])),
-                        max_size=2,
+                        max_size=2 * days,
                     )
                 )
                 units.append(Unit(kind, 10 * kind + r, unit, unit_busy))
@@ -511,24 +522,27 @@ def worlds(draw) -> World:
         draw(st.lists(st.sampled_from(catalogue), min_size=1, max_size=3 if n_people == 1 else 2))
         for _ in range(n_people)
     ]
-    earliest = draw(st.one_of(st.just(OPEN - 60), st.integers(OPEN - 30, CLOSE)))
+    earliest = draw(
+        st.one_of(st.just(OPEN - 60), st.integers(OPEN - 30, CLOSE + 1440 * (days - 1)))
+    )
     return World(
         zone=draw(st.sampled_from(ZONES)),
         step=step,
-        max_gap=draw(st.sampled_from([0, 15])),
+        max_gap=draw(st.sampled_from([0, 15, 15])),
         earliest=earliest,
-        latest=earliest + draw(st.one_of(st.just(24 * 60), st.integers(0, 6 * 60))),
+        latest=earliest + draw(st.one_of(st.just(48 * 60), st.integers(0, 6 * 60))),
         hours=hours,
         busy=busy,
         units=units,
         people=people,
+        days=days,
     )
 
 
 @settings(max_examples=250, deadline=None)
-@given(world=worlds(), seed=st.integers(0, 2**32 - 1), as_seconds=st.booleans())
+@given(world=worlds(), seed=st.integers(0, 1000), as_seconds=st.booleans())
 def test_the_engine_offers_exactly_the_starts_the_oracle_finds(world, seed, as_seconds):
-    check_world(world, random.Random(seed), as_seconds=as_seconds)
+    check_world(world, seed, as_seconds=as_seconds)
 
 
 # Named salon cases -----------------------------------------------------------------------
@@ -564,7 +578,7 @@ def test_the_stylist_cuts_another_client_during_the_colour_processing():
         busy={ALICE: [(9 * 60 + 15, 9 * 60 + 45)]},
         people=[[colour, cut]],
     )
-    check_world(world, random.Random(1))
+    check_world(world, 1)
     starts = [_hm(s.start, world) for s in engine_slots(world)]
     assert starts[0] == "09:00"  # the colour, the other cut in its setting, then the cut
     placed = engine_place(world, 9 * 60)
@@ -601,7 +615,7 @@ def test_the_stylist_cuts_another_client_during_the_colour_processing():
         hours={ALICE: [(9 * 60, 12 * 60)], BOB: [(9 * 60, 12 * 60)]},
         people=[[colour], [fringe, cut]],
     )
-    check_world(guest, random.Random(2))
+    check_world(guest, 2)
     placed = engine_place(guest, 9 * 60)
     assert placed is not None
     assert [(p.staff_id, _hm(p.start, guest), _hm(p.end, guest)) for p in placed] == [
@@ -615,7 +629,7 @@ def test_two_friends_at_the_same_hour_need_two_pairs_of_hands():
     manicure = Service(1, 45, staff=frozenset({ALICE, BOB}))
     hours = {ALICE: [(9 * 60, 12 * 60)], BOB: [(9 * 60, 12 * 60)]}
     world = _world(hours=hours, busy={BOB: [(10 * 60, 11 * 60)]}, people=[[manicure], [manicure]])
-    check_world(world, random.Random(3))
+    check_world(world, 3)
     slots = {_hm(s.start, world): s for s in engine_slots(world)}
     together = slots["09:00"]
     assert [(_hm(i.start, world), i.staff_ids) for i in together.items] == [
@@ -637,7 +651,7 @@ def test_the_only_basin_is_not_given_twice():
     hours = {ALICE: [(9 * 60, 12 * 60)], BOB: [(9 * 60, 12 * 60)]}
     basin = Unit(7, 70, 1, [(10 * 60 + 30, 11 * 60)])  # another client's wash at 10:30
     world = _world(hours=hours, units=[basin], people=[[wash], [wash]])
-    check_world(world, random.Random(4))
+    check_world(world, 4)
     slots = {_hm(s.start, world): s for s in engine_slots(world)}
     # Never side by side: one basin. One after the other, and not across 10:30-11:00.
     assert all(s.items[0].end <= s.items[1].start for s in slots.values())
@@ -651,7 +665,7 @@ def test_the_only_basin_is_not_given_twice():
     assert engine_place(world, 10 * 60) is None
     # With a second basin they sit side by side, each at her own.
     two = _world(hours=hours, units=[basin, Unit(7, 70, 2)], people=[[wash], [wash]])
-    check_world(two, random.Random(5))
+    check_world(two, 5)
     placed = engine_place(two, 10 * 60 + 30)
     assert placed is not None
     assert [(p.resource, _hm(p.start, two)) for p in placed] == [
@@ -672,11 +686,11 @@ def test_a_gap_is_waited_only_when_no_closer_layout_fits():
     world = _world(
         hours=hours, busy={BOB: [(9 * 60 + 30, 9 * 60 + 45)]}, people=[[cut, colour]], max_gap=15
     )
-    check_world(world, random.Random(6))
+    check_world(world, 6)
     slots = {_hm(s.start, world): s for s in engine_slots(world)}
     assert [_hm(i.start, world) for i in slots["09:00"].items] == ["09:00", "09:45"]
     assert [_hm(i.start, world) for i in slots["09:15"].items] == ["09:15", "09:45"]
     # Without a gap allowed, 09:00 and 09:15 are not offered.
     strict = _world(hours=hours, busy=world.busy, people=[[cut, colour]], max_gap=0)
-    check_world(strict, random.Random(7))
+    check_world(strict, 7)
     assert "09:00" not in {_hm(s.start, strict) for s in engine_slots(strict)}
