@@ -99,7 +99,9 @@ def test_hundred_clients_race_for_visits_that_share_staff_and_one_basin(catalogu
         ([colour, blowdry], []),
         ([blowdry], [cut]),
     ]
-    starts = [f"2027-03-02T{9 + k // 4:02}:{15 * (k % 4):02}:00+01:00" for k in range(12)]
+    # Sixteen starts a quarter of an hour apart, each asked by six or seven clients, two
+    # or three of each kind: visits that start together, and visits that overlap.
+    starts = [f"2027-03-02T{9 + k // 4:02}:{15 * (k % 4):02}:00+01:00" for k in range(16)]
     asked = [(n % len(kinds), starts[(7 * n) % len(starts)]) for n in range(100)]
     barrier = threading.Barrier(100)
     answers: dict[int, tuple[int, Any]] = {}
