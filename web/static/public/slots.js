@@ -168,11 +168,12 @@
     });
     return offering;
   }
-  /* The visit's total, price, deposit and suggested add-ons, as the page itself draws them. */
-  var asked = 0;
+  /* The visit's total, price, deposit and suggested add-ons, as the page itself draws them;
+     resolves to whether this is still the latest choice (a later one takes over). */
+  var asked = 0, summing = false;  // the picker waits for the latest total before its times
   function refreshSummary() {
     var visit = summary(), ticket = ++asked;
-    if (!visit) { return Promise.resolve(); }
+    if (!visit) { return Promise.resolve(true); }
     var params = new URLSearchParams();
     picked().forEach(function (id) { params.append("services", id); });
     params.set("order", picked().join(","));
@@ -180,12 +181,15 @@
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-visit-summary]");
-        if (!fresh || ticket !== asked) { return; }  // a later choice superseded this one
-        visit.innerHTML = fresh.innerHTML;
-        ["data-price", "data-deposit"].forEach(function (name) { visit.setAttribute(name, fresh.getAttribute(name)); });
-        visit.hidden = fresh.hidden;
+        if (ticket !== asked) { return false; }
+        if (fresh) {
+          visit.innerHTML = fresh.innerHTML;
+          ["data-price", "data-deposit"].forEach(function (name) { visit.setAttribute(name, fresh.getAttribute(name)); });
+          visit.hidden = fresh.hidden;
+        }
+        return true;
       })
-      .catch(function () { /* the totals stay as they were; booking says what it costs */ });
+      .catch(function () { return ticket === asked; });  // the totals stay; booking says what it costs
   }
   function choose(input) {
     var ids = picked().filter(function (id) { return id !== input.value; });
@@ -205,8 +209,12 @@
       });
     }
     dueNow();
+    state.ticket = (state.ticket || 0) + 1;  // free times on their way are for the old choice
     busy(true);
-    refreshSummary().then(function () { dueNow(); load(false); });
+    summing = true;
+    refreshSummary().then(function (latest) {
+      if (latest) { summing = false; dueNow(); load(false); }
+    });
   }
   form.addEventListener("click", function (event) {
     var addon = event.target.closest ? event.target.closest("[data-addon]") : null;
@@ -222,7 +230,7 @@
       choose(event.target);
     } else if (control === "staff") {
       state.staff = event.target.value;
-      load(false);
+      if (!summing) { load(false); }  // else the total on its way loads them
     }
   });
   busy(false);
