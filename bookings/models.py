@@ -421,15 +421,30 @@ class BusyTime(TenantModel):
     class Meta:
         ordering = ["start", "id"]
         indexes = [
-            # Availability reads a salon's active busy time over a window, bounded on both
-            # ends (no stretch is longer than a day).
+            # Availability reads the active busy time of some staff members (and, apart,
+            # of some resource units) over a window bounded on both ends, since no stretch
+            # is longer than a day: a range of each index per staff member or unit, with
+            # what it needs in the index. The salon's past, inactive, is in neither.
             models.Index(
-                fields=["salon", "start"], name="busytime_active", condition=Q(active=True)
+                fields=["staff", "start", "end", "held_until"],
+                name="busytime_staff_active",
+                condition=Q(active=True, staff__isnull=False),
+            ),
+            models.Index(
+                fields=["resource", "unit", "start", "end", "held_until"],
+                name="busytime_unit_active",
+                condition=Q(active=True, resource__isnull=False),
             ),
             models.Index(fields=["booking"], name="busytime_booking"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="busytime_ordered"),
+            # What lets availability bound a window's busy time by its start (LONGEST_BUSY
+            # in bookings/selectors.py): a service is at most 12 hours, each buffer 4.
+            models.CheckConstraint(
+                condition=Q(end__lte=models.F("start") + dt.timedelta(days=1)),
+                name="busytime_within_a_day",
+            ),
             models.CheckConstraint(
                 condition=(
                     Q(staff__isnull=False, resource__isnull=True, unit__isnull=True)

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import Func, IntegerField, Prefetch, Q, QuerySet, Value
+from django.db.models import BigIntegerField, Func, IntegerField, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_scopes import ScopeError, get_scope
@@ -212,8 +213,18 @@ def busy_bookings(*, salon: Salon, now: dt.datetime) -> QuerySet[Booking]:
 
 
 # No stretch of busy time is longer than this (a service of at most 12 hours, buffers of
-# at most 4 hours each side): reading a window, busy time is bounded on both ends.
+# at most 4 hours each side; the check constraint busytime_within_a_day): reading a
+# window, busy time is bounded on both ends.
 LONGEST_BUSY = dt.timedelta(days=1)
+# Later than any hold: a stretch held by no payment is held for good.
+_NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+
+def _busy(**lookups: Any) -> QuerySet[BusyTime]:
+    """Active busy time (of staff members, or of units), with `still_held`: until when."""
+    return BusyTime.objects.filter(active=True, **lookups).alias(
+        still_held=Coalesce("held_until", Value(_NEVER))
+    )
 
 
 @dataclass(frozen=True)
@@ -310,7 +321,9 @@ def _world(
         return World([], [])
     resource_ids = sorted({resource_id for _kind, resource_id, _unit in units})
 
-    none = Value(None, output_field=IntegerField())
+    # Three branches, each on an index of its own: time off, staff members' busy time,
+    # resource units' busy time (an OR across them would read the salon's whole window).
+    none = Cast(Value(None), output_field=BigIntegerField())  # typed, for the union
     rows = (
         TimeOff.objects.filter(
             Q(staff_id__in=staff_ids) | Q(staff__isnull=True),
@@ -321,22 +334,29 @@ def _world(
         .values_list("staff_id", none, none, Epoch("start"), Epoch("end"))
     )
     if with_bookings:
-        taken = BusyTime.objects.filter(
-            Q(staff_id__in=staff_ids) | Q(resource_id__in=resource_ids),
-            Q(held_until__isnull=True) | Q(held_until__gt=now),
-            active=True,
-            start__gte=window_start - LONGEST_BUSY,
-            start__lt=window_end,
-            end__gt=window_start,
-        )
-        if ignore_booking is not None:
-            taken = taken.exclude(booking_id=ignore_booking)
-        rows = rows.union(
-            taken.order_by().values_list(
-                "staff_id", "resource_id", "unit", Epoch("start"), Epoch("end")
-            ),
-            all=True,
-        )
+        branches = [
+            _busy(staff__isnull=False, staff_id__in=staff_ids).values_list(
+                "staff_id", none, none, Epoch("start"), Epoch("end")
+            )
+        ]
+        if resource_ids:
+            branches.append(
+                _busy(resource__isnull=False, resource_id__in=resource_ids).values_list(
+                    none, "resource_id", "unit", Epoch("start"), Epoch("end")
+                )
+            )
+        bounded = []
+        for taken in branches:
+            taken = taken.filter(
+                start__gte=window_start - LONGEST_BUSY,
+                start__lt=window_end,
+                end__gt=window_start,
+                still_held__gt=now,
+            ).order_by()
+            if ignore_booking is not None:
+                taken = taken.exclude(booking_id=ignore_booking)
+            bounded.append(taken)
+        rows = rows.union(*bounded, all=True)
     staff_busy: defaultdict[int | None, list[tuple[int, int]]] = defaultdict(list)
     unit_busy: defaultdict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     for staff, resource, unit, start, end in _rows(rows):
