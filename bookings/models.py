@@ -424,14 +424,15 @@ class BusyTime(TenantModel):
             # Availability reads the active busy time of some staff members (and, apart,
             # of some resource units) over a window bounded on both ends, since no stretch
             # is longer than a day: a range of each index per staff member or unit, with
-            # what it needs in the index. The salon's past, inactive, is in neither.
+            # what it needs in the index. The salon's past, inactive, is in neither. The
+            # salon leads, as in every query's conditions: no other index adds to it.
             models.Index(
-                fields=["staff", "start", "end", "held_until"],
+                fields=["salon", "staff", "start", "end", "held_until"],
                 name="busytime_staff_active",
                 condition=Q(active=True, staff__isnull=False),
             ),
             models.Index(
-                fields=["resource", "unit", "start", "end", "held_until"],
+                fields=["salon", "resource", "unit", "start", "end", "held_until"],
                 name="busytime_unit_active",
                 condition=Q(active=True, resource__isnull=False),
             ),

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             model_name="busytime",
             index=models.Index(
                 condition=models.Q(("active", True), ("staff__isnull", False)),
-                fields=["staff", "start", "end", "held_until"],
+                fields=["salon", "staff", "start", "end", "held_until"],
                 name="busytime_staff_active",
             ),
         ),
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             model_name="busytime",
             index=models.Index(
                 condition=models.Q(("active", True), ("resource__isnull", False)),
-                fields=["resource", "unit", "start", "end", "held_until"],
+                fields=["salon", "resource", "unit", "start", "end", "held_until"],
                 name="busytime_unit_active",
             ),
         ),
