@@ -5,7 +5,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import BigIntegerField, Func, IntegerField, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    BigIntegerField,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    TimeField,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -170,7 +179,7 @@ class Catalogue:
 
 
 def catalogue_get(*, salon: Salon) -> Catalogue:
-    """Four queries when not cached: services, who offers what, hours, resources."""
+    """Three queries when not cached: services, who offers what, hours and resources."""
     # Its version in the database moves with every change, whatever Redis missed.
     name = _catalogue_version_key(salon.pk)
     key = f"catalogue:{salon.pk}:{durable_version_get(name)}:{version_get(name)}"
@@ -184,14 +193,29 @@ def catalogue_get(*, salon: Salon) -> Catalogue:
         if link.staff.active:  # staff who offer nothing cannot be booked: not needed here
             staff[link.staff_id] = link.staff
             offers[link.service_id].add(link.staff_id)
+    # Hours and resources in one query: (staff, weekday, start, end, -, -) for a working
+    # range, (-, -, -, -, kind, quantity) with the resource's id first for a resource.
     hours: defaultdict[int, list[WeeklyRange]] = defaultdict(list)
-    for staff_id, weekday, start, end in WorkingHours.objects.order_by(
-        "staff_id", "weekday", "start"
-    ).values_list("staff_id", "weekday", "start", "end"):
-        hours[staff_id].append(WeeklyRange(weekday, start, end))
     resources: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
-    for resource_id, kind_id, quantity in (
-        Resource.objects.filter(active=True).order_by("pk").values_list("pk", "kind_id", "quantity")
+    number = Cast(Value(None), output_field=BigIntegerField())
+    clock = Cast(Value(None), output_field=TimeField())
+    rows = (
+        WorkingHours.objects.order_by()
+        .values_list("pk", "staff_id", "weekday", "start", "end", number, number)
+        .union(
+            Resource.objects.filter(active=True)
+            .order_by()
+            .values_list("pk", number, number, clock, clock, "kind_id", "quantity"),
+            all=True,
+        )
+    )
+    found = list(rows)
+    for _pk, staff_id, weekday, start, end, _kind, _quantity in sorted(
+        (row for row in found if row[1] is not None), key=lambda row: (row[1], row[2], row[3])
+    ):
+        hours[staff_id].append(WeeklyRange(weekday, start, end))
+    for resource_id, _staff, _weekday, _start, _end, kind_id, quantity in sorted(
+        row for row in found if row[1] is None
     ):
         resources[kind_id].append((resource_id, quantity))
     catalogue = Catalogue(
@@ -395,17 +419,19 @@ def visit_availability_for(
     now: dt.datetime | None = None,
     ignore_booking: int | None = None,
     with_bookings: bool = True,
+    catalogue: Catalogue | None = None,
 ) -> list[VisitSlot]:
     """Start times of the visit over the salon-local dates first..last, with each item's
     times and the staff free for it.
 
-    One query (time off and busy time), plus the salon's catalogue (cached; four queries
+    One query (time off and busy time), plus the salon's catalogue (cached; three queries
     when it is not), whatever the number of services, guests, staff, resources or days.
     `with_bookings=False` leaves other bookings out: for checking a chosen staff member's
     one-service booking on PostgreSQL, whose exclusion constraints settle overlaps anyway.
+    `catalogue`: the salon's, when the caller has just read it.
     """
     now = now or timezone.now()
-    catalogue = catalogue_get(salon=salon)
+    catalogue = catalogue or catalogue_get(salon=salon)
     visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
     world = _world(
         salon=salon,
@@ -444,11 +470,12 @@ def availability_for(
     now: dt.datetime | None = None,
     ignore_booking: int | None = None,
     with_bookings: bool = True,
+    catalogue: Catalogue | None = None,
 ) -> list[Slot]:
     """Slots for one service over the salon-local dates first..last (see
     `visit_availability_for`)."""
     now = now or timezone.now()
-    catalogue = catalogue_get(salon=salon)
+    catalogue = catalogue or catalogue_get(salon=salon)
     parts = visit_parts([service])
     visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
     if not _simple(visit):
@@ -463,6 +490,7 @@ def availability_for(
                 now=now,
                 ignore_booking=ignore_booking,
                 with_bookings=with_bookings,
+                catalogue=catalogue,
             )
         ]
     world = _world(
