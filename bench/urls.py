@@ -40,11 +40,15 @@ def staff_day(request: HttpRequest, salon: str) -> HttpResponse:
     tz = request.salon.tz  # type: ignore[attr-defined]
     day = dt.date.fromisoformat(request.GET["day"])
     start = dt.datetime.combine(day, dt.time(), tz)
-    rows = Booking.objects.filter(
-        staff_id=int(request.GET["staff"]),
-        busy_start__gte=start,
-        busy_start__lt=start + dt.timedelta(days=1),
-    ).values_list("busy_start", "busy_end")
+    rows = (
+        Booking.objects.filter(
+            staff_id=int(request.GET["staff"]),
+            busy_start__gte=start,
+            busy_start__lt=start + dt.timedelta(days=1),
+        )
+        .order_by("busy_start")
+        .values_list("busy_start", "busy_end")
+    )
     body = [{"start": a.isoformat(), "end": b.isoformat()} for a, b in rows]
     return HttpResponse(json.dumps(body), content_type="application/json")
 
