@@ -21,7 +21,7 @@ from django.utils.crypto import constant_time_compare
 from django_scopes import ScopeError, get_scope
 
 from core.cache import (
-    cache_get,
+    cache_get_many,
     cache_get_versioned,
     cache_set,
     cache_set_versioned,
@@ -129,14 +129,17 @@ def availability_cached(
     """What `compute` answers for this availability query, cached by salon version and
     by the minute: every change to the salon's bookings, hours, time off, catalogue or
     settings is seen at once; the passing of time (notice, lapsed holds) within a minute.
-    Booking always checks against the database, never against this cache."""
+    Booking always checks against the database, never against this cache.
+
+    The answer is kept with the version it was computed under and read with the current
+    version in one round trip: it is used only when the two are the same."""
     now = timezone.now()
+    version_key = _availability_version_key(salon.pk)
     key = ":".join(
         str(part)
         for part in (
             "availability",
             salon.pk,
-            version_get(_availability_version_key(salon.pk)),
             service_id,
             staff_id,
             first,
@@ -148,10 +151,15 @@ def availability_cached(
             salon.max_advance_days,
         )
     )
-    answer = cache_get(key)
-    if answer is None:
-        answer = compute()
-        cache_set(key, answer, AVAILABILITY_CACHE_SECONDS)
+    found = cache_get_many([version_key, key])
+    version = found.get(version_key)
+    if version is None:
+        version = version_get(version_key)
+    kept = found.get(key)
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == version:
+        return kept[1]
+    answer = compute()
+    cache_set(key, (version, answer), AVAILABILITY_CACHE_SECONDS)
     return answer
 
 
