@@ -1,7 +1,7 @@
 """The benchmarks' URLs, on top of the product's (bench/settings.py).
 
 - `/bench/salons/<salon>/staff-day/?staff=&day=`: the reference, a plain view doing one
-  indexed SELECT (a staff member's bookings of a day), through the same middleware;
+  indexed SELECT (what keeps a staff member busy that day), through the same middleware;
 - `/bench/uncached/salons/<salon>/availability/`: the product's availability view, whose
   answers are not found in the cache (each is computed, then stored, as on a miss).
 """
@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from bookings.models import Booking
+from bookings.models import BusyTime
 from web.public.api.salon import AvailabilityView
 
 _uncached: ContextVar[bool] = ContextVar("bench_uncached", default=False)
@@ -36,18 +36,21 @@ def cache_key(key: str, key_prefix: str, version: Any) -> str:
 
 
 def staff_day(request: HttpRequest, salon: str) -> HttpResponse:
-    """One indexed SELECT: the staff member's bookings starting that salon-local day."""
+    """One indexed SELECT: what keeps the staff member busy that salon-local day (the
+    bookings' busy time, on its index of active rows, busytime_staff_active)."""
     tz = request.salon.tz  # type: ignore[attr-defined]
     day = dt.date.fromisoformat(request.GET["day"])
     start = dt.datetime.combine(day, dt.time(), tz)
     rows = (
-        Booking.objects.filter(
+        BusyTime.objects.filter(
+            active=True,
+            staff__isnull=False,
             staff_id=int(request.GET["staff"]),
-            busy_start__gte=start,
-            busy_start__lt=start + dt.timedelta(days=1),
+            start__gte=start,
+            start__lt=start + dt.timedelta(days=1),
         )
-        .order_by("busy_start")
-        .values_list("busy_start", "busy_end")
+        .order_by("start")
+        .values_list("start", "end")
     )
     body = [{"start": a.isoformat(), "end": b.isoformat()} for a, b in rows]
     return HttpResponse(json.dumps(body), content_type="application/json")
