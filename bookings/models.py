@@ -432,16 +432,17 @@ class BusyTime(TenantModel):
         indexes = [
             # Availability reads the active busy time of some staff members (and, apart,
             # of some resource units) over a window bounded on both ends, since no stretch
-            # is longer than a day: a range of each index per staff member or unit, with
-            # what it needs in the index. The salon's past, inactive, is in neither. The
-            # salon leads, as in every query's conditions: no other index adds to it.
+            # is longer than a day: one range of the index per staff member or unit, with
+            # all it needs in the index (the salon last, for the scope and row-level
+            # security). The salon's past, inactive, is in neither, and its active past
+            # lies outside the ranges read.
             models.Index(
-                fields=["salon", "staff", "start", "end", "held_until"],
+                fields=["staff", "start", "end", "held_until", "salon"],
                 name="busytime_staff_active",
                 condition=Q(active=True, staff__isnull=False),
             ),
             models.Index(
-                fields=["salon", "resource", "unit", "start", "end", "held_until"],
+                fields=["resource", "unit", "start", "end", "held_until", "salon"],
                 name="busytime_unit_active",
                 condition=Q(active=True, resource__isnull=False),
             ),
