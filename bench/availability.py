@@ -229,8 +229,8 @@ def others(today: dt.date) -> None:
         with salon_scope(salon):
             services, staff = _catalogue(salon, staff_count=10, with_visit=False)
             customers = _customers(salon, 200)
-        tz, rows = salon.tz, []
-        service = services[1]
+        tz, service = salon.tz, services[1]
+        rows: list[tuple] = []
         for offset in range(-365, 61):
             day = today + dt.timedelta(days=offset)
             if day.weekday() == 6:

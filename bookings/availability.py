@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
+from typing import cast
 from zoneinfo import ZoneInfo
 
 Interval = tuple[dt.datetime, dt.datetime]
@@ -60,19 +61,21 @@ def local_moment(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
 def _merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted, with overlapping or touching intervals joined."""
     out: list[tuple[int, int]] = []
+    ordered = iter(sorted(intervals))
+    first = next(ordered, None)
+    if first is None:
+        return out
     append = out.append
-    run_start = run_end = None
-    for start, end in sorted(intervals):
-        if run_end is not None and start <= run_end:
+    run_start, run_end = first
+    for start, end in ordered:
+        if start <= run_end:
             if end > run_end:
                 run_end = end
         else:
-            if run_end is not None:
-                append((run_start, run_end))
+            append((run_start, run_end))
             run_start, run_end = start, end
-    if run_end is not None:
-        append((run_start, run_end))
-    return out  # type: ignore[return-value]
+    append((run_start, run_end))
+    return out
 
 
 def _subtract(
@@ -161,12 +164,14 @@ def _starts(
     """
     if working is None:
         working = _working(week.ranges, first, last, tz)
-    busy = week.busy
-    if busy and not isinstance(busy[0][0], int):
-        busy = [(_ts(a), _ts(b)) for a, b in busy]
     # Busy time sorted; one pass over it and the working ranges finds the free gaps
     # (what `_subtract` gives), each gap giving its starts at once.
-    cuts = sorted(busy)  # type: ignore[type-var]
+    busy = week.busy
+    cuts: list[tuple[int, int]]
+    if busy and not isinstance(busy[0][0], int):
+        cuts = sorted((_ts(a), _ts(b)) for a, b in busy)
+    else:
+        cuts = sorted(cast(Sequence[tuple[int, int]], busy))
     duration = int(shape.duration.total_seconds())
     before, after = int(shape.before.total_seconds()), int(shape.after.total_seconds())
     reach = duration + after

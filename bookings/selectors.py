@@ -16,6 +16,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_scopes import ScopeError, get_scope
@@ -252,10 +253,10 @@ LONGEST_BUSY = dt.timedelta(days=1)
 _NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
 
-def _busy(**lookups: Any) -> QuerySet[BusyTime]:
-    """Active busy time (of staff members, or of units), with `still_held`: until when."""
-    return BusyTime.objects.filter(active=True, **lookups).alias(
-        still_held=Coalesce("held_until", Value(_NEVER))
+def _busy(now: dt.datetime, **lookups: Any) -> QuerySet[BusyTime]:
+    """Active busy time (of staff members, or of units) still held at `now`."""
+    return BusyTime.objects.filter(
+        GreaterThan(Coalesce("held_until", Value(_NEVER)), now), active=True, **lookups
     )
 
 
@@ -367,13 +368,13 @@ def _world(
     )
     if with_bookings:
         branches = [
-            _busy(staff__isnull=False, staff_id__in=staff_ids).values_list(
+            _busy(now, staff__isnull=False, staff_id__in=staff_ids).values_list(
                 "staff_id", none, none, Epoch("start"), Epoch("end")
             )
         ]
         if resource_ids:
             branches.append(
-                _busy(resource__isnull=False, resource_id__in=resource_ids).values_list(
+                _busy(now, resource__isnull=False, resource_id__in=resource_ids).values_list(
                     none, "resource_id", "unit", Epoch("start"), Epoch("end")
                 )
             )
@@ -383,7 +384,6 @@ def _world(
                 start__gte=window_start - LONGEST_BUSY,
                 start__lt=window_end,
                 end__gt=window_start,
-                still_held__gt=now,
             ).order_by()
             if ignore_booking is not None:
                 taken = taken.exclude(booking_id=ignore_booking)
