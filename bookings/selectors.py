@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import (
     BigIntegerField,
     Func,
@@ -322,6 +322,124 @@ class World:
     units: list[UnitWeek]
 
 
+def _world_query(
+    *,
+    staff_ids: Sequence[int],
+    resource_ids: Sequence[int],
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    busy_from: dt.datetime,
+    now: dt.datetime,
+    ignore_booking: int | None,
+    with_bookings: bool,
+) -> QuerySet[Any]:
+    """Time off, and the busy time still held at `now`, of these staff members and
+    resources over the window. Three branches, each on an index of its own: time off,
+    staff members' busy time, resource units' busy time (an OR across them would read the
+    salon's whole window)."""
+    none = Cast(Value(None), output_field=BigIntegerField())  # typed, for the union
+    rows = (
+        TimeOff.objects.filter(
+            Q(staff_id__in=staff_ids) | Q(staff__isnull=True),
+            start__lt=window_end,
+            end__gt=window_start,
+        )
+        .order_by()
+        .values_list("staff_id", none, none, Epoch("start"), Epoch("end"))
+    )
+    if not with_bookings:
+        return rows
+    branches = [
+        _busy(now, staff__isnull=False, staff_id__in=staff_ids).values_list(
+            "staff_id", none, none, Epoch("start"), Epoch("end")
+        )
+    ]
+    if resource_ids:
+        branches.append(
+            _busy(now, resource__isnull=False, resource_id__in=resource_ids).values_list(
+                none, "resource_id", "unit", Epoch("start"), Epoch("end")
+            )
+        )
+    bounded = []
+    for taken in branches:
+        taken = taken.filter(
+            start__gte=busy_from, start__lt=window_end, end__gt=window_start
+        ).order_by()
+        if ignore_booking is not None:
+            taken = taken.exclude(booking_id=ignore_booking)
+        bounded.append(taken)
+    return rows.union(*bounded, all=True)
+
+
+# The world's SQL by shape (the number of staff and resources, the options, the scope):
+# building it with the ORM costs more than running it for a staff-day, so it is built
+# once per shape, with stand-ins for the values, and then only given its parameters.
+_WORLD_SQL: dict[tuple[Any, ...], tuple[str, list[tuple[bool, Any]]]] = {}
+_WORLD_SQL_MAX = 256
+_STAND_IN_EPOCH = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
+
+
+def _world_sql(**values: Any) -> tuple[str, list[Any]]:
+    staff_ids, resource_ids = values["staff_ids"], values["resource_ids"]
+    shape = (
+        connection.vendor,
+        repr(sorted(get_scope().items())),
+        len(staff_ids),
+        len(resource_ids),
+        values["ignore_booking"] is None,
+        values["with_bookings"],
+    )
+    found = _WORLD_SQL.get(shape)
+    if found is None:
+        # Stand-ins no real value equals: negative ids, instants of 1901.
+        names: dict[Any, tuple[str, int | None]] = {}
+        stand_ins: dict[str, Any] = {}
+        for name in ("staff_ids", "resource_ids"):
+            ids = []
+            for i in range(len(values[name])):
+                ids.append(-(len(names) + 1))
+                names[ids[-1]] = (name, i)
+            stand_ins[name] = ids
+        for name in ("window_start", "window_end", "busy_from", "now", "ignore_booking"):
+            if name == "ignore_booking":
+                stand_in: Any = None if values[name] is None else -(len(names) + 1)
+            else:
+                stand_in = _STAND_IN_EPOCH + dt.timedelta(seconds=len(names))
+            if stand_in is not None:
+                names[stand_in] = (name, None)
+            stand_ins[name] = stand_in
+        stand_ins["with_bookings"] = values["with_bookings"]
+        sql, params = _world_query(**stand_ins).query.sql_with_params()
+        template = [(True, names[p]) if _hashable(p) and p in names else (False, p) for p in params]
+        used = {entry for named, entry in template if named}
+        if used != set(names.values()):  # a value the backend converts: built each time
+            return _world_query(**values).query.sql_with_params()
+        if len(_WORLD_SQL) >= _WORLD_SQL_MAX:
+            _WORLD_SQL.clear()
+        found = _WORLD_SQL[shape] = (sql, template)
+    sql, template = found
+    return sql, [_value(values, entry) if named else entry for named, entry in template]
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, int | dt.datetime)
+
+
+def _value(values: dict[str, Any], entry: tuple[str, int | None]) -> Any:
+    name, index = entry
+    return values[name] if index is None else values[name][index]
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a query built by the ORM, run in the ambient scope (see `_rows`)."""
+    current = get_scope()
+    if current.get("_enabled", True) and "salon" not in current:
+        raise ScopeError("A scope on dimension(s) salon needs to be active for this query.")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _world(
     *,
     salon: Salon,
@@ -354,44 +472,19 @@ def _world(
         return World([], [])
     resource_ids = sorted({resource_id for _kind, resource_id, _unit in units})
 
-    # Three branches, each on an index of its own: time off, staff members' busy time,
-    # resource units' busy time (an OR across them would read the salon's whole window).
-    none = Cast(Value(None), output_field=BigIntegerField())  # typed, for the union
-    rows = (
-        TimeOff.objects.filter(
-            Q(staff_id__in=staff_ids) | Q(staff__isnull=True),
-            start__lt=window_end,
-            end__gt=window_start,
-        )
-        .order_by()
-        .values_list("staff_id", none, none, Epoch("start"), Epoch("end"))
+    sql, params = _world_sql(
+        staff_ids=staff_ids,
+        resource_ids=resource_ids,
+        window_start=window_start,
+        window_end=window_end,
+        busy_from=window_start - LONGEST_BUSY,
+        now=now,
+        ignore_booking=ignore_booking,
+        with_bookings=with_bookings,
     )
-    if with_bookings:
-        branches = [
-            _busy(now, staff__isnull=False, staff_id__in=staff_ids).values_list(
-                "staff_id", none, none, Epoch("start"), Epoch("end")
-            )
-        ]
-        if resource_ids:
-            branches.append(
-                _busy(now, resource__isnull=False, resource_id__in=resource_ids).values_list(
-                    none, "resource_id", "unit", Epoch("start"), Epoch("end")
-                )
-            )
-        bounded = []
-        for taken in branches:
-            taken = taken.filter(
-                start__gte=window_start - LONGEST_BUSY,
-                start__lt=window_end,
-                end__gt=window_start,
-            ).order_by()
-            if ignore_booking is not None:
-                taken = taken.exclude(booking_id=ignore_booking)
-            bounded.append(taken)
-        rows = rows.union(*bounded, all=True)
     staff_busy: defaultdict[int | None, list[tuple[int, int]]] = defaultdict(list)
     unit_busy: defaultdict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    for staff, resource, unit, start, end in _rows(rows):
+    for staff, resource, unit, start, end in _fetch(sql, params):
         if resource is None:
             staff_busy[staff].append((start, end))
         else:
