@@ -413,7 +413,8 @@ def _world_sql(**values: Any) -> tuple[str, list[Any]]:
         template = [(True, names[p]) if _hashable(p) and p in names else (False, p) for p in params]
         used = {entry for named, entry in template if named}
         if used != set(names.values()):  # a value the backend converts: built each time
-            return _world_query(**values).query.sql_with_params()
+            sql, params = _world_query(**values).query.sql_with_params()
+            return sql, list(params)
         if len(_WORLD_SQL) >= _WORLD_SQL_MAX:
             _WORLD_SQL.clear()
         found = _WORLD_SQL[shape] = (sql, template)
