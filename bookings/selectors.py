@@ -641,13 +641,21 @@ def visit_placement(
     now = now or timezone.now()
     catalogue = catalogue_get(salon=salon)
     visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
+    # Every local date the visit may touch: from its start's to that of the latest its
+    # busy time can end (all its services, buffers and gaps one after the other), and
+    # the next day at least, whatever the window `_world` adds around them.
+    longest = sum(
+        (i.duration + i.before + i.after + visit.max_gap for p in visit.people for i in p),
+        dt.timedelta(),
+    )
     day = start.astimezone(salon.tz).date()
+    last = max((start + longest).astimezone(salon.tz).date(), day + dt.timedelta(days=1))
     world = _world(
         salon=salon,
         catalogue=catalogue,
         visit=visit,
         first=day,
-        last=day,
+        last=last,
         now=now,
         ignore_booking=ignore_booking,
     )

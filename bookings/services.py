@@ -275,10 +275,12 @@ def _items(
 
 
 def _span(placements: Sequence[Placement]) -> dict[str, dt.datetime]:
-    busy = [interval for p in placements for interval in p.staff_busy]
+    start, end = min(p.start for p in placements), max(p.end for p in placements)
+    # A service that is all processing time keeps no staff member busy: its own times.
+    busy = [interval for p in placements for interval in p.staff_busy] or [(start, end)]
     return {
-        "start": min(p.start for p in placements),
-        "end": max(p.end for p in placements),
+        "start": start,
+        "end": end,
         "busy_start": min(a for a, _b in busy),
         "busy_end": max(b for _a, b in busy),
     }

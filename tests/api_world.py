@@ -6,8 +6,13 @@ from dataclasses import dataclass
 
 from rest_framework.test import APIClient
 
-from bookings.models import Booking, TimeOff
-from bookings.services import booking_manage_token, time_off_save
+from bookings.models import Booking, Resource, TimeOff
+from bookings.services import (
+    booking_manage_token,
+    resource_kind_save,
+    resource_save,
+    time_off_save,
+)
 from customers.models import Customer
 from deposits.services import policy_set
 from support.models import CustomerRequest
@@ -30,6 +35,7 @@ class SalonWorld:
     customer_request: CustomerRequest
     time_off: TimeOff
     membership: Membership
+    resource: Resource
 
     @property
     def slug(self) -> str:
@@ -52,6 +58,8 @@ def salon_world(team: Team, catalogue: Catalogue) -> SalonWorld:
             end=local(salon, 3, 12),
             reason="Formation",
         )
+        basins = resource_kind_save(salon=salon, kind=None, name="Bac")
+        resource = resource_save(salon=salon, resource=None, name="Bacs", kind=basins, quantity=2)
     booking_id = _book(team, catalogue, local(salon, 1, 10))["id"]
     with salon_scope(salon):
         policy_set(salon=salon, rule={"kind": "fixed", "value": 1500}, ramp=[])
@@ -77,6 +85,7 @@ def salon_world(team: Team, catalogue: Catalogue) -> SalonWorld:
         customer_request=customer_request,
         time_off=time_off,
         membership=membership,
+        resource=resource,
     )
 
 

@@ -82,6 +82,10 @@ def _time_off(ours, theirs):
     return str(theirs.time_off.pk)
 
 
+def _resource(ours, theirs):
+    return str(theirs.resource.pk)
+
+
 def _request(ours, theirs):
     return str(theirs.customer_request.pk)
 
@@ -121,6 +125,9 @@ TABLE: dict[tuple[str, str], Theirs] = {
     ("PATCH", f"{BO}/requests/{{id}}/"): Theirs(
         _request, {"status": "resolved", "resolution": "Taken"}
     ),
+    ("GET", f"{BO}/resources/{{id}}/"): Theirs(_resource),
+    ("PATCH", f"{BO}/resources/{{id}}/"): Theirs(_resource, {"name": "Taken", "quantity": 1}),
+    ("DELETE", f"{BO}/resources/{{id}}/"): Theirs(_resource),
     ("GET", f"{BO}/services/{{id}}/"): Theirs(_service),
     ("PATCH", f"{BO}/services/{{id}}/"): Theirs(_service, {"price": 1, "name": "Taken"}),
     ("DELETE", f"{BO}/services/{{id}}/"): Theirs(_service),

@@ -1,5 +1,6 @@
 """No double booking, whatever the load: PostgreSQL's exclusion constraint decides races."""
 
+import datetime as dt
 import itertools
 import threading
 from collections import Counter
@@ -59,9 +60,16 @@ def test_hundred_clients_race_for_ten_slots(catalogue_a, monday):
 
 
 def test_hundred_clients_race_for_visits_that_share_staff_and_one_basin(catalogue_a, monday):
-    """Visits of a blow-dry at the salon's one basin then a cut, by whoever is free: the
-    exclusion constraints keep staff and the basin from being given twice at once."""
-    from bookings.models import BookingItem
+    """A hundred clients at once, through the booking API, for visits that share Alice,
+    Bob and the salon's one basin: a blow-dry then a cut; a colour whose setting time
+    frees its colourist, then a blow-dry; two friends, one at the basin while the other
+    has her cut. The exclusion constraints give no staff member and no unit twice at
+    once; every loser is told 409 `slot_unavailable`, and only for a time really taken."""
+    from django.db import transaction
+    from django_scopes import scopes_disabled
+
+    from bookings.models import BookingItem, BusyTime
+    from bookings.selectors import VisitPart, visit_availability_for
     from bookings.services import (
         catalogue_service_save,
         resource_kind_save,
@@ -69,7 +77,7 @@ def test_hundred_clients_race_for_visits_that_share_staff_and_one_basin(catalogu
         staff_save,
     )
 
-    salon = catalogue_a.salon
+    salon, cut, colour = catalogue_a.salon, catalogue_a.cut, catalogue_a.colour
     with salon_scope(salon):
         basin = resource_kind_save(salon=salon, kind=None, name="Bac")
         resource_save(salon=salon, resource=None, name="Bac", kind=basin, quantity=1)
@@ -81,24 +89,39 @@ def test_hundred_clients_race_for_visits_that_share_staff_and_one_basin(catalogu
             price=3000,
             resource_kind=basin,
         )
+        colour.processing_offset_minutes, colour.processing_minutes = 15, 30
+        catalogue_service_save(salon=salon, service=colour)
         for person in (catalogue_a.alice, catalogue_a.bob):
-            staff_save(salon=salon, staff=person, service_ids=[catalogue_a.cut.pk, blowdry.pk])
-    starts = [f"2027-03-02T{9 + k // 4:02}:{15 * (k % 4):02}:00+01:00" for k in range(12)]
+            staff_save(salon=salon, staff=person, service_ids=[cut.pk, colour.pk, blowdry.pk])
+    # What each kind of client asks for: the contact's services, a guest's.
+    kinds = [
+        ([blowdry, cut], []),
+        ([colour, blowdry], []),
+        ([blowdry], [cut]),
+    ]
+    # Sixteen starts a quarter of an hour apart, each asked by six or seven clients, two
+    # or three of each kind: visits that start together, and visits that overlap.
+    starts = [f"2027-03-02T{9 + k // 4:02}:{15 * (k % 4):02}:00+01:00" for k in range(16)]
+    asked = [(n % len(kinds), starts[(7 * n) % len(starts)]) for n in range(100)]
     barrier = threading.Barrier(100)
-    codes: list[int] = []
+    answers: dict[int, tuple[int, Any]] = {}
     lock = threading.Lock()
 
     def client(n):
         try:
-            body = {
-                "services": [blowdry.pk, catalogue_a.cut.pk],
-                "start": starts[n % len(starts)],
+            kind, start = asked[n]
+            own, guest = kinds[kind]
+            body: dict[str, Any] = {
+                "services": [service.pk for service in own],
+                "start": start,
                 "customer": {"name": f"Client {n}", "phone": f"06 11 22 00 {n:02}"},
             }
+            if guest:
+                body["guests"] = [{"name": f"Amie {n}", "services": [s.pk for s in guest]}]
             barrier.wait(timeout=30)
             response = APIClient().post("/api/v1/salons/bella/bookings/", body, format="json")
             with lock:
-                codes.append(response.status_code)
+                answers[n] = (response.status_code, response.json())
         finally:
             connection.close()
 
@@ -108,16 +131,59 @@ def test_hundred_clients_race_for_visits_that_share_staff_and_one_basin(catalogu
     for t in threads:
         t.join(timeout=180)
 
-    assert len(codes) == 100
-    assert set(codes) <= {201, 409}, Counter(codes)
-    booked = Counter(codes)[201]
-    assert booked >= 2
+    assert len(answers) == 100
+    codes = Counter(code for code, _body in answers.values())
+    assert set(codes) <= {201, 409}, codes  # no 5xx, nothing else
+    for code, body in answers.values():
+        if code == 409:
+            assert body["code"] == "slot_unavailable", body
+            assert isinstance(body["detail"], str) and body["detail"]
+    won = {n for n, (code, _body) in answers.items() if code == 201}
+    assert len(won) >= 3
     with salon_scope(salon):
-        assert Booking.objects.count() == booked
-        assert BookingItem.objects.count() == 2 * booked
-        basin_uses = sorted((i.start, i.end) for i in BookingItem.objects.filter(service=blowdry))
-    assert all(a[1] <= b[0] for a, b in itertools.pairwise(basin_uses))
-    assert count_overlapping_bookings() == (0, booked)
+        assert Booking.objects.count() == len(won)
+        assert {b.pk for b in Booking.objects.all()} == {answers[n][1]["id"] for n in won}
+        assert BookingItem.objects.count() == sum(
+            len(kinds[asked[n][0]][0]) + len(kinds[asked[n][0]][1]) for n in won
+        )
+        # Each visit holds the basin: the winners' uses of it follow each other.
+        basin_uses = sorted(
+            (row.start, row.end) for row in BusyTime.objects.filter(resource__isnull=False)
+        )
+        assert len(basin_uses) == len(won)
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(basin_uses))
+    # In SQL, over every row of busy time: no staff member, no unit twice at once.
+    # (Outside any one salon's scope: row-level security shows every salon's rows.)
+    with scopes_disabled(), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE staff_id IS NULL)"
+            " FROM bookings_busytime WHERE active"
+        )
+        rows, unit_rows = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*) FROM bookings_busytime a JOIN bookings_busytime b"
+            " ON a.id < b.id AND a.active AND b.active"
+            ' AND a.start < b."end" AND b.start < a."end"'
+            " AND (a.staff_id = b.staff_id OR (a.resource_id = b.resource_id AND a.unit = b.unit))"
+        )
+        overlaps = cursor.fetchone()[0]
+    assert (overlaps, unit_rows) == (0, len(won))
+    assert rows >= 2 * len(won)
+    assert count_overlapping_bookings() == (0, len(won))
+    # A start refused to every client who asked for it is taken now: nobody was turned
+    # away from a time still free.
+    with salon_scope(salon):
+        for kind, (own, guest) in enumerate(kinds):
+            parts = [VisitPart(s) for s in own] + [VisitPart(s, 1, "Amie") for s in guest]
+            offered = {
+                slot.start
+                for slot in visit_availability_for(
+                    salon=salon, parts=parts, first=dt.date(2027, 3, 2), last=dt.date(2027, 3, 2)
+                )
+            }
+            for start in {start for k, start in asked if k == kind}:
+                if not any(asked[n] == (kind, start) for n in won):
+                    assert dt.datetime.fromisoformat(start) not in offered, (kind, start)
 
 
 def test_the_database_refuses_an_overlap_the_service_did_not_see(catalogue_a, monday):

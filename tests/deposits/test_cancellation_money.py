@@ -29,6 +29,8 @@ def _paid_booking(api, client, settings, stripe_api, catalogue, day="2027-03-10"
         "customer": {"name": "Léa", "phone": "06 12 34 56 78"},
         **extra,
     }
+    if "services" in extra:  # a visit
+        del request["service"], request["staff"]
     booking = api().post(BOOK, request, format="json").json()
     intent = booking["payment"]["payment_intent"]
     stripe_api.pay(intent)
@@ -522,3 +524,58 @@ def test_credit_spent_on_a_rebooking_whose_hold_lapses_comes_back(
     assert (back.json()["status"], back.json()["amount_due_now"]) == ("pending_payment", 500)
     with salon_scope(team_a.salon):
         assert credit_balance(customer=customer) == 0
+
+
+# A visit of several services: its money is one deposit, cancelled and moved whole.
+
+
+def test_a_visits_deposit_is_refunded_whole_and_its_deadline_is_its_first_service(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    policy_put(api, team_a, rule={"kind": "percent", "value": 20})
+    services = [catalogue_a.colour.pk, catalogue_a.cut.pk]
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, services=services)
+    assert [i["deposit_amount"] for i in booking["items"]] == [1800, 1200]
+    managed = api().get(f"/api/v1/manage/{booking['manage_token']}/").json()
+    assert managed["deposit"] == {"amount": 3000, "paid": 3000, "status": "paid"}
+    # 48 hours before the visit's first service, not before the cut that follows it.
+    assert managed["cancellation_deadline"] == "2027-03-08T10:00:00+01:00"
+    answer = _cancel(api, booking)
+    assert answer["deposit"]["status"] == "refunded"
+    refunds = [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
+    assert [r["form"]["amount"] for r in refunds] == ["3000"]
+
+
+def test_a_late_visit_keeps_its_whole_deposit(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    policy_put(api, team_a, rule={"kind": "percent", "value": 20}, late_cancellation="forfeit")
+    services = [catalogue_a.colour.pk, catalogue_a.cut.pk]
+    booking = _paid_booking(
+        api, client, settings, stripe_api, catalogue_a, day="2027-03-02", services=services
+    )
+    answer = _cancel(api, booking, "refund")
+    assert answer["deposit"]["status"] == "forfeited"
+    assert not [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
+
+
+def test_a_moved_visit_keeps_its_payment_and_credit_pays_a_whole_visit(
+    api, client, settings, stripe_api, team_a, catalogue_a, monday
+):
+    policy_put(api, team_a, rule={"kind": "percent", "value": 20})
+    services = [catalogue_a.colour.pk, catalogue_a.cut.pk]
+    booking = _paid_booking(api, client, settings, stripe_api, catalogue_a, services=services)
+    token = booking["manage_token"]
+    moved = api().post(
+        f"/api/v1/manage/{token}/reschedule/", {"start": "2027-03-11T10:00:00+01:00"}, format="json"
+    )
+    assert moved.status_code == 200, moved.json()
+    assert [i["start"] for i in moved.json()["items"]] == [
+        "2027-03-11T10:00:00+01:00",
+        "2027-03-11T11:00:00+01:00",
+    ]
+    managed = api().get(f"/api/v1/manage/{token}/").json()
+    assert managed["deposit"] == {"amount": 3000, "paid": 3000, "status": "paid"}
+    assert not [r for r in stripe_api.requests() if r["path"] == "/v1/refunds"]
+    answer = _cancel(api, booking, "credit")
+    assert answer["credit_balance"] == 3000

@@ -225,6 +225,7 @@ def _salon_form(salon, **changes):
         "slot_step_minutes": "15",
         "min_notice_minutes": "60",
         "max_advance_days": "365",
+        "max_gap_minutes": "0",
         "reminder_offsets_hours": "[24, 2]",
         "quiet_hours": '{"start": "21:00", "end": "08:00"}',
     }
