@@ -11,6 +11,9 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/acompte
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 # `make test PYTEST_ARGS='tests/deposits/test_checkout.py -x'` runs part of the suite.
 PYTEST_ARGS ?=
+# The suite runs in this many processes (pytest-xdist), a test file in one of them; each
+# has its own PostgreSQL database and Redis database (tests/workers.py).
+TEST_WORKERS ?= 2
 TEST_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-secret-key-3f9a7c1e5b2d8f604a1c7e9b3d5f8a2c \
 	DJANGO_SECURE_SSL_REDIRECT=0 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	DATABASE_APP_ROLE=acompte_app STRIPE_SECRET_KEY= STRIPE_PUBLISHABLE_KEY= STRIPE_WEBHOOK_SECRET=
@@ -54,7 +57,7 @@ pgbouncer:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
 
 test: install-dev tests/browser/node_modules/.installed pgbouncer
-	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -p tests.workers -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # README's screenshots, taken by the browser tests that show those pages.
 screenshots: install-dev tests/browser/node_modules/.installed

@@ -159,7 +159,7 @@ def main() -> int:
     setup(redis_url=REDIS_URL)
     from django.db import connection
 
-    salon, services, staff, today = build()
+    salon, services, staff, _customers, today = build()
     with connection.cursor() as cursor:
         cursor.execute("SELECT session_user, current_user")
         login, acting = cursor.fetchone()

@@ -8,9 +8,11 @@ that free time, t being the start of a working range or a whole number of steps 
 """
 
 import datetime as dt
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
+from typing import cast
 from zoneinfo import ZoneInfo
 
 Interval = tuple[dt.datetime, dt.datetime]
@@ -59,33 +61,47 @@ def local_moment(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
 def _merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted, with overlapping or touching intervals joined."""
     out: list[tuple[int, int]] = []
-    for start, end in sorted(intervals):
-        if out and start <= out[-1][1]:
-            if end > out[-1][1]:
-                out[-1] = (out[-1][0], end)
+    ordered = iter(sorted(intervals))
+    first = next(ordered, None)
+    if first is None:
+        return out
+    append = out.append
+    run_start, run_end = first
+    for start, end in ordered:
+        if start <= run_end:
+            if end > run_end:
+                run_end = end
         else:
-            out.append((start, end))
+            append((run_start, run_end))
+            run_start, run_end = start, end
+    append((run_start, run_end))
     return out
 
 
 def _subtract(
     intervals: Sequence[tuple[int, int]], busy: Iterable[tuple[int, int]]
 ) -> list[tuple[int, int]]:
+    """`intervals` (sorted, disjoint) minus every busy interval: one pass over both."""
     cuts = _merge(b for b in busy if b[0] < b[1])
     out: list[tuple[int, int]] = []
-    i = 0
+    append = out.append
+    i, n = 0, len(cuts)
     for start, end in intervals:
         cursor = start
-        while i < len(cuts) and cuts[i][1] <= cursor:
+        while i < n and cuts[i][1] <= cursor:
             i += 1
         j = i
-        while j < len(cuts) and cuts[j][0] < end:
-            if cuts[j][0] > cursor:
-                out.append((cursor, cuts[j][0]))
-            cursor = max(cursor, cuts[j][1])
+        while j < n:
+            cut_start, cut_end = cuts[j]
+            if cut_start >= end:
+                break
+            if cut_start > cursor:
+                append((cursor, cut_start))
+            if cut_end > cursor:
+                cursor = cut_end
             j += 1
         if cursor < end:
-            out.append((cursor, end))
+            append((cursor, end))
     return out
 
 
@@ -136,44 +152,73 @@ def _starts(
     step: int,
     earliest: int,
     latest: int,
-) -> list[int]:
-    """Start times (epoch seconds) at which one staff member can take the service.
+    working: list[tuple[int, int]] | None = None,
+) -> list[range]:
+    """Start times (epoch seconds) at which one staff member can take the service, as
+    ranges of the grid: one per free piece of time, never one step at a time.
 
-    Integer seconds, not datetimes: a month for a whole salon is some ten thousand
-    candidate times, and this loop is the hot path of every availability page.
+    A start t is on the grid of its working range (its start, then every step), keeps the
+    buffer before inside the range, is between `earliest` and `latest`, and needs
+    [t - before, t + duration + after) inside one free piece. Free pieces lie inside
+    working ranges, so each piece gives the grid times of its range that fit in it.
     """
-    working = _working(week.ranges, first, last, tz)
+    if working is None:
+        working = _working(week.ranges, first, last, tz)
+    # Busy time sorted; one pass over it and the working ranges finds the free gaps
+    # (what `_subtract` gives), each gap giving its starts at once.
     busy = week.busy
+    cuts: list[tuple[int, int]]
     if busy and not isinstance(busy[0][0], int):
-        busy = [(_ts(a), _ts(b)) for a, b in busy]
-    free = _subtract(working, busy)  # type: ignore[arg-type]
+        cuts = sorted((_ts(a), _ts(b)) for a, b in busy)
+    else:
+        cuts = sorted(cast(Sequence[tuple[int, int]], busy))
     duration = int(shape.duration.total_seconds())
     before, after = int(shape.before.total_seconds()), int(shape.after.total_seconds())
-    starts: list[int] = []
+    reach = duration + after
+    starts: list[range] = []
     append = starts.append
-    p, n = 0, len(free)  # free pieces are sorted, and so are the times asked of them
+    i, n = 0, len(cuts)
     for range_start, range_end in working:
-        t = range_start + before  # before that, the buffer would leave the working range
-        if t > range_start:  # keep to the grid that starts with the range
-            t = range_start + -(-before // step) * step
-        t = max(t, range_start + -(-(earliest - range_start) // step) * step)
-        last_t = min(range_end - duration - after, latest)
-        while t <= last_t:
-            need_start, need_end = t - before, t + duration + after
-            while p < n and free[p][1] <= need_start:
-                p += 1
-            if p == n:
-                return starts
-            if free[p][0] <= need_start:
-                if need_end <= free[p][1]:
-                    append(t)
-                    t += step
-                else:
-                    t += step  # the piece ends too soon; later times reach the next piece
+        t0 = range_start + -(-before // step) * step  # the buffer inside the range
+        if earliest > t0:
+            t0 = range_start + -(-(earliest - range_start) // step) * step
+        t1 = range_end - reach
+        if latest < t1:
+            t1 = latest
+        cursor = range_start
+        while i < n and cuts[i][1] <= cursor:
+            i += 1
+        j = i
+        while True:
+            if j < n and cuts[j][0] < range_end:
+                cut_start, cut_end = cuts[j]
+                j += 1
+                if cut_start >= cut_end:
+                    continue  # empty
+                if cut_start <= cursor:
+                    if cut_end > cursor:
+                        cursor = cut_end
+                    continue
+                gap_end, next_cursor = cut_start, cut_end
             else:
-                # Jump to the first grid time whose buffer starts inside this piece.
-                gap = free[p][0] - need_start
-                t += -(-gap // step) * step
+                if cursor >= range_end:
+                    break
+                gap_end, next_cursor = range_end, range_end
+            # The free gap [cursor, gap_end): the grid times t with [t - before,
+            # t + duration + after) inside it.
+            lo = cursor + before
+            if lo < t0:
+                lo = t0
+            hi = gap_end - reach
+            if hi > t1:
+                hi = t1
+            if lo <= hi:
+                lo = range_start + -(-(lo - range_start) // step) * step
+                if lo <= hi:
+                    append(range(lo, hi + 1, step))
+            cursor = next_cursor
+            if cursor >= range_end:
+                break
     return starts
 
 
@@ -192,7 +237,7 @@ def staff_slots(
     starts = _starts(
         week, shape, first, last, tz, int(step.total_seconds()), _ts(earliest), _ts(latest)
     )
-    return [_moment(t) for t in starts]
+    return [_moment(t) for run in starts for t in run]
 
 
 def availability(
@@ -207,14 +252,24 @@ def availability(
     latest: dt.datetime,
 ) -> list[Slot]:
     """Slots for the service, once per start time, with every staff member free for it."""
-    free_by_start: defaultdict[int, list[int]] = defaultdict(list)
     step_s, earliest_s, latest_s = int(step.total_seconds()), _ts(earliest), _ts(latest)
-    for week in staff:
-        for start in _starts(week, shape, first, last, tz, step_s, earliest_s, latest_s):
-            free_by_start[start].append(week.staff_id)
+    # Staff in id order, so that each start's list is built sorted; the working ranges
+    # expanded once per distinct week (most of a salon's staff share theirs).
+    weeks = sorted(staff, key=lambda week: week.staff_id)
+    expanded: dict[tuple[WeeklyRange, ...], list[tuple[int, int]]] = {}
+    free_by_start: defaultdict[int, list[int]] = defaultdict(list)
+    at, add = free_by_start.__getitem__, list.append
+    for week in weeks:
+        ranges = tuple(week.ranges)
+        working = expanded.get(ranges)
+        if working is None:
+            working = expanded[ranges] = _working(ranges, first, last, tz)
+        runs = _starts(week, shape, first, last, tz, step_s, earliest_s, latest_s, working=working)
+        # Every start gets the staff member, in C: no Python loop per start.
+        deque(map(add, map(at, chain.from_iterable(runs)), repeat(week.staff_id)), maxlen=0)
     duration = shape.duration
     slots = []
-    for start, ids in sorted(free_by_start.items()):
+    for start in sorted(free_by_start):
         moment = _moment(start)
-        slots.append(Slot(moment, moment + duration, tuple(sorted(ids))))
+        slots.append(Slot(moment, moment + duration, tuple(free_by_start[start])))
     return slots

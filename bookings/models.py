@@ -12,7 +12,7 @@ from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from tenants.models import TenantModel
+from tenants.models import Salon, TenantModel
 
 from .rules import Rule
 
@@ -405,12 +405,21 @@ class BusyTime(TenantModel):
     booking (migration bookings 0005): every change of status, whichever path makes it,
     frees or takes the time in the same statement."""
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+")
+    # None of the keys has an index of its own (those below lead with them): the planner,
+    # its statistics not having seen a salon's rows yet, would read all the salon's (or
+    # a staff member's) busy time, history included, from an index of that key alone.
+    salon = models.ForeignKey(Salon, on_delete=models.CASCADE, related_name="+", db_index=False)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+", db_index=False)
     staff = models.ForeignKey(
-        StaffMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        StaffMember,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     resource = models.ForeignKey(
-        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     unit = models.PositiveSmallIntegerField(null=True, blank=True)
     start = models.DateTimeField()
@@ -421,15 +430,38 @@ class BusyTime(TenantModel):
     class Meta:
         ordering = ["start", "id"]
         indexes = [
-            # Availability reads a salon's active busy time over a window, bounded on both
-            # ends (no stretch is longer than a day).
+            # Availability reads the active busy time of some staff members (and, apart,
+            # of some resource units) over a window bounded on both ends, since no stretch
+            # is longer than a day: one range of the index per staff member or unit, with
+            # all it needs in the index (the salon last, for the scope and row-level
+            # security). The salon's past, inactive, is in neither, and its active past
+            # lies outside the ranges read.
             models.Index(
-                fields=["salon", "start"], name="busytime_active", condition=Q(active=True)
+                fields=["staff", "start", "end", "held_until", "salon"],
+                name="busytime_staff_active",
+                condition=Q(active=True, staff__isnull=False),
+            ),
+            models.Index(
+                fields=["resource", "unit", "start", "end", "held_until", "salon"],
+                name="busytime_unit_active",
+                condition=Q(active=True, resource__isnull=False),
             ),
             models.Index(fields=["booking"], name="busytime_booking"),
+            # A staff member's (or a resource's) busy time of any status, over a time: and
+            # whether any is left when one is deleted (PROTECT).
+            models.Index(fields=["staff", "start"], name="busytime_staff"),
+            models.Index(
+                fields=["resource"], name="busytime_resource", condition=Q(resource__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="busytime_ordered"),
+            # What lets availability bound a window's busy time by its start (LONGEST_BUSY
+            # in bookings/selectors.py): a service is at most 12 hours, each buffer 4.
+            models.CheckConstraint(
+                condition=Q(end__lte=models.F("start") + dt.timedelta(days=1)),
+                name="busytime_within_a_day",
+            ),
             models.CheckConstraint(
                 condition=(
                     Q(staff__isnull=False, resource__isnull=True, unit__isnull=True)

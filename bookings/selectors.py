@@ -4,14 +4,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections
-from django.db.models import Func, IntegerField, Prefetch, Q, QuerySet, Value
+from django.db import connection, connections
+from django.db.models import (
+    BigIntegerField,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    TimeField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_scopes import ScopeError, get_scope
 
 from core.cache import (
-    cache_get,
+    cache_get_many,
     cache_get_versioned,
     cache_set,
     cache_set_versioned,
@@ -119,14 +130,17 @@ def availability_cached(
     """What `compute` answers for this availability query, cached by salon version and
     by the minute: every change to the salon's bookings, hours, time off, catalogue or
     settings is seen at once; the passing of time (notice, lapsed holds) within a minute.
-    Booking always checks against the database, never against this cache."""
+    Booking always checks against the database, never against this cache.
+
+    The answer is kept with the version it was computed under and read with the current
+    version in one round trip: it is used only when the two are the same."""
     now = timezone.now()
+    version_key = _availability_version_key(salon.pk)
     key = ":".join(
         str(part)
         for part in (
             "availability",
             salon.pk,
-            version_get(_availability_version_key(salon.pk)),
             service_id,
             staff_id,
             first,
@@ -138,10 +152,15 @@ def availability_cached(
             salon.max_advance_days,
         )
     )
-    answer = cache_get(key)
-    if answer is None:
-        answer = compute()
-        cache_set(key, answer, AVAILABILITY_CACHE_SECONDS)
+    found = cache_get_many([version_key, key])
+    version = found.get(version_key)
+    if version is None:
+        version = version_get(version_key)
+    kept = found.get(key)
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == version:
+        return kept[1]
+    answer = compute()
+    cache_set(key, (version, answer), AVAILABILITY_CACHE_SECONDS)
     return answer
 
 
@@ -169,7 +188,7 @@ class Catalogue:
 
 
 def catalogue_get(*, salon: Salon) -> Catalogue:
-    """Four queries when not cached: services, who offers what, hours, resources."""
+    """Three queries when not cached: services, who offers what, hours and resources."""
     # Its version in the database moves with every change, whatever Redis missed.
     name = _catalogue_version_key(salon.pk)
     key = f"catalogue:{salon.pk}:{durable_version_get(name)}:{version_get(name)}"
@@ -183,14 +202,29 @@ def catalogue_get(*, salon: Salon) -> Catalogue:
         if link.staff.active:  # staff who offer nothing cannot be booked: not needed here
             staff[link.staff_id] = link.staff
             offers[link.service_id].add(link.staff_id)
+    # Hours and resources in one query: (staff, weekday, start, end, -, -) for a working
+    # range, (-, -, -, -, kind, quantity) with the resource's id first for a resource.
     hours: defaultdict[int, list[WeeklyRange]] = defaultdict(list)
-    for staff_id, weekday, start, end in WorkingHours.objects.order_by(
-        "staff_id", "weekday", "start"
-    ).values_list("staff_id", "weekday", "start", "end"):
-        hours[staff_id].append(WeeklyRange(weekday, start, end))
     resources: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
-    for resource_id, kind_id, quantity in (
-        Resource.objects.filter(active=True).order_by("pk").values_list("pk", "kind_id", "quantity")
+    number = Cast(Value(None), output_field=BigIntegerField())
+    clock = Cast(Value(None), output_field=TimeField())
+    rows = (
+        WorkingHours.objects.order_by()
+        .values_list("pk", "staff_id", "weekday", "start", "end", number, number)
+        .union(
+            Resource.objects.filter(active=True)
+            .order_by()
+            .values_list("pk", number, number, clock, clock, "kind_id", "quantity"),
+            all=True,
+        )
+    )
+    found = list(rows)
+    for _pk, staff_id, weekday, start, end, _kind, _quantity in sorted(
+        (row for row in found if row[1] is not None), key=lambda row: (row[1], row[2], row[3])
+    ):
+        hours[staff_id].append(WeeklyRange(weekday, start, end))
+    for resource_id, _staff, _weekday, _start, _end, kind_id, quantity in sorted(
+        row for row in found if row[1] is None
     ):
         resources[kind_id].append((resource_id, quantity))
     catalogue = Catalogue(
@@ -212,8 +246,18 @@ def busy_bookings(*, salon: Salon, now: dt.datetime) -> QuerySet[Booking]:
 
 
 # No stretch of busy time is longer than this (a service of at most 12 hours, buffers of
-# at most 4 hours each side): reading a window, busy time is bounded on both ends.
+# at most 4 hours each side; the check constraint busytime_within_a_day): reading a
+# window, busy time is bounded on both ends.
 LONGEST_BUSY = dt.timedelta(days=1)
+# Later than any hold: a stretch held by no payment is held for good.
+_NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+
+def _busy(now: dt.datetime, **lookups: Any) -> QuerySet[BusyTime]:
+    """Active busy time (of staff members, or of units) still held at `now`."""
+    return BusyTime.objects.filter(
+        GreaterThan(Coalesce("held_until", Value(_NEVER)), now), active=True, **lookups
+    )
 
 
 @dataclass(frozen=True)
@@ -278,6 +322,133 @@ class World:
     units: list[UnitWeek]
 
 
+def _world_query(
+    *,
+    staff_ids: Sequence[int],
+    resource_ids: Sequence[int],
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    busy_from: dt.datetime,
+    now: dt.datetime,
+    ignore_booking: int | None,
+    with_bookings: bool,
+) -> QuerySet[Any]:
+    """Time off, and the busy time still held at `now`, of these staff members and
+    resources over the window. Three branches, each on an index of its own: time off,
+    staff members' busy time, resource units' busy time (an OR across them would read the
+    salon's whole window)."""
+    none = Cast(Value(None), output_field=BigIntegerField())  # typed, for the union
+    rows = (
+        TimeOff.objects.filter(
+            Q(staff_id__in=staff_ids) | Q(staff__isnull=True),
+            start__lt=window_end,
+            end__gt=window_start,
+        )
+        .order_by()
+        .values_list("staff_id", none, none, Epoch("start"), Epoch("end"))
+    )
+    if not with_bookings:
+        return rows
+    branches = [
+        _busy(now, staff__isnull=False, staff_id__in=staff_ids).values_list(
+            "staff_id", none, none, Epoch("start"), Epoch("end")
+        )
+    ]
+    if resource_ids:
+        branches.append(
+            _busy(now, resource__isnull=False, resource_id__in=resource_ids).values_list(
+                none, "resource_id", "unit", Epoch("start"), Epoch("end")
+            )
+        )
+    bounded = []
+    for taken in branches:
+        taken = taken.filter(
+            start__gte=busy_from, start__lt=window_end, end__gt=window_start
+        ).order_by()
+        if ignore_booking is not None:
+            taken = taken.exclude(booking_id=ignore_booking)
+        bounded.append(taken)
+    return rows.union(*bounded, all=True)
+
+
+# The world's SQL by shape (the number of staff and resources, the options, the scope):
+# building it with the ORM costs more than running it for a staff-day, so it is built
+# once per shape, with stand-ins for the values, and then only given its parameters.
+_WORLD_SQL: dict[tuple[Any, ...], tuple[str, list[tuple[bool, Any]]]] = {}
+_WORLD_SQL_MAX = 256
+_STAND_IN_EPOCH = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
+_GROUPED = (
+    "SELECT key, resource, unit, array_agg(start_at), array_agg(end_at) FROM ({world})"
+    " AS world (key, resource, unit, start_at, end_at) GROUP BY key, resource, unit"
+)
+
+
+def _world_sql(**values: Any) -> tuple[str, list[Any]]:
+    staff_ids, resource_ids = values["staff_ids"], values["resource_ids"]
+    shape = (
+        connection.vendor,
+        repr(sorted(get_scope().items())),
+        len(staff_ids),
+        len(resource_ids),
+        values["ignore_booking"] is None,
+        values["with_bookings"],
+    )
+    found = _WORLD_SQL.get(shape)
+    if found is None:
+        # Stand-ins no real value equals: negative ids, instants of 1901.
+        names: dict[Any, tuple[str, int | None]] = {}
+        stand_ins: dict[str, Any] = {}
+        for name in ("staff_ids", "resource_ids"):
+            ids = []
+            for i in range(len(values[name])):
+                ids.append(-(len(names) + 1))
+                names[ids[-1]] = (name, i)
+            stand_ins[name] = ids
+        for name in ("window_start", "window_end", "busy_from", "now", "ignore_booking"):
+            if name == "ignore_booking":
+                stand_in: Any = None if values[name] is None else -(len(names) + 1)
+            else:
+                stand_in = _STAND_IN_EPOCH + dt.timedelta(seconds=len(names))
+            if stand_in is not None:
+                names[stand_in] = (name, None)
+            stand_ins[name] = stand_in
+        stand_ins["with_bookings"] = values["with_bookings"]
+        sql, params = _world_query(**stand_ins).query.sql_with_params()
+        if connection.vendor == "postgresql":
+            # One row per staff member (or unit) with its times as two arrays: Python
+            # then makes 200 rows of a big salon's month, not 40,000.
+            sql = _GROUPED.replace("{world}", sql)
+        template = [(True, names[p]) if _hashable(p) and p in names else (False, p) for p in params]
+        used = {entry for named, entry in template if named}
+        if used != set(names.values()):  # a value the backend converts: built each time
+            sql, params = _world_query(**values).query.sql_with_params()
+            return sql, list(params)
+        if len(_WORLD_SQL) >= _WORLD_SQL_MAX:
+            _WORLD_SQL.clear()
+        found = _WORLD_SQL[shape] = (sql, template)
+    sql, template = found
+    return sql, [_value(values, entry) if named else entry for named, entry in template]
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, int | dt.datetime)
+
+
+def _value(values: dict[str, Any], entry: tuple[str, int | None]) -> Any:
+    name, index = entry
+    return values[name] if index is None else values[name][index]
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a query built by the ORM, run in the ambient scope (see `_rows`)."""
+    current = get_scope()
+    if current.get("_enabled", True) and "salon" not in current:
+        raise ScopeError("A scope on dimension(s) salon needs to be active for this query.")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _world(
     *,
     salon: Salon,
@@ -310,37 +481,26 @@ def _world(
         return World([], [])
     resource_ids = sorted({resource_id for _kind, resource_id, _unit in units})
 
-    none = Value(None, output_field=IntegerField())
-    rows = (
-        TimeOff.objects.filter(
-            Q(staff_id__in=staff_ids) | Q(staff__isnull=True),
-            start__lt=window_end,
-            end__gt=window_start,
-        )
-        .order_by()
-        .values_list("staff_id", none, none, Epoch("start"), Epoch("end"))
+    sql, params = _world_sql(
+        staff_ids=staff_ids,
+        resource_ids=resource_ids,
+        window_start=window_start,
+        window_end=window_end,
+        busy_from=window_start - LONGEST_BUSY,
+        now=now,
+        ignore_booking=ignore_booking,
+        with_bookings=with_bookings,
     )
-    if with_bookings:
-        taken = BusyTime.objects.filter(
-            Q(staff_id__in=staff_ids) | Q(resource_id__in=resource_ids),
-            Q(held_until__isnull=True) | Q(held_until__gt=now),
-            active=True,
-            start__gte=window_start - LONGEST_BUSY,
-            start__lt=window_end,
-            end__gt=window_start,
-        )
-        if ignore_booking is not None:
-            taken = taken.exclude(booking_id=ignore_booking)
-        rows = rows.union(
-            taken.order_by().values_list(
-                "staff_id", "resource_id", "unit", Epoch("start"), Epoch("end")
-            ),
-            all=True,
-        )
     staff_busy: defaultdict[int | None, list[tuple[int, int]]] = defaultdict(list)
     unit_busy: defaultdict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    for staff, resource, unit, start, end in _rows(rows):
-        if resource is None:
+    for staff, resource, unit, start, end in _fetch(sql, params):
+        if isinstance(start, list):  # grouped (PostgreSQL)
+            pairs = list(zip(start, end, strict=True))
+            if resource is None:
+                staff_busy[staff].extend(pairs)
+            else:
+                unit_busy[(resource, unit)].extend(pairs)
+        elif resource is None:
             staff_busy[staff].append((start, end))
         else:
             unit_busy[(resource, unit)].append((start, end))
@@ -375,17 +535,19 @@ def visit_availability_for(
     now: dt.datetime | None = None,
     ignore_booking: int | None = None,
     with_bookings: bool = True,
+    catalogue: Catalogue | None = None,
 ) -> list[VisitSlot]:
     """Start times of the visit over the salon-local dates first..last, with each item's
     times and the staff free for it.
 
-    One query (time off and busy time), plus the salon's catalogue (cached; four queries
+    One query (time off and busy time), plus the salon's catalogue (cached; three queries
     when it is not), whatever the number of services, guests, staff, resources or days.
     `with_bookings=False` leaves other bookings out: for checking a chosen staff member's
     one-service booking on PostgreSQL, whose exclusion constraints settle overlaps anyway.
+    `catalogue`: the salon's, when the caller has just read it.
     """
     now = now or timezone.now()
-    catalogue = catalogue_get(salon=salon)
+    catalogue = catalogue or catalogue_get(salon=salon)
     visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
     world = _world(
         salon=salon,
@@ -424,11 +586,12 @@ def availability_for(
     now: dt.datetime | None = None,
     ignore_booking: int | None = None,
     with_bookings: bool = True,
+    catalogue: Catalogue | None = None,
 ) -> list[Slot]:
     """Slots for one service over the salon-local dates first..last (see
     `visit_availability_for`)."""
     now = now or timezone.now()
-    catalogue = catalogue_get(salon=salon)
+    catalogue = catalogue or catalogue_get(salon=salon)
     parts = visit_parts([service])
     visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
     if not _simple(visit):
@@ -443,6 +606,7 @@ def availability_for(
                 now=now,
                 ignore_booking=ignore_booking,
                 with_bookings=with_bookings,
+                catalogue=catalogue,
             )
         ]
     world = _world(

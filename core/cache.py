@@ -92,6 +92,11 @@ def cache_get(key: str) -> Any:
     return cache_call(f"get {key}", lambda: cache.get(key), None)
 
 
+def cache_get_many(keys: list[str]) -> dict[str, Any]:
+    """The values found among `keys`, in one round trip."""
+    return cache_call(f"get_many {keys[0]}...", lambda: cache.get_many(keys), {})
+
+
 def cache_set(key: str, value: Any, seconds: int) -> None:
     cache_call(f"set {key}", lambda: cache.set(key, value, seconds), None)
 

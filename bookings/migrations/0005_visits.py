@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 from tenants.rls import enable_rls
 
-ACTIVE = "('pending_payment', 'confirmed')"
 
 # Every booking so far is a visit of one item, and keeps its staff member busy over
 # [busy_start, busy_end): that becomes its one item and its one stretch of busy time.
@@ -19,27 +18,29 @@ INSERT INTO bookings_bookingitem (salon_id, booking_id, position, person, guest,
 SELECT salon_id, id, 0, 0, '', service_id, staff_id, start, "end", NULL, NULL, price, 0
 FROM bookings_booking
 """
-BUSY = f"""
+BUSY = """
 INSERT INTO bookings_busytime (salon_id, booking_id, staff_id, resource_id, unit, start, "end",
     active, held_until)
-SELECT salon_id, id, staff_id, NULL, NULL, busy_start, busy_end, status IN {ACTIVE},
+SELECT salon_id, id, staff_id, NULL, NULL, busy_start, busy_end, status IN ('pending_payment', 'confirmed'),
     CASE WHEN status = 'pending_payment' THEN hold_expires_at END
 FROM bookings_booking
 """
 
 # The busy time follows its booking's status and hold, whichever path changes them (a
 # service, a sweep's bulk update, the admin): the exclusion constraints then judge.
-FOLLOW = f"""
+FOLLOW = """
 UPDATE bookings_busytime
-SET active = (NEW.status IN {ACTIVE}),
+SET active = (NEW.status IN ('pending_payment', 'confirmed')),
     held_until = CASE WHEN NEW.status = 'pending_payment' THEN NEW.hold_expires_at END
 WHERE booking_id = NEW.id
 """
 POSTGRESQL_TRIGGER = [
-    f"""
+    """
 CREATE OR REPLACE FUNCTION bookings_busytime_follow() RETURNS trigger AS $$
 BEGIN
-    {FOLLOW};
+"""
+    + FOLLOW
+    + """;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql
@@ -54,13 +55,15 @@ EXECUTE FUNCTION bookings_busytime_follow()
 """,
 ]
 SQLITE_TRIGGER = [
-    f"""
+    """
 CREATE TRIGGER bookings_busytime_follow
 AFTER UPDATE OF status, hold_expires_at ON bookings_booking
 FOR EACH ROW
 WHEN (OLD.status IS NOT NEW.status OR OLD.hold_expires_at IS NOT NEW.hold_expires_at)
 BEGIN
-    {FOLLOW};
+"""
+    + FOLLOW
+    + """;
 END
 """
 ]

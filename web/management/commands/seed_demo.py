@@ -57,35 +57,35 @@ class Command(BaseCommand):
     def _catalogue(self, salon: Salon, customers: list[Any]) -> None:
         basin = resource_kind_save(salon=salon, kind=None, name="Bac à shampoing")
         resource_save(salon=salon, resource=None, name="Bacs", kind=basin, quantity=2)
+        catalogue: tuple[dict[str, Any], ...] = (
+            {
+                "name": "Coupe femme",
+                "duration_minutes": 45,
+                "price": 4800,
+                "description": "Shampooing, coupe et coiffage.",
+                "rebook_after_days": 42,
+            },
+            {"name": "Coupe homme", "duration_minutes": 30, "price": 2600},
+            {
+                "name": "Couleur",
+                "duration_minutes": 90,
+                "price": 7500,
+                "buffer_after_minutes": 15,
+                # Applied, then 45 minutes of setting while the colourist is free.
+                "processing_offset_minutes": 30,
+                "processing_minutes": 45,
+                "rebook_after_days": 56,
+                "description": "Couleur complète, soin inclus.",
+            },
+            {
+                "name": "Brushing",
+                "duration_minutes": 30,
+                "price": 3000,
+                "resource_kind": basin,
+            },
+        )
         services = [
-            catalogue_service_save(salon=salon, service=None, **fields)
-            for fields in (
-                {
-                    "name": "Coupe femme",
-                    "duration_minutes": 45,
-                    "price": 4800,
-                    "description": "Shampooing, coupe et coiffage.",
-                    "rebook_after_days": 42,
-                },
-                {"name": "Coupe homme", "duration_minutes": 30, "price": 2600},
-                {
-                    "name": "Couleur",
-                    "duration_minutes": 90,
-                    "price": 7500,
-                    "buffer_after_minutes": 15,
-                    # Applied, then 45 minutes of setting while the colourist is free.
-                    "processing_offset_minutes": 30,
-                    "processing_minutes": 45,
-                    "rebook_after_days": 56,
-                    "description": "Couleur complète, soin inclus.",
-                },
-                {
-                    "name": "Brushing",
-                    "duration_minutes": 30,
-                    "price": 3000,
-                    "resource_kind": basin,
-                },
-            )
+            catalogue_service_save(salon=salon, service=None, **fields) for fields in catalogue
         ]
         women, _men, colour, blowdry = services
         catalogue_service_save(salon=salon, service=colour, addons=[women, blowdry])

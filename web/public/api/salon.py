@@ -120,6 +120,7 @@ class AvailabilityView(PublicView):
                     first=first,
                     last=last,
                     staff_id=staff_id,
+                    catalogue=catalogue,
                 )
                 return {
                     "timezone": the_salon.timezone,
@@ -138,7 +139,12 @@ class AvailabilityView(PublicView):
                 for service in services
             ]
             visit_slots = visit_availability_for(
-                salon=the_salon, parts=parts, first=first, last=last, staff_id=staff_id
+                salon=the_salon,
+                parts=parts,
+                first=first,
+                last=last,
+                staff_id=staff_id,
+                catalogue=catalogue,
             )
             return {
                 "timezone": the_salon.timezone,
