@@ -45,6 +45,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(f"Redis at {settings.REDIS_URL} does not answer: {exc}", 2)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """schemathesis gives the test of each API operation its function's node id, only its
+    name says which operation; pytest-xdist tells tests apart by node id and would run one
+    of them. The name goes into the id."""
+    for item in items:
+        function = item.nodeid.rpartition("::")[2]
+        if function != item.name and item.name.startswith(function):
+            nodeid = item.nodeid + item.name.removeprefix(function)
+            if hasattr(item, "_id"):  # pytest 9 keeps it parsed
+                item._id = type(item._id).parse(nodeid)
+            else:
+                item._nodeid = nodeid
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _static_files() -> None:
     """Pages render with the production static storage, whose manifest comes from here."""
