@@ -52,11 +52,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         function = item.nodeid.rpartition("::")[2]
         if function != item.name and item.name.startswith(function):
-            nodeid = item.nodeid + item.name.removeprefix(function)
-            if hasattr(item, "_id"):  # pytest 9 keeps it parsed
-                item._id = type(item._id).parse(nodeid)
-            else:
-                item._nodeid = nodeid
+            item._id = type(item._id).parse(item.nodeid + item.name.removeprefix(function))
 
 
 @pytest.fixture(scope="session", autouse=True)
