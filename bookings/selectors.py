@@ -590,40 +590,20 @@ def availability_for(
 ) -> list[Slot]:
     """Slots for one service over the salon-local dates first..last (see
     `visit_availability_for`)."""
-    now = now or timezone.now()
-    catalogue = catalogue or catalogue_get(salon=salon)
-    parts = visit_parts([service])
-    visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
-    if not _simple(visit):
-        return [
-            Slot(slot.start, slot.end, slot.staff_ids)
-            for slot in visit_availability_for(
-                salon=salon,
-                parts=parts,
-                first=first,
-                last=last,
-                staff_id=staff_id,
-                now=now,
-                ignore_booking=ignore_booking,
-                with_bookings=with_bookings,
-                catalogue=catalogue,
-            )
-        ]
-    world = _world(
-        salon=salon,
-        catalogue=catalogue,
-        visit=visit,
-        first=first,
-        last=last,
-        now=now,
-        ignore_booking=ignore_booking,
-        with_bookings=with_bookings,
-    )
-    if not world.staff:
-        return []
-    item = visit.people[0][0]
-    shape = ServiceShape(item.duration, item.before, item.after)
-    return availability(world.staff, shape, first=first, last=last, **_bounds(salon, now))
+    return [
+        Slot(slot.start, slot.end, slot.staff_ids)
+        for slot in visit_availability_for(
+            salon=salon,
+            parts=visit_parts([service]),
+            first=first,
+            last=last,
+            staff_id=staff_id,
+            now=now,
+            ignore_booking=ignore_booking,
+            with_bookings=with_bookings,
+            catalogue=catalogue,
+        )
+    ]
 
 
 def visit_placement(
