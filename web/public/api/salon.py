@@ -13,11 +13,11 @@ from rest_framework.views import APIView
 from bookings.selectors import (
     VisitPart,
     availability_cached,
-    availability_for,
     catalogue_get,
     staff_list,
     visit_availability_for,
 )
+from bookings.visits import VisitSlot
 from core.query import query_count, query_date, query_id, query_ids
 from deposits.checkout import MAX_GUESTS, MAX_SERVICES
 from web.permissions import request_salon
@@ -113,32 +113,12 @@ class AvailabilityView(PublicView):
                 field = "services" if service_ids is not None else "service"
                 raise serializers.ValidationError({field: ["No such service."]})
             tz = the_salon.tz
-            if not visit:
-                slots = availability_for(
-                    salon=the_salon,
-                    service=services[0],  # type: ignore[arg-type]
-                    first=first,
-                    last=last,
-                    staff_id=staff_id,
-                    catalogue=catalogue,
-                )
-                return {
-                    "timezone": the_salon.timezone,
-                    "slots": [
-                        {
-                            "start": s.start.astimezone(tz).isoformat(),
-                            "end": s.end.astimezone(tz).isoformat(),
-                            "staff_ids": list(s.staff_ids),
-                        }
-                        for s in slots
-                    ],
-                }
             parts = [
                 VisitPart(service, person)  # type: ignore[arg-type]
                 for person in range(guests + 1)
                 for service in services
             ]
-            visit_slots = visit_availability_for(
+            slots = visit_availability_for(
                 salon=the_salon,
                 parts=parts,
                 first=first,
@@ -146,26 +126,26 @@ class AvailabilityView(PublicView):
                 staff_id=staff_id,
                 catalogue=catalogue,
             )
-            return {
-                "timezone": the_salon.timezone,
-                "slots": [
-                    {
-                        "start": s.start.astimezone(tz).isoformat(),
-                        "end": s.end.astimezone(tz).isoformat(),
-                        "staff_ids": list(s.staff_ids),
-                        "items": [
-                            {
-                                "service": item.service_id,
-                                "staff_ids": list(item.staff_ids),
-                                "start": item.start.astimezone(tz).isoformat(),
-                                "end": item.end.astimezone(tz).isoformat(),
-                            }
-                            for item in s.items
-                        ],
-                    }
-                    for s in visit_slots
-                ],
-            }
+
+            def answer(slot: VisitSlot) -> dict[str, Any]:
+                shown: dict[str, Any] = {
+                    "start": slot.start.astimezone(tz).isoformat(),
+                    "end": slot.end.astimezone(tz).isoformat(),
+                    "staff_ids": list(slot.staff_ids),
+                }
+                if visit:  # one service answers as it always has, without items
+                    shown["items"] = [
+                        {
+                            "service": item.service_id,
+                            "staff_ids": list(item.staff_ids),
+                            "start": item.start.astimezone(tz).isoformat(),
+                            "end": item.end.astimezone(tz).isoformat(),
+                        }
+                        for item in slot.items
+                    ]
+                return shown
+
+            return {"timezone": the_salon.timezone, "slots": [answer(s) for s in slots]}
 
         return Response(
             availability_cached(
