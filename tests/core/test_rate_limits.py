@@ -145,7 +145,7 @@ def test_the_booking_page_refuses_the_eleventh_attempt_with_a_message(client, ca
             "action": "book",
         }
 
-    answers = [client.post("/bella/", form(n), HTTP_ACCEPT_LANGUAGE="en") for n in range(11)]
+    answers = [client.post("/bella/book/", form(n), HTTP_ACCEPT_LANGUAGE="en") for n in range(11)]
     assert all(a.status_code in {302, 400, 409} for a in answers[:10])
     refused = answers[10]
     assert refused.status_code == 429

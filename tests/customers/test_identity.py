@@ -469,17 +469,17 @@ def test_on_the_booking_page_a_client_who_entered_her_code_books_as_herself(
         "payment_option": "deposit",
         "action": "book",
     }
-    stranger = client.post("/bella/", form)
+    stranger = client.post("/bella/book/", form)
     assert stranger.status_code == 302 and "/pay/" in stranger["Location"]  # a deposit is due
-    assert "/bella/verify/" in client.get("/bella/").content.decode()
+    assert "/bella/verify/" in client.get("/bella/book/").content.decode()
     asked = client.post("/bella/verify/", {"phone": LEA_PHONE, "action": "send"})
     assert asked.status_code == 200
     code = _code_sent(team_a.salon, LEA_E164)
     assert client.post("/bella/verify/", {"phone": LEA_PHONE, "code": "000000x"}).status_code == 400
     proven = client.post("/bella/verify/", {"phone": LEA_PHONE, "code": code, "action": "check"})
     assert proven.status_code == 302
-    assert "Léa Martin" in client.get("/bella/").content.decode()
-    booked = client.post("/bella/", {**form, "start": local(team_a.salon, 9, 11).isoformat()})
+    assert "Léa Martin" in client.get("/bella/book/").content.decode()
+    booked = client.post("/bella/book/", {**form, "start": local(team_a.salon, 9, 11).isoformat()})
     assert booked.status_code == 302 and "/pay/" not in booked["Location"]  # trusted: nothing due
 
 

@@ -195,7 +195,7 @@ def test_the_booking_page(client, team_a, catalogue_a, deposit, monday, placed):
         "payment_option": "deposit",
         "action": "book",
     }
-    answer = client.post("/bella/", form)
+    answer = client.post("/bella/book/", form)
     assert answer.status_code == 302 and answer["Location"].endswith("/pay/")
     request = _only(placed, CheckoutRequest)
     assert (request.source, request.customer.name) == (Source.ONLINE, "Léa Martin")

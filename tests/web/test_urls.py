@@ -29,4 +29,5 @@ def test_the_check_sees_every_door():
         "manage-cancel-api",
         "desk:book",
         "salon-page",
+        "book",
     } <= seen

@@ -15,6 +15,7 @@ urlpatterns = [
     path("manage/<str:token>/reschedule/", booking.manage_reschedule, name="manage-reschedule"),
     path("manage/<str:token>/verify/", verify.manage_verify, name="manage-verify-page"),
     path("<slug:salon>/", booking.salon_page, name="salon-page"),
+    path("<slug:salon>/book/", booking.salon_page, name="book"),
     path("<slug:salon>/verify/", verify.salon_verify, name="salon-verify"),
     path("<slug:salon>/booking/<str:token>/", booking.booking_done, name="booking-done"),
     path("<slug:salon>/booking/<str:token>/pay/", booking.pay_page, name="booking-pay"),

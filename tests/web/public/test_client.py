@@ -59,20 +59,20 @@ fast = pytest.mark.django_db
 @fast
 def test_salon_page_states_prices_deposit_and_terms(client, catalogue_a, monday):
     _policy(catalogue_a.salon)
-    page = client.get("/bella/", HTTP_ACCEPT_LANGUAGE="fr")
+    page = client.get("/bella/book/", HTTP_ACCEPT_LANGUAGE="fr")
     assert page.status_code == 200
     text = page.content.decode()
     assert "Coupe" in text and "60,00\u00a0€" in text and "15,00\u00a0€" in text
     assert 'lang="fr"' in text
     assert 'name="reminders_consent"' in text and 'name="marketing_consent"' in text
     assert not re.search(r'name="(reminders|marketing)_consent"[^>]*checked', text)
-    english = client.get("/bella/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    english = client.get("/bella/book/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "€60.00" in english and "Cancel at least 48 hours before" in english
 
 
 @fast
 def test_no_js_fallback_lists_the_times_of_the_chosen_day(client, catalogue_a, monday):
-    page = client.get(f"/bella/?service={catalogue_a.cut.pk}&day=2027-03-02")
+    page = client.get(f"/bella/book/?service={catalogue_a.cut.pk}&day=2027-03-02")
     assert 'value="2027-03-02T09:00:00+01:00"' in page.content.decode()
 
 
@@ -80,7 +80,7 @@ def test_no_js_fallback_lists_the_times_of_the_chosen_day(client, catalogue_a, m
 def test_bad_input_shows_form_errors(client, catalogue_a, monday):
     _policy(catalogue_a.salon)
     answer = client.post(
-        "/bella/",
+        "/bella/book/",
         _form(catalogue_a, local(catalogue_a.salon, 1, 10), name="", phone="", start="not a time"),
     )
     assert answer.status_code == 400
@@ -91,7 +91,8 @@ def test_bad_input_shows_form_errors(client, catalogue_a, monday):
     with salon_scope(catalogue_a.salon.pk):
         assert not Booking.objects.exists()
     answer = client.post(
-        "/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10), phone="12", service="999999")
+        "/bella/book/",
+        _form(catalogue_a, local(catalogue_a.salon, 1, 10), phone="12", service="999999"),
     )
     assert answer.status_code == 400
 
@@ -101,14 +102,14 @@ def test_a_slot_taken_meanwhile_says_so(client, catalogue_a, monday):
     start = local(catalogue_a.salon, 1, 10)
     with salon_scope(catalogue_a.salon):
         book(catalogue_a, CustomerFactory(salon=catalogue_a.salon), start, staff=catalogue_a.alice)
-    answer = client.post("/bella/", _form(catalogue_a, start), HTTP_ACCEPT_LANGUAGE="en")
+    answer = client.post("/bella/book/", _form(catalogue_a, start), HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 409
     assert "This time was just taken by someone else." in answer.content.decode()
 
 
 @fast
 def test_booking_without_deposit_goes_straight_to_confirmation(client, catalogue_a, monday):
-    answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
+    answer = client.post("/bella/book/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
     assert answer.status_code == 302
     assert "/pay/" not in answer["Location"]
     done = client.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="en")
@@ -119,7 +120,7 @@ def test_booking_without_deposit_goes_straight_to_confirmation(client, catalogue
 def test_calendar_file(client, catalogue_a, monday):
     catalogue_a.salon.address = "12, rue des Lilas; Paris"
     catalogue_a.salon.save()
-    answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
+    answer = client.post("/bella/book/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
     ics = client.get(answer["Location"] + "calendar.ics")
     assert ics["Content-Type"].startswith("text/calendar")
     text = ics.content.decode()
@@ -137,7 +138,7 @@ def test_calendar_file(client, catalogue_a, monday):
 def test_the_calendar_file_reads_back_as_the_booking(client, catalogue_a, monday):
     catalogue_a.salon.address = "12, rue des Lilas;\nParis"
     catalogue_a.salon.save()
-    answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
+    answer = client.post("/bella/book/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
     ics = client.get(answer["Location"] + "calendar.ics", HTTP_ACCEPT_LANGUAGE="en")
     (event,) = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
     assert event.decoded("DTSTART") == dt.datetime(2027, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -179,7 +180,7 @@ def test_money_is_written_for_the_language():
 def test_another_salons_token_or_unknown_slug_is_not_found(
     client, catalogue_a, catalogue_b, monday
 ):
-    answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
+    answer = client.post("/bella/book/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
     token = answer["Location"].rstrip("/").split("/")[-1]
     assert client.get(f"/bella/booking/{token}/").status_code == 200
     assert client.get(f"/rival/booking/{token}/").status_code == 404
@@ -205,7 +206,7 @@ def test_test_mode_payment_then_cancel_late_turns_into_credit(
 ):
     settings.PAYMENTS_TEST_MODE = True
     _policy(catalogue_a.salon)
-    answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
+    answer = client.post("/bella/book/", _form(catalogue_a, local(catalogue_a.salon, 1, 10)))
     assert answer["Location"].endswith("/pay/")
     pay = client.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="en")
     assert "TEST MODE" in pay.content.decode()
@@ -229,7 +230,7 @@ def test_test_mode_payment_then_cancel_late_turns_into_credit(
 def test_cancelling_in_time_needs_a_choice(client, settings, catalogue_a, monday):
     settings.PAYMENTS_TEST_MODE = True
     _policy(catalogue_a.salon)
-    answer = client.post("/bella/", _form(catalogue_a, local(catalogue_a.salon, 7, 10)))
+    answer = client.post("/bella/book/", _form(catalogue_a, local(catalogue_a.salon, 7, 10)))
     client.post(answer["Location"])
     with salon_scope(catalogue_a.salon.pk):
         booking = Booking.objects.get()
@@ -288,7 +289,7 @@ def _pick(page, day: dt.date, time: str = "10:00") -> None:
 
 
 def _book_on_page(page, catalogue, day: dt.date, *, full: bool = False) -> None:
-    page.goto("/bella/")
+    page.goto("/bella/book/")
     page.locator(f"label[for=service-{catalogue.cut.pk}]").click()
     page.select_option("#id_staff", str(catalogue.alice.pk))
     _pick(page, day)
@@ -313,7 +314,7 @@ def test_a_client_books_and_pays_a_deposit(
     page.set_viewport_size(PHONE if viewport == "phone" else DESKTOP)
     errors = _watch(page)
     day = _ahead(catalogue_a.salon, 2)
-    page.goto("/bella/")
+    page.goto("/bella/book/")
     assert page.locator("html").get_attribute("lang") == "fr"
     _no_axe_violations(page)
     _book_on_page(page, catalogue_a, day)

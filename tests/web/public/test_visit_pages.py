@@ -86,7 +86,7 @@ def _text(answer) -> str:
 
 
 def test_the_page_adds_up_the_visit_and_offers_its_times(client, bella, monday):
-    page = client.get("/bella/", {**_visit(bella), "day": TUESDAY}, HTTP_ACCEPT_LANGUAGE="fr")
+    page = client.get("/bella/book/", {**_visit(bella), "day": TUESDAY}, HTTP_ACCEPT_LANGUAGE="fr")
     assert page.status_code == 200
     text = _text(page)
     # Ticked, in the order picked, with the visit's total time, price and deposit (the
@@ -109,14 +109,14 @@ def test_the_page_adds_up_the_visit_and_offers_its_times(client, bella, monday):
         .group(0)
         .startswith('<button type="submit" name="action" value="show"')
     )
-    english = _text(client.get("/bella/", _visit(bella), HTTP_ACCEPT_LANGUAGE="en"))
+    english = _text(client.get("/bella/book/", _visit(bella), HTTP_ACCEPT_LANGUAGE="en"))
     assert "Total time" in english and "1 h 45" in english and "€150.00" in english
     assert "Often added to Couleur:" in english
 
 
 def test_an_add_on_joins_the_visit_without_booking(client, bella, monday):
     answer = client.post(
-        "/bella/", {**_form(bella, ""), "add": bella.fringe.pk}, HTTP_ACCEPT_LANGUAGE="fr"
+        "/bella/book/", {**_form(bella, ""), "add": bella.fringe.pk}, HTTP_ACCEPT_LANGUAGE="fr"
     )
     assert answer.status_code == 200
     text = _text(answer)
@@ -134,7 +134,7 @@ def test_a_visit_is_booked_in_the_order_picked_and_listed_everywhere(
     client, settings, bella, monday
 ):
     settings.PAYMENTS_TEST_MODE = True
-    answer = client.post("/bella/", _form(bella, "2027-03-02T09:00:00+01:00"))
+    answer = client.post("/bella/book/", _form(bella, "2027-03-02T09:00:00+01:00"))
     assert answer.status_code == 302 and answer["Location"].endswith("/pay/")
     with salon_scope(bella.catalogue.salon.pk):
         booking = Booking.objects.get()
@@ -171,21 +171,21 @@ def test_too_many_services_is_a_form_error(client, bella, monday):
         ]
     ids = [bella.colour.pk, bella.catalogue.cut.pk] + [s.pk for s in more]
     answer = client.post(
-        "/bella/",
+        "/bella/book/",
         _form(bella, "2027-03-02T09:00:00+01:00", services=ids, order=""),
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert answer.status_code == 400
     assert "Choose at most 5 services for one appointment." in answer.content.decode()
     french = client.post(
-        "/bella/",
+        "/bella/book/",
         _form(bella, "2027-03-02T09:00:00+01:00", services=ids, order=""),
         HTTP_ACCEPT_LANGUAGE="fr",
     )
     assert french.status_code == 400
     assert "Choisissez au plus 5 prestations pour un rendez-vous." in french.content.decode()
     # Shown (not booked), the page says so too rather than look for times.
-    shown = client.get("/bella/", {"services": ids}, HTTP_ACCEPT_LANGUAGE="en")
+    shown = client.get("/bella/book/", {"services": ids}, HTTP_ACCEPT_LANGUAGE="en")
     assert shown.status_code == 200
     assert "Choose at most 5 services for one appointment." in shown.content.decode()
     with salon_scope(salon.pk):
@@ -200,21 +200,21 @@ def test_another_salons_service_is_a_form_error(client, bella, catalogue_b, mond
         {"services": ["x"], "order": "1,x"},
     ):
         answer = client.post(
-            "/bella/",
+            "/bella/book/",
             _form(bella, "2027-03-02T09:00:00+01:00", **changes),
             HTTP_ACCEPT_LANGUAGE="en",
         )
         assert answer.status_code == 400, changes
         assert "Choose a service from the list." in answer.content.decode()
     nothing = client.post(
-        "/bella/",
+        "/bella/book/",
         _form(bella, "2027-03-02T09:00:00+01:00", services=[], order=""),
         HTTP_ACCEPT_LANGUAGE="fr",
     )
     assert nothing.status_code == 400
     assert "Choisissez une prestation." in nothing.content.decode()
     # Shown, an unknown id is left out.
-    shown = client.get("/bella/", {"services": [theirs, bella.colour.pk]})
+    shown = client.get("/bella/book/", {"services": [theirs, bella.colour.pk]})
     assert shown.status_code == 200
     for salon in (bella.catalogue.salon, catalogue_b.salon):
         with salon_scope(salon.pk):
@@ -223,7 +223,7 @@ def test_another_salons_service_is_a_form_error(client, bella, catalogue_b, mond
 
 def test_a_visit_moves_as_a_whole_from_the_manage_page(client, settings, bella, monday):
     settings.PAYMENTS_TEST_MODE = True
-    answer = client.post("/bella/", _form(bella, "2027-03-02T09:00:00+01:00"))
+    answer = client.post("/bella/book/", _form(bella, "2027-03-02T09:00:00+01:00"))
     client.post(answer["Location"])
     with salon_scope(bella.catalogue.salon.pk):
         booking = Booking.objects.get()
@@ -269,7 +269,7 @@ def test_a_client_books_a_colour_and_cut_on_a_phone_and_pays_the_deposit(
     day = _ahead(salon, 2)
     summary = page.locator("[data-visit-summary]")
     try:
-        page.goto("/bella/")
+        page.goto("/bella/book/")
         assert page.locator("html").get_attribute("lang") == locale[:2]
         assert summary.is_hidden()
         assert axe_violations(page) == []
