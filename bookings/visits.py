@@ -35,6 +35,8 @@ from .availability import (
     _subtract,
     _ts,
     _working,
+    busy_columns,
+    free_gaps,
 )
 
 
@@ -225,9 +227,8 @@ class _World:
         for staff_id in self.staff_ids:
             week = weeks[staff_id]
             working = _working(week.ranges, first, last, tz)
-            busy = _seconds_of(week.busy)
             self.working[staff_id] = working
-            free[staff_id] = _subtract(working, busy)
+            free[staff_id] = free_gaps(working, *busy_columns(week))
         kinds = {i.resource_kind for p in visit.people for i in p if i.resource_kind is not None}
         unit_list = sorted(
             (u for u in units if u.kind in kinds), key=lambda u: (u.resource_id, u.unit)
