@@ -665,11 +665,12 @@ def visit_placement(
     now: dt.datetime | None = None,
     ignore_booking: int | None = None,
     prefer: Callable[[int], Any] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[Placement] | None:
     """Where each item of the visit goes when it starts at `start`: staff members and
     resource units, free of other bookings. None when it cannot start then."""
     now = now or timezone.now()
-    catalogue = catalogue_get(salon=salon)
+    catalogue = catalogue or catalogue_get(salon=salon)
     visit = visit_shape(salon=salon, catalogue=catalogue, parts=parts, staff_id=staff_id)
     # Every local date the visit may touch: from its start's to that of the latest its
     # busy time can end (all its services, buffers and gaps one after the other), and

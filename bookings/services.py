@@ -37,6 +37,7 @@ from .models import (
     new_reference,
 )
 from .selectors import (
+    Catalogue,
     VisitPart,
     availability_changed,
     availability_for,
@@ -93,6 +94,7 @@ def _offered_slot(
     staff: StaffMember | None,
     now: dt.datetime,
     ignore_booking: int | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Slot:
     """The slot starting at `start`, if the service is offered then; else SlotTaken.
 
@@ -109,6 +111,7 @@ def _offered_slot(
         now=now,
         ignore_booking=ignore_booking,
         with_bookings=staff is None or connection.vendor != "postgresql",
+        catalogue=catalogue,
     ):
         if slot.start == start:
             return slot
@@ -132,10 +135,12 @@ def _placed(
     now: dt.datetime,
     ignore_booking: int | None = None,
     keep_staff: int | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[Placement]:
     """Where each item of the visit goes if it starts at `start`; SlotTaken when it is
     not offered then. "Anyone" goes to the free staff member with the fewest bookings that
-    day (`keep_staff` first: a moved booking keeps its staff member when free)."""
+    day (`keep_staff` first: a moved booking keeps its staff member when free).
+    `catalogue`: the salon's, when the caller has just read it."""
     if _simple(parts):
         service = parts[0].service
         slot = _offered_slot(
@@ -145,6 +150,7 @@ def _placed(
             staff=staff,
             now=now,
             ignore_booking=ignore_booking,
+            catalogue=catalogue,
         )
         staff_id = (
             staff.pk
@@ -172,10 +178,22 @@ def _placed(
     earliest = now + dt.timedelta(minutes=salon.min_notice_minutes)
     if not earliest <= start <= now + dt.timedelta(days=salon.max_advance_days):
         raise SlotTaken()
-    catalogue = catalogue_get(salon=salon)
-    candidates = {s for part in parts for s in catalogue.offering(part.service.pk)}
-    counts = staff_day_counts(
-        salon=salon, day=start.astimezone(salon.tz).date(), staff_ids=sorted(candidates)
+    catalogue = catalogue or catalogue_get(salon=salon)
+    # The day's bookings share out an item that more than one staff member could do.
+    options = [
+        catalogue.offering(part.service.pk)
+        if staff is None or part.person or staff.pk not in catalogue.offering(part.service.pk)
+        else frozenset({staff.pk})
+        for part in parts
+    ]
+    counts = (
+        staff_day_counts(
+            salon=salon,
+            day=start.astimezone(salon.tz).date(),
+            staff_ids=sorted(set().union(*options)),
+        )
+        if any(len(ids) > 1 for ids in options)
+        else {}
     )
     placements = visit_placement(
         salon=salon,
@@ -185,6 +203,7 @@ def _placed(
         now=now,
         ignore_booking=ignore_booking,
         prefer=lambda staff_id: (staff_id != keep_staff, counts.get(staff_id, 0), staff_id),
+        catalogue=catalogue,
     )
     if placements is None:
         raise SlotTaken()
@@ -193,6 +212,8 @@ def _placed(
 
 def _pick_staff(salon: Salon, slot: Slot) -> int:
     """For "anyone": the free staff member with the fewest bookings that day."""
+    if len(slot.staff_ids) == 1:
+        return slot.staff_ids[0]
     counts = staff_day_counts(
         salon=salon, day=slot.start.astimezone(salon.tz).date(), staff_ids=list(slot.staff_ids)
     )
@@ -274,6 +295,15 @@ def _items(
     ]
 
 
+def _items_known(booking: Booking, items: list[BookingItem]) -> None:
+    """The items just written, kept as `booking.items.all()` answers them (in order, as
+    a prefetch would): the answer that follows the booking shows them without a query."""
+    known = booking.items.all()
+    known._result_cache = items
+    known._prefetch_done = True
+    booking._prefetched_objects_cache = {"items": known}  # type: ignore[attr-defined]
+
+
 def _span(placements: Sequence[Placement]) -> dict[str, dt.datetime]:
     start, end = min(p.start for p in placements), max(p.end for p in placements)
     # A service that is all processing time keeps no staff member busy: its own times.
@@ -306,7 +336,12 @@ def _lock_time(rows: Sequence[BusyTime]) -> None:
     member and resource unit these rows keep busy. Two bookings after the same time then
     meet at the exclusion constraints one after the other; without it each could insert
     its row, find the other's uncommitted one and wait for it: a deadlock, that PostgreSQL
-    breaks by aborting one, again and again when a hundred clients want the same hour."""
+    breaks by aborting one, again and again when a hundred clients want the same hour.
+
+    A booking that keeps one staff member (or unit) busy needs none, a statement saved
+    on most bookings: another booking meets it only at that staff member's rows, which
+    both write in time order (so the first to write a row that the other's overlaps is
+    never the one waiting), and a booking that takes locks holds them before writing."""
     if connection.vendor != "postgresql":
         return
     # Staff members on negative keys, units on positive ones (quantity <= 50).
@@ -316,6 +351,8 @@ def _lock_time(rows: Sequence[BusyTime]) -> None:
             for row in rows
         }
     )
+    if len(keys) < 2:
+        return
     with connection.cursor() as cursor:
         for key in keys:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
@@ -367,9 +404,11 @@ def booking_create(
     notes: str = "",
     actor: Actor = None,
     now: dt.datetime | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Booking:
     """Book the service (or the visit's `parts`, with each item's part of the deposit in
-    `deposits`) at `start`, with `staff`, or whoever is free.
+    `deposits`) at `start`, with `staff`, or whoever is free (`catalogue`: the salon's,
+    when the caller has just read it).
 
     Held (`pending_payment` until `hold_until`) when a payment is awaited, confirmed
     otherwise. Raises SlotTaken (409) when the time is not offered or was just taken:
@@ -383,7 +422,9 @@ def booking_create(
         raise ValueError("The customer and the services must be the salon's.")
     if customer.blocked and source == Source.ONLINE:
         raise ValidationError({"customer": [_("Please call the salon to book.")]})
-    placements = _placed(salon=salon, parts=parts, start=start, staff=staff, now=now)
+    placements = _placed(
+        salon=salon, parts=parts, start=start, staff=staff, now=now, catalogue=catalogue
+    )
     # A hold, and the payment it waits for, never outlive the appointment (DESIGN.md).
     hold_until = min(hold_until, start) if hold_until else None
     booking = Booking(
@@ -412,11 +453,14 @@ def booking_create(
                 if connection.vendor != "postgresql":
                     _claim_time(rows=rows, now=now)
                 booking.save()
-                BookingItem.objects.bulk_create(_items(booking, parts, placements, deposits))
+                items = BookingItem.objects.bulk_create(
+                    _items(booking, parts, placements, deposits)
+                )
                 BusyTime.objects.bulk_create(_busy_time(booking, placements))
                 booking_event(booking, "created", actor=actor, status=booking.status)
                 customer_touch(customer=customer, at=now)
                 availability_changed(salon.pk)
+            _items_known(booking, items)
             return booking
         except IntegrityError as error:
             if _is_overlap(error):

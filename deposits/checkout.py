@@ -166,7 +166,9 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
         return booking_rebook_with_credit(
             booking=booking, start=request.start, staff=staff, proven=request.proven
         )
-    parts, staff, customer = checkout_resolve(request)
+    # The catalogue read once, for the request and for the booking.
+    catalogue = catalogue_get(salon=request.salon)
+    parts, staff, customer = checkout_resolve(request, catalogue=catalogue)
     if not request.by_staff:
         return checkout_hold(
             salon=request.salon,
@@ -177,6 +179,7 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
             payment_option=request.payment_option,
             source=request.source,
             notes=request.notes,
+            catalogue=catalogue,
         )
     handling = request.deposit_handling or DepositHandling.PAYMENT_LINK
     if handling == DepositHandling.PAYMENT_LINK and not contact_for(customer, request.send_via):
@@ -198,19 +201,20 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
         waiver_reason=request.waiver_reason,
         payment_option=request.payment_option,
         notes=request.notes,
+        catalogue=catalogue,
     )
 
 
 def checkout_resolve(
-    request: CheckoutRequest,
+    request: CheckoutRequest, *, catalogue: Catalogue | None = None
 ) -> tuple[list[VisitPart], StaffMember | None, Customer]:
     """The services (for the client and her guests), staff member and client a request
-    names, or Invalid by field.
+    names, or Invalid by field (`catalogue`: the salon's, when the caller has read it).
 
     Staff know whom they book for: the client they name, or the one with the phone or
     e-mail given (created when there is none). Online, the details typed prove nothing:
     the booking is the proven client's, or goes through `customer_for_online_booking`."""
-    catalogue = catalogue_get(salon=request.salon)
+    catalogue = catalogue or catalogue_get(salon=request.salon)
     errors: dict[str, Any] = {}
     own = request.service_ids or ((request.service_id,) if request.service_id is not None else ())
     key = "services" if request.service_ids else "service"
@@ -329,6 +333,7 @@ def phone_booking_take(
     waiver_reason: str = "",
     payment_option: str = "deposit",
     notes: str = "",
+    catalogue: Catalogue | None = None,
 ) -> Checkout:
     """Inside the caller's transaction: the booking, with its deposit handled as staff
     chose. With a payment link, the slot is held until the link expires; paid at the desk
@@ -347,6 +352,7 @@ def phone_booking_take(
             notes=notes,
             actor=actor,
             hold_for=dt.timedelta(hours=policy.payment_link_hours),
+            catalogue=catalogue,
         )
     else:
         checkout = checkout_at_desk(
@@ -360,6 +366,7 @@ def phone_booking_take(
             reason=waiver_reason,
             payment_option=payment_option,
             notes=notes,
+            catalogue=catalogue,
         )
     booking_event(
         checkout.booking,

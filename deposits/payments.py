@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from bookings.models import Booking, Service, Source, StaffMember, Status
-from bookings.selectors import VisitPart, visit_parts
+from bookings.selectors import Catalogue, VisitPart, visit_parts
 from bookings.services import (
     Actor,
     booking_cancel,
@@ -100,6 +100,7 @@ def checkout_hold(
     notes: str = "",
     hold_for: dt.timedelta | None = None,
     actor: Actor = None,
+    catalogue: Catalogue | None = None,
 ) -> Checkout:
     """Inside the caller's transaction: the booking of the visit's `parts` (or of one
     `service`), held while a payment is due (for `hold_for`, by default the policy's hold
@@ -134,6 +135,7 @@ def checkout_hold(
         source=source,
         notes=notes,
         actor=actor,
+        catalogue=catalogue,
         hold_until=(
             timezone.now() + (hold_for or dt.timedelta(minutes=policy.hold_minutes))
             if due
@@ -167,6 +169,7 @@ def checkout_at_desk(
     reason: str = "",
     payment_option: str = "deposit",
     notes: str = "",
+    catalogue: Catalogue | None = None,
 ) -> Checkout:
     """Inside the caller's transaction: a booking taken by staff whose deposit is paid at
     the desk (cash, card terminal) or waived, confirmed at once. The payment row records
@@ -190,6 +193,7 @@ def checkout_at_desk(
         source=Source.PHONE,
         notes=notes,
         actor=actor,
+        catalogue=catalogue,
     )
     payment = None
     if due:
