@@ -300,7 +300,7 @@ def _items_known(booking: Booking, items: list[BookingItem]) -> None:
     a prefetch would): the answer that follows the booking shows them without a query."""
     known = booking.items.all()
     known._result_cache = items
-    known._prefetch_done = True
+    known._prefetch_done = True  # type: ignore[attr-defined]
     booking._prefetched_objects_cache = {"items": known}  # type: ignore[attr-defined]
 
 
