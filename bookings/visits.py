@@ -224,9 +224,13 @@ class _World:
         bit_of = {s: 1 << i for i, s in enumerate(self.staff_ids)}
         self.working: dict[int, list[tuple[int, int]]] = {}
         free: dict[int, list[tuple[int, int]]] = {}
+        expanded: dict[tuple[Any, ...], list[tuple[int, int]]] = {}  # most share a week
         for staff_id in self.staff_ids:
             week = weeks[staff_id]
-            working = _working(week.ranges, first, last, tz)
+            ranges = tuple(week.ranges)
+            working = expanded.get(ranges)
+            if working is None:
+                working = expanded[ranges] = _working(ranges, first, last, tz)
             self.working[staff_id] = working
             free[staff_id] = free_gaps(working, *busy_columns(week))
         kinds = {i.resource_kind for p in visit.people for i in p if i.resource_kind is not None}
@@ -270,7 +274,7 @@ class _World:
         get = masks.get
         for bit, starts in item.staff:
             staff_id = self.staff_ids[bit.bit_length() - 1]
-            lo_i = 0
+            lo_i, n = 0, len(starts)
             for run_start, run_end in self.working[staff_id]:
                 # On the grid of the run, the buffer inside it, starting inside it.
                 t0 = run_start + -(-item.before // step) * step
@@ -278,10 +282,10 @@ class _World:
                 t1 = min(run_end - 1, latest)
                 if t0 > t1:
                     continue
-                while lo_i < len(starts) and starts[lo_i][1] < t0:
+                while lo_i < n and starts[lo_i][1] < t0:
                     lo_i += 1
                 k = lo_i
-                while k < len(starts) and starts[k][0] <= t1:
+                while k < n and starts[k][0] <= t1:
                     lo, hi = max(starts[k][0], t0), min(starts[k][1], t1)
                     a = t0 + -(-(lo - t0) // step) * step
                     for t in range(a, hi + 1, step):
