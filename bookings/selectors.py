@@ -664,7 +664,9 @@ def salon_opening_hours(*, salon: Salon) -> dict[int, list[tuple[dt.time, dt.tim
     (active, offering a service), merged (the cached catalogue: no query when warm)."""
     catalogue = catalogue_get(salon=salon)
     return opening_hours(
-        r for staff_id, ranges in catalogue.hours.items() if staff_id in catalogue.staff
+        r
+        for staff_id, ranges in catalogue.hours.items()
+        if staff_id in catalogue.staff
         for r in ranges
     )
 

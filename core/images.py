@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -66,3 +67,10 @@ def picture_prepared(value: Any, *, fit: Fit, name: str) -> Any:
         return value  # stored already: unchanged
     upload = getattr(value, "file", value)
     return image_fit(upload, fit=fit, name=name)
+
+
+def drawn_upload(picture: Image.Image, name: str) -> SimpleUploadedFile:
+    """A picture drawn in code (the demo salon's), as if uploaded: a PNG file."""
+    out = BytesIO()
+    picture.save(out, format="PNG")
+    return SimpleUploadedFile(f"{name}.png", out.getvalue(), content_type="image/png")

@@ -307,4 +307,3 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
             {"code": "not_allowed", "detail": str(exception) or "Not allowed."}, status=403
         )
     return error_page(request, 403)
-

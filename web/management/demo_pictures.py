@@ -2,18 +2,12 @@
 cover, a monogram logo, and a portrait for each of its staff (their initial on a colour).
 They go through the same resizing as an owner's upload."""
 
-from io import BytesIO
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from core.images import drawn_upload as _png
+
 Colour = tuple[int, int, int]
-
-
-def _png(picture: Image.Image, name: str) -> SimpleUploadedFile:
-    out = BytesIO()
-    picture.save(out, format="PNG")
-    return SimpleUploadedFile(f"{name}.png", out.getvalue(), content_type="image/png")
 
 
 def _gradient(size: tuple[int, int], start: Colour, end: Colour) -> Image.Image:

@@ -175,9 +175,7 @@ def json_ld(data: dict[str, Any]) -> SafeString:
 def salon_home(request: HttpRequest, salon: str) -> HttpResponse:
     the_salon = request_salon(request)
     with salon_locale(the_salon) as language:
-        services = list(
-            service_list(salon=the_salon, active_only=True).order_by("name", "pk")
-        )
+        services = list(service_list(salon=the_salon, active_only=True).order_by("name", "pk"))
         catalogue = catalogue_get(salon=the_salon)
         # Staff who take bookings (active, offering a service), with their photo and bio.
         staff: list[StaffMember] = [

@@ -19,7 +19,7 @@ def money(cents: int | None, currency: str) -> str:
 def phone(number: object, country: str) -> str:
     """A salon's number as its country writes it ("01 42 00 00 00"); `tel:` links take
     the number itself (E.164)."""
-    return phone_display(number, country=country)  # type: ignore[arg-type]
+    return phone_display(number, country=country)
 
 
 @register.filter

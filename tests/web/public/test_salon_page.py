@@ -11,9 +11,12 @@ import re
 from io import BytesIO
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
+from django.urls import re_path
+from django.views.static import serve
 from django_ratelimit.exceptions import Ratelimited
 from PIL import Image
 
@@ -26,6 +29,7 @@ from bookings.services import (
     staff_hours_set,
     staff_save,
 )
+from config.urls import urlpatterns as project_urls
 from core.images import COVER, LOGO, image_fit
 from deposits.services import policy_set
 from tenants.scoping import salon_scope
@@ -132,7 +136,7 @@ def test_the_page_shows_the_salon_in_french(client, bella):
     )
     assert (
         'href="https://www.google.com/maps/dir/?api=1&amp;destination=12%20rue%20des%20Lilas'
-        "%2C%2075011%20Paris\"" in text
+        '%2C%2075011%20Paris"' in text
     )
     assert "Itinéraire" in text and "Voir sur la carte" in text
     # The phone to call, written the French way, dialled in full.
@@ -156,7 +160,7 @@ def test_the_page_shows_the_salon_in_french(client, bella):
     cut = text[text.index(f'id="service-{bella.cut.pk}"') :]
     cut = cut[: cut.index("</li>")]
     assert "45 min" in cut and "60,00\u00a0€" in cut
-    assert re.search("acompte aujourd’hui[ \u00a0]: 15,00\u00a0€", cut)
+    assert re.search("acompte aujourd\u2019hui[ \u00a0]: 15,00\u00a0€", cut)
     assert f'href="/bella/book/?service={bella.cut.pk}"' in cut
     assert re.search(r">Réserver<span class=\"vh\"> Coupe</span></a>", cut)
 
@@ -164,7 +168,7 @@ def test_the_page_shows_the_salon_in_french(client, bella):
 def test_the_page_shows_the_salon_in_english(client, bella):
     text = _text(client.get("/bella/", HTTP_ACCEPT_LANGUAGE="en"))
     hours = re.search(r'<table class="hours">(.*?)</table>', text).group(1)
-    assert "<th scope=\"row\">Monday</th><td>9:00\u202fAM\u20137:00\u202fPM</td>" in hours
+    assert '<th scope="row">Monday</th><td>9:00\u202fAM\u20137:00\u202fPM</td>' in hours
     assert '<th scope="row">Sunday</th><td>Closed</td>' in hours
     colour = text[text.index(f'id="service-{bella.colour.pk}"') :]
     colour = colour[: colour.index("</li>")]
@@ -200,7 +204,9 @@ def test_staff_who_take_no_bookings_are_left_off(client, bella):
     with salon_scope(bella.salon):
         staff_save(salon=bella.salon, staff=bella.bob, active=False)
         idle = staff_save(salon=bella.salon, staff=None, name="Nina", bio="Pas encore là.")
-        staff_hours_set(staff=idle, ranges=[{"weekday": 6, "start": dt.time(9), "end": dt.time(12)}])
+        staff_hours_set(
+            staff=idle, ranges=[{"weekday": 6, "start": dt.time(9), "end": dt.time(12)}]
+        )
     text = _text(client.get("/bella/", HTTP_ACCEPT_LANGUAGE="fr"))
     assert "Barbier Bella." not in text and "Pas encore là." not in text
     assert '<th scope="row">Dimanche</th><td>Fermé</td>' in text
@@ -411,7 +417,7 @@ def test_a_category_of_another_salon_is_refused(bella, rival):
 @pytest.mark.parametrize(
     ("language", "title", "call"),
     [
-        ("fr", "Cette page n’existe pas", "Pour réserver ou poser une question, appelez"),
+        ("fr", "Cette page n\u2019existe pas", "Pour réserver ou poser une question, appelez"),
         ("en", "This page does not exist", "To book or ask a question, call"),
     ],
 )
@@ -432,7 +438,7 @@ def test_a_missing_page_without_a_salon_is_the_products(client, bella):
         answer = client.get(path, HTTP_ACCEPT_LANGUAGE="fr")
         assert answer.status_code == 404, path
         text = _text(answer)
-        assert "<h1>Cette page n’existe pas</h1>" in text
+        assert "<h1>Cette page n\u2019existe pas</h1>" in text
         assert "Bella" not in text and "tel:" not in text
         assert "/static/css/site." in text and "/static/public/pages." not in text
 
@@ -448,16 +454,14 @@ def test_a_booking_link_that_no_longer_works_names_the_salon(client, bella):
 @pytest.mark.parametrize(
     ("status", "english", "french"),
     [
-        (400, "This request could not be read", "Cette demande n’a pas pu être lue"),
+        (400, "This request could not be read", "Cette demande n\u2019a pas pu être lue"),
         (403, "This page is not open to you", "Cette page ne vous est pas ouverte"),
-        (410, "This page is no longer available", "Cette page n’est plus disponible"),
+        (410, "This page is no longer available", "Cette page n\u2019est plus disponible"),
         (429, "Too many attempts", "Trop de tentatives"),
         (500, "Something went wrong on our side", "Un problème est survenu de notre côté"),
     ],
 )
-def test_every_error_page_is_styled_translated_and_names_the_salon(
-    bella, status, english, french
-):
+def test_every_error_page_is_styled_translated_and_names_the_salon(bella, status, english, french):
     from django.utils import translation
 
     request = RequestFactory().get("/bella/book/")
@@ -505,3 +509,74 @@ def test_the_clients_private_pages_are_not_indexed(client, bella, settings):
         assert '<meta name="robots" content="noindex">' in answer.content.decode(), path
     public = client.get("/bella/").content.decode()
     assert "noindex" not in public
+
+
+# In a browser: a phone and a desktop -----------------------------------------------------------
+
+
+def _media_served(request, path):
+    return serve(request, path, document_root=django_settings.MEDIA_ROOT)
+
+
+# The project's addresses, and the pictures (served by the web server in production).
+urlpatterns = [re_path(r"^media/(?P<path>.+)$", _media_served), *project_urls]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("locale", ["fr-FR", "en-US"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_client_finds_the_salon_and_reaches_booking_by_keyboard(
+    chromium, pages_server, settings, media, catalogue_a, locale, size
+):
+    from tests.browser.harness import DESKTOP, PHONE, SCREENSHOTS, axe_violations
+
+    settings.ROOT_URLCONF = __name__
+    _dress(catalogue_a, kind="hair", phone="+33142000000", address=ADDRESS, word="Bella")
+    viewport = PHONE if size == "phone" else DESKTOP
+    phone = size == "phone"
+    context = chromium.new_context(
+        viewport=viewport,
+        locale=locale,
+        base_url=pages_server.url,
+        is_mobile=phone,
+        has_touch=phone,
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    french = locale == "fr-FR"
+    try:
+        page.goto("/bella/")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("html").get_attribute("lang") == locale[:2]
+        assert page.locator("h1").inner_text() == "Bella Coiffure"
+        # The pictures load (served, and resized).
+        assert page.evaluate("document.querySelector('img.cover').naturalWidth") == 1600
+        assert page.evaluate("document.querySelector('img.logo').naturalWidth") == 256
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert axe_violations(page) == []
+        # The first service to book is on the first screen, even on a phone.
+        first = page.locator("a.book").first
+        box = first.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= viewport["height"], box
+        # The phone, in the header, to call.
+        call = page.locator("header.site a.call")
+        assert call.get_attribute("href") == "tel:+33142000000"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"salon-page-{size}-{locale}.png"), full_page=True)
+        # The keyboard reaches "Book" in a few steps: skip link, salon, phone, then the list.
+        for _step in range(8):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.classList.contains('book')"):
+                break
+        focused = page.evaluate("document.activeElement.textContent")
+        assert focused.startswith("Réserver" if french else "Book"), focused
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/bella/book/\?service=\d+$"))
+        service = int(page.url.rsplit("=", 1)[1])
+        assert page.locator(f"#service-{service}").is_checked()
+    finally:
+        context.close()
+    assert errors == []

@@ -10,8 +10,8 @@ from bookings.services import (
     booking_create,
     catalogue_service_save,
     resource_kind_save,
-    service_category_save,
     resource_save,
+    service_category_save,
     staff_hours_set,
     staff_save,
 )
@@ -167,9 +167,7 @@ class Command(BaseCommand):
                 description=DEMO_DESCRIPTION,
             )
             # Its pictures, drawn here and resized as an owner's upload is.
-            salon_update(
-                salon=salon, logo=demo_pictures.logo("AD"), cover=demo_pictures.cover()
-            )
+            salon_update(salon=salon, logo=demo_pictures.logo("AD"), cover=demo_pictures.cover())
             for username, role, _first, _last in DEMO_USERS:
                 membership_set(salon=salon, user=users[username], role=role)
             with salon_scope(salon):
