@@ -33,7 +33,7 @@ def test_seed_demo_seeds_once_and_changes_nothing_when_run_again():
     assert _counts() == first
 
 
-def _size(field) -> tuple[int, int, str]:
+def _size(field) -> tuple[int, int, str | None]:
     with field.open("rb") as stored, Image.open(stored) as picture:
         return picture.width, picture.height, picture.format
 

@@ -273,7 +273,7 @@ def test_open_graph_tags_meta_description_and_canonical_link(client, bella, sett
     assert _meta(page, "property", "og:image") == (
         f"https://acompte.example{bella.salon.cover.url}"
     )
-    assert _meta(page, "property", "og:type") == "business.business"
+    assert _meta(page, "property", "og:type") == "website"
     assert '<link rel="canonical" href="https://acompte.example/bella/">' in page
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     assert re.search(r'<link rel="icon" href="[^"]*favicon[^"]*\.svg" type="image/svg\+xml">', page)
@@ -290,7 +290,7 @@ def test_a_salon_without_description_still_describes_itself(client, catalogue_a,
 # The pictures ------------------------------------------------------------------------------
 
 
-def _size(field) -> tuple[int, int, str]:
+def _size(field) -> tuple[int, int, str | None]:
     with field.open("rb") as stored, Image.open(stored) as picture:
         return picture.width, picture.height, picture.format
 
@@ -485,7 +485,7 @@ def test_an_abuse_limit_answers_429_with_the_page(bella):
     assert api.status_code == 429 and json.loads(api.content)["code"] == "throttled"
 
 
-def test_the_clients_private_pages_are_not_indexed(client, bella, settings):
+def test_the_clients_private_pages_are_not_indexed_and_all_give_the_phone(client, bella, settings):
     settings.PAYMENTS_TEST_MODE = True
     customer = CustomerFactory(salon=bella.salon)
     booking = book(bella, customer, local(bella.salon, 1, 10))
@@ -506,9 +506,14 @@ def test_the_clients_private_pages_are_not_indexed(client, bella, settings):
     for path in paths:
         answer = client.get(path)
         assert answer.status_code == 200, path
-        assert '<meta name="robots" content="noindex">' in answer.content.decode(), path
-    public = client.get("/bella/").content.decode()
-    assert "noindex" not in public
+        page = answer.content.decode()
+        assert '<meta name="robots" content="noindex">' in page, path
+        # The salon's phone, to call, in the header of every client page.
+        assert '<a class="call" href="tel:+33142000000">' in page, path
+    for path in ("/bella/", "/bella/book/"):
+        page = client.get(path).content.decode()
+        assert "noindex" not in page, path
+        assert '<a class="call" href="tel:+33142000000">' in page, path
 
 
 # In a browser: a phone and a desktop -----------------------------------------------------------
