@@ -18,6 +18,7 @@ from .models import (
     Resource,
     ResourceKind,
     Service,
+    ServiceCategory,
     StaffMember,
     StaffService,
     TimeOff,
@@ -32,6 +33,8 @@ from .services import (
     resource_kind_delete,
     resource_kind_save,
     resource_save,
+    service_category_delete,
+    service_category_save,
     staff_delete,
     staff_hours_set,
     staff_save,
@@ -113,8 +116,8 @@ class ServiceAdmin(CatalogueAdmin):
     """Its deposit override is checked by `Rule.parse`, as everywhere (the model's
     validation, run by the form)."""
 
-    list_display = ["name", "duration_minutes", "price", "active"]
-    list_filter = ["active"]
+    list_display = ["name", "category", "duration_minutes", "price", "active"]
+    list_filter = ["active", "category"]
     search_fields = ["name"]
     filter_horizontal = ["addons"]
 
@@ -123,6 +126,21 @@ class ServiceAdmin(CatalogueAdmin):
 
     def service_delete(self, obj: Service) -> None:
         catalogue_service_delete(service=obj)
+
+
+@admin.register(ServiceCategory)
+class ServiceCategoryAdmin(CatalogueAdmin):
+    """The headings of the salon's page, in the salon's order (smallest position first)."""
+
+    list_display = ["name", "position"]
+    list_editable = ["position"]
+    search_fields = ["name"]
+
+    def service_save(self, obj: ServiceCategory) -> None:
+        service_category_save(salon=obj.salon, category=obj)
+
+    def service_delete(self, obj: ServiceCategory) -> None:
+        service_category_delete(category=obj)
 
 
 @admin.register(ResourceKind)
@@ -160,11 +178,12 @@ class StaffMemberAdmin(CatalogueAdmin):
     list_display = ["name", "active"]
     list_filter = ["active"]
     search_fields = ["name"]
-    fields = ["salon", "name", "active"]
+    fields = ["salon", "name", "active", "photo", "bio"]
     inlines = [StaffServiceInline, HoursInline]
 
     def service_save(self, obj: StaffMember) -> None:
-        staff_save(salon=obj.salon, staff=obj)
+        # The photo as the form left it: a new upload is resized, a kept one stays.
+        staff_save(salon=obj.salon, staff=obj, photo=obj.photo)
 
     def service_delete(self, obj: StaffMember) -> None:
         staff_delete(staff=obj)

@@ -60,6 +60,19 @@ class Slot:
     staff_ids: tuple[int, ...]
 
 
+def opening_hours(ranges: Iterable[WeeklyRange]) -> dict[int, list[tuple[dt.time, dt.time]]]:
+    """When the salon is open, weekday by weekday (Monday 0): its staff's working ranges
+    merged where they overlap or touch. A weekday nobody works is left out (closed)."""
+    by_day: defaultdict[int, list[tuple[dt.time, dt.time]]] = defaultdict(list)
+    for r in sorted(ranges, key=lambda r: (r.weekday, r.start)):
+        merged = by_day[r.weekday]
+        if merged and r.start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], r.end))
+        else:
+            merged.append((r.start, r.end))
+    return dict(sorted(by_day.items()))
+
+
 def local_moment(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
     """The instant a wall-clock time of a salon-local date names, in UTC.
 

@@ -12,7 +12,7 @@ from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from tenants.models import Salon, TenantModel
+from tenants.models import Salon, TenantModel, salon_picture_path
 
 from .rules import Rule
 
@@ -88,9 +88,36 @@ class Resource(TenantModel):
         return self.name
 
 
+class ServiceCategory(TenantModel):
+    """A heading of the salon's page under which its services are listed (cuts, colours,
+    care), in the salon's order."""
+
+    name = models.CharField(_("name"), max_length=80)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name", "id"]
+        verbose_name = _("service category")
+        verbose_name_plural = _("service categories")
+        constraints = [
+            models.UniqueConstraint(fields=["salon", "name"], name="servicecategory_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Service(TenantModel):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
+    category = models.ForeignKey(
+        ServiceCategory,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("category"),
+    )
     duration_minutes = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(5), MaxValueValidator(720)]
     )
@@ -201,6 +228,18 @@ class StaffMember(TenantModel):
     )
     services = models.ManyToManyField(Service, through="StaffService", related_name="+", blank=True)
     active = models.BooleanField(default=True)
+    photo = models.ImageField(
+        _("photo"),
+        upload_to=salon_picture_path,
+        blank=True,
+        help_text=_("Shown at 400 pixels, cropped square."),
+    )
+    bio = models.CharField(
+        _("short bio"),
+        max_length=300,
+        blank=True,
+        help_text=_("One or two sentences on the salon's page."),
+    )
 
     class Meta:
         ordering = ["name", "id"]

@@ -33,7 +33,14 @@ from core.cache import (
 from tenants.models import Salon
 from tenants.versions import durable_version_bump, durable_version_get
 
-from .availability import ServiceShape, Slot, StaffWeek, WeeklyRange, availability
+from .availability import (
+    ServiceShape,
+    Slot,
+    StaffWeek,
+    WeeklyRange,
+    availability,
+    opening_hours,
+)
 from .models import (
     ACTIVE_STATUSES,
     Booking,
@@ -41,6 +48,7 @@ from .models import (
     BusyTime,
     Resource,
     Service,
+    ServiceCategory,
     StaffMember,
     StaffService,
     Status,
@@ -700,6 +708,22 @@ def visit_placement(
         step=bounds["step"],
         prefer=prefer or (lambda staff: staff),
     )
+
+
+def salon_opening_hours(*, salon: Salon) -> dict[int, list[tuple[dt.time, dt.time]]]:
+    """When the salon is open each weekday: the hours of the staff who take bookings
+    (active, offering a service), merged (the cached catalogue: no query when warm)."""
+    catalogue = catalogue_get(salon=salon)
+    return opening_hours(
+        r
+        for staff_id, ranges in catalogue.hours.items()
+        if staff_id in catalogue.staff
+        for r in ranges
+    )
+
+
+def category_list(*, salon: Salon) -> QuerySet[ServiceCategory]:
+    return ServiceCategory.objects.all()
 
 
 def service_list(*, salon: Salon, active_only: bool = False) -> QuerySet[Service]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import SlotTaken
+from core.images import PORTRAIT, picture_prepared
 from customers.models import Customer
 from customers.services import customer_touch
 from tenants.models import Salon
@@ -27,6 +28,7 @@ from .models import (
     Resource,
     ResourceKind,
     Service,
+    ServiceCategory,
     Source,
     StaffMember,
     StaffService,
@@ -771,6 +773,8 @@ def catalogue_service_save(
     service.full_clean()  # the deposit override among the rest: `Rule.parse` (models.py)
     if service.resource_kind is not None and service.resource_kind.salon_id != salon.pk:
         raise ValidationError({"resource_kind": [_("No such resource kind.")]})
+    if service.category is not None and service.category.salon_id != salon.pk:
+        raise ValidationError({"category": [_("No such category.")]})
     with transaction.atomic():
         service.save()
         if addons is not None:
@@ -793,6 +797,23 @@ def _delete_or_retire(obj: Service | StaffMember | Resource, **booked_by: Any) -
 
 def catalogue_service_delete(*, service: Service) -> None:
     _delete_or_retire(service, service=service)
+
+
+def service_category_save(
+    *, salon: Salon, category: ServiceCategory | None, **fields: Any
+) -> ServiceCategory:
+    """A heading of the salon's page (cuts, colours, care) and its place among them."""
+    category = category or ServiceCategory(salon=salon)
+    for name, value in fields.items():
+        setattr(category, name, value)
+    category.full_clean()
+    category.save()
+    return category
+
+
+def service_category_delete(*, category: ServiceCategory) -> None:
+    """Its services stay, listed under no heading."""
+    category.delete()
 
 
 def resource_kind_save(*, salon: Salon, kind: ResourceKind | None, **fields: Any) -> ResourceKind:
@@ -841,6 +862,8 @@ def staff_save(
     **fields: Any,
 ) -> StaffMember:
     staff = staff or StaffMember(salon=salon)
+    if "photo" in fields:  # a new photo is resized before it is stored
+        fields["photo"] = picture_prepared(fields["photo"], fit=PORTRAIT, name="staff")
     for name, value in fields.items():
         setattr(staff, name, value)
     staff.full_clean()

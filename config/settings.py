@@ -242,6 +242,11 @@ STATIC_URL = "static/"
 # Where `collectstatic` gathers the files the web server (WhiteNoise) serves.
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# What salons upload (logos, covers, staff photos), through the default storage: files
+# under MEDIA_ROOT here, served at MEDIA_URL by `make run` (DEBUG); in production by the
+# web server or a bucket (README, "Pictures").
+MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -134,6 +134,19 @@ class CacheVersion(models.Model):
         return f"{self.key} = {self.version}"
 
 
+class SalonKind(models.TextChoices):
+    """What the salon's page tells search engines it is (schema.org's type)."""
+
+    HAIR = "hair", _("Hair salon")
+    BEAUTY = "beauty", _("Beauty salon")
+
+
+def salon_picture_path(instance: models.Model, filename: str) -> str:
+    """Where a salon's pictures (and its staff's) are stored: one folder per salon."""
+    salon_id = getattr(instance, "salon_id", None) or instance.pk
+    return f"salons/{salon_id}/{filename}"
+
+
 class Salon(models.Model):
     """The tenant. Everything a salon owns carries a foreign key to it."""
 
@@ -145,6 +158,27 @@ class Salon(models.Model):
     phone = PhoneNumberField(blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=SalonKind.choices, default=SalonKind.HAIR
+    )
+    description = models.TextField(
+        _("description"),
+        blank=True,
+        max_length=2000,
+        help_text=_("A few sentences on the salon's page: what it does, its style."),
+    )
+    logo = models.ImageField(
+        _("logo"),
+        upload_to=salon_picture_path,
+        blank=True,
+        help_text=_("Square; shown at 256 pixels."),
+    )
+    cover = models.ImageField(
+        _("cover photo"),
+        upload_to=salon_picture_path,
+        blank=True,
+        help_text=_("Wide; shown up to 1600 pixels wide."),
+    )
     languages = models.JSONField(default=default_languages, validators=[validate_languages])
     stripe_account = models.CharField(
         max_length=255,

@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
+from core.images import COVER, LOGO, picture_prepared
+
 from .models import ADMIN_ROLES, SETTINGS_ROLE, TEAM_ROLE, Membership, Role, Salon, role_at_least
 from .scoping import salon_scope
 from .selectors import membership_role, salon_forget
@@ -55,6 +57,9 @@ def salon_update(*, salon: Salon, actor: Actor | None = None, **fields: Any) -> 
     """Change the salon's settings; `actor`, when given, must be one of its owners."""
     if actor is not None:
         salon_settings_check(salon=salon, actor=actor)
+    for name, fit in (("logo", LOGO), ("cover", COVER)):
+        if name in fields:  # a new picture is resized before it is stored
+            fields[name] = picture_prepared(fields[name], fit=fit, name=name)
     for name, value in fields.items():
         setattr(salon, name, value)
     salon.full_clean()

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -41,6 +42,7 @@ def test_make_run_serves_the_demo_salon(tmp_path):
         if not k.startswith(("DJANGO_", "REDIS_", "DATABASE_", "STRIPE_", "MAKE"))
     }
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    env["MEDIA_ROOT"] = str(tmp_path / "media")
     log = (tmp_path / "run.log").open("w")
     server = subprocess.Popen(
         ["make", "run", f"PORT={port}"],
@@ -67,6 +69,14 @@ def test_make_run_serves_the_demo_salon(tmp_path):
         status, body = _get(f"{base}/")
         assert status == 200
         assert "Atelier Démo" in body.decode()
+
+        # The demo salon's page, and its pictures served under DEBUG.
+        status, body = _get(f"{base}/demo/")
+        page = body.decode()
+        assert status == 200 and "Coupes" in page
+        logo = re.search(r'class="logo" src="(/media/[^"]+\.webp)"', page).group(1)
+        status, body = _get(f"{base}{logo}")
+        assert status == 200 and body[8:12] == b"WEBP"
 
         status, body = _get(f"{base}/api/v1/auth/token/", {"username": "demo", "password": "demo"})
         token = json.loads(body)["token"]

@@ -9,6 +9,7 @@ with `Retry-After`, not a 500: nothing was kept, and the client may simply try a
 import logging
 import re
 import sys
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -16,7 +17,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
+from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
 from rest_framework.pagination import PageNumberPagination
@@ -32,6 +36,9 @@ from core.errors import (
     ProviderUnavailable,
     SlotTaken,
 )
+from core.languages import language_choose, languages_offered
+from tenants.models import RESERVED_SLUGS, Salon
+from tenants.selectors import salon_get
 
 log = logging.getLogger(__name__)
 
@@ -160,14 +167,96 @@ def _is_api(request: HttpRequest) -> bool:
 _CLIENT_LINK = re.compile(r"^/(?:manage|pay)/[^/]+/|^/[-\w]+/booking/[^/]+/")
 
 
+# The error pages: what happened, in the client's language, with the salon's name and
+# phone when the address names a salon (the client may call rather than try again).
+ERRORS: dict[int, tuple[Any, Any]] = {
+    400: (
+        _("This request could not be read"),
+        _("Something in the address or the form was not as expected. Go back and try again."),
+    ),
+    403: (
+        _("This page is not open to you"),
+        _("You may need to sign in, or to use the link the salon sent you."),
+    ),
+    404: (
+        _("This page does not exist"),
+        _("The address may be mistyped, or the page has moved."),
+    ),
+    410: (
+        _("This page is no longer available"),
+        _("What it offered has ended. Start again from the salon's page."),
+    ),
+    429: (
+        _("Too many attempts"),
+        _("Please wait a few minutes before trying again."),
+    ),
+    500: (
+        _("Something went wrong on our side"),
+        _("Nothing was kept. Please try again in a moment."),
+    ),
+}
+
+
+def _salon_of(request: HttpRequest, *, look_up: bool = True) -> Salon | None:
+    """The salon the address names: the one the request resolved, else (unless the
+    database may be the trouble) the salon whose slug the path starts with."""
+    salon = getattr(request, "salon", None)
+    if isinstance(salon, Salon) or not look_up:
+        return salon if isinstance(salon, Salon) else None
+    slug = request.path_info.strip("/").split("/", 1)[0]
+    if not slug or slug in RESERVED_SLUGS or not re.fullmatch(r"[-\w]+", slug):
+        return None
+    try:
+        return salon_get(slug=slug)
+    except Exception:  # an error page must not fail for want of the salon's name
+        log.warning("error page: the salon %r could not be read", slug, exc_info=True)
+        return None
+
+
+def error_page(
+    request: HttpRequest,
+    status: int,
+    *,
+    template: str = "errors/error.html",
+    look_up: bool = True,
+) -> HttpResponse:
+    """The page of an error `status`, in the salon's layout when the address names a
+    salon (in the language its pages speak), else in the product's."""
+    salon = _salon_of(request, look_up=look_up)
+    title, message = ERRORS.get(status, ERRORS[400])
+    context: dict[str, Any] = {"status": status, "title": title, "message": message}
+    language = None
+    if salon is not None:
+        language = language_choose(salon.languages, browser=translation.get_language() or "")
+        context.update(
+            salon=salon,
+            page_languages=languages_offered(salon.languages),
+            layout="public/_layout.html",
+        )
+    else:
+        context["layout"] = "base.html"
+    with translation.override(language) if language else nullcontext():
+        response = render(request, template, context, status=status)
+        response["Content-Language"] = translation.get_language()
+    return response
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Unknown URLs under /api/ answer in the API's error shape; a client's link that no
-    longer works says so, in the client's language; other pages as usual."""
+    longer works says so, in the client's language; other pages as the error page."""
     if _is_api(request):
         return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
     if _CLIENT_LINK.match(request.path_info):
-        return render(request, "link_invalid.html", status=404)
-    return defaults.page_not_found(request, exception)
+        return error_page(request, 404, template="link_invalid.html")
+    return error_page(request, 404)
+
+
+def _plain_server_error(request: HttpRequest) -> HttpResponse:
+    try:
+        return error_page(request, 500, look_up=False)
+    except Exception:  # the page itself failed: Django's bare one
+        log.exception("the error page could not be rendered")
+        return defaults.server_error(request)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -188,18 +277,33 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {"code": "server_error", "detail": "Something went wrong on our side."}, status=500
         )
-    return defaults.server_error(request)
+    return _plain_server_error(request)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"code": "invalid", "detail": "Bad request."}, status=400)
-    return defaults.bad_request(request, exception)
+    return error_page(request, 400)
+
+
+def too_many_requests(request: HttpRequest, retry_after: int | None = None) -> HttpResponse:
+    """A page refused by an abuse limit (core/ratelimit.py): 429, and when to come back."""
+    if _is_api(request):
+        response: HttpResponse = JsonResponse(
+            {"code": "throttled", "detail": "Too many requests."}, status=429
+        )
+    else:
+        response = error_page(request, 429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if isinstance(exception, Ratelimited):  # django-ratelimit's refusal: a 429, not a 403
+        return too_many_requests(request)
     if _is_api(request):
         return JsonResponse(
             {"code": "not_allowed", "detail": str(exception) or "Not allowed."}, status=403
         )
-    return defaults.permission_denied(request, exception)
+    return error_page(request, 403)

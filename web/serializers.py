@@ -379,7 +379,7 @@ class StaffSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StaffMember
-        fields = ["id", "name", "service_ids", "active"]
+        fields = ["id", "name", "service_ids", "active", "bio"]
 
     def to_representation(self, instance: StaffMember) -> dict[str, Any]:
         data = super().to_representation(instance)

@@ -164,7 +164,7 @@ def test_the_booking_page_refuses_the_eleventh_attempt_with_a_message(client, ca
 def test_the_booking_page_counts_a_phone_across_addresses(catalogue_a, monday):
     answers = [
         Client(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
-            "/bella/",
+            "/bella/book/",
             {
                 "service": catalogue_a.cut.pk,
                 "start": local(catalogue_a.salon, 1, 9).isoformat(),

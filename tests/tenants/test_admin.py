@@ -220,6 +220,8 @@ def _salon_form(salon, **changes):
         "phone": "",
         "email": "",
         "address": "",
+        "kind": salon.kind,
+        "description": "",
         "languages": '["fr", "en"]',
         "stripe_account": "",
         "slot_step_minutes": "15",

@@ -57,7 +57,7 @@ def _inline_scripts(html: str) -> list[str]:
     return [
         tag
         for tag in re.findall(r"<script\b[^>]*>", html)
-        if "src=" not in tag and "application/json" not in tag
+        if "src=" not in tag and not re.search(r'type="application/(ld\+)?json"', tag)
     ]
 
 

@@ -131,7 +131,9 @@ def test_the_clients_forms_need_the_token(settings, catalogue_a, monday):
         "payment_option": "deposit",
         "action": "book",
     }
-    booked = _refused_then_taken(client, f"/bella/?service={catalogue_a.cut.pk}", "/bella/", form)
+    booked = _refused_then_taken(
+        client, f"/bella/book/?service={catalogue_a.cut.pk}", "/bella/book/", form
+    )
     assert booked.status_code == 302 and booked["Location"].endswith("/pay/")
 
     # The test-mode payment form (no money moves; the button stands in for the card form).

@@ -53,6 +53,8 @@ class SalonSettingsSerializer(serializers.ModelSerializer):
             "phone",
             "email",
             "address",
+            "kind",
+            "description",
             "languages",
             "slot_step_minutes",
             "min_notice_minutes",

@@ -4,7 +4,7 @@ path left over, so these come last in the project's URLs."""
 
 from django.urls import path
 
-from web.public import booking, consent, home, verify
+from web.public import booking, consent, home, salon_page, verify
 
 urlpatterns = [
     path("healthz", home.healthz, name="healthz"),
@@ -14,7 +14,7 @@ urlpatterns = [
     path("manage/<str:token>/cancel/", booking.manage_cancel, name="manage-cancel"),
     path("manage/<str:token>/reschedule/", booking.manage_reschedule, name="manage-reschedule"),
     path("manage/<str:token>/verify/", verify.manage_verify, name="manage-verify-page"),
-    path("<slug:salon>/", booking.salon_page, name="salon-page"),
+    path("<slug:salon>/", salon_page.salon_home, name="salon-page"),
     path("<slug:salon>/book/", booking.salon_page, name="book"),
     path("<slug:salon>/verify/", verify.salon_verify, name="salon-verify"),
     path("<slug:salon>/booking/<str:token>/", booking.booking_done, name="booking-done"),

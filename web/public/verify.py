@@ -99,7 +99,7 @@ def salon_verify(request: HttpRequest, salon: str) -> HttpResponse:
                     proof, _expires = proof_issue(customer=customer)
                     request.session[proof_session_key(the_salon.pk)] = proof
                     messages.success(request, _("Thank you: we know it is you."))
-                    return HttpResponseRedirect(reverse("salon-page", args=[the_salon.slug]))
+                    return HttpResponseRedirect(reverse("book", args=[the_salon.slug]))
             except ValidationError as exc:
                 problem, status = error_text(exc), 400
         return page(

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from bookings.models import Booking, BookingItem
 from core.money import money_format
+from tenants.phones import phone_display
 
 register = template.Library()
 
@@ -12,6 +13,13 @@ register = template.Library()
 def money(cents: int | None, currency: str) -> str:
     """Integer cents written for the active language: "15,00 €" / "€15.00"."""
     return money_format(int(cents or 0), currency, translation.get_language() or "en")
+
+
+@register.filter
+def phone(number: object, country: str) -> str:
+    """A salon's number as its country writes it ("01 42 00 00 00"); `tel:` links take
+    the number itself (E.164)."""
+    return phone_display(number, country=country)
 
 
 @register.filter

@@ -11,6 +11,7 @@ from bookings.services import (
     catalogue_service_save,
     resource_kind_save,
     resource_save,
+    service_category_save,
     staff_hours_set,
     staff_save,
 )
@@ -20,11 +21,21 @@ from deposits.services import policy_set
 from support.services import request_open
 from tenants.models import Role, Salon
 from tenants.scoping import salon_scope
-from tenants.services import membership_set, salon_create
+from tenants.services import membership_set, salon_create, salon_update
+from web.management import demo_pictures
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105 - a demo account, printed for the newcomer
 DEMO_USERS = [("demo", Role.OWNER, "Camille", "Durand"), ("accueil", Role.STAFF, "Inès", "Leroy")]
+DEMO_DESCRIPTION = (
+    "Un atelier de quartier lumineux, à deux pas de la place Voltaire. Coupes, couleurs "
+    "et soins sur mesure, avec des produits choisis pour respecter vos cheveux. Prenez "
+    "rendez-vous en ligne à toute heure\u00a0: un acompte réserve votre créneau."
+)
+DEMO_STAFF = (
+    ("Inès", "Coloriste depuis douze ans, elle aime les couleurs naturelles et les balayages."),
+    ("Karim", "Coupes homme et femme, dégradés précis et conseils de coiffage au quotidien."),
+)
 DEMO_CUSTOMERS = [
     {
         "name": "Léa Martin",
@@ -87,15 +98,29 @@ class Command(BaseCommand):
         services = [
             catalogue_service_save(salon=salon, service=None, **fields) for fields in catalogue
         ]
-        women, _men, colour, blowdry = services
+        women, men, colour, blowdry = services
+        for position, (category, members) in enumerate(
+            (("Coupes", [women, men]), ("Couleur", [colour]), ("Coiffage", [blowdry]))
+        ):
+            heading = service_category_save(
+                salon=salon, category=None, name=category, position=position
+            )
+            for service in members:
+                catalogue_service_save(salon=salon, service=service, category=heading)
         catalogue_service_save(salon=salon, service=colour, addons=[women, blowdry])
         catalogue_service_save(salon=salon, service=women, addons=[blowdry])
         week = [{"weekday": d, "start": dt.time(9), "end": dt.time(19)} for d in range(1, 6)]
         saturday = [{"weekday": 5, "start": dt.time(9), "end": dt.time(17)}]
         staff = []
-        for name, offered in (("Inès", services), ("Karim", services[:2] + services[3:])):
+        offers = (services, services[:2] + services[3:])
+        for n, ((name, bio), offered) in enumerate(zip(DEMO_STAFF, offers, strict=True)):
             member = staff_save(
-                salon=salon, staff=None, name=name, service_ids=[s.pk for s in offered]
+                salon=salon,
+                staff=None,
+                name=name,
+                bio=bio,
+                photo=demo_pictures.portrait(name, n),
+                service_ids=[s.pk for s in offered],
             )
             staff_hours_set(staff=member, ranges=week[:-1] + saturday)
             staff.append(member)
@@ -138,7 +163,11 @@ class Command(BaseCommand):
                 email="bonjour@demo.acompte.test",
                 address="12 rue des Lilas, 75011 Paris",
                 max_gap_minutes=15,
+                kind="hair",
+                description=DEMO_DESCRIPTION,
             )
+            # Its pictures, drawn here and resized as an owner's upload is.
+            salon_update(salon=salon, logo=demo_pictures.logo("AD"), cover=demo_pictures.cover())
             for username, role, _first, _last in DEMO_USERS:
                 membership_set(salon=salon, user=users[username], role=role)
             with salon_scope(salon):
