@@ -402,13 +402,19 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
                 "policy": policy,
                 "selected_start": selected_start,
                 "payment_option": option if policy.allow_full_payment else "deposit",
-                "proven": proof_from_request(request, salon_id=the_salon.pk),
+                **_proven_and_credit(request, the_salon),
             },
             status=status,
         )
         if wait is not None:
             response["Retry-After"] = str(wait)
         return response
+
+
+def _proven_and_credit(request: HttpRequest, salon: Salon) -> dict[str, Any]:
+    """The client the visitor proved to be, and the credit that pays her deposit."""
+    proven = proof_from_request(request, salon_id=salon.pk)
+    return {"proven": proven, "credit": credit_balance(customer=proven) if proven else 0}
 
 
 def _book(
@@ -541,6 +547,7 @@ def _pay(
                 "link": link,
                 # A link speaks its client's language, whatever the browser's.
                 **({"page_languages": [language]} if link else {}),
+                "credit_spent": _credit_spent(booking),
                 "publishable_key": publishable_key,
                 "stripe_js_url": settings.STRIPE_JS_URL,
                 "account": payment.account if payment else "",
