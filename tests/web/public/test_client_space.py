@@ -153,6 +153,20 @@ def test_nothing_is_shown_without_the_code(client, team_a, lea):
     assert "Léa Martin" not in _text(client.get(SPACE))
 
 
+def test_she_signs_in_with_her_e_mail_address_too(client, team_a, lea):
+    assert client.post(SPACE, {"email": "LEA@example.org", "action": "send"}).status_code == 200
+    code = _code_sent(team_a.salon, "lea@example.org")
+    answer = client.post(SPACE, {"email": "lea@example.org", "code": code, "action": "check"})
+    assert answer.status_code == 302
+    assert "Léa Martin" in _text(client.get(SPACE))
+
+
+def test_the_booking_page_says_nothing_of_her_credit_without_the_code(client, team_a, lea):
+    _send(client)  # her phone typed, no code
+    page = _text(client.get("/bella/book/"))
+    assert 'id="credit-applied"' not in page and "Léa Martin" not in page
+
+
 def test_another_salons_client_is_not_visible(client, team_a, team_b, catalogue_b, lea):
     with salon_scope(team_b.salon):
         CustomerFactory(salon=team_b.salon, name="Léa Rival", phone="+33612345678")
