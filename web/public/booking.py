@@ -573,6 +573,7 @@ def booking_done(request: HttpRequest, salon: str, token: str) -> HttpResponse:
                 "booking": booking,
                 "state": state,
                 "deposit": deposit_state(booking),
+                "credit_spent": _credit_spent(booking),
                 "payment": payment,
                 "token": token,
                 "manage_url": request.build_absolute_uri(reverse("manage-page", args=[token])),

@@ -375,3 +375,19 @@ def test_a_returning_client_signs_in_and_her_credit_pays_part_of_the_deposit(
         assert (payment.amount, payment.status) == (500, "succeeded")
         assert _used(booking.pk) == 1000
         assert credit_balance(customer=lea) == 0
+
+
+def test_credit_covering_the_deposit_confirms_without_paying(
+    client, api, stripe_api, team_a, catalogue_a, lea
+):
+    policy_put(api, team_a, rule={"kind": "fixed", "value": 800})  # less than her credit
+    _sign_in(client, team_a.salon)
+    booked = client.post("/bella/book/", _book_form(catalogue_a, team_a.salon, 10))
+    assert booked.status_code == 302 and "/pay/" not in booked["Location"]
+    done = _text(client.get(booked["Location"]))
+    assert re.search(r"8[.,]00", done) and 'id="credit-spent"' in done
+    with salon_scope(team_a.salon):
+        booking = Booking.objects.get(customer=lea, start=local(team_a.salon, 9, 10))
+        assert booking.status == "confirmed"
+        assert not Payment.objects.filter(booking=booking).exists()
+        assert credit_balance(customer=lea) == 200
