@@ -180,3 +180,23 @@ def test_two_checkouts_at_once_never_spend_the_same_credit(
             for booking in bookings:  # the credit back for the next run
                 booking_cancel_with_money(booking=booking, resolution="credit")
             assert credit_balance(customer=lea) == 2000
+
+
+@pytest.mark.django_db
+def test_when_the_provider_fails_her_credit_comes_back_at_once(
+    api, stripe_api, team_a, catalogue_a, monday
+):
+    from core.errors import ProviderUnavailable
+    from deposits.credit import credits_restore_lapsed
+
+    policy_put(api, team_a)
+    lea = _lea(team_a, catalogue_a, credit=1000)
+    stripe_api.fail("500", times=10)
+    with pytest.raises(ProviderUnavailable):
+        _checkout(team_a, catalogue_a, lea)
+    with salon_scope(team_a.salon):
+        booking = Booking.objects.get(customer=lea, status=Status.EXPIRED)
+        assert _used(booking) == 1000
+        assert credit_balance(customer=lea) == 1000
+        assert credits_restore_lapsed(salon_id=team_a.salon.pk) == 0  # nothing twice
+        assert credit_balance(customer=lea) == 1000
