@@ -35,6 +35,7 @@ from .models import DepositPolicy, RampStep, policy_values
 from .rules import Client, Policy, Rule, quote_visit, ramp_build, rule_in_force
 from .selectors import policy_get, salon_today
 from .services import policy_delete, policy_set
+from .simulator import policy_simulate
 
 # What the preview's kinds of client are, as the calculator sees them.
 CLIENT_KINDS = {
@@ -381,18 +382,23 @@ class PolicyPageAdmin(TenantAdmin):
         formsets = [inline.formset for inline in context["inline_admin_formsets"]]
         salon = self._salon(request, obj)
         wanted = request.POST if request.method == "POST" else request.GET
-        if salon is not None and form.previewing:
+        if salon is None or (obj is None and not form.previewing):
+            return super().render_change_form(request, context, add, change, form_url, obj)
+        with salon_scope(salon):
+            saved, steps = policy_get(salon=salon)
+        saved_ramp = [(step.starts_on, step.rule) for step in steps]
+        current = simulation_shown(salon, saved, saved_ramp) if saved.pk else None
+        if form.previewing:
             if getattr(form, "checked", False) and all(f.is_valid() for f in formsets):
                 policy, ramp = form.instance, form.ramp_asked(formsets)
                 context["preview"] = policy_preview(salon, policy, ramp, wanted)
                 context["preview"]["unsaved"] = True
-                ignored = base_rule_ignored(form, ramp, salon)
-                context["preview"]["ignored"] = ignored
-        elif salon is not None and obj is not None:
-            with salon_scope(salon):
-                policy, steps = policy_get(salon=salon)
-            ramp = [(step.starts_on, step.rule) for step in steps]
-            context["preview"] = policy_preview(salon, policy, ramp, wanted)
+                context["preview"]["ignored"] = base_rule_ignored(form, ramp, salon)
+                context["preview"]["simulation"] = simulation_shown(salon, policy, ramp)
+                context["preview"]["current"] = current
+        else:
+            context["preview"] = policy_preview(salon, saved, saved_ramp, wanted)
+            context["preview"]["simulation"] = current
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -487,6 +493,23 @@ def policy_preview(
         "ramp": [
             {"day": on, "rule": rule_words(rule, salon.currency, language)} for on, rule in ramp
         ],
+    }
+
+
+def simulation_shown(
+    salon: Salon, policy: DepositPolicy, ramp: list[tuple[dt.date, Rule]]
+) -> dict[str, Any]:
+    """The simulator's figures for `policy`, written for the owner."""
+    language = translation.get_language() or "en"
+    with salon_scope(salon):
+        figures = policy_simulate(salon=salon, policy=policy, ramp=ramp)
+    return {
+        "figures": figures,
+        **{
+            key: money_format(getattr(figures, key), salon.currency, language)
+            for key in ("asked", "kept", "credited")
+        },
+        "missed": figures.no_shows + figures.late_cancellations,
     }
 
 

@@ -10,10 +10,12 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from bookings.models import Service
+from bookings.services import booking_cancel, booking_complete, booking_mark_no_show
 from deposits.models import DepositPolicy, RampStep
 from deposits.rules import Rule
 from deposits.selectors import policy_get
 from deposits.services import policy_set
+from deposits.simulator import Simulation, policy_simulate
 from tenants.scoping import salon_scope
 from tests.conftest import book, local
 from tests.factories import CustomerFactory
@@ -292,3 +294,94 @@ def test_the_index_has_one_deposits_block_with_the_figures_in_it(client, team_a,
     block = block[: block.index("</table>")]
     assert "/admin/deposits/depositpolicy/recovered/" in block
     assert "Credit entries" in block and "entrys" not in html
+
+
+# The simulator, against a history computed by hand ---------------------------------------
+
+
+@pytest.fixture
+def history(team_a, team_b, catalogue_a, catalogue_b, monday):
+    """Bella's last days, booked on the Monday at 30 % (a cut €60.00, a colour €90.00):
+    Léa's cut on Tuesday honoured, her cut on Wednesday missed, Max's colour on Wednesday
+    cancelled in time, Max's cut on Friday cancelled late (Thursday noon, inside the 48
+    hours), Léa's cut on Saturday missed again, a salon's cancellation; then ten days on.
+    Rival Barbers' missed cut is not Bella's."""
+    salon = team_a.salon
+    with salon_scope(salon):
+        policy_set(
+            salon=salon,
+            rule={"kind": "percent", "value": 30},
+            ramp=[],
+            full_prepayment_after_no_shows=1,
+            cancellation_window_hours=48,
+            late_cancellation="credit",
+        )
+    lea, max_ = CustomerFactory(salon=salon), CustomerFactory(salon=salon)
+    b1 = book(catalogue_a, lea, local(salon, 1, 10))
+    b2 = book(catalogue_a, lea, local(salon, 2, 10))
+    b3 = book(catalogue_a, max_, local(salon, 2, 11), service=catalogue_a.colour)
+    b4 = book(catalogue_a, max_, local(salon, 4, 10))
+    b5 = book(catalogue_a, lea, local(salon, 5, 10))
+    b6 = book(catalogue_a, max_, local(salon, 5, 14))
+    theirs = book(catalogue_b, CustomerFactory(salon=team_b.salon), local(team_b.salon, 1, 10))
+    with salon_scope(salon):
+        booking_cancel(booking=b3)  # on Monday: in time
+        booking_cancel(booking=b6, by_salon=True)
+    monday.move_to(local(salon, 3, 12))
+    with salon_scope(salon):
+        booking_cancel(booking=b4)  # 46 hours before: late
+    monday.move_to(local(salon, 10, 8))
+    with salon_scope(salon):
+        booking_complete(booking=b1)
+        booking_mark_no_show(booking=b2)
+        booking_mark_no_show(booking=b5)
+    with salon_scope(team_b.salon):
+        booking_mark_no_show(booking=theirs)
+    with salon_scope(salon):
+        return DepositPolicy.objects.get()
+
+
+def test_the_simulator_counts_as_computed_by_hand(team_a, history, django_assert_num_queries):
+    salon = team_a.salon
+    with salon_scope(salon), django_assert_num_queries(3):
+        figures = policy_simulate(salon=salon, policy=history, ramp=[])
+    # Asked: 30 % of 60 (b1), 60 (b2), 90 (b3), 60 (b4); b5 full (Léa has missed one),
+    # b6 left out (the salon cancelled): 18 + 18 + 27 + 18 + 60 = €141.00.
+    assert figures == Simulation(
+        days=90,
+        appointments=5,
+        asked=14100,
+        kept=1800 + 6000,  # the two no-shows
+        credited=1800,  # Max's late cancellation, as credit
+        no_shows=2,
+        late_cancellations=1,
+    )
+    # The last 7 days only (from Wednesday 08:00 on): Léa's record before them counts.
+    with salon_scope(salon):
+        week = policy_simulate(salon=salon, policy=history, ramp=[], days=7)
+    assert (week.appointments, week.asked, week.kept, week.credited) == (2, 7800, 6000, 1800)
+    # The salon keeping late cancellations: they are kept, not credited.
+    history.late_cancellation = "forfeit"
+    with salon_scope(salon):
+        forfeit = policy_simulate(salon=salon, policy=history, ramp=[])
+    assert (forfeit.kept, forfeit.credited) == (9600, 0)
+
+
+def test_the_policy_page_shows_the_simulator_beside_the_saved_policy(client, team_a, history):
+    client.force_login(team_a.owner)
+    html = client.get(_url(history)).content.decode()
+    assert "would have asked €141.00 in deposits and kept €78.00" in html
+    page = client.post(
+        _url(history),
+        _form(
+            rule_value="50",
+            full_prepayment_after_no_shows="1",
+            late_cancellation="forfeit",
+            _preview="1",
+        ),
+    )
+    preview = page.context["preview"]
+    # 50 %: 30 + 30 + 45 + 30 + 60 asked; kept 30 + 60 and Max's 30, forfeited.
+    assert (preview["simulation"]["asked"], preview["simulation"]["kept"]) == ("€195.00", "€120.00")
+    assert (preview["current"]["asked"], preview["current"]["kept"]) == ("€141.00", "€78.00")
+    assert 'id="simulation-compared"' in page.content.decode()
