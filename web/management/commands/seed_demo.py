@@ -4,7 +4,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from bookings.models import Service, StaffMember
 from bookings.selectors import availability_for
 from bookings.services import (
     booking_create,
@@ -23,6 +25,7 @@ from tenants.models import Role, Salon
 from tenants.scoping import salon_scope
 from tenants.services import membership_set, salon_create, salon_update
 from web.management import demo_pictures
+from web.management.demo_history import history_seed
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105 - a demo account, printed for the newcomer
@@ -65,7 +68,9 @@ DEMO_CUSTOMERS = [
 class Command(BaseCommand):
     help = "Seed the demo salon (slug 'demo'); running it again changes nothing."
 
-    def _catalogue(self, salon: Salon, customers: list[Any]) -> None:
+    def _catalogue(
+        self, salon: Salon, customers: list[Any]
+    ) -> list[tuple[StaffMember, list[Service]]]:
         basin = resource_kind_save(salon=salon, kind=None, name="Bac à shampoing")
         resource_save(salon=salon, resource=None, name="Bacs", kind=basin, quantity=2)
         catalogue: tuple[dict[str, Any], ...] = (
@@ -123,7 +128,7 @@ class Command(BaseCommand):
                 service_ids=[s.pk for s in offered],
             )
             staff_hours_set(staff=member, ranges=week[:-1] + saturday)
-            staff.append(member)
+            staff.append((member, list(offered)))
         # A few bookings in the coming days, on the first free slots.
         today = salon_today(salon)
         slots = availability_for(
@@ -133,6 +138,7 @@ class Command(BaseCommand):
             booking_create(
                 salon=salon, service=services[0], start=slot.start, customer=customer, staff=None
             )
+        return staff
 
     def handle(self, *args: Any, **options: Any) -> None:
         if Salon.objects.filter(slug=DEMO_SLUG).exists():
@@ -175,14 +181,21 @@ class Command(BaseCommand):
                     customer_create(salon=salon, **customer)  # type: ignore[arg-type]
                     for customer in DEMO_CUSTOMERS
                 ]
-                self._catalogue(salon, customers)
-                # Start gently (20 %, at least 5 EUR), then 30 % from next month.
+                staff = self._catalogue(salon, customers)
+                # A year of appointments; deposits from six months ago.
+                history_seed(salon=salon, staff=staff, customers=customers, now=timezone.now())
+                # No deposit at first; started gently six months ago (20 %, at least
+                # 5 EUR), then 30 % from next month.
                 today = salon_today(salon)
+                started = (today - dt.timedelta(days=182)).replace(day=1)
                 next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
                 policy_set(
                     salon=salon,
-                    rule={"kind": "percent", "value": 20},
-                    ramp=[{"starts_on": next_month, "rule": {"kind": "percent", "value": 30}}],
+                    rule={"kind": "none"},
+                    ramp=[
+                        {"starts_on": started, "rule": {"kind": "percent", "value": 20}},
+                        {"starts_on": next_month, "rule": {"kind": "percent", "value": 30}},
+                    ],
                     min_amount=500,
                     trusted_after_visits=5,
                     full_prepayment_after_no_shows=2,
