@@ -169,7 +169,7 @@ def history_seed(
 
     bookings = Booking.objects.bulk_create([booking for booking, _f, _d in rows])
     for booking, _f, _d in rows:
-        booking.created_at = booking.confirmed_at  # bulk_create stamped them now
+        booking.created_at = booking.confirmed_at or booking.start  # bulk_create: now
     Booking.objects.bulk_update(bookings, ["created_at"], batch_size=1000)
     BookingItem.objects.bulk_create(
         [
@@ -246,7 +246,7 @@ def _money(salon: Salon, rng: random.Random, rows: list[tuple[Booking, str, bool
         payments.append(payment)
     Payment.objects.bulk_create(payments)
     for payment in payments:
-        payment.created_at = payment.updated_at = payment.paid_at
+        payment.created_at = payment.updated_at = payment.paid_at or payment.booking.start
     Payment.objects.bulk_update(payments, ["created_at", "updated_at"], batch_size=1000)
 
     # (entry, when it was written): bulk_create stamps `created_at` with the present.
@@ -291,7 +291,7 @@ def _money(salon: Salon, rng: random.Random, rows: list[tuple[Booking, str, bool
             uses.append((use, after[0].created_at))
     CreditEntry.objects.bulk_create([grant for grant, _at in grants])
     for use, _at in uses:
-        use.grant_id = use.grant.pk  # saved just now
+        use.grant_id = use.grant.pk if use.grant else None  # saved just now
     CreditEntry.objects.bulk_create([use for use, _at in uses])
     for entry, at in grants + uses:
         entry.created_at = at
