@@ -273,8 +273,9 @@ def customer_find_or_create(
 
     For those who know who the person is: staff taking a booking by phone or at the desk,
     or a client who proved the contact (`customer_for_online_booking`). The phone (read in
-    the salon's country) wins over the e-mail; a contact detail the person lacked is
-    filled in when it is free, and two existing customers are never merged. Two
+    the salon's country) wins over the e-mail; a phone the person lacked is filled in when
+    it is free, a new e-mail replaces the old one when it is free (it used to be dropped),
+    and two existing customers are never merged. Two
     concurrent calls for one new person make one customer: the loser of the race finds
     the winner's row.
     """
@@ -399,7 +400,9 @@ def _complete(
     others = others.exclude(pk=customer.pk)
     if phone and not customer.phone and not others.filter(phone=phone).exists():
         customer.phone, changed = phone, True
-    if email and not customer.email and not others.filter(email=email).exists():
+    # A new e-mail from someone who is known (staff know the person; a client proved who
+    # she is) is her e-mail now, unless it is another client's.
+    if email and email != customer.email and not others.filter(email=email).exists():
         customer.email, changed = email, True
     if name.strip() and not customer.name:
         customer.name, changed = name.strip(), True

@@ -67,6 +67,22 @@ def test_a_missing_contact_detail_is_filled_in():
         assert again.email == "lea@example.org"
 
 
+def test_a_new_email_given_with_a_known_phone_is_kept():
+    """It was silently dropped: the reminders went on to the address she had left."""
+    salon = SalonFactory()
+    with salon_scope(salon):
+        first = customer_find_or_create(
+            salon=salon, name="Léa", phone="0612345678", email="lea@old.example.org"
+        )
+        again = customer_find_or_create(
+            salon=salon, name="Léa", phone="06 12 34 56 78", email="lea@new.example.org"
+        )
+        assert again.pk == first.pk
+        again.refresh_from_db()
+        assert again.email == "lea@new.example.org"
+        assert Customer.objects.filter(search_text__contains="lea@new.example.org").exists()
+
+
 def test_two_people_are_never_merged():
     salon = SalonFactory()
     with salon_scope(salon):

@@ -4,9 +4,8 @@ day the salon turned them on (six months ago), kept after no-shows, refunded or 
 into credit after cancellations, and some of that credit spent since.
 
 The salon's rates follow what the seed articles report: about one appointment in nine
-missed before deposits, one in thirty after. Written in bulk (thousands of rows in a
-few statements): these appointments are over, so none holds any time; the same seed
-draws the same year."""
+missed before deposits, one in thirty after. Drawn here, written by the history import
+(deposits/history.py); the same seed draws the same year."""
 
 from __future__ import annotations
 
@@ -15,17 +14,18 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bookings.models import Booking, BookingItem, Service, Source, StaffMember, Status
+from bookings.models import Service, Source, StaffMember
 from customers.models import Customer
 from customers.services import customer_create
-from deposits.models import (
-    CreditEntry,
-    CreditKind,
-    Payment,
-    PaymentKind,
-    PaymentOutcome,
-    PaymentStatus,
+from deposits.history import (
+    CANCELLED_IN_TIME,
+    CANCELLED_LATE,
+    HONOURED,
+    MISSED,
+    PastVisit,
+    past_visits_import,
 )
+from deposits.models import PaymentOutcome
 from tenants.models import Salon
 
 FIRST_NAMES = [
@@ -105,8 +105,8 @@ def history_seed(
     seed: int = 7,
 ) -> int:
     """The last `days` days of `staff`'s appointments (each with the services they offer),
-    for `customers` and some forty regulars more; deposits from six months ago. Returns
-    how many appointments were written."""
+    for `customers` and some forty regulars more; deposits (20 %, at least €5; now and
+    then the full price) from six months ago. Returns how many appointments were written."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not a secret
     tz = salon.tz
     today = now.astimezone(tz).date()
@@ -115,7 +115,7 @@ def history_seed(
     # A few clients come back often; most now and then.
     weights = [6 if n < 12 else 1 for n in range(len(pool))]
 
-    rows: list[tuple[Booking, str, bool]] = []  # (booking, its fate, booked with a deposit)
+    visits = []
     for back in range(days, 0, -1):
         day = today - dt.timedelta(days=back)
         if day.weekday() in (0, 6):  # closed on Sunday and Monday
@@ -132,73 +132,48 @@ def history_seed(
                     break
                 booked = at - dt.timedelta(days=rng.randint(1, 21), hours=rng.randint(0, 9))
                 with_deposit = booked.date() >= deposits_from
-                rates = WITH_DEPOSITS if with_deposit else BEFORE_DEPOSITS
-                fate = _fate_drawn(rng, rates)
-                booking = Booking(
-                    salon=salon,
-                    customer=rng.choices(pool, weights)[0],
-                    service=service,
-                    staff=member,
-                    start=at.astimezone(dt.UTC),
-                    end=end.astimezone(dt.UTC),
-                    busy_start=at.astimezone(dt.UTC),
-                    busy_end=(end + dt.timedelta(minutes=service.buffer_after_minutes)).astimezone(
-                        dt.UTC
-                    ),
-                    price=service.price,
-                    currency=salon.currency,
-                    source=Source.PHONE if rng.random() < 0.25 else Source.ONLINE,
-                    status=fate,
-                    confirmed_at=booked,
-                )
-                booking.created_at = booked
-                if fate == Status.COMPLETED:
-                    booking.completed_at = end
-                elif fate == Status.NO_SHOW:
-                    booking.no_show_at = at + dt.timedelta(minutes=20)
-                else:
-                    late = fate == "late"
-                    booking.status = Status.CANCELLED
-                    booking.cancelled_at = at - dt.timedelta(
-                        hours=rng.randint(2, 40) if late else rng.randint(50, 200)
+                ended = _ended(rng, WITH_DEPOSITS if with_deposit else BEFORE_DEPOSITS)
+                cancelled_at = None
+                if ended in (CANCELLED_LATE, CANCELLED_IN_TIME):
+                    hours = rng.randint(2, 40) if ended == CANCELLED_LATE else rng.randint(50, 200)
+                    cancelled_at = max(at - dt.timedelta(hours=hours), booked)
+                full = rng.random() < 0.1
+                paid = 0
+                if with_deposit:
+                    paid = (
+                        service.price if full else min(service.price, max(500, service.price // 5))
                     )
-                    if booking.cancelled_at < booked:
-                        booking.cancelled_at = booked + dt.timedelta(minutes=30)
-                rows.append((booking, fate, with_deposit))
+                visits.append(
+                    PastVisit(
+                        customer=rng.choices(pool, weights)[0],
+                        service=service,
+                        staff=member,
+                        start=at,
+                        booked_at=booked,
+                        source=Source.PHONE if rng.random() < 0.25 else Source.ONLINE,
+                        ended=ended,
+                        cancelled_at=cancelled_at,
+                        paid=paid,
+                        full=full,
+                        money=rng.choice((PaymentOutcome.REFUNDED, PaymentOutcome.CREDITED))
+                        if ended == CANCELLED_IN_TIME
+                        else "",
+                        credit_used=rng.random() < 0.5,
+                    )
+                )
                 at = end + dt.timedelta(minutes=service.buffer_after_minutes)
-
-    bookings = Booking.objects.bulk_create([booking for booking, _f, _d in rows])
-    for booking, _f, _d in rows:
-        booking.created_at = booking.confirmed_at or booking.start  # bulk_create: now
-    Booking.objects.bulk_update(bookings, ["created_at"], batch_size=1000)
-    BookingItem.objects.bulk_create(
-        [
-            BookingItem(
-                salon=salon,
-                booking=booking,
-                position=0,
-                service=booking.service,
-                staff=booking.staff,
-                start=booking.start,
-                end=booking.end,
-                price=booking.price,
-            )
-            for booking in bookings
-        ]
-    )
-    _money(salon, rng, rows)
-    return len(bookings)
+    return len(past_visits_import(salon=salon, visits=visits))
 
 
-def _fate_drawn(rng: random.Random, rates: Rates) -> str:
+def _ended(rng: random.Random, rates: Rates) -> str:
     draw = rng.random()
     if draw < rates.no_show:
-        return Status.NO_SHOW
+        return MISSED
     if draw < rates.no_show + rates.late_cancel:
-        return "late"
+        return CANCELLED_LATE
     if draw < rates.no_show + rates.late_cancel + rates.early_cancel:
-        return "early"
-    return Status.COMPLETED
+        return CANCELLED_IN_TIME
+    return HONOURED
 
 
 def _regulars(salon: Salon, rng: random.Random, count: int) -> list[Customer]:
@@ -215,86 +190,3 @@ def _regulars(salon: Salon, rng: random.Random, count: int) -> list[Customer]:
             )
         )
     return people
-
-
-def _money(salon: Salon, rng: random.Random, rows: list[tuple[Booking, str, bool]]) -> None:
-    """Deposits (20 %, at least €5; sometimes the full price) on the appointments booked
-    with deposits on, and what became of them; a late cancellation's deposit becomes
-    credit, of which about half is spent on a later visit."""
-    payments: list[Payment] = []
-    for booking, fate, with_deposit in rows:
-        if not with_deposit:
-            continue
-        full = rng.random() < 0.1
-        amount = booking.price if full else min(booking.price, max(500, booking.price // 5))
-        outcome = {
-            Status.NO_SHOW: PaymentOutcome.FORFEITED,
-            "late": PaymentOutcome.CREDITED,
-            "early": rng.choice((PaymentOutcome.REFUNDED, PaymentOutcome.CREDITED)),
-        }.get(fate, "")
-        payment = Payment(
-            salon=salon,
-            booking=booking,
-            kind=PaymentKind.FULL if full else PaymentKind.DEPOSIT,
-            amount=amount,
-            currency=salon.currency,
-            status=PaymentStatus.SUCCEEDED,
-            provider="test",
-            paid_at=booking.created_at,
-            outcome=outcome,
-        )
-        payments.append(payment)
-    Payment.objects.bulk_create(payments)
-    for payment in payments:
-        payment.created_at = payment.updated_at = payment.paid_at or payment.booking.start
-    Payment.objects.bulk_update(payments, ["created_at", "updated_at"], batch_size=1000)
-
-    # (entry, when it was written): bulk_create stamps `created_at` with the present.
-    grants: list[tuple[CreditEntry, dt.datetime]] = []
-    for payment in payments:
-        if payment.outcome != PaymentOutcome.CREDITED:
-            continue
-        booking = payment.booking
-        cancelled_at = booking.cancelled_at or booking.start
-        grant = CreditEntry(
-            salon=salon,
-            customer=booking.customer,
-            kind=CreditKind.GRANTED,
-            amount=payment.amount,
-            currency=salon.currency,
-            booking=booking,
-            payment=payment,
-            expires_at=cancelled_at + dt.timedelta(days=90),
-        )
-        grants.append((grant, cancelled_at))
-    visits: dict[int, list[Booking]] = {}
-    for booking, fate, _dep in rows:
-        if fate == Status.COMPLETED:
-            visits.setdefault(booking.customer_id, []).append(booking)
-    uses: list[tuple[CreditEntry, dt.datetime]] = []
-    for grant, granted_at in grants:
-        after = [
-            b
-            for b in visits.get(grant.customer_id, [])
-            if granted_at < b.created_at < (grant.expires_at or granted_at)
-        ]
-        if after and rng.random() < 0.5:
-            use = CreditEntry(
-                salon=salon,
-                customer_id=grant.customer_id,
-                kind=CreditKind.USED,
-                amount=grant.amount,
-                currency=salon.currency,
-                grant=grant,
-                booking=after[0],
-            )
-            uses.append((use, after[0].created_at))
-    CreditEntry.objects.bulk_create([grant for grant, _at in grants])
-    for use, _at in uses:
-        use.grant_id = use.grant.pk if use.grant else None  # saved just now
-    CreditEntry.objects.bulk_create([use for use, _at in uses])
-    for entry, at in grants + uses:
-        entry.created_at = at
-    CreditEntry.objects.bulk_update(
-        [entry for entry, _at in grants + uses], ["created_at"], batch_size=1000
-    )
