@@ -57,6 +57,7 @@ def _details(catalogue, start: dt.datetime, **changes):
 def _hidden(html: str) -> list[tuple[str, str]]:
     """The recap form's hidden fields, as the browser would send them back."""
     form = html[html.index('id="step-form"') :]
+    form = form[: form.index("</form>")]
     return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
 
 
