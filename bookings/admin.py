@@ -6,8 +6,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.money import money_format
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin, may_admin
 from tenants.scoping import salon_scope
 
@@ -116,10 +118,16 @@ class ServiceAdmin(CatalogueAdmin):
     """Its deposit override is checked by `Rule.parse`, as everywhere (the model's
     validation, run by the form)."""
 
-    list_display = ["name", "category", "duration_minutes", "price", "active"]
+    list_display = ["name", "category", "duration_minutes", "price_text", "active"]
     list_filter = ["active", "category"]
     search_fields = ["name"]
     filter_horizontal = ["addons"]
+    money_fields = ("price",)
+    list_select_related = ["salon", "category"]
+
+    @admin.display(description=_("Price"), ordering="price")
+    def price_text(self, service: Service) -> str:
+        return admin_money(service.price, service.salon.currency)
 
     def service_save(self, obj: Service) -> None:
         catalogue_service_save(salon=obj.salon, service=obj)
@@ -228,9 +236,22 @@ class EventInline(ReadOnlyTenantInline):
 
 class ItemInline(ReadOnlyTenantInline):
     model = BookingItem
-    fields = ("guest", "service", "staff", "start", "end", "resource", "resource_unit", "price")
+    fields = (
+        "guest",
+        "service",
+        "staff",
+        "start",
+        "end",
+        "resource",
+        "resource_unit",
+        "price_text",
+    )
     readonly_fields = fields
     verbose_name_plural = _("Services of the visit")
+
+    @admin.display(description=_("Price"))
+    def price_text(self, item: BookingItem) -> str:
+        return admin_money(item.price, item.booking.currency)
 
 
 @admin.register(Booking)
@@ -248,8 +269,7 @@ class BookingAdmin(TenantAdmin):
         "service",
         "staff",
         "customer",
-        "price",
-        "currency",
+        "price_text",
         "source",
         "hold_expires_at",
         "cancellation_reason",
@@ -258,6 +278,10 @@ class BookingAdmin(TenantAdmin):
     inlines = [ItemInline, EventInline]
     # The salon's cancellation settles the money: deposits/admin.py adds it.
     actions = ["complete", "no_show"]
+
+    @admin.display(description=_("Price"))
+    def price_text(self, booking: Booking) -> str:
+        return admin_money(booking.price, booking.currency)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # bookings are taken through availability: the front desk or online
@@ -289,3 +313,8 @@ class BookingAdmin(TenantAdmin):
         self._apply(
             request, queryset, lambda b: booking_mark_no_show(booking=b, actor=request.user)
         )
+
+
+def admin_money(cents: int, currency: str) -> str:
+    """An amount in the admin's language, as every other page writes it."""
+    return money_format(cents, currency, get_language() or "en")

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EMPTY_VALUES, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func, Q
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -296,7 +297,7 @@ class TimeOff(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.staff or _('Salon')} {self.start:%Y-%m-%d}"
+        return f"{self.staff or _('Salon')} {localtime(self.start):%Y-%m-%d}"
 
 
 class Status(models.TextChoices):
@@ -387,7 +388,7 @@ class Booking(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.service} {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.reference} {self.service} {localtime(self.start):%Y-%m-%d %H:%M}"
 
     @property
     def is_active(self) -> bool:
@@ -433,7 +434,7 @@ class BookingItem(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service} {self.start:%Y-%m-%d %H:%M}"
+        return f"{self.service} {localtime(self.start):%Y-%m-%d %H:%M}"
 
 
 class BusyTime(TenantModel):
@@ -528,7 +529,7 @@ class BusyTime(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M}"
+        return f"{localtime(self.start):%Y-%m-%d %H:%M}-{localtime(self.end):%H:%M}"
 
 
 class BookingEvent(TenantModel):

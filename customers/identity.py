@@ -88,10 +88,12 @@ def customer_by_contact(*, salon: Salon, contact: Contact) -> Customer | None:
 
 def contact_code_issue(*, salon: Salon, contact: Contact) -> CodeToSend | None:
     """A new code for `contact`, to be sent to it, when it is one of the salon's clients';
-    None otherwise (the caller answers the same). Replaces any code asked before."""
+    None otherwise (the caller answers the same). Replaces any code asked before.
+
+    A contact nobody has gets a code recorded all the same, never sent: the same work, so
+    neither the answer nor its time tells who is a client. Checking it never proves
+    anybody (`contact_code_check` finds no client)."""
     customer = customer_by_contact(salon=salon, contact=contact)
-    if customer is None:
-        return None
     digest = _digest(salon.pk, contact)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     now = timezone.now()
@@ -104,6 +106,8 @@ def contact_code_issue(*, salon: Salon, contact: Contact) -> CodeToSend | None:
             code_hash=_code_hash(digest, code),
             expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
         )
+    if customer is None:
+        return None
     return CodeToSend(customer=customer, channel=contact.channel, code=code)
 
 

@@ -33,6 +33,7 @@ from bookings.selectors import Catalogue, VisitPart, catalogue_get, visit_parts
 from bookings.services import Actor, booking_event
 from core.errors import Invalid
 from core.retry import atomic_retried
+from customers.identity import proof_holds
 from customers.models import ConsentChannel, ConsentSource, Customer
 from customers.selectors import contact_for
 from customers.services import customer_find_or_create, customer_for_online_booking
@@ -98,7 +99,8 @@ class CheckoutRequest:
 
     Online (no `actor`), the client pays now through the provider (`payment_option`:
     the deposit, or the full price when the salon allows it); the contact details typed
-    prove nothing, and the booking is the `proven` client's only when she proved it.
+    prove nothing, and the booking is the `proven` client's only when she proved it: her
+    credit then pays what it can of the amount due.
     Staff (`actor`, by phone or at the desk) book for a client they know, named by
     `customer_id` or found by her details, and say how the deposit is handled
     (`deposit_handling`: a link sent `send_via` the client's phone or e-mail, paid at the
@@ -180,6 +182,9 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
             source=request.source,
             notes=request.notes,
             catalogue=catalogue,
+            # Her credit is hers to spend once she proved who she is (DESIGN.md): typing
+            # her phone or e-mail spends nothing.
+            spend_credit=proof_holds(customer=customer, proven=request.proven),
         )
     handling = request.deposit_handling or DepositHandling.PAYMENT_LINK
     if handling == DepositHandling.PAYMENT_LINK and not contact_for(customer, request.send_via):

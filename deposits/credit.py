@@ -54,6 +54,18 @@ def credit_balance(
     return credit_total(granted) - credit_total(spent)
 
 
+def credit_grants_open(
+    *, customer: Customer, now: dt.datetime | None = None
+) -> list[tuple[CreditEntry, int]]:
+    """The client's grants with something left to spend now, each with what is left, the
+    first to lapse first (what she sees of her credit: how much, until when)."""
+    now = now or timezone.now()
+    grants = CreditEntry.objects.filter(
+        customer=customer, kind=CreditKind.GRANTED, expires_at__gt=now
+    ).order_by("expires_at", "id")
+    return [(grant, left) for grant in grants if (left := credit_left(grant)) > 0]
+
+
 def credit_balance_locked(*, customer: Customer, made_by: Booking | None = None) -> int:
     """The client's balance (with `made_by`, as in `credit_balance`), read once the grants
     it is made of are locked (inside the caller's transaction): what a concurrent spender

@@ -51,7 +51,8 @@ class DepositPolicy(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "deposit policies"
+        verbose_name = _("deposit policy")
+        verbose_name_plural = _("deposit policies")
         constraints = [models.UniqueConstraint(fields=["salon"], name="one_policy_per_salon")]
 
     def __str__(self) -> str:
@@ -240,6 +241,8 @@ class CreditEntry(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("credit entry")
+        verbose_name_plural = _("credit entries")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(

@@ -101,13 +101,16 @@ def checkout_hold(
     hold_for: dt.timedelta | None = None,
     actor: Actor = None,
     catalogue: Catalogue | None = None,
+    spend_credit: bool = False,
 ) -> Checkout:
     """Inside the caller's transaction: the booking of the visit's `parts` (or of one
     `service`), held while a payment is due (for `hold_for`, by default the policy's hold
     minutes).
 
     The deposit is the policy's on each item, clamped once for the visit; the full
-    payment, the visit's total. Nothing due: the booking is confirmed at once. Raises
+    payment, the visit's total. With `spend_credit` (the client proved who she is), her
+    credit pays what it can of that, the grants that lapse first spent first, and only the
+    rest is charged. Nothing left due: the booking is confirmed at once. Raises
     Invalid (by field) when the policy refuses the payment option, ProviderUnavailable
     when money is due and no provider is configured, SlotTaken when the time is taken.
     """
@@ -120,6 +123,13 @@ def checkout_hold(
         kind, due = PaymentKind.FULL, sum(part.service.price for part in parts)
     else:
         kind, due = PaymentKind.DEPOSIT, quoted.amount
+    credit = 0
+    if spend_credit and due:
+        # Her grants are locked before the booking's time is (as a rebooking does), and
+        # stay locked until this transaction ends: two checkouts at once never spend the
+        # same credit. A retried transaction starts again from the ledger as committed.
+        credit = min(due, credit_balance_locked(customer=customer))
+    due -= credit
     if due:
         try:
             provider = payment_gateway().name
@@ -142,6 +152,11 @@ def checkout_hold(
             else None
         ),
     )
+    if credit:
+        spent = credit_use(customer=customer, amount=credit, booking=booking)
+        if spent != credit:  # the grants were locked above: never happens
+            raise RuntimeError(f"booking {booking.pk}: credit {credit} read, {spent} spent")
+        booking_event(booking, "credit_spent", by="client", amount=credit)
     if not due:
         return Checkout(booking, quoted.amount, None)
     payment = Payment.objects.create(
@@ -244,6 +259,7 @@ def checkout_charge(checkout: Checkout) -> Checkout:
         log.warning("payment %s: the provider failed: %s", payment.pk, exc)
         with transaction.atomic():
             booking_release(booking=booking, reason="payment provider unavailable")
+            credit_restore(booking=booking)  # the credit it spent, at once
             Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
                 status=PaymentStatus.FAILED
             )

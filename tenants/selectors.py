@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
@@ -51,6 +53,17 @@ def admin_salon_ids(user: AbstractBaseUser) -> list[int]:
                 "salon_id", flat=True
             )
         )
+
+
+def admin_zone(user: AbstractBaseUser) -> zoneinfo.ZoneInfo | None:
+    """The time zone the admin shows and reads times in: that of the salons the user
+    runs (all of them, for a superuser) when they share one; None (UTC) otherwise."""
+    with scopes_disabled():
+        salons = Salon.objects.all()
+        if not getattr(user, "is_superuser", False):
+            salons = salons.filter(pk__in=admin_salon_ids(user))
+        zones = list(salons.values_list("timezone", flat=True).distinct()[:2])
+    return zoneinfo.ZoneInfo(zones[0]) if len(zones) == 1 else None
 
 
 def salon_ids_run_by(user: AbstractBaseUser, *, role: str) -> list[int]:

@@ -2,9 +2,10 @@ from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from tenants.scoping import admin_scope, salon_scope
-from tenants.selectors import salon_get
+from tenants.selectors import admin_zone, salon_get
 
 
 class TenantScopeMiddleware:
@@ -12,9 +13,9 @@ class TenantScopeMiddleware:
 
     A URL with a `salon` slug (`/api/v1/salons/<salon>/…`, the salon's public pages) runs
     in that salon's scope, with `request.salon` set; an unknown slug is a 404. The Django
-    admin runs in the scope of the salons the user runs. Anything else runs without a
-    scope, so a tenant query there raises instead of leaking. The scope spans the whole
-    response, template rendering included.
+    admin runs in the scope of the salons the user runs, in their time zone. Anything else
+    runs without a scope, so a tenant query there raises instead of leaking. The scope
+    spans the whole response, template rendering included.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -36,7 +37,9 @@ class TenantScopeMiddleware:
                 return self.get_response(request)
 
         if "admin" in match.namespaces:
-            with admin_scope(request.user):
+            # Times in the salon's zone, read and written (a 09:00 Paris booking is 09:00).
+            zone = admin_zone(request.user) if request.user.is_authenticated else None
+            with admin_scope(request.user), timezone.override(zone):
                 return self.get_response(request)
 
         return self.get_response(request)

@@ -2,14 +2,17 @@
 API, the services, the models and the admin all refuse a malformed one the same way; the
 admin saves the policy and the catalogue through their services."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import translation
 
 from bookings import admin as bookings_admin
 from bookings.models import Service, StaffService, WorkingHours
 from bookings.services import catalogue_service_save
-from deposits import admin as deposits_admin
+from deposits import admin_policy as deposits_admin
 from deposits.models import DepositPolicy, RampStep
 from deposits.rules import Rule
 from deposits.selectors import policy_get
@@ -23,7 +26,7 @@ def _service_form(service, **changes):
         "name": service.name,
         "description": "",
         "duration_minutes": "45",
-        "price": "6000",
+        "price": "60",
         "buffer_before_minutes": "0",
         "buffer_after_minutes": "0",
         "processing_offset_minutes": "0",
@@ -187,6 +190,9 @@ def test_the_admin_form_refuses_a_malformed_override(client, team_a, catalogue_a
 # The admin saves through the services -----------------------------------------------------
 
 
+BEFORE_THE_RAMP = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+
+
 def _spy(monkeypatch, module, name):
     calls = []
     real = getattr(module, name)
@@ -253,7 +259,8 @@ def test_the_admin_saves_the_policy_through_its_service(client, monkeypatch, tea
         }
     )
     url = f"/admin/deposits/depositpolicy/{policy.pk}/change/"
-    response = client.post(url, form)
+    with time_machine.travel(BEFORE_THE_RAMP, tick=False):  # its steps still to come
+        response = client.post(url, form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert len(calls) == 1
     assert calls[0]["rule"] == {"kind": "percent", "value": 20}

@@ -406,7 +406,7 @@ def _step_context(
         "member": members.get(choice.staff_id) if choice.staff_id else None,
         "details": details,
         "show_errors": details.is_bound,
-        "proven": proof_from_request(request, salon_id=salon.pk),
+        **_proven_and_credit(request, salon),
         "back": choice.query(upto=steps.STEPS[max(steps.STEPS.index(step) - 1, 0)]),
     }
     if step == "services":
@@ -435,8 +435,18 @@ def _step_context(
             for name in ("reminders_consent", "marketing_consent")
             if details.cleaned_data.get(name)
         ]
+    # What her credit leaves to pay now (the checkout spends it, on either amount).
+    credit = context["credit"]
+    context["due"] = max(visit["deposit"] - credit, 0)
+    context["due_full"] = max(visit["price"] - credit, 0)
     context["hidden"] = choice.hidden()
     return context
+
+
+def _proven_and_credit(request: HttpRequest, salon: Salon) -> dict[str, Any]:
+    """The client the visitor proved to be, and the credit that pays her deposit."""
+    proven = proof_from_request(request, salon_id=salon.pk)
+    return {"proven": proven, "credit": credit_balance(customer=proven) if proven else 0}
 
 
 def _book(
@@ -570,6 +580,7 @@ def _pay(
                 "link": link,
                 # A link speaks its client's language, whatever the browser's.
                 **({"page_languages": [language]} if link else {}),
+                "credit_spent": _credit_spent(booking),
                 "publishable_key": publishable_key,
                 "stripe_js_url": settings.STRIPE_JS_URL,
                 "account": payment.account if payment else "",
@@ -620,6 +631,7 @@ def booking_done(request: HttpRequest, salon: str, token: str) -> HttpResponse:
                 "booking": booking,
                 "state": state,
                 "deposit": deposit_state(booking),
+                "credit_spent": _credit_spent(booking),
                 "payment": payment,
                 "token": token,
                 "manage_url": request.build_absolute_uri(reverse("manage-page", args=[token])),

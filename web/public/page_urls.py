@@ -4,7 +4,7 @@ path left over, so these come last in the project's URLs."""
 
 from django.urls import path
 
-from web.public import booking, consent, home, salon_page, verify
+from web.public import booking, consent, home, salon_page, space, verify
 
 urlpatterns = [
     path("healthz", home.healthz, name="healthz"),
@@ -17,6 +17,9 @@ urlpatterns = [
     path("<slug:salon>/", salon_page.salon_home, name="salon-page"),
     path("<slug:salon>/book/", booking.salon_page, name="book"),
     path("<slug:salon>/verify/", verify.salon_verify, name="salon-verify"),
+    path("<slug:salon>/me/", space.client_space, name="client-space"),
+    path("<slug:salon>/me/consents/", space.client_space_consents, name="client-space-consents"),
+    path("<slug:salon>/me/sign-out/", space.client_space_sign_out, name="client-space-sign-out"),
     path("<slug:salon>/booking/<str:token>/", booking.booking_done, name="booking-done"),
     path("<slug:salon>/booking/<str:token>/pay/", booking.pay_page, name="booking-pay"),
     path("<slug:salon>/booking/<str:token>/calendar.ics", booking.booking_ics, name="booking-ics"),

@@ -213,7 +213,8 @@ def test_admin_ramp_helper_builds_the_steps(client, api, team_a):
         "steps-TOTAL_FORMS": "0",
         "steps-INITIAL_FORMS": "0",
     }
-    response = client.post(f"/admin/deposits/depositpolicy/{policy.pk}/change/", form)
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC), tick=False):
+        response = client.post(f"/admin/deposits/depositpolicy/{policy.pk}/change/", form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     ramp = api(team_a.owner).get(A).json()["ramp"]
     assert [(s["starts_on"], s["rule"]["kind"], s["rule"]["value"]) for s in ramp] == [
@@ -297,7 +298,7 @@ def test_an_owner_adds_a_ramp_step_inline(client, api, team_a):
     form = {
         "rule_kind": "percent",
         "rule_value": "20",
-        "min_amount": "500",
+        "min_amount": "5",
         "max_amount": "",
         "allow_full_payment": "on",
         "trusted_after_visits": "5",
@@ -311,8 +312,10 @@ def test_an_owner_adds_a_ramp_step_inline(client, api, team_a):
         "steps-INITIAL_FORMS": "0",
         "steps-0-starts_on": "2027-01-01",
         "steps-0-rule_kind": "fixed",
-        "steps-0-rule_value": "700",
+        "steps-0-rule_value": "7",  # in euros: 700 cents
     }
+    before = time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC), tick=False)
+    before.start()
     response = client.post(f"/admin/deposits/depositpolicy/{policy.pk}/change/", form)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert api(team_a.owner).get(A).json()["ramp"] == [
@@ -321,5 +324,6 @@ def test_an_owner_adds_a_ramp_step_inline(client, api, team_a):
     # Beyond what the column holds: a form error, not a number wrapped around.
     form.update({"steps-0-starts_on": "2027-02-01", "steps-0-rule_value": "4294967996"})
     response = client.post(f"/admin/deposits/depositpolicy/{policy.pk}/change/", form)
+    before.stop()
     assert response.status_code == 200
     assert len(api(team_a.owner).get(A).json()["ramp"]) == 1

@@ -89,7 +89,9 @@ PROOF_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="A proof that the client is who she says (`proof` from `.../identity/verify/` "
     "or `/manage/{token}/verify/confirm/`). Without it, the contact details typed prove "
-    "nothing: a known client's phone or e-mail gets none of her privileges or credit.",
+    "nothing: a known client's phone or e-mail gets none of her privileges or credit. "
+    "With it, her credit pays what it can of the amount due now (`amount_due_now` is "
+    "then the deposit less her credit).",
 )
 
 
