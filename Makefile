@@ -63,7 +63,7 @@ test: install-dev tests/browser/node_modules/.installed pgbouncer
 screenshots: install-dev tests/browser/node_modules/.installed
 	$(TEST_ENV) SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
 		tests/web/public/test_client.py tests/web/desk/test_pages.py \
-		tests/web/public/test_client_space.py
+		tests/web/public/test_client_space.py tests/web/public/test_booking_steps.py
 
 lint: install-dev
 	$(PY) -m ruff check .

@@ -471,14 +471,20 @@ def test_on_the_booking_page_a_client_who_entered_her_code_books_as_herself(
     }
     stranger = client.post("/bella/book/", form)
     assert stranger.status_code == 302 and "/pay/" in stranger["Location"]  # a deposit is due
-    assert "/bella/verify/" in client.get("/bella/book/").content.decode()
+    details = {
+        "services": catalogue_a.cut.pk,
+        "staff": "any",
+        "start": local(team_a.salon, 9, 11).isoformat(),
+        "step": "details",
+    }
+    assert "/bella/verify/" in client.get("/bella/book/", details).content.decode()
     asked = client.post("/bella/verify/", {"phone": LEA_PHONE, "action": "send"})
     assert asked.status_code == 200
     code = _code_sent(team_a.salon, LEA_E164)
     assert client.post("/bella/verify/", {"phone": LEA_PHONE, "code": "000000x"}).status_code == 400
     proven = client.post("/bella/verify/", {"phone": LEA_PHONE, "code": code, "action": "check"})
     assert proven.status_code == 302
-    assert "Léa Martin" in client.get("/bella/book/").content.decode()
+    assert "Léa Martin" in client.get("/bella/book/", details).content.decode()
     booked = client.post("/bella/book/", {**form, "start": local(team_a.salon, 9, 11).isoformat()})
     assert booked.status_code == 302 and "/pay/" not in booked["Location"]  # trusted: nothing due
 

@@ -36,7 +36,6 @@ from bookings.selectors import (
     service_list,
     staff_list,
     visit_availability_for,
-    visit_parts,
 )
 from bookings.services import booking_manage_token, booking_parts
 from bookings.tokens import manage_token_read
@@ -72,7 +71,8 @@ from tenants.models import Salon
 from tenants.scoping import salon_scope
 from web.permissions import request_salon
 from web.problems import form_errors, page_problem
-from web.public.forms import BookingForm, CancelForm, RescheduleForm, ids_in_order
+from web.public import steps
+from web.public.forms import BookingForm, CancelForm, RescheduleForm
 from web.public.ics import ics_event
 from web.public.webhooks import payment_complete_in_test_mode
 
@@ -243,21 +243,7 @@ def slot_picker(
     }
 
 
-# The salon's page: choose, give your details, book ----------------------------------------
-
-
-def _chosen(source: Any, services: dict[int, Service]) -> list[Service]:
-    """The services the page was asked to show, in the order the client picked them:
-    ticked (`services`, ordered by `order`), plus a suggestion just added (`add`); or the
-    one of a link (`service`). Unknown ids are left out (a booking attempt says so)."""
-    ticked = [pk for pk in (id_parse(v) for v in source.getlist("services")) if pk]
-    ids = ids_in_order(source.get("order"), ticked)
-    added = id_parse(source.get("add"))
-    if added is not None and added not in ids:
-        ids.append(added)
-    if not ids and (one := id_parse(source.get("service"))) is not None:
-        ids = [one]
-    return [services[pk] for pk in ids if pk in services]
+# The booking page, in steps: choose, give your details, check, book ----------------------
 
 
 def _visit_summary(salon: Salon, chosen: list[Service], services: list[Service]) -> dict[str, Any]:
@@ -289,6 +275,9 @@ def _visit_summary(salon: Salon, chosen: list[Service], services: list[Service])
 
 @require_http_methods(["GET", "POST"])
 def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
+    """The booking steps (web/public/steps.py). A GET shows the step the query string
+    reaches; a POST with `action=details` checks the details and shows the recap; any
+    other POST (the recap's pay button, or a whole form at once) books."""
     the_salon = request_salon(request)
     with salon_locale(the_salon) as language:
         services = list(
@@ -298,117 +287,160 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
         )
         staff = list(staff_list(salon=the_salon, active_only=True).order_by("name", "pk"))
         catalogue = catalogue_get(salon=the_salon)
-        deposits = deposits_today(salon=the_salon, services=services)
-        policy, _steps = policy_get(salon=the_salon)
         source = request.POST if request.method == "POST" else request.GET
-        chosen = _chosen(source, {s.pk: s for s in services})
-        if not chosen and len(services) == 1:
-            chosen = services[:1]
-        too_many = len(chosen) > MAX_SERVICES
-        offering = frozenset().union(*(catalogue.offering(s.pk) for s in chosen))
-        staff_id = id_parse(source.get("staff"))
-        if staff_id not in offering:
-            staff_id = None
-        day = day_parse(source.get("day"))
-        form = BookingForm(
-            request.POST if request.method == "POST" else None, services=services, staff=staff
+        choice = steps.choice_read(source, salon=the_salon, services=services, catalogue=catalogue)
+        asked = "services" if "add" in source else source.get("step")
+        step = steps.step_reached(choice, asked)
+        action = request.POST.get("action") if request.method == "POST" else None
+        details = steps.DetailsForm(
+            request.POST if request.method == "POST" else None, country=the_salon.country
         )
-        # "Show the free times" and an add-on's button redraw the page; "Book" books.
-        validate = (
-            request.method == "POST"
-            and request.POST.get("action") != "show"
-            and "add" not in request.POST
-        )
-        problem, status = "", 200
-        # Booking attempts count per client address, then per phone and e-mail given.
-        wait = None
-        if validate:
-            wait = limit_reached(request, group=BOOKING, keys={"ip": client_ip(request)})
-        if validate and wait is None and form.is_valid():
-            start = form.cleaned_data["start"].astimezone(the_salon.tz)
-            day = start.date()
-            contact = contact_keys(
-                phone=form.cleaned_data["phone"],
-                email=form.cleaned_data["email"],
-                country=the_salon.country,
-            )
-            wait = limit_reached(request, group=BOOKING, keys=contact)
-            proven = proof_from_request(request, salon_id=the_salon.pk)
-            outcome = _book(the_salon, form, language, proven) if wait is None else None
+        problem, status, wait = "", 200, None
+        form: BookingForm | None = None
+        if action == "edit":  # from the recap, back to the details as they were typed
+            step = steps.step_reached(choice, "details")
+            details = steps.DetailsForm(initial=request.POST.dict(), country=the_salon.country)
+        elif action == "details":
+            step = steps.step_reached(choice, "details")
+            if step == "details" and details.is_valid():
+                step = "recap"
+            elif step == "details":
+                status = 400
+        elif request.method == "POST" and action != "show" and "add" not in request.POST:
+            form, outcome = _book_from_post(request, the_salon, services, staff, language)
             if isinstance(outcome, Checkout):
                 token = booking_manage_token(outcome.booking)
                 name = "booking-pay" if outcome.payment else "booking-done"
                 return HttpResponseRedirect(
                     reverse(name, kwargs={"salon": the_salon.slug, "token": token})
                 )
-            if outcome is not None:
-                problem, status = outcome
-        elif validate and wait is None:
-            status = 400
-            start_value = form.data.get("start")
-            day = day or (day_parse(str(start_value)[:10]) if start_value else None)
-        order = ",".join(str(s.pk) for s in chosen)
-        picker = slot_picker(
-            salon=the_salon,
-            parts=[] if too_many else visit_parts(chosen),
-            staff_id=staff_id,
-            day=day,
-            query=(
-                {"service": chosen[0].pk, "staff": staff_id}
-                if len(chosen) == 1
-                else {"services": [s.pk for s in chosen], "order": order, "staff": staff_id}
-            ),
-        )
-        if wait is not None:
-            problem, status = "too_many_attempts", 429
-        selected_start = str(form.data.get("start", "")) if form.is_bound else ""
-        option = str(form.data.get("payment_option", "deposit")) if form.is_bound else "deposit"
-        visit = _visit_summary(the_salon, chosen, services)
-        picked = {s.pk for s in chosen}
+            problem, status, wait = outcome
+            step = steps.step_reached(choice, "recap")
+            contact = {"name", "phone", "email", "notes"}
+            if step == "recap" and (contact & set(form.errors) or not details.is_valid()):
+                step = "details"
+        context = _step_context(request, the_salon, services, staff, choice, step, details)
         response = page(
             request,
             the_salon,
             "salon.html",
-            {
-                "services": [
-                    {
-                        "service": s,
-                        "deposit": deposits.get(s.pk, 0),
-                        "staff_ids": sorted(catalogue.offering(s.pk)),
-                        "chosen": s.pk in picked,
-                    }
-                    for s in services
-                ],
-                "staff": [
-                    {
-                        "member": m,
-                        "service_ids": sorted(
-                            s.pk for s in services if m.pk in catalogue.offering(s.pk)
-                        ),
-                    }
-                    for m in staff
-                ],
-                "chosen": chosen,
-                "order": order,
-                "visit": visit,
-                "too_many": too_many,
-                "max_services": MAX_SERVICES,
-                "chosen_deposit": visit["deposit"],
-                "staff_id": staff_id,
-                "picker": picker,
-                "form": form,
-                "show_errors": validate,
-                "problem": problem,
-                "policy": policy,
-                "selected_start": selected_start,
-                "payment_option": option if policy.allow_full_payment else "deposit",
-                **_proven_and_credit(request, the_salon),
-            },
+            {**context, "form": form, "problem": problem},
             status=status,
         )
         if wait is not None:
             response["Retry-After"] = str(wait)
         return response
+
+
+def _book_from_post(
+    request: HttpRequest,
+    salon: Salon,
+    services: list[Service],
+    staff: list[Any],
+    language: str,
+) -> tuple[BookingForm, Checkout | tuple[str, int, int | None]]:
+    """The final POST: everything checked again (the form, then the checkout, which
+    recomputes prices and deposits); rate-limited per address, then per phone and e-mail.
+    Answers the checkout, or the page's problem, its status and the wait."""
+    data = request.POST.copy()
+    if data.get("staff") == steps.ANYONE:
+        data["staff"] = ""
+    form = BookingForm(data, services=services, staff=staff)
+    wait = limit_reached(request, group=BOOKING, keys={"ip": client_ip(request)})
+    if wait is not None:
+        return form, ("too_many_attempts", 429, wait)
+    if not form.is_valid():
+        return form, ("", 400, None)
+    contact = contact_keys(
+        phone=form.cleaned_data["phone"], email=form.cleaned_data["email"], country=salon.country
+    )
+    wait = limit_reached(request, group=BOOKING, keys=contact)
+    if wait is not None:
+        return form, ("too_many_attempts", 429, wait)
+    proven = proof_from_request(request, salon_id=salon.pk)
+    outcome = _book(salon, form, language, proven)
+    if isinstance(outcome, Checkout):
+        return form, outcome
+    return form, (outcome[0], outcome[1], None)
+
+
+def _step_context(
+    request: HttpRequest,
+    salon: Salon,
+    services: list[Service],
+    staff: list[Any],
+    choice: steps.Choice,
+    step: str,
+    details: steps.DetailsForm,
+) -> dict[str, Any]:
+    """What the step's template shows, with the summary of the choice so far."""
+    policy, _steps = policy_get(salon=salon)
+    deposits = deposits_today(salon=salon, services=services)
+    catalogue = catalogue_get(salon=salon)
+    visit = _visit_summary(salon, choice.services, services)
+    picked = {s.pk for s in choice.services}
+    members = {m.pk: m for m in staff}
+    context: dict[str, Any] = {
+        "step": step,
+        "steps": [
+            {
+                "key": key,
+                "label": label,
+                "url": choice.query(upto=key)
+                if steps.STEPS.index(key) < steps.STEPS.index(step)
+                else "",
+                "current": key == step,
+            }
+            for key, label in (
+                ("services", _("Services")),
+                ("staff", _("Staff")),
+                ("time", _("Time")),
+                ("details", _("Details")),
+                ("recap", _("Recap")),
+            )
+        ],
+        "choice": choice,
+        "visit": visit,
+        "max_services": MAX_SERVICES,
+        "policy": policy,
+        "member": members.get(choice.staff_id) if choice.staff_id else None,
+        "details": details,
+        "show_errors": details.is_bound,
+        **_proven_and_credit(request, salon),
+        "back": choice.query(upto=steps.STEPS[max(steps.STEPS.index(step) - 1, 0)]),
+    }
+    if step == "services":
+        context["services"] = [
+            {
+                "service": s,
+                "deposit": deposits.get(s.pk, 0),
+                "staff_ids": sorted(catalogue.offering(s.pk)),
+                "chosen": s.pk in picked,
+            }
+            for s in services
+        ]
+    elif step == "staff":
+        context["staff"] = [m for m in staff if m.pk in choice.offering]
+    elif step == "time":
+        context["times"] = steps.time_step(salon, choice)
+    elif step == "recap" and choice.start is not None:
+        context["terms"] = steps.recap_terms(policy, choice.start)
+        context["contact"] = [
+            (name, value)
+            for name, value in details.cleaned_data.items()
+            if name not in ("reminders_consent", "marketing_consent")
+        ]
+        context["consents"] = [
+            name
+            for name in ("reminders_consent", "marketing_consent")
+            if details.cleaned_data.get(name)
+        ]
+    # What her credit leaves to pay now (the checkout spends it, on either amount).
+    credit = context["credit"]
+    context["due"] = max(visit["deposit"] - credit, 0)
+    context["due_full"] = max(visit["price"] - credit, 0)
+    context["hidden"] = choice.hidden()
+    return context
 
 
 def _proven_and_credit(request: HttpRequest, salon: Salon) -> dict[str, Any]:
@@ -517,8 +549,9 @@ def _pay(
     state = _payment_state(booking, payment, returning=returning)
     if state == "confirmed" and not link:
         return HttpResponseRedirect(back)
-    if request.method == "POST":
+    if request.method == "POST" and state != "expired":
         # Test mode's stand-in for the card form; a real provider takes the card itself.
+        # A POST after the hold lapsed is answered below, as a GET is.
         if (
             not test_mode()
             or state != "due"
@@ -552,9 +585,34 @@ def _pay(
                 "stripe_js_url": settings.STRIPE_JS_URL,
                 "account": payment.account if payment else "",
                 "return_url": request.build_absolute_uri(back),
+                "again_url": _same_time_again(booking) if state == "expired" and not link else "",
             },
             status=410 if state == "expired" else 200,
         )
+
+
+def _same_time_again(booking: Booking) -> str:
+    """The booking steps at the details of the same visit, when its time is still free
+    (the lapsed hold itself left out); else nothing."""
+    salon = booking.salon
+    parts = booking_parts(booking)
+    if not parts or any(part.person for part in parts) or booking.start <= timezone.now():
+        return ""
+    if not steps.start_still_free(
+        salon=salon,
+        parts=parts,
+        staff_id=booking.staff_id,
+        start=booking.start,
+        ignore_booking=booking.pk,
+    ):
+        return ""
+    choice = steps.Choice(
+        services=[part.service for part in parts],
+        staff_given=True,
+        staff_id=booking.staff_id,
+        start=booking.start.astimezone(salon.tz),
+    )
+    return reverse("book", kwargs={"salon": salon.slug}) + choice.query(upto="details")
 
 
 @require_GET

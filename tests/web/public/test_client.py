@@ -64,15 +64,28 @@ def test_salon_page_states_prices_deposit_and_terms(client, catalogue_a, monday)
     text = page.content.decode()
     assert "Coupe" in text and "60,00\u00a0€" in text and "15,00\u00a0€" in text
     assert 'lang="fr"' in text
+    details = {
+        "services": catalogue_a.cut.pk,
+        "staff": "any",
+        "start": local(catalogue_a.salon, 3, 10).isoformat(),
+        "step": "details",
+    }
+    text = client.get("/bella/book/", details, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert 'name="reminders_consent"' in text and 'name="marketing_consent"' in text
     assert not re.search(r'name="(reminders|marketing)_consent"[^>]*checked', text)
-    english = client.get("/bella/book/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "€60.00" in english and "Cancel at least 48 hours before" in english
+    recap = client.post(
+        "/bella/book/",
+        {**_form(catalogue_a, local(catalogue_a.salon, 3, 10)), "action": "details"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "€60.00" in recap and "Free cancellation until Tuesday 2 March 10:00" in recap
 
 
 @fast
 def test_no_js_fallback_lists_the_times_of_the_chosen_day(client, catalogue_a, monday):
-    page = client.get(f"/bella/book/?service={catalogue_a.cut.pk}&day=2027-03-02")
+    page = client.get(
+        f"/bella/book/?service={catalogue_a.cut.pk}&staff=any&step=time&day=2027-03-02"
+    )
     assert 'value="2027-03-02T09:00:00+01:00"' in page.content.decode()
 
 
@@ -289,16 +302,28 @@ def _pick(page, day: dt.date, time: str = "10:00") -> None:
 
 
 def _book_on_page(page, catalogue, day: dt.date, *, full: bool = False) -> None:
+    """Through the booking steps, to the recap: the cut, Alice, the day at 10:00, the
+    client's details (the recap's buttons then book)."""
+    from playwright.sync_api import expect
+
     page.goto("/bella/book/")
     page.locator(f"label[for=service-{catalogue.cut.pk}]").click()
-    page.select_option("#id_staff", str(catalogue.alice.pk))
-    _pick(page, day)
+    page.locator("#next").click()
+    page.locator(f"label[for=staff-{catalogue.alice.pk}]").click()
+    page.locator("#next").click()
+    expect(page.locator("#step-time")).to_be_visible()
+    if page.locator(f'a.day[data-day="{day.isoformat()}"]').count() == 0:
+        page.locator("#next-week").click()
+    page.locator(f'a.day[data-day="{day.isoformat()}"]').click()
+    page.locator(f'button.time[value^="{day.isoformat()}T10:00"]').click()
+    expect(page.locator("#step-details")).to_be_visible()
     page.fill("#id_name", "Léa Martin")
     page.fill("#id_phone", "06 12 34 56 78")
     page.check("#id_reminders_consent")
+    page.locator("#next").click()
+    expect(page.locator("#step-recap")).to_be_visible()
     if full:
-        page.check("#pay-full")
-        assert "60" in page.locator("[data-due-amount]").inner_text()
+        assert "60" in page.locator("#book-full").inner_text()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -318,7 +343,7 @@ def test_a_client_books_and_pays_a_deposit(
     assert page.locator("html").get_attribute("lang") == "fr"
     _no_axe_violations(page)
     _book_on_page(page, catalogue_a, day)
-    assert "15,00" in page.locator("[data-due-amount]").inner_text()
+    assert "15,00" in page.locator("#due-now").inner_text()
     _no_axe_violations(page)
     if viewport == "desktop":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -355,9 +380,9 @@ def test_a_client_pays_in_full_in_english(chromium, pages_server, settings, cata
     try:
         _book_on_page(page, catalogue_a, _ahead(catalogue_a.salon, 3), full=True)
         assert page.locator("html").get_attribute("lang") == "en"
-        assert page.locator("[data-due-amount]").inner_text() == "€60.00"
+        assert page.locator("#book-full").inner_text() == "Pay €60.00 now"
         _no_axe_violations(page)
-        page.locator("#book").click()
+        page.locator("#book-full").click()
         page.wait_for_url(re.compile(r"/pay/$"))
         assert "Amount to pay now: €60.00" in page.locator("main").inner_text()
         _no_axe_violations(page)

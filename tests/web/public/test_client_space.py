@@ -299,7 +299,7 @@ def test_a_returning_client_signs_in_and_her_credit_pays_part_of_the_deposit(
     from playwright.sync_api import expect
 
     from tests.browser.harness import PHONE, SCREENSHOTS, axe_violations
-    from tests.web.public.test_client import _ahead, _pick, _policy
+    from tests.web.public.test_client import _ahead, _policy
 
     settings.PAYMENTS_TEST_MODE = True
     salon = catalogue_a.salon
@@ -351,10 +351,19 @@ def test_a_returning_client_signs_in_and_her_credit_pays_part_of_the_deposit(
         page.locator("#past a", has_text="Réserver à nouveau").first.click()
         page.wait_for_url(re.compile(r"/bella/book/\?service="))
         expect(page.locator("#credit-applied")).to_contain_text("10,00")
-        page.select_option("#id_staff", str(catalogue_a.alice.pk))
-        _pick(page, _ahead(salon, 2))
+        day = _ahead(salon, 2)
+        page.locator("#next").click()
+        page.locator(f"label[for=staff-{catalogue_a.alice.pk}]").click()
+        page.locator("#next").click()
+        if page.locator(f'a.day[data-day="{day.isoformat()}"]').count() == 0:
+            page.locator("#next-week").click()
+        page.locator(f'a.day[data-day="{day.isoformat()}"]').click()
+        page.locator(f'button.time[value^="{day.isoformat()}T10:00"]').click()
         page.fill("#id_name", "Léa Martin")
         page.fill("#id_phone", LEA_PHONE)
+        assert axe_violations(page) == []
+        page.locator("#next").click()
+        expect(page.locator("#book")).to_contain_text("5,00")  # the deposit less her credit
         assert axe_violations(page) == []
         page.locator("#book").focus()
         page.keyboard.press("Enter")

@@ -86,7 +86,7 @@ def _text(answer) -> str:
 
 
 def test_the_page_adds_up_the_visit_and_offers_its_times(client, bella, monday):
-    page = client.get("/bella/book/", {**_visit(bella), "day": TUESDAY}, HTTP_ACCEPT_LANGUAGE="fr")
+    page = client.get("/bella/book/", _visit(bella), HTTP_ACCEPT_LANGUAGE="fr")
     assert page.status_code == 200
     text = _text(page)
     # Ticked, in the order picked, with the visit's total time, price and deposit (the
@@ -96,27 +96,28 @@ def test_the_page_adds_up_the_visit_and_offers_its_times(client, bella, monday):
     items = re.search(r'<ol class="visit-items">(.*?)</ol>', text).group(1)
     assert items.index("Couleur") < items.index("Coupe")
     assert "1 h 45" in text and "150,00\u00a0€" in text and "30,00\u00a0€" in text
-    assert "data-due-amount>30,00\u00a0€" in text
-    # The colour's colourist is free during its processing time: the visit starts at 9.
-    assert 'value="2027-03-02T09:00:00+01:00"' in text
-    assert 'data-service="' + f'{bella.colour.pk},{bella.catalogue.cut.pk}"' in text
+    assert 'id="due-now">30,00\u00a0€' in text
     # The salon suggests the fringe with the colour.
     assert f'name="add" value="{bella.fringe.pk}"' in text and "Ajouter Frange" in text
-    # The Enter key redraws the page (the form's first button), never adds an add-on.
-    form = text[text.index('id="booking-form"') :]
-    assert (
-        re.search(r"<button[^>]*>", form)
-        .group(0)
-        .startswith('<button type="submit" name="action" value="show"')
+    # The Enter key goes on (the form's first button), never adds an add-on.
+    form = text[text.index('id="step-form"') :]
+    first = re.search(r"<button[^>]*>", form).group(0)
+    assert first == '<button type="submit" hidden tabindex="-1">'
+    # The colour's colourist is free during its processing time: the visit starts at 9.
+    times = _text(
+        client.get(
+            "/bella/book/", {**_visit(bella), "staff": "any", "step": "time", "day": TUESDAY}
+        )
     )
+    assert 'value="2027-03-02T09:00:00+01:00"' in times
     english = _text(client.get("/bella/book/", _visit(bella), HTTP_ACCEPT_LANGUAGE="en"))
     assert "Total time" in english and "1 h 45" in english and "€150.00" in english
     assert "Often added to Couleur:" in english
 
 
 def test_an_add_on_joins_the_visit_without_booking(client, bella, monday):
-    answer = client.post(
-        "/bella/book/", {**_form(bella, ""), "add": bella.fringe.pk}, HTTP_ACCEPT_LANGUAGE="fr"
+    answer = client.get(
+        "/bella/book/", {**_visit(bella), "add": bella.fringe.pk}, HTTP_ACCEPT_LANGUAGE="fr"
     )
     assert answer.status_code == 200
     text = _text(answer)
@@ -254,8 +255,10 @@ def test_a_client_books_a_colour_and_cut_on_a_phone_and_pays_the_deposit(
     """A colour (its processing time frees Alice) then a cut: picked on the page, the
     fringe suggested and declined, the visit's total read, a time picked, the deposit paid
     in test mode; the confirmation lists both services."""
+    from playwright.sync_api import expect
+
     from tests.browser.harness import PHONE, SCREENSHOTS, axe_violations
-    from tests.web.public.test_client import _ahead, _pick, _ready, _watch
+    from tests.web.public.test_client import _ahead, _watch
 
     settings.PAYMENTS_TEST_MODE = True
     french = locale == "fr-FR"
@@ -275,30 +278,46 @@ def test_a_client_books_a_colour_and_cut_on_a_phone_and_pays_the_deposit(
         assert axe_violations(page) == []
         page.locator(f"label[for=service-{bella.colour.pk}]").click()
         page.locator(f"label[for=service-{bella.catalogue.cut.pk}]").click()
-        _ready(page)
-        duration = summary.locator("[data-visit-duration]")
-        assert duration.inner_text() == "1 h 45"
+        # The fringe the salon suggests with a colour: shown once the choice is sent.
+        page.locator("#next").click()
+        expect(page.locator("#step-staff")).to_be_visible()
         price, deposit = ("150,00\u00a0€", "30,00\u00a0€") if french else ("€150.00", "€30.00")
-        assert summary.locator("[data-visit-price]").inner_text() == price
-        assert page.locator("[data-due-amount]").inner_text() == deposit
-        assert summary.locator("li").nth(0).inner_text().startswith("Couleur")
-        # The fringe the salon suggests with a colour: added, then taken off again.
+        expect(page.locator("#summary-price")).to_have_text(price)
+        expect(page.locator("#due-now")).to_have_text(deposit)
+        assert page.locator("#summary li").nth(0).inner_text().startswith("Couleur")
+        page.locator("nav.steps-nav a").first.click()
+        expect(page.locator("#step-services")).to_be_visible()
+        duration = summary.locator("[data-visit-duration]")
+        expect(duration).to_have_text("1 h 45")
+        # Added, then taken off again.
         page.locator(f"[data-addon='{bella.fringe.pk}']").click()
-        _ready(page)
-        assert page.locator(f"#service-{bella.fringe.pk}").is_checked()
-        assert duration.inner_text() == "2 h 05"
+        expect(page.locator(f"#service-{bella.fringe.pk}")).to_be_checked()
+        expect(duration).to_have_text("2 h 05")
         page.locator(f"label[for=service-{bella.fringe.pk}]").click()
-        _ready(page)
-        assert duration.inner_text() == "1 h 45"
-        assert page.locator("[data-due-amount]").inner_text() == deposit
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         assert axe_violations(page) == []
-        _pick(page, day, "10:00")
+        page.locator("#next").click()
+        expect(page.locator("#step-staff")).to_be_visible()
+        expect(page.locator("#due-now")).to_have_text(deposit)
+        page.locator("label[for=staff-any]").click()
+        page.locator("#next").click()
+        expect(page.locator("#step-time")).to_be_visible()
+        assert axe_violations(page) == []
+        if page.locator(f'a.day[data-day="{day.isoformat()}"]').count() == 0:
+            page.locator("#next-week").click()
+        page.locator(f'a.day[data-day="{day.isoformat()}"]').click()
+        page.locator(f'button.time[value^="{day.isoformat()}T10:00"]').click()
+        expect(page.locator("#step-details")).to_be_visible()
         page.fill("#id_name", "Léa Martin")
         page.fill("#id_phone", "06 12 34 56 78")
         assert axe_violations(page) == []
+        page.locator("#next").click()
+        expect(page.locator("#step-recap")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert axe_violations(page) == []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"visit-{locale}.png"), full_page=True)
+        expect(page.locator("#book")).to_contain_text(deposit)
         page.locator("#book").click()
         page.wait_for_url(re.compile(r"/bella/booking/[^/]+/pay/$"))
         assert ("MODE TEST" if french else "TEST MODE") in page.content()
