@@ -2,7 +2,7 @@ from django import template
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from bookings.models import Booking, BookingItem
+from bookings.models import Booking, BookingItem, page_source
 from core.money import money_format
 from tenants.phones import phone_display
 
@@ -39,3 +39,14 @@ def visit_items(booking: Booking) -> list[BookingItem]:
     """A booking's items in order, with their services and staff (one query); a page lists
     them when there are several."""
     return list(booking.items.select_related("service", "staff").order_by("position"))
+
+
+@register.simple_tag(takes_context=True)
+def page_channel(context: template.Context) -> str:
+    """The channel the booking page was opened from (`?source=` on a share link or the
+    widget's frame), kept by the form as it posts back; unknown: the page's own (web)."""
+    request = context.get("request")
+    if request is None:
+        return page_source(None)
+    data = request.POST if request.method == "POST" else request.GET
+    return page_source(data.get("source"))
