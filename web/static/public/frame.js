@@ -1,7 +1,8 @@
 // Shown in the widget's frame on a salon's site (web/public/embed.py): the page tells the
 // site how tall it is, whenever that changes, so that the frame fits it; and the pages
 // that may not be framed (the salon's page, managing a booking, paying by a link) open in a
-// new tab. Nothing happens outside a frame.
+// new tab; the language switch, which needs a cookie, is not offered. Nothing happens
+// outside a frame.
 (function () {
   "use strict";
   if (window.parent === window) { return; }
@@ -28,7 +29,14 @@
       }
     }
   }
+  // The language switch keeps its choice in a cookie, which a frame of another site does
+  // not get: the frame speaks the visitor's browser's language, and offers no switch.
+  function noSwitch() {
+    var navs = document.querySelectorAll("nav.lang");
+    for (var i = 0; i < navs.length; i++) { navs[i].hidden = true; }
+  }
   function start() {
+    noSwitch();
     links();
     tell();
     if (window.ResizeObserver) { new ResizeObserver(tell).observe(root); }
