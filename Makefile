@@ -18,7 +18,7 @@ TEST_ENV := DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-secret-key-3f9a7c1e5b2d8f
 	DJANGO_SECURE_SSL_REDIRECT=0 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	DATABASE_APP_ROLE=acompte_app STRIPE_SECRET_KEY= STRIPE_PUBLISHABLE_KEY= STRIPE_WEBHOOK_SECRET=
 
-.PHONY: install install-dev run test pgbouncer screenshots lint format messages clean
+.PHONY: install install-dev run test pgbouncer screenshots lighthouse lint format messages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,15 @@ screenshots: install-dev tests/browser/node_modules/.installed
 	$(TEST_ENV) SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
 		tests/web/public/test_client.py tests/web/desk/test_pages.py \
 		tests/web/public/test_client_space.py tests/web/public/test_booking_steps.py
+
+# Lighthouse (npm, pinned in bench/package.json) on the client's pages, phone and desktop,
+# against Debian's Chromium; prints the scores against the budget (bench/lighthouse.py).
+bench/node_modules/.installed: bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel error
+	touch $@
+
+lighthouse: install bench/node_modules/.installed
+	CHROME_PATH=/usr/bin/chromium $(PY) bench/lighthouse.py
 
 lint: install-dev
 	$(PY) -m ruff check .

@@ -134,7 +134,7 @@ def _bookings_load(salon_id: int, rows: list[tuple]) -> int:
                 copy.write_row(
                     (
                         salon_id, customer, service, staff, start, end, start, end, price,
-                        "EUR", "online", status, reference, f"{reference:0>32}", "", now,
+                        "EUR", "web", status, reference, f"{reference:0>32}", "", now,
                         start - dt.timedelta(days=3),
                         done if status == "completed" else None,
                         start - dt.timedelta(days=1) if status == "cancelled" else None,

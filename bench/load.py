@@ -95,7 +95,7 @@ def build() -> tuple[list[int], list[int], list[str]]:
                     busy_end=end,
                     price=services[2].price,
                     currency="EUR",
-                    source=Source.ONLINE,
+                    source=Source.WEB,
                     status=Status.CONFIRMED,
                     confirmed_at=timezone.now(),
                 )

@@ -314,8 +314,29 @@ ACTIVE_STATUSES = (Status.PENDING_PAYMENT, Status.CONFIRMED)
 
 
 class Source(models.TextChoices):
-    ONLINE = "online", _("Online")
-    PHONE = "phone", _("Phone")
+    """The door a booking came through: the salon's booking page reached directly (web),
+    through the widget on the salon's own site, from Google's, Instagram's or Facebook's
+    link, through the public API, or taken by staff (phone, desk). Every door applies the
+    same deposit policy; the source only says where clients come from."""
+
+    WEB = "web", _("Booking page")
+    WIDGET = "widget", _("Widget on the salon's site")
+    GOOGLE = "google", _("Google")
+    INSTAGRAM = "instagram", _("Instagram")
+    FACEBOOK = "facebook", _("Facebook")
+    API = "api", _("API")
+    PHONE = "phone", _("Phone or desk")
+
+
+# What the booking page accepts from `?source=` (the other sources are the doors' own).
+PAGE_SOURCES = frozenset(
+    {Source.WEB, Source.WIDGET, Source.GOOGLE, Source.INSTAGRAM, Source.FACEBOOK}
+)
+
+
+def page_source(value: object) -> str:
+    """The booking page's `source` as recorded: one of PAGE_SOURCES, else web."""
+    return str(value) if value in PAGE_SOURCES else Source.WEB
 
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
@@ -341,7 +362,7 @@ class Booking(TenantModel):
     busy_end = models.DateTimeField(editable=False)
     price = models.PositiveIntegerField(help_text=_("Price when booked, in cents."))
     currency = models.CharField(max_length=3)
-    source = models.CharField(max_length=8, choices=Source.choices)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
     status = models.CharField(max_length=16, choices=Status.choices)
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     reference = models.CharField(max_length=7, default=new_reference, editable=False)

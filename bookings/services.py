@@ -401,7 +401,7 @@ def booking_create(
     parts: Sequence[VisitPart] | None = None,
     deposits: Sequence[int] | None = None,
     staff: StaffMember | None = None,
-    source: str = Source.ONLINE,
+    source: str = Source.WEB,
     hold_until: dt.datetime | None = None,
     notes: str = "",
     actor: Actor = None,
@@ -422,7 +422,7 @@ def booking_create(
         raise ValueError("A booking holds at least one service.")
     if customer.salon_id != salon.pk or any(p.service.salon_id != salon.pk for p in parts):
         raise ValueError("The customer and the services must be the salon's.")
-    if customer.blocked and source == Source.ONLINE:
+    if customer.blocked and source == Source.WEB:
         raise ValidationError({"customer": [_("Please call the salon to book.")]})
     placements = _placed(
         salon=salon, parts=parts, start=start, staff=staff, now=now, catalogue=catalogue

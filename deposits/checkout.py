@@ -122,6 +122,8 @@ class CheckoutRequest:
     deposit_handling: str | None = None
     waiver_reason: str = ""
     send_via: str | None = None
+    # The door an online booking came through (bookings.models.Source); staff's is phone.
+    channel: str = Source.WEB
 
     @property
     def by_staff(self) -> bool:
@@ -129,7 +131,7 @@ class CheckoutRequest:
 
     @property
     def source(self) -> str:
-        return Source.PHONE if self.by_staff else Source.ONLINE
+        return Source.PHONE if self.by_staff else self.channel
 
 
 @dataclass(frozen=True)

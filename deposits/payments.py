@@ -96,7 +96,7 @@ def checkout_hold(
     customer: Customer,
     staff: StaffMember | None = None,
     payment_option: str = "deposit",
-    source: str = Source.ONLINE,
+    source: str = Source.WEB,
     notes: str = "",
     hold_for: dt.timedelta | None = None,
     actor: Actor = None,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,13 +11,22 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Membership, Role, Salon, validate_salon_name
 from .money import MoneyField
 from .scoping import salon_scope
 from .selectors import admin_salon_ids, salon_forget, salon_ids_run_by
 from .services import membership_check, membership_remove, membership_set, salon_update
+
+# The channels with a ready-made link (bookings.models.Source, which the booking page
+# records from `?source=`); the widget records its own.
+SHARE_CHANNELS = (("google", "Google"), ("instagram", "Instagram"), ("facebook", "Facebook"))
 
 
 def _admin_salons(request: HttpRequest) -> list[int]:
@@ -195,7 +205,33 @@ class SalonAdmin(TenantAdmin):
         return salons if self._is_super(request) else salons.filter(pk__in=_admin_salons(request))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [] if self._is_super(request) else ["slug"]
+        fields = [] if self._is_super(request) else ["slug"]
+        return [*fields, "share_links"] if obj is not None else fields
+
+    @admin.display(description=gettext_lazy("Share links"))
+    def share_links(self, obj: Salon) -> str:
+        """The salon's ready-made links for each channel, and its widget's tag."""
+        book = settings.SITE_URL + reverse("book", kwargs={"salon": obj.slug})
+        widget = settings.SITE_URL + reverse("widget", kwargs={"salon": obj.slug})
+        helps = {
+            "google": _(
+                "In your Google Business Profile: Bookings, appointment links. Your own "
+                "page, services first, no account to create."
+            ),
+            "instagram": _("In your Instagram profile: the “Book” button or your bio's link."),
+            "facebook": _("On your Facebook page: the “Book now” button."),
+        }
+        links = [
+            {"channel": channel, "label": label, "url": f"{book}?source={channel}", "help": help}
+            for (channel, label), help in zip(SHARE_CHANNELS, helps.values(), strict=True)
+        ]
+        # The template escapes every value; the admin shows its HTML as it is.
+        return mark_safe(  # noqa: S308  # nosec B308 B703
+            render_to_string(
+                "admin/tenants/salon/share_links.html",
+                {"links": links, "snippet": f'<script src="{widget}" async></script>'},
+            )
+        )
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
         # A read-only slug is not a field of the form: nothing to fill in.

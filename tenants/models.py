@@ -81,6 +81,33 @@ def validate_languages(value: Any) -> None:
         )
 
 
+# One site a salon lets show its booking pages in a frame: `https://salon.example`,
+# `https://*.salon.example` (its subdomains), an address with a port; a bare domain is
+# read as https. Nothing that could end the Content-Security-Policy's directive.
+_EMBED_ORIGIN = re.compile(
+    r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$"
+)
+
+
+def embed_origins(value: str) -> list[str]:
+    """The sites of `Salon.embed_domains` as origins, one a line, in the order given."""
+    origins = []
+    for line in value.splitlines():
+        line = line.strip().lower().rstrip("/")
+        if line:
+            origins.append(line if "://" in line else f"https://{line}")
+    return list(dict.fromkeys(origins))
+
+
+def validate_embed_domains(value: str) -> None:
+    wrong = [origin for origin in embed_origins(value) if not _EMBED_ORIGIN.match(origin)]
+    if wrong:
+        raise ValidationError(
+            _("Give one site a line, as https://www.example.com (not: %(wrong)s)."),
+            params={"wrong": ", ".join(wrong)},
+        )
+
+
 def validate_reminder_offsets(value: Any) -> None:
     if (
         not isinstance(value, list)
@@ -213,6 +240,15 @@ class Salon(models.Model):
         blank=True,
         validators=[validate_quiet_hours],
         help_text=_("No reminder is sent between these local times."),
+    )
+    embed_domains = models.TextField(
+        _("sites showing the booking widget"),
+        blank=True,
+        validators=[validate_embed_domains],
+        help_text=_(
+            "The salon's own sites that may show its booking pages in a frame, one a line "
+            "(https://www.example.com). Empty: only this site."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

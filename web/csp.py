@@ -6,7 +6,7 @@ Inline styles stay allowed: the admin's and the API docs' templates set a few, a
 style cannot run code."""
 
 from collections.abc import Callable
-from functools import cache
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -22,8 +22,10 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-@cache
-def content_security_policy(stripe_js_url: str) -> str:
+@lru_cache(maxsize=512)
+def content_security_policy(stripe_js_url: str, frame_ancestors: str = "'none'") -> str:
+    """The policy; `frame_ancestors` says who may show the page in a frame (nobody,
+    except the booking pages the widget shows: web/public/embed.py)."""
     stripe = _origin(stripe_js_url)
     directives = {
         "default-src": "'self'",
@@ -36,7 +38,7 @@ def content_security_policy(stripe_js_url: str) -> str:
         "object-src": "'none'",
         "base-uri": "'self'",
         "form-action": "'self'",
-        "frame-ancestors": "'none'",
+        "frame-ancestors": frame_ancestors,
     }
     return "; ".join(f"{name} {value}".strip() for name, value in directives.items())
 

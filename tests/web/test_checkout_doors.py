@@ -174,7 +174,7 @@ def test_the_booking_api(api, team_a, catalogue_a, deposit, monday, placed):
     assert answer.status_code == 201, answer.json()
     request = _only(placed, CheckoutRequest)
     assert (request.source, request.service_id, request.customer.name) == (
-        Source.ONLINE,
+        Source.API,
         catalogue_a.cut.pk,
         "Léa",
     )
@@ -198,7 +198,7 @@ def test_the_booking_page(client, team_a, catalogue_a, deposit, monday, placed):
     answer = client.post("/bella/book/", form)
     assert answer.status_code == 302 and answer["Location"].endswith("/pay/")
     request = _only(placed, CheckoutRequest)
-    assert (request.source, request.customer.name) == (Source.ONLINE, "Léa Martin")
+    assert (request.source, request.customer.name) == (Source.WEB, "Léa Martin")
     with salon_scope(team_a.salon):
         booking = Booking.objects.get()
     assert booking.status == Status.PENDING_PAYMENT

@@ -84,6 +84,11 @@ LAST_NAMES = [
 ]
 
 
+# Where the salon's clients book from: mostly its page, a quarter by phone.
+SOURCES = (Source.WEB, Source.PHONE, Source.GOOGLE, Source.INSTAGRAM, Source.WIDGET)
+SOURCE_WEIGHTS = (50, 25, 12, 8, 5)
+
+
 @dataclass(frozen=True)
 class Rates:
     no_show: float
@@ -150,7 +155,7 @@ def history_seed(
                         staff=member,
                         start=at,
                         booked_at=booked,
-                        source=Source.PHONE if rng.random() < 0.25 else Source.ONLINE,
+                        source=rng.choices(SOURCES, SOURCE_WEIGHTS)[0],
                         ended=ended,
                         cancelled_at=cancelled_at,
                         paid=paid,

@@ -474,6 +474,7 @@ def _book(
                 proven=proven,
                 payment_option=data["payment_option"],
                 notes=data["notes"],
+                channel=data["source"],
             )
         )
     except (Invalid, SlotTaken, ProviderUnavailable) as exc:

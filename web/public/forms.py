@@ -7,6 +7,7 @@ from django import forms
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from bookings.models import page_source
 from core.query import id_parse
 from deposits.checkout import MAX_SERVICES
 
@@ -76,6 +77,12 @@ class BookingForm(forms.Form):
     payment_option = forms.ChoiceField(
         choices=[("deposit", "deposit"), ("full", "full")], required=False
     )
+    # The channel the client came from (`?source=`, carried by the steps: web/public/steps.py);
+    # an unknown one is recorded as the booking page's own, never refused.
+    source = forms.CharField(required=False, max_length=16)
+
+    def clean_source(self) -> str:
+        return page_source(self.cleaned_data.get("source"))
 
     def __init__(self, *args: Any, services: list[Any], staff: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

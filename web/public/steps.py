@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bookings.models import Service
+from bookings.models import Service, Source, page_source
 from bookings.selectors import (
     Catalogue,
     VisitPart,
@@ -60,6 +60,9 @@ class Choice:
     start_problem: str = ""
     day: dt.date | None = None
     offering: frozenset[int] = field(default_factory=frozenset)
+    # The channel the page was opened from (a share link's or the widget's `?source=`),
+    # carried from step to step to the booking.
+    source: str = Source.WEB
 
     @property
     def order(self) -> str:
@@ -81,6 +84,8 @@ class Choice:
         if index >= STEPS.index("details") and self.start is not None:
             params.append(("start", self.start.isoformat()))
         params += [(k, str(v)) for k, v in extra.items() if v not in (None, "")]
+        if self.source != Source.WEB:
+            params.append(("source", self.source))
         params.append(("step", upto))
         return "?" + urlencode(params)
 
@@ -91,6 +96,7 @@ class Choice:
         fields.append(("staff", str(self.staff_id) if self.staff_id else ""))
         if self.start is not None:
             fields.append(("start", self.start.isoformat()))
+        fields.append(("source", self.source))
         return fields
 
 
@@ -177,7 +183,11 @@ def choice_read(
     chosen = chosen_services(source, {s.pk: s for s in services})
     if not chosen and len(services) == 1:
         chosen = services[:1]
-    choice = Choice(services=chosen, too_many=len(chosen) > MAX_SERVICES)
+    choice = Choice(
+        services=chosen,
+        too_many=len(chosen) > MAX_SERVICES,
+        source=page_source(source.get("source")),
+    )
     choice.day = day_parse(source.get("day"))
     if not chosen or choice.too_many:
         return choice

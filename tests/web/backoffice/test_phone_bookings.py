@@ -482,7 +482,7 @@ def test_an_online_hold_stranded_before_the_provider_call_is_released(
 ):
     from deposits.payments import payments_reconcile
 
-    booking, payment = _taken_then_crashed(team_a, catalogue_a, source="online")
+    booking, payment = _taken_then_crashed(team_a, catalogue_a, source="web")
     monday.shift(dt.timedelta(minutes=3))
     with salon_scope(team_a.salon):
         assert payments_reconcile(salon_id=team_a.salon.pk) >= 1

@@ -6,6 +6,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from bookings.models import Source
 from bookings.selectors import service_list
 from core.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
 from customers.identity import PROOF_HEADER, proof_from_request
@@ -137,6 +138,7 @@ class BookingCreateView(PublicView):
                 proven=proof_from_request(request, salon_id=the_salon.pk),
                 payment_option=data["payment_option"],
                 notes=data["notes"],
+                channel=Source.API,
             )
         )
         context = {"tz": the_salon.tz, "checkout": checkout}
