@@ -73,8 +73,8 @@ class NoShowFilter(admin.SimpleListFilter):
 class CustomerAdminForm(forms.ModelForm):
     """Contact details are read like everywhere else: in the salon's country, unique."""
 
-    phone = forms.CharField(required=False, max_length=40)
-    email = forms.EmailField(required=False, max_length=254)
+    phone = forms.CharField(label=_("phone"), required=False, max_length=40)
+    email = forms.EmailField(label=_("e-mail"), required=False, max_length=254)
     tag_names = forms.CharField(
         label=_("tags"), required=False, help_text=_("Separated by commas.")
     )
