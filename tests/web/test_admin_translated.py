@@ -49,7 +49,7 @@ SAME_IN_BOTH = {
 def _world(team_a, catalogue_a) -> dict[str, Any]:
     """A client with a booking, a request and a deposit policy: objects for change pages."""
     salon = team_a.salon
-    lea = CustomerFactory(salon=salon, consents={"marketing": True})
+    lea: Any = CustomerFactory(salon=salon, consents={"marketing": True})
     day = timezone.now().astimezone(salon.tz).date() + dt.timedelta(days=3)
     day += dt.timedelta(days=1) if day.weekday() == 6 else dt.timedelta()
     booking = book(
@@ -129,7 +129,7 @@ def _admin_strings(owner, model: type[models.Model], model_admin: admin.ModelAdm
             strings.append(get_fields_from_path(model, list_filter)[-1].verbose_name)
         elif isinstance(list_filter, type):
             strings.append(list_filter.title)
-    for _func, _name, description in model_admin.get_actions(request).values():
+    for _func, _name, description in filter(None, model_admin.get_actions(request).values()):
         # Django's own ("Delete selected %(verbose_name_plural)s") is formatted when shown.
         strings.append(lazy(lambda d=description: str(d) % _plural(opts), str)())
     strings += [title for title, _options in model_admin.get_fieldsets(request) if title]
@@ -138,8 +138,9 @@ def _admin_strings(owner, model: type[models.Model], model_admin: admin.ModelAdm
         strings += [form_field.label or pretty_name(name), form_field.help_text]
     for inline in model_admin.get_inline_instances(request):
         strings += [inline.verbose_name, inline.verbose_name_plural]
-        for name in inline.get_fields(request):
-            strings.append(label_for_field(name, inline.model, inline))
+        for field_name in inline.get_fields(request):
+            if isinstance(field_name, str):
+                strings.append(label_for_field(field_name, inline.model, inline))
     return [s for s in strings if s]
 
 
