@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Func, Q
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from tenants.models import Salon, TenantModel, salon_picture_path
@@ -331,7 +332,7 @@ class TimeOff(TenantModel):
 
     class Meta:
         verbose_name = _("time off")
-        verbose_name_plural = _("time off")
+        verbose_name_plural = pgettext_lazy("plural", "time off")
         ordering = ["start", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="timeoff_ordered")

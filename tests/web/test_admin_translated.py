@@ -221,12 +221,22 @@ def test_every_admin_string_an_owner_reads_has_its_french(team_a, catalogue_a):
         "customerrequest",
     }
     with salon_scope(team_a.salon):  # as the admin's requests run
-        missing = {
-            f"{model._meta.label}: {english}"
+        names = {
+            model._meta.label: _in_both(team_a.owner, model, model_admin)
             for model, model_admin in visible
-            for english in _untranslated(_in_both(team_a.owner, model, model_admin))
         }
+    missing = {
+        f"{label}: {english}" for label, pairs in names.items() for english in _untranslated(pairs)
+    }
     assert not missing, "\n".join(sorted(missing))
+    # French typography: a non-breaking space before : ; ! ? and curly apostrophes.
+    badly_set = {
+        french
+        for pairs in names.values()
+        for _english, french in pairs
+        if re.search(r"[^\u00a0\u202f][:;!?](\s|$)|\w'\w", french)
+    }
+    assert not badly_set, "\n".join(sorted(badly_set))
 
 
 def test_the_check_finds_an_english_name():
