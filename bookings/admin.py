@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +59,26 @@ class TenantInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return may_admin(request, getattr(obj, "salon_id", None))
+
+    # A table's cells have no label of their own (the column's header is not one for a
+    # screen reader): each input is named after its column.
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            widget: Any = getattr(field.widget, "widget", field.widget)  # in "add another"
+            widget.attrs.setdefault("aria-label", capfirst(field.label or db_field.verbose_name))
+        return field
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+
+        def add_fields(self: Any, form: Any, index: Any) -> None:
+            formset.add_fields(self, form, index)
+            if "DELETE" in form.fields:
+                form.fields["DELETE"].widget.attrs["aria-label"] = _("Delete")
+
+        return type(formset.__name__, (formset,), {"add_fields": add_fields})
 
 
 def inline_rows(formset: Any) -> list[dict[str, Any]]:

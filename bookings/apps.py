@@ -2,6 +2,7 @@ from functools import partial
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 def _count(status: str) -> Any:
@@ -31,7 +32,7 @@ def _bookings_forget(salon_id: int, customer_id: int) -> None:
 
 class BookingsConfig(AppConfig):
     name = "bookings"
-    verbose_name = "Bookings"
+    verbose_name = _("Bookings")
 
     def ready(self) -> None:
         from customers.figures import figure_provide

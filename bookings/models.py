@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Func, Q
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from tenants.models import Salon, TenantModel, salon_picture_path
@@ -60,9 +61,11 @@ def validate_deposit_override(data: object) -> None:
 class ResourceKind(TenantModel):
     """What a service may need besides a staff member: a room, a chair, a basin, a machine."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("resource kind")
+        verbose_name_plural = _("resource kinds")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["salon", "name"], name="resourcekind_unique_name")
@@ -75,14 +78,20 @@ class ResourceKind(TenantModel):
 class Resource(TenantModel):
     """Units of a kind the salon has: three basins are one resource of quantity 3."""
 
-    name = models.CharField(max_length=120)
-    kind = models.ForeignKey(ResourceKind, on_delete=models.PROTECT, related_name="resources")
-    quantity = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    kind = models.ForeignKey(
+        ResourceKind, on_delete=models.PROTECT, related_name="resources", verbose_name=_("kind")
     )
-    active = models.BooleanField(default=True)
+    quantity = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        verbose_name=_("quantity"),
+    )
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -109,8 +118,8 @@ class ServiceCategory(TenantModel):
 
 
 class Service(TenantModel):
-    name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
     category = models.ForeignKey(
         ServiceCategory,
         null=True,
@@ -120,22 +129,27 @@ class Service(TenantModel):
         verbose_name=_("category"),
     )
     duration_minutes = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(5), MaxValueValidator(720)]
+        validators=[MinValueValidator(5), MaxValueValidator(720)],
+        verbose_name=_("duration (minutes)"),
     )
-    price = models.PositiveIntegerField(help_text=_("In cents of the salon's currency."))
+    price = models.PositiveIntegerField(
+        help_text=_("In cents of the salon's currency."), verbose_name=_("price")
+    )
     buffer_before_minutes = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(240)]
+        default=0, validators=[MaxValueValidator(240)], verbose_name=_("buffer before (minutes)")
     )
     buffer_after_minutes = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(240)]
+        default=0, validators=[MaxValueValidator(240)], verbose_name=_("buffer after (minutes)")
     )
     # A period inside the service (a colour setting) when the staff member is free for
     # other clients; the client keeps the chair.
     processing_offset_minutes = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(720)]
+        default=0,
+        validators=[MaxValueValidator(720)],
+        verbose_name=_("processing starts after (minutes)"),
     )
     processing_minutes = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(720)]
+        default=0, validators=[MaxValueValidator(720)], verbose_name=_("processing time (minutes)")
     )
     resource_kind = models.ForeignKey(
         ResourceKind,
@@ -144,6 +158,7 @@ class Service(TenantModel):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("One unit of this kind is kept for the whole service."),
+        verbose_name=_("resource kind"),
     )
     addons = models.ManyToManyField(
         "self",
@@ -151,21 +166,28 @@ class Service(TenantModel):
         blank=True,
         related_name="+",
         help_text=_("Services suggested to a client who picks this one."),
+        verbose_name=_("add-ons"),
     )
     rebook_after_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(730)],
         help_text=_("When a client usually comes back for it."),
+        verbose_name=_("rebook after (days)"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     # An amount rule ({"kind": ..., "value": ...}) that beats the salon's deposit policy.
     deposit_override = models.JSONField(
-        null=True, blank=True, validators=[validate_deposit_override]
+        null=True,
+        blank=True,
+        validators=[validate_deposit_override],
+        verbose_name=_("deposit override"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(
@@ -219,16 +241,19 @@ class Service(TenantModel):
 
 
 class StaffMember(TenantModel):
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("user"),
     )
-    services = models.ManyToManyField(Service, through="StaffService", related_name="+", blank=True)
-    active = models.BooleanField(default=True)
+    services = models.ManyToManyField(
+        Service, through="StaffService", related_name="+", blank=True, verbose_name=_("services")
+    )
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     photo = models.ImageField(
         _("photo"),
         upload_to=salon_picture_path,
@@ -243,6 +268,8 @@ class StaffMember(TenantModel):
     )
 
     class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -250,10 +277,12 @@ class StaffMember(TenantModel):
 
 
 class StaffService(TenantModel):
-    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE)
-    service = models.ForeignKey(Service, on_delete=models.CASCADE)
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, verbose_name=_("staff member"))
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, verbose_name=_("service"))
 
     class Meta:
+        verbose_name = _("service offered")
+        verbose_name_plural = _("services offered")
         constraints = [
             models.UniqueConstraint(fields=["staff", "service"], name="staffservice_unique")
         ]
@@ -262,14 +291,20 @@ class StaffService(TenantModel):
 class WorkingHours(TenantModel):
     """One working range of a staff member on a weekday (several a day allowed)."""
 
-    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="hours")
-    weekday = models.PositiveSmallIntegerField(
-        validators=[MaxValueValidator(6)], help_text=_("Monday 0 … Sunday 6")
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.CASCADE, related_name="hours", verbose_name=_("staff member")
     )
-    start = models.TimeField()
-    end = models.TimeField()
+    weekday = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(6)],
+        help_text=_("Monday 0 … Sunday 6"),
+        verbose_name=_("weekday"),
+    )
+    start = models.TimeField(verbose_name=_("start"))
+    end = models.TimeField(verbose_name=_("end"))
 
     class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
         ordering = ["staff_id", "weekday", "start"]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="hours_ordered"),
@@ -284,13 +319,20 @@ class TimeOff(TenantModel):
     """A staff member away, or (no staff) the whole salon closed."""
 
     staff = models.ForeignKey(
-        StaffMember, null=True, blank=True, on_delete=models.CASCADE, related_name="time_off"
+        StaffMember,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="time_off",
+        verbose_name=_("staff member"),
     )
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True)
+    start = models.DateTimeField(verbose_name=_("start"))
+    end = models.DateTimeField(verbose_name=_("end"))
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
 
     class Meta:
+        verbose_name = _("time off")
+        verbose_name_plural = pgettext_lazy("plural", "time off")
         ordering = ["start", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="timeoff_ordered")
@@ -352,51 +394,77 @@ def new_nonce() -> str:
 
 
 class Booking(TenantModel):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bookings")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
-    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
-    start = models.DateTimeField()
-    end = models.DateTimeField()
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("client")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="+", verbose_name=_("service")
+    )
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member")
+    )
+    start = models.DateTimeField(verbose_name=_("start"))
+    end = models.DateTimeField(verbose_name=_("end"))
     # The time the booking keeps the staff member busy: [start - buffer, end + buffer).
-    busy_start = models.DateTimeField(editable=False)
-    busy_end = models.DateTimeField(editable=False)
-    price = models.PositiveIntegerField(help_text=_("Price when booked, in cents."))
-    currency = models.CharField(max_length=3)
-    source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
-    status = models.CharField(max_length=16, choices=Status.choices)
-    hold_expires_at = models.DateTimeField(null=True, blank=True)
-    reference = models.CharField(max_length=7, default=new_reference, editable=False)
+    busy_start = models.DateTimeField(editable=False, verbose_name=_("busy from"))
+    busy_end = models.DateTimeField(editable=False, verbose_name=_("busy until"))
+    price = models.PositiveIntegerField(
+        help_text=_("Price when booked, in cents."), verbose_name=_("price")
+    )
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    source = models.CharField(
+        max_length=16, choices=Source.choices, default=Source.WEB, verbose_name=_("source")
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, verbose_name=_("status"))
+    hold_expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("hold expires at"))
+    reference = models.CharField(
+        max_length=7, default=new_reference, editable=False, verbose_name=_("reference")
+    )
     # Part of the signed manage token; a new nonce revokes the links sent before.
-    manage_nonce = models.CharField(max_length=32, default=new_nonce, editable=False)
-    notes = models.TextField(blank=True, help_text=_("What the client said when booking."))
-    created_at = models.DateTimeField(auto_now_add=True)
+    manage_nonce = models.CharField(
+        max_length=32, default=new_nonce, editable=False, verbose_name=_("manage link nonce")
+    )
+    notes = models.TextField(
+        blank=True, help_text=_("What the client said when booking."), verbose_name=_("notes")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("created by"),
     )
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("confirmed at"))
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("cancelled by"),
     )
-    cancellation_reason = models.CharField(max_length=300, blank=True)
-    cancelled_by_salon = models.BooleanField(default=False)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    no_show_at = models.DateTimeField(null=True, blank=True)
-    expired_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.CharField(
+        max_length=300, blank=True, verbose_name=_("cancellation reason")
+    )
+    cancelled_by_salon = models.BooleanField(
+        default=False, verbose_name=_("cancelled by the salon")
+    )
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
+    no_show_at = models.DateTimeField(null=True, blank=True, verbose_name=_("no-show at"))
+    expired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expired at"))
     # The free-cancellation deadline the booking keeps: set when it moves after its own
     # deadline passed, so that a move never reopens the window (DESIGN.md). Empty: the
     # deadline is measured from the start.
-    cancellation_deadline = models.DateTimeField(null=True, blank=True)
+    cancellation_deadline = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("cancellation deadline")
+    )
 
     class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
         ordering = ["start", "id"]
         indexes = [
             models.Index(fields=["salon", "start"], name="booking_salon_start"),
@@ -425,27 +493,49 @@ class BookingItem(TenantModel):
     A booking of one service has one item; `Booking.service` and `Booking.staff` are its
     first item's, and its start and end span the items."""
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="items")
-    position = models.PositiveSmallIntegerField()
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="items", verbose_name=_("booking")
+    )
+    position = models.PositiveSmallIntegerField(verbose_name=_("position"))
     # 0 for the client who booked, 1, 2… for her guests, in the order given.
-    person = models.PositiveSmallIntegerField(default=0)
+    person = models.PositiveSmallIntegerField(default=0, verbose_name=_("person"))
     guest = models.CharField(
-        max_length=120, blank=True, help_text=_("Empty for the client who booked.")
+        max_length=120,
+        blank=True,
+        help_text=_("Empty for the client who booked."),
+        verbose_name=_("guest"),
     )
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
-    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
-    start = models.DateTimeField()
-    end = models.DateTimeField()
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="+", verbose_name=_("service")
+    )
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member")
+    )
+    start = models.DateTimeField(verbose_name=_("start"))
+    end = models.DateTimeField(verbose_name=_("end"))
     resource = models.ForeignKey(
-        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Resource,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("resource"),
     )
-    resource_unit = models.PositiveSmallIntegerField(null=True, blank=True)
-    price = models.PositiveIntegerField(help_text=_("Price when booked, in cents."))
+    resource_unit = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("resource unit")
+    )
+    price = models.PositiveIntegerField(
+        help_text=_("Price when booked, in cents."), verbose_name=_("price")
+    )
     deposit_amount = models.PositiveIntegerField(
-        default=0, help_text=_("This item's part of the visit's deposit, in cents.")
+        default=0,
+        help_text=_("This item's part of the visit's deposit, in cents."),
+        verbose_name=_("deposit"),
     )
 
     class Meta:
+        verbose_name = _("service of the visit")
+        verbose_name_plural = _("services of the visit")
         ordering = ["booking_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["booking", "position"], name="bookingitem_position"),
@@ -469,8 +559,16 @@ class BusyTime(TenantModel):
     # None of the keys has an index of its own (those below lead with them): the planner,
     # its statistics not having seen a salon's rows yet, would read all the salon's (or
     # a staff member's) busy time, history included, from an index of that key alone.
-    salon = models.ForeignKey(Salon, on_delete=models.CASCADE, related_name="+", db_index=False)
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+", db_index=False)
+    salon = models.ForeignKey(
+        Salon, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("salon")
+    )
+    booking = models.ForeignKey(
+        Booking,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("booking"),
+    )
     staff = models.ForeignKey(
         StaffMember,
         null=True,
@@ -478,17 +576,26 @@ class BusyTime(TenantModel):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        verbose_name=_("staff member"),
     )
     resource = models.ForeignKey(
-        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        Resource,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("resource"),
     )
-    unit = models.PositiveSmallIntegerField(null=True, blank=True)
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    active = models.BooleanField()
-    held_until = models.DateTimeField(null=True, blank=True)
+    unit = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("unit"))
+    start = models.DateTimeField(verbose_name=_("start"))
+    end = models.DateTimeField(verbose_name=_("end"))
+    active = models.BooleanField(verbose_name=_("active"))
+    held_until = models.DateTimeField(null=True, blank=True, verbose_name=_("held until"))
 
     class Meta:
+        verbose_name = _("busy time")
+        verbose_name_plural = _("busy times")
         ordering = ["start", "id"]
         indexes = [
             # Availability reads the active busy time of some staff members (and, apart,
@@ -556,20 +663,27 @@ class BusyTime(TenantModel):
 class BookingEvent(TenantModel):
     """Who did what to a booking, when: the audit trail."""
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=32)
-    at = models.DateTimeField(auto_now_add=True)
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="events", verbose_name=_("booking")
+    )
+    kind = models.CharField(max_length=32, verbose_name=_("kind"))
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("at"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("actor"),
     )
-    by = models.CharField(max_length=8, help_text=_("client, staff or system"))
-    data = models.JSONField(default=dict, blank=True)
+    by = models.CharField(
+        max_length=8, help_text=_("client, staff or system"), verbose_name=_("by")
+    )
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
 
     class Meta:
+        verbose_name = _("booking event")
+        verbose_name_plural = _("booking events")
         ordering = ["at", "id"]
         # The message planner reads a salon's recent events (messaging.outbox).
         indexes = [models.Index(fields=["salon", "at"], name="bookingevent_recent")]

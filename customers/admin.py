@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tenants.admin import ReadOnlyTenantInline, TenantAdmin
 from tenants.models import Salon
@@ -73,8 +74,8 @@ class NoShowFilter(admin.SimpleListFilter):
 class CustomerAdminForm(forms.ModelForm):
     """Contact details are read like everywhere else: in the salon's country, unique."""
 
-    phone = forms.CharField(required=False, max_length=40)
-    email = forms.EmailField(required=False, max_length=254)
+    phone = forms.CharField(label=_("phone"), required=False, max_length=40)
+    email = forms.EmailField(label=_("e-mail"), required=False, max_length=254)
     tag_names = forms.CharField(
         label=_("tags"), required=False, help_text=_("Separated by commas.")
     )
@@ -228,7 +229,11 @@ class CustomerAdmin(TenantAdmin):
                 self.message_user(request, f"{customer}: {' '.join(exc.messages)}", messages.ERROR)
             else:
                 count += 1
-        self.message_user(request, _("%d clients merged.") % count, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%d client merged.", "%d clients merged.", count) % count,
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Erase the selected clients' personal data (GDPR)"))
     def erase(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
@@ -237,7 +242,11 @@ class CustomerAdmin(TenantAdmin):
             with salon_scope(customer.salon_id):
                 customer_erase(customer=customer, actor=request.user)
             count += 1
-        self.message_user(request, _("%d clients erased.") % count, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%d client erased.", "%d clients erased.", count) % count,
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Tag)

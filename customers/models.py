@@ -13,9 +13,11 @@ class Channel(models.TextChoices):
 
 
 class Tag(TenantModel):
-    name = models.CharField(max_length=40)
+    name = models.CharField(max_length=40, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["salon", "name"], name="tag_unique_name")]
 
@@ -37,25 +39,41 @@ class Customer(TenantModel):
     privileges, credit or history.
     """
 
-    name = models.CharField(max_length=150, blank=True)
-    phone = PhoneNumberField(null=True, blank=True)
-    email = models.EmailField(null=True, blank=True)
-    preferred_channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.SMS)
-    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="fr")
-    preferences = models.JSONField(default=dict, blank=True)
-    tags = models.ManyToManyField(Tag, through="CustomerTag", blank=True, related_name="+")
+    name = models.CharField(max_length=150, blank=True, verbose_name=_("name"))
+    phone = PhoneNumberField(null=True, blank=True, verbose_name=_("phone"))
+    email = models.EmailField(null=True, blank=True, verbose_name=_("e-mail"))
+    preferred_channel = models.CharField(
+        max_length=8,
+        choices=Channel.choices,
+        default=Channel.SMS,
+        verbose_name=_("preferred channel"),
+    )
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default="fr", verbose_name=_("language")
+    )
+    preferences = models.JSONField(default=dict, blank=True, verbose_name=_("preferences"))
+    tags = models.ManyToManyField(
+        Tag, through="CustomerTag", blank=True, related_name="+", verbose_name=_("tags")
+    )
     notes = models.TextField(_("staff notes"), blank=True)
     trusted = models.BooleanField(
-        default=False, help_text=_("Trusted clients book without a deposit.")
+        default=False,
+        help_text=_("Trusted clients book without a deposit."),
+        verbose_name=_("trusted"),
     )
-    blocked = models.BooleanField(default=False, help_text=_("Blocked clients cannot book online."))
+    blocked = models.BooleanField(
+        default=False, help_text=_("Blocked clients cannot book online."), verbose_name=_("blocked")
+    )
     # Lower-cased, accent-free name, e-mail and phone digits: what the search matches.
-    search_text = models.TextField(blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    search_text = models.TextField(blank=True, editable=False, verbose_name=_("search text"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     last_seen_at = models.DateTimeField(
-        help_text=_("Last activity: a booking, a visit, a change. Retention counts from it.")
+        help_text=_("Last activity: a booking, a visit, a change. Retention counts from it."),
+        verbose_name=_("last seen at"),
     )
-    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("erased at")
+    )
     duplicate_of = models.ForeignKey(
         "self",
         null=True,
@@ -70,6 +88,8 @@ class Customer(TenantModel):
     )
 
     class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -102,10 +122,12 @@ class Customer(TenantModel):
 
 
 class CustomerTag(TenantModel):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, verbose_name=_("client"))
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, verbose_name=_("tag"))
 
     class Meta:
+        verbose_name = _("client tag")
+        verbose_name_plural = _("client tags")
         constraints = [
             models.UniqueConstraint(fields=["customer", "tag"], name="customertag_unique")
         ]
@@ -133,20 +155,35 @@ class ConsentChannel(models.TextChoices):
 class ConsentEvent(TenantModel):
     """One grant or withdrawal of a purpose: the ledger is the proof, never rewritten."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
-    purpose = models.CharField(max_length=16, choices=Purpose.choices)
-    granted = models.BooleanField()
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consents", verbose_name=_("client")
+    )
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, verbose_name=_("purpose"))
+    granted = models.BooleanField(verbose_name=_("granted"))
     text_version = models.CharField(
-        max_length=32, help_text=_("The version of the consent text the client saw.")
+        max_length=32,
+        help_text=_("The version of the consent text the client saw."),
+        verbose_name=_("text version"),
     )
-    channel = models.CharField(max_length=16, choices=ConsentChannel.choices)
-    source = models.CharField(max_length=16, choices=ConsentSource.choices)
+    channel = models.CharField(
+        max_length=16, choices=ConsentChannel.choices, verbose_name=_("channel")
+    )
+    source = models.CharField(
+        max_length=16, choices=ConsentSource.choices, verbose_name=_("source")
+    )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         ordering = ["-recorded_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "purpose", "-recorded_at"], name="consent_current")
@@ -163,14 +200,16 @@ class ContactCode(TenantModel):
     Neither the contact nor the code is stored: the contact as a keyed digest (to find the
     code again), the code as a salted hash. Short-lived, a few attempts, used once."""
 
-    contact_digest = models.CharField(max_length=64)
-    code_hash = models.CharField(max_length=128)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    contact_digest = models.CharField(max_length=64, verbose_name=_("contact digest"))
+    code_hash = models.CharField(max_length=128, verbose_name=_("code hash"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("contact code")
+        verbose_name_plural = _("contact codes")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 def _credit_balance() -> Any:
@@ -51,7 +52,7 @@ def _credit_link_lifetime(booking: Any) -> Any:
 
 class DepositsConfig(AppConfig):
     name = "deposits"
-    verbose_name = "Deposits"
+    verbose_name = _("Deposits")
 
     def ready(self) -> None:
         from bookings.tokens import link_lifetime_extend

@@ -26,29 +26,50 @@ class LateCancellation(models.TextChoices):
 class DepositPolicy(TenantModel):
     """A salon's deposit policy (one per salon), with its ramp steps."""
 
-    rule_kind = models.CharField(max_length=8, choices=RULE_KINDS, default="none")
-    rule_value = models.PositiveIntegerField(null=True, blank=True)
-    min_amount = models.PositiveIntegerField(null=True, blank=True)
-    max_amount = models.PositiveIntegerField(null=True, blank=True)
-    allow_full_payment = models.BooleanField(default=True)
-    trusted_after_visits = models.PositiveSmallIntegerField(null=True, blank=True)
-    full_prepayment_after_no_shows = models.PositiveSmallIntegerField(null=True, blank=True)
+    rule_kind = models.CharField(
+        max_length=8, choices=RULE_KINDS, default="none", verbose_name=_("rule")
+    )
+    rule_value = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("value"))
+    min_amount = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("minimum amount")
+    )
+    max_amount = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("maximum amount")
+    )
+    allow_full_payment = models.BooleanField(default=True, verbose_name=_("allow paying in full"))
+    trusted_after_visits = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("trusted after (visits)")
+    )
+    full_prepayment_after_no_shows = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("full prepayment after (no-shows)")
+    )
     cancellation_window_hours = models.PositiveSmallIntegerField(
-        default=48, validators=[MaxValueValidator(24 * 60)]
+        default=48,
+        validators=[MaxValueValidator(24 * 60)],
+        verbose_name=_("cancellation window (hours)"),
     )
     late_cancellation = models.CharField(
-        max_length=8, choices=LateCancellation.choices, default=LateCancellation.CREDIT
+        max_length=8,
+        choices=LateCancellation.choices,
+        default=LateCancellation.CREDIT,
+        verbose_name=_("late cancellation"),
     )
     credit_valid_days = models.PositiveSmallIntegerField(
-        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        verbose_name=_("credit valid for (days)"),
     )
     hold_minutes = models.PositiveSmallIntegerField(
-        default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        verbose_name=_("hold (minutes)"),
     )
     payment_link_hours = models.PositiveSmallIntegerField(
-        default=24, validators=[MinValueValidator(1), MaxValueValidator(24 * 14)]
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
+        verbose_name=_("payment link valid for (hours)"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("deposit policy")
@@ -89,12 +110,19 @@ def _check_rule(kind: str, value: int | None) -> None:
 class RampStep(TenantModel):
     """From `starts_on` (salon-local), this rule replaces the base rule."""
 
-    policy = models.ForeignKey(DepositPolicy, on_delete=models.CASCADE, related_name="steps")
-    starts_on = models.DateField()
-    rule_kind = models.CharField(max_length=8, choices=RULE_KINDS)
-    rule_value = models.PositiveIntegerField(null=True, blank=True)
+    policy = models.ForeignKey(
+        DepositPolicy,
+        on_delete=models.CASCADE,
+        related_name="steps",
+        verbose_name=_("deposit policy"),
+    )
+    starts_on = models.DateField(verbose_name=_("starts on"))
+    rule_kind = models.CharField(max_length=8, choices=RULE_KINDS, verbose_name=_("rule"))
+    rule_value = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("value"))
 
     class Meta:
+        verbose_name = _("ramp step")
+        verbose_name_plural = _("ramp steps")
         ordering = ["starts_on"]
         constraints = [
             models.UniqueConstraint(fields=["policy", "starts_on"], name="one_step_a_day")
@@ -149,32 +177,51 @@ class Payment(TenantModel):
     """One amount taken for a booking (its deposit or its full price)."""
 
     booking = models.ForeignKey(
-        "bookings.Booking", on_delete=models.PROTECT, related_name="payments"
+        "bookings.Booking",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("booking"),
     )
-    kind = models.CharField(max_length=8, choices=PaymentKind.choices)
-    amount = models.PositiveIntegerField()
-    currency = models.CharField(max_length=3)
+    kind = models.CharField(max_length=8, choices=PaymentKind.choices, verbose_name=_("kind"))
+    amount = models.PositiveIntegerField(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
     status = models.CharField(
-        max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+        max_length=12,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.PENDING,
+        verbose_name=_("status"),
     )
-    provider = models.CharField(max_length=16, default="stripe")
-    intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    client_secret = models.CharField(max_length=255, blank=True)
-    account = models.CharField(max_length=255, blank=True, help_text=_("Connected account."))
-    created_at = models.DateTimeField(auto_now_add=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    provider = models.CharField(max_length=16, default="stripe", verbose_name=_("provider"))
+    intent_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("payment intent")
+    )
+    client_secret = models.CharField(max_length=255, blank=True, verbose_name=_("client secret"))
+    account = models.CharField(
+        max_length=255, blank=True, help_text=_("Connected account."), verbose_name=_("account")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     # What became of the money when the booking was cancelled. On a payment the
     # cancellation abandoned unpaid: what becomes of its money should it be taken all the
     # same (the client paid as they cancelled).
-    outcome = models.CharField(max_length=12, choices=PaymentOutcome.choices, blank=True)
+    outcome = models.CharField(
+        max_length=12, choices=PaymentOutcome.choices, blank=True, verbose_name=_("outcome")
+    )
     # A payment taken at the desk or a waiver: who recorded it, and why for a waiver.
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    note = models.CharField(max_length=300, blank=True)
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -189,23 +236,35 @@ class Payment(TenantModel):
 class StripeEvent(models.Model):
     """A Stripe event, recorded with its effect in one transaction: applied once."""
 
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100)
-    status = models.CharField(max_length=16)  # applied, ignored, failed
-    error = models.TextField(blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
+    event_id = models.CharField(max_length=255, unique=True, verbose_name=_("event"))
+    type = models.CharField(max_length=100, verbose_name=_("type"))
+    status = models.CharField(max_length=16, verbose_name=_("status"))  # applied, ignored, failed
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+
+    class Meta:
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"
 
 
 class Refund(TenantModel):
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    amount = models.PositiveIntegerField()
-    reason = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, default="pending")
-    refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
+    amount = models.PositiveIntegerField(verbose_name=_("amount"))
+    reason = models.CharField(max_length=64, verbose_name=_("reason"))
+    status = models.CharField(max_length=16, default="pending", verbose_name=_("status"))
+    refund_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("refund reference")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
 
     def __str__(self) -> str:
         return f"{self.amount} ({self.reason}, {self.status})"
@@ -223,22 +282,40 @@ class CreditEntry(TenantModel):
     or refund is an entry against one grant, so what is left of each grant is derived."""
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="credit_entries"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="credit_entries",
+        verbose_name=_("client"),
     )
-    kind = models.CharField(max_length=8, choices=CreditKind.choices)
-    amount = models.PositiveIntegerField()
-    currency = models.CharField(max_length=3)
+    kind = models.CharField(max_length=8, choices=CreditKind.choices, verbose_name=_("kind"))
+    amount = models.PositiveIntegerField(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
     grant = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name=_("credit granted"),
     )
     booking = models.ForeignKey(
-        "bookings.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "bookings.Booking",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("booking"),
     )
     payment = models.ForeignKey(
-        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Payment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("payment"),
     )
-    expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("credit entry")
@@ -260,14 +337,22 @@ class CreditEntry(TenantModel):
 class TestModeIntent(models.Model):
     """A payment intent of the test-mode gateway (no Stripe keys): no money moves."""
 
-    intent_id = models.CharField(max_length=64, unique=True)
-    idempotency_key = models.CharField(max_length=255, unique=True)
-    amount = models.PositiveIntegerField()
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=32, default="requires_payment_method")
-    metadata = models.JSONField(default=dict)
-    refunded = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    intent_id = models.CharField(max_length=64, unique=True, verbose_name=_("payment intent"))
+    idempotency_key = models.CharField(
+        max_length=255, unique=True, verbose_name=_("idempotency key")
+    )
+    amount = models.PositiveIntegerField(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    status = models.CharField(
+        max_length=32, default="requires_payment_method", verbose_name=_("status")
+    )
+    metadata = models.JSONField(default=dict, verbose_name=_("metadata"))
+    refunded = models.PositiveIntegerField(default=0, verbose_name=_("refunded"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("test-mode payment")
+        verbose_name_plural = _("test-mode payments")
 
     def __str__(self) -> str:
         return f"{self.intent_id} (test mode)"

@@ -41,10 +41,18 @@ class Message(TenantModel):
     """
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="messages"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("client"),
     )
     booking = models.ForeignKey(
-        "bookings.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "bookings.Booking",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("booking"),
     )
     # The booking event that called for the message, when one did.
     event = models.ForeignKey(
@@ -53,28 +61,38 @@ class Message(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("event"),
     )
-    kind = models.CharField(max_length=20, choices=MessageKind.choices)
-    key = models.CharField(max_length=120)
-    channel = models.CharField(max_length=8, blank=True)  # sms, email; blank when skipped
-    recipient = models.CharField(max_length=254, blank=True)
-    language = models.CharField(max_length=8, blank=True)
-    subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=MessageKind.choices, verbose_name=_("kind"))
+    key = models.CharField(max_length=120, verbose_name=_("key"))
+    channel = models.CharField(
+        max_length=8, blank=True, verbose_name=_("channel")
+    )  # sms, email; blank when skipped
+    recipient = models.CharField(max_length=254, blank=True, verbose_name=_("recipient"))
+    language = models.CharField(max_length=8, blank=True, verbose_name=_("language"))
+    subject = models.CharField(max_length=200, blank=True, verbose_name=_("subject"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
     # What the message offered (e.g. the suggested slots), for the record and the pages.
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
     status = models.CharField(
-        max_length=8, choices=MessageStatus.choices, default=MessageStatus.PENDING
+        max_length=8,
+        choices=MessageStatus.choices,
+        default=MessageStatus.PENDING,
+        verbose_name=_("status"),
     )
-    status_detail = models.CharField(max_length=300, blank=True)
-    send_after = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    provider_ref = models.CharField(max_length=120, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    status_detail = models.CharField(max_length=300, blank=True, verbose_name=_("status detail"))
+    send_after = models.DateTimeField(verbose_name=_("send after"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    provider_ref = models.CharField(
+        max_length=120, blank=True, verbose_name=_("provider reference")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["salon", "key"], name="message_once"),

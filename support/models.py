@@ -52,14 +52,26 @@ class CustomerRequest(TenantModel):
         on_delete=models.PROTECT,
         related_name="requests",
         help_text=_("Empty when the person is not a client (yet)."),
+        verbose_name=_("client"),
     )
-    channel = models.CharField(max_length=8, choices=RequestChannel.choices)
-    category = models.CharField(max_length=12, choices=RequestCategory.choices)
-    summary = models.TextField(help_text=_("What the client asked or reported."))
+    channel = models.CharField(
+        max_length=8, choices=RequestChannel.choices, verbose_name=_("channel")
+    )
+    category = models.CharField(
+        max_length=12, choices=RequestCategory.choices, verbose_name=_("category")
+    )
+    summary = models.TextField(
+        help_text=_("What the client asked or reported."), verbose_name=_("summary")
+    )
     status = models.CharField(
-        max_length=8, choices=RequestStatus.choices, default=RequestStatus.OPEN
+        max_length=8,
+        choices=RequestStatus.choices,
+        default=RequestStatus.OPEN,
+        verbose_name=_("status"),
     )
-    resolution = models.TextField(blank=True, help_text=_("What the salon answered or did."))
+    resolution = models.TextField(
+        blank=True, help_text=_("What the salon answered or did."), verbose_name=_("resolution")
+    )
     booking = models.ForeignKey(
         Booking,
         null=True,
@@ -67,6 +79,7 @@ class CustomerRequest(TenantModel):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("The booking the request is about, if any."),
+        verbose_name=_("booking"),
     )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -74,29 +87,44 @@ class CustomerRequest(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("opened by"),
     )
-    opened_at = models.DateTimeField(default=timezone.now, editable=False)
+    opened_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("opened at")
+    )
     first_response_at = models.DateTimeField(
         null=True,
         blank=True,
         editable=False,
         help_text=_("When staff first acted: left “open” or wrote a resolution."),
+        verbose_name=_("first response at"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("resolved at")
+    )
     # Lost items only.
     item_description = models.CharField(
-        max_length=200, blank=True, help_text=_("Lost items: what was lost.")
+        max_length=200,
+        blank=True,
+        help_text=_("Lost items: what was lost."),
+        verbose_name=_("item description"),
     )
     item_location = models.CharField(
         max_length=200,
         blank=True,
         help_text=_("Lost items: where the item is kept; empty while it is not found."),
+        verbose_name=_("item location"),
     )
     item_returned_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Lost items: when the item went back to its owner.")
+        null=True,
+        blank=True,
+        help_text=_("Lost items: when the item went back to its owner."),
+        verbose_name=_("item returned at"),
     )
 
     class Meta:
+        verbose_name = _("client request")
+        verbose_name_plural = _("client requests")
         ordering = ["-opened_at", "-id"]
         indexes = [
             models.Index(fields=["salon", "opened_at"], name="request_opened"),

@@ -154,8 +154,12 @@ class CacheVersion(models.Model):
     change then hidden behind values cached under the old version. No tenant data: a key
     and a number, so not a tenant-owned table."""
 
-    key = models.CharField(max_length=100, primary_key=True)
-    version = models.BigIntegerField()
+    key = models.CharField(max_length=100, primary_key=True, verbose_name=_("key"))
+    version = models.BigIntegerField(verbose_name=_("version"))
+
+    class Meta:
+        verbose_name = _("cache version")
+        verbose_name_plural = _("cache versions")
 
     def __str__(self) -> str:
         return f"{self.key} = {self.version}"
@@ -177,14 +181,20 @@ def salon_picture_path(instance: models.Model, filename: str) -> str:
 class Salon(models.Model):
     """The tenant. Everything a salon owns carries a foreign key to it."""
 
-    slug = models.SlugField(max_length=50, unique=True, validators=[validate_slug_not_reserved])
-    name = models.CharField(max_length=120)
-    timezone = models.CharField(max_length=64, validators=[validate_timezone])
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    country = models.CharField(max_length=2, validators=[validate_country])
-    phone = PhoneNumberField(blank=True)
-    email = models.EmailField(blank=True)
-    address = models.TextField(blank=True)
+    slug = models.SlugField(
+        max_length=50, unique=True, validators=[validate_slug_not_reserved], verbose_name=_("slug")
+    )
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    timezone = models.CharField(
+        max_length=64, validators=[validate_timezone], verbose_name=_("timezone")
+    )
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, verbose_name=_("currency"))
+    country = models.CharField(
+        max_length=2, validators=[validate_country], verbose_name=_("country")
+    )
+    phone = PhoneNumberField(blank=True, verbose_name=_("phone"))
+    email = models.EmailField(blank=True, verbose_name=_("e-mail"))
+    address = models.TextField(blank=True, verbose_name=_("address"))
     kind = models.CharField(
         _("kind"), max_length=8, choices=SalonKind.choices, default=SalonKind.HAIR
     )
@@ -206,7 +216,9 @@ class Salon(models.Model):
         blank=True,
         help_text=_("Wide; shown up to 1600 pixels wide."),
     )
-    languages = models.JSONField(default=default_languages, validators=[validate_languages])
+    languages = models.JSONField(
+        default=default_languages, validators=[validate_languages], verbose_name=_("languages")
+    )
     stripe_account = models.CharField(
         max_length=255,
         null=True,
@@ -214,15 +226,22 @@ class Salon(models.Model):
         unique=True,
         validators=[RegexValidator(r"^acct_[A-Za-z0-9]+$", _("A Stripe account id: acct_…"))],
         help_text=_("The salon's connected Stripe account; charges are made on it."),
+        verbose_name=_("Stripe account"),
     )
     slot_step_minutes = models.PositiveSmallIntegerField(
-        default=15, validators=[MinValueValidator(5), MaxValueValidator(240)]
+        default=15,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        verbose_name=_("slot step (minutes)"),
     )
     min_notice_minutes = models.PositiveIntegerField(
-        default=60, validators=[MaxValueValidator(60 * 24 * 30)]
+        default=60,
+        validators=[MaxValueValidator(60 * 24 * 30)],
+        verbose_name=_("minimum notice (minutes)"),
     )
     max_advance_days = models.PositiveSmallIntegerField(
-        default=365, validators=[MinValueValidator(1), MaxValueValidator(730)]
+        default=365,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        verbose_name=_("booking horizon (days)"),
     )
     max_gap_minutes = models.PositiveSmallIntegerField(
         default=0,
@@ -230,9 +249,12 @@ class Salon(models.Model):
         help_text=_(
             "In a visit of several services, the longest a client may wait between two of them."
         ),
+        verbose_name=_("longest wait between services (minutes)"),
     )
     reminder_offsets_hours = models.JSONField(
-        default=default_reminder_offsets, validators=[validate_reminder_offsets]
+        default=default_reminder_offsets,
+        validators=[validate_reminder_offsets],
+        verbose_name=_("reminders (hours before)"),
     )
     quiet_hours = models.JSONField(
         default=default_quiet_hours,
@@ -240,6 +262,7 @@ class Salon(models.Model):
         blank=True,
         validators=[validate_quiet_hours],
         help_text=_("No reminder is sent between these local times."),
+        verbose_name=_("quiet hours"),
     )
     embed_domains = models.TextField(
         _("sites showing the booking widget"),
@@ -250,9 +273,11 @@ class Salon(models.Model):
             "(https://www.example.com). Empty: only this site."
         ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("salon")
+        verbose_name_plural = _("salons")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -334,7 +359,9 @@ class TenantModel(models.Model):
     the scope raises `ScopeError` instead of leaking another salon's rows.
     """
 
-    salon = models.ForeignKey(Salon, on_delete=models.CASCADE, related_name="+")
+    salon = models.ForeignKey(
+        Salon, on_delete=models.CASCADE, related_name="+", verbose_name=_("salon")
+    )
 
     objects: TenantManager[Any] = tenant_manager()
 
@@ -381,12 +408,19 @@ def role_at_least(role: str | None, required: str) -> bool:
 
 class Membership(TenantModel):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
-    created_at = models.DateTimeField(auto_now_add=True)
+    role = models.CharField(
+        max_length=16, choices=Role.choices, default=Role.STAFF, verbose_name=_("role")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
         constraints = [
             models.UniqueConstraint(fields=["salon", "user"], name="membership_one_per_user")
         ]
