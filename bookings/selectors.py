@@ -808,11 +808,10 @@ def booking_cancellable(booking: Booking, *, now: dt.datetime | None = None) -> 
     return booking.status in ACTIVE_STATUSES and booking.start > (now or timezone.now())
 
 
-# A staff member's active bookings starting in a window, from the partial index
-# booking_staff_active (whose condition the statuses here must match, written out: as a
-# parameter, a prepared statement's generic plan could not use the index). By staff alone:
-# the staff members are the salon's, and a condition on the salon would let a planner with
-# stale statistics read the whole salon's bookings from an index leading with it.
+# A staff member's active bookings starting in a window, from the index booking_staff_start
+# alone. By staff alone: the staff members are the salon's, and a condition on the salon
+# would let a planner with stale statistics read the whole salon's bookings from an index
+# leading with it.
 _STAFF_DAY_COUNTS = """
 SELECT staff_id, count(*)
   FROM "bookings_booking" WHERE staff_id = ANY(%(staff)s::bigint[])
