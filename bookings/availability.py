@@ -171,12 +171,14 @@ def subtract(intervals: Sequence[Interval], busy: Iterable[Interval]) -> list[In
 _FAR = 1 << 62  # beyond any time
 
 
-def busy_columns(week: StaffWeek) -> tuple[list[int], list[int]]:
+def busy_columns(week: StaffWeek) -> tuple[Sequence[int], Sequence[int]]:
     """All of a staff member's busy time as (starts, ends) in epoch seconds, each start
-    before its end (an empty or reversed interval keeps nothing busy)."""
-    starts, ends = list(week.busy_columns[0]), list(week.busy_columns[1])
+    before its end (an empty or reversed interval keeps nothing busy): the week's own
+    columns, not copied, when they are all it has."""
+    starts, ends = week.busy_columns
     busy = week.busy
     if busy:
+        starts, ends = list(starts), list(ends)
         if isinstance(busy[0][0], int):
             pairs = cast(Sequence[tuple[int, int]], busy)
         else:
@@ -185,7 +187,7 @@ def busy_columns(week: StaffWeek) -> tuple[list[int], list[int]]:
         ends += [b for _a, b in pairs]
     if any(map(ge, starts, ends)):
         kept = [(a, b) for a, b in zip(starts, ends, strict=True) if a < b]
-        starts, ends = [a for a, _b in kept], [b for _a, b in kept]
+        return [a for a, _b in kept], [b for _a, b in kept]
     return starts, ends
 
 
@@ -204,6 +206,11 @@ def free_gaps(
     return [(e, s) for e, s in zip(ends, islice(starts, 1, None), strict=False) if e < s]
 
 
+def _origins(working: Sequence[tuple[int, int]], step: int) -> frozenset[int]:
+    """The grids the working ranges lie on: their starts modulo the step."""
+    return frozenset(start % step for start, _end in working)
+
+
 def _starts(
     week: StaffWeek,
     shape: ServiceShape,
@@ -215,6 +222,7 @@ def _starts(
     latest: int,
     working: list[tuple[int, int]] | None = None,
     outside: tuple[list[int], list[int]] | None = None,
+    origins: frozenset[int] | None = None,
 ) -> list[range]:
     """Start times (epoch seconds) at which one staff member can take the service, as
     ranges of the grid: one per free gap, never one step at a time.
@@ -224,7 +232,8 @@ def _starts(
     one free gap. The bounds become busy time too: t >= earliest is the window never
     reaching back before earliest - before, t <= latest its never reaching past
     latest + duration + after. A window inside a gap keeps its buffer inside the range.
-    `working` and `outside`, when given: the expanded ranges and `_outside` of them.
+    `working`, `outside` and `origins`, when given: the expanded ranges, `_outside` of
+    them and `_origins` of them.
     """
     if working is None:
         working = _working(week.ranges, first, last, tz)
@@ -238,9 +247,10 @@ def _starts(
     starts = sorted([*outside[0], -_FAR, latest + reach, *busy_starts])
     ends = sorted([*outside[1], earliest - before, _FAR, *busy_ends])
     gaps = zip(ends, islice(starts, 1, None), strict=False)
-    origins = {start % step for start, _end in working}
+    if origins is None:
+        origins = _origins(working, step)
     if len(origins) == 1:  # every range on one grid: t = origin (mod step)
-        shift = origins.pop() - before
+        shift = next(iter(origins)) - before
         return [
             range(e + before + (shift - e) % step, s - reach + 1, step)
             for e, s in gaps
@@ -295,7 +305,8 @@ def availability(
     # expanded once per distinct week (most of a salon's staff share theirs).
     weeks = sorted(staff, key=lambda week: week.staff_id)
     expanded: dict[
-        tuple[WeeklyRange, ...], tuple[list[tuple[int, int]], tuple[list[int], list[int]]]
+        tuple[WeeklyRange, ...],
+        tuple[list[tuple[int, int]], tuple[list[int], list[int]], frozenset[int]],
     ] = {}
     free_by_start: defaultdict[int, list[int]] = defaultdict(list)
     at, add = free_by_start.__getitem__, list.append
@@ -304,9 +315,13 @@ def availability(
         found = expanded.get(ranges)
         if found is None:
             working = _working(ranges, first, last, tz)
-            found = expanded[ranges] = (working, _outside(working))
-        working, outside = found
-        runs = _starts(week, shape, first, last, tz, step_s, earliest_s, latest_s, working, outside)
+            found = expanded[ranges] = (working, _outside(working), _origins(working, step_s))
+        working, outside, origins = found
+        if not working:  # works none of these dates
+            continue
+        runs = _starts(
+            week, shape, first, last, tz, step_s, earliest_s, latest_s, working, outside, origins
+        )
         # Every start gets the staff member, in C: no Python loop per start.
         deque(map(add, map(at, chain.from_iterable(runs)), repeat(week.staff_id)), maxlen=0)
     duration = shape.duration

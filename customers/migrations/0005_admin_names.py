@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0004_unproven_bookers_and_codes'),
-        ('tenants', '0007_admin_names'),
+        ('tenants', '0008_admin_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

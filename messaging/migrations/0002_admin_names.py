@@ -7,10 +7,10 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0008_admin_names'),
+        ('bookings', '0009_admin_names'),
         ('customers', '0005_admin_names'),
         ('messaging', '0001_initial'),
-        ('tenants', '0007_admin_names'),
+        ('tenants', '0008_admin_names'),
     ]
 
     operations = [

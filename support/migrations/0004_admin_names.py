@@ -9,10 +9,10 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0008_admin_names'),
+        ('bookings', '0009_admin_names'),
         ('customers', '0005_admin_names'),
         ('support', '0003_message_moves_to_messaging'),
-        ('tenants', '0007_admin_names'),
+        ('tenants', '0008_admin_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

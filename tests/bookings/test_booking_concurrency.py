@@ -315,10 +315,16 @@ def test_the_load_benchmarks_overlap_count_finds_a_planted_overlap(
             " WHERE b.salon_id = %s",
             [catalogue_b.salon.pk],
         )
+        # Every column but the generated ones (the times as epoch seconds).
+        columns = (
+            'id, salon_id, booking_id, staff_id, resource_id, unit, start, "end", active,'
+            " held_until"
+        )
         cursor.execute(
-            "INSERT INTO bookings_busytime SELECT (jsonb_populate_record(t, jsonb_build_object("
+            f"INSERT INTO bookings_busytime ({columns}) SELECT {columns} FROM"
+            " (SELECT (jsonb_populate_record(t, jsonb_build_object("
             "'id', t.id + 1000000, 'booking_id', t.booking_id + 1000000))).*"
-            " FROM bookings_busytime t WHERE t.salon_id = %s",
+            " FROM bookings_busytime t WHERE t.salon_id = %s) AS planted",
             [catalogue_b.salon.pk],
         )
         cursor.execute(f"SET LOCAL ROLE {ROLE}")

@@ -6,8 +6,14 @@ import datetime as dt
 import pytest
 
 from bookings.models import BusyTime
-from bookings.selectors import VisitPart, visit_availability_for, visit_placement
+from bookings.selectors import (
+    VisitPart,
+    staff_day_counts,
+    visit_availability_for,
+    visit_placement,
+)
 from bookings.services import (
+    booking_cancel,
     booking_create,
     catalogue_service_save,
     resource_kind_save,
@@ -141,3 +147,50 @@ def test_a_service_that_is_all_processing_time_is_booked(catalogue_a, monday):
             customer=CustomerFactory(salon=salon),
         )
         assert other.staff_id == catalogue_a.alice.pk
+
+
+def test_busy_time_keeps_its_times_as_epoch_seconds_across_a_clock_change(catalogue_a, monday):
+    """The generated columns availability reads (bookings 0008) are the instants, whatever
+    the salon's offset: a booking the day before the clocks go forward, one after."""
+    salon = catalogue_a.salon
+    with salon_scope(salon):
+        for day in (dt.date(2027, 3, 27), dt.date(2027, 3, 30)):  # Paris: forward on the 28th
+            booking_create(
+                salon=salon,
+                service=catalogue_a.cut,
+                staff=catalogue_a.alice,
+                start=_at(salon, day, 10),
+                customer=CustomerFactory(salon=salon),
+            )
+        rows = BusyTime.objects.filter(staff=catalogue_a.alice).values_list(
+            "start", "end", "start_epoch", "end_epoch"
+        )
+        assert len(rows) == 2
+        for start, end, start_epoch, end_epoch in rows:
+            assert (start_epoch, end_epoch) == (int(start.timestamp()), int(end.timestamp()))
+
+
+def test_the_days_bookings_are_counted_per_staff_member_active_only(catalogue_a, monday):
+    """What "anyone" shares out by: each staff member's active bookings that local day,
+    none of another day's, none cancelled."""
+    salon = catalogue_a.salon
+    alice, bob = catalogue_a.alice, catalogue_a.bob
+    with salon_scope(salon):
+        made = [
+            booking_create(
+                salon=salon,
+                service=catalogue_a.cut,
+                staff=member,
+                start=_at(salon, day, hour),
+                customer=CustomerFactory(salon=salon),
+            )
+            for member, day, hour in (
+                (alice, TUESDAY, 9),
+                (alice, TUESDAY, 11),
+                (alice, WEDNESDAY, 9),
+                (bob, TUESDAY, 10),
+            )
+        ]
+        booking_cancel(booking=made[3], by_salon=True)
+        counts = staff_day_counts(salon=salon, day=TUESDAY, staff_ids=[alice.pk, bob.pk])
+    assert counts == {alice.pk: 2, bob.pk: 0}
