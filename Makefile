@@ -63,7 +63,7 @@ test: install-dev tests/browser/node_modules/.installed pgbouncer
 screenshots: install-dev tests/browser/node_modules/.installed
 	$(TEST_ENV) SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q \
 		tests/web/public/test_client.py tests/web/desk/test_pages.py \
-		tests/web/public/test_client_space.py tests/web/public/test_booking_steps.py
+		tests/web/public/test_booking_steps.py tests/web/public/test_demo_pages.py
 
 # Lighthouse (npm, pinned in bench/package.json) on the client's pages, phone and desktop,
 # against Debian's Chromium; prints the scores against the budget (bench/lighthouse.py).

@@ -346,7 +346,7 @@ def test_a_returning_client_signs_in_and_her_credit_pays_part_of_the_deposit(
         assert page.locator('meta[name="robots"]').get_attribute("content") == "noindex"
         assert axe_violations(page) == []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "space.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "space-credit.png"), full_page=True)
         # Book again the service she had: her credit pays part of the deposit.
         page.locator("#past a", has_text="Réserver à nouveau").first.click()
         page.wait_for_url(re.compile(r"/bella/book/\?service="))
