@@ -422,7 +422,9 @@ def booking_create(
         raise ValueError("A booking holds at least one service.")
     if customer.salon_id != salon.pk or any(p.service.salon_id != salon.pk for p in parts):
         raise ValueError("The customer and the services must be the salon's.")
-    if customer.blocked and source == Source.WEB:
+    # Every online door (the page, the widget, a share link, the API) refuses a blocked
+    # client; the desk (phone) decides for itself.
+    if customer.blocked and source != Source.PHONE:
         raise ValidationError({"customer": [_("Please call the salon to book.")]})
     placements = _placed(
         salon=salon, parts=parts, start=start, staff=staff, now=now, catalogue=catalogue

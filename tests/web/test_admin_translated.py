@@ -26,6 +26,11 @@ from tests.factories import PASSWORD, CustomerFactory
 
 # Words French writes as English does: not left untranslated, the same word.
 SAME_IN_BOTH = {
+    # Names of products and places, the same in every language.
+    "api",
+    "facebook",
+    "google",
+    "instagram",
     "client",
     "clients",
     "description",

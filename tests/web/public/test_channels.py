@@ -53,8 +53,15 @@ def _due(salon, booking: Booking) -> int:
 
 
 def _page_booking(client, catalogue, start, source: str | None) -> Booking:
-    query = f"?source={source}" if source is not None else ""
-    page = client.get(f"/bella/book/{query}")
+    # The details step, reached through the steps as the client does (the time chosen).
+    params = {
+        "services": catalogue.cut.pk,
+        "order": catalogue.cut.pk,
+        "staff": catalogue.alice.pk,
+        "start": start.isoformat(),
+        "step": "details",
+    }
+    page = client.get("/bella/book/", {**params, **({"source": source} if source else {})})
     assert page.status_code == 200
     sent = re.search(r'<input type="hidden" name="source" value="([^"]*)">', page.content.decode())
     assert sent is not None
@@ -90,10 +97,14 @@ def test_the_booking_page_records_the_channel_it_was_opened_from(
 
 def test_the_channel_survives_the_page_redrawing_itself(client, catalogue_a, deposit, monday):
     start = local(catalogue_a.salon, 2, 10)
-    redrawn = client.post(
-        "/bella/book/", {"service": catalogue_a.cut.pk, "action": "show", "source": "instagram"}
+    cut = catalogue_a.cut.pk
+    first = client.get("/bella/book/", {"service": cut, "source": "instagram"})
+    assert '<input type="hidden" name="source" value="instagram">' in first.content.decode()
+    times = client.get(
+        "/bella/book/",
+        {"services": cut, "order": cut, "staff": "any", "step": "time", "source": "instagram"},
     )
-    assert '<input type="hidden" name="source" value="instagram">' in redrawn.content.decode()
+    assert "source=instagram" in times.content.decode()  # each day's and time's link
     client.post("/bella/book/", _form(catalogue_a, start, source="instagram"))
     with salon_scope(catalogue_a.salon):
         assert Booking.objects.get(start=start).source == Source.INSTAGRAM

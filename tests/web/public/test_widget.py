@@ -123,9 +123,8 @@ def test_a_client_books_and_pays_inside_the_widget_on_the_salons_site(
         frame = page.frame(url=re.compile(r"/bella/book/\?source=widget$"))
         assert frame is not None
         frame.wait_for_load_state()
-        frame.locator("[data-slot-picker]").wait_for(state="attached")
+        frame.locator("#step-services").wait_for()
         _fits(page, frame)
-        assert _frame_height(page) > 800  # the booking page is taller than the default
         assert axe_violations(frame) == []
 
         # Only the booking page's own messages resize it: not the salon's page's.
@@ -134,21 +133,29 @@ def test_a_client_books_and_pays_inside_the_widget_on_the_salons_site(
         page.wait_for_timeout(200)
         assert _frame_height(page) == before
 
+        # Through the steps, in the frame: the cut, Alice, 10:00 in two days, her details.
         day = _ahead(salon, 2)
-        frame.locator(f"label[for=service-{catalogue_a.cut.pk}]").click()
-        frame.select_option("#id_staff", str(catalogue_a.alice.pk))
-        frame.locator("[data-slot-picker][data-state=ready]").wait_for(state="attached")
-        link = frame.locator(f'a[data-day="{day.isoformat()}"]')
+        frame.get_by_label("Coupe", exact=True).check()
+        frame.locator("#next").click()
+        frame.locator("#step-staff").wait_for()
+        frame.locator(f"#staff-{catalogue_a.alice.pk}").check()
+        frame.locator("#next").click()
+        frame.locator("#step-time").wait_for()
+        link = frame.locator(f'a.day[data-day="{day.isoformat()}"]')
         if link.count() == 0:
-            frame.locator("a[data-week-nav=next]").click()
-            frame.locator("[data-slot-picker][data-state=ready]").wait_for(state="attached")
+            frame.locator("#next-week").click()
             link.wait_for()
         link.click()
-        frame.locator(f'a[data-day="{day.isoformat()}"][aria-current]').wait_for()
-        frame.locator(".times label", has_text="10:00").click()
+        frame.locator(f'a.day[data-day="{day.isoformat()}"][aria-current]').wait_for()
+        frame.locator('button.time[value*="T10:00"]').click()
+        frame.locator("#step-details").wait_for()
         frame.fill("#id_name", "Léa Martin")
         frame.fill("#id_phone", "06 12 34 56 78")
         assert frame.locator("input[name=source]").input_value() == "widget"
+        _fits(page, frame)
+        assert axe_violations(frame) == []
+        frame.locator("#next").click()
+        frame.locator("#step-recap").wait_for()
         _fits(page, frame)
         assert axe_violations(frame) == []
 
@@ -178,7 +185,7 @@ def test_a_client_books_and_pays_inside_the_widget_on_the_salons_site(
     assert (payment.amount, payment.kind, payment.status) == (1500, "deposit", "succeeded")
     # The frame's forms were posted without the CSRF cookie, which the browser keeps back
     # from a frame of another site: the site's own origin is what let them through.
-    assert len(posts) == 2
+    assert len(posts) == 3  # the details, the recap's booking, the payment
     assert all("csrftoken" not in headers.get("cookie", "") for headers in posts)
     assert all(headers["origin"] == booking_site for headers in posts)
     assert errors == [] and refused == []
