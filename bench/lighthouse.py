@@ -7,6 +7,11 @@ seeded as `make run` seeds it (`seed_demo`), with the test-mode payment gateway;
 waiting for its deposit gives the pay page and the manage page. Lighthouse (npm, pinned in
 bench/package.json) drives Debian's Chromium.
 
+The booking steps reached by a link (services, time, details) are plain loads. The recap
+answers the details form's POST, so a plain load cannot reach it: Lighthouse's user flow
+(bench/lighthouse_flow.mjs, with puppeteer-core) opens the details step, types a name and
+a phone, and measures the navigation the client starts by pressing "Continue".
+
     make lighthouse                 # or: python bench/lighthouse.py [--keep DIR]
 
 Pages marked `noindex` (pay, manage) fail Lighthouse's "page is blocked from indexing"
