@@ -7,6 +7,11 @@ seeded as `make run` seeds it (`seed_demo`), with the test-mode payment gateway;
 waiting for its deposit gives the pay page and the manage page. Lighthouse (npm, pinned in
 bench/package.json) drives Debian's Chromium.
 
+The booking steps reached by a link (services, time, details) are plain loads. The recap
+answers the details form's POST, so a plain load cannot reach it: Lighthouse's user flow
+(bench/lighthouse_flow.mjs, with puppeteer-core) opens the details step, types a name and
+a phone, and measures the navigation the client starts by pressing "Continue".
+
     make lighthouse                 # or: python bench/lighthouse.py [--keep DIR]
 
 Pages marked `noindex` (pay, manage) fail Lighthouse's "page is blocked from indexing"
@@ -40,6 +45,7 @@ NOINDEX_AUDIT = "is-crawlable"
 # What the seeded app answers: paths of the pages to measure (printed as JSON).
 PAGES_SCRIPT = """
 import datetime as dt, json
+from urllib.parse import urlencode
 from bookings.models import Service
 from bookings.selectors import availability_for
 from bookings.services import booking_manage_token
@@ -52,24 +58,33 @@ salon = Salon.objects.get(slug="demo")
 with salon_scope(salon):
     service = Service.objects.filter(active=True, price__gt=0).order_by("pk").first()
     today = salon_today(salon)
-    slot = next(iter(availability_for(
+    slots = list(availability_for(
         salon=salon, service=service, first=today + dt.timedelta(days=2),
-        last=today + dt.timedelta(days=16))))
+        last=today + dt.timedelta(days=16)))
+    # The booking takes the first free time; the steps go on to the last one, days later.
+    slot, later = slots[0], slots[-1]
     checkout = checkout_place(CheckoutRequest(
         salon=salon, service_id=service.pk, start=slot.start,
         customer=CustomerDetails(name="Claire Moreau", phone="06 11 22 33 44")))
     token = booking_manage_token(checkout.booking)
-    day = slot.start.astimezone(salon.tz).date().isoformat()
+chosen = f"/demo/book/?services={service.pk}&order={service.pk}&staff=any"
+details = chosen + "&" + urlencode({"start": later.start.isoformat(), "step": "details"})
 print(json.dumps({
     "salon page": "/demo/",
-    "booking step": "/demo/book/",
-    "recap (chosen time)": f"/demo/book/?service={service.pk}&day={day}#times",
+    "services step": "/demo/book/",
+    "time step": chosen + "&step=time",
+    "details step": details,
+    "recap": "flow:" + details,
     "pay page": f"/demo/booking/{token}/pay/",
     "manage page": f"/manage/{token}/",
 }))
 """
 
 NOINDEX = {"pay page", "manage page"}
+# A page reached by a user flow (bench/lighthouse_flow.mjs) rather than by a plain load:
+# its path, after this prefix, is the page the flow starts on.
+FLOW = "flow:"
+FLOW_SCRIPT = BENCH / "lighthouse_flow.mjs"
 
 
 def media_application() -> Any:
@@ -165,6 +180,28 @@ def _lighthouse(url: str, form: str, out: Path) -> dict[str, Any]:
     raise SystemExit(f"Lighthouse could not measure {url} ({form}).")
 
 
+def _lighthouse_flow(url: str, form: str, out: Path) -> dict[str, Any]:
+    """The recap, measured by a user flow: the details step opened, name and phone typed,
+    then the navigation the client starts by sending them."""
+    env = {**os.environ, "CHROME_PATH": CHROME}
+    for attempt in range(3):
+        done = subprocess.run(
+            ["node", str(FLOW_SCRIPT), url, form, str(out)],
+            env=env,
+            cwd=BENCH,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode == 0:
+            report: dict[str, Any] = json.loads(out.read_text())
+            if not report.get("runtimeError"):
+                return report
+        print(
+            f"Lighthouse's flow failed from {url} ({form}), attempt {attempt + 1}.", file=sys.stderr
+        )
+    raise SystemExit(f"Lighthouse's flow could not measure the page after {url} ({form}).")
+
+
 def _scores(report: dict[str, Any]) -> dict[str, int]:
     return {name: round((report["categories"][name]["score"] or 0) * 100) for name in CATEGORIES}
 
@@ -242,7 +279,11 @@ def main() -> int:
         for name, path in pages.items():
             for form in ("mobile", "desktop"):
                 slug = name.split()[0] + "-" + form
-                report = _lighthouse(base + path, form, reports / f"{slug}.json")
+                if path.startswith(FLOW):
+                    url = base + path.removeprefix(FLOW)
+                    report = _lighthouse_flow(url, form, reports / f"{slug}.json")
+                else:
+                    report = _lighthouse(base + path, form, reports / f"{slug}.json")
                 scores = _scores(report)
                 notes = []
                 for category in CATEGORIES:
