@@ -188,6 +188,10 @@ class Salon(models.Model):
         validators=[RegexValidator(r"^acct_[A-Za-z0-9]+$", _("A Stripe account id: acct_…"))],
         help_text=_("The salon's connected Stripe account; charges are made on it."),
     )
+    # The connected account's state as Stripe last told it (on return from onboarding, or
+    # by its `account.updated` event): the setup checklist's "payments" step.
+    stripe_charges_enabled = models.BooleanField(default=False, editable=False)
+    stripe_details_submitted = models.BooleanField(default=False, editable=False)
     slot_step_minutes = models.PositiveSmallIntegerField(
         default=15, validators=[MinValueValidator(5), MaxValueValidator(240)]
     )
