@@ -28,7 +28,7 @@ TITLES = {
     "details": _("Salon details and photos"),
     "hours": _("Opening hours"),
     "services": _("Services"),
-    "staff": _("Staff"),
+    "staff": _("The team"),
     "policy": _("Deposit policy"),
     "payments": _("Payments"),
     "booking": _("A test booking"),
