@@ -213,3 +213,39 @@ def test_the_account_updated_event_keeps_the_accounts_state(client, team_a, stri
     team_a.salon.refresh_from_db()
     assert team_a.salon.stripe_charges_enabled and team_a.salon.stripe_details_submitted
     assert StripeEvent.objects.filter(event_id="evt_account_1", status="applied").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_owner_sees_the_checklist_ready_in_a_browser(chromium, pages_server, settings):
+    """Acceptance: the checklist reaches "ready" on the demo, in French and in English,
+    at a desktop's size, axe-clean (the index and the checklist's own page)."""
+    from playwright.sync_api import expect
+
+    from ..browser.harness import DESKTOP, axe_violations
+
+    settings.PAYMENTS_TEST_MODE = True
+    call_command("seed_demo", stdout=io.StringIO())
+    words = {
+        "fr-FR": ("Mise en place de Atelier Démo", "Prêt", "Mode test", "Fait"),
+        "en-GB": ("Setting up Atelier Démo", "Ready", "Test mode", "Done"),
+    }
+    for locale, (title, ready, test_mode, done) in words.items():
+        context = chromium.new_context(viewport=DESKTOP, locale=locale, base_url=pages_server.url)
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        try:
+            page.goto("/admin/login/?next=/admin/")
+            page.fill("#id_username", "demo")
+            page.fill("#id_password", "demo")
+            page.click("input[type=submit], button[type=submit]")
+            checklist = page.locator("section.setup-checklist")
+            expect(checklist.get_by_role("heading", name=title)).to_be_visible()
+            expect(checklist.locator(".setup-state strong")).to_have_text(ready)
+            expect(checklist.locator(".setup-done")).to_have_text([done] * 7)
+            assert axe_violations(page) == []
+            checklist.locator(".setup-state a").click()
+            expect(page.locator("tr#payments")).to_contain_text(test_mode)
+            expect(page.locator(".setup-state strong")).to_have_text(ready)
+            assert axe_violations(page) == []
+        finally:
+            context.close()
