@@ -166,8 +166,9 @@ def stripe_account_refresh(*, salon: Salon) -> ConnectedAccount | None:
 def stripe_account_updated(event: WebhookEvent) -> bool:
     """An `account.updated` event: the state of the salon whose account it is, kept.
     False when no salon has that account."""
-    account_id = event.account or event.data.get("id")
-    if not isinstance(account_id, str) or not account_id:
+    account_id = event.data.get("id")
+    # A Connect event names the account it comes from: it must be the one it is about.
+    if not isinstance(account_id, str) or not account_id or event.account != account_id:
         return False
     # The event names no salon: found by its account, across salons.
     with scopes_disabled():

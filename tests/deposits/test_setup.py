@@ -175,6 +175,12 @@ def test_another_salons_owner_cannot_connect_stripe(client, team_a, team_b, stri
     assert team_a.salon.stripe_account is None
 
 
+def test_another_salons_checklist_is_not_shown(client, team_a, team_b):
+    client.force_login(team_b.owner)
+    page = client.get(f"{SETUP}?salon={team_a.salon.pk}").content.decode()
+    assert team_b.salon.name in page and team_a.salon.name not in page
+
+
 def test_stripe_down_is_said_and_nothing_kept(client, team_a, stripe_api):
     client.force_login(team_a.owner)
     stripe_api.fail("500", 10)
@@ -201,6 +207,17 @@ def test_the_account_updated_event_keeps_the_accounts_state(client, team_a, stri
     }
     payload = json.dumps(event).encode()
     signature = stripe_signature(payload, settings.STRIPE_WEBHOOK_SECRET)
+    # The same account's state, sent from another account: nothing changes.
+    forged = json.dumps({**event, "id": "evt_forged", "account": "acct_Mallory"}).encode()
+    answer = client.post(
+        "/api/v1/stripe/webhook/",
+        forged,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(forged, settings.STRIPE_WEBHOOK_SECRET),
+    )
+    assert answer.json()["outcome"] == "ignored"
+    team_a.salon.refresh_from_db()
+    assert not team_a.salon.stripe_charges_enabled
     for _ in range(2):
         answer = client.post(
             "/api/v1/stripe/webhook/",
