@@ -18,20 +18,22 @@ from tenants.scoping import salon_scope
 from tenants.selectors import admin_salon_ids
 
 from .admin_policy import PolicyPageAdmin
+from .admin_setup import SetupPagesAdmin
 from .models import CreditEntry, DepositPolicy, Payment, Refund
 from .payments import booking_cancel_with_money
 from .recovered import Figures, deposits_recovered
 
 
 @admin.register(DepositPolicy)
-class DepositPolicyAdmin(PolicyPageAdmin):
-    """The policy's page (admin_policy.py), with the figures of what deposits recovered."""
+class DepositPolicyAdmin(SetupPagesAdmin, PolicyPageAdmin):
+    """The policy's page (admin_policy.py), with the figures of what deposits recovered
+    and the salon's setup checklist (admin_setup.py)."""
 
     def get_urls(self) -> list[Any]:
         recovered = path(
             "recovered/", self.admin_site.admin_view(self.recovered_view), name="deposits_recovered"
         )
-        return [recovered, *super().get_urls()]
+        return [recovered, *self.setup_urls(), *super().get_urls()]
 
     def recovered_view(self, request: HttpRequest) -> HttpResponse:
         """What deposits recovered: no-shows, money kept, refunded, credited, by month and

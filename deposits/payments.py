@@ -63,6 +63,7 @@ from .models import (
 from .paylinks import PaymentLink
 from .rules import VisitQuote
 from .selectors import deposit_quote_visit, policy_get, salon_today
+from .setup import stripe_account_updated
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +296,8 @@ def stripe_event_apply(event: WebhookEvent) -> str:
     An event whose connected account, amount or currency is not the payment's changes
     nothing: it is recorded as a mismatch, and logged. Returns what happened: applied,
     duplicate, ignored or mismatch."""
+    if event.type == "account.updated" and event.data.get("object") == "account":
+        return _account_event_apply(event)
     intent_id = event.data.get("id") if event.data.get("object") == "payment_intent" else None
     # The event names no salon: the payment (or refund) it is about is looked up across
     # salons, and acted on in its own salon's scope below.
@@ -340,6 +343,21 @@ def stripe_event_apply(event: WebhookEvent) -> str:
         return "duplicate"
     _refunds_send(to_send)
     return status
+
+
+def _account_event_apply(event: WebhookEvent) -> str:
+    """A connected account's new state (setup.py), kept once with the event's record."""
+    try:
+        with transaction.atomic():
+            found = stripe_account_updated(event)
+            StripeEvent.objects.create(
+                event_id=event.id, type=event.type, status="applied" if found else "ignored"
+            )
+    except IntegrityError as error:
+        if "event_id" not in str(error) and "stripeevent" not in str(error).lower():
+            raise
+        return "duplicate"
+    return "applied" if found else "ignored"
 
 
 def _mismatch(event: WebhookEvent, payment: Payment | None, refund: Refund | None) -> str:

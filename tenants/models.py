@@ -228,6 +228,10 @@ class Salon(models.Model):
         help_text=_("The salon's connected Stripe account; charges are made on it."),
         verbose_name=_("Stripe account"),
     )
+    # The connected account's state as Stripe last told it (on return from onboarding, or
+    # by its `account.updated` event): the setup checklist's "payments" step.
+    stripe_charges_enabled = models.BooleanField(default=False, editable=False)
+    stripe_details_submitted = models.BooleanField(default=False, editable=False)
     slot_step_minutes = models.PositiveSmallIntegerField(
         default=15,
         validators=[MinValueValidator(5), MaxValueValidator(240)],

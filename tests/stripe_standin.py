@@ -10,6 +10,10 @@ The layer, in front of localstripe on PORT + 1:
 - logs every request (method, path, form, idempotency key, Stripe-Account header) at
   GET /_standin/requests, so tests can check what was sent;
 - fails on demand: POST /_standin/faults {"mode": "500" | "timeout", "times": n};
+- answers Connect, which localstripe lacks: POST /v1/accounts, GET /v1/accounts/{id},
+  POST /v1/account_links; a link's url is GET /_standin/onboarding/{link}, which completes
+  the account's onboarding (charges enabled, details submitted) and redirects to the
+  link's return_url, as the owner's finishing Stripe's pages would;
 - DELETE /_config/data resets localstripe and the layer.
 """
 
@@ -27,13 +31,69 @@ UNKNOWN_TO_LOCALSTRIPE = ("automatic_payment_methods", "application_fee_amount")
 
 store.dump_to_disk = lambda: None  # memory only: nothing written to /tmp
 
-state: dict[str, Any] = {"log": [], "replay": {}, "faults": {"mode": None, "times": 0}}
+state: dict[str, Any] = {
+    "log": [],
+    "replay": {},
+    "faults": {"mode": None, "times": 0},
+    "accounts": {},
+    "links": {},
+}
 
 
 def reset() -> None:
     state["log"].clear()
     state["replay"].clear()
     state["faults"] = {"mode": None, "times": 0}
+    state["accounts"].clear()
+    state["links"].clear()
+
+
+def _stripe_error(status: int, message: str) -> web.Response:
+    error = {"type": "invalid_request_error", "message": message}
+    return web.json_response({"error": error}, status=status)
+
+
+def connect(request: web.Request, form: dict[str, str]) -> web.Response | None:
+    """Stripe Connect's accounts and account links, kept in memory; None for the rest."""
+    parts = request.path.strip("/").split("/")
+    accounts = state["accounts"]
+    if parts == ["v1", "accounts"] and request.method == "POST":
+        if not form.get("country"):
+            return _stripe_error(400, "Missing required param: country.")
+        account = {
+            "id": f"acct_{len(accounts) + 1:04d}Standin",
+            "object": "account",
+            "type": form.get("type", "express"),
+            "country": form["country"],
+            "email": form.get("email"),
+            "business_profile": {
+                "name": form.get("business_profile[name]"),
+                "mcc": form.get("business_profile[mcc]"),
+                "url": form.get("business_profile[url]"),
+            },
+            "charges_enabled": False,
+            "details_submitted": False,
+            "payouts_enabled": False,
+        }
+        accounts[account["id"]] = account
+        return web.json_response(account)
+    if len(parts) == 3 and parts[:2] == ["v1", "accounts"] and request.method == "GET":
+        if parts[2] not in accounts:
+            return _stripe_error(404, f"No such account: '{parts[2]}'")
+        return web.json_response(accounts[parts[2]])
+    if parts == ["v1", "account_links"] and request.method == "POST":
+        if form.get("account") not in accounts:
+            return _stripe_error(400, "No such account.")
+        link = f"link{len(state['links']) + 1}"
+        state["links"][link] = form
+        url = f"{request.url.origin()}/_standin/onboarding/{link}"
+        return web.json_response({"object": "account_link", "url": url, "expires_at": 0})
+    if len(parts) == 3 and parts[:2] == ["_standin", "onboarding"] and parts[2] in state["links"]:
+        link = state["links"][parts[2]]
+        account = accounts[link["account"]]
+        account.update(charges_enabled=True, details_submitted=True, payouts_enabled=True)
+        raise web.HTTPFound(link["return_url"])
+    return None
 
 
 async def layer(request: web.Request) -> web.StreamResponse:
@@ -79,6 +139,11 @@ async def layer(request: web.Request) -> web.StreamResponse:
             "stripe_account": request.headers.get("Stripe-Account"),
         }
     )
+    answer_here = connect(request, dict(form))
+    if answer_here is not None:
+        if key:
+            state["replay"][replay_key] = (answer_here.status, answer_here.body)
+        return answer_here
     headers = {
         k: v for k, v in request.headers.items() if k.lower() in {"authorization", "content-type"}
     }

@@ -51,6 +51,16 @@ class WebhookEvent:
     account: str | None = None
 
 
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """A salon's connected Stripe account as Stripe tells it: may it take charges, has
+    its owner given everything Stripe asks for."""
+
+    id: str
+    charges_enabled: bool
+    details_submitted: bool
+
+
 class PaymentGateway(Protocol):
     name: str
 
@@ -84,6 +94,16 @@ class PaymentGateway(Protocol):
     ) -> RefundResult: ...
 
     def webhook_event(self, *, payload: bytes, signature: str) -> WebhookEvent: ...
+
+    def account_create(
+        self, *, country: str, email: str, business_name: str, url: str, idempotency_key: str
+    ) -> ConnectedAccount: ...
+
+    def account_retrieve(self, *, account: str) -> ConnectedAccount: ...
+
+    def account_link(
+        self, *, account: str, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> str: ...
 
 
 def platform_fee(amount: int) -> int:

@@ -13,6 +13,7 @@ import stripe.params
 from django.conf import settings
 
 from . import (
+    ConnectedAccount,
     GatewayError,
     Intent,
     RefundResult,
@@ -151,6 +152,64 @@ class StripeGateway:
         if _signed_at(signature) > time.time() + WEBHOOK_TOLERANCE:
             raise WebhookRejected("The signature is dated in the future.")
         return _event_read(event)
+
+    # Connect: a salon's own account, onboarded through Stripe's hosted pages.
+
+    @staticmethod
+    def _account(obj: Any) -> ConnectedAccount:
+        return ConnectedAccount(
+            id=obj.id,
+            charges_enabled=bool(getattr(obj, "charges_enabled", False)),
+            details_submitted=bool(getattr(obj, "details_submitted", False)),
+        )
+
+    def account_create(
+        self, *, country: str, email: str, business_name: str, url: str, idempotency_key: str
+    ) -> ConnectedAccount:
+        params: stripe.params.AccountCreateParams = {
+            "type": "express",
+            "country": country,
+            "business_profile": {"name": business_name, "mcc": "7230"},  # beauty and barber
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+        }
+        if email:
+            params["email"] = email
+        if url.startswith("https://"):  # Stripe refuses a local address
+            params["business_profile"]["url"] = url
+        try:
+            obj = self.client.v1.accounts.create(
+                params=params, options=self._options(idempotency_key, None)
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return self._account(obj)
+
+    def account_retrieve(self, *, account: str) -> ConnectedAccount:
+        try:
+            obj = self.client.v1.accounts.retrieve(account)
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return self._account(obj)
+
+    def account_link(
+        self, *, account: str, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> str:
+        try:
+            obj = self.client.v1.account_links.create(
+                params={
+                    "account": account,
+                    "type": "account_onboarding",
+                    "refresh_url": refresh_url,
+                    "return_url": return_url,
+                },
+                options=self._options(idempotency_key, None),
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return str(obj.url)
 
 
 def _text(value: Any, longest: int) -> bool:

@@ -10,7 +10,7 @@ from django.db.models import F
 from django_scopes import scopes_disabled
 
 from ..models import Payment, TestModeIntent
-from . import GatewayError, Intent, RefundResult, WebhookEvent, WebhookRejected
+from . import ConnectedAccount, GatewayError, Intent, RefundResult, WebhookEvent, WebhookRejected
 
 
 class TestModeGateway:
@@ -116,3 +116,18 @@ class TestModeGateway:
             },
             account=account or None,
         )
+
+    # No Stripe account to connect in test mode: the salon's payments are the labelled
+    # test-mode gateway's, and the setup checklist says so.
+    def account_create(
+        self, *, country: str, email: str, business_name: str, url: str, idempotency_key: str
+    ) -> ConnectedAccount:
+        raise GatewayError("Test mode: there is no Stripe account to connect.")
+
+    def account_retrieve(self, *, account: str) -> ConnectedAccount:
+        raise GatewayError("Test mode: there is no Stripe account to read.")
+
+    def account_link(
+        self, *, account: str, refresh_url: str, return_url: str, idempotency_key: str
+    ) -> str:
+        raise GatewayError("Test mode: there is no Stripe account to connect.")
