@@ -35,7 +35,7 @@ from bookings.rules import Rule
 from core.dates import today_in
 from tenants.models import Salon
 
-from .credit import credit_live, credit_total
+from .credit import credit_live
 from .models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
 from .selectors import policy_get
 
@@ -131,7 +131,8 @@ def owner_figures(
 ) -> OwnerFigures:
     """The last `months` calendar months (salon-local), the current one included: the
     appointments that started in them, by month, by staff member and by period of the
-    policy (when the booking was made). Seven queries, whatever the history's size."""
+    policy (when the booking was made). Five queries (and the policy's, when not cached),
+    whatever the history's size."""
     now = now or timezone.now()
     tz = salon.tz
     today = today_in(tz, now)
@@ -277,9 +278,11 @@ def owner_figures(
         (figures.after if started is not None and index >= started else figures.before).add(row)
 
     granted, spent = credit_live(CreditEntry.objects.filter(salon=salon), now)
-    figures.credit_outstanding = credit_total(granted) - credit_total(spent)
     soon = now + dt.timedelta(days=EXPIRING_DAYS)
-    figures.credit_expiring = credit_total(granted.filter(expires_at__lte=soon)) - credit_total(
-        spent.filter(grant__expires_at__lte=soon)
+    given = granted.aggregate(all=Sum("amount"), soon=Sum("amount", filter=Q(expires_at__lte=soon)))
+    gone = spent.aggregate(
+        all=Sum("amount"), soon=Sum("amount", filter=Q(grant__expires_at__lte=soon))
     )
+    figures.credit_outstanding = (given["all"] or 0) - (gone["all"] or 0)
+    figures.credit_expiring = (given["soon"] or 0) - (gone["soon"] or 0)
     return figures
