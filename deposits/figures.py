@@ -189,13 +189,6 @@ def owner_figures(
                 default=Value(0),
                 output_field=IntegerField(),
             ),
-            # CASE tests in order: the subqueries run for cancellations only.
-            again=Case(
-                When(~cancelled, then=Value(0)),
-                When(rebooked, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
         )
         .values("month", "staff_id", "period")
         .annotate(
@@ -204,8 +197,16 @@ def owner_figures(
             cancelled=Count("pk", filter=cancelled),
             client_cancelled=Count("pk", filter=by_client),
             late_cancelled=Sum("late"),
-            rebooked=Sum("again"),
         )
+        .order_by()
+    )
+    # Apart, over the cancellations alone: the subqueries run for them only.
+    rebookings = (
+        Booking.objects.filter(salon=salon, start__gte=since, start__lt=now)
+        .filter(cancelled, rebooked)
+        .annotate(month=TruncMonth("start", tzinfo=tz), period=period_of(""))
+        .values("month", "staff_id", "period")
+        .annotate(rebooked=Count("pk"))
         .order_by()
     )
     kept = Q(booking__status=Status.NO_SHOW) | Q(outcome=PaymentOutcome.FORFEITED)
@@ -250,7 +251,9 @@ def owner_figures(
         for name in ("appointments", "no_shows", "cancelled", "client_cancelled"):
             setattr(counted, name, group[name])
         counted.late_cancelled = group["late_cancelled"] or 0
-        counted.rebooked = group["rebooked"] or 0
+        place(group["month"], group["staff_id"], group["period"], counted)
+    for group in rebookings:
+        counted = Row(None, "", rebooked=group["rebooked"])
         place(group["month"], group["staff_id"], group["period"], counted)
     for group in money:
         counted = Row(None, "")
