@@ -7,8 +7,10 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
+from playwright.sync_api import expect
 
 from bookings.models import StaffMember
 from deposits.credit import credit_grant
@@ -25,7 +27,9 @@ from deposits.services import policy_set
 from support.figures import OTHERS, salon_figures
 from support.models import CustomerRequest
 from tenants.scoping import salon_scope
-from tests.factories import CustomerFactory
+from tests.browser.harness import axe_violations
+from tests.conftest import MONDAY
+from tests.factories import PASSWORD, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +55,10 @@ def visit(salon, cat, customer, staff, start, booked, ended, **money):
 
 @pytest.fixture
 def history(team_a, team_b, catalogue_a, catalogue_b, monday):
+    return _history(team_a, team_b, catalogue_a, catalogue_b)
+
+
+def _history(team_a, team_b, catalogue_a, catalogue_b):
     """Salon A (Paris, frozen on Monday 1 March 2027): no deposit until 2027-01-01, then
     €10 a booking. December's four visits were booked before, February's five after."""
     salon, cat = team_a.salon, catalogue_a
@@ -344,3 +352,26 @@ def test_the_queries_are_as_many_for_a_long_history_as_for_a_short_one(
             figures = salon_figures(salon=salon)
     assert sum(m.appointments + m.cancelled for m in figures.months) == 409
     assert measure() == few
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_reads_the_figures_in_french_in_a_browser(
+    browser_page, team_a, team_b, catalogue_a, catalogue_b
+):
+    page = browser_page  # French, desktop size
+    with time_machine.travel(MONDAY, tick=True):
+        _history(team_a, team_b, catalogue_a, catalogue_b)
+        page.goto("/admin/login/?next=" + URL)
+        page.fill("#id_username", "bella-owner")
+        page.fill("#id_password", PASSWORD)
+        page.click("[type=submit]")
+        page.wait_for_url(f"**{URL}")
+        expect(page.locator("h3#by-staff")).to_have_text("Par membre de l\u2019équipe")
+        charts = page.locator("svg[role=img]")
+        expect(charts).to_have_count(2)
+        expect(charts.first.locator("title").first).to_have_text(
+            "Taux d\u2019absence et d\u2019annulation tardive, par mois"
+        )
+        expect(page.locator("#compare")).to_contain_text("33,3\u00a0%")
+        expect(page.locator("a[href*='table=staff']")).to_be_visible()
+        assert axe_violations(page) == []
