@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from bookings.models import Booking, BookingItem, Service, StaffMember, Status
+from bookings.models import (
+    Booking,
+    BookingItem,
+    Service,
+    StaffMember,
+    Status,
+    new_reference,
+)
 from customers.models import Customer
 from tenants.models import Salon
 
@@ -51,7 +58,15 @@ def past_visits_import(
 ) -> list[Booking]:
     """Write `visits` (all over, in the salon's past) with their money, in one transaction."""
     with transaction.atomic():
-        bookings = Booking.objects.bulk_create([_booking(salon, visit) for visit in visits])
+        bookings = [_booking(salon, visit) for visit in visits]
+        # References are drawn at random, unique per salon: at this scale (a large
+        # history is a hundred thousand visits) two draws meet; each is drawn again.
+        taken = set(Booking.objects.filter(salon=salon).values_list("reference", flat=True))
+        for booking in bookings:
+            while booking.reference in taken:
+                booking.reference = new_reference()
+            taken.add(booking.reference)
+        bookings = Booking.objects.bulk_create(bookings)
         for booking, visit in zip(bookings, visits, strict=True):
             booking.created_at = visit.booked_at  # bulk_create stamped the present
         Booking.objects.bulk_update(bookings, ["created_at"], batch_size=1000)

@@ -128,3 +128,6 @@ class CustomerRequestAdmin(TenantAdmin):
             with salon_scope(salon):
                 created = request_open(salon=salon, actor=request.user, **data)
             obj.pk, obj.salon_id = created.pk, created.salon_id
+
+
+from . import admin_figures  # noqa: E402, F401  (the owner's figures page)

@@ -69,7 +69,7 @@ def test_the_dashboard_counts_what_deposits_recovered(
         3,
         1,
         1,
-        "33.3 %",
+        "33.3\u00a0%",
     )
     assert (march["paid"], march["kept"], march["credited"], march["refunded"]) == (
         "€70.00",
@@ -78,10 +78,15 @@ def test_the_dashboard_counts_what_deposits_recovered(
         "€0.00",
     )
     assert len(page.context["months"]) == 12
-    base, step = page.context["steps"]
-    assert (base["appointments"], base["no_shows"], base["paid"]) == (2, 1, "€30.00")
+    base, step = page.context["periods"]
+    assert (base["label"], base["appointments"], base["no_shows"], base["paid"]) == (
+        "Base rule: €15.00 a booking",
+        2,
+        1,
+        "€30.00",
+    )
     assert (step["label"], step["appointments"], step["cancelled"], step["paid"]) == (
-        "2027-03-03",
+        "From 03/03/2027: €20.00 a booking",
         1,
         1,
         "€40.00",

@@ -1,0 +1,218 @@
+"""The owner's figures page for a salon with 100,000 past bookings, against issue 17's
+budget of 300 ms.
+
+    .venv/bin/python bench/dashboard.py          # PostgreSQL at BENCH_DATABASE_URL
+
+Builds (once, kept between runs) a salon with a year of history written as the import
+writes it (deposits/history.py): 100,000 past appointments over the last twelve months
+for 20 staff members and 5,000 clients, honoured, missed or cancelled (in time or late),
+deposits from six months ago kept, refunded or turned into credit, credit spent, and
+2,000 requests, some answered. The tables are analysed after loading.
+
+Measures, in process, median of 15 after a warm-up: the figures alone (support/figures.py)
+and the whole admin page, signed in as the owner (Django's test client: no network), with
+their SQL query counts. Prints each against the budget and exits non-zero when one is
+missed.
+"""
+
+import datetime as dt
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BUDGET_MS = 300.0
+HISTORY = 100_000
+CUSTOMERS = 5_000
+STAFF = 20
+REQUESTS = 2_000
+ROUNDS = 15
+SLUG = "bench-dashboard"
+URL = "/admin/deposits/depositpolicy/recovered/"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import setup, staff_team  # noqa: E402
+
+
+def build():
+    """The salon and its owner, with their history (made when missing)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from bookings.models import Booking, Service, StaffMember
+    from bookings.services import catalogue_service_save
+    from customers.models import Customer
+    from customers.search import search_text
+    from deposits.history import (
+        CANCELLED_IN_TIME,
+        CANCELLED_LATE,
+        HONOURED,
+        MISSED,
+        PastVisit,
+        past_visits_import,
+    )
+    from deposits.services import policy_set
+    from support.models import CustomerRequest
+    from tenants.models import Role, Salon
+    from tenants.rls import as_owner
+    from tenants.scoping import salon_scope
+    from tenants.services import membership_set
+
+    call_command("migrate", verbosity=0)
+    owner = get_user_model().objects.filter(username="bench-owner").first()
+    if owner is None:
+        owner = get_user_model().objects.create_user(
+            "bench-owner", password="bench-only", is_staff=True
+        )
+    salon = Salon.objects.filter(slug=SLUG).first()
+    if salon is None:
+        salon = Salon.objects.create(
+            slug=SLUG, name="Bench", timezone="Europe/Paris", currency="EUR", country="FR"
+        )
+        membership_set(salon=salon, user=owner, role=Role.OWNER)
+    with salon_scope(salon):
+        if Booking.objects.count() >= HISTORY:
+            return salon, owner
+        print(f"building the salon's history ({HISTORY:,} past bookings)...", flush=True)
+        services = list(Service.objects.all()) or [
+            catalogue_service_save(
+                salon=salon, service=None, name=name, duration_minutes=minutes, price=price
+            )
+            for name, minutes, price in (("Cut", 45, 6000), ("Colour", 60, 9000))
+        ]
+        now = timezone.now()
+        team = list(StaffMember.objects.all()) or staff_team(salon, services, STAFF)
+        customers = list(Customer.objects.all()) or Customer.objects.bulk_create(
+            Customer(
+                salon=salon,
+                name=f"Client {n}",
+                phone=f"+337{n:08d}",
+                last_seen_at=now,
+                search_text=search_text(name=f"Client {n}", email="", phone=f"+337{n:08d}"),
+            )
+            for n in range(CUSTOMERS)
+        )
+        started = (now - dt.timedelta(days=182)).date()
+        policy_set(
+            salon=salon,
+            rule={"kind": "none"},
+            ramp=[{"starts_on": started, "rule": {"kind": "percent", "value": 20}}],
+        )
+        rng = random.Random(17)
+        visits = []
+        for n in range(HISTORY):
+            start = now - dt.timedelta(minutes=rng.randrange(30, 360 * 24 * 60, 15))
+            booked = start - dt.timedelta(days=rng.randrange(4, 30))
+            ended = rng.choices(
+                (HONOURED, MISSED, CANCELLED_IN_TIME, CANCELLED_LATE), (80, 7, 9, 4)
+            )[0]
+            cancelled = ended in (CANCELLED_IN_TIME, CANCELLED_LATE)
+            service = services[n % len(services)]
+            paid = service.price // 5 if booked.date() >= started else 0
+            visits.append(
+                PastVisit(
+                    customer=customers[rng.randrange(CUSTOMERS)],
+                    service=service,
+                    staff=team[n % STAFF],
+                    start=start,
+                    booked_at=booked,
+                    source="online",
+                    ended=ended,
+                    cancelled_at=(
+                        start - dt.timedelta(hours=72 if ended == CANCELLED_IN_TIME else 3)
+                        if cancelled
+                        else None
+                    ),
+                    paid=paid,
+                    credit_used=rng.random() < 0.5,
+                )
+            )
+            if len(visits) == 10_000:
+                past_visits_import(salon=salon, visits=visits)
+                visits = []
+                print(f"  {n + 1:,}", flush=True)
+        CustomerRequest.objects.bulk_create(
+            CustomerRequest(
+                salon=salon,
+                customer=customers[n % CUSTOMERS],
+                channel="phone",
+                category="booking",
+                summary="A question",
+                opened_by=owner,
+                opened_at=(opened := now - dt.timedelta(hours=rng.randrange(1, 360 * 24))),
+                first_response_at=(
+                    opened + dt.timedelta(minutes=rng.randrange(1, 600))
+                    if rng.random() < 0.9
+                    else None
+                ),
+            )
+            for n in range(REQUESTS)
+        )
+    with as_owner(connection), connection.cursor() as cursor:  # only the owner may
+        for table in (
+            "bookings_booking",
+            "deposits_payment",
+            "deposits_creditentry",
+            "support_customerrequest",
+        ):
+            cursor.execute(f"ANALYZE {table}")
+    return salon, owner
+
+
+def _timed(call) -> tuple[float, int]:
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    reset_queries()
+    with CaptureQueriesContext(connection) as captured:
+        start = time.perf_counter()
+        call()
+        elapsed = (time.perf_counter() - start) * 1000
+    return elapsed, len(captured)
+
+
+def main() -> int:
+    setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    from bookings.models import Booking
+    from support.figures import salon_figures
+    from tenants.scoping import salon_scope
+
+    salon, owner = build()
+    call_command("collectstatic", interactive=False, verbosity=0)  # the admin's manifest
+    with salon_scope(salon):
+        bookings = Booking.objects.count()
+    client = Client()
+    client.force_login(owner)
+
+    def figures() -> None:
+        with salon_scope(salon):
+            salon_figures(salon=salon)
+
+    def page() -> None:
+        response = client.get(URL)
+        assert response.status_code == 200, response.status_code
+
+    results = {}
+    for name, call in (("figures alone", figures), ("admin page", page)):
+        call()  # warm: the policy's cache, the template
+        runs = [_timed(call) for _ in range(ROUNDS)]
+        results[name] = (statistics.median(t for t, _q in runs), max(t for t, _q in runs))
+        queries = sorted({q for _t, q in runs})
+        print(
+            f"{name:14} median {results[name][0]:6.1f} ms   max {results[name][1]:6.1f} ms"
+            f"   SQL queries {queries}"
+        )
+    print(f"bookings in the salon: {bookings:,}")
+    ok = all(median <= BUDGET_MS for median, _max in results.values())
+    print(f"dashboard (budget {BUDGET_MS:.0f} ms, median): {'OK' if ok else 'OVER BUDGET'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""The figures an owner acts on, by month and by staff member: no-shows and late
+cancellations before and after deposits were turned on or raised, the deposits taken,
+kept, refunded or turned into credit, the credit still owed and what of it lapses soon,
+and the cancellations that were rebooked.
+
+Every figure is counted in SQL, grouped by month, staff member and period of the policy
+(the ramp's steps), so the number of queries is the same for ten bookings or a hundred
+thousand. The requests answered are added by support/figures.py (support comes after
+deposits)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least, TruncMonth
+from django.utils import timezone
+
+from bookings.models import Booking, StaffMember, Status
+from bookings.rules import Rule
+from core.dates import today_in
+from tenants.models import Salon
+
+from .credit import credit_live
+from .models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
+from .selectors import policy_get
+
+EXPIRING_DAYS = 30
+
+
+@dataclass
+class Row:
+    """One line of a table: a month, a staff member or a period of the policy."""
+
+    key: object
+    label: str
+    appointments: int = 0  # that took place or were missed: completed, no-show
+    no_shows: int = 0
+    cancelled: int = 0  # by anyone
+    client_cancelled: int = 0  # by the client (the salon's own never count as late)
+    late_cancelled: int = 0  # by the client, after the free-cancellation deadline
+    rebooked: int = 0  # cancellations the client rebooked (or that spent their credit)
+    paid: int = 0  # deposits and full prepayments taken, in cents
+    kept: int = 0  # kept by the salon: a no-show's deposit, a late cancellation forfeited
+    refunded: int = 0
+    credited: int = 0
+    # Filled by support/figures.py.
+    requests: int = 0
+    answered: int = 0
+    response_median: dt.timedelta | None = None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """No-shows among the appointments that took place or were missed."""
+        return self.no_shows / self.appointments if self.appointments else None
+
+    @property
+    def late_cancel_rate(self) -> float | None:
+        """Late cancellations among the appointments the client kept, missed or cancelled."""
+        booked = self.appointments + self.client_cancelled
+        return self.late_cancelled / booked if booked else None
+
+    def add(self, other: Row) -> None:
+        for name in COUNTED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+COUNTED = (
+    "appointments",
+    "no_shows",
+    "cancelled",
+    "client_cancelled",
+    "late_cancelled",
+    "rebooked",
+    "paid",
+    "kept",
+    "refunded",
+    "credited",
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of the policy: bookings made from `starts_on` (None: before any step)
+    under `rule`; `deposit` says whether the rule asks one."""
+
+    starts_on: dt.date | None
+    rule: Rule
+
+    @property
+    def deposit(self) -> bool:
+        return self.rule.kind != "none"
+
+
+@dataclass
+class OwnerFigures:
+    currency: str
+    since: dt.date  # the first month's first day, salon-local
+    months: list[Row] = field(default_factory=list)
+    staff: list[Row] = field(default_factory=list)
+    periods: list[tuple[Period, Row]] = field(default_factory=list)
+    before: Row = field(default_factory=lambda: Row(None, "before"))  # no deposit asked yet
+    after: Row = field(default_factory=lambda: Row(None, "after"))  # since the first deposit
+    first_deposit: Period | None = None  # the change "after" follows
+    month_period: dict[object, Period] = field(default_factory=dict)  # in force on the 1st
+    credit_outstanding: int = 0
+    credit_expiring: int = 0  # of it, what lapses in the next EXPIRING_DAYS days
+    staff_users: dict[int, int] = field(default_factory=dict)  # user id -> staff member id
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def owner_figures(
+    *, salon: Salon, months: int = 12, now: dt.datetime | None = None
+) -> OwnerFigures:
+    """The last `months` calendar months (salon-local), the current one included: the
+    appointments that started in them, by month, by staff member and by period of the
+    policy (when the booking was made). Five queries (and the policy's, when not cached),
+    whatever the history's size."""
+    now = now or timezone.now()
+    tz = salon.tz
+    today = today_in(tz, now)
+    first = _month_start(today)
+    for _ in range(months - 1):
+        first = _month_start(first - dt.timedelta(days=1))
+    since = dt.datetime.combine(first, dt.time(), tzinfo=tz)
+
+    policy, steps = policy_get(salon=salon)
+    steps = sorted(steps, key=lambda s: s.starts_on)
+    periods = [Period(None, policy.rule)] + [Period(s.starts_on, s.rule) for s in steps]
+    figures = OwnerFigures(currency=salon.currency, since=first)
+
+    def period_of(prefix: str) -> Case:
+        """The index in `periods` of the period a booking was made in, in SQL."""
+        return Case(
+            *[
+                When(
+                    **{f"{prefix}created_at__gte": dt.datetime.combine(p.starts_on, dt.time(), tz)},
+                    then=Value(index),
+                )
+                for index, p in reversed(list(enumerate(periods)))
+                if p.starts_on is not None
+            ],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+
+    window = dt.timedelta(hours=policy.cancellation_window_hours)
+    deadline = ExpressionWrapper(
+        Least(F("start") - window, Coalesce(F("cancellation_deadline"), F("start") - window)),
+        output_field=DateTimeField(),
+    )
+    valid = dt.timedelta(days=policy.credit_valid_days)
+    rebooked = Exists(
+        Booking.objects.filter(
+            customer_id=OuterRef("customer_id"),
+            created_at__gt=OuterRef("cancelled_at"),
+            created_at__lte=ExpressionWrapper(
+                OuterRef("cancelled_at") + valid, output_field=DateTimeField()
+            ),
+        ).exclude(status=Status.EXPIRED)
+    ) | Exists(CreditEntry.objects.filter(kind=CreditKind.USED, grant__booking_id=OuterRef("pk")))
+    cancelled = Q(status=Status.CANCELLED)
+    by_client = cancelled & Q(cancelled_by_salon=False)
+    groups = (
+        Booking.objects.filter(salon=salon, start__gte=since, start__lt=now)
+        .exclude(status=Status.EXPIRED)
+        .annotate(
+            month=TruncMonth("start", tzinfo=tz),
+            period=period_of(""),
+            late=Case(
+                When(by_client & Q(cancelled_at__gt=deadline), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .values("month", "staff_id", "period")
+        .annotate(
+            appointments=Count("pk", filter=Q(status__in=[Status.COMPLETED, Status.NO_SHOW])),
+            no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
+            cancelled=Count("pk", filter=cancelled),
+            client_cancelled=Count("pk", filter=by_client),
+            late_cancelled=Sum("late"),
+        )
+        .order_by()
+    )
+    # Apart, over the cancellations alone: the subqueries run for them only.
+    rebookings = (
+        Booking.objects.filter(salon=salon, start__gte=since, start__lt=now)
+        .filter(cancelled, rebooked)
+        .annotate(month=TruncMonth("start", tzinfo=tz), period=period_of(""))
+        .values("month", "staff_id", "period")
+        .annotate(rebooked=Count("pk"))
+        .order_by()
+    )
+    kept = Q(booking__status=Status.NO_SHOW) | Q(outcome=PaymentOutcome.FORFEITED)
+    money = (
+        Payment.objects.filter(
+            salon=salon,
+            status=PaymentStatus.SUCCEEDED,
+            booking__start__gte=since,
+            booking__start__lt=now,
+        )
+        .exclude(booking__status=Status.EXPIRED)
+        .annotate(month=TruncMonth("booking__start", tzinfo=tz), period=period_of("booking__"))
+        .values("month", "booking__staff_id", "period")
+        .annotate(
+            paid=Sum("amount"),
+            kept=Sum("amount", filter=kept),
+            refunded=Sum("amount", filter=~kept & Q(outcome=PaymentOutcome.REFUNDED)),
+            credited=Sum("amount", filter=~kept & Q(outcome=PaymentOutcome.CREDITED)),
+        )
+        .order_by()
+    )
+
+    by_month: dict[dt.date, Row] = {}
+    month = first
+    while month <= today:
+        by_month[month] = Row(month, month.strftime("%Y-%m"))
+        month = _month_start(month + dt.timedelta(days=32))
+    by_staff: dict[int, Row] = {}
+    by_period = [Row(index, str(p.starts_on or "")) for index, p in enumerate(periods)]
+
+    def place(month_at: dt.datetime, staff_id: int, period: int, counted: Row) -> None:
+        rows = (
+            by_month[month_at.astimezone(tz).date()],
+            by_staff.setdefault(staff_id, Row(staff_id, "")),
+            by_period[period],
+        )
+        for row in rows:
+            row.add(counted)
+
+    for group in groups:
+        counted = Row(None, "")
+        for name in ("appointments", "no_shows", "cancelled", "client_cancelled"):
+            setattr(counted, name, group[name])
+        counted.late_cancelled = group["late_cancelled"] or 0
+        place(group["month"], group["staff_id"], group["period"], counted)
+    for group in rebookings:
+        counted = Row(None, "", rebooked=group["rebooked"])
+        place(group["month"], group["staff_id"], group["period"], counted)
+    for group in money:
+        counted = Row(None, "")
+        for name in ("paid", "kept", "refunded", "credited"):
+            setattr(counted, name, group[name] or 0)
+        place(group["month"], group["booking__staff_id"], group["period"], counted)
+
+    team = StaffMember.objects.filter(salon=salon).values_list("pk", "name", "user_id", "active")
+    for pk, name, user_id, active in sorted(team, key=lambda t: (t[1].casefold(), t[0])):
+        if active or pk in by_staff:
+            by_staff.setdefault(pk, Row(pk, "")).label = name
+        if user_id is not None:
+            figures.staff_users[user_id] = pk
+    figures.staff = sorted(by_staff.values(), key=lambda r: (r.label.casefold(), str(r.key)))
+
+    figures.months = list(by_month.values())
+    figures.periods = list(zip(periods, by_period, strict=True))
+    for month_start, row in by_month.items():
+        in_force = [p for p in periods if p.starts_on is None or p.starts_on <= month_start]
+        figures.month_period[row.key] = in_force[-1]
+    started = next((i for i, p in enumerate(periods) if p.deposit), None)
+    if started is not None:
+        figures.first_deposit = periods[started]
+    for index, row in enumerate(by_period):
+        (figures.after if started is not None and index >= started else figures.before).add(row)
+
+    granted, spent = credit_live(CreditEntry.objects.filter(salon=salon), now)
+    soon = now + dt.timedelta(days=EXPIRING_DAYS)
+    given = granted.aggregate(all=Sum("amount"), soon=Sum("amount", filter=Q(expires_at__lte=soon)))
+    gone = spent.aggregate(
+        all=Sum("amount"), soon=Sum("amount", filter=Q(grant__expires_at__lte=soon))
+    )
+    figures.credit_outstanding = (given["all"] or 0) - (gone["all"] or 0)
+    figures.credit_expiring = (given["soon"] or 0) - (gone["soon"] or 0)
+    return figures

@@ -1,0 +1,377 @@
+"""The owner's figures, by month and by staff member, checked against a salon whose
+history is known by heart; the other salon's rows are never counted; the queries are the
+same in number for a short history and a long one; each table exports as CSV."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.db import connection, reset_queries
+from django.test.utils import CaptureQueriesContext
+from playwright.sync_api import expect
+
+from bookings.models import StaffMember
+from deposits.credit import credit_grant
+from deposits.history import (
+    CANCELLED_IN_TIME,
+    CANCELLED_LATE,
+    HONOURED,
+    MISSED,
+    PastVisit,
+    past_visits_import,
+)
+from deposits.models import CreditEntry
+from deposits.services import policy_set
+from support.figures import OTHERS, salon_figures
+from support.models import CustomerRequest
+from tenants.scoping import salon_scope
+from tests.browser.harness import axe_violations
+from tests.conftest import MONDAY
+from tests.factories import PASSWORD, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/deposits/depositpolicy/recovered/"
+
+
+def at(salon, month, day, hour=10, year=2027):
+    return dt.datetime(year, month, day, hour, tzinfo=salon.tz)
+
+
+def visit(salon, cat, customer, staff, start, booked, ended, **money):
+    return PastVisit(
+        customer=customer,
+        service=cat.cut,
+        staff=staff,
+        start=start,
+        booked_at=booked,
+        source="online",
+        ended=ended,
+        **money,
+    )
+
+
+@pytest.fixture
+def history(team_a, team_b, catalogue_a, catalogue_b, monday):
+    return _history(team_a, team_b, catalogue_a, catalogue_b)
+
+
+def _history(team_a, team_b, catalogue_a, catalogue_b):
+    """Salon A (Paris, frozen on Monday 1 March 2027): no deposit until 2027-01-01, then
+    €10 a booking. December's four visits were booked before, February's five after."""
+    salon, cat = team_a.salon, catalogue_a
+    alice, bob = cat.alice, cat.bob
+    with salon_scope(salon):
+        policy_set(
+            salon=salon,
+            rule={"kind": "none"},
+            ramp=[{"starts_on": dt.date(2027, 1, 1), "rule": {"kind": "fixed", "value": 1000}}],
+        )
+        lea, max_, zoe = (CustomerFactory(salon=salon, phone=f"+3361234567{n}") for n in range(3))
+        s = salon
+        dec1, feb1 = at(s, 12, 1, year=2026), at(s, 2, 1)
+        past_visits_import(
+            salon=salon,
+            visits=[
+                # 1-4: December, no deposit.
+                visit(s, cat, lea, alice, at(s, 12, 10, year=2026), dec1, HONOURED),
+                visit(s, cat, lea, alice, at(s, 12, 11, year=2026), dec1, MISSED),
+                visit(
+                    s,
+                    cat,
+                    max_,
+                    bob,
+                    at(s, 12, 12, year=2026),
+                    dec1,
+                    CANCELLED_LATE,
+                    cancelled_at=at(s, 12, 12, 8, year=2026),
+                ),
+                # Booked the next day: the cancellation above was rebooked.
+                visit(
+                    s,
+                    cat,
+                    max_,
+                    bob,
+                    at(s, 12, 14, year=2026),
+                    at(s, 12, 13, year=2026),
+                    HONOURED,
+                ),
+                # 5-9: February, €10 deposits.
+                visit(s, cat, lea, alice, at(s, 2, 10), feb1, HONOURED, paid=1000),
+                visit(s, cat, lea, bob, at(s, 2, 11), feb1, MISSED, paid=1000),
+                # Cancelled in time, refunded, never rebooked.
+                visit(
+                    s,
+                    cat,
+                    max_,
+                    alice,
+                    at(s, 2, 12),
+                    feb1,
+                    CANCELLED_IN_TIME,
+                    cancelled_at=at(s, 2, 5),
+                    paid=1000,
+                    money="refunded",
+                ),
+                visit(
+                    s,
+                    cat,
+                    zoe,
+                    alice,
+                    at(s, 2, 15),
+                    at(s, 2, 2),
+                    CANCELLED_LATE,
+                    cancelled_at=at(s, 2, 15, 8),
+                    paid=1000,
+                    money="credited",
+                    credit_used=True,
+                ),
+                visit(s, cat, zoe, bob, at(s, 2, 20), at(s, 2, 16), HONOURED),
+            ],
+        )
+        # Credit given today: €25 lapsing in 20 days, €40 in 60 days of which €5 spent.
+        credit_grant(customer=lea, amount=2500, currency="EUR", valid_days=20)
+        later = credit_grant(customer=max_, amount=4000, currency="EUR", valid_days=60)
+        CreditEntry.objects.create(
+            salon=salon, customer=max_, kind="used", amount=500, currency="EUR", grant=later
+        )
+        StaffMember.objects.filter(pk=alice.pk).update(user=team_a.staff)
+        for day, minutes, by in ((3, 30, team_a.staff), (4, 120, team_a.staff), (5, 10, None)):
+            opened = at(s, 2, day)
+            CustomerRequest.objects.create(
+                salon=salon,
+                channel="phone",
+                category="booking",
+                summary="?",
+                opened_by=by or team_a.owner,
+                opened_at=opened,
+                first_response_at=opened + dt.timedelta(minutes=minutes),
+            )
+        CustomerRequest.objects.create(
+            salon=salon,
+            channel="phone",
+            category="other",
+            summary="?",
+            opened_by=team_a.staff,
+            opened_at=at(s, 2, 6),
+        )  # not answered yet
+    # The other salon: a no-show, a deposit kept, credit and a request, never counted.
+    other, theirs = team_b.salon, catalogue_b
+    with salon_scope(other):
+        them = CustomerFactory(salon=other, phone="+14165550100")
+        past_visits_import(
+            salon=other,
+            visits=[
+                visit(
+                    other,
+                    theirs,
+                    them,
+                    theirs.alice,
+                    at(other, 2, 10),
+                    at(other, 2, 1),
+                    MISSED,
+                    paid=5000,
+                ),
+            ],
+        )
+        credit_grant(customer=them, amount=9900, currency="CAD", valid_days=10)
+        CustomerRequest.objects.create(
+            salon=other,
+            channel="phone",
+            category="other",
+            summary="?",
+            opened_at=at(other, 2, 3),
+            first_response_at=at(other, 2, 3, 11),
+        )
+    return salon
+
+
+def _counts(row):
+    return (
+        row.appointments,
+        row.no_shows,
+        row.cancelled,
+        row.late_cancelled,
+        row.rebooked,
+        row.paid,
+        row.kept,
+        row.refunded,
+        row.credited,
+    )
+
+
+def test_the_figures_match_the_hand_counted_history(history, catalogue_a):
+    salon = history
+    with salon_scope(salon):
+        figures = salon_figures(salon=salon)
+    months = {row.label: row for row in figures.months}
+    assert next(iter(months)) == "2026-04" and list(months)[-1] == "2027-03"
+    december, february = months["2026-12"], months["2027-02"]
+    assert _counts(december) == (3, 1, 1, 1, 1, 0, 0, 0, 0)
+    assert (december.no_show_rate, december.late_cancel_rate) == (1 / 3, 1 / 4)
+    assert _counts(february) == (3, 1, 2, 1, 1, 4000, 1000, 1000, 1000)
+    assert (february.no_show_rate, february.late_cancel_rate) == (1 / 3, 1 / 5)
+    assert sum(sum(_counts(m)) for m in figures.months) == sum(_counts(december)) + sum(
+        _counts(february)
+    )
+    # Requests: February's four, three answered in 30, 120 and 10 minutes.
+    assert (february.requests, february.answered) == (4, 3)
+    assert february.response_median == dt.timedelta(minutes=30)
+    assert december.response_median is None
+
+    staff = {row.key: row for row in figures.staff}
+    alice, bob = staff[catalogue_a.alice.pk], staff[catalogue_a.bob.pk]
+    assert (alice.label, bob.label) == ("Alice", "Bob")
+    assert _counts(alice) == (3, 1, 2, 1, 1, 3000, 0, 1000, 1000)
+    assert _counts(bob) == (3, 1, 1, 1, 1, 1000, 1000, 0, 0)
+    assert (alice.requests, alice.answered, alice.response_median) == (
+        3,
+        2,
+        dt.timedelta(minutes=75),
+    )
+    assert (staff[OTHERS].requests, staff[OTHERS].response_median) == (
+        1,
+        dt.timedelta(minutes=10),
+    )
+
+    # Before deposits (booked before 2027-01-01) and after: which change it follows.
+    (base, base_row), (step, step_row) = figures.periods
+    assert (base.starts_on, base.rule.kind, step.starts_on, step.rule.kind) == (
+        None,
+        "none",
+        dt.date(2027, 1, 1),
+        "fixed",
+    )
+    assert figures.first_deposit == step
+    assert _counts(figures.before) == _counts(december) == _counts(base_row)
+    assert _counts(figures.after) == _counts(february) == _counts(step_row)
+    assert figures.month_period[dt.date(2026, 12, 1)] == base
+    assert figures.month_period[dt.date(2027, 2, 1)] == step
+
+    # Credit: €25 + €35 owed; the €25 lapses within 30 days. The imported grant was spent.
+    assert (figures.credit_outstanding, figures.credit_expiring) == (6000, 2500)
+
+
+def test_the_page_shows_the_figures_in_the_admins_language(client, history, team_a):
+    client.force_login(team_a.owner)
+    page = client.get(URL, HTTP_ACCEPT_LANGUAGE="fr")
+    assert page.status_code == 200
+    february = page.context["months"][-2]
+    assert (february["rate"], february["late_rate"], february["kept"]) == (
+        "33,3\u00a0%",
+        "20,0\u00a0%",
+        "10,00\u00a0€",
+    )
+    assert february["median"] == "30 minutes"
+    assert february["period"] == "À partir du 01/01/2027\u00a0: 10,00\u00a0€ par réservation"
+    assert page.context["compare"]["before"]["late_rate"] == "25,0\u00a0%"
+    assert (page.context["outstanding"], page.context["expiring"]) == (
+        "60,00\u00a0€",
+        "25,00\u00a0€",
+    )
+    html = page.content.decode()
+    assert html.count('role="img"') == 2 and "format=csv&amp;table=staff" in html
+
+
+def test_each_table_exports_as_csv_for_a_spreadsheet(client, history, team_a, catalogue_a):
+    client.force_login(team_a.owner)
+    answer = client.get(URL, {"format": "csv", "table": "staff"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert answer["Content-Type"] == "text/csv; charset=utf-8"
+    assert answer["Content-Disposition"] == (
+        'attachment; filename="bella-figures-staff-2027-03-01.csv"'
+    )
+    body = answer.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
+    header = rows[0]
+    assert header[:3] == ["Membre de l\u2019équipe", "Rendez-vous", "Absences"]
+    alice = next(r for r in rows if r[0] == "Alice")
+    assert dict(zip(header, alice, strict=True))["Encaissé (EUR)"] == "30,00"
+
+    answer = client.get(URL, {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer["Content-Disposition"].endswith('-figures-months-2027-03-01.csv"')
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8")[1:])))
+    assert len(rows) == 13
+    february = dict(zip(rows[0], rows[-2], strict=True))
+    assert february["Month"] == "2027-02"
+    assert (february["No-show rate (%)"], february["Kept (EUR)"]) == ("33.3", "10.00")
+    assert february["Median first response (minutes)"] == "30"
+
+
+def test_the_queries_are_as_many_for_a_long_history_as_for_a_short_one(
+    client, history, team_a, catalogue_a, django_assert_num_queries
+):
+    salon = history
+
+    def measure():
+        reset_queries()  # the log keeps 9,000 queries; the import below writes more
+        with salon_scope(salon):
+            salon_figures(salon=salon)  # the policy read once, then from the cache
+            with CaptureQueriesContext(connection) as alone:
+                salon_figures(salon=salon)
+        client.force_login(team_a.owner)
+        client.get(URL)
+        with CaptureQueriesContext(connection) as page:
+            assert client.get(URL).status_code == 200
+        return len(alone), len(page)
+
+    few = measure()
+    assert few[0] <= 8  # the figures' five, the policy's, the requests'
+    cat = catalogue_a
+    with salon_scope(salon):
+        many = [CustomerFactory(salon=salon, phone=f"+336000000{n:02}") for n in range(40)]
+        past_visits_import(
+            salon=salon,
+            visits=[
+                visit(
+                    salon,
+                    cat,
+                    many[n % 40],
+                    (cat.alice, cat.bob)[n % 2],
+                    at(salon, 1 + n % 2, 1 + n % 27, 9 + n % 8),
+                    at(salon, 1, 1, 8),
+                    (HONOURED, MISSED, CANCELLED_LATE, CANCELLED_IN_TIME)[n % 4],
+                    cancelled_at=at(salon, 1 + n % 2, 1 + n % 27, 8),
+                    paid=1000 * (n % 3 > 0),
+                    money="credited" if n % 4 == 2 else "",
+                )
+                for n in range(400)
+            ],
+        )
+        for n in range(50):
+            CustomerRequest.objects.create(
+                salon=salon,
+                channel="web",
+                category="other",
+                summary="?",
+                opened_at=at(salon, 2, 1 + n % 27),
+                first_response_at=at(salon, 2, 1 + n % 27, 12),
+            )
+        with django_assert_num_queries(few[0]):
+            figures = salon_figures(salon=salon)
+    assert sum(m.appointments + m.cancelled for m in figures.months) == 409
+    assert measure() == few
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_reads_the_figures_in_french_in_a_browser(
+    browser_page, team_a, team_b, catalogue_a, catalogue_b
+):
+    page = browser_page  # French, desktop size
+    with time_machine.travel(MONDAY, tick=True):
+        _history(team_a, team_b, catalogue_a, catalogue_b)
+        page.goto("/admin/login/?next=" + URL)
+        page.fill("#id_username", "bella-owner")
+        page.fill("#id_password", PASSWORD)
+        page.click("[type=submit]")
+        page.wait_for_url(f"**{URL}")
+        expect(page.locator("h3#by-staff")).to_have_text("Par membre de l\u2019équipe")
+        charts = page.locator("svg[role=img]")
+        expect(charts).to_have_count(2)
+        expect(charts.first.locator("title").first).to_have_text(
+            "Taux d\u2019absence et d\u2019annulation tardive, par mois"
+        )
+        expect(page.locator("#compare")).to_contain_text("33,3\u00a0%")
+        expect(page.locator("a[href*='table=staff']")).to_be_visible()
+        assert axe_violations(page) == []
