@@ -230,8 +230,12 @@ class Salon(models.Model):
     )
     # The connected account's state as Stripe last told it (on return from onboarding, or
     # by its `account.updated` event): the setup checklist's "payments" step.
-    stripe_charges_enabled = models.BooleanField(default=False, editable=False)
-    stripe_details_submitted = models.BooleanField(default=False, editable=False)
+    stripe_charges_enabled = models.BooleanField(
+        default=False, editable=False, verbose_name=_("Stripe: payments enabled")
+    )
+    stripe_details_submitted = models.BooleanField(
+        default=False, editable=False, verbose_name=_("Stripe: details submitted")
+    )
     slot_step_minutes = models.PositiveSmallIntegerField(
         default=15,
         validators=[MinValueValidator(5), MaxValueValidator(240)],

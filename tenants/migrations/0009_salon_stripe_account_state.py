@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='salon',
             name='stripe_charges_enabled',
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(default=False, editable=False, verbose_name='Stripe: payments enabled'),
         ),
         migrations.AddField(
             model_name='salon',
             name='stripe_details_submitted',
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(default=False, editable=False, verbose_name='Stripe: details submitted'),
         ),
     ]
