@@ -632,8 +632,10 @@ def over_http(salon, services, staff, today) -> dict[str, float]:
 
 def main() -> int:
     setup()
+    from django.core.management import call_command
     from django.utils import timezone
 
+    call_command("migrate", verbosity=0)  # a new machine's database: the others go in first
     others(timezone.localdate())
     salon, services, staff, customers, today = build()
     big_salon, big_service, _ = big(today)
