@@ -17,6 +17,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import formats
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -120,6 +121,12 @@ def _csv_columns(currency: str) -> list[tuple[str, Any]]:
 
 class FiguresAdmin(DepositPolicyAdmin):
     """The deposit policy's admin, whose dashboard shows every figure an owner acts on."""
+
+    def get_urls(self) -> list[Any]:
+        recovered = path(
+            "recovered/", self.admin_site.admin_view(self.recovered_view), name="deposits_recovered"
+        )
+        return [recovered, *super().get_urls()]
 
     def recovered_view(self, request: HttpRequest) -> HttpResponse:
         salon_ids = sorted(

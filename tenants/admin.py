@@ -306,32 +306,6 @@ class MembershipAdmin(TenantAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._owns(request, obj)
 
-    # Amount columns (integer cents) typed and shown in the currency's units.
-    money_fields: tuple[str, ...] = ()
-
-    def admin_currency(self, request: HttpRequest, obj: Any = None) -> str:
-        """The currency of the object's salon, or of the salons the user runs when they
-        share one (EUR otherwise, the platform's first)."""
-        salon = getattr(obj, "salon", None)
-        if salon is not None:
-            return str(salon.currency)
-        salons = Salon.objects.all()
-        if not self._is_super(request):
-            salons = salons.filter(pk__in=_admin_salons(request))
-        currencies = list(salons.values_list("currency", flat=True).distinct()[:2])
-        return currencies[0] if len(currencies) == 1 else "EUR"
-
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name in self.money_fields:
-            currency = self.admin_currency(request)
-            return MoneyField(
-                currency=currency,
-                required=not db_field.blank,
-                label=f"{capfirst(db_field.verbose_name)} ({currency})",
-                help_text=db_field.help_text,
-            )
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
-
     def hides_salon(self, request: HttpRequest) -> bool:
         owned = salon_ids_run_by(request.user, role=Role.OWNER)  # type: ignore[arg-type]
         return not self._is_super(request) and len(owned) <= 1

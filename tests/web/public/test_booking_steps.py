@@ -16,6 +16,7 @@ from django.core.management import call_command
 from bookings.models import Booking, Status
 from deposits.models import Payment
 from deposits.services import policy_set
+from tenants.models import Salon
 from tenants.scoping import salon_scope
 from tests.conftest import local
 
@@ -464,6 +465,7 @@ def test_a_desktop_in_english_pays_the_full_price_on_the_demo_salon(
 
     settings.PAYMENTS_TEST_MODE = True
     call_command("seed_demo", stdout=__import__("io").StringIO())
+    salon = Salon.objects.get(slug="demo")
     context = chromium.new_context(viewport=DESKTOP, locale="en-GB", base_url=pages_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -474,7 +476,19 @@ def test_a_desktop_in_english_pays_the_full_price_on_the_demo_salon(
         assert page.locator("html").get_attribute("lang") == "en"
         first = page.locator(".services .choice label").first.inner_text()
         _through_the_steps(page, service=first, staff="Anyone available", shots=True)
-        page.locator("#first-free").click()
+        expect(page.locator("#first-free")).to_be_visible()
+        # A day some days ahead, the salon open (Tuesday to Saturday): a time later
+        # today may be too near to book by the time the test reaches it.
+        day = dt.datetime.now(salon.tz).date() + dt.timedelta(days=3)
+        while day.weekday() not in (1, 2, 3, 4, 5):
+            day += dt.timedelta(days=1)
+        link = page.locator(f'a.day[data-day="{day.isoformat()}"]')
+        if link.count() == 0:
+            page.locator("#next-week").click()
+            link.wait_for()
+        link.click()
+        page.locator(f'a.day[data-day="{day.isoformat()}"][aria-current]').wait_for()
+        page.locator("button.time").first.click()
         expect(page.locator("#step-details")).to_be_visible()
         _clean(page)
         page.fill("#id_name", "Lea Martin")
