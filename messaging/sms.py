@@ -32,6 +32,32 @@ class SmsBackend(Protocol):
         ...
 
 
+# Typographic characters outside the GSM 03.38 alphabet, with what a phone shows as well:
+# one of them is enough to send the whole text as UCS-2, 70 characters a part instead of
+# 160 (a French reminder would cost two or three messages instead of one).
+GSM_EQUIVALENTS = str.maketrans(
+    {
+        "\u00a0": " ",  # no-break space (French typography, before : ; ! ?)
+        "\u202f": " ",  # narrow no-break space (amounts: 48,00 €)
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+    }
+)
+
+
+def sms_text(body: str) -> str:
+    """The text as it travels by SMS: typographic characters replaced by their GSM
+    equivalents, so the message stays in the 7-bit alphabet whenever its words allow."""
+    return body.translate(GSM_EQUIVALENTS)
+
+
 def number_mask(number: str) -> str:
     """A phone number as logs may show it: its country code and last two digits."""
     if len(number) <= 6:

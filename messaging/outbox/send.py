@@ -37,7 +37,7 @@ from deposits.credit import credit_balance, credit_left
 from deposits.models import CreditEntry
 from messaging.models import Message, MessageKind, MessageStatus
 from messaging.outbox.rules import DEFERRABLE, MAX_ATTEMPTS, NEEDS_CONSENT, SEND_LEASE, quiet_until
-from messaging.sms import SmsError, sms_backend
+from messaging.sms import SmsError, sms_backend, sms_text
 from tenants.models import Salon
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ def _transport(message: Message, accepted: Callable[[str], None]) -> None:
     reference as soon as the provider took it, before the connection is closed."""
     salon = message.salon
     if message.channel == Channel.SMS:
-        accepted(sms_backend().send(to=message.recipient, body=message.body, sender=salon.name))
+        body = sms_text(message.body)
+        accepted(sms_backend().send(to=message.recipient, body=body, sender=salon.name))
         return
     message_id = message_id_header(message)
     email = EmailMessage(

@@ -70,6 +70,24 @@ def monday_now():
     return dt.datetime(2027, 3, 1, 7, 0, tzinfo=dt.UTC)
 
 
+def test_a_french_text_travels_in_the_gsm_alphabet_and_the_outbox_keeps_its_typography(
+    texts, catalogue_a, monday
+):
+    lea = CustomerFactory(salon=catalogue_a.salon, phone="+33612345678")
+    book(catalogue_a, lea, local(catalogue_a.salon, 1, 10))
+    _run(catalogue_a.salon)
+    body = texts[0].body
+    # One no-break space or curly apostrophe would send the whole text as UCS-2 (70
+    # characters a part instead of 160).
+    assert not set(body) & set("\u00a0\u202f\u2019\u00ab\u00bb\u2026")
+    assert "est confirmé : Coupe avec Alice" in body
+    assert "ou l'annuler :" in body
+    # The outbox keeps the text as written: an e-mail of it keeps the typography.
+    stored = _messages(catalogue_a.salon)[0].body
+    assert "est confirmé\u00a0: Coupe avec Alice" in stored
+    assert "ou l\u2019annuler\u00a0:" in stored
+
+
 def test_email_goes_to_clients_who_prefer_it(texts, catalogue_a, monday):
     zoe = CustomerFactory(
         salon=catalogue_a.salon, preferred_channel="email", email="zoe@example.org"
@@ -79,7 +97,7 @@ def test_email_goes_to_clients_who_prefer_it(texts, catalogue_a, monday):
     assert texts == []
     (email,) = mail.outbox
     assert email.to == ["zoe@example.org"]
-    assert email.subject == "Bella Coiffure : votre rendez-vous est confirmé"
+    assert email.subject == "Bella Coiffure\u00a0: votre rendez-vous est confirmé"
     assert booking.reference in email.body
     assert "/manage/" in email.body
     assert "Bella Coiffure" in email.from_email
@@ -195,7 +213,7 @@ def test_a_cancellation_with_credit_offers_three_free_slots_that_reschedule_with
             dt.datetime.fromisoformat(slot["start"])
             - dt.datetime.fromisoformat("2027-03-10T10:00:00+01:00")
         ) <= dt.timedelta(days=3)
-    (text,) = [t for t in texts if "avoir de 15,00\u00a0€" in t.body]
+    (text,) = [t for t in texts if "avoir de 15,00 €" in t.body]
     assert text.body.count("\n- ") == 3
     assert f"/manage/{token.split(':')[0]}:" in text.body  # the link, signed anew
     # Using one of them reschedules the booking with the credit: confirmed, nothing due.
@@ -235,7 +253,7 @@ def test_credit_is_announced_before_it_lapses_and_when_it_has(texts, catalogue_a
     monday.shift(dt.timedelta(days=2, hours=3))  # 6 days before, 11:00 in Paris
     _run(catalogue_a.salon)
     _run(catalogue_a.salon)
-    assert len(texts) == 1 and "expire le" in texts[0].body and "15,00\u00a0€" in texts[0].body
+    assert len(texts) == 1 and "expire le" in texts[0].body and "15,00 €" in texts[0].body
     monday.shift(dt.timedelta(days=7))
     with salon_scope(catalogue_a.salon):
         credits_expire(salon_id=catalogue_a.salon.pk)

@@ -87,7 +87,7 @@ def test_a_credited_cancellation_brings_the_reschedule_offer_through_the_broker(
     # No sweep is called: the commit of the cancellation sent the task.
     (offer,) = _wait_for(catalogue_a.salon, _all_sent, kind=MessageKind.RESCHEDULE_OFFER)
     assert len(offer.data["slots"]) == 3
-    offers = [t for t in texts if "avoir de 15,00\u00a0€" in t.body]
+    offers = [t for t in texts if "avoir de 15,00 €" in t.body]
     assert len(offers) == 1 and offers[0].to == "+33612345678"
 
 
