@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -24,17 +23,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bookings.models import ACTIVE_STATUSES, Booking
 from bookings.services import booking_manage_token
-from core.ratelimit import CODE, client_ip, limit_reached
-from customers.identity import contact_read, proof_from_request, proof_issue, proof_session_key
+from customers.identity import proof_from_request, proof_session_key
 from customers.models import ConsentChannel, ConsentSource, Customer, Purpose
 from customers.selectors import consent_current
 from customers.services import consent_record
 from deposits.credit import credit_grants_open
-from messaging.identity import identity_code_send, identity_prove
 from tenants.models import Salon
 from web.permissions import request_salon
-from web.problems import error_text
 from web.public.booking import page, salon_locale
+from web.public.verify import contact_code_step
 
 PAST_SHOWN = 20
 
@@ -105,14 +102,6 @@ def _signed_in(request: HttpRequest, salon: Salon, customer: Customer) -> HttpRe
     )
 
 
-def _limited(request: HttpRequest, key: str, contact: str) -> bool:
-    """The one-time codes' limits, shared with every door that sends or checks one."""
-    return (
-        limit_reached(request, group=CODE, keys={"ip": client_ip(request), key: contact})
-        is not None
-    )
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def client_space(request: HttpRequest, salon: str) -> HttpResponse:
@@ -122,41 +111,15 @@ def client_space(request: HttpRequest, salon: str) -> HttpResponse:
         customer = proven_client(request, the_salon)
         if customer is not None and request.method == "GET":
             return _signed_in(request, the_salon, customer)
-        problem, status, sent = "", 200, False
-        phone = request.POST.get("phone", "")[:40]
-        email = request.POST.get("email", "")[:254]
-        if request.method == "POST":
-            try:
-                contact = contact_read(salon=the_salon, phone=phone or None, email=email or None)
-                if request.POST.get("action") == "send":
-                    if _limited(request, "contact", contact.value):
-                        problem, status = (
-                            _("Too many codes were asked for. Please wait a few minutes."),
-                            429,
-                        )
-                    else:
-                        identity_code_send(salon=the_salon, contact=contact)
-                        sent = True
-                else:
-                    sent = True
-                    if _limited(request, "verify", contact.value):
-                        raise ValidationError(_("Too many tries. Please wait a few minutes."))
-                    proven = identity_prove(
-                        salon=the_salon, contact=contact, code=request.POST.get("code", "")[:12]
-                    )
-                    proof, _expires = proof_issue(customer=proven)
-                    request.session.cycle_key()  # a new session for a new privilege
-                    request.session[proof_session_key(the_salon.pk)] = proof
-                    messages.success(request, _("Thank you: we know it is you."))
-                    return HttpResponseRedirect(_space_url(the_salon))
-            except ValidationError as exc:
-                problem, status = error_text(exc), 400
+        step, phone, email = contact_code_step(request, salon=the_salon, then=_space_url(the_salon))
+        if step.done:
+            return step.done
         return page(
             request,
             the_salon,
             "space_sign_in.html",
-            {"sent": sent, "problem": problem, "phone": phone, "email": email},
-            status=status,
+            {"sent": step.sent, "problem": step.problem, "phone": phone, "email": email},
+            status=step.status,
         )
 
 
