@@ -12,6 +12,11 @@ ends: with each start no later than its end, the i-th end and the (i+1)-th start
 free gap whenever the end comes first (no interval can cover a point once as many have
 ended as have begun). Sorting and pairing the columns are done in C, so a month of 200
 staff members costs no Python loop per booking.
+
+Busy time may come as seconds after an epoch second of its own (`StaffWeek.busy_base`),
+the one-service engine then working in that frame: a month's times are then a few
+million seconds, integers of one machine digit that Python sorts, compares and adds
+several times faster than epoch seconds (which need two).
 """
 
 import datetime as dt
@@ -41,9 +46,10 @@ class StaffWeek:
     staff_id: int
     ranges: Sequence[WeeklyRange]
     busy: Sequence[BusyInterval] = field(default_factory=tuple)  # time off and bookings
-    # More busy time, as two columns of epoch seconds (starts, ends): how the database
-    # reads it, with no pair made per stretch.
+    # More busy time, as two columns of seconds after `busy_base` (starts, ends): how the
+    # database reads it, with no pair made per stretch.
     busy_columns: tuple[Sequence[int], Sequence[int]] = ((), ())
+    busy_base: int = 0  # epoch seconds; 0: the columns are epoch seconds
 
 
 @dataclass(frozen=True)
@@ -168,14 +174,14 @@ def subtract(intervals: Sequence[Interval], busy: Iterable[Interval]) -> list[In
     return [(_moment(a), _moment(b)) for a, b in left]
 
 
-_FAR = 1 << 62  # beyond any time
-
-
-def busy_columns(week: StaffWeek) -> tuple[Sequence[int], Sequence[int]]:
-    """All of a staff member's busy time as (starts, ends) in epoch seconds, each start
-    before its end (an empty or reversed interval keeps nothing busy): the week's own
-    columns, not copied, when they are all it has."""
+def busy_columns(week: StaffWeek, base: int = 0) -> tuple[Sequence[int], Sequence[int]]:
+    """All of a staff member's busy time as (starts, ends) in seconds after `base` (0:
+    epoch seconds), each start before its end (an empty or reversed interval keeps
+    nothing busy): the week's own columns, not copied, when they are all it has."""
     starts, ends = week.busy_columns
+    if week.busy_base != base:
+        shift = week.busy_base - base
+        starts, ends = [a + shift for a in starts], [b + shift for b in ends]
     busy = week.busy
     if busy:
         starts, ends = list(starts), list(ends)
@@ -183,8 +189,8 @@ def busy_columns(week: StaffWeek) -> tuple[Sequence[int], Sequence[int]]:
             pairs = cast(Sequence[tuple[int, int]], busy)
         else:
             pairs = [(_ts(a), _ts(b)) for a, b in busy]
-        starts += [a for a, _b in pairs]
-        ends += [b for _a, b in pairs]
+        starts += [a - base for a, _b in pairs]
+        ends += [b - base for _a, b in pairs]
     if any(map(ge, starts, ends)):
         kept = [(a, b) for a, b in zip(starts, ends, strict=True) if a < b]
         return [a for a, _b in kept], [b for _a, b in kept]
@@ -192,23 +198,36 @@ def busy_columns(week: StaffWeek) -> tuple[Sequence[int], Sequence[int]]:
 
 
 def _outside(working: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
-    """The time outside the (sorted, disjoint) working ranges, as (starts, ends)."""
-    return [-_FAR, *(end for _start, end in working)], [*(start for start, _end in working), _FAR]
+    """The time outside the (sorted, disjoint) working ranges as (starts, ends), less the
+    stretch before the first range (its start) and the one after the last (its end):
+    those two lie before and after everything else, and pair with no end or start of
+    another stretch, so that the free gaps are the pairs (i-th end, i-th start) of the
+    sorted columns taken with them (see `free_gaps`)."""
+    return [end for _start, end in working], [start for start, _end in working]
 
 
 def free_gaps(
     working: Sequence[tuple[int, int]], starts: Sequence[int], ends: Sequence[int]
 ) -> list[tuple[int, int]]:
     """The working ranges (sorted, disjoint) minus the busy intervals given as columns
-    (each start before its end): the free gaps, sorted, disjoint and never touching."""
+    (each start before its end): the free gaps, sorted, disjoint and never touching.
+
+    With the stretch before the first range (from -infinity) and after the last (to
+    +infinity), the sorted starts are [-inf, *S] and the ends [*E, +inf]: the gaps are the
+    pairs (E[i], S[i]) whose end comes first."""
     out_starts, out_ends = _outside(working)
     starts, ends = sorted(out_starts + list(starts)), sorted(out_ends + list(ends))
-    return [(e, s) for e, s in zip(ends, islice(starts, 1, None), strict=False) if e < s]
+    return [(e, s) for e, s in zip(ends, starts, strict=True) if e < s]
 
 
 def _origins(working: Sequence[tuple[int, int]], step: int) -> frozenset[int]:
     """The grids the working ranges lie on: their starts modulo the step."""
     return frozenset(start % step for start, _end in working)
+
+
+def _shifted(working: Sequence[tuple[int, int]], base: int) -> list[tuple[int, int]]:
+    """Working ranges in seconds after `base`."""
+    return [(start - base, end - base) for start, end in working] if base else list(working)
 
 
 def _starts(
@@ -223,30 +242,37 @@ def _starts(
     working: list[tuple[int, int]] | None = None,
     outside: tuple[list[int], list[int]] | None = None,
     origins: frozenset[int] | None = None,
+    base: int = 0,
 ) -> list[range]:
-    """Start times (epoch seconds) at which one staff member can take the service, as
-    ranges of the grid: one per free gap, never one step at a time.
+    """Start times (seconds after `base`, 0: epoch seconds) at which one staff member can
+    take the service, as ranges of the grid: one per free gap, never one step at a time.
 
     A start t is on the grid of its working range (its start, then every step), is
     between `earliest` and `latest`, and needs [t - before, t + duration + after) inside
     one free gap. The bounds become busy time too: t >= earliest is the window never
     reaching back before earliest - before, t <= latest its never reaching past
     latest + duration + after. A window inside a gap keeps its buffer inside the range.
-    `working`, `outside` and `origins`, when given: the expanded ranges, `_outside` of
-    them and `_origins` of them.
+    `working`, `outside` and `origins`, when given: the expanded ranges (after `base`),
+    `_outside` of them and `_origins` of them. `earliest` and `latest` are after `base`.
+
+    Two stretches start before everything else (the time before the first working
+    range, and before earliest - before) and two end after it (after the last range,
+    and after latest + duration + after): left out of the columns, the free gaps are
+    the pairs (E[i + 1], S[i]) of the sorted ends E and starts S of the rest (see
+    `free_gaps`).
     """
     if working is None:
-        working = _working(week.ranges, first, last, tz)
+        working = _shifted(_working(week.ranges, first, last, tz), base)
     if outside is None:
         outside = _outside(working)
     duration = int(shape.duration.total_seconds())
     before, after = int(shape.before.total_seconds()), int(shape.after.total_seconds())
     reach = duration + after
     need = max(before + reach, 1)  # a gap of no length offers nothing
-    busy_starts, busy_ends = busy_columns(week)
-    starts = sorted([*outside[0], -_FAR, latest + reach, *busy_starts])
-    ends = sorted([*outside[1], earliest - before, _FAR, *busy_ends])
-    gaps = zip(ends, islice(starts, 1, None), strict=False)
+    busy_starts, busy_ends = busy_columns(week, base)
+    starts = sorted([*outside[0], latest + reach, *busy_starts])
+    ends = sorted([*outside[1], earliest - before, *busy_ends])
+    gaps = zip(islice(ends, 1, None), starts, strict=False)
     if origins is None:
         origins = _origins(working, step)
     if len(origins) == 1:  # every range on one grid: t = origin (mod step)
@@ -282,10 +308,19 @@ def staff_slots(
     latest: dt.datetime,
 ) -> list[dt.datetime]:
     """The start times at which one staff member can take the service."""
+    base = week.busy_base
     starts = _starts(
-        week, shape, first, last, tz, int(step.total_seconds()), _ts(earliest), _ts(latest)
+        week,
+        shape,
+        first,
+        last,
+        tz,
+        int(step.total_seconds()),
+        _ts(earliest) - base,
+        _ts(latest) - base,
+        base=base,
     )
-    return [_moment(t) for run in starts for t in run]
+    return [_moment(t + base) for run in starts for t in run]
 
 
 def availability(
@@ -300,33 +335,55 @@ def availability(
     latest: dt.datetime,
 ) -> list[Slot]:
     """Slots for the service, once per start time, with every staff member free for it."""
-    step_s, earliest_s, latest_s = int(step.total_seconds()), _ts(earliest), _ts(latest)
     # Staff in id order, so that each start's list is built sorted; the working ranges
-    # expanded once per distinct week (most of a salon's staff share theirs).
+    # expanded once per distinct week (most of a salon's staff share theirs). Times in
+    # the frame of the busy time (seconds after its base; the first staff member's when
+    # several are given, which the database gives all the same).
     weeks = sorted(staff, key=lambda week: week.staff_id)
+    base = weeks[0].busy_base if weeks else 0
+    step_s, earliest_s, latest_s = int(step.total_seconds()), _ts(earliest), _ts(latest)
+    earliest_s, latest_s = earliest_s - base, latest_s - base
     expanded: dict[
         tuple[WeeklyRange, ...],
         tuple[list[tuple[int, int]], tuple[list[int], list[int]], frozenset[int]],
     ] = {}
+    # The same by the ranges' identity: a catalogue gives staff members of one week one
+    # tuple, compared then without hashing each range.
+    same: dict[int, tuple[list[tuple[int, int]], tuple[list[int], list[int]], frozenset[int]]]
+    same = {}
     free_by_start: defaultdict[int, list[int]] = defaultdict(list)
     at, add = free_by_start.__getitem__, list.append
     for week in weeks:
-        ranges = tuple(week.ranges)
-        found = expanded.get(ranges)
+        found = same.get(id(week.ranges))
         if found is None:
-            working = _working(ranges, first, last, tz)
-            found = expanded[ranges] = (working, _outside(working), _origins(working, step_s))
+            ranges = tuple(week.ranges)
+            found = expanded.get(ranges)
+            if found is None:
+                working = _shifted(_working(ranges, first, last, tz), base)
+                found = expanded[ranges] = (working, _outside(working), _origins(working, step_s))
+            same[id(week.ranges)] = found
         working, outside, origins = found
         if not working:  # works none of these dates
             continue
         runs = _starts(
-            week, shape, first, last, tz, step_s, earliest_s, latest_s, working, outside, origins
+            week,
+            shape,
+            first,
+            last,
+            tz,
+            step_s,
+            earliest_s,
+            latest_s,
+            working,
+            outside,
+            origins,
+            base,
         )
         # Every start gets the staff member, in C: no Python loop per start.
         deque(map(add, map(at, chain.from_iterable(runs)), repeat(week.staff_id)), maxlen=0)
     duration = shape.duration
     slots = []
     for start in sorted(free_by_start):
-        moment = _moment(start)
+        moment = _moment(start + base)
         slots.append(Slot(moment, moment + duration, tuple(free_by_start[start])))
     return slots

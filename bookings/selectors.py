@@ -239,11 +239,13 @@ def catalogue_get(*, salon: Salon) -> Catalogue:
         row for row in found if row[1] is None
     ):
         resources[kind_id].append((resource_id, quantity))
+    weeks: dict[tuple[WeeklyRange, ...], tuple[WeeklyRange, ...]] = {}
     catalogue = Catalogue(
         services,
         staff,
         {k: frozenset(v) for k, v in offers.items()},
-        {k: tuple(v) for k, v in hours.items()},
+        # Staff members of the same week share one tuple (the engine expands it once).
+        {k: weeks.setdefault(tuple(v), tuple(v)) for k, v in hours.items()},
         {k: tuple(v) for k, v in resources.items()},
     )
     cache_set_versioned(key, catalogue, CATALOGUE_CACHE_SECONDS)
@@ -393,11 +395,13 @@ def _world_query(
 # `staff_id IN (...)`, a planner with stale statistics may take the overlap (GiST) index
 # instead and read every staff member's whole history; a lateral join gives it one staff
 # member at a time. The text never changes with the number of staff (arrays are
-# parameters), so each connection prepares it once.
+# parameters), so each connection prepares it once. Times come as seconds after
+# `base` (the window's start for the one-service engine, which then works with integers
+# of one machine digit; 0, epoch seconds, for the visit engine).
 _TIME_OFF = """
 SELECT staff_id, NULL::bigint, NULL::bigint,
-       string_agg(int8send(date_part('epoch', start)::bigint)
-                  || int8send(date_part('epoch', "end")::bigint), '')
+       string_agg(int8send(date_part('epoch', start)::bigint - %(base)s::bigint)
+                  || int8send(date_part('epoch', "end")::bigint - %(base)s::bigint), '')
   FROM bookings_timeoff
  WHERE salon_id = %(salon)s::bigint
    AND (staff_id = ANY(%(staff)s::bigint[]) OR staff_id IS NULL)
@@ -408,7 +412,8 @@ _STAFF_BUSY = """
 SELECT member.id, NULL::bigint, NULL::bigint, held.times
   FROM unnest(%(staff)s::bigint[]) AS member (id)
  CROSS JOIN LATERAL (
-       SELECT string_agg(int8send(start_epoch) || int8send(end_epoch), '')
+       SELECT string_agg(int8send(start_epoch - %(base)s::bigint)
+                         || int8send(end_epoch - %(base)s::bigint), '')
          FROM bookings_busytime
         WHERE staff_id = member.id AND staff_id IS NOT NULL AND active
           AND salon_id = %(salon)s::bigint
@@ -420,7 +425,8 @@ _UNIT_BUSY = """
 SELECT NULL::bigint, resource.id, held.unit::bigint, held.times
   FROM unnest(%(resources)s::bigint[]) AS resource (id)
  CROSS JOIN LATERAL (
-       SELECT unit, string_agg(int8send(start_epoch) || int8send(end_epoch), '')
+       SELECT unit, string_agg(int8send(start_epoch - %(base)s::bigint)
+                         || int8send(end_epoch - %(base)s::bigint), '')
          FROM bookings_busytime
         WHERE resource_id = resource.id AND resource_id IS NOT NULL AND active
           AND salon_id = %(salon)s::bigint
@@ -463,14 +469,15 @@ def _fetch(sql: str, params: Any, *, binary: bool = False) -> list[tuple[Any, ..
         return cursor.fetchall()
 
 
-def _unpacked(times: bytes | None) -> tuple[Sequence[int], Sequence[int]] | tuple[None, None]:
+def _unpacked(times: bytes | None) -> tuple[list[int], list[int]] | tuple[None, None]:
     """(starts, ends) from the packed times of `_WORLD_SQL` (None: nothing held)."""
     if times is None:
         return None, None
     both = array("q", times)
     if sys.byteorder == "little":
         both.byteswap()
-    return both[::2], both[1::2]
+    values = both.tolist()
+    return values[::2], values[1::2]
 
 
 def _world(
@@ -483,10 +490,12 @@ def _world(
     now: dt.datetime,
     ignore_booking: int | None = None,
     with_bookings: bool = True,
+    relative: bool = False,
 ) -> World:
     """One query whatever the number of staff, resources or days: time off, and the busy
     time of bookings still holding theirs (bounded on both ends, from the partial index of
-    active busy time)."""
+    active busy time). `relative`: the staff members' busy time as seconds after the
+    window's start (`StaffWeek.busy_base`), not epoch seconds."""
     tz = salon.tz
     window_start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=tz)
     window_end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), tzinfo=tz)
@@ -504,6 +513,7 @@ def _world(
     if not staff_ids:
         return World([], [])
     resource_ids = sorted({resource_id for _kind, resource_id, _unit in units})
+    base = int(window_start.timestamp()) if relative else 0
     values = {
         "salon": salon.pk,
         "staff": staff_ids,
@@ -513,6 +523,7 @@ def _world(
         "busy_from": int((window_start - LONGEST_BUSY).timestamp()),
         "now": now,
         "ignore": ignore_booking,
+        "base": base,
     }
     if connection.vendor == "postgresql":
         rows = [
@@ -532,39 +543,51 @@ def _world(
             ignore_booking=ignore_booking,
             with_bookings=with_bookings,
         )
-        rows = [(s, r, u, [a], [b]) for s, r, u, a, b in _fetch(*query.query.sql_with_params())]
-    # Per staff member (None: the whole salon's time off) and per unit: (starts, ends).
-    staff_busy: defaultdict[int | None, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-    unit_busy: defaultdict[tuple[int, int], tuple[list[int], list[int]]] = defaultdict(
-        lambda: ([], [])
-    )
+        rows = [
+            (s, r, u, [a - base], [b - base])
+            for s, r, u, a, b in _fetch(*query.query.sql_with_params())
+        ]
+    # Per staff member (None: the whole salon's time off) and per unit: its (starts, ends)
+    # columns, one pair per row; a staff member's one row (no time off) is taken as is.
+    staff_busy: defaultdict[int | None, list[tuple[list[int], list[int]]]] = defaultdict(list)
+    unit_busy: defaultdict[tuple[int, int], list[tuple[list[int], list[int]]]] = defaultdict(list)
     for staff, resource, unit, starts, ends in rows:
         if starts is None:  # a staff member with nothing held
             continue
-        kept = staff_busy[staff] if resource is None else unit_busy[(resource, unit)]
-        kept[0].extend(starts)
-        kept[1].extend(ends)
-    everyone = staff_busy.get(None)
-    if everyone is not None:
-        for staff in staff_ids:
-            staff_busy[staff][0].extend(everyone[0])
-            staff_busy[staff][1].extend(everyone[1])
+        if resource is None:
+            staff_busy[staff].append((starts, ends))
+        else:
+            unit_busy[(resource, unit)].append((starts, ends))
+    everyone = staff_busy.get(None, [])
     nothing: tuple[list[int], list[int]] = ([], [])
+
+    def joined(columns: list[tuple[list[int], list[int]]]) -> tuple[list[int], list[int]]:
+        if len(columns) == 1:
+            return columns[0]
+        if not columns:
+            return nothing
+        return (
+            [t for starts, _ends in columns for t in starts],
+            [t for _starts, ends in columns for t in ends],
+        )
+
     return World(
         [
-            StaffWeek(staff, catalogue.hours[staff], (), staff_busy.get(staff, nothing))
+            StaffWeek(staff, catalogue.hours[staff], (), joined(staff_busy[staff] + everyone), base)
             for staff in staff_ids
         ],
         [
-            UnitWeek(
-                kind,
-                resource_id,
-                unit,
-                list(zip(*unit_busy.get((resource_id, unit), nothing), strict=True)),
-            )
+            UnitWeek(kind, resource_id, unit, _epochs(joined(unit_busy[(resource_id, unit)]), base))
             for kind, resource_id, unit in units
         ],
     )
+
+
+def _epochs(columns: tuple[list[int], list[int]], base: int) -> list[tuple[int, int]]:
+    """(start, end) pairs in epoch seconds from columns of seconds after `base`."""
+    if base:
+        return [(a + base, b + base) for a, b in zip(*columns, strict=True)]
+    return list(zip(*columns, strict=True))
 
 
 def _bounds(salon: Salon, now: dt.datetime) -> dict[str, Any]:
@@ -602,6 +625,7 @@ def _starts_for(
         now=now,
         ignore_booking=ignore_booking,
         with_bookings=with_bookings,
+        relative=_simple(visit),
     )
     if not world.staff:
         return []

@@ -96,6 +96,62 @@ def test_engine_matches_the_oracle(ranges, busy, shape, step, earliest, horizon)
     assert [minute_of(t) for t in got] == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    team=st.lists(
+        st.tuples(ranges_st, busy_st, st.lists(st.booleans(), min_size=8, max_size=8)),
+        min_size=1,
+        max_size=4,
+    ),
+    # Minutes after midnight, or None: the epoch (busy time as epoch seconds).
+    bases=st.lists(st.sampled_from([None, 0, -7, 1, 576_000]), min_size=4, max_size=4),
+    shape=shape_st,
+    step=st.sampled_from([5, 15, 30]),
+    earliest=st.integers(-60, 1500),
+    horizon=st.integers(0, 1500),
+)
+def test_a_team_with_busy_time_as_columns_after_any_base_matches_the_oracle(
+    team, bases, shape, step, earliest, horizon
+):
+    """Each staff member's busy time split between pairs and columns of seconds after a
+    base of its own (the epoch, just before or after the day, a year later): the same
+    starts, each with everyone free for it."""
+    weeks, expected = [], {}
+    for staff_id, ((ranges, busy, as_column), base) in enumerate(
+        zip(team, bases, strict=False), start=1
+    ):
+        origin = 0 if base is None else int(MIDNIGHT.timestamp()) + base * 60
+        split = list(zip(busy, as_column[: len(busy)], strict=True))
+        pairs = [(at(s), at(e)) for (s, e), column in split if not column]
+        columned = [(s, e) for (s, e), column in split if column]
+        weeks.append(
+            StaffWeek(
+                staff_id,
+                [WeeklyRange(DAY.weekday(), dt.time(s // 60, s % 60), _time(e)) for s, e in ranges],
+                pairs,
+                (
+                    [int(MIDNIGHT.timestamp()) + s * 60 - origin for s, _e in columned],
+                    [int(MIDNIGHT.timestamp()) + e * 60 - origin for _s, e in columned],
+                ),
+                origin,
+            )
+        )
+        for t in oracle(ranges, busy, shape, step, earliest, earliest + horizon):
+            expected.setdefault(t, []).append(staff_id)
+    slots = availability(
+        reversed(weeks),
+        ServiceShape(*(dt.timedelta(minutes=m) for m in shape)),
+        first=DAY,
+        last=DAY,
+        tz=UTC,
+        step=dt.timedelta(minutes=step),
+        earliest=at(earliest),
+        latest=at(earliest + horizon),
+    )
+    assert [(minute_of(s.start), list(s.staff_ids)) for s in slots] == sorted(expected.items())
+    assert all(s.end - s.start == dt.timedelta(minutes=shape[0]) for s in slots)
+
+
 def _time(minute: int) -> dt.time:
     return dt.time.max if minute >= 1440 else dt.time(minute // 60, minute % 60)
 

@@ -8,6 +8,7 @@ import pytest
 from bookings.models import BusyTime
 from bookings.selectors import (
     VisitPart,
+    availability_for,
     staff_day_counts,
     visit_availability_for,
     visit_placement,
@@ -20,6 +21,7 @@ from bookings.services import (
     resource_save,
     staff_hours_set,
     staff_save,
+    time_off_save,
 )
 from tenants.scoping import salon_scope
 from tests.factories import CustomerFactory
@@ -116,6 +118,57 @@ def test_a_late_visit_is_placed_against_the_next_days_bookings_as_offered(catalo
         late = visit_placement(salon=salon, parts=visits[1], start=_at(salon, TUESDAY, 22, 30))
         assert late is not None
         assert late[-1].end == _at(salon, TUESDAY, 23, 45)
+
+
+def test_one_service_is_offered_exactly_where_each_staff_member_can_be_placed(catalogue_a, monday):
+    """The one-service engine reads busy time as seconds after the window's start, the
+    placement (the visit engine) as epoch seconds: over two days of bookings, a staff
+    member's time off and the salon's, both agree start by start and staff member."""
+    salon, cut, colour = catalogue_a.salon, catalogue_a.cut, catalogue_a.colour
+    alice, bob = catalogue_a.alice, catalogue_a.bob
+    with salon_scope(salon):
+        for service, staff, start in (
+            (cut, alice, _at(salon, TUESDAY, 10)),
+            (colour, alice, _at(salon, TUESDAY, 11, 30)),
+            (cut, bob, _at(salon, TUESDAY, 9, 15)),
+            (cut, bob, _at(salon, WEDNESDAY, 16)),
+        ):
+            booking_create(
+                salon=salon,
+                service=service,
+                staff=staff,
+                start=start,
+                customer=CustomerFactory(salon=salon),
+            )
+        time_off_save(
+            salon=salon,
+            staff=alice,
+            start=_at(salon, TUESDAY, 14),
+            end=_at(salon, TUESDAY, 15, 30),
+        )
+        time_off_save(
+            salon=salon, staff=None, start=_at(salon, WEDNESDAY, 9), end=_at(salon, WEDNESDAY, 12)
+        )
+        offered = {
+            slot.start: slot.staff_ids
+            for slot in availability_for(salon=salon, service=cut, first=TUESDAY, last=WEDNESDAY)
+        }
+        assert offered[_at(salon, TUESDAY, 9)] == (alice.pk,)
+        assert offered[_at(salon, TUESDAY, 10, 45)] == (alice.pk, bob.pk)
+        assert offered[_at(salon, TUESDAY, 14)] == (bob.pk,)
+        assert _at(salon, WEDNESDAY, 11) not in offered
+        assert offered[_at(salon, WEDNESDAY, 12)] == (alice.pk, bob.pk)
+        for day in (TUESDAY, WEDNESDAY):
+            for k in range(4 * 9, 4 * 20):
+                start = _at(salon, day, 0) + dt.timedelta(minutes=15 * k)
+                for staff in (alice, bob):
+                    placed = visit_placement(
+                        salon=salon, parts=[VisitPart(cut)], start=start, staff_id=staff.pk
+                    )
+                    assert (placed is not None) == (staff.pk in offered.get(start, ())), (
+                        start,
+                        staff.name,
+                    )
 
 
 def test_a_service_that_is_all_processing_time_is_booked(catalogue_a, monday):
