@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +33,16 @@ from tenants.money import AMOUNT_MAX, MoneyField
 from tenants.scoping import salon_scope
 
 from .models import DepositPolicy, RampStep, policy_values
-from .rules import Client, Policy, Rule, quote_visit, ramp_build, rule_in_force
+from .rules import (
+    Client,
+    Policy,
+    Rule,
+    VisitQuote,
+    quote_visit,
+    ramp_build,
+    rule_amount,
+    rule_in_force,
+)
 from .selectors import policy_get, salon_today
 from .services import policy_delete, policy_set
 from .simulator import policy_simulate
@@ -114,6 +124,14 @@ class RampStepForm(RuleValueForm):
         model = RampStep
         fields = ["starts_on", "rule_kind", "rule_value"]
         widgets = {"starts_on": AdminDateWidget}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A cell of the steps' table has no label of its own: the value is named after
+        # its column, as the inline names the model's fields (bookings.admin.TenantInline).
+        self.fields["rule_value"].widget.attrs["aria-label"] = capfirst(
+            self.fields["rule_value"].label
+        )
 
 
 class RampStepFormSet(BaseInlineFormSet):
@@ -455,7 +473,7 @@ def policy_preview(
                 "price": money_format(service.price, salon.currency, language),
                 "amount": quotes["new"].amount,
                 "deposit": money_format(quotes["new"].amount, salon.currency, language),
-                "reason": quotes["new"].reason,
+                "reason": reason_words(quotes["new"], values, day, service.price, salon),
                 "kinds": [
                     money_format(quotes[kind].amount, salon.currency, language) for kind in clients
                 ],
@@ -494,6 +512,38 @@ def policy_preview(
             {"day": on, "rule": rule_words(rule, salon.currency, language)} for on, rule in ramp
         ],
     }
+
+
+def reason_words(quote: VisitQuote, policy: Policy, day: dt.date, price: int, salon: Salon) -> str:
+    """Why a new client is asked the preview's amount for one service, in the admin's
+    language (the quote's own reason is the API's, in English): the rule and where it
+    comes from, and the policy's minimum or maximum when it changes the amount."""
+    language = translation.get_language() or "en"
+    rule = quote.rule
+    words = capfirst(rule_words(rule, salon.currency, language))
+    _rule, since = rule_in_force(policy, day)
+    if quote.source == "service_override":
+        text = gettext("%(rule)s, set for this service.") % {"rule": words}
+    elif quote.source == "ramp_step" and since is not None:
+        text = gettext("%(rule)s, the ramp's step since %(day)s.") % {
+            "rule": words,
+            "day": date_format(since, "DATE_FORMAT"),
+        }
+    else:
+        text = gettext("%(rule)s, the salon's rule.") % {"rule": words}
+    if rule.kind in {"fixed", "percent"}:
+        asked = rule_amount(rule, price, min_amount=None, max_amount=None)
+        if policy.min_amount is not None and asked < policy.min_amount <= price:
+            bound = gettext("The salon's minimum of %(amount)s applies.")
+            text += " " + bound % {
+                "amount": money_format(policy.min_amount, salon.currency, language)
+            }
+        elif policy.max_amount is not None and asked > policy.max_amount:
+            bound = gettext("The salon's maximum of %(amount)s applies.")
+            text += " " + bound % {
+                "amount": money_format(policy.max_amount, salon.currency, language)
+            }
+    return text
 
 
 def simulation_shown(

@@ -103,6 +103,16 @@ def test_the_demo_owner_sees_ready_on_the_index(client, settings):
     assert "Test mode" in own and "Connect Stripe" not in own
 
 
+def test_ready_is_set_in_french_typography(client, settings):
+    """ "Prêt: toutes les étapes…": the colon stood outside the translated words."""
+    settings.PAYMENTS_TEST_MODE = True
+    call_command("seed_demo", stdout=io.StringIO())
+    client.force_login(get_user_model().objects.get(username="demo"))
+    for path in ("/admin/", SETUP):
+        page = client.get(path, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        assert "<strong>Prêt</strong>\u00a0: toutes les étapes sont faites." in page, path
+
+
 def test_an_owner_connects_stripe(client, team_a, stripe_api):
     client.force_login(team_a.owner)
     page = client.get(f"{SETUP}?salon={team_a.salon.pk}").content.decode()

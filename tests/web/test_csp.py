@@ -52,6 +52,19 @@ def test_stripe_js_is_allowed_wherever_it_is_loaded_from(settings, client, team_
     )
 
 
+def test_a_form_may_lead_to_stripe_connect_and_nowhere_else(settings, client):
+    """The setup checklist's "Connect Stripe" posts to the site, which sends the owner on
+    to Stripe's onboarding: the browser holds that redirect to the form-action (it was
+    refused: the owner stayed on the checklist, no account connected)."""
+    assert _policy(client.get("/"))["form-action"] == ["'self'", "https://connect.stripe.com"]
+    settings.STRIPE_API_BASE = "http://127.0.0.1:12111"  # a stand-in serves the links too
+    assert _policy(client.get("/"))["form-action"] == [
+        "'self'",
+        "https://connect.stripe.com",
+        "http://127.0.0.1:12111",
+    ]
+
+
 def _inline_scripts(html: str) -> list[str]:
     """Script elements that run code written in the page (JSON data blocks do not run)."""
     return [

@@ -89,7 +89,9 @@ def embeddable(view: View) -> View:
         response = view(request, *args, **kwargs)
         ancestors = frame_ancestors(request)
         response.headers["Content-Security-Policy"] = content_security_policy(
-            settings.STRIPE_JS_URL, frame_ancestors=" ".join(ancestors)
+            settings.STRIPE_JS_URL,
+            frame_ancestors=" ".join(ancestors),
+            stripe_api_base=settings.STRIPE_API_BASE,
         )
         if len(ancestors) > 1:
             # X-Frame-Options names no site: the CSP above, which browsers prefer, does.

@@ -188,6 +188,37 @@ def test_admin_preview_matches_the_api_quote(client, api, team_a, catalogue_a):
             assert rows[service.name] == quote["amount"], (day, service.name)
 
 
+def test_admin_preview_says_why_in_the_admins_language(client, api, team_a, catalogue_a):
+    """The preview's "why" was the API's English reason, on the French page too."""
+    owner = api(team_a.owner)
+    owner.put(A, {**EXAMPLE, "min_amount": 2000, "max_amount": 5000}, format="json")
+    with salon_scope(team_a.salon):
+        policy = DepositPolicy.objects.get()
+    client.force_login(team_a.owner)
+    url = f"/admin/deposits/depositpolicy/{policy.pk}/change/"
+    expected = {
+        # 20 % of 60 EUR is 12 EUR: the minimum of 20 EUR is asked.
+        ("fr", "2026-11-30"): (
+            "20\u00a0% du prix, règle du salon. "
+            "Le minimum du salon de 20,00\u00a0€ s\u2019applique."
+        ),
+        (
+            "en",
+            "2026-11-30",
+        ): "20 % of the price, the salon's rule. The salon's minimum of €20.00 applies.",
+        # From 1 June 2027 the ramp's full prepayment: neither bound applies.
+        (
+            "fr",
+            "2027-07-01",
+        ): "Prépaiement intégral, étape de la progression depuis le 1 juin 2027.",
+        ("en", "2027-07-01"): "Full prepayment, the ramp's step since June 1, 2027.",
+    }
+    for (language, day), reason in expected.items():
+        page = client.get(url, {"preview_date": day}, HTTP_ACCEPT_LANGUAGE=language)
+        rows = {r["service"]: r["reason"] for r in page.context["preview"]["rows"]}
+        assert rows[catalogue_a.cut.name] == reason, (language, day)
+
+
 def test_admin_ramp_helper_builds_the_steps(client, api, team_a):
     api(team_a.owner).put(A, EXAMPLE, format="json")
     with salon_scope(team_a.salon):
