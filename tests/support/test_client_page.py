@@ -21,6 +21,7 @@ from deposits.history import (
     past_visits_import,
 )
 from deposits.models import Payment, PaymentOutcome, Refund
+from support.client_page import client_page
 from support.services import request_open
 from tenants.scoping import salon_scope
 from tests.conftest import book, local
@@ -182,13 +183,14 @@ def test_the_pages_queries_do_not_grow_with_the_clients_history(
     _history(catalogue_a, few, visits=2)
     _history(catalogue_a, lea, visits=24)
     client.force_login(team_a.owner)
+    client.get(_url(few))  # what the first request of a session caches (the user's salons)
     counts = []
     for customer in (few, lea):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(_url(customer)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 45, counts
+    assert counts[1] <= 30, counts
 
 
 def test_another_salons_client_page_is_a_404(client, team_a, lea, sam):
@@ -200,3 +202,15 @@ def test_the_client_page_says_when_she_has_no_history(client, team_a, lea):
     html = _page(client, team_a.owner, lea)
     assert "Aucun" in _section(html, "past") or "Aucune" in _section(html, "past")
     assert f"0,00{NBSP}€" in _section(html, "credit")
+
+
+def test_the_selector_reads_a_long_history_in_nine_queries(
+    team_a, catalogue_a, lea, django_assert_num_queries
+):
+    _history(catalogue_a, lea, visits=24)
+    with salon_scope(team_a.salon), django_assert_num_queries(9):
+        page = client_page(customer=lea)
+        assert len(page.past) == 24 and len(page.payments) == 24
+        assert [len(b.items.all()) for b in page.past] == [1] * 24
+        assert page.credit_balance == sum(g.left for g in page.credit_open) > 0
+        assert len(page.requests) == 1
