@@ -136,6 +136,12 @@ class CustomerTag(TenantModel):
 class Purpose(models.TextChoices):
     REMINDERS = "reminders", _("Appointment reminders")
     MARKETING = "marketing", _("Offers and news")
+    HEALTH = "health", _("Allergies and health notes kept by the salon")
+
+
+# What the salon's messages ask consent for (the client space's choices); the health
+# consent is of another kind: what the salon may keep, not what it may send.
+MESSAGE_PURPOSES = (Purpose.REMINDERS, Purpose.MARKETING)
 
 
 class ConsentSource(models.TextChoices):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.admin.models import LogEntry
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -27,6 +27,7 @@ from .models import (
     Purpose,
     Tag,
 )
+from .preferences import preferences_check, preferences_health
 from .search import search_text
 from .selectors import consent_current
 
@@ -126,6 +127,8 @@ def consent_record(
         return None
     if latest is None and not granted:
         return None  # never granted: nothing to withdraw
+    if purpose == Purpose.HEALTH and not granted:
+        _health_forget(customer)
     return ConsentEvent.objects.create(
         salon_id=customer.salon_id,
         customer=customer,
@@ -136,6 +139,34 @@ def consent_record(
         source=ConsentSource(source),
         recorded_by=actor if actor is not None and actor.is_authenticated else None,
     )
+
+
+def _health_forget(customer: Customer) -> None:
+    """The consent to keep health data withdrawn: what was kept of it goes."""
+    if "allergies" in customer.preferences:
+        customer.preferences = {k: v for k, v in customer.preferences.items() if k != "allergies"}
+        Customer.objects.filter(pk=customer.pk).update(preferences=customer.preferences)
+
+
+def _preferences_clean(preferences: Any, *, health_consent: bool) -> dict[str, Any]:
+    """The preferences as stored, checked; allergies refused without the client's consent
+    to keep health data."""
+    try:
+        clean = preferences_check(preferences or {})
+    except ValidationError as exc:
+        raise ValidationError({"preferences": exc.messages}) from exc
+    if preferences_health(clean) and not health_consent:
+        raise ValidationError(
+            {
+                "allergies": [
+                    _(
+                        "Allergies and health notes are kept only with the client's "
+                        "consent: record it first."
+                    )
+                ]
+            }
+        )
+    return clean
 
 
 def customer_create(
@@ -169,6 +200,9 @@ def customer_create(
     )
     if not e164 and not clean_email:
         raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
+    preferences = _preferences_clean(
+        preferences, health_consent=bool((consents or {}).get(Purpose.HEALTH))
+    )
     customer = Customer(
         salon=salon,
         name=name.strip(),
@@ -177,7 +211,7 @@ def customer_create(
         preferred_channel=preferred_channel or (Channel.SMS if e164 else Channel.EMAIL),
         language=language or salon.languages[0],
         notes=notes,
-        preferences=preferences or {},
+        preferences=preferences,
         trusted=trusted,
         blocked=blocked,
         last_seen_at=timezone.now(),
@@ -225,6 +259,14 @@ def customer_update(
         if not e164 and not clean_email:
             raise ValidationError({"phone": [_("Give a phone number or an e-mail address.")]})
         customer.phone, customer.email = e164, clean_email
+    if "preferences" in fields:
+        health = (consents or {}).get(Purpose.HEALTH)
+        fields["preferences"] = _preferences_clean(
+            fields["preferences"],
+            health_consent=consent_current(customer=customer)[Purpose.HEALTH]
+            if health is None
+            else health,
+        )
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.last_seen_at = timezone.now()
@@ -518,12 +560,17 @@ def customer_merge(
     *, source: Customer, into: Customer, actor: Actor = None, fill_contact: bool = True
 ) -> Customer:
     """Make `source` and `into` one client: everything held about `source` (bookings,
-    credit, consents, messages, requests, tags) moves to `into`, and `source` is deleted.
+    payments through them, credit, consents, messages, requests, tags, the admin's history
+    of the record) moves to `into`, and `source` is deleted.
 
     For staff, who know the person (and for a client who proved the contact `into` has):
     `into` keeps its own details and flags; with `fill_contact`, a phone or e-mail it
-    lacks is taken from `source`; a block on either stays. Possible duplicates of
-    `source` become possible duplicates of `into`.
+    lacks is taken from `source`, and one it cannot take (it has its own, or another
+    client has it) is written in its notes, so no way to reach the person is lost; a
+    block on either stays. Possible duplicates of `source` become possible duplicates of
+    `into`. Two salons' clients are never merged (the rows move within the salon's scope,
+    which the database's row-level security holds too). Staff's merges are written in the
+    kept record's admin history, with what moved.
     """
     if source.pk == into.pk or source.salon_id != into.salon_id:
         raise ValidationError({"into": [_("Choose another client of this salon.")]})
@@ -543,9 +590,12 @@ def customer_merge(
             .filter(pk__in=[source.pk, into.pk])
             .order_by("pk")
         }
+        if len(locked) != 2:  # the other salon's record is out of this scope
+            raise ValidationError({"into": [_("Choose another client of this salon.")]})
         source, into = locked[source.pk], locked[into.pk]
-        _move_everything(salon_id, source, into)
+        moved = _move_everything(salon_id, source, into)
         phone, email = source.phone, source.email
+        source_label, source_pk = str(source), source.pk
         into.blocked = into.blocked or source.blocked
         into.notes = "\n".join(n for n in (into.notes, source.notes) if n.strip())
         into.preferences = {**source.preferences, **into.preferences}
@@ -559,20 +609,62 @@ def customer_merge(
                 into.phone = phone
             if email and not into.email and not free.filter(email=email).exists():
                 into.email = email
+            also = [
+                str(value)
+                for value in (phone, email)
+                if value and str(value) not in (str(into.phone or ""), into.email or "")
+            ]
+            if also:
+                line = _("Also reached at (merged record #%(id)s): %(contacts)s") % {
+                    "id": source_pk,
+                    "contacts": ", ".join(also),
+                }
+                into.notes = "\n".join(n for n in (into.notes, line) if n.strip())
         _refresh_search_text(into)
         into.save()
+        _merge_audit(actor, source_pk, source_label, into, moved)
     return into
 
 
-def _move_everything(salon_id: int, source: Customer, into: Customer) -> None:
+def _merge_audit(
+    actor: Actor, source_pk: int, source_label: str, into: Customer, moved: dict[str, int]
+) -> None:
+    """The merge in the kept record's admin history (which erasure rewrites with the
+    rest of the person's), and the merged record's history joined to it."""
+    content_type = ContentType.objects.get_for_model(Customer)
+    LogEntry.objects.filter(content_type=content_type, object_id=str(source_pk)).update(
+        object_id=str(into.pk)
+    )
+    if actor is None or not actor.is_authenticated:
+        return  # the client's own proof merged them; nobody of the staff to name
+    what = ", ".join(f"{name}: {count}" for name, count in sorted(moved.items()) if count)
+    LogEntry.objects.create(
+        user_id=actor.pk,
+        content_type=content_type,
+        object_id=str(into.pk),
+        object_repr=str(into)[:200],
+        action_flag=CHANGE,
+        change_message=_("Merged client #%(id)s (%(name)s) into this one. Moved: %(what)s.")
+        % {"id": source_pk, "name": source_label, "what": what or _("nothing")},
+    )
+
+
+def _move_everything(salon_id: int, source: Customer, into: Customer) -> dict[str, int]:
+    """Every row about `source` given to `into`; how many moved, by kind of row."""
+    moved: dict[str, int] = {}
     have = set(CustomerTag.objects.filter(customer=into).values_list("tag_id", flat=True))
     tags = CustomerTag.objects.filter(customer=source)
     tags.filter(tag_id__in=have).delete()
-    tags.update(customer=into)
+    moved[str(CustomerTag._meta.verbose_name_plural)] = tags.update(customer=into)
     Customer.objects.filter(duplicate_of=source).exclude(pk=into.pk).update(duplicate_of=into)
     for model in apps.get_models():
         if model in (Customer, CustomerTag):
             continue
         for field in model._meta.fields:
             if getattr(field, "related_model", None) is Customer:
-                model._default_manager.filter(**{field.name: source}).update(**{field.name: into})
+                count = model._default_manager.filter(**{field.name: source}).update(
+                    **{field.name: into}
+                )
+                name = str(model._meta.verbose_name_plural)
+                moved[name] = moved.get(name, 0) + count
+    return moved

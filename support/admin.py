@@ -130,4 +130,5 @@ class CustomerRequestAdmin(TenantAdmin):
             obj.pk, obj.salon_id = created.pk, created.salon_id
 
 
-from . import admin_figures  # noqa: E402, F401  (the owner's figures page)
+# The owner's figures page and the client page.
+from . import admin_client, admin_figures  # noqa: E402, F401

@@ -98,7 +98,11 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
     assert body["customer"]["name"] == "Léandra Quesnel-Varin"
     assert body["customer"]["phone"] == "+33612345678"
     assert body["customer"]["tags"] == ["vip"]
-    assert body["customer"]["consents_now"] == {"reminders": True, "marketing": True}
+    assert body["customer"]["consents_now"] == {
+        "reminders": True,
+        "marketing": True,
+        "health": False,
+    }
     assert len(body["consents"]) == 2
     assert body["bookings"][0]["notes"] == "Frange courte"
     assert body["bookings"][0]["service__name"] == "Coupe"
@@ -244,7 +248,11 @@ def test_one_click_withdraws_marketing_consent(client, team_a, lea):
     done = client.post(url)  # the button, or the mail client's one-click POST
     assert done.status_code == 200
     with salon_scope(team_a.salon):
-        assert consent_current(customer=lea) == {"reminders": True, "marketing": False}
+        assert consent_current(customer=lea) == {
+            "reminders": True,
+            "marketing": False,
+            "health": False,
+        }
         latest = ConsentEvent.objects.filter(customer=lea).first()
     assert (latest.granted, latest.source, latest.channel) == (False, "online", "email")
 

@@ -1,7 +1,7 @@
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,45 +11,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from customers.models import Channel, ConsentChannel, ConsentEvent, Customer, Purpose
+from customers.preferences import preferences_check
 from customers.selectors import consent_history, customer_export, customer_get, customer_list
 from customers.services import customer_create, customer_erase, customer_merge, customer_update
 from tenants.models import Role
 from web.permissions import SalonRole, request_salon
 
-PREFERENCE_TIMES = ("morning", "afternoon", "evening")
-
 
 class PreferencesField(serializers.JSONField):
-    """{"services": [ids], "staff": [ids], "days": [0-6], "times": [...], "notes": "..."}"""
+    """{"services": [ids], "staff": [ids], "days": [0-6], "times": [...], "products": "...",
+    "allergies": "...", "notes": "..."}, checked by customers.preferences."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         value = super().to_internal_value(data)
-
-        def ids(v: Any) -> bool:
-            return isinstance(v, list) and all(
-                isinstance(i, int) and not isinstance(i, bool) for i in v
-            )
-
-        checks: dict[str, Callable[[Any], bool]] = {
-            "services": ids,
-            "staff": ids,
-            "days": lambda v: ids(v) and all(0 <= d <= 6 for d in v),
-            "times": lambda v: isinstance(v, list) and all(t in PREFERENCE_TIMES for t in v),
-            "notes": lambda v: isinstance(v, str) and len(v) <= 2000,
-        }
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Expected an object.")
-        unknown = set(value) - set(checks)
-        if unknown:
-            raise serializers.ValidationError(f"Unknown keys: {', '.join(sorted(unknown))}.")
-        bad = [key for key, ok in checks.items() if key in value and not ok(value[key])]
-        if bad:
-            raise serializers.ValidationError(
-                f"Expected services and staff as lists of ids, days as 0 (Monday) to 6, "
-                f"times among {', '.join(PREFERENCE_TIMES)}, notes as text; check: "
-                f"{', '.join(bad)}."
-            )
-        return value
+        try:
+            return preferences_check(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
 
 
 class CustomerInputSerializer(serializers.Serializer):
@@ -69,6 +47,12 @@ class CustomerInputSerializer(serializers.Serializer):
     blocked = serializers.BooleanField(required=False)
     marketing_consent = serializers.BooleanField(required=False)
     reminders_consent = serializers.BooleanField(required=False)
+    health_consent = serializers.BooleanField(
+        required=False,
+        write_only=True,
+        help_text="The client agrees that the salon keeps her allergies and health notes "
+        "(`preferences.allergies`, refused without it; withdrawn, they are forgotten).",
+    )
     consent_channel = serializers.ChoiceField(
         ConsentChannel.choices,
         required=False,

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bookings.models import ACTIVE_STATUSES, Booking
 from bookings.services import booking_manage_token
 from customers.identity import proof_from_request, proof_session_key
-from customers.models import ConsentChannel, ConsentSource, Customer, Purpose
+from customers.models import MESSAGE_PURPOSES, ConsentChannel, ConsentSource, Customer
 from customers.selectors import consent_current
 from customers.services import consent_record
 from deposits.credit import credit_grants_open
@@ -132,7 +132,7 @@ def client_space_consents(request: HttpRequest, salon: str) -> HttpResponse:
         if customer is None:
             return HttpResponseRedirect(_space_url(the_salon))
         with transaction.atomic():
-            for purpose in Purpose.values:
+            for purpose in MESSAGE_PURPOSES:
                 consent_record(
                     customer=customer,
                     purpose=purpose,

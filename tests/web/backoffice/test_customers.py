@@ -124,6 +124,22 @@ def test_staff_update_preferences_tags_and_flags(api, team_a, lea):
     assert body["preferences"]["notes"] == "Thé vert"
 
 
+def test_allergies_are_kept_only_with_the_clients_consent(api, team_a, lea):
+    client = api(team_a.staff)
+    refused = client.patch(f"{A}{lea.pk}/", {"preferences": {"allergies": "Latex"}}, format="json")
+    assert refused.status_code == 400
+    assert "allergies" in refused.json()["fields"]
+    body = client.patch(
+        f"{A}{lea.pk}/",
+        {"preferences": {"allergies": "Latex"}, "health_consent": True},
+        format="json",
+    ).json()
+    assert body["preferences"] == {"allergies": "Latex"}
+    # Withdrawn, the consent takes the allergies with it.
+    body = client.patch(f"{A}{lea.pk}/", {"health_consent": False}, format="json").json()
+    assert body["preferences"] == {}
+
+
 def test_consent_is_read_from_the_ledger(api, team_a, lea):
     client = api(team_a.staff)
     client.patch(f"{A}{lea.pk}/", {"marketing_consent": True}, format="json")

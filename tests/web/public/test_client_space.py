@@ -12,6 +12,7 @@ from django.db.models import Sum
 from bookings.models import Booking
 from customers.models import ConsentEvent, ContactCode
 from customers.selectors import consent_current
+from customers.services import customer_update
 from deposits.credit import credit_balance, credit_grant
 from deposits.models import CreditEntry, CreditKind, Payment
 from messaging.models import Message
@@ -183,14 +184,26 @@ def test_another_salons_client_is_not_visible(client, team_a, team_b, catalogue_
 
 
 def test_she_changes_her_consents(client, team_a, lea):
+    # Her consent to the salon keeping her allergies is not one of the messages' choices:
+    # answering those leaves it as it is.
+    with salon_scope(team_a.salon):
+        customer_update(customer=lea, consents={"health": True})
     _sign_in(client, team_a.salon)
     answer = client.post("/bella/me/consents/", {"reminders": "on", "marketing": "on"})
     assert answer.status_code == 302
     with salon_scope(team_a.salon):
-        assert consent_current(customer=lea) == {"reminders": True, "marketing": True}
+        assert consent_current(customer=lea) == {
+            "reminders": True,
+            "marketing": True,
+            "health": True,
+        }
     client.post("/bella/me/consents/", {"reminders": "on"})
     with salon_scope(team_a.salon):
-        assert consent_current(customer=lea) == {"reminders": True, "marketing": False}
+        assert consent_current(customer=lea) == {
+            "reminders": True,
+            "marketing": False,
+            "health": True,
+        }
         events = ConsentEvent.objects.filter(customer=lea, purpose="marketing")
         assert [e.source for e in events] == ["online", "online"]
 
