@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bookings.models import ACTIVE_STATUSES, Booking
 from bookings.services import booking_manage_token
 from customers.identity import proof_from_request, proof_session_key
-from customers.models import MESSAGE_PURPOSES, ConsentChannel, ConsentSource, Customer
+from customers.models import MESSAGE_PURPOSES, ConsentChannel, ConsentSource, Customer, Purpose
 from customers.selectors import consent_current
 from customers.services import consent_record
 from deposits.credit import credit_grants_open
@@ -125,7 +125,9 @@ def client_space(request: HttpRequest, salon: str) -> HttpResponse:
 
 @require_POST
 def client_space_consents(request: HttpRequest, salon: str) -> HttpResponse:
-    """Her answers to the salon's messages, recorded in the consent ledger."""
+    """Her answers to the salon's messages, recorded in the consent ledger; and, when she
+    gave it at the salon, her consent to keep her allergies and health notes, withdrawn here
+    as easily as it was given (withdrawn, they are erased)."""
     the_salon = request_salon(request)
     with salon_locale(the_salon):
         customer = proven_client(request, the_salon)
@@ -137,6 +139,14 @@ def client_space_consents(request: HttpRequest, salon: str) -> HttpResponse:
                     customer=customer,
                     purpose=purpose,
                     granted=request.POST.get(purpose) == "on",
+                    channel=ConsentChannel.WEB,
+                    source=ConsentSource.ONLINE,
+                )
+            if request.POST.get("health_shown") and request.POST.get("health") != "on":
+                consent_record(
+                    customer=customer,
+                    purpose=Purpose.HEALTH,
+                    granted=False,
                     channel=ConsentChannel.WEB,
                     source=ConsentSource.ONLINE,
                 )

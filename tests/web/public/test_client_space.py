@@ -413,3 +413,30 @@ def test_credit_covering_the_deposit_confirms_without_paying(
         assert booking.status == "confirmed"
         assert not Payment.objects.filter(booking=booking).exists()
         assert credit_balance(customer=lea) == 200
+
+
+def test_she_withdraws_the_health_consent_from_her_space_and_her_allergies_go(
+    client, team_a, lea
+):
+    with salon_scope(team_a.salon):
+        customer_update(
+            customer=lea, consents={"health": True}, preferences={"allergies": "Latex"}
+        )
+    _sign_in(client, team_a.salon)
+    page = _text(client.get(SPACE))
+    assert 'id="consent-health"' in page
+    # Saving her message choices with the box still ticked keeps it.
+    client.post("/bella/me/consents/", {"reminders": "on", "health_shown": "1", "health": "on"})
+    with salon_scope(team_a.salon):
+        lea.refresh_from_db()
+        assert consent_current(customer=lea)["health"] is True
+        assert lea.preferences["allergies"] == "Latex"
+    client.post("/bella/me/consents/", {"reminders": "on", "health_shown": "1"})
+    with salon_scope(team_a.salon):
+        lea.refresh_from_db()
+        assert consent_current(customer=lea)["health"] is False
+        assert "allergies" not in lea.preferences
+        (withdrawn,) = ConsentEvent.objects.filter(customer=lea, purpose="health", granted=False)
+        assert withdrawn.source == "online"
+    # Withdrawn, the space no longer asks (it is given at the salon, with the notes).
+    assert 'id="consent-health"' not in _text(client.get(SPACE))
