@@ -415,13 +415,9 @@ def test_credit_covering_the_deposit_confirms_without_paying(
         assert credit_balance(customer=lea) == 200
 
 
-def test_she_withdraws_the_health_consent_from_her_space_and_her_allergies_go(
-    client, team_a, lea
-):
+def test_she_withdraws_the_health_consent_from_her_space_and_her_allergies_go(client, team_a, lea):
     with salon_scope(team_a.salon):
-        customer_update(
-            customer=lea, consents={"health": True}, preferences={"allergies": "Latex"}
-        )
+        customer_update(customer=lea, consents={"health": True}, preferences={"allergies": "Latex"})
     _sign_in(client, team_a.salon)
     page = _text(client.get(SPACE))
     assert 'id="consent-health"' in page
