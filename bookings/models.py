@@ -475,6 +475,10 @@ class Booking(TenantModel):
     cancelled_by_salon = models.BooleanField(
         default=False, verbose_name=_("cancelled by the salon")
     )
+    # The client checked in at the desk: a confirmed booking stays confirmed (it still
+    # holds its time, and every rule on active bookings holds unchanged); the stamp says
+    # the client is here, and a client who came is never marked a no-show.
+    arrived_at = models.DateTimeField(null=True, blank=True, verbose_name=_("arrived at"))
     completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
     no_show_at = models.DateTimeField(null=True, blank=True, verbose_name=_("no-show at"))
     expired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expired at"))
@@ -728,3 +732,4 @@ class BookingEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.by}"
+
