@@ -163,3 +163,25 @@ def test_issuing_and_revoking_need_the_forms_csrf_token(team_a, catalogue_a):
         assert answer.status_code == 403, action
     with salon_scope(team_a.salon):
         assert not CalendarFeed.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_feeds_page_in_a_browser_is_axe_clean(browser_page, team_a, catalogue_a):
+    from playwright.sync_api import expect
+
+    from tests.browser.harness import axe_violations
+    from tests.factories import PASSWORD
+
+    page = browser_page
+    page.goto("/desk/login/")
+    page.fill("#id_username", "bella-owner")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/desk/bella/$"))
+    page.goto(FEEDS.format(slug="bella"))
+    assert axe_violations(page) == []
+    page.locator("#feed-salon button").first.click()
+    expect(page.locator("#feed-url")).to_contain_text("/desk/bella/calendar-feeds/")
+    assert axe_violations(page) == []
+    url = page.locator("#feed-url").get_attribute("href") or ""
+    assert url.endswith(".ics")
