@@ -66,6 +66,7 @@ class BookingsConfig(AppConfig):
                     "confirmed_at",
                     "cancelled_at",
                     "cancellation_reason",
+                    "arrived_at",
                     "completed_at",
                     "no_show_at",
                     "expired_at",

@@ -475,6 +475,10 @@ class Booking(TenantModel):
     cancelled_by_salon = models.BooleanField(
         default=False, verbose_name=_("cancelled by the salon")
     )
+    # The client checked in at the desk: a confirmed booking stays confirmed (it still
+    # holds its time, and every rule on active bookings holds unchanged); the stamp says
+    # the client is here, and a client who came is never marked a no-show.
+    arrived_at = models.DateTimeField(null=True, blank=True, verbose_name=_("arrived at"))
     completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
     no_show_at = models.DateTimeField(null=True, blank=True, verbose_name=_("no-show at"))
     expired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expired at"))
@@ -728,3 +732,58 @@ class BookingEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.by}"
+
+
+class CalendarFeed(TenantModel):
+    """A private calendar subscription (an `.ics` address) of a staff member's appointments,
+    or, without a staff member, of the whole salon's (the owner's). The address carries a
+    secret of which only a digest is kept; revoking the feed makes that address unknown,
+    and a new one may then be issued."""
+
+    staff = models.ForeignKey(
+        StaffMember,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("digest"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        constraints = [
+            # One live address per staff member, and one for the salon.
+            models.UniqueConstraint(
+                fields=["salon", "staff"],
+                condition=Q(revoked_at=None, staff__isnull=False),
+                name="calendarfeed_one_per_staff",
+            ),
+            models.UniqueConstraint(
+                fields=["salon"],
+                condition=Q(revoked_at=None, staff=None),
+                name="calendarfeed_one_per_salon",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff or _('Salon')} ({'revoked' if self.revoked_at else 'live'})"

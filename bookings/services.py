@@ -714,11 +714,35 @@ def _staff_transition(booking: Booking, to: str, stamp: str, actor: Actor) -> Bo
             raise TransitionRefused(_("Only a confirmed booking can be marked so."))
         if to == Status.NO_SHOW and locked.start > timezone.now():
             raise TransitionRefused(_("A client is a no-show only once the appointment began."))
+        if to == Status.NO_SHOW and locked.arrived_at is not None:
+            raise TransitionRefused(_("The client arrived: this is not a no-show."))
         locked.status = to
         setattr(locked, stamp, timezone.now())
         locked.save(update_fields=["status", stamp])
         booking_event(locked, to, actor=actor, by="staff")
         availability_changed(locked.salon_id)
+    return locked
+
+
+def booking_arrive(
+    *, booking: Booking, actor: Actor = None, now: dt.datetime | None = None
+) -> Booking:
+    """The client checked in at the desk: a confirmed booking of today (in the salon), or
+    one already begun, is stamped as arrived. It stays confirmed (it still holds its
+    time); arriving twice changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.arrived_at is not None:
+            return locked
+        if locked.status != Status.CONFIRMED:
+            raise TransitionRefused(_("Only a confirmed booking can be checked in."))
+        tz = locked.salon.tz
+        if locked.start > now and locked.start.astimezone(tz).date() != now.astimezone(tz).date():
+            raise TransitionRefused(_("A client is checked in on the day of the appointment."))
+        locked.arrived_at = now
+        locked.save(update_fields=["arrived_at"])
+        booking_event(locked, "arrived", actor=actor, by="staff")
     return locked
 
 

@@ -1,9 +1,12 @@
 import datetime as dt
 from typing import Any
 
+import phonenumbers
 from django.db.models import BooleanField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from core.errors import Invalid
 from tenants.models import Salon
 
 from .figures import with_figures
@@ -91,10 +94,69 @@ def customers_sharing_contact(*, customer: Customer) -> QuerySet[Customer]:
     return Customer.objects.filter(same)
 
 
-def contact_for(customer: Customer, via: str | None) -> str | None:
-    """The address a link would go to by `via` (or the client's preferred way), or None."""
+def phone_is_landline(phone: object) -> bool:
+    """A fixed line (phonenumbers' FIXED_LINE): it cannot receive an SMS. A number that may
+    be either (FIXED_LINE_OR_MOBILE, as North American numbers are) is taken to be
+    reachable."""
+    if not phone:
+        return False
+    try:
+        number = phonenumbers.parse(str(phone))
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
+
+
+def link_channel(customer: Customer, via: str | None) -> str:
+    """The channel a link to the client goes by: `via` when asked, else the client's
+    preferred way, else the other one; never an SMS to a landline. Raises Invalid on
+    `send_via`, saying what is missing and what staff can do instead."""
+    phone, email = customer.phone, customer.email
+    landline = phone_is_landline(phone)
+    number = getattr(phone, "as_national", str(phone or ""))
+    if landline and email:
+        fixed = _(
+            "%(number)s is a landline: it cannot receive an SMS. Send the link by e-mail, "
+            "or take the deposit at the desk."
+        ) % {"number": number}
+    else:
+        fixed = _(
+            "%(number)s is a landline: it cannot receive an SMS. Ask for a mobile number or "
+            "an e-mail address, or take the deposit at the desk."
+        ) % {"number": number}
     if via == Channel.SMS:
-        return str(customer.phone) if customer.phone else None
+        if not phone:
+            no_phone = _(
+                "This client has no phone number: send the link by e-mail, or take the "
+                "deposit at the desk."
+            )
+            raise Invalid({"send_via": [no_phone]})
+        if landline:
+            raise Invalid({"send_via": [fixed]})
+        return Channel.SMS
     if via == Channel.EMAIL:
-        return customer.email or None
-    return str(customer.phone or "") or customer.email or None
+        if not email:
+            no_email = (
+                _(
+                    "This client has no e-mail address: send the link by SMS, or take the "
+                    "deposit at the desk."
+                )
+                if phone and not landline
+                else _(
+                    "This client has no e-mail address: ask for one, or take the deposit at "
+                    "the desk."
+                )
+            )
+            raise Invalid({"send_via": [no_email]})
+        return Channel.EMAIL
+    first = customer.preferred_channel
+    for channel in [first] + [c for c in (Channel.SMS, Channel.EMAIL) if c != first]:
+        if channel == Channel.SMS and phone and not landline:
+            return Channel.SMS
+        if channel == Channel.EMAIL and email:
+            return Channel.EMAIL
+    if landline:
+        raise Invalid({"send_via": [fixed]})
+    raise Invalid(
+        {"send_via": [_("This client has no phone number or e-mail address to send the link to.")]}
+    )

@@ -81,6 +81,7 @@ class DepositsConfig(AppConfig):
                     "created_at",
                     "paid_at",
                     "note",
+                    "method",
                 ),
                 erase={"note": ""},
                 internal=(
@@ -91,6 +92,7 @@ class DepositsConfig(AppConfig):
                     "account",
                     "updated_at",
                     "recorded_by",
+                    "replaced_by",
                 ),
             )
         )

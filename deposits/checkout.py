@@ -35,7 +35,7 @@ from core.errors import Invalid
 from core.retry import atomic_retried
 from customers.identity import proof_holds
 from customers.models import ConsentChannel, ConsentSource, Customer
-from customers.selectors import contact_for
+from customers.selectors import link_channel
 from customers.services import customer_find_or_create, customer_for_online_booking
 from tenants.models import Salon
 
@@ -189,14 +189,8 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
             spend_credit=proof_holds(customer=customer, proven=request.proven),
         )
     handling = request.deposit_handling or DepositHandling.PAYMENT_LINK
-    if handling == DepositHandling.PAYMENT_LINK and not contact_for(customer, request.send_via):
-        raise Invalid(
-            {
-                "send_via": [
-                    _("This client has no phone number or e-mail address to send the link to.")
-                ]
-            }
-        )
+    if handling == DepositHandling.PAYMENT_LINK:
+        link_channel(customer, request.send_via)  # Invalid on `send_via`: nowhere to send it
     return phone_booking_take(
         salon=request.salon,
         actor=request.actor,

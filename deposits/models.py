@@ -167,6 +167,14 @@ class PaymentStatus(models.TextChoices):
 DESK = "desk"
 
 
+class DeskMethod(models.TextChoices):
+    """How money taken at the desk was paid."""
+
+    CASH = "cash", _("Cash")
+    CARD_TERMINAL = "card_terminal", _("Card terminal")
+    OTHER = "other", _("Other")
+
+
 class PaymentOutcome(models.TextChoices):
     REFUNDED = "refunded", _("Refunded")
     CREDITED = "credited", _("Kept as credit")
@@ -218,6 +226,20 @@ class Payment(TenantModel):
         verbose_name=_("recorded by"),
     )
     note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
+    # Money taken at the desk: how it was paid.
+    method = models.CharField(
+        max_length=16, choices=DeskMethod.choices, blank=True, verbose_name=_("method")
+    )
+    # A payment link given up for the desk (paid there, or waived): the payment that took
+    # its place. Its money, should the client pay the link all the same, is refunded.
+    replaced_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("replaced by"),
+    )
 
     class Meta:
         verbose_name = _("payment")

@@ -504,6 +504,8 @@ def deposit_state(booking: Booking, payments: list[Payment] | None = None) -> di
     bookings reads its payments in one query)."""
     if payments is None:
         payments = list(Payment.objects.filter(booking=booking))
+    # A link given up for the desk counts no more: the desk's payment says it all.
+    payments = [p for p in payments if p.replaced_by_id is None]
     asked = sum(p.amount for p in payments if p.status != PaymentStatus.FAILED)
     paid = [p for p in payments if p.status == PaymentStatus.SUCCEEDED]
     if paid:

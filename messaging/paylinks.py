@@ -6,11 +6,14 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from bookings.models import BookingEvent
+from bookings.models import Booking, BookingEvent, Status
 from bookings.services import Actor, booking_event
+from core.errors import Invalid
 from core.tasks import enqueue
-from deposits.models import Payment
+from customers.selectors import link_channel
+from deposits.models import Payment, PaymentStatus
 from deposits.paylinks import PaymentLink, pay_url
 from deposits.payments import Checkout
 
@@ -47,6 +50,8 @@ def payment_link_queue(
     actor: Actor,
     now: dt.datetime | None = None,
     event: BookingEvent | None = None,
+    key: str | None = None,
+    kind: str = "payment_link_sent",
 ) -> Message:
     """Inside the caller's transaction: the link to pay `payment`, queued once (under the
     payment's key) for the client, and the booking's audit trail saying so. The request
@@ -57,7 +62,7 @@ def payment_link_queue(
     url = pay_url(payment)
     expires_at = booking.hold_expires_at or now
     language = language_for(booking.customer, booking.salon)
-    key = f"payment_link:{payment.pk}"
+    key = key or f"payment_link:{payment.pk}"
     if Message.objects.filter(key=key).exists():
         return Message.objects.get(key=key)
     message = message_queue(
@@ -79,10 +84,74 @@ def payment_link_queue(
     )
     booking_event(
         booking,
-        "payment_link_sent",
+        kind,
         actor=actor,
         by="system" if event is not None else "staff",
         channel=message.channel,
         expires_at=expires_at.isoformat(),
     )
     return message
+
+
+# A link sent again (or by the other way) at most this often, and this many times a booking:
+# staff answer a client who lost it, a script cannot flood her phone.
+RESEND_EVERY = dt.timedelta(minutes=2)
+RESENDS_MAX = 5
+_SENT = ("payment_link_sent", "payment_link_resent")
+
+
+def payment_link_resend(
+    *, booking: Booking, via: str | None, actor: Actor, now: dt.datetime | None = None
+) -> PaymentLink:
+    """The same pay link sent again to the client of a booking awaiting it, by `via` (the
+    other way: SMS or e-mail), or the client's preferred way; never an SMS to a landline.
+    Rate-limited per booking (RESEND_EVERY, RESENDS_MAX). Raises Invalid: `send_via` when
+    there is nowhere to send it, as a whole when nothing is awaited or it was just sent."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The booking's row, locked: two resends at once are counted one after the other.
+        locked = (
+            Booking.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("salon", "customer", "service", "staff")
+            .get(pk=booking.pk)
+        )
+        payment = (
+            Payment.objects.filter(booking=locked, status=PaymentStatus.PENDING)
+            .exclude(intent_id=None)
+            .first()
+        )
+        if locked.status != Status.PENDING_PAYMENT or payment is None:
+            raise Invalid([_("This booking is no longer awaiting a payment.")])
+        channel = link_channel(locked.customer, via)
+        sent = BookingEvent.objects.filter(booking=locked, kind__in=_SENT)
+        if sent.filter(at__gt=now - RESEND_EVERY).exists():
+            raise Invalid(
+                [_("The link was sent less than two minutes ago: give it a moment to arrive.")]
+            )
+        resent = sent.filter(kind="payment_link_resent").count()
+        if resent >= RESENDS_MAX:
+            raise Invalid(
+                [
+                    _(
+                        "The link was sent %(n)s times already: take the deposit at the desk, "
+                        "or waive it."
+                    )
+                    % {"n": resent + 1}
+                ]
+            )
+        payment.booking = locked
+        message = payment_link_queue(
+            payment=payment,
+            via=channel,
+            actor=actor,
+            now=now,
+            key=f"payment_link:{payment.pk}:resend:{resent + 1}",
+            kind="payment_link_resent",
+        )
+        enqueue(message_send, salon_id=payment.salon_id, message_id=message.pk)
+    return PaymentLink(
+        url=pay_url(payment),
+        expires_at=locked.hold_expires_at or now,
+        channel=message.channel or None,
+        sent_to=message.recipient or None,
+    )

@@ -12,6 +12,7 @@ and why a deposit was waived, is in the booking's audit trail.
 
 from dataclasses import replace
 
+from customers.selectors import link_channel
 from deposits.checkout import CheckoutRequest, DepositHandling, checkout_place
 from deposits.payments import Checkout
 from messaging.paylinks import payment_link_send
@@ -28,5 +29,7 @@ def phone_booking_place(request: CheckoutRequest) -> Checkout:
     handling = request.deposit_handling or DepositHandling.PAYMENT_LINK
     if handling != DepositHandling.PAYMENT_LINK or checkout.payment is None:
         return checkout
-    link = payment_link_send(checkout=checkout, via=request.send_via, actor=request.actor)
+    # The way `checkout_place` checked: never an SMS to a landline.
+    via = link_channel(checkout.booking.customer, request.send_via)
+    link = payment_link_send(checkout=checkout, via=via, actor=request.actor)
     return replace(checkout, link=link)

@@ -72,7 +72,7 @@ def link_booking(api, settings, team_a, catalogue_a, monday):
             "service": catalogue_a.cut.pk,
             "start": "2027-03-03T10:00:00+01:00",
             "staff": catalogue_a.alice.pk,
-            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+            "customer": {"name": "Marcel Roux", "phone": "06 43 55 66 77"},
             "deposit_handling": "payment_link",
         },
         format="json",

@@ -100,7 +100,7 @@ def test_a_payment_link_is_sent_by_the_worker_after_commit(
     request = {
         "service": catalogue_a.cut.pk,
         "start": "2027-03-03T10:00:00+01:00",
-        "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+        "customer": {"name": "Marcel Roux", "phone": "06 43 55 66 77"},
         "deposit_handling": "payment_link",
     }
     answer = api(team_a.staff).post(
@@ -109,6 +109,6 @@ def test_a_payment_link_is_sent_by_the_worker_after_commit(
     assert answer.status_code == 201, answer.json()
     _wait_for(catalogue_a.salon, _all_sent, kind=MessageKind.PAYMENT_LINK)
     links = [t for t in texts if answer.json()["payment_link"]["url"] in t.body]
-    assert len(links) == 1 and links[0].to == "+33143556677"
+    assert len(links) == 1 and links[0].to == "+33643556677"
     with salon_scope(team_b.salon):
         assert not Message.objects.exists()

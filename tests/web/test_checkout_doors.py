@@ -242,7 +242,7 @@ def test_a_phone_booking_by_the_api(api, team_a, catalogue_a, deposit, monday, p
             "service": catalogue_a.cut.pk,
             "start": "2027-03-03T10:00:00+01:00",
             "staff": catalogue_a.alice.pk,
-            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+            "customer": {"name": "Marcel Roux", "phone": "06 43 55 66 77"},
             "deposit_handling": "payment_link",
         },
         format="json",
@@ -401,7 +401,7 @@ def test_one_pay_page_serves_the_online_checkout_and_a_phone_link(
         {
             "service": catalogue_a.cut.pk,
             "start": "2027-03-03T11:00:00+01:00",
-            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77", "email": None},
+            "customer": {"name": "Marcel Roux", "phone": "06 43 55 66 77", "email": None},
             "language": "en",
             "deposit_handling": "payment_link",
         },

@@ -1,6 +1,11 @@
-"""One booking at the desk: what it is, its payment link, and what staff do with it
-(the client arrived and was served, did not come, or the salon cancels)."""
+"""One booking at the desk: what it is, its payment link, and what staff do with it (the
+client arrived, was served, did not come, or the salon cancels); for one awaiting its
+payment link: paid at the desk, the link sent again (or the other way), or the deposit
+waived. Each action is a form posted here, through its service, which writes who did it
+and why in the booking's audit trail; a refusal is said on its form, never a 500."""
 
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -10,20 +15,25 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bookings.models import ACTIVE_STATUSES, Booking, BookingItem, Status
-from bookings.services import booking_complete, booking_mark_no_show
-from deposits.models import Payment, PaymentStatus
+from bookings.services import booking_arrive, booking_complete, booking_mark_no_show
+from core.money import CURRENCY_EXPONENTS
+from customers.models import Channel
+from deposits.desk import deposit_paid_at_desk, deposit_waive
+from deposits.models import DeskMethod, Payment, PaymentStatus
 from deposits.paylinks import pay_url
 from deposits.payments import booking_cancel_with_money
+from messaging.models import Message, MessageKind
+from messaging.paylinks import payment_link_resend
 from tenants.models import Salon
 from web.desk.access import desk_context, desk_view
 from web.desk.calendar import booking_rows
-from web.problems import error_text
+from web.problems import error_text, form_errors
 
 
 class CancelForm(forms.Form):
@@ -32,6 +42,59 @@ class CancelForm(forms.Form):
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": gettext_lazy("Say why the salon cancels.")},
+    )
+
+
+class DeskPaymentForm(forms.Form):
+    """Money for a booking awaiting its link, taken at the desk: how much, and how."""
+
+    amount = forms.CharField(
+        label=gettext_lazy("Amount paid"),
+        max_length=20,
+        error_messages={"required": gettext_lazy("Give the amount paid.")},
+    )
+    method = forms.ChoiceField(
+        label=gettext_lazy("Paid by"),
+        choices=DeskMethod.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Choose how the client paid."),
+            "invalid_choice": gettext_lazy("Choose how the client paid."),
+        },
+    )
+    note = forms.CharField(label=gettext_lazy("Note (optional)"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def clean_amount(self) -> int:
+        """The amount as typed (`15`, `15,00`, `15.00 €`), in cents."""
+        text = re.sub(r"[^\d,.\-]", "", self.cleaned_data["amount"]).replace(",", ".")
+        exponent = CURRENCY_EXPONENTS.get(self.currency, 2)
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value <= 0:
+            raise ValidationError(_("Give the amount paid, e.g. 15,00."))
+        cents = value.scaleb(exponent)
+        if cents != cents.to_integral_value() or cents > 10**9:
+            raise ValidationError(_("Give the amount paid, e.g. 15,00."))
+        return int(cents)
+
+
+class WaiveForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why the deposit is waived"),
+        max_length=300,
+        error_messages={"required": gettext_lazy("Say why the deposit is waived.")},
+    )
+
+
+class ResendForm(forms.Form):
+    send_via = forms.ChoiceField(
+        choices=[(Channel.SMS, "SMS"), (Channel.EMAIL, "e-mail")], required=False
     )
 
 
@@ -51,19 +114,49 @@ def salon_booking_or_404(salon: Salon, pk: int) -> Booking:
     return booking
 
 
+def _amount_text(cents: int, currency: str) -> str:
+    """Cents as the amount field shows them: `15,00` in French, `15.00` in English."""
+    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    text = f"{Decimal(cents).scaleb(-exponent):.{exponent}f}"
+    return text.replace(".", ",") if translation.get_language() == "fr" else text
+
+
+def _last_link(booking: Booking) -> Message | None:
+    """The payment link as it last went out (its way and address), if it did."""
+    return (
+        Message.objects.filter(booking=booking, kind=MessageKind.PAYMENT_LINK)
+        .exclude(channel="")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def _page(
     request: HttpRequest,
     salon: Salon,
     booking: Booking,
-    cancel_form: CancelForm | None = None,
     status: int = 200,
+    **forms_: forms.Form,
 ) -> HttpResponse:
     row = booking_rows(salon, [booking])[0]
     pending = next((p for p in booking.payments.all() if p.status == PaymentStatus.PENDING), None)
     link = None
     if pending is not None and booking.status == Status.PENDING_PAYMENT and pending.intent_id:
-        link = {"url": pay_url(pending), "expires_at": booking.hold_expires_at}
-    started = booking.start <= timezone.now()
+        last = _last_link(booking)
+        channel = last.channel if last is not None else ""
+        link = {
+            "url": pay_url(pending),
+            "expires_at": booking.hold_expires_at,
+            "last": last,
+            "again": channel or Channel.SMS,
+            "other": Channel.EMAIL if channel != Channel.EMAIL else Channel.SMS,
+        }
+    now = timezone.now()
+    confirmed = booking.status == Status.CONFIRMED
+    started = booking.start <= now
+    today = booking.start.astimezone(salon.tz).date() == now.astimezone(salon.tz).date()
+    arrived = booking.arrived_at is not None
+    currency = booking.currency
     return render(
         request,
         "desk/booking.html",
@@ -73,11 +166,22 @@ def _page(
             booking=booking,
             row=row,
             link=link,
-            can_complete=booking.status == Status.CONFIRMED,
-            can_no_show=booking.status == Status.CONFIRMED and started,
-            no_show_later=booking.status == Status.CONFIRMED and not started,
+            can_arrive=confirmed and not arrived and (started or today),
+            can_complete=confirmed,
+            can_no_show=confirmed and started and not arrived,
+            no_show_later=confirmed and not started and not arrived,
             can_cancel=booking.status in ACTIVE_STATUSES,
-            cancel_form=cancel_form or CancelForm(),
+            cancel_form=forms_.get("cancel_form") or CancelForm(),
+            pay_form=forms_.get("pay_form")
+            or DeskPaymentForm(
+                currency=currency,
+                initial={
+                    "amount": _amount_text(pending.amount, currency) if pending else "",
+                    "method": DeskMethod.CASH,
+                },
+            ),
+            waive_form=forms_.get("waive_form") or WaiveForm(),
+            resend_form=forms_.get("resend_form") or ResendForm(),
         ),
         status=status,
     )
@@ -89,6 +193,7 @@ def booking_detail(request: HttpRequest, salon: Salon, pk: int) -> HttpResponse:
 
 
 ACTIONS: dict[str, Any] = {
+    "arrived": (booking_arrive, gettext_lazy("Checked in: the client is here.")),
     "complete": (booking_complete, gettext_lazy("Marked as completed: the client was served.")),
     "no-show": (booking_mark_no_show, gettext_lazy("Marked as a no-show: the deposit is kept.")),
 }
@@ -102,7 +207,7 @@ def booking_action(request: HttpRequest, salon: Salon, pk: int, action: str) -> 
     if action == "cancel":
         form = CancelForm(request.POST)
         if not form.is_valid():
-            return _page(request, salon, booking, cancel_form=form, status=400)
+            return _page(request, salon, booking, status=400, cancel_form=form)
         try:
             booking_cancel_with_money(
                 booking=booking,
@@ -117,6 +222,8 @@ def booking_action(request: HttpRequest, salon: Salon, pk: int, action: str) -> 
                 request, _("Cancelled by the salon: any deposit paid is refunded in full.")
             )
         return HttpResponseRedirect(here)
+    if action in MONEY_ACTIONS:
+        return MONEY_ACTIONS[action](request, salon, booking, here)
     if action not in ACTIONS:
         raise Http404
     service, done = ACTIONS[action]
@@ -127,3 +234,69 @@ def booking_action(request: HttpRequest, salon: Salon, pk: int, action: str) -> 
     else:
         messages.success(request, str(done))
     return HttpResponseRedirect(here)
+
+
+def _refused(
+    request: HttpRequest, salon: Salon, booking: Booking, name: str, form: forms.Form, exc: Any
+) -> HttpResponse:
+    booking.refresh_from_db(fields=["status"])
+    if booking.status != Status.PENDING_PAYMENT:
+        # Nothing is awaited any more (paid meanwhile, lapsed): the page says so, and no
+        # longer shows the form.
+        messages.error(request, error_text(exc))
+        return HttpResponseRedirect(
+            reverse("desk:booking", kwargs={"salon": salon.slug, "pk": booking.pk})
+        )
+    form_errors(form, exc)
+    return _page(request, salon, booking, status=400, **{name: form})
+
+
+def _paid_at_desk(request: HttpRequest, salon: Salon, booking: Booking, here: str) -> HttpResponse:
+    form = DeskPaymentForm(request.POST, currency=booking.currency)
+    if not form.is_valid():
+        return _page(request, salon, booking, status=400, pay_form=form)
+    try:
+        deposit_paid_at_desk(
+            booking=booking,
+            amount=form.cleaned_data["amount"],
+            method=form.cleaned_data["method"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        return _refused(request, salon, booking, "pay_form", form, exc)
+    messages.success(request, _("Paid at the desk: the booking is confirmed."))
+    return HttpResponseRedirect(here)
+
+
+def _waive(request: HttpRequest, salon: Salon, booking: Booking, here: str) -> HttpResponse:
+    form = WaiveForm(request.POST)
+    if not form.is_valid():
+        return _page(request, salon, booking, status=400, waive_form=form)
+    try:
+        deposit_waive(booking=booking, reason=form.cleaned_data["reason"], actor=request.user)
+    except ValidationError as exc:
+        return _refused(request, salon, booking, "waive_form", form, exc)
+    messages.success(request, _("Deposit waived: the booking is confirmed."))
+    return HttpResponseRedirect(here)
+
+
+def _resend(request: HttpRequest, salon: Salon, booking: Booking, here: str) -> HttpResponse:
+    form = ResendForm(request.POST)
+    if not form.is_valid():
+        return _page(request, salon, booking, status=400, resend_form=form)
+    try:
+        sent = payment_link_resend(
+            booking=booking, via=form.cleaned_data["send_via"] or None, actor=request.user
+        )
+    except ValidationError as exc:
+        return _refused(request, salon, booking, "resend_form", form, exc)
+    if sent.channel == Channel.EMAIL:
+        done = _("The payment link was sent again by e-mail to %(to)s.")
+    else:
+        done = _("The payment link was sent again by SMS to %(to)s.")
+    messages.success(request, done % {"to": sent.sent_to or ""})
+    return HttpResponseRedirect(here)
+
+
+MONEY_ACTIONS = {"paid-at-desk": _paid_at_desk, "waive": _waive, "resend": _resend}

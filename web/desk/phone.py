@@ -5,17 +5,18 @@ deposit is handled. The booking is placed by `checkout_place`, as the API's is
 (`support.phone.phone_booking_place`)."""
 
 import datetime as dt
+import re
 from typing import Any, cast
 
 import phonenumbers
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +29,8 @@ from bookings.selectors import (
     visit_availability_for,
 )
 from core.errors import Invalid, ProviderUnavailable, SlotTaken
-from core.query import FIRST_DAY, LAST_DAY, id_parse
+from core.money import money_format
+from core.query import FIRST_DAY, LAST_DAY, day_parse, id_parse
 from customers.models import Channel, Customer
 from customers.selectors import customer_list
 from deposits.checkout import (
@@ -38,6 +40,9 @@ from deposits.checkout import (
     DepositHandling,
     Guest,
 )
+from deposits.models import policy_values
+from deposits.rules import Rule, rule_in_force
+from deposits.selectors import client_record, deposit_quote_visit, policy_get, salon_today
 from support.phone import phone_booking_place
 from support.selectors import salon_customer
 from tenants.models import Salon
@@ -77,11 +82,9 @@ class PhoneBookingForm(forms.Form):
     staff = forms.TypedChoiceField(
         label=gettext_lazy("With"), coerce=int, required=False, empty_value=None
     )
-    day = forms.DateField(
-        label=gettext_lazy("Day"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)],
-    )
+    # A text field, one tab stop: Chromium's date field takes four (day, month, year and
+    # its picker). Read by `day_read`: 12/03, 12/03/2027, 2027-03-12.
+    day = forms.CharField(label=gettext_lazy("Day"), max_length=20)
     start = forms.CharField(required=False)
     deposit_handling = forms.ChoiceField(
         label=gettext_lazy("Deposit"),
@@ -134,6 +137,14 @@ class PhoneBookingForm(forms.Form):
             self.add_error(name, _("Choose a service from the list."))
             return None
         return [pk for pk in ids if pk is not None]
+
+    def clean_day(self) -> dt.date:
+        day = day_read(self.cleaned_data["day"], self.salon)
+        if day is None:
+            raise forms.ValidationError(_("Give the day as 12/03/2027."))
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError(_("Give a date from the year 2000 to 2999."))
+        return day
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -190,6 +201,84 @@ class PhoneBookingForm(forms.Form):
         ):
             self.add_error("waiver_reason", _("Say why the deposit is waived."))
         return data
+
+
+def _rule_words(rule: Rule, currency: str, language: str) -> str:
+    if rule.kind == "none":
+        return _("no deposit")
+    if rule.kind == "full":
+        return _("the full price")
+    if rule.kind == "percent":
+        return _("%(n)s%% of the price") % {"n": rule.value}
+    return money_format(rule.value or 0, currency, language)
+
+
+def deposit_preview(
+    salon: Salon, customer: Customer | None, parts: list[VisitPart]
+) -> dict[str, str] | None:
+    """What this client (a new one when None) pays as deposit for this visit if booked now,
+    and why (the client's record, the service's own rule, the ramp's step, the salon's
+    rule), in the page's language. None when no service is chosen."""
+    if not parts:
+        return None
+    language = translation.get_language() or "en"
+    policy, steps = policy_get(salon=salon)
+    day = salon_today(salon)
+    quote = deposit_quote_visit(
+        salon=salon,
+        services=[part.service for part in parts],
+        day=day,
+        customer=customer,
+        policy=(policy, steps),
+    )
+    client = None if customer is None else client_record(policy=policy, customer=customer)
+    words = _rule_words(quote.rule, salon.currency, language)
+    if quote.source == "trusted_customer" and client is not None and client.trusted:
+        why = _("A trusted client: no deposit.")
+    elif quote.source == "trusted_customer" and client is not None:
+        why = _("%(visits)s visits without a no-show: no deposit.") % {"visits": client.visits}
+    elif quote.source == "no_show_history" and client is not None:
+        why = _("%(count)s missed appointments: the full price is paid up front.") % {
+            "count": client.no_shows
+        }
+    elif quote.source == "ramp_step":
+        _rule, since = rule_in_force(policy_values(policy, steps), day)
+        when = date_format(since, "DATE_FORMAT") if since else ""
+        why = _("The ramp's step in force since %(date)s: %(rule)s.") % {
+            "date": when,
+            "rule": words,
+        }
+    elif quote.source == "service_override":
+        why = _("The service's own rule: %(rule)s.") % {"rule": words}
+    else:
+        why = _("The salon's rule: %(rule)s.") % {"rule": words}
+    return {
+        "amount": money_format(quote.amount, salon.currency, language),
+        "why": str(why),
+        "none": "1" if quote.amount == 0 else "",
+    }
+
+
+def _customer_for_preview(salon: Salon, value: object) -> Customer | None:
+    pk = id_parse(value)
+    if pk is None:
+        return None
+    found = salon_customer(salon=salon, pk=pk)
+    return found if found is not None and not found.erased else None
+
+
+def _carried(query: str) -> dict[str, str]:
+    """What a search that matched no one carries into the new client's form: a number as
+    the phone, an address as the e-mail, else the name."""
+    text = query.strip()
+    if not text:
+        return {}
+    if "@" in text:
+        return {"email": text}
+    digits = sum(char.isdigit() for char in text)
+    if digits >= 6 and digits >= len(text.replace(" ", "")) - 2:
+        return {"phone": text}
+    return {"name": text}
 
 
 def _matches(salon: Salon, query: str) -> list[Customer]:
@@ -269,8 +358,34 @@ def _asked(salon: Salon, source: Any) -> list[VisitPart]:
     return _parts(salon, own[:MAX_SERVICES], guests)
 
 
+_DAY = re.compile(r"^\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{2}|\d{4}))?\s*$")
+
+
+def day_read(text: str, salon: Salon) -> dt.date | None:
+    """A day as the desk types it: `YYYY-MM-DD`, or day first (`12/03/2027`, `12.03.27`,
+    `12/03`: the next 12 March, this year or next). None when it is no day."""
+    iso = day_parse(text.strip())
+    if iso is not None:
+        return iso
+    found = _DAY.match(text or "")
+    if found is None:
+        return None
+    day, month, year = int(found.group(1)), int(found.group(2)), found.group(3)
+    today = salon_today(salon)
+    try:
+        if year is not None:
+            return dt.date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+        guess = dt.date(today.year, month, day)
+        return guess if guess >= today else dt.date(today.year + 1, month, day)
+    except ValueError:
+        return None
+
+
 def _day(value: Any, salon: Salon, *, strict: bool = True) -> dt.date:
-    return desk_day(value if isinstance(value, str) else None, salon, strict=strict)
+    """The day the form or the script names; today when none (a 400 page, `strict`, for
+    a day outside the years the desk shows)."""
+    read = day_read(value, salon) if isinstance(value, str) else None
+    return desk_day(read.isoformat() if read else None, salon, strict=strict)
 
 
 def _place(request: HttpRequest, salon: Salon, form: PhoneBookingForm) -> HttpResponse | None:
@@ -357,10 +472,15 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
         }
         form = PhoneBookingForm(salon=salon, initial=initial)
 
+    matches = _matches(salon, query)
+    carried = _carried(query) if len(query) >= 2 and not matches else {}
+    if carried and not form.is_bound:
+        # A number that matched no one is the new client's: the form starts there.
+        form.initial = {"customer": NEW, **carried, **form.initial}
+
     def value(name: str) -> Any:
         return form[name].value()
 
-    matches = _matches(salon, query)
     chosen = id_parse(value("customer"))
     if chosen is not None and all(c.pk != chosen for c in matches):
         picked = salon_customer(salon=salon, pk=chosen)
@@ -372,7 +492,9 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
     visit = request.POST.copy() if request.method == "POST" else QueryDict(mutable=True)
     if request.method != "POST":
         visit.setlist("service", [str(form.initial.get("service", ""))])
-    slots = _slots(salon, _asked(salon, visit), id_parse(value("staff")), day)
+    parts = _asked(salon, visit)
+    slots = _slots(salon, parts, id_parse(value("staff")), day)
+    chosen_customer = _customer_for_preview(salon, value("customer"))
     return render(
         request,
         "desk/phone_booking.html",
@@ -390,6 +512,10 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
             guest_rows=_guest_rows(form, visit),
             new=NEW,
             searched=len(query) >= 2,
+            existing=chosen_customer is not None,
+            new_client_errors=any(form.errors.get(f) for f in ("name", "phone", "email")),
+            focus_search=not form.errors,
+            deposit=deposit_preview(salon, chosen_customer, parts),
         ),
         status=status,
     )
@@ -439,8 +565,15 @@ def customer_search_json(request: HttpRequest, salon: Salon) -> JsonResponse:
 
 @desk_view
 def slots_json(request: HttpRequest, salon: Salon) -> JsonResponse:
-    """`?service=&staff=&day=`: the day's free times for the service (`service` repeated
-    for several, in order, and `guest-N-service` for the people booked with the client)."""
+    """`?service=&staff=&day=&customer=`: the day's free times for the service (`service`
+    repeated for several, in order, and `guest-N-service` for the people booked with the
+    client), and the deposit this client (a new one without `customer`) would pay."""
     day = _day(request.GET.get("day"), salon)
     parts = _asked(salon, request.GET)
-    return JsonResponse({"slots": _slots(salon, parts, id_parse(request.GET.get("staff")), day)})
+    customer = _customer_for_preview(salon, request.GET.get("customer"))
+    return JsonResponse(
+        {
+            "slots": _slots(salon, parts, id_parse(request.GET.get("staff")), day),
+            "deposit": deposit_preview(salon, customer, parts),
+        }
+    )

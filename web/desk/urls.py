@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from web.desk import auth, bookings, calendar, phone, requests
+from web.desk import auth, bookings, calendar, feeds, phone, requests
 
 app_name = "desk"
 
@@ -15,6 +15,10 @@ salon_patterns = [
     path("bookings/<int:pk>/<str:action>/", bookings.booking_action, name="booking-action"),
     path("requests/", requests.request_log, name="requests"),
     path("requests/<int:pk>/", requests.request_edit, name="request"),
+    path("calendar-feeds/", feeds.feeds, name="feeds"),
+    path("calendar-feeds/issue/", feeds.feed_issue, name="feed-issue"),
+    path("calendar-feeds/revoke/", feeds.feed_revoke, name="feed-revoke"),
+    path("calendar-feeds/<str:token>.ics", feeds.feed, name="feed"),
 ]
 
 urlpatterns = [

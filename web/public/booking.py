@@ -493,7 +493,8 @@ def _salon_booking(request: HttpRequest, token: str) -> Booking:
 
 
 def _payment_state(booking: Booking, payment: Payment | None, *, returning: bool) -> str:
-    """Where the payment of a booking stands: confirmed (paid, or nothing was due), due
+    """Where the payment of a booking stands: confirmed (paid, or nothing was due), settled
+    (the salon took it at the desk, or waived it, instead of the link), due
     while the hold lasts and the provider has the payment, processing when the client is
     back from the provider's page (its webhook confirms in a moment), else expired. The
     hold never outlives the appointment's start."""
@@ -501,6 +502,8 @@ def _payment_state(booking: Booking, payment: Payment | None, *, returning: bool
     lapsed = booking.start <= now or (
         booking.hold_expires_at is not None and booking.hold_expires_at <= now
     )
+    if booking.status == Status.CONFIRMED and payment is not None and payment.replaced_by_id:
+        return "settled"  # the link was given up for the desk: paid there, or waived
     if booking.status == Status.CONFIRMED and (
         payment is None or payment.status == PaymentStatus.SUCCEEDED
     ):

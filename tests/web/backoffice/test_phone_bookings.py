@@ -44,7 +44,7 @@ def _request(catalogue, **changes):
         "service": catalogue.cut.pk,
         "start": "2027-03-03T10:00:00+01:00",
         "staff": catalogue.alice.pk,
-        "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+        "customer": {"name": "Marcel Roux", "phone": "06 43 55 66 77"},
         "deposit_handling": "payment_link",
         **changes,
     }
@@ -77,7 +77,7 @@ def test_a_client_without_email_pays_by_an_sms_link_end_to_end(
     # The link holds the slot for the policy's 24 hours, stated in the salon's time.
     assert link["expires_at"] == "2027-03-02T08:00:00+01:00"
     assert body["hold_expires_at"] == link["expires_at"]
-    assert (link["channel"], link["sent_to"]) == ("sms", "+33143556677")
+    assert (link["channel"], link["sent_to"]) == ("sms", "+33643556677")
 
     # The link goes out once, whatever runs again.
     _sweep(team_a.salon)
@@ -85,7 +85,7 @@ def test_a_client_without_email_pays_by_an_sms_link_end_to_end(
     sent = _sms(capsys)
     assert len(sent) == 1
     to, text = sent[0]
-    assert to == "+33143556677"
+    assert to == "+33643556677"
     assert link["url"] in text and "15,00\u00a0€" in text
 
     # The pay page opens, labelled test mode, and paying confirms the booking.
@@ -130,7 +130,7 @@ def test_an_expired_link_frees_the_slot_and_tells_the_client(
     _sweep(team_a.salon)
     told = _sms(capsys)
     assert len(told) == 1
-    assert told[0][0] == "+33143556677" and "Marcel" in told[0][1]
+    assert told[0][0] == "+33643556677" and "Marcel" in told[0][1]
     slots = (
         api()
         .get(
@@ -266,12 +266,12 @@ def test_a_waiver_needs_a_reason_and_records_who_and_why(api, team_a, catalogue_
 
 def test_the_client_is_found_by_phone_in_any_format(api, team_a, catalogue_a, deposit, monday):
     known = CustomerFactory(
-        salon=team_a.salon, name="Marcel Roux", phone="+33143556677", email=None
+        salon=team_a.salon, name="Marcel Roux", phone="+33643556677", email=None
     )
     request = _request(
         catalogue_a,
         deposit_handling="paid_at_desk",
-        customer={"name": "M. Roux", "phone": "+33 1 43 55 66 77"},
+        customer={"name": "M. Roux", "phone": "+33 6 43 55 66 77"},
     )
     body = api(team_a.staff).post(PHONE.format(slug="bella"), request, format="json").json()
     with salon_scope(team_a.salon):
@@ -405,7 +405,7 @@ def test_an_online_hold_never_outlives_the_start(api, team_a, catalogue_a, test_
             "service": catalogue_a.cut.pk,
             "start": start,
             "staff": catalogue_a.alice.pk,
-            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+            "customer": {"name": "Marcel Roux", "phone": "06 43 55 66 77"},
         },
         format="json",
     )
@@ -423,7 +423,7 @@ def _taken_then_crashed(team, catalogue, *, source="phone"):
 
     salon = team.salon
     with salon_scope(salon), transaction.atomic():
-        customer = CustomerFactory(salon=salon, name="Marcel Roux", phone="+33143556677")
+        customer = CustomerFactory(salon=salon, name="Marcel Roux", phone="+33643556677")
         start = dt.datetime(2027, 3, 3, 10, tzinfo=salon.tz)
         if source == "phone":
             checkout = phone_booking_take(
@@ -470,7 +470,7 @@ def test_a_phone_booking_stranded_before_the_provider_call_gets_its_link(
     _sweep(team_a.salon)
     _sweep(team_a.salon)
     assert len(sms.outbox) == 1
-    assert sms.outbox[0].to == "+33143556677"
+    assert sms.outbox[0].to == "+33643556677"
     url = re.search(r"https?://\S+/pay/\S+/", sms.outbox[0].body).group(0)
     path = "/" + url.split("://", 1)[1].split("/", 1)[1]
     page = client.get(path)

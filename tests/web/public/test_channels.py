@@ -213,7 +213,7 @@ def test_every_channel_asks_the_same_deposit_for_the_same_service_and_time(
             "service": catalogue_a.cut.pk,
             "start": start.isoformat(),
             "staff": catalogue_a.alice.pk,
-            "customer": {"name": "Marcel Roux", "phone": "01 43 55 66 77"},
+            "customer": {"name": "Marcel Roux", "phone": "06 43 55 66 77"},
             "deposit_handling": "payment_link",
         },
         format="json",

@@ -10,8 +10,33 @@
   var matches = document.getElementById("matches");
   var status = document.getElementById("match-status");
   var slots = document.getElementById("slots");
+  var newClient = document.getElementById("new-client");
+  var preview = document.getElementById("deposit-preview");
   var timer = null;
   var asked = 0;
+  var slotsAsked = 0;
+  var carried = {};
+
+  /* The new client's fields are in the tab order only while "New client" is chosen. */
+  function syncNewClient() {
+    var chosen = book.querySelector("input[name=customer]:checked");
+    newClient.hidden = !chosen || chosen.value !== "new";
+  }
+
+  /* A search that matched no one: what was typed becomes the new client's number (or
+     e-mail, or name), as the page does without the script. */
+  function carry(text) {
+    var field = text.indexOf("@") >= 0 ? "email"
+      : (text.replace(/\D/g, "").length >= 6 && text.replace(/\D/g, "").length >= text.replace(/ /g, "").length - 2) ? "phone" : "name";
+    ["name", "phone", "email"].forEach(function (name) {
+      var input = document.getElementById("id_" + name);
+      if (input.value === (carried[name] || "")) {
+        input.value = name === field ? text : "";
+        carried[name] = input.value;
+      }
+    });
+    document.getElementById("customer-new").checked = true;
+  }
 
   function getJSON(url) {
     return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
@@ -44,6 +69,9 @@
       : results.length === 1 ? matches.dataset.one
       : matches.dataset.many.replace("{count}", results.length);
     book.querySelector("input[name=q]").value = q.value;
+    if (!results.length) { carry(q.value.trim()); }
+    syncNewClient();
+    refreshSlots();
   }
 
   q.addEventListener("input", function () {
@@ -65,8 +93,13 @@
         params.append(name, value);
       }
     });
+    var client = book.querySelector("input[name=customer]:checked");
+    if (client && /^\d+$/.test(client.value)) { params.append("customer", client.value); }
     var chosen = book.querySelector("input[name=start]:checked");
+    var ticket = ++slotsAsked;
     getJSON(book.dataset.slotsUrl + "?" + params.toString()).then(function (data) {
+      if (ticket !== slotsAsked) { return; }  /* a later question was asked meanwhile */
+      showDeposit(data.deposit);
       slots.textContent = "";
       data.slots.forEach(function (slot) {
         slots.appendChild(radio("start", slot.value, slot.label, chosen && chosen.value === slot.value));
@@ -78,10 +111,26 @@
       }
     }).catch(function () { /* "Show free times" still works */ });
   }
+  function showDeposit(deposit) {
+    preview.textContent = "";
+    if (!deposit) { return; }
+    var strong = document.createElement("strong");
+    strong.id = "deposit-amount";
+    strong.textContent = deposit.none ? book.dataset.noDeposit : book.dataset.deposit.replace("{amount}", deposit.amount);
+    var why = document.createElement("span");
+    why.id = "deposit-why";
+    why.textContent = deposit.why;
+    preview.appendChild(strong);
+    preview.appendChild(document.createTextNode(" · "));
+    preview.appendChild(why);
+  }
+
   book.addEventListener("change", function (event) {
     var name = event.target.name || "";
+    if (name === "customer") { syncNewClient(); refreshSlots(); return; }
     if (name === "service" || name === "staff" || name === "day" || /^guest-\d+-service$/.test(name)) { refreshSlots(); }
   });
+  syncNewClient();
   /* Spare rows (more services, more people) stay folded until asked for. */
   Array.prototype.forEach.call(book.querySelectorAll("[data-add]"), function (button) {
     var rows = button.closest("fieldset, details").querySelectorAll(button.dataset.add === "service" ? "li[data-spare]" : "fieldset[data-spare]");
