@@ -47,7 +47,11 @@ def message_queue(
     if not skip and purpose and not consent_current(customer=customer).get(purpose):
         skip = "The client has not agreed to receive these messages."
     if not skip and to is None:
-        skip = "The client left neither a phone number nor an e-mail address."
+        skip = (
+            "The client's only number is a landline, which cannot receive an SMS."
+            if customer.phone
+            else "The client left neither a phone number nor an e-mail address."
+        )
     if skip or to is None:
         fields.update(status=MessageStatus.SKIPPED, status_detail=skip[:300])
     else:

@@ -11,6 +11,7 @@ from bookings.services import manage_url
 from core.languages import language_choose
 from core.money import money_format
 from customers.models import Channel, Customer
+from customers.selectors import phone_is_landline
 from tenants.models import Salon
 
 
@@ -35,11 +36,14 @@ def render(kind: str, language: str, salon: Salon, context: dict[str, Any]) -> t
 
 def contact_address(customer: Customer, via: str | None) -> tuple[str, str] | None:
     """(channel, address): the channel asked for, else the client's preferred one, else
-    the other one they gave us."""
+    the other one they gave us; never an SMS to a landline (it cannot receive one)."""
     first = via or customer.preferred_channel
     order = [first] + [c for c in (Channel.SMS, Channel.EMAIL) if c != first]
     for channel in order:
-        address = customer.phone if channel == Channel.SMS else customer.email
+        if channel == Channel.SMS:
+            address = "" if phone_is_landline(customer.phone) else customer.phone
+        else:
+            address = customer.email
         if address:
             return channel, str(address)
     return None

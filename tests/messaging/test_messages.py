@@ -88,6 +88,22 @@ def test_a_french_text_travels_in_the_gsm_alphabet_and_the_outbox_keeps_its_typo
     assert "ou l\u2019annuler\u00a0:" in stored
 
 
+def test_no_text_goes_to_a_landline(texts, catalogue_a, monday):
+    """A French 01 number cannot receive an SMS: the message goes by e-mail when the
+    client gave one, and is skipped with its reason when not."""
+    with_email = CustomerFactory(
+        salon=catalogue_a.salon, phone="+33143556677", email="paul@example.org"
+    )
+    without = CustomerFactory(salon=catalogue_a.salon, phone="+33143556688", email="")
+    book(catalogue_a, with_email, local(catalogue_a.salon, 1, 10))
+    book(catalogue_a, without, local(catalogue_a.salon, 1, 11))
+    _run(catalogue_a.salon)
+    assert texts == []
+    assert [m.to for m in mail.outbox] == [["paul@example.org"]]
+    (skipped,) = _messages(catalogue_a.salon, customer=without)
+    assert skipped.status == "skipped" and "landline" in skipped.status_detail
+
+
 def test_email_goes_to_clients_who_prefer_it(texts, catalogue_a, monday):
     zoe = CustomerFactory(
         salon=catalogue_a.salon, preferred_channel="email", email="zoe@example.org"
