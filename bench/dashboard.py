@@ -183,7 +183,7 @@ class ServerCpu:
     def ms(self) -> float | None:
         pids = self.monitor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
         ).fetchall()
         try:
             return sum(
