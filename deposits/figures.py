@@ -11,8 +11,11 @@ deposits)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -27,7 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least, TruncMonth
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from bookings.models import Booking, StaffMember, Status
@@ -122,6 +125,17 @@ class OwnerFigures:
     staff_users: dict[int, int] = field(default_factory=dict)  # user id -> staff member id
 
 
+@contextmanager
+def no_jit() -> Iterator[None]:
+    """Inside a transaction: PostgreSQL's JIT compilation off until it ends. The figures'
+    aggregates over a large history cost enough for the planner to compile them, which
+    takes longer (hundreds of milliseconds) than running them does."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+    yield
+
+
 def _month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
@@ -131,8 +145,8 @@ def owner_figures(
 ) -> OwnerFigures:
     """The last `months` calendar months (salon-local), the current one included: the
     appointments that started in them, by month, by staff member and by period of the
-    policy (when the booking was made). Five queries (and the policy's, when not cached),
-    whatever the history's size."""
+    policy (when the booking was made). Seven queries (and the policy's, when not cached),
+    whatever the history's size, the number of months or of staff members."""
     now = now or timezone.now()
     tz = salon.tz
     today = today_in(tz, now)
@@ -145,6 +159,30 @@ def owner_figures(
     steps = sorted(steps, key=lambda s: s.starts_on)
     periods = [Period(None, policy.rule)] + [Period(s.starts_on, s.rule) for s in steps]
     figures = OwnerFigures(currency=salon.currency, since=first)
+
+    by_month: dict[dt.date, Row] = {}
+    month = first
+    while month <= today:
+        by_month[month] = Row(month, month.strftime("%Y-%m"))
+        month = _month_start(month + dt.timedelta(days=32))
+    month_rows = list(by_month.values())
+
+    def month_of(prefix: str) -> Case:
+        """The index in `month_rows` of the month a booking starts in, in SQL: compared
+        with each month's first instant (salon-local midnight, as UTC), not converted to
+        the salon's time zone row by row."""
+        return Case(
+            *[
+                When(
+                    **{f"{prefix}start__gte": dt.datetime.combine(day, dt.time(), tz)},
+                    then=Value(index),
+                )
+                for index, day in reversed(list(enumerate(by_month)))
+                if index
+            ],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
 
     def period_of(prefix: str) -> Case:
         """The index in `periods` of the period a booking was made in, in SQL."""
@@ -167,6 +205,10 @@ def owner_figures(
         output_field=DateTimeField(),
     )
     valid = dt.timedelta(days=policy.credit_valid_days)
+    # A cancellation is rebooked when the client booked again within the credit's validity
+    # (or spent the credit it left). Each test stands alone in its query's WHERE, where
+    # PostgreSQL joins it (a hash semi-join over the salon's bookings) instead of probing
+    # once per cancellation, as it must for two tests joined by OR.
     rebooked = Exists(
         Booking.objects.filter(
             customer_id=OuterRef("customer_id"),
@@ -175,40 +217,37 @@ def owner_figures(
                 OuterRef("cancelled_at") + valid, output_field=DateTimeField()
             ),
         ).exclude(status=Status.EXPIRED)
-    ) | Exists(CreditEntry.objects.filter(kind=CreditKind.USED, grant__booking_id=OuterRef("pk")))
+    )
+    credit_spent = Exists(
+        CreditEntry.objects.filter(kind=CreditKind.USED, grant__booking_id=OuterRef("pk"))
+    )
     cancelled = Q(status=Status.CANCELLED)
     by_client = cancelled & Q(cancelled_by_salon=False)
+    in_window = Booking.objects.filter(salon=salon, start__gte=since, start__lt=now)
     groups = (
-        Booking.objects.filter(salon=salon, start__gte=since, start__lt=now)
-        .exclude(status=Status.EXPIRED)
-        .annotate(
-            month=TruncMonth("start", tzinfo=tz),
-            period=period_of(""),
-            late=Case(
-                When(by_client & Q(cancelled_at__gt=deadline), then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-        )
+        in_window.exclude(status=Status.EXPIRED)
+        .annotate(month=month_of(""), period=period_of(""))
         .values("month", "staff_id", "period")
         .annotate(
             appointments=Count("pk", filter=Q(status__in=[Status.COMPLETED, Status.NO_SHOW])),
             no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
             cancelled=Count("pk", filter=cancelled),
             client_cancelled=Count("pk", filter=by_client),
-            late_cancelled=Sum("late"),
+            late_cancelled=Count("pk", filter=by_client & Q(cancelled_at__gt=deadline)),
         )
         .order_by()
     )
-    # Apart, over the cancellations alone: the subqueries run for them only.
-    rebookings = (
-        Booking.objects.filter(salon=salon, start__gte=since, start__lt=now)
-        .filter(cancelled, rebooked)
-        .annotate(month=TruncMonth("start", tzinfo=tz), period=period_of(""))
+    # Apart, over the cancellations alone: those rebooked, then those that were not but
+    # whose credit was spent.
+    rebookings = [
+        in_window.filter(cancelled)
+        .filter(*tests)
+        .annotate(month=month_of(""), period=period_of(""))
         .values("month", "staff_id", "period")
         .annotate(rebooked=Count("pk"))
         .order_by()
-    )
+        for tests in ((rebooked,), (~rebooked, credit_spent))
+    ]
     kept = Q(booking__status=Status.NO_SHOW) | Q(outcome=PaymentOutcome.FORFEITED)
     money = (
         Payment.objects.filter(
@@ -218,7 +257,7 @@ def owner_figures(
             booking__start__lt=now,
         )
         .exclude(booking__status=Status.EXPIRED)
-        .annotate(month=TruncMonth("booking__start", tzinfo=tz), period=period_of("booking__"))
+        .annotate(month=month_of("booking__"), period=period_of("booking__"))
         .values("month", "booking__staff_id", "period")
         .annotate(
             paid=Sum("amount"),
@@ -229,37 +268,33 @@ def owner_figures(
         .order_by()
     )
 
-    by_month: dict[dt.date, Row] = {}
-    month = first
-    while month <= today:
-        by_month[month] = Row(month, month.strftime("%Y-%m"))
-        month = _month_start(month + dt.timedelta(days=32))
     by_staff: dict[int, Row] = {}
     by_period = [Row(index, str(p.starts_on or "")) for index, p in enumerate(periods)]
 
-    def place(month_at: dt.datetime, staff_id: int, period: int, counted: Row) -> None:
+    def place(month: int, staff_id: int, period: int, counted: Row) -> None:
         rows = (
-            by_month[month_at.astimezone(tz).date()],
+            month_rows[month],
             by_staff.setdefault(staff_id, Row(staff_id, "")),
             by_period[period],
         )
         for row in rows:
             row.add(counted)
 
-    for group in groups:
-        counted = Row(None, "")
-        for name in ("appointments", "no_shows", "cancelled", "client_cancelled"):
-            setattr(counted, name, group[name])
-        counted.late_cancelled = group["late_cancelled"] or 0
-        place(group["month"], group["staff_id"], group["period"], counted)
-    for group in rebookings:
-        counted = Row(None, "", rebooked=group["rebooked"])
-        place(group["month"], group["staff_id"], group["period"], counted)
-    for group in money:
-        counted = Row(None, "")
-        for name in ("paid", "kept", "refunded", "credited"):
-            setattr(counted, name, group[name] or 0)
-        place(group["month"], group["booking__staff_id"], group["period"], counted)
+    with transaction.atomic(savepoint=False), no_jit():
+        for group in groups:
+            counted = Row(None, "")
+            for name in COUNTED[:5]:
+                setattr(counted, name, group[name])
+            place(group["month"], group["staff_id"], group["period"], counted)
+        for query in rebookings:
+            for group in query:
+                counted = Row(None, "", rebooked=group["rebooked"])
+                place(group["month"], group["staff_id"], group["period"], counted)
+        for group in money:
+            counted = Row(None, "")
+            for name in ("paid", "kept", "refunded", "credited"):
+                setattr(counted, name, group[name] or 0)
+            place(group["month"], group["booking__staff_id"], group["period"], counted)
 
     team = StaffMember.objects.filter(salon=salon).values_list("pk", "name", "user_id", "active")
     for pk, name, user_id, active in sorted(team, key=lambda t: (t[1].casefold(), t[0])):
@@ -269,7 +304,7 @@ def owner_figures(
             figures.staff_users[user_id] = pk
     figures.staff = sorted(by_staff.values(), key=lambda r: (r.label.casefold(), str(r.key)))
 
-    figures.months = list(by_month.values())
+    figures.months = month_rows
     figures.periods = list(zip(periods, by_period, strict=True))
     for month_start, row in by_month.items():
         in_force = [p for p in periods if p.starts_on is None or p.starts_on <= month_start]

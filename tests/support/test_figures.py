@@ -5,6 +5,8 @@ same in number for a short history and a long one; each table exports as CSV."""
 import csv
 import datetime as dt
 import io
+import itertools
+import random
 
 import pytest
 import time_machine
@@ -12,8 +14,10 @@ from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 from playwright.sync_api import expect
 
-from bookings.models import StaffMember
+from bookings.models import Booking, StaffMember
+from bookings.services import staff_save
 from deposits.credit import credit_grant
+from deposits.figures import Row, owner_figures
 from deposits.history import (
     CANCELLED_IN_TIME,
     CANCELLED_LATE,
@@ -22,7 +26,8 @@ from deposits.history import (
     PastVisit,
     past_visits_import,
 )
-from deposits.models import CreditEntry
+from deposits.models import CreditEntry, Payment
+from deposits.selectors import policy_get
 from deposits.services import policy_set
 from support.figures import OTHERS, salon_figures
 from support.models import CustomerRequest
@@ -317,7 +322,7 @@ def test_the_queries_are_as_many_for_a_long_history_as_for_a_short_one(
         return len(alone), len(page)
 
     few = measure()
-    assert few[0] <= 8  # the figures' five, the policy's, the requests'
+    assert few[0] <= 12  # the figures' seven, the policy's, the requests', a transaction's
     cat = catalogue_a
     with salon_scope(salon):
         many = [CustomerFactory(salon=salon, phone=f"+336000000{n:02}") for n in range(40)]
@@ -375,3 +380,178 @@ def test_the_owner_reads_the_figures_in_french_in_a_browser(
         expect(page.locator("#compare")).to_contain_text("33,3\u00a0%")
         expect(page.locator("a[href*='table=staff']")).to_be_visible()
         assert axe_violations(page) == []
+
+
+def _figures_queries(salon, **kwargs):
+    reset_queries()
+    with salon_scope(salon):
+        salon_figures(salon=salon, **kwargs)  # the policy read once, then from the cache
+        with CaptureQueriesContext(connection) as captured:
+            salon_figures(salon=salon, **kwargs)
+    return len(captured)
+
+
+PHONES = itertools.count(1000)
+
+
+def _random_history(salon, cat, team, rng, count, start_days):
+    """`count` past visits ending every way, spread over the last `start_days` days (and
+    some at midnight on the 1st, salon-local, where a month begins), each booked some days
+    before, half of them with a deposit."""
+    customers = [CustomerFactory(salon=salon, phone=f"+33677{next(PHONES):06d}") for _ in range(12)]
+    now = dt.datetime.now(dt.UTC)
+    visits = []
+    for n in range(count):
+        start = now - dt.timedelta(minutes=15 * rng.randrange(2, start_days * 96))
+        if n % 10 == 0:  # just after midnight on the 1st, salon-local
+            local = start.astimezone(salon.tz)
+            start = dt.datetime(local.year, local.month, 1, 0, 15, tzinfo=salon.tz)
+        ended = rng.choice((HONOURED, HONOURED, MISSED, CANCELLED_IN_TIME, CANCELLED_LATE))
+        cancelled = ended in (CANCELLED_IN_TIME, CANCELLED_LATE)
+        paid = rng.choice((0, 1000, 1500))
+        visits.append(
+            visit(
+                salon,
+                cat,
+                rng.choice(customers),
+                rng.choice(team),
+                start,
+                start - dt.timedelta(days=rng.randrange(1, 40), minutes=rng.randrange(60)),
+                ended,
+                cancelled_at=(
+                    start - dt.timedelta(hours=rng.choice((1, 3, 30, 50, 100)))
+                    if cancelled
+                    else None
+                ),
+                paid=paid,
+                money=rng.choice(("", "refunded", "credited")) if cancelled and paid else "",
+                credit_used=rng.random() < 0.5,
+            )
+        )
+    return past_visits_import(salon=salon, visits=visits)
+
+
+def _counted_one_by_one(salon, figures):
+    """The figures' counts made again booking by booking, in Python, from the rows."""
+    policy, _steps = policy_get(salon=salon)
+    tz = salon.tz
+    since = dt.datetime.combine(figures.since, dt.time(), tzinfo=tz)
+    now = dt.datetime.now(dt.UTC)
+    window = dt.timedelta(hours=policy.cancellation_window_hours)
+    valid = dt.timedelta(days=policy.credit_valid_days)
+    everyone = [b for b in Booking.objects.all() if b.status != "expired"]
+    spent = set(CreditEntry.objects.filter(kind="used").values_list("grant__booking_id", flat=True))
+    payments = {}
+    for payment in Payment.objects.filter(status="succeeded"):
+        payments.setdefault(payment.booking_id, []).append(payment)
+    starts = [p.starts_on for p, _row in figures.periods]
+    months, staff, periods = {}, {}, {}
+    for b in everyone:
+        if not since <= b.start < now:
+            continue
+        row = Row(None, "")
+        client_cancelled = b.status == "cancelled" and not b.cancelled_by_salon
+        deadline = min(b.start - window, b.cancellation_deadline or b.start - window)
+        row.appointments = int(b.status in ("completed", "no_show"))
+        row.no_shows = int(b.status == "no_show")
+        row.cancelled = int(b.status == "cancelled")
+        row.client_cancelled = int(client_cancelled)
+        row.late_cancelled = int(client_cancelled and b.cancelled_at > deadline)
+        row.rebooked = int(
+            b.status == "cancelled"
+            and (
+                b.pk in spent
+                or any(
+                    o.customer_id == b.customer_id
+                    and b.cancelled_at < o.created_at <= b.cancelled_at + valid
+                    for o in everyone
+                )
+            )
+        )
+        for payment in payments.get(b.pk, []):
+            row.paid += payment.amount
+            if b.status == "no_show" or payment.outcome == "forfeited":
+                row.kept += payment.amount
+            elif payment.outcome == "refunded":
+                row.refunded += payment.amount
+            elif payment.outcome == "credited":
+                row.credited += payment.amount
+        booked_on = b.created_at.astimezone(tz).date()
+        period = max(i for i, day in enumerate(starts) if day is None or day <= booked_on)
+        keys = (
+            (months, b.start.astimezone(tz).date().replace(day=1)),
+            (staff, b.staff_id),
+            (periods, period),
+        )
+        for table, key in keys:
+            table.setdefault(key, Row(key, "")).add(row)
+    return months, staff, periods
+
+
+def test_the_figures_equal_a_count_made_booking_by_booking(
+    team_a, team_b, catalogue_a, catalogue_b, monday
+):
+    salon, cat = team_a.salon, catalogue_a
+    rng = random.Random(17)  # noqa: S311 (a history, not a secret)
+    with salon_scope(salon):
+        policy_set(
+            salon=salon,
+            rule={"kind": "none"},
+            ramp=[
+                {"starts_on": dt.date(2026, 10, 1), "rule": {"kind": "percent", "value": 20}},
+                {"starts_on": dt.date(2027, 1, 15), "rule": {"kind": "fixed", "value": 1500}},
+            ],
+        )
+        team = [cat.alice, cat.bob] + [
+            staff_save(salon=salon, staff=None, name=f"Staff {n}", service_ids=[cat.cut.pk])
+            for n in range(3)
+        ]
+        booked = _random_history(salon, cat, team, rng, 300, 420)  # some before the window
+        # Some cancelled by the salon (never late), some with a deadline of their own
+        # (a move kept it), some expired (counted nowhere, not even as a rebooking).
+        cancelled = [b for b in booked if b.status == "cancelled"]
+        Booking.objects.filter(pk__in=[b.pk for b in cancelled[::5]]).update(
+            cancelled_by_salon=True
+        )
+        for b in cancelled[1::4]:
+            Booking.objects.filter(pk=b.pk).update(
+                cancellation_deadline=b.start - dt.timedelta(hours=rng.choice((2, 120)))
+            )
+        Booking.objects.filter(pk__in=[b.pk for b in booked[3::40]]).update(status="expired")
+    with salon_scope(team_b.salon):  # the other salon's history is never counted
+        _random_history(team_b.salon, catalogue_b, [catalogue_b.alice], rng, 40, 300)
+
+    with salon_scope(salon):
+        figures = owner_figures(salon=salon)
+        months, staff, periods = _counted_one_by_one(salon, figures)
+    assert sum(row.appointments for row in months.values()) > 100  # a history to count
+    assert len(months) >= 11 and len(staff) == 5  # the current month is eight hours old
+    for row in figures.months:
+        assert _counts(row) == _counts(months.get(row.key, Row(None, ""))), row.label
+    assert {row.key: _counts(row) for row in figures.staff if sum(_counts(row))} == {
+        key: _counts(row) for key, row in staff.items()
+    }
+    assert [_counts(row) for _period, row in figures.periods] == [
+        _counts(periods.get(index, Row(None, ""))) for index in range(3)
+    ]
+
+
+def test_the_queries_do_not_grow_with_months_staff_or_bookings(
+    team_a, team_b, catalogue_a, catalogue_b, monday
+):
+    salon, cat = team_a.salon, catalogue_a
+    rng = random.Random(5)  # noqa: S311 (a history, not a secret)
+    with salon_scope(salon):
+        _random_history(salon, cat, [cat.alice], rng, 20, 60)
+    few = _figures_queries(salon)
+    assert few <= 12
+    with salon_scope(salon):
+        team = [
+            staff_save(salon=salon, staff=None, name=f"Staff {n}", service_ids=[cat.cut.pk])
+            for n in range(6)
+        ]
+        _random_history(salon, cat, [cat.alice, cat.bob, *team], rng, 300, 700)
+    assert _figures_queries(salon) == few
+    assert _figures_queries(salon, months=24) == few
+    with salon_scope(salon):
+        assert len(owner_figures(salon=salon, months=24).months) == 24
