@@ -449,7 +449,8 @@ def _on_rows(error: Invalid) -> Invalid:
 
 @desk_view
 def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
-    """GET: the form (`?q=` finds the client, `?day=` the day). POST `step=slots` shows the
+    """GET: the form (`?q=` finds the client, `?day=` the day, `?staff=` and `?start=` a
+    free time chosen on the schedule). POST `step=slots` shows the
     day's free times again; `step=book` takes the booking."""
     source = request.POST if request.method == "POST" else request.GET
     query = source.get("q", "").strip()
@@ -469,6 +470,9 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
             "day": _day(request.GET.get("day"), salon).isoformat(),
             "service": str(services[0][0]) if services else "",
             "deposit_handling": DepositHandling.PAYMENT_LINK,
+            # A free time chosen on the schedule: its staff member and start (ISO, UTC).
+            "staff": id_parse(request.GET.get("staff")),
+            "start": request.GET.get("start", ""),
         }
         form = PhoneBookingForm(salon=salon, initial=initial)
 

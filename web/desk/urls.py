@@ -2,16 +2,20 @@
 
 from django.urls import include, path
 
-from web.desk import auth, bookings, calendar, feeds, phone, requests
+from web.desk import auth, bookings, calendar, day, feeds, phone, requests
 
 app_name = "desk"
 
 salon_patterns = [
     path("", calendar.calendar, name="calendar"),
+    path("schedule/", day.day_view, name="schedule"),
+    path("schedule/version/", day.day_version, name="schedule-version"),
+    path("schedule/staff/<int:staff>/", day.staff_week, name="schedule-staff"),
     path("book/", phone.phone_booking, name="book"),
     path("book/slots/", phone.slots_json, name="slots"),
     path("customers/search/", phone.customer_search_json, name="customer-search"),
     path("bookings/<int:pk>/", bookings.booking_detail, name="booking"),
+    path("bookings/<int:pk>/move/", day.booking_move_page, name="booking-move"),
     path("bookings/<int:pk>/<str:action>/", bookings.booking_action, name="booking-action"),
     path("requests/", requests.request_log, name="requests"),
     path("requests/<int:pk>/", requests.request_edit, name="request"),
