@@ -91,7 +91,7 @@ def test_a_colour_and_cut_is_taken_in_order_and_the_calendar_shows_the_processin
     assert "09:00\u201310:00</span> <span>Couleur · Alice</span>" in day
     assert "Processing 09:15\u201309:45: Alice is free" in day
     french = _text(client.get("/desk/bella/?date=2027-03-02", HTTP_ACCEPT_LANGUAGE="fr"))
-    assert "Pose 09:15\u201309:45 : Alice est libre" in french
+    assert "Pose 09:15\u201309:45\u00a0: Alice est libre" in french
     page = _text(client.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="en"))
     assert 'id="booking-items"' in page and "Coupe" in page and "Couleur" in page
 
