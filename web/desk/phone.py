@@ -43,11 +43,13 @@ from deposits.checkout import (
 from deposits.models import policy_values
 from deposits.rules import Rule, rule_in_force
 from deposits.selectors import client_record, deposit_quote_visit, policy_get, salon_today
+from support.desk_card import client_card
 from support.phone import phone_booking_place
 from support.selectors import salon_customer
 from tenants.models import Salon
 from web.desk.access import desk_context, desk_view
 from web.desk.calendar import desk_day
+from web.desk.card import card_context
 from web.problems import desk_problem
 
 NEW = "new"
@@ -499,6 +501,7 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
     parts = _asked(salon, visit)
     slots = _slots(salon, parts, id_parse(value("staff")), day)
     chosen_customer = _customer_for_preview(salon, value("customer"))
+    card = None if chosen_customer is None else client_card(salon=salon, pk=chosen_customer.pk)
     return render(
         request,
         "desk/phone_booking.html",
@@ -520,6 +523,7 @@ def phone_booking(request: HttpRequest, salon: Salon) -> HttpResponse:
             new_client_errors=any(form.errors.get(f) for f in ("name", "phone", "email")),
             focus_search=not form.errors,
             deposit=deposit_preview(salon, chosen_customer, parts),
+            **card_context(card),
         ),
         status=status,
     )

@@ -111,6 +111,13 @@ def request_log(request: HttpRequest, salon: Salon) -> HttpResponse:
         status_filter = None
     if category_filter not in dict(CATEGORIES):
         category_filter = None
+    # `?customer=`: her requests, and the new request's form made hers (from a call).
+    customer = None
+    customer_id = request.GET.get("customer", "")
+    if customer_id.isdigit():
+        customer = salon_customer(salon=salon, pk=int(customer_id))
+        if customer is not None and customer.erased:
+            customer = None
     code = 200
     if request.method == "POST":
         form = RequestForm(request.POST, salon=salon)
@@ -136,14 +143,21 @@ def request_log(request: HttpRequest, salon: Salon) -> HttpResponse:
                 )
         code = 400
     else:
-        initial: dict[str, Any] = {"channel": RequestChannel.PHONE}
-        customer_id = request.GET.get("customer", "")
-        if customer_id.isdigit():
-            customer = salon_customer(salon=salon, pk=int(customer_id))
-            if customer is not None and not customer.erased:
-                initial.update(customer=customer.pk, client=customer.name)
+        channel = request.GET.get("channel", "")
+        initial: dict[str, Any] = {
+            "channel": channel if channel in dict(CHANNELS) else RequestChannel.PHONE
+        }
+        if customer is not None:
+            initial.update(customer=customer.pk, client=customer.name)
         form = RequestForm(salon=salon, initial=initial)
-    filters = RequestFilters(status=status_filter, category=category_filter)
+        if customer is not None or channel:
+            # Opened from a call: what the client says is typed straight away.
+            form.fields["summary"].widget.attrs["autofocus"] = True
+    filters = RequestFilters(
+        status=status_filter,
+        category=category_filter,
+        customer_id=None if customer is None else customer.pk,
+    )
     rows = request_list(salon=salon, filters=filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -159,6 +173,7 @@ def request_log(request: HttpRequest, salon: Salon) -> HttpResponse:
             categories=CATEGORIES,
             status_filter=status_filter or "",
             category_filter=category_filter or "",
+            customer=customer,
         ),
         status=code,
     )

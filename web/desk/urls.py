@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from web.desk import auth, bookings, calendar, day, feeds, phone, requests
+from web.desk import auth, bookings, calendar, card, day, feeds, phone, requests
 
 app_name = "desk"
 
@@ -14,6 +14,7 @@ salon_patterns = [
     path("book/", phone.phone_booking, name="book"),
     path("book/slots/", phone.slots_json, name="slots"),
     path("customers/search/", phone.customer_search_json, name="customer-search"),
+    path("customers/<int:pk>/card/", card.client_card_fragment, name="client-card"),
     path("bookings/<int:pk>/", bookings.booking_detail, name="booking"),
     path("bookings/<int:pk>/move/", day.booking_move_page, name="booking-move"),
     path("bookings/<int:pk>/<str:action>/", bookings.booking_action, name="booking-action"),

@@ -12,6 +12,10 @@
   var slots = document.getElementById("slots");
   var newClient = document.getElementById("new-client");
   var preview = document.getElementById("deposit-preview");
+  var card = document.getElementById("client-card");
+  var newRequest = document.getElementById("new-request");
+  var cardEmpty = card ? card.innerHTML : "";
+  var cardAsked = 0;
   var timer = null;
   var asked = 0;
   var slotsAsked = 0;
@@ -21,7 +25,46 @@
   function syncNewClient() {
     var chosen = book.querySelector("input[name=customer]:checked");
     newClient.hidden = !chosen || chosen.value !== "new";
+    syncCard(chosen && /^\d+$/.test(chosen.value) ? chosen.value : null);
   }
+
+  /* The chosen client's card beside the form (the region announces it politely), and
+     the new request's link made hers. */
+  var cardShown = null;
+  function syncCard(id) {
+    if (!card || id === cardShown) { return; }
+    cardShown = id;
+    if (newRequest) { newRequest.href = newRequest.dataset.url + (id ? "&customer=" + id : ""); }
+    var ticket = ++cardAsked;
+    if (!id) { card.innerHTML = cardEmpty; return; }
+    fetch(card.dataset.url.replace(/\/0\/card\/$/, "/" + id + "/card/"), {credentials: "same-origin"})
+      .then(function (answer) { if (!answer.ok) { throw new Error(answer.status); } return answer.text(); })
+      .then(function (html) { if (ticket === cardAsked) { card.innerHTML = html; } })
+      .catch(function () { /* a reload shows it */ });
+  }
+  (function () {
+    var chosen = book.querySelector("input[name=customer]:checked");
+    cardShown = chosen && /^\d+$/.test(chosen.value) ? chosen.value : null;
+  })();
+
+  /* Alt+R: a new request from this call, for the chosen client, by phone. */
+  document.addEventListener("keydown", function (event) {
+    if (newRequest && event.altKey && !event.ctrlKey && !event.metaKey && (event.code === "KeyR" || event.key === "r" || event.key === "R")) {
+      event.preventDefault();
+      window.location.assign(newRequest.href);
+    }
+  });
+
+  /* Enter in any field of the booking takes it (not in the notes, nor on a button,
+     which does its own). Without the script, Enter shows the free times again. */
+  book.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key !== "Enter" || event.altKey || event.ctrlKey || event.shiftKey) { return; }
+    if (target.tagName === "TEXTAREA" || target.tagName === "BUTTON" || target.tagName === "SUMMARY") { return; }
+    event.preventDefault();
+    var take = document.getElementById("take-booking");
+    if (book.requestSubmit) { book.requestSubmit(take); } else { take.click(); }
+  });
 
   /* A search that matched no one: what was typed becomes the new client's number (or
      e-mail, or name), as the page does without the script. */
