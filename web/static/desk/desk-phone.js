@@ -55,13 +55,15 @@
     }
   });
 
-  /* Enter in any field of the booking takes it (not in the notes, nor on a button,
-     which does its own). Without the script, Enter shows the free times again. */
+  /* Enter in any field of the booking takes it once a free time is chosen (not in the
+     notes, nor on a button, which does its own); before, it shows the day's free times
+     again. Without the script, Enter shows the free times again. */
   book.addEventListener("keydown", function (event) {
     var target = event.target;
     if (event.key !== "Enter" || event.altKey || event.ctrlKey || event.shiftKey) { return; }
     if (target.tagName === "TEXTAREA" || target.tagName === "BUTTON" || target.tagName === "SUMMARY") { return; }
     event.preventDefault();
+    if (!book.querySelector("input[name=start]:checked")) { refreshSlots(); return; }
     var take = document.getElementById("take-booking");
     if (book.requestSubmit) { book.requestSubmit(take); } else { take.click(); }
   });
