@@ -33,6 +33,7 @@ from deposits.services import policy_set
 from deposits.summaries import MonthSummaries, signature_of
 from support.figures import OTHERS, salon_figures
 from support.models import CustomerRequest
+from tenants.models import Salon
 from tenants.scoping import salon_scope
 from tests.browser.harness import axe_violations
 from tests.conftest import MONDAY
@@ -616,7 +617,6 @@ def test_the_summaries_stay_exact_through_writes_to_past_months(
         for _ in range(4):
             before = [_all_counts(row) for row in owner_figures(salon=salon).months[:-1]]
             honoured = [b for b in past if b.status == "completed"]
-            cancelled = [b for b in past if b.status == "cancelled"]
             # A past visit missed after all, one moved to the other staff member (saved
             # by the ORM), one cancelled by the client.
             missed = rng.choice(honoured)
@@ -644,24 +644,43 @@ def test_the_summaries_stay_exact_through_writes_to_past_months(
             if grants.exists():
                 used.grant = grants.order_by("?").first()
                 used.save(update_fields=["grant"])
-            # A client who cancelled last year books again today: that cancellation is
-            # rebooked now, in its own (closed) month.
-            again = rng.choice(cancelled)
+            # A client who cancelled in January books again today: that cancellation is
+            # rebooked now, in its own (closed) month, which nothing else marked.
+            fresh = CustomerFactory(salon=salon, phone=f"+33677{next(PHONES):06d}")
+            start = dt.datetime(2027, 1, 10 + rounds, 10, tzinfo=salon.tz)
+            [lone] = past_visits_import(
+                salon=salon,
+                visits=[
+                    visit(
+                        salon,
+                        cat,
+                        fresh,
+                        cat.alice,
+                        start,
+                        start - dt.timedelta(days=5),
+                        CANCELLED_LATE,
+                        cancelled_at=start - dt.timedelta(hours=3),
+                    )
+                ],
+            )
+            january = owner_figures(salon=salon).months[-3]
+            assert not FigureDirty.objects.exists()
             past_visits_import(
                 salon=salon,
                 visits=[
                     visit(
                         salon,
                         cat,
-                        again.customer,
+                        fresh,
                         cat.alice,
                         MONDAY - dt.timedelta(hours=1),
-                        again.cancelled_at + dt.timedelta(hours=1),
+                        lone.cancelled_at + dt.timedelta(hours=1),
                         HONOURED,
                     )
                 ],
             )
             assert FigureDirty.objects.exists()  # the triggers marked the months
+            assert owner_figures(salon=salon).months[-3].rebooked == january.rebooked + 1
             after = _assert_exact(salon)
             assert not FigureDirty.objects.exists()  # consumed
             rounds += [_all_counts(row) for row in after.months[:-1]] != before
@@ -676,6 +695,10 @@ def test_the_summaries_stay_exact_through_writes_to_past_months(
         )
         _assert_exact(salon)
         assert _closed(salon) == closed
+        # Another time zone: other month boundaries, every month counted again.
+        Salon.objects.filter(pk=salon.pk).update(timezone="America/Toronto")
+        salon.refresh_from_db()
+        _assert_exact(salon)
         # The other salon's writes mark its own months only and leave these alone.
         kept = list(FigureMonth.objects.order_by("month").values_list("month", "cells"))
     with salon_scope(team_b.salon):
