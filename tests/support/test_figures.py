@@ -731,3 +731,35 @@ def test_a_month_marked_while_it_is_counted_stays_marked(team_a, catalogue_a, mo
         assert month in set(FigureDirty.objects.values_list("month", flat=True))
         _assert_exact(salon)
         assert not FigureDirty.objects.exists()
+
+
+def test_spending_a_closed_months_credit_marks_that_month(team_a, catalogue_a, monday):
+    salon, cat = team_a.salon, catalogue_a
+    with salon_scope(salon):
+        fresh = CustomerFactory(salon=salon, phone=f"+33677{next(PHONES):06d}")
+        start = dt.datetime(2027, 1, 12, 10, tzinfo=salon.tz)
+        [lone] = past_visits_import(
+            salon=salon,
+            visits=[
+                visit(
+                    salon,
+                    cat,
+                    fresh,
+                    cat.alice,
+                    start,
+                    start - dt.timedelta(days=5),
+                    CANCELLED_IN_TIME,
+                    cancelled_at=start - dt.timedelta(days=3),
+                    paid=1000,
+                    money="credited",
+                )
+            ],
+        )
+        january = _assert_exact(salon).months[-3]
+        assert (january.cancelled, january.rebooked) == (1, 0)
+        assert not FigureDirty.objects.exists()
+        grant = CreditEntry.objects.get(kind="granted", booking=lone)
+        CreditEntry.objects.create(  # spent on nothing the figures count but the grant
+            salon=salon, customer=fresh, kind="used", amount=500, currency="EUR", grant=grant
+        )
+        assert _assert_exact(salon).months[-3].rebooked == 1
