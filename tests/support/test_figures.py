@@ -763,3 +763,30 @@ def test_spending_a_closed_months_credit_marks_that_month(team_a, catalogue_a, m
             salon=salon, customer=fresh, kind="used", amount=500, currency="EUR", grant=grant
         )
         assert _assert_exact(salon).months[-3].rebooked == 1
+
+
+def test_a_deposit_kept_later_marks_its_bookings_month(team_a, catalogue_a, monday):
+    salon, cat = team_a.salon, catalogue_a
+    with salon_scope(salon):
+        client = CustomerFactory(salon=salon, phone=f"+33677{next(PHONES):06d}")
+        start = dt.datetime(2027, 1, 12, 10, tzinfo=salon.tz)
+        [lone] = past_visits_import(
+            salon=salon,
+            visits=[
+                visit(
+                    salon,
+                    cat,
+                    client,
+                    cat.alice,
+                    start,
+                    start - dt.timedelta(days=5),
+                    CANCELLED_IN_TIME,
+                    cancelled_at=start - dt.timedelta(days=3),
+                    paid=1000,
+                )
+            ],
+        )
+        assert _assert_exact(salon).months[-3].kept == 0
+        assert not FigureDirty.objects.exists()
+        Payment.objects.filter(booking=lone).update(outcome="forfeited")
+        assert _assert_exact(salon).months[-3].kept == 1000
