@@ -5,8 +5,10 @@ and the cancellations that were rebooked.
 
 Every figure is counted in SQL, grouped by month, staff member and period of the policy
 (the ramp's steps), so the number of queries is the same for ten bookings or a hundred
-thousand. The requests answered are added by support/figures.py (support comes after
-deposits)."""
+thousand. A closed month (before the current one) is counted once and kept, exact, in
+its summary (deposits/summaries.py), read instead until a write marks it; the current
+month is always counted. The requests answered are added by support/figures.py (support
+comes after deposits)."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ from tenants.models import Salon
 from .credit import credit_live
 from .models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
 from .selectors import policy_get
+from .summaries import MonthSummaries, signature_of
 
 EXPIRING_DAYS = 30
 
@@ -145,15 +148,15 @@ def owner_figures(
 ) -> OwnerFigures:
     """The last `months` calendar months (salon-local), the current one included: the
     appointments that started in them, by month, by staff member and by period of the
-    policy (when the booking was made). Seven queries (and the policy's, when not cached),
-    whatever the history's size, the number of months or of staff members."""
+    policy (when the booking was made). Ten queries (and the policy's, when not cached),
+    whatever the history's size, the number of months or of staff members, or of the
+    closed months' summaries read or counted again."""
     now = now or timezone.now()
     tz = salon.tz
     today = today_in(tz, now)
     first = _month_start(today)
     for _ in range(months - 1):
         first = _month_start(first - dt.timedelta(days=1))
-    since = dt.datetime.combine(first, dt.time(), tzinfo=tz)
 
     policy, steps = policy_get(salon=salon)
     steps = sorted(steps, key=lambda s: s.starts_on)
@@ -223,50 +226,70 @@ def owner_figures(
     )
     cancelled = Q(status=Status.CANCELLED)
     by_client = cancelled & Q(cancelled_by_salon=False)
-    in_window = Booking.objects.filter(salon=salon, start__gte=since, start__lt=now)
-    groups = (
-        in_window.exclude(status=Status.EXPIRED)
-        .annotate(month=month_of(""), period=period_of(""))
-        .values("month", "staff_id", "period")
-        .annotate(
-            appointments=Count("pk", filter=Q(status__in=[Status.COMPLETED, Status.NO_SHOW])),
-            no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
-            cancelled=Count("pk", filter=cancelled),
-            client_cancelled=Count("pk", filter=by_client),
-            late_cancelled=Count("pk", filter=by_client & Q(cancelled_at__gt=deadline)),
+
+    def counted(live: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[tuple[int, int, int, Row]]:
+        """The appointments that started in the `live` stretches, counted: (month, staff
+        member, period, counts) for each group; four queries, one stretch or many."""
+        if not live:
+            return
+        in_stretches = Q()
+        paid_for = Q()
+        for lo, hi in live:
+            in_stretches |= Q(start__gte=lo, start__lt=hi)
+            paid_for |= Q(booking__start__gte=lo, booking__start__lt=hi)
+        in_window = Booking.objects.filter(in_stretches, salon=salon)
+        groups = (
+            in_window.exclude(status=Status.EXPIRED)
+            .annotate(month=month_of(""), period=period_of(""))
+            .values("month", "staff_id", "period")
+            .annotate(
+                appointments=Count("pk", filter=Q(status__in=[Status.COMPLETED, Status.NO_SHOW])),
+                no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
+                cancelled=Count("pk", filter=cancelled),
+                client_cancelled=Count("pk", filter=by_client),
+                late_cancelled=Count("pk", filter=by_client & Q(cancelled_at__gt=deadline)),
+            )
+            .order_by()
         )
-        .order_by()
-    )
-    # Apart, over the cancellations alone: those rebooked, then those that were not but
-    # whose credit was spent.
-    rebookings = [
-        in_window.filter(cancelled)
-        .filter(*tests)
-        .annotate(month=month_of(""), period=period_of(""))
-        .values("month", "staff_id", "period")
-        .annotate(rebooked=Count("pk"))
-        .order_by()
-        for tests in ((rebooked,), (~rebooked, credit_spent))
-    ]
-    kept = Q(booking__status=Status.NO_SHOW) | Q(outcome=PaymentOutcome.FORFEITED)
-    money = (
-        Payment.objects.filter(
-            salon=salon,
-            status=PaymentStatus.SUCCEEDED,
-            booking__start__gte=since,
-            booking__start__lt=now,
+        # Apart, over the cancellations alone: those rebooked, then those that were not
+        # but whose credit was spent.
+        rebookings = [
+            in_window.filter(cancelled)
+            .filter(*tests)
+            .annotate(month=month_of(""), period=period_of(""))
+            .values("month", "staff_id", "period")
+            .annotate(rebooked=Count("pk"))
+            .order_by()
+            for tests in ((rebooked,), (~rebooked, credit_spent))
+        ]
+        kept = Q(booking__status=Status.NO_SHOW) | Q(outcome=PaymentOutcome.FORFEITED)
+        money = (
+            Payment.objects.filter(paid_for, salon=salon, status=PaymentStatus.SUCCEEDED)
+            .exclude(booking__status=Status.EXPIRED)
+            .annotate(month=month_of("booking__"), period=period_of("booking__"))
+            .values("month", "booking__staff_id", "period")
+            .annotate(
+                paid=Sum("amount"),
+                kept=Sum("amount", filter=kept),
+                refunded=Sum("amount", filter=~kept & Q(outcome=PaymentOutcome.REFUNDED)),
+                credited=Sum("amount", filter=~kept & Q(outcome=PaymentOutcome.CREDITED)),
+            )
+            .order_by()
         )
-        .exclude(booking__status=Status.EXPIRED)
-        .annotate(month=month_of("booking__"), period=period_of("booking__"))
-        .values("month", "booking__staff_id", "period")
-        .annotate(
-            paid=Sum("amount"),
-            kept=Sum("amount", filter=kept),
-            refunded=Sum("amount", filter=~kept & Q(outcome=PaymentOutcome.REFUNDED)),
-            credited=Sum("amount", filter=~kept & Q(outcome=PaymentOutcome.CREDITED)),
-        )
-        .order_by()
-    )
+        for group in groups:
+            row = Row(None, "")
+            for name in COUNTED[:5]:
+                setattr(row, name, group[name])
+            yield group["month"], group["staff_id"], group["period"], row
+        for query in rebookings:
+            for group in query:
+                row = Row(None, "", rebooked=group["rebooked"])
+                yield group["month"], group["staff_id"], group["period"], row
+        for group in money:
+            row = Row(None, "")
+            for name in ("paid", "kept", "refunded", "credited"):
+                setattr(row, name, group[name] or 0)
+            yield group["month"], group["booking__staff_id"], group["period"], row
 
     by_staff: dict[int, Row] = {}
     by_period = [Row(index, str(p.starts_on or "")) for index, p in enumerate(periods)]
@@ -280,21 +303,42 @@ def owner_figures(
         for row in rows:
             row.add(counted)
 
+    starts = [dt.datetime.combine(day, dt.time(), tz) for day in by_month]
     with transaction.atomic(savepoint=False), no_jit():
-        for group in groups:
-            counted = Row(None, "")
-            for name in COUNTED[:5]:
-                setattr(counted, name, group[name])
-            place(group["month"], group["staff_id"], group["period"], counted)
-        for query in rebookings:
-            for group in query:
-                counted = Row(None, "", rebooked=group["rebooked"])
-                place(group["month"], group["staff_id"], group["period"], counted)
-        for group in money:
-            counted = Row(None, "")
-            for name in ("paid", "kept", "refunded", "credited"):
-                setattr(counted, name, group[name] or 0)
-            place(group["month"], group["booking__staff_id"], group["period"], counted)
+        # The closed months from their summaries (deposits/summaries.py) where still
+        # exact; the others, and the current month, counted now.
+        summaries = MonthSummaries(
+            salon, signature=signature_of(salon, policy, [p.starts_on for p in periods])
+        )
+        stored = summaries.read([day for day in by_month if day < _month_start(today)])
+        live: list[tuple[dt.datetime, dt.datetime]] = []
+        for index, day in enumerate(by_month):
+            if day in stored:
+                for staff_id, period, *values in stored[day]:
+                    row = Row(None, "")
+                    for name, value in zip(COUNTED, values, strict=True):
+                        setattr(row, name, value)
+                    place(index, staff_id, period, row)
+                continue
+            end = starts[index + 1] if index + 1 < len(starts) else now
+            if live and live[-1][1] == starts[index]:
+                live[-1] = (live[-1][0], end)
+            else:
+                live.append((starts[index], end))
+        cells: dict[tuple[int, int, int], Row] = {}
+        for at, staff_id, period, row in counted(live):
+            cells.setdefault((at, staff_id, period), Row(None, "")).add(row)
+            place(at, staff_id, period, row)
+        counted_months: dict[dt.date, list[list[int]]] = {
+            day: [] for day in by_month if day < _month_start(today) and day not in stored
+        }
+        months_list = list(by_month)
+        for (at, staff_id, period), row in sorted(cells.items()):
+            if months_list[at] in counted_months:
+                counted_months[months_list[at]].append(
+                    [staff_id, period, *(getattr(row, name) for name in COUNTED)]
+                )
+        summaries.write(counted_months)
 
     team = StaffMember.objects.filter(salon=salon).values_list("pk", "name", "user_id", "active")
     for pk, name, user_id, active in sorted(team, key=lambda t: (t[1].casefold(), t[0])):

@@ -6,7 +6,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from core.money import money_format
-from tenants.models import TenantModel
+from tenants.models import Salon, TenantModel
 
 from .rules import Policy, Rule
 
@@ -378,3 +378,42 @@ class TestModeIntent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.intent_id} (test mode)"
+
+
+class FigureMonth(TenantModel):
+    """The owner's figures (deposits/figures.py) of one closed month, salon-local: its
+    counts and sums by staff member and period of the policy, as `cells`, each
+    [staff id, period, *figures.COUNTED]. Kept only while `signature` (the time zone and
+    the policy's steps, window and credit validity it was counted under) still holds and
+    no write has marked the month in FigureDirty since."""
+
+    month = models.DateField(verbose_name=_("month"))
+    signature = models.TextField(verbose_name=_("signature"))
+    cells = models.JSONField(verbose_name=_("cells"))
+
+    class Meta:
+        verbose_name = _("month of figures")
+        verbose_name_plural = _("months of figures")
+        constraints = [
+            models.UniqueConstraint(fields=["salon", "month"], name="figure_month_unique")
+        ]
+
+
+class FigureDirty(TenantModel):
+    """A month whose figures a write may have changed: appended by the database's triggers
+    on bookings, payments and credit entries (deposits/migrations/0009), never updated,
+    deleted once the month is counted again. No foreign key: a salon being deleted still
+    marks the months of the bookings it loses."""
+
+    salon = models.ForeignKey(
+        Salon,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("salon"),
+    )
+    month = models.DateField(verbose_name=_("month"))
+
+    class Meta:
+        verbose_name = _("month to count again")
+        verbose_name_plural = _("months to count again")
