@@ -213,6 +213,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "deposits.credit_sweep",
         "schedule": crontab(hour=3, minute=0),
     },
+    "deposits-figures": {
+        "task": "deposits.figures_sweep",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "messaging-messages": {
         "task": "messaging.messages_sweep",
         "schedule": 60.0,

@@ -31,6 +31,7 @@ from deposits.models import CreditEntry, FigureDirty, FigureMonth, Payment
 from deposits.selectors import policy_get
 from deposits.services import policy_set
 from deposits.summaries import MonthSummaries, signature_of
+from deposits.tasks import figures_apply
 from support.figures import OTHERS, salon_figures
 from support.models import CustomerRequest
 from tenants.models import Salon
@@ -790,3 +791,23 @@ def test_a_deposit_kept_later_marks_its_bookings_month(team_a, catalogue_a, mond
         assert not FigureDirty.objects.exists()
         Payment.objects.filter(booking=lone).update(outcome="forfeited")
         assert _assert_exact(salon).months[-3].kept == 1000
+
+
+def test_the_nightly_job_consumes_each_salons_marks_without_the_owner(
+    team_a, team_b, catalogue_a, catalogue_b, monday
+):
+    """Marks are consumed when the figures are read: the nightly job reads them for every
+    salon, so they never pile up behind an owner who does not open the page."""
+    rng = random.Random(7)  # noqa: S311 (a history, not a secret)
+    for team, cat in ((team_a, catalogue_a), (team_b, catalogue_b)):
+        with salon_scope(team.salon):
+            _random_history(team.salon, cat, [cat.alice], rng, 20, 200)
+            assert FigureDirty.objects.exists()
+    with salon_scope(team_a.salon):
+        assert figures_apply(salon_id=team_a.salon.pk) == 0
+        assert not FigureDirty.objects.exists() and FigureMonth.objects.exists()
+        _assert_exact(team_a.salon)
+    with salon_scope(team_b.salon):
+        assert FigureDirty.objects.exists()  # the other salon's marks wait for its own run
+        assert figures_apply(salon_id=team_b.salon.pk) == 0
+        assert not FigureDirty.objects.exists()
