@@ -61,7 +61,8 @@ def fresh_salon(slug: str, **fields: object) -> Any:
     from django.core.management import call_command
     from django_scopes import scopes_disabled
 
-    from bookings.models import Booking
+    from bookings.models import Booking, Resource, ResourceKind
+    from deposits.models import Payment
     from tenants.models import Salon
     from tenants.scoping import salon_scope
 
@@ -69,7 +70,11 @@ def fresh_salon(slug: str, **fields: object) -> Any:
     old = Salon.objects.filter(slug=slug).first()
     if old is not None:
         with salon_scope(old):
-            Booking.objects.all().delete()  # bookings are protected; the rest cascades
+            # What protects what, removed in turn; the rest cascades.
+            Payment.objects.all().delete()
+            Booking.objects.all().delete()
+            Resource.objects.all().delete()
+            ResourceKind.objects.all().delete()
         with scopes_disabled():  # the cascade reaches every table the salon has rows in
             old.delete()
     return Salon.objects.create(

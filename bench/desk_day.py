@@ -39,8 +39,6 @@ def build():
         Booking,
         BookingItem,
         BusyTime,
-        Resource,
-        ResourceKind,
         Status,
         TimeOff,
     )
@@ -54,17 +52,10 @@ def build():
     from customers.models import Customer
     from customers.search import search_text
     from deposits.models import DESK, Payment, PaymentStatus
-    from tenants.models import Role, Salon
+    from tenants.models import Role
     from tenants.scoping import salon_scope
     from tenants.services import membership_set
 
-    old = Salon.objects.filter(slug=SLUG).first()
-    if old is not None:  # what is protected first: the salon's cascade trips on it
-        with salon_scope(old):
-            Payment.objects.all().delete()
-            Booking.objects.all().delete()
-            Resource.objects.all().delete()
-            ResourceKind.objects.all().delete()
     salon = fresh_salon(SLUG)
     user = get_user_model().objects.filter(username="bench-desk").first()
     if user is None:

@@ -72,7 +72,9 @@ def day_payments(*, salon: Salon, first: dt.date, last: dt.date) -> list[Payment
     begin, end = day_bounds(salon, first, last)
     return list(
         Payment.objects.filter(booking__start__gte=begin, booking__start__lt=end)
-        .only("booking_id", "amount", "status", "provider", "outcome", "updated_at")
+        .only(
+            "booking_id", "amount", "status", "provider", "outcome", "replaced_by_id", "updated_at"
+        )
         .order_by("id")
     )
 

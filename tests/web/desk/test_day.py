@@ -462,14 +462,25 @@ def test_the_day_renders_in_the_same_number_of_queries_whatever_its_size(
     for index, member in enumerate(extra):
         for k in range(1, 6):
             customer = _client(team_a.salon, f"X{index}-{k}", f"+3362{index:03d}{k:04d}")
-            book(
+            booking = book(
                 catalogue_a,
                 customer,
                 local(team_a.salon, 0, 9) + dt.timedelta(minutes=45 * k),
                 staff=member,
             )
+            with salon_scope(team_a.salon):
+                Payment.objects.create(
+                    salon=team_a.salon,
+                    booking=booking,
+                    kind="deposit",
+                    amount=1000,
+                    currency="EUR",
+                    status=PaymentStatus.SUCCEEDED,
+                    intent_id=f"pi_{booking.pk}",
+                )
     with salon_scope(team_a.salon):
         assert Booking.objects.count() == before + 5 * len(extra)
+        assert Payment.objects.count() >= 5 * len(extra)  # each drawn with its money
     large = count()
     assert small == large, (
         Counter(seen[1]) - Counter(seen[2]),
