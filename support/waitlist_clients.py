@@ -57,7 +57,7 @@ def waitlist_join_online(
 ) -> WaitlistEntry:
     """A client on the booking page (or in her space, `proven`) joins the waitlist."""
     now = now or timezone.now()
-    wishes = {
+    wishes: dict[str, Any] = {
         "salon": salon,
         "services": services,
         "staff": staff,
@@ -103,7 +103,7 @@ def waitlist_join_by_staff(
     chose her, else the client with these details (created when there is none). The
     consent is the one the client stated to them."""
     now = now or timezone.now()
-    wishes = {
+    wishes: dict[str, Any] = {
         "salon": salon,
         "services": services,
         "staff": staff,

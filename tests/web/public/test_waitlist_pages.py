@@ -316,3 +316,68 @@ def test_a_bad_token_or_another_salons_entry_is_not_found(client, catalogue_a, c
     with salon_scope(catalogue_a.salon):
         entry.refresh_from_db()
     assert entry.status == WaitlistStatus.WAITING
+
+
+# From the client space ---------------------------------------------------------------------
+
+
+def test_the_client_space_lists_her_entries_and_joins_from_there(
+    client, team_a, catalogue_a, monday
+):
+    from tests.web.public.test_client_space import LEA_E164, _sign_in
+
+    salon = catalogue_a.salon
+    with salon_scope(salon):
+        lea = CustomerFactory(
+            salon=salon, name="Léa Martin", phone=LEA_E164, email="lea@example.org"
+        )
+        other = CustomerFactory(salon=salon, name="Someone Else", phone="+33698765432")
+        mine = waitlist_join(
+            salon=salon,
+            customer=lea,
+            services=[catalogue_a.colour],
+            staff=catalogue_a.alice,
+            first=dt.date(2027, 3, 3),
+            last=dt.date(2027, 3, 10),
+            parts_of_day=[],
+            consent=True,
+            source=WaitlistSource.WEB,
+        )
+        waitlist_join(
+            salon=salon,
+            customer=other,
+            services=[catalogue_a.cut],
+            staff=None,
+            first=dt.date(2027, 3, 3),
+            last=dt.date(2027, 3, 10),
+            parts_of_day=[],
+            consent=True,
+            source=WaitlistSource.WEB,
+        )
+    _sign_in(client, salon)
+    text = _text(client.get("/bella/me/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert 'id="waitlist-entries"' in text and "Couleur" in text
+    assert f'href="/bella/waitlist/{waitlist_token(mine)}/"' in text
+    assert text.count("/bella/waitlist/") == 1  # hers only
+    # Join for a service: the booking steps' waitlist, which knows her.
+    step = client.get(
+        BOOK,
+        {"step": "waitlist", "staff": "any", "origin": "space", "services": catalogue_a.cut.pk},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    step_text = _text(step)
+    assert 'id="proven"' in step_text and 'name="origin" value="space"' in step_text
+    assert 'value="Léa Martin"' in step_text  # her details, filled in
+    post = _join(catalogue_a, staff="any", origin="space", phone="06 12 34 56 78")
+    assert client.post(BOOK, post).status_code == 302
+    with salon_scope(salon):
+        joined = WaitlistEntry.objects.latest("id")
+    assert joined.customer_id == lea.pk and joined.source == WaitlistSource.SPACE
+    french = _text(client.get("/bella/me/", HTTP_ACCEPT_LANGUAGE="fr"))
+    assert "Ma liste d\u2019attente" in french and french.count("/bella/waitlist/") == 2
+
+
+def test_without_her_proof_the_space_origin_is_the_booking_page(client, catalogue_a, monday):
+    assert client.post(BOOK, _join(catalogue_a, origin="space")).status_code == 302
+    [entry] = _entries(catalogue_a.salon)
+    assert entry.source == WaitlistSource.WEB
