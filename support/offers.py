@@ -12,7 +12,6 @@ time was taken, and keeps her place on the list.
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -107,7 +106,7 @@ def offer_accept(
     _refuse(offer, now)
     try:
         if offer.move is not None:
-            return _move(offer, now), None
+            return _move(offer, offer.move, now), None
         entry = offer.entry
         checkout = checkout_place(
             CheckoutRequest(
@@ -137,12 +136,11 @@ def offer_accept(
         ) from None
 
 
-def _move(offer: WaitlistOffer, now: dt.datetime) -> Booking:
+def _move(offer: WaitlistOffer, booking: Booking, now: dt.datetime) -> Booking:
     """Her booking later that week moves to the offered time (booking_move: what she
     paid moves with it, and a passed cancellation deadline stays)."""
-    assert offer.move is not None
     with transaction.atomic():
-        moved = booking_move(booking=offer.move, start=offer.start, staff=offer.staff)
+        moved = booking_move(booking=booking, start=offer.start, staff=offer.staff)
         _accepted(offer, moved, now)
     return moved
 
@@ -150,7 +148,3 @@ def _move(offer: WaitlistOffer, now: dt.datetime) -> Booking:
 def offers_of(entry: WaitlistEntry) -> list[WaitlistOffer]:
     """The entry's offers, the latest first."""
     return list(WaitlistOffer.objects.filter(entry=entry).order_by("-offered_at", "-id"))
-
-
-def open_offers(*, salon_id: int) -> Q:
-    return Q(salon_id=salon_id, status=OfferStatus.OPEN)

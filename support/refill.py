@@ -27,11 +27,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from bookings.models import ACTIVE_STATUSES, Booking, BookingEvent, StaffMember
-from bookings.selectors import (
-    booking_staff_names,
-    catalogue_get,
-    visit_starts_with_staff,
-)
+from bookings.selectors import catalogue_get, visit_starts_with_staff
 from bookings.visits import VisitSlot
 from customers.models import Customer
 from messaging.models import MessageKind
@@ -285,10 +281,10 @@ def _moves(choices: Sequence[Choice], tz: dt.tzinfo) -> dict[int, Booking]:
             services = [i.service_id for i in booking.items.all() if i.person == 0]
             same_week = booking.start.astimezone(tz).isocalendar()[:2] == week
             guests = any(i.person for i in booking.items.all())
-            if booking.start > start and same_week and not guests:
-                if services == list(choice.entry.service_ids):
-                    moves[choice.entry.pk] = booking
-                    break
+            same_services = services == list(choice.entry.service_ids)
+            if booking.start > start and same_week and not guests and same_services:
+                moves[choice.entry.pk] = booking
+                break
     return moves
 
 
@@ -501,7 +497,3 @@ def waitlist_run(*, salon: Salon, now: dt.datetime | None = None) -> dict[str, i
     made = sum(len(freed_time_refill(freed_id=pk, now=now)) for pk in open_ids)
     expired = waitlist_expire(salon=salon, now=now)
     return {"recorded": len(recorded), "lapsed": len(lapsed), "offers": made, "expired": expired}
-
-
-def booking_staff_label(booking: Booking) -> str:
-    return booking_staff_names(booking)

@@ -433,7 +433,7 @@ class WaitlistRequestSerializer(serializers.Serializer):
         required=False,
         default=list,
         max_length=3,
-        help_text="Morning is before 12:00, afternoon 12:00–17:00, evening from 17:00 "
+        help_text="Morning is before 12:00, afternoon 12:00 to 17:00, evening from 17:00 "
         "(salon time); empty: any time.",
     )
     customer = CustomerDetailsSerializer()
