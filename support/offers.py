@@ -10,6 +10,7 @@ time was taken, and keeps her place on the list.
 """
 
 import datetime as dt
+import re
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,15 +28,22 @@ class _AnsweredMeanwhile(Exception):
     """The offer was answered by another request while this one booked: undo."""
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
 def offer_salon_id(token: str) -> int | None:
     """The salon an offer's token belongs to (looked up across salons: the door then
     enters that salon's scope), or None."""
+    if not _TOKEN.fullmatch(token or ""):
+        return None
     with scopes_disabled():
         return WaitlistOffer.objects.filter(token=token).values_list("salon_id", flat=True).first()
 
 
 def offer_by_token(token: str) -> WaitlistOffer | None:
     """The offer, in the ambient salon's scope (another salon's token: None)."""
+    if not _TOKEN.fullmatch(token or ""):
+        return None
     return (
         WaitlistOffer.objects.select_related("salon", "entry__customer", "staff", "move", "booking")
         .filter(token=token)
