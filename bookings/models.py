@@ -386,6 +386,7 @@ class Source(models.TextChoices):
     FACEBOOK = "facebook", _("Facebook")
     API = "api", _("API")
     PHONE = "phone", _("Phone or desk")
+    WAITLIST = "waitlist", _("Waitlist offer")
 
 
 # What the booking page accepts from `?source=` (the other sources are the doors' own).

@@ -18,7 +18,7 @@ from customers.services import customer_touch
 from tenants.models import Salon
 
 from .availability import Interval, Slot
-from .events import events_recorded
+from .events import events_recorded, time_freed
 from .models import (
     ACTIVE_STATUSES,
     Booking,
@@ -950,5 +950,10 @@ def time_off_save(
 
 
 def time_off_delete(*, time_off: TimeOff) -> None:
-    time_off.delete()
+    """The time off goes; its time is free again (the waitlist hears of it)."""
+    with transaction.atomic():
+        staff_ids = [time_off.staff_id] if time_off.staff_id else []
+        start, end = time_off.start, time_off.end
+        time_off.delete()
+        time_freed(time_off.salon_id, staff_ids, start, end, "time_off")
     availability_changed(time_off.salon_id)

@@ -18,6 +18,8 @@ class MessageKind(models.TextChoices):
     CREDIT_WARNING = "credit_warning", _("Credit about to lapse")
     CREDIT_LAPSED = "credit_lapsed", _("Credit lapsed")
     IDENTITY_CODE = "identity_code", _("One-time code to prove who one is")
+    WAITLIST_OFFER = "waitlist_offer", _("A freed time offered to a waiting client")
+    WAITLIST_TAKEN = "waitlist_taken", _("An offered time taken by someone else")
     # An event that called for no message, recorded so that it is not looked at again.
     NONE = "none", _("No message due")
 

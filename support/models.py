@@ -294,7 +294,20 @@ class FreedTime(TenantModel):
         help_text=_("The booking whose time this was, if any."),
         verbose_name=_("freed by"),
     )
+    # The booking event that freed it (none for time off removed): one freed time per
+    # event and staff member, however often the events are read.
+    event = models.ForeignKey(
+        "bookings.BookingEvent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("event"),
+    )
     freed_at = models.DateTimeField(default=timezone.now, verbose_name=_("freed at"))
+    # When the refill had nothing more to do: the time taken, begun, or nobody left to
+    # offer it to. Offers that lapse or are turned down open it again.
+    done_at = models.DateTimeField(null=True, blank=True, verbose_name=_("refill done at"))
     refilled_by = models.ForeignKey(
         Booking,
         null=True,
@@ -310,7 +323,21 @@ class FreedTime(TenantModel):
         verbose_name = _("freed time")
         verbose_name_plural = _("freed times")
         ordering = ["-freed_at", "-id"]
-        indexes = [models.Index(fields=["salon", "freed_at"], name="freedtime_recent")]
+        indexes = [
+            models.Index(fields=["salon", "freed_at"], name="freedtime_recent"),
+            models.Index(
+                fields=["salon", "end"],
+                name="freedtime_open",
+                condition=models.Q(done_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "staff"],
+                condition=models.Q(event__isnull=False),
+                name="freedtime_once_per_event",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.staff} {self.start:%Y-%m-%d %H:%M}"
@@ -361,6 +388,17 @@ class WaitlistOffer(TenantModel):
         related_name="+",
         verbose_name=_("booking"),
     )
+    # The client's own booking, later the same week for the same services, that accepting
+    # moves here (what she paid moves with it); empty: accepting books anew.
+    move = models.ForeignKey(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The client's booking that accepting moves to this time."),
+        verbose_name=_("moves"),
+    )
 
     class Meta:
         verbose_name = _("waitlist offer")
@@ -369,6 +407,11 @@ class WaitlistOffer(TenantModel):
         indexes = [
             models.Index(fields=["status", "expires_at"], name="offer_open"),
             models.Index(fields=["salon", "offered_at"], name="offer_recent"),
+            models.Index(fields=["freed", "status"], name="offer_by_freed"),
+        ]
+        constraints = [
+            # A freed time is offered to an entry once, however often the refill runs.
+            models.UniqueConstraint(fields=["entry", "freed"], name="offer_once_per_entry"),
         ]
 
     def __str__(self) -> str:

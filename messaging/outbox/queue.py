@@ -88,3 +88,13 @@ def booking_message(
         context={**booking_context(booking, language), **context},
         data=data,
     )
+
+
+def message_withdraw(*, key: str, why: str) -> int:
+    """A message not sent yet that has no reason to go any more (an offer that lapsed or
+    was taken while it waited for the end of quiet hours) is skipped, with the reason."""
+    return int(
+        Message.objects.filter(key=key, status=MessageStatus.PENDING).update(
+            status=MessageStatus.SKIPPED, status_detail=why[:300]
+        )
+    )

@@ -12,6 +12,9 @@ DEFERRABLE = {
     MessageKind.RESCHEDULE_OFFER,
     MessageKind.CREDIT_WARNING,
     MessageKind.CREDIT_LAPSED,
+    # A freed time offered: its clock starts when it is sent (support.refill).
+    MessageKind.WAITLIST_OFFER,
+    MessageKind.WAITLIST_TAKEN,
 }
 # Reminders are sent with the client's consent (the `reminders` purpose of the ledger);
 # the other messages are about the client's booking and money and always go out.
