@@ -23,7 +23,7 @@ from web.public.booking import page, salon_locale
 
 def offer_url(salon: Salon, offer: WaitlistOffer) -> str:
     """The page where an offer is accepted (its token is the credential)."""
-    return f"/{salon.slug}/waitlist/offers/{offer.token}/"
+    return reverse("waitlist-offer", kwargs={"salon": salon.slug, "token": offer.token})
 
 
 def entry_url(entry: WaitlistEntry) -> str:
