@@ -58,7 +58,7 @@ urlpatterns = [
     path(
         "<slug:salon>/waitlist/<str:token>/",
         waitlist_pages.waitlist_entry,
-        name="waitlist-entry",
+        name="waitlist-page",
     ),
     path(
         "<slug:salon>/waitlist/<str:token>/joined/",

@@ -28,7 +28,7 @@ def offer_url(salon: Salon, offer: WaitlistOffer) -> str:
 
 def entry_url(entry: WaitlistEntry) -> str:
     return reverse(
-        "waitlist-entry", kwargs={"salon": entry.salon.slug, "token": waitlist_token(entry)}
+        "waitlist-page", kwargs={"salon": entry.salon.slug, "token": waitlist_token(entry)}
     )
 
 
@@ -76,7 +76,7 @@ def waitlist_joined(request: HttpRequest, salon: str, token: str) -> HttpRespons
     """Joined: the wishes as recorded, and the entry's link to keep."""
     entry = _entry(request, token)
     with salon_locale(entry.salon):
-        link = reverse("waitlist-entry", kwargs={"salon": salon, "token": token})
+        link = reverse("waitlist-page", kwargs={"salon": salon, "token": token})
         return page(
             request,
             entry.salon,
@@ -119,5 +119,5 @@ def waitlist_entry_leave(request: HttpRequest, salon: str, token: str) -> HttpRe
             request, _("You have left the waitlist. The salon will not offer you a time.")
         )
         return HttpResponseRedirect(
-            reverse("waitlist-entry", kwargs={"salon": salon, "token": token})
+            reverse("waitlist-page", kwargs={"salon": salon, "token": token})
         )
