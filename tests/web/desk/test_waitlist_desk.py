@@ -165,3 +165,42 @@ def test_another_salons_staff_cannot_see_or_change_the_entries(
     with salon_scope(team_a.salon):
         waiting.refresh_from_db()
     assert waiting.status == WaitlistStatus.WAITING
+
+
+def test_a_client_chosen_on_her_card_is_put_on_the_waitlist_as_she_is(
+    client, team_a, catalogue_a, monday
+):
+    salon = team_a.salon
+    with salon_scope(salon):
+        lea = CustomerFactory(salon=salon, name="Léa Martin", phone="+33612345678")
+    client.force_login(team_a.staff)
+    card = _text(client.get(f"/desk/bella/customers/{lea.pk}/card/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert f'href="/desk/bella/waitlist/add/?customer={lea.pk}"' in card
+    page = _text(client.get(ADD, {"customer": lea.pk, "service": catalogue_a.colour.pk}))
+    assert 'id="chosen-client"' in page and "Léa Martin" in page and 'name="phone"' not in page
+    assert re.search(rf'<option value="{catalogue_a.colour.pk}" selected>', page)
+    post = _form(catalogue_a, customer=str(lea.pk), phone="", name="")
+    post["service"] = [str(catalogue_a.colour.pk)]
+    post["staff"] = ""
+    assert client.post(ADD, post).status_code == 302
+    [entry] = _entries(salon)
+    assert entry.customer_id == lea.pk and entry.service_ids == [catalogue_a.colour.pk]
+
+
+def test_another_salons_client_cannot_be_named(client, team_a, team_b, catalogue_a, monday):
+    with salon_scope(team_b.salon):
+        stranger = CustomerFactory(salon=team_b.salon, name="Rival Client", phone="+14165550000")
+    client.force_login(team_a.staff)
+    post = _form(catalogue_a, customer=str(stranger.pk))
+    assert client.post(ADD, post).status_code == 302
+    [entry] = _entries(team_a.salon)
+    assert entry.customer_id != stranger.pk and entry.customer.name == "Léa Martin"
+
+
+def test_the_phone_booking_offers_the_waitlist_when_the_day_is_full(
+    client, team_a, catalogue_a, monday
+):
+    client.force_login(team_a.staff)
+    sunday = _text(client.get("/desk/bella/book/", {"day": "2027-03-07"}))
+    link = re.search(r'id="slots-waitlist" href="([^"]+)"', sunday).group(1)
+    assert link.startswith("/desk/bella/waitlist/add/?") and "service=" in link
