@@ -20,6 +20,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -27,11 +28,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from bookings.models import ACTIVE_STATUSES, Booking, BookingEvent, StaffMember
-from bookings.selectors import catalogue_get, visit_starts_with_staff
+from bookings.selectors import Catalogue, catalogue_get, visit_starts_with_staff
 from bookings.visits import VisitSlot
 from customers.models import Customer
 from messaging.models import MessageKind
 from messaging.outbox import language_for, message_queue, message_withdraw, money_text
+from messaging.outbox.queue import messages_queue_many
 from messaging.outbox.rules import quiet_until
 from support.models import (
     FreedTime,
@@ -293,34 +295,30 @@ def offer_url(offer: WaitlistOffer) -> str:
     return f"{settings.SITE_URL}/{offer.salon.slug}/waitlist/offers/{offer.token}/"
 
 
-def _offer_message(offer: WaitlistOffer, customer: Customer, now: dt.datetime) -> None:
+def _offer_message(
+    offer: WaitlistOffer, customer: Customer, catalogue: Catalogue
+) -> tuple[Customer, str, dict[str, Any], dict[str, Any]]:
+    """The offer's message, as the outbox writes it: (customer, key, context, data)."""
     salon = offer.salon
     language = language_for(customer, salon)
-    catalogue = catalogue_get(salon=salon)
     names = [catalogue.services[i["service"]].name for i in offer.items]
     staff = catalogue.staff.get(offer.staff_id)
     price = sum(catalogue.services[i["service"]].price for i in offer.items)
-    message_queue(
-        salon=salon,
-        customer=customer,
-        kind=MessageKind.WAITLIST_OFFER,
-        key=f"waitlist_offer:{offer.pk}",
-        now=now,
-        context={
-            "service": " + ".join(names),
-            "staff": staff.name if staff else "",
-            "start": offer.start,
-            "expires": offer.expires_at,
-            "url": offer_url(offer),
-            "price": money_text(price, salon.currency, language),
-            "move_start": offer.move.start if offer.move else None,
-        },
-        data={
-            "offer": offer.pk,
-            "start": offer.start.isoformat(),
-            "expires_at": offer.expires_at.isoformat(),
-        },
-    )
+    context = {
+        "service": " + ".join(names),
+        "staff": staff.name if staff else "",
+        "start": offer.start,
+        "expires": offer.expires_at,
+        "url": offer_url(offer),
+        "price": money_text(price, salon.currency, language),
+        "move_start": offer.move.start if offer.move else None,
+    }
+    data = {
+        "offer": offer.pk,
+        "start": offer.start.isoformat(),
+        "expires_at": offer.expires_at.isoformat(),
+    }
+    return customer, f"waitlist_offer:{offer.pk}", context, data
 
 
 def _sent_at(salon: Salon, now: dt.datetime) -> dt.datetime:
@@ -411,9 +409,18 @@ def _offers_make(
         pk__in=[c.entry.pk for c in choices], status=WaitlistStatus.WAITING
     ).update(status=WaitlistStatus.OFFERED)
     customers = Customer.objects.in_bulk({c.entry.customer_id for c in choices})
-    for offer, choice in zip(offers, choices, strict=True):
+    catalogue = catalogue_get(salon=salon)
+    for offer in offers:
         offer.salon = salon
-        _offer_message(offer, customers[choice.entry.customer_id], now)
+    messages_queue_many(
+        salon=salon,
+        kind=MessageKind.WAITLIST_OFFER,
+        now=now,
+        messages=[
+            _offer_message(offer, customers[choice.entry.customer_id], catalogue)
+            for offer, choice in zip(offers, choices, strict=True)
+        ],
+    )
     return offers
 
 

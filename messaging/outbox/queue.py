@@ -32,6 +32,36 @@ def message_queue(
     existing = Message.objects.filter(key=key).first()
     if existing is not None:
         return existing
+    fields = _planned(
+        salon=salon,
+        customer=customer,
+        kind=kind,
+        now=now,
+        booking=booking,
+        event=event,
+        via=via,
+        context=context,
+        data=data,
+        skip=skip,
+    )
+    message, _created = Message.objects.get_or_create(salon=salon, key=key, defaults=fields)
+    return message
+
+
+def _planned(
+    *,
+    salon: Salon,
+    customer: Customer,
+    kind: str,
+    now: dt.datetime,
+    booking: Booking | None = None,
+    event: BookingEvent | None = None,
+    via: str | None = None,
+    context: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    skip: str = "",
+) -> dict[str, Any]:
+    """The message's fields: rendered for its channel, or `skipped` with the reason."""
     fields: dict[str, Any] = {
         "customer": customer,
         "booking": booking,
@@ -62,8 +92,33 @@ def message_queue(
         )
         if kind in DEFERRABLE:
             fields["send_after"] = quiet_until(salon, now) or now
-    message, _created = Message.objects.get_or_create(salon=salon, key=key, defaults=fields)
-    return message
+    return fields
+
+
+def messages_queue_many(
+    *,
+    salon: Salon,
+    kind: str,
+    now: dt.datetime,
+    messages: list[tuple[Customer, str, dict[str, Any], dict[str, Any]]],
+) -> int:
+    """`message_queue` for many clients at once, each (customer, key, context, data):
+    two queries whatever their number (an offer to every client waiting for a time).
+    A key written already is left as it is. Returns how many were written."""
+    keys = [key for _c, key, _x, _d in messages]
+    existing = set(Message.objects.filter(key__in=keys).values_list("key", flat=True))
+    rows = [
+        Message(
+            salon=salon,
+            key=key,
+            **_planned(
+                salon=salon, customer=customer, kind=kind, now=now, context=context, data=data
+            ),
+        )
+        for customer, key, context, data in messages
+        if key not in existing
+    ]
+    return len(Message.objects.bulk_create(rows, ignore_conflicts=True))
 
 
 def booking_message(

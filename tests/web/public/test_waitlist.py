@@ -196,3 +196,16 @@ def test_the_offer_page_says_kindly_when_the_time_was_taken_or_expired(
     with salon_scope(salon):
         assert WaitlistEntry.objects.get().status == WaitlistStatus.WAITING
         assert not Message.objects.filter(kind=MessageKind.WAITLIST_TAKEN).exists()
+
+
+def test_the_owner_chooses_how_freed_times_are_offered(api, team_a, team_b):
+    url = "/api/v1/salons/bella/backoffice/settings/"
+    assert api(team_a.owner).get(url).json()["waitlist_mode"] == "first_in_line"
+    changed = api(team_a.owner).patch(
+        url, {"waitlist_mode": "broadcast", "offer_minutes": 15}, format="json"
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["waitlist_mode"], changed.json()["offer_minutes"]) == ("broadcast", 15)
+    refused = api(team_a.owner).patch(url, {"offer_minutes": 1}, format="json")
+    assert refused.status_code == 400 and "offer_minutes" in refused.json()["fields"]
+    assert api(team_b.owner).get(url).status_code == 403
