@@ -62,7 +62,7 @@ urlpatterns = [
     ),
     path(
         "<slug:salon>/waitlist/<str:token>/joined/",
-        waitlist_pages.waitlist_joined,
+        embeddable(waitlist_pages.waitlist_joined),
         name="waitlist-joined",
     ),
     path(

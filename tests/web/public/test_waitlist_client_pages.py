@@ -381,3 +381,16 @@ def test_without_her_proof_the_space_origin_is_the_booking_page(client, catalogu
     assert client.post(BOOK, _join(catalogue_a, origin="space")).status_code == 302
     [entry] = _entries(catalogue_a.salon)
     assert entry.source == WaitlistSource.WEB
+
+
+def test_joining_inside_the_widget_ends_on_a_page_the_frame_may_show(client, catalogue_a, monday):
+    from tenants.services import salon_update
+
+    with salon_scope(catalogue_a.salon):
+        salon_update(salon=catalogue_a.salon, embed_domains="https://bella.example")
+    answer = client.post(BOOK, _join(catalogue_a, source="widget"))
+    assert answer.status_code == 302
+    joined = client.get(answer["Location"])
+    assert "frame-ancestors 'self' https://bella.example" in joined["Content-Security-Policy"]
+    entry = client.get(answer["Location"].removesuffix("joined/"))
+    assert "frame-ancestors 'none'" in entry["Content-Security-Policy"]  # the link's own page
