@@ -27,6 +27,13 @@ def _clean(page) -> None:
     assert axe_violations(page) == []
 
 
+def _shot(page, name: str) -> None:
+    from tests.browser.harness import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_phone_in_french_joins_the_waitlist_from_the_booking_steps(
     chromium, pages_server, catalogue_a
@@ -65,6 +72,7 @@ def test_a_phone_in_french_joins_the_waitlist_from_the_booking_steps(
         expect(page.locator("#form-errors")).to_be_visible()
         expect(page.locator("#id_name")).to_have_value("Léa Martin")
         _clean(page)
+        _shot(page, "waitlist-step.png")
         page.get_by_label(re.compile("Prévenez-moi par SMS")).check()
         page.locator("#join-waitlist").click()
         page.wait_for_url(re.compile(r"/bella/waitlist/[^/]+/joined/$"))
@@ -78,6 +86,7 @@ def test_a_phone_in_french_joins_the_waitlist_from_the_booking_steps(
         expect(page.locator("h1")).to_have_text("Ma place sur la liste d\u2019attente")
         expect(page.locator("#status-title")).to_contain_text("En attente")
         _clean(page)
+        _shot(page, "waitlist-entry.png")
         page.locator("#leave").click()
         expect(page.locator(".flash")).to_contain_text("Vous avez quitté la liste d\u2019attente")
         expect(page.locator("#leave")).to_have_count(0)

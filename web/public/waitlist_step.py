@@ -48,7 +48,9 @@ class WaitlistForm(ContactForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": gettext_lazy("Choose from the list.")},
     )
+    # The box's own words are `consent_text()`, the words stored with the entry.
     consent = forms.BooleanField(
+        label=gettext_lazy("Your consent"),
         error_messages={
             "required": gettext_lazy(
                 "Agree to be told when a time frees up, or we cannot tell you."
@@ -70,7 +72,7 @@ class WaitlistForm(ContactForm):
                     "invalid": gettext_lazy("Give a date as 2027-03-12."),
                 },
             )
-        self.fields["consent"].label = consent_text()
+        self.consent_text = consent_text()
         self.order_fields(["staff", "from", "to", "parts_of_day", "name", "phone", "email"])
 
     def clean_staff(self) -> StaffMember | None:
