@@ -26,6 +26,10 @@ from deposits.payments import (
     deposit_state,
     pending_payment,
 )
+from support.models import WaitlistSource
+from support.offers import offer_state
+from support.refill import offer_url
+from support.waitlist import waitlist_token
 from web.fields import HourMinuteField, SalonDateTimeField, SalonRowField
 
 
@@ -473,13 +477,9 @@ class WaitlistOfferSerializer(serializers.Serializer):
         ]
 
     def get_status(self, offer: Any) -> str:
-        from support.offers import offer_state
-
         return offer_state(offer)
 
     def get_url(self, offer: Any) -> str:
-        from support.refill import offer_url
-
         return offer_url(offer)
 
 
@@ -510,8 +510,6 @@ class WaitlistJoinedSerializer(WaitlistEntrySerializer):
     manage_token = serializers.SerializerMethodField()
 
     def get_manage_token(self, entry: Any) -> str:
-        from support.waitlist import waitlist_token
-
         return waitlist_token(entry)
 
 
@@ -519,7 +517,12 @@ class WaitlistStaffEntrySerializer(WaitlistEntrySerializer):
     """The staff's view adds who waits, by which door, and her phone."""
 
     customer = serializers.SerializerMethodField()
-    source = serializers.CharField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # `source` names an attribute of every field: declared here, not on the class.
+        fields["source"] = serializers.ChoiceField(WaitlistSource.choices, read_only=True)
+        return fields
 
     def get_customer(self, entry: Any) -> dict[str, Any]:
         customer = entry.customer
