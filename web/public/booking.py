@@ -360,15 +360,18 @@ def _waitlist(
             return HttpResponseRedirect(
                 reverse("waitlist-joined", kwargs={"salon": salon.slug, "token": token})
             )
+    # The staff step's context (its list is cheap; the time step's would compute times).
     details = steps.DetailsForm(country=salon.country)
-    context = _step_context(request, salon, services, staff, choice, "time", details)
+    context = _step_context(request, salon, services, staff, choice, "staff", details)
     day = form["from"].value() if form.is_bound else None
     context |= {
         "step": steps.WAITLIST,
         "steps": [
-            {**s, "current": False, "url": s["url"] or choice.query(upto="time")}
-            if s["key"] in ("services", "staff", "time")
-            else s
+            {
+                **s,
+                "current": False,
+                "url": choice.query(upto=s["key"]) if s["key"] in steps.STEPS[:3] else "",
+            }
             for s in context["steps"]
         ],
         "back": choice.query(upto="time", day=str(day or (choice.day or ""))),

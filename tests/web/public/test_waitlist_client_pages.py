@@ -70,6 +70,10 @@ def test_the_time_step_offers_the_waitlist_with_the_choice_so_far(client, catalo
     text = _text(answer)
     assert answer.status_code == 200
     assert 'id="step-waitlist"' in text and "Tell me when a time frees up" in text
+    # The steps before it lead back; none is marked as the current one.
+    nav = text[text.index('class="steps-nav"') : text.index("</nav>")]
+    assert "step=services" in nav and "step=staff" in nav and "step=time" in nav
+    assert "aria-current" not in nav
     assert re.search(rf'<option value="{alice}" selected>Alice</option>', text)
     assert 'type="date" name="from" value="2027-03-02"' in text
     assert 'type="date" name="to" value="2027-03-15"' in text
