@@ -746,6 +746,23 @@ def booking_arrive(
     return locked
 
 
+def booking_confirm_by_client(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
+    """The client said she will come (a text reply): a held or confirmed booking that has
+    not begun is stamped once; saying it again changes nothing. Raises TransitionRefused
+    for a booking that is no longer ahead."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.confirmed_by_client_at is not None:
+            return locked
+        if locked.status not in ACTIVE_STATUSES or locked.start <= now:
+            raise TransitionRefused(_("This appointment is no longer ahead."))
+        locked.confirmed_by_client_at = now
+        locked.save(update_fields=["confirmed_by_client_at"])
+        booking_event(locked, "client_confirmed", by="client")
+    return locked
+
+
 def booking_complete(*, booking: Booking, actor: Actor = None) -> Booking:
     return _staff_transition(booking, Status.COMPLETED, "completed_at", actor)
 

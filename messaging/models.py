@@ -106,6 +106,12 @@ class Message(TenantModel):
                 condition=Q(status__in=["pending", "sending"]),
             ),
             models.Index(fields=["booking", "kind"], name="message_booking"),
+            # A client's text reply is matched to the last text sent to her number.
+            models.Index(
+                fields=["recipient", "-sent_at"],
+                name="message_sms_by_recipient",
+                condition=Q(channel="sms", status="sent"),
+            ),
         ]
 
     def __str__(self) -> str:

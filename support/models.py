@@ -18,6 +18,7 @@ class RequestChannel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     WALK_IN = "walk_in", _("At the desk")
     WEB = "web", _("Web")
+    SMS = "sms", _("Text message")
 
 
 class RequestCategory(models.TextChoices):
@@ -416,3 +417,62 @@ class WaitlistOffer(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.entry} {self.start:%Y-%m-%d %H:%M}"
+
+
+class ReplyAction(models.TextChoices):
+    CONFIRMED = "confirmed", _("Attendance confirmed")
+    CANCEL_ASKED = "cancel_asked", _("Cancellation asked, awaiting confirmation")
+    CANCELLED = "cancelled", _("Booking cancelled")
+    MOVE_LINK = "move_link", _("Link to move the booking sent")
+    STOPPED = "stopped", _("Consent withdrawn")
+    REQUEST = "request", _("Logged as a client request")
+    IGNORED = "ignored", _("Nothing to act on")
+
+
+class TextReply(TenantModel):
+    """A text message a client sent in answer to one of the salon's, acted on once.
+
+    Recorded under the provider's id for it, unique, in the same transaction as what it
+    did: the provider delivering it again (its webhook retried) finds it and gets the
+    same answer, and nothing is done twice. Neither the number nor the words are kept
+    here (the words of a request are in the requests log, with the client)."""
+
+    provider = models.CharField(max_length=16, verbose_name=_("provider"))
+    sid = models.CharField(max_length=64, verbose_name=_("provider's message id"))
+    booking = models.ForeignKey(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("booking"),
+    )
+    request = models.ForeignKey(
+        CustomerRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("client request"),
+    )
+    action = models.CharField(
+        max_length=16, choices=ReplyAction.choices, verbose_name=_("what was done")
+    )
+    # A cancellation asked: what it would do with the money, as the answer said it.
+    outcome = models.CharField(max_length=16, blank=True, verbose_name=_("money outcome"))
+    answer = models.TextField(blank=True, verbose_name=_("answer"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
+
+    class Meta:
+        verbose_name = _("text reply")
+        verbose_name_plural = _("text replies")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "sid"], name="textreply_once"),
+        ]
+        indexes = [
+            models.Index(fields=["booking", "action", "received_at"], name="textreply_by_booking"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.sid})"

@@ -239,6 +239,7 @@ class ManageBookingSerializer(BookingSerializer):
     cancellation_deadline = serializers.SerializerMethodField()
     can_cancel = serializers.SerializerMethodField()
     can_reschedule = serializers.SerializerMethodField()
+    confirmed_by_client_at = SalonDateTimeField(allow_null=True, read_only=True)
 
     def get_deposit(self, booking: Booking) -> dict[str, Any]:
         return deposit_state(booking)
@@ -264,6 +265,7 @@ class StaffBookingSerializer(serializers.ModelSerializer):
     end = SalonDateTimeField()
     hold_expires_at = SalonDateTimeField(allow_null=True)
     created_at = SalonDateTimeField()
+    confirmed_by_client_at = SalonDateTimeField(allow_null=True, read_only=True)
     customer = serializers.SerializerMethodField()
     service_name = serializers.CharField(source="service.name")
     staff_name = serializers.CharField(source="staff.name")
@@ -291,6 +293,7 @@ class StaffBookingSerializer(serializers.ModelSerializer):
             "created_at",
             "cancellation_reason",
             "cancelled_by_salon",
+            "confirmed_by_client_at",
         ]
 
     def get_items(self, booking: Booking) -> list[dict[str, Any]]:

@@ -4,11 +4,12 @@ import datetime as dt
 from typing import Any
 
 from bookings.models import Booking, BookingEvent
-from customers.models import Customer
+from customers.models import Channel, Customer
 from customers.selectors import consent_current
 from messaging.models import Message, MessageKind, MessageStatus
 from messaging.outbox.render import booking_context, contact_address, language_for, render
-from messaging.outbox.rules import DEFERRABLE, NEEDS_CONSENT, quiet_until
+from messaging.outbox.rules import DEFERRABLE, NEEDS_CONSENT, REPLY_INVITED, quiet_until
+from messaging.sms import replies_received
 from tenants.models import Salon
 
 
@@ -86,7 +87,13 @@ def _planned(
         fields.update(status=MessageStatus.SKIPPED, status_detail=skip[:300])
     else:
         language = language_for(customer, salon)
-        subject, body = render(kind, language, salon, {"customer": customer, **(context or {})})
+        invite = to[0] == Channel.SMS and kind in REPLY_INVITED and replies_received()
+        subject, body = render(
+            kind,
+            language,
+            salon,
+            {"customer": customer, "invite_reply": invite, **(context or {})},
+        )
         fields.update(
             channel=to[0], recipient=to[1], language=language, subject=subject[:200], body=body
         )

@@ -19,6 +19,9 @@ DEFERRABLE = {
 # Reminders are sent with the client's consent (the `reminders` purpose of the ledger);
 # the other messages are about the client's booking and money and always go out.
 NEEDS_CONSENT = {MessageKind.REMINDER: Purpose.REMINDERS}
+# Texts that invite a reply (OUI, ANNULER, REPORTER: support.replies reads it), when the
+# inbound webhook can be verified (TWILIO_AUTH_TOKEN set).
+REPLY_INVITED = {MessageKind.REMINDER, MessageKind.CONFIRMATION}
 # A message claimed by a sender that died is sent again after this long.
 SEND_LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 5

@@ -46,6 +46,7 @@ client_patterns = [
 
 provider_patterns = [
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
+    path("sms/inbound/", webhooks.sms_inbound, name="sms-inbound"),
     path(
         "test-mode/payments/<str:intent_id>/pay/",
         webhooks.TestModePay.as_view(),
