@@ -124,6 +124,8 @@ class CheckoutRequest:
     send_via: str | None = None
     # The door an online booking came through (bookings.models.Source); staff's is phone.
     channel: str = Source.WEB
+    # Online: the earlier visit whose come-back message's link the client followed.
+    comeback_of: int | None = None
 
     @property
     def by_staff(self) -> bool:
@@ -187,6 +189,7 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
             # Her credit is hers to spend once she proved who she is (DESIGN.md): typing
             # her phone or e-mail spends nothing.
             spend_credit=proof_holds(customer=customer, proven=request.proven),
+            comeback_of=request.comeback_of,
         )
     handling = request.deposit_handling or DepositHandling.PAYMENT_LINK
     if handling == DepositHandling.PAYMENT_LINK:
