@@ -1,12 +1,14 @@
 """The requests log (seed 003): what clients asked or reported to the salon, by any
 channel, and how fast and how well it was answered."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bookings.models import Booking
+from bookings.models import Booking, new_nonce
 from customers.models import Customer
 from tenants.models import TenantModel
 
@@ -138,3 +140,236 @@ class CustomerRequest(TenantModel):
     @property
     def item_found(self) -> bool:
         return bool(self.item_location) or self.item_returned_at is not None
+
+
+class PartOfDay(models.TextChoices):
+    """Parts of the salon's day a waiting client asks for (API.md, "Waitlist")."""
+
+    MORNING = "morning", _("Morning (before 12:00)")
+    AFTERNOON = "afternoon", _("Afternoon (12:00 to 17:00)")
+    EVENING = "evening", _("Evening (from 17:00)")
+
+
+class WaitlistSource(models.TextChoices):
+    WEB = "web", _("Booking page")
+    SPACE = "space", _("Client space")
+    DESK = "desk", _("Front desk, for a phone client")
+    API = "api", _("API")
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    OFFERED = "offered", _("Offered a time")
+    BOOKED = "booked", _("Booked")
+    LEFT = "left", _("Left the list")
+    EXPIRED = "expired", _("Expired")
+
+
+class WaitlistEntry(TenantModel):
+    """A client waiting for a time: which services (one or a visit), with whom (or anyone),
+    between two dates of the salon's calendar, in which parts of the day.
+
+    Entries are offered freed times in the order they joined (`joined_at`, then id). The
+    client's consent to be contacted about it is part of the entry: leaving the list
+    withdraws it, and the entry expires after its last day.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="waitlist", verbose_name=_("client")
+    )
+    # The services of the visit, in order (ids of bookings.Service); the first one also as
+    # a foreign key, to find the entries a freed time may suit by an index.
+    service_ids = models.JSONField(verbose_name=_("services"))
+    service = models.ForeignKey(
+        "bookings.Service", on_delete=models.PROTECT, related_name="+", verbose_name=_("service")
+    )
+    staff = models.ForeignKey(
+        "bookings.StaffMember",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: anyone."),
+        verbose_name=_("staff member"),
+    )
+    first_date = models.DateField(verbose_name=_("from"))
+    last_date = models.DateField(verbose_name=_("to"))
+    parts_of_day = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Empty: any time of the day."),
+        verbose_name=_("parts of the day"),
+    )
+    status = models.CharField(
+        max_length=8,
+        choices=WaitlistStatus.choices,
+        default=WaitlistStatus.WAITING,
+        verbose_name=_("status"),
+    )
+    source = models.CharField(
+        max_length=8, choices=WaitlistSource.choices, verbose_name=_("source")
+    )
+    joined_at = models.DateTimeField(default=timezone.now, verbose_name=_("joined at"))
+    # The client agreed to be told of a freed time by her channel: when, and the words.
+    consent_at = models.DateTimeField(verbose_name=_("consent given at"))
+    consent_text = models.TextField(verbose_name=_("consent text"))
+    # Part of the signed manage token; a new nonce revokes the links sent before.
+    nonce = models.CharField(
+        max_length=32, default=new_nonce, editable=False, verbose_name=_("link nonce")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    left_at = models.DateTimeField(null=True, blank=True, verbose_name=_("left at"))
+    booking = models.ForeignKey(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The booking an accepted offer made."),
+        verbose_name=_("booking"),
+    )
+
+    class Meta:
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist")
+        ordering = ["joined_at", "id"]
+        indexes = [
+            # The entries a freed time may suit: waiting ones for its service, whose dates
+            # cover its day, in the order they joined.
+            models.Index(
+                fields=["salon", "service", "status", "first_date", "last_date"],
+                name="waitlist_match",
+            ),
+            models.Index(fields=["salon", "status", "joined_at"], name="waitlist_by_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(first_date__lte=models.F("last_date")),
+                name="waitlist_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.first_date} - {self.last_date}"
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    LAPSED = "lapsed", _("Lapsed")
+    TAKEN = "taken", _("Taken by someone else meanwhile")
+
+
+def new_offer_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class FreedTime(TenantModel):
+    """A time that became free for a staff member (a cancellation, a lapsed hold, a move,
+    an early no-show, time off removed): what the refill tries to fill, and the figures'
+    "times freed", "times refilled" and "revenue refilled"."""
+
+    staff = models.ForeignKey(
+        "bookings.StaffMember",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    start = models.DateTimeField(verbose_name=_("start"))
+    end = models.DateTimeField(verbose_name=_("end"))
+    cause = models.CharField(max_length=16, verbose_name=_("cause"))
+    booking = models.ForeignKey(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The booking whose time this was, if any."),
+        verbose_name=_("freed by"),
+    )
+    freed_at = models.DateTimeField(default=timezone.now, verbose_name=_("freed at"))
+    refilled_by = models.ForeignKey(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The booking an offer of this time made."),
+        verbose_name=_("refilled by"),
+    )
+    refilled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("refilled at"))
+
+    class Meta:
+        verbose_name = _("freed time")
+        verbose_name_plural = _("freed times")
+        ordering = ["-freed_at", "-id"]
+        indexes = [models.Index(fields=["salon", "freed_at"], name="freedtime_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.start:%Y-%m-%d %H:%M}"
+
+
+class WaitlistOffer(TenantModel):
+    """A freed time offered to a waiting client, open until `expires_at`."""
+
+    entry = models.ForeignKey(
+        WaitlistEntry, on_delete=models.CASCADE, related_name="offers", verbose_name=_("entry")
+    )
+    freed = models.ForeignKey(
+        FreedTime,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offers",
+        verbose_name=_("freed time"),
+    )
+    # The offer's link: a random value, unique, the credential for accepting it.
+    token = models.CharField(
+        max_length=40, unique=True, default=new_offer_token, editable=False, verbose_name=_("token")
+    )
+    start = models.DateTimeField(verbose_name=_("start"))
+    end = models.DateTimeField(verbose_name=_("end"))
+    staff = models.ForeignKey(
+        "bookings.StaffMember",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    # The visit as the availability engine placed it: [{service, staff, start, end}].
+    items = models.JSONField(default=list, verbose_name=_("items"))
+    status = models.CharField(
+        max_length=8,
+        choices=OfferStatus.choices,
+        default=OfferStatus.OPEN,
+        verbose_name=_("status"),
+    )
+    offered_at = models.DateTimeField(default=timezone.now, verbose_name=_("offered at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
+    booking = models.ForeignKey(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("booking"),
+    )
+
+    class Meta:
+        verbose_name = _("waitlist offer")
+        verbose_name_plural = _("waitlist offers")
+        ordering = ["-offered_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="offer_open"),
+            models.Index(fields=["salon", "offered_at"], name="offer_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry} {self.start:%Y-%m-%d %H:%M}"

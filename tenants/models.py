@@ -272,6 +272,22 @@ class Salon(models.Model):
         help_text=_("No reminder is sent between these local times."),
         verbose_name=_("quiet hours"),
     )
+    waitlist_mode = models.CharField(
+        _("waitlist"),
+        max_length=16,
+        choices=[
+            ("first_in_line", _("One client at a time, in the order they joined")),
+            ("broadcast", _("Everyone who matches at once; the first to accept gets it")),
+        ],
+        default="first_in_line",
+        help_text=_("How a freed time is offered to the clients waiting for it."),
+    )
+    offer_minutes = models.PositiveSmallIntegerField(
+        _("time to accept an offer (minutes)"),
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        help_text=_("How long a client has to accept a freed time before it goes to the next."),
+    )
     embed_domains = models.TextField(
         _("sites showing the booking widget"),
         blank=True,
