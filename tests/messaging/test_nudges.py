@@ -216,6 +216,19 @@ def test_she_booked_while_it_waited_for_quiet_hours(texts, cut_a, monday):
     assert message.status_detail == "The client booked meanwhile."
 
 
+def test_blocked_while_it_waited_for_quiet_hours(texts, cut_a, monday):
+    lea = client_of(cut_a, "+33612345678")
+    visit(cut_a, lea, INTERVAL)
+    run(cut_a, now=MONDAY + dt.timedelta(hours=14))  # 22:00 in Paris: it waits
+    with salon_scope(cut_a.salon):
+        customer_update(customer=lea, blocked=True)
+    run(cut_a, now=MONDAY + dt.timedelta(days=1, hours=1))
+    (message,) = nudges(cut_a)
+    assert message.status == MessageStatus.SKIPPED
+    assert message.status_detail == "The client was blocked meanwhile."
+    assert texts == []
+
+
 def test_a_visit_of_several_services_is_due_from_one_with_an_interval(texts, cut_a):
     """Colour, then a cut: the cut's interval counts; the link is the visit's own
     service (its first) with its staff member."""
