@@ -190,7 +190,11 @@ class Service(TenantModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(730)],
-        help_text=_("When a client usually comes back for it."),
+        help_text=_(
+            "When a client usually comes back for it, in days: e.g. 42 for six weeks after "
+            "a cut. A client who agreed to offers and has not booked since is sent one "
+            "message then, with a link to book it again with the same staff member."
+        ),
         verbose_name=_("rebook after (days)"),
     )
     active = models.BooleanField(default=True, verbose_name=_("active"))
@@ -492,6 +496,17 @@ class Booking(TenantModel):
     # deadline is measured from the start.
     cancellation_deadline = models.DateTimeField(
         null=True, blank=True, verbose_name=_("cancellation deadline")
+    )
+    # Booked through the link of a come-back message (the rebooking interval of a
+    # service): the earlier visit that message was about, for the owner's figures.
+    comeback_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("booked from the come-back message of"),
     )
 
     class Meta:

@@ -407,13 +407,16 @@ def booking_create(
     actor: Actor = None,
     now: dt.datetime | None = None,
     catalogue: Catalogue | None = None,
+    comeback_of: int | None = None,
 ) -> Booking:
     """Book the service (or the visit's `parts`, with each item's part of the deposit in
     `deposits`) at `start`, with `staff`, or whoever is free (`catalogue`: the salon's,
     when the caller has just read it).
 
     Held (`pending_payment` until `hold_until`) when a payment is awaited, confirmed
-    otherwise. Raises SlotTaken (409) when the time is not offered or was just taken:
+    otherwise. `comeback_of`: the earlier visit of the salon whose come-back message
+    brought the client (an unknown one is left out: it only says where she came from).
+    Raises SlotTaken (409) when the time is not offered or was just taken:
     PostgreSQL's exclusion constraints decide the races.
     """
     now = now or timezone.now()
@@ -431,6 +434,10 @@ def booking_create(
     )
     # A hold, and the payment it waits for, never outlive the appointment (DESIGN.md).
     hold_until = min(hold_until, start) if hold_until else None
+    if comeback_of is not None:
+        comeback_of = (
+            Booking.objects.filter(pk=comeback_of, salon=salon).values_list("pk", flat=True).first()
+        )
     booking = Booking(
         salon=salon,
         customer=customer,
@@ -444,6 +451,7 @@ def booking_create(
         hold_expires_at=hold_until,
         confirmed_at=None if hold_until else now,
         created_by=_user(actor),
+        comeback_of_id=comeback_of,
         **_span(placements),
     )
     holds_cleared = False

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 if TYPE_CHECKING:
     from .models import Booking
@@ -52,3 +53,28 @@ def manage_token_read(token: str) -> tuple[int, int, str] | None:
         return int(salon_id), int(booking_id), str(nonce)
     except (signing.BadSignature, TypeError, ValueError):
         return None
+
+
+# The come-back link's marker (`?n=` on the booking page): which earlier visit's message
+# brought the client back. Signed, short enough for a text message, and harmless if
+# copied: it says where a booking came from, it grants nothing.
+_COMEBACK_SALT = "bookings.comeback"
+_COMEBACK_SIGNATURE = 12
+
+
+def _comeback_signature(salon_id: int, visit_id: int) -> str:
+    digest = salted_hmac(_COMEBACK_SALT, f"{salon_id}:{visit_id}", algorithm="sha256")
+    return digest.hexdigest()[:_COMEBACK_SIGNATURE]
+
+
+def comeback_token(*, salon_id: int, visit_id: int) -> str:
+    return f"{visit_id}-{_comeback_signature(salon_id, visit_id)}"
+
+
+def comeback_token_read(token: object, *, salon_id: int) -> int | None:
+    """The visit a genuine marker of this salon names, or None."""
+    visit, _dash, signature = str(token or "").partition("-")
+    if not (visit.isascii() and visit.isdigit()) or len(visit) > 18:
+        return None
+    expected = _comeback_signature(salon_id, int(visit))
+    return int(visit) if constant_time_compare(signature, expected) else None

@@ -225,6 +225,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "support.waitlist_sweep",
         "schedule": 60.0,
     },
+    "messaging-nudges": {
+        "task": "messaging.nudges_sweep",
+        "schedule": crontab(minute=20),
+    },
     "customers-retention": {
         "task": "customers.retention_sweep",
         "schedule": crontab(hour=3, minute=30),

@@ -131,6 +131,8 @@ class CheckoutRequest:
     # What the door records with the booking, in its transaction (an offer accepted):
     # raising undoes the booking.
     within: Callable[[Booking], None] | None = field(default=None, compare=False)
+    # Online: the earlier visit whose come-back message's link the client followed.
+    comeback_of: int | None = None
 
     @property
     def by_staff(self) -> bool:
@@ -194,6 +196,7 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
             # Her credit is hers to spend once she proved who she is (DESIGN.md): typing
             # her phone or e-mail spends nothing.
             spend_credit=proof_holds(customer=customer, proven=request.proven),
+            comeback_of=request.comeback_of,
         )
         if request.within is not None:
             request.within(held.booking)

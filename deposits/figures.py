@@ -7,8 +7,8 @@ Every figure is counted in SQL, grouped by month, staff member and period of the
 (the ramp's steps), so the number of queries is the same for ten bookings or a hundred
 thousand. A closed month (before the current one) is counted once and kept, exact, in
 its summary (deposits/summaries.py), read instead until a write marks it; the current
-month is always counted. The requests answered are added by support/figures.py (support
-comes after deposits)."""
+month is always counted. The requests answered and the invitations to come back are
+added by support/figures.py (support comes after deposits and messaging)."""
 
 from __future__ import annotations
 
@@ -68,6 +68,8 @@ class Row:
     requests: int = 0
     answered: int = 0
     response_median: dt.timedelta | None = None
+    nudges: int = 0  # invitations to come back sent (a service's rebooking interval)
+    nudges_rebooked: int = 0  # of them, followed by a booking of the client
 
     @property
     def no_show_rate(self) -> float | None:

@@ -103,6 +103,7 @@ def checkout_hold(
     actor: Actor = None,
     catalogue: Catalogue | None = None,
     spend_credit: bool = False,
+    comeback_of: int | None = None,
 ) -> Checkout:
     """Inside the caller's transaction: the booking of the visit's `parts` (or of one
     `service`), held while a payment is due (for `hold_for`, by default the policy's hold
@@ -147,6 +148,7 @@ def checkout_hold(
         notes=notes,
         actor=actor,
         catalogue=catalogue,
+        comeback_of=comeback_of,
         hold_until=(
             timezone.now() + (hold_for or dt.timedelta(minutes=policy.hold_minutes))
             if due

@@ -1,7 +1,8 @@
 """The owner's figures page in the admin (the deposits dashboard, extended): no-shows and
 late cancellations before and after deposits, the deposits' money, credit, rebooked
-cancellations and the requests answered, by month and by staff member; charts drawn here
-as SVG, each table exportable as CSV (`?format=csv&table=months|staff`).
+cancellations, the requests answered and the invitations to come back, by month and by
+staff member; charts drawn here as SVG, each table exportable as CSV
+(`?format=csv&table=months|staff`).
 
 It lives in `support` because its figures include the requests (support comes after
 deposits); it replaces the dashboard view of deposits/admin.py at the same address."""
@@ -29,6 +30,7 @@ from deposits.admin import DepositPolicyAdmin
 from deposits.admin_policy import rule_words
 from deposits.figures import Period, Row
 from deposits.models import DepositPolicy
+from messaging.outbox.rules import NUDGE_REBOOKED_DAYS
 from tenants.admin import may_admin
 from tenants.models import Salon
 from tenants.scoping import salon_scope
@@ -86,6 +88,8 @@ def _row(row: Row, currency: str) -> dict[str, Any]:
         "requests": row.requests,
         "answered": row.answered,
         "median": wait_text(row.response_median),
+        "nudges": row.nudges,
+        "nudges_rebooked": row.nudges_rebooked,
     }
 
 
@@ -118,6 +122,8 @@ def _csv_columns(currency: str) -> list[tuple[str, Any]]:
         (gettext("Requests"), lambda r: r.requests),
         (gettext("Requests answered"), lambda r: r.answered),
         (gettext("Median first response (minutes)"), minutes),
+        (gettext("Come-back messages sent"), lambda r: r.nudges),
+        (gettext("Booked after a come-back message"), lambda r: r.nudges_rebooked),
     ]
 
 
@@ -207,6 +213,9 @@ class FiguresAdmin(DepositPolicyAdmin):
             "compare": compare,
             "width": 100 * len(months),
             "chart_height": CHART_HEIGHT,
+            "nudges": sum(m.nudges for m in figures.months),
+            "nudges_rebooked": sum(m.nudges_rebooked for m in figures.months),
+            "nudge_days": NUDGE_REBOOKED_DAYS,
             "outstanding": admin_money(figures.credit_outstanding, currency),
             "expiring": admin_money(figures.credit_expiring, currency),
             "salons": Salon.objects.filter(pk__in=salon_ids) if len(salon_ids) > 1 else [],

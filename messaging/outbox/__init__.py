@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from messaging.outbox.credit import credit_notices_plan
 from messaging.outbox.events import messages_plan_events, suggested_slots
+from messaging.outbox.nudges import nudges_due, nudges_plan
 from messaging.outbox.queue import message_queue, message_withdraw
 from messaging.outbox.reminders import reminders_plan
 from messaging.outbox.render import booking_context, language_for, money_text
@@ -34,6 +35,9 @@ __all__ = [
     "messages_run",
     "messages_send_due",
     "money_text",
+    "nudges_due",
+    "nudges_plan",
+    "nudges_run",
     "quiet_until",
     "reminders_plan",
     "suggested_slots",
@@ -49,3 +53,11 @@ def messages_run(*, salon: Salon, now: dt.datetime | None = None) -> dict[str, i
         credit = credit_notices_plan(salon=salon, now=now)
     sent = messages_send_due(salon=salon, now=now)
     return {"events": events, "reminders": reminders, "credit": credit, "sent": sent}
+
+
+def nudges_run(*, salon: Salon, now: dt.datetime | None = None) -> dict[str, int]:
+    """The invitations to come back due today (messaging/outbox/nudges.py), then what is
+    due to send: the work of the hourly sweep."""
+    now = now or timezone.now()
+    planned = nudges_plan(salon=salon, now=now)
+    return {"nudges": planned, "sent": messages_send_due(salon=salon, now=now)}

@@ -15,10 +15,15 @@ DEFERRABLE = {
     # A freed time offered: its clock starts when it is sent (support.refill).
     MessageKind.WAITLIST_OFFER,
     MessageKind.WAITLIST_TAKEN,
+    MessageKind.REBOOK_NUDGE,
 }
-# Reminders are sent with the client's consent (the `reminders` purpose of the ledger);
-# the other messages are about the client's booking and money and always go out.
-NEEDS_CONSENT = {MessageKind.REMINDER: Purpose.REMINDERS}
+# Reminders are sent with the client's consent (the `reminders` purpose of the ledger),
+# the invitation to come back with her consent to offers (`marketing`); the other
+# messages are about the client's booking and money and always go out.
+NEEDS_CONSENT = {
+    MessageKind.REMINDER: Purpose.REMINDERS,
+    MessageKind.REBOOK_NUDGE: Purpose.MARKETING,
+}
 # Texts that invite a reply (OUI, ANNULER, REPORTER: support.replies reads it), when the
 # inbound webhook can be verified (TWILIO_AUTH_TOKEN set).
 REPLY_INVITED = {MessageKind.REMINDER, MessageKind.CONFIRMATION}
@@ -30,6 +35,13 @@ EVENT_WINDOW = dt.timedelta(days=3)
 CREDIT_WARNING_DAYS = 7
 SUGGESTED_SLOTS = 3
 SUGGESTION_DAYS = 21
+# The invitation to come back (a service's rebooking interval): sent from the day the
+# interval has run, and no later than this many days after: past that, a client who did
+# not come back has moved on, and a message a season late reads as spam.
+NUDGE_LATE_DAYS = 60
+# A booking of the client made within this many days of the invitation counts as one it
+# brought back (the owner's figures), whatever door she booked through.
+NUDGE_REBOOKED_DAYS = 30
 
 
 def _hhmm(value: str) -> dt.time:

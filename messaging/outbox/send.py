@@ -36,6 +36,7 @@ from customers.selectors import consent_current
 from deposits.credit import credit_balance, credit_left
 from deposits.models import CreditEntry
 from messaging.models import Message, MessageKind, MessageStatus
+from messaging.outbox.nudges import nudge_no_longer_due
 from messaging.outbox.rules import DEFERRABLE, MAX_ATTEMPTS, NEEDS_CONSENT, SEND_LEASE, quiet_until
 from messaging.sms import SmsError, sms_backend, sms_text
 from tenants.models import Salon
@@ -79,6 +80,8 @@ def _no_longer_due(message: Message, now: dt.datetime) -> str:
         expires = message.data.get("expires_at")
         if expires and dt.datetime.fromisoformat(expires) <= now:
             return "The offer lapsed before it could be sent."
+    if message.kind == MessageKind.REBOOK_NUDGE:
+        return nudge_no_longer_due(message)
     if message.kind == MessageKind.CREDIT_WARNING:
         grant = CreditEntry.objects.filter(pk=message.data.get("credit_entry")).first()
         if grant is None or credit_left(grant) <= 0:
@@ -145,7 +148,7 @@ def message_deliver(*, message_id: int, salon_id: int, now: dt.datetime | None =
     if not claimed:
         return "not_due"
     message = messages.select_related(
-        "salon", "customer", "booking__service", "booking__staff"
+        "salon", "customer", "customer__duplicate_of", "booking__service", "booking__staff"
     ).get(pk=message_id)
     mine = messages.filter(pk=message_id, status=MessageStatus.SENDING)
     if message.kind in DEFERRABLE and (wait := quiet_until(message.salon, now)):

@@ -38,7 +38,7 @@ from bookings.selectors import (
     visit_availability_for,
 )
 from bookings.services import booking_manage_token, booking_parts
-from bookings.tokens import manage_token_read
+from bookings.tokens import comeback_token_read, manage_token_read
 from core.errors import Invalid, ProviderUnavailable, SlotTaken
 from core.languages import language_choose, languages_offered
 from core.query import day_parse, id_parse
@@ -531,6 +531,7 @@ def _book(
                 payment_option=data["payment_option"],
                 notes=data["notes"],
                 channel=data["source"],
+                comeback_of=comeback_token_read(data["n"], salon_id=salon.pk),
             )
         )
     except (Invalid, SlotTaken, ProviderUnavailable) as exc:

@@ -80,6 +80,8 @@ class BookingForm(forms.Form):
     # The channel the client came from (`?source=`, carried by the steps: web/public/steps.py);
     # an unknown one is recorded as the booking page's own, never refused.
     source = forms.CharField(required=False, max_length=16)
+    # A come-back message's marker (`?n=`), checked where it is read (bookings/tokens.py).
+    n = forms.CharField(required=False, max_length=40)
 
     def clean_source(self) -> str:
         return page_source(self.cleaned_data.get("source"))

@@ -30,6 +30,7 @@ from bookings.selectors import (
     visit_availability_for,
     visit_parts,
 )
+from bookings.tokens import comeback_token_read
 from core.money import babel_locale
 from core.query import day_parse, id_parse
 from deposits.checkout import MAX_SERVICES
@@ -65,6 +66,9 @@ class Choice:
     # The channel the page was opened from (a share link's or the widget's `?source=`),
     # carried from step to step to the booking.
     source: str = Source.WEB
+    # A come-back message's marker (`?n=`, bookings/tokens.py), carried to the booking
+    # like the source; kept only when genuine.
+    comeback: str = ""
 
     @property
     def order(self) -> str:
@@ -89,6 +93,8 @@ class Choice:
         params += [(k, str(v)) for k, v in extra.items() if v not in (None, "")]
         if self.source != Source.WEB:
             params.append(("source", self.source))
+        if self.comeback:
+            params.append(("n", self.comeback))
         params.append(("step", step or upto))
         return "?" + urlencode(params)
 
@@ -100,6 +106,8 @@ class Choice:
         if self.start is not None:
             fields.append(("start", self.start.isoformat()))
         fields.append(("source", self.source))
+        if self.comeback:
+            fields.append(("n", self.comeback))
         return fields
 
 
@@ -191,6 +199,9 @@ def choice_read(
         too_many=len(chosen) > MAX_SERVICES,
         source=page_source(source.get("source")),
     )
+    marker = source.get("n")
+    if comeback_token_read(marker, salon_id=salon.pk) is not None:
+        choice.comeback = str(marker)
     choice.day = day_parse(source.get("day"))
     if not chosen or choice.too_many:
         return choice
