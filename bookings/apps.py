@@ -67,6 +67,7 @@ class BookingsConfig(AppConfig):
                     "cancelled_at",
                     "cancellation_reason",
                     "arrived_at",
+                    "confirmed_by_client_at",
                     "completed_at",
                     "no_show_at",
                     "expired_at",

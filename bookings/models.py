@@ -390,6 +390,7 @@ class Source(models.TextChoices):
     FACEBOOK = "facebook", _("Facebook")
     API = "api", _("API")
     PHONE = "phone", _("Phone or desk")
+    WAITLIST = "waitlist", _("Waitlist offer")
 
 
 # What the booking page accepts from `?source=` (the other sources are the doors' own).
@@ -483,6 +484,10 @@ class Booking(TenantModel):
     # holds its time, and every rule on active bookings holds unchanged); the stamp says
     # the client is here, and a client who came is never marked a no-show.
     arrived_at = models.DateTimeField(null=True, blank=True, verbose_name=_("arrived at"))
+    # The client said she will come (a text reply to a reminder or a confirmation).
+    confirmed_by_client_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("confirmed by the client at")
+    )
     completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
     no_show_at = models.DateTimeField(null=True, blank=True, verbose_name=_("no-show at"))
     expired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expired at"))

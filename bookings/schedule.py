@@ -84,6 +84,7 @@ class ScheduleItem:
     end: dt.datetime
     resource_id: int | None
     resource_unit: int | None
+    confirmed_by_client_at: dt.datetime | None
 
 
 def schedule_items(
@@ -113,13 +114,15 @@ def schedule_items(
         "end",
         "resource_id",
         "resource_unit",
+        "booking__confirmed_by_client_at",
     )
     return [ScheduleItem(*row) for row in rows]
 
 
 def items_fingerprint(items: list[ScheduleItem]) -> str:
     """A short digest of what the days' bookings are (which, when, with whom, in what
-    state): it changes when one is taken, moved, cancelled, confirmed or served."""
+    state): it changes when one is taken, moved, cancelled, confirmed (by payment or by
+    the client's reply) or served."""
     digest = hashlib.blake2b(digest_size=12)
     for item in items:
         digest.update(
@@ -132,6 +135,7 @@ def items_fingerprint(items: list[ScheduleItem]) -> str:
                     item.end,
                     item.resource_id,
                     item.resource_unit,
+                    item.confirmed_by_client_at,
                 )
             ).encode()
         )

@@ -710,6 +710,74 @@ def availability_for(
     return [Slot(slot.start, slot.end, slot.staff_ids) for slot in found]
 
 
+def visit_starts_with_staff(
+    *,
+    salon: Salon,
+    visits: Sequence[Sequence[Service]],
+    staff_id: int,
+    day: dt.date,
+    now: dt.datetime | None = None,
+    catalogue: Catalogue | None = None,
+) -> list[list[VisitSlot]]:
+    """For each visit (the client's services in order), its start times on the local
+    date `day` with `staff_id` doing every service: what a time freed in that staff
+    member's day can hold. A visit with a service the staff member does not offer (or
+    that is no longer offered) has none.
+
+    One query for them all (the staff member's time off and busy time, and that of the
+    resources any visit needs), plus the catalogue (cached); the engines then run once
+    per visit, over plain values."""
+    now = now or timezone.now()
+    catalogue = catalogue or catalogue_get(salon=salon)
+    shapes: list[VisitShape | None] = []
+    for services in visits:
+        doable = bool(services) and all(
+            catalogue.active_service(s.pk) is not None and staff_id in catalogue.offering(s.pk)
+            for s in services
+        )
+        shapes.append(
+            visit_shape(
+                salon=salon, catalogue=catalogue, parts=visit_parts(services), staff_id=staff_id
+            )
+            if doable
+            else None
+        )
+    every_item = tuple(i for v in shapes if v is not None for p in v.people for i in p)
+    if not every_item or staff_id not in catalogue.hours:
+        return [[] for _visit in visits]
+    world = _world(
+        salon=salon,
+        catalogue=catalogue,
+        visit=VisitShape(people=(every_item,)),
+        first=day,
+        last=day,
+        now=now,
+    )
+    bounds = _bounds(salon, now)
+    found: list[list[VisitSlot]] = []
+    for visit in shapes:
+        if visit is None:
+            found.append([])
+        elif _simple(visit):
+            item = visit.people[0][0]
+            shape = ServiceShape(item.duration, item.before, item.after)
+            found.append(
+                [
+                    VisitSlot(
+                        s.start,
+                        s.end,
+                        (ItemSlot(item.service_id, 0, s.start, s.end, s.staff_ids),),
+                    )
+                    for s in availability(world.staff, shape, first=day, last=day, **bounds)
+                ]
+            )
+        else:
+            found.append(
+                visit_availability(world.staff, world.units, visit, first=day, last=day, **bounds)
+            )
+    return found
+
+
 def visit_placement(
     *,
     salon: Salon,

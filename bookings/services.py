@@ -18,7 +18,7 @@ from customers.services import customer_touch
 from tenants.models import Salon
 
 from .availability import Interval, Slot
-from .events import events_recorded
+from .events import events_recorded, time_freed
 from .models import (
     ACTIVE_STATUSES,
     Booking,
@@ -754,6 +754,23 @@ def booking_arrive(
     return locked
 
 
+def booking_confirm_by_client(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
+    """The client said she will come (a text reply): a held or confirmed booking that has
+    not begun is stamped once; saying it again changes nothing. Raises TransitionRefused
+    for a booking that is no longer ahead."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.confirmed_by_client_at is not None:
+            return locked
+        if locked.status not in ACTIVE_STATUSES or locked.start <= now:
+            raise TransitionRefused(_("This appointment is no longer ahead."))
+        locked.confirmed_by_client_at = now
+        locked.save(update_fields=["confirmed_by_client_at"])
+        booking_event(locked, "client_confirmed", by="client")
+    return locked
+
+
 def booking_complete(*, booking: Booking, actor: Actor = None) -> Booking:
     return _staff_transition(booking, Status.COMPLETED, "completed_at", actor)
 
@@ -958,5 +975,10 @@ def time_off_save(
 
 
 def time_off_delete(*, time_off: TimeOff) -> None:
-    time_off.delete()
+    """The time off goes; its time is free again (the waitlist hears of it)."""
+    with transaction.atomic():
+        staff_ids = [time_off.staff_id] if time_off.staff_id else []
+        start, end = time_off.start, time_off.end
+        time_off.delete()
+        time_freed(time_off.salon_id, staff_ids, start, end, "time_off")
     availability_changed(time_off.salon_id)

@@ -221,6 +221,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "messaging.messages_sweep",
         "schedule": 60.0,
     },
+    "support-waitlist": {
+        "task": "support.waitlist_sweep",
+        "schedule": 60.0,
+    },
     "messaging-nudges": {
         "task": "messaging.nudges_sweep",
         "schedule": crontab(minute=20),

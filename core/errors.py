@@ -29,6 +29,13 @@ class SlotTaken(ApplicationError):
     default_message = "This time is no longer available. Please choose another slot."
 
 
+class OfferExpired(ApplicationError):
+    """A waitlist offer past its time: it went to the next client."""
+
+    code = "offer_expired"
+    default_message = "This offer has expired; you keep your place on the waitlist."
+
+
 class ProviderUnavailable(ApplicationError):
     """The payment provider failed or did not answer: nothing was kept."""
 

@@ -21,7 +21,7 @@ them in its one place: the API's handler (web/errors.py), the pages' (web/proble
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +124,13 @@ class CheckoutRequest:
     send_via: str | None = None
     # The door an online booking came through (bookings.models.Source); staff's is phone.
     channel: str = Source.WEB
+    # The client the door already knows the booking is for (a waitlist offer's, whose link
+    # was sent to her): booked as hers, her details not asked again. It proves nothing
+    # more: her credit is spent only with `proven`.
+    known: Customer | None = None
+    # What the door records with the booking, in its transaction (an offer accepted):
+    # raising undoes the booking.
+    within: Callable[[Booking], None] | None = field(default=None, compare=False)
     # Online: the earlier visit whose come-back message's link the client followed.
     comeback_of: int | None = None
 
@@ -176,7 +183,7 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
     catalogue = catalogue_get(salon=request.salon)
     parts, staff, customer = checkout_resolve(request, catalogue=catalogue)
     if not request.by_staff:
-        return checkout_hold(
+        held = checkout_hold(
             salon=request.salon,
             parts=parts,
             start=request.start,
@@ -191,6 +198,9 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
             spend_credit=proof_holds(customer=customer, proven=request.proven),
             comeback_of=request.comeback_of,
         )
+        if request.within is not None:
+            request.within(held.booking)
+        return held
     handling = request.deposit_handling or DepositHandling.PAYMENT_LINK
     if handling == DepositHandling.PAYMENT_LINK:
         link_channel(customer, request.send_via)  # Invalid on `send_via`: nowhere to send it
@@ -283,6 +293,10 @@ def _staff(
 
 def _customer(request: CheckoutRequest) -> Customer:
     salon, details = request.salon, request.customer
+    if request.known is not None:
+        if request.known.salon_id != salon.pk or request.known.erased:
+            raise Invalid({"customer": [_("No such client.")]})
+        return request.known
     if request.customer_id is not None:
         customer = (
             Customer.objects.filter(pk=request.customer_id, erased_at__isnull=True).first()

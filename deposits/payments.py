@@ -601,6 +601,16 @@ def cancellation_outcome(booking: Booking) -> CancellationOutcome:
     )
 
 
+@dataclass(frozen=True)
+class Cancelled:
+    """A cancellation recorded in the caller's transaction, and what the provider is to be
+    asked once it commits (`cancellation_settle`)."""
+
+    booking: Booking
+    refunds: list[Refund]
+    abandoned: list[Payment]
+
+
 def booking_cancel_with_money(
     *,
     booking: Booking,
@@ -617,6 +627,26 @@ def booking_cancel_with_money(
     Credit spent on the booking comes back as credit in the first cases, is kept in the
     last. An unpaid payment's intent is cancelled. Cancelling twice changes nothing more.
     """
+    with transaction.atomic():
+        cancelled = booking_cancel_recorded(
+            booking=booking, resolution=resolution, by_salon=by_salon, actor=actor, reason=reason
+        )
+    cancellation_settle(cancelled)
+    return cancelled.booking
+
+
+def booking_cancel_recorded(
+    *,
+    booking: Booking,
+    resolution: str = "refund",
+    by_salon: bool = False,
+    actor: Actor = None,
+    reason: str = "",
+) -> Cancelled:
+    """The part of `booking_cancel_with_money` that is written to the database, in the
+    caller's transaction (which records, with it, what called for it); the caller then
+    calls `cancellation_settle` after the commit, never before: no provider is called
+    inside a transaction."""
     policy, _steps = policy_get(salon=booking.salon)
     in_window = _in_window(booking, policy.cancellation_window_hours)
     refunds: list[Refund] = []
@@ -667,11 +697,16 @@ def booking_cancel_with_money(
         # back as credit whenever a payment would have been refunded or credited.
         if by_salon or in_window or policy.late_cancellation == LateCancellation.CREDIT:
             credit_restore(booking=cancelled)
-    for refund in refunds:
+    return Cancelled(cancelled, refunds, abandoned)
+
+
+def cancellation_settle(cancelled: Cancelled) -> None:
+    """Ask the provider for the refunds and intent cancellations of a committed
+    cancellation (each idempotent by its row)."""
+    for refund in cancelled.refunds:
         refund_send(refund)
-    for payment in abandoned:
+    for payment in cancelled.abandoned:
         intent_cancel(payment)
-    return cancelled
 
 
 def refund_send(refund: Refund) -> Refund:

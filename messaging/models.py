@@ -18,6 +18,8 @@ class MessageKind(models.TextChoices):
     CREDIT_WARNING = "credit_warning", _("Credit about to lapse")
     CREDIT_LAPSED = "credit_lapsed", _("Credit lapsed")
     IDENTITY_CODE = "identity_code", _("One-time code to prove who one is")
+    WAITLIST_OFFER = "waitlist_offer", _("A freed time offered to a waiting client")
+    WAITLIST_TAKEN = "waitlist_taken", _("An offered time taken by someone else")
     REBOOK_NUDGE = "rebook_nudge", _("Invitation to book the same service again")
     # An event that called for no message, recorded so that it is not looked at again.
     NONE = "none", _("No message due")
@@ -105,6 +107,12 @@ class Message(TenantModel):
                 condition=Q(status__in=["pending", "sending"]),
             ),
             models.Index(fields=["booking", "kind"], name="message_booking"),
+            # A client's text reply is matched to the last text sent to her number.
+            models.Index(
+                fields=["recipient", "-sent_at"],
+                name="message_sms_by_recipient",
+                condition=Q(channel="sms", status="sent"),
+            ),
         ]
 
     def __str__(self) -> str:

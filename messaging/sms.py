@@ -58,6 +58,12 @@ def sms_text(body: str) -> str:
     return body.translate(GSM_EQUIVALENTS)
 
 
+def replies_received() -> bool:
+    """Whether clients' text replies reach the product: the inbound webhook checks each
+    one's signature with the Twilio auth token, and refuses them all without it."""
+    return bool(getattr(settings, "TWILIO_AUTH_TOKEN", ""))
+
+
 def number_mask(number: str) -> str:
     """A phone number as logs may show it: its country code and last two digits."""
     if len(number) <= 6:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings.admin import admin_money
 from core.dates import today_in
+from core.query import FIRST_DAY, LAST_DAY, day_parse
 from deposits.admin import DepositPolicyAdmin
 from deposits.admin_policy import rule_words
 from deposits.figures import Period, Row
@@ -36,6 +37,7 @@ from tenants.scoping import salon_scope
 from tenants.selectors import admin_salon_ids
 
 from .figures import OTHERS, salon_figures
+from .waitlist_figures import refill_figures
 
 CHART_HEIGHT = 200
 
@@ -198,8 +200,11 @@ class FiguresAdmin(DepositPolicyAdmin):
                 "after": _row(figures.after, currency),
                 "change": period_words(first, currency),
             }
+        with salon_scope(salon):
+            refill = self._refill(request, salon, figures.since)
         context = {
             **self.admin_site.each_context(request),
+            "refill": refill,
             "title": _("What deposits recovered"),
             "salon": salon,
             "months": months,
@@ -216,6 +221,30 @@ class FiguresAdmin(DepositPolicyAdmin):
             "salons": Salon.objects.filter(pk__in=salon_ids) if len(salon_ids) > 1 else [],
         }
         return TemplateResponse(request, "admin/deposits/recovered.html", context)
+
+    def _refill(self, request: HttpRequest, salon: Salon, since: dt.date) -> dict[str, Any]:
+        """The waitlist's figures for the period asked (`refill_from`, `refill_to`,
+        salon-local dates), by default the twelve months above; a date that is not one,
+        or a period the wrong way round, falls back to them, and says so."""
+        today = today_in(salon.tz)
+        first = day_parse(request.GET.get("refill_from")) or since
+        last = day_parse(request.GET.get("refill_to")) or today
+        problem = ""
+        if not FIRST_DAY <= first <= last <= LAST_DAY:
+            problem = gettext("The period was not valid: the twelve months are shown.")
+            first, last = since, today
+        figures = refill_figures(salon=salon, first=first, last=last)
+        return {
+            "first": first,
+            "last": last,
+            "problem": problem,
+            "freed": figures.freed,
+            "refilled": figures.refilled,
+            "rate": rate_text(figures.refill_rate),
+            "median": wait_text(figures.refill_median),
+            "revenue": admin_money(figures.revenue, salon.currency),
+            "waiting": figures.waiting,
+        }
 
     def _csv(self, request: HttpRequest, salon: Salon, figures: Any) -> HttpResponse:
         """One table as CSV for a spreadsheet: UTF-8 with a BOM (Excel reads the accents),

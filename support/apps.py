@@ -12,6 +12,15 @@ def _requests_about_bookings_forget(salon_id: int, customer_id: int) -> None:
     )
 
 
+def _refill_after_events(salon_id: int) -> None:
+    """Booking events were committed (a cancellation, a lapsed hold, a move...): the
+    times they freed are recorded and offered now, through the broker. If the broker is
+    down, beat's sweep does it once it is back."""
+    from support.tasks import waitlist_apply
+
+    waitlist_apply.apply_async(kwargs={"salon_id": salon_id})
+
+
 class SupportConfig(AppConfig):
     """The front desk's domain: phone bookings and the requests log."""
 
@@ -19,8 +28,13 @@ class SupportConfig(AppConfig):
     verbose_name = _("Front desk")
 
     def ready(self) -> None:
+        from bookings.events import event_listener_add, time_freed_listener_add
         from customers.gdpr import PersonalData, personal_data_register
         from support.models import CustomerRequest
+        from support.refill import freed_time_off_record
+
+        event_listener_add(_refill_after_events)
+        time_freed_listener_add(freed_time_off_record)
 
         # Erasure blanks the texts, where staff wrote what the person said and what was
         # done about it; the request stays, classified and timed, for the salon's figures.

@@ -18,6 +18,7 @@ class RequestChannel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     WALK_IN = "walk_in", _("At the desk")
     WEB = "web", _("Web")
+    SMS = "sms", _("Text message")
 
 
 class RequestCategory(models.TextChoices):
@@ -294,7 +295,20 @@ class FreedTime(TenantModel):
         help_text=_("The booking whose time this was, if any."),
         verbose_name=_("freed by"),
     )
+    # The booking event that freed it (none for time off removed): one freed time per
+    # event and staff member, however often the events are read.
+    event = models.ForeignKey(
+        "bookings.BookingEvent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("event"),
+    )
     freed_at = models.DateTimeField(default=timezone.now, verbose_name=_("freed at"))
+    # When the refill had nothing more to do: the time taken, begun, or nobody left to
+    # offer it to. Offers that lapse or are turned down open it again.
+    done_at = models.DateTimeField(null=True, blank=True, verbose_name=_("refill done at"))
     refilled_by = models.ForeignKey(
         Booking,
         null=True,
@@ -310,7 +324,21 @@ class FreedTime(TenantModel):
         verbose_name = _("freed time")
         verbose_name_plural = _("freed times")
         ordering = ["-freed_at", "-id"]
-        indexes = [models.Index(fields=["salon", "freed_at"], name="freedtime_recent")]
+        indexes = [
+            models.Index(fields=["salon", "freed_at"], name="freedtime_recent"),
+            models.Index(
+                fields=["salon", "end"],
+                name="freedtime_open",
+                condition=models.Q(done_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "staff"],
+                condition=models.Q(event__isnull=False),
+                name="freedtime_once_per_event",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.staff} {self.start:%Y-%m-%d %H:%M}"
@@ -361,6 +389,17 @@ class WaitlistOffer(TenantModel):
         related_name="+",
         verbose_name=_("booking"),
     )
+    # The client's own booking, later the same week for the same services, that accepting
+    # moves here (what she paid moves with it); empty: accepting books anew.
+    move = models.ForeignKey(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The client's booking that accepting moves to this time."),
+        verbose_name=_("moves"),
+    )
 
     class Meta:
         verbose_name = _("waitlist offer")
@@ -369,7 +408,71 @@ class WaitlistOffer(TenantModel):
         indexes = [
             models.Index(fields=["status", "expires_at"], name="offer_open"),
             models.Index(fields=["salon", "offered_at"], name="offer_recent"),
+            models.Index(fields=["freed", "status"], name="offer_by_freed"),
+        ]
+        constraints = [
+            # A freed time is offered to an entry once, however often the refill runs.
+            models.UniqueConstraint(fields=["entry", "freed"], name="offer_once_per_entry"),
         ]
 
     def __str__(self) -> str:
         return f"{self.entry} {self.start:%Y-%m-%d %H:%M}"
+
+
+class ReplyAction(models.TextChoices):
+    CONFIRMED = "confirmed", _("Attendance confirmed")
+    CANCEL_ASKED = "cancel_asked", _("Cancellation asked, awaiting confirmation")
+    CANCELLED = "cancelled", _("Booking cancelled")
+    MOVE_LINK = "move_link", _("Link to move the booking sent")
+    STOPPED = "stopped", _("Consent withdrawn")
+    REQUEST = "request", _("Logged as a client request")
+    IGNORED = "ignored", _("Nothing to act on")
+
+
+class TextReply(TenantModel):
+    """A text message a client sent in answer to one of the salon's, acted on once.
+
+    Recorded under the provider's id for it, unique, in the same transaction as what it
+    did: the provider delivering it again (its webhook retried) finds it and gets the
+    same answer, and nothing is done twice. Neither the number nor the words are kept
+    here (the words of a request are in the requests log, with the client)."""
+
+    provider = models.CharField(max_length=16, verbose_name=_("provider"))
+    sid = models.CharField(max_length=64, verbose_name=_("provider's message id"))
+    booking = models.ForeignKey(
+        Booking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("booking"),
+    )
+    request = models.ForeignKey(
+        CustomerRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("client request"),
+    )
+    action = models.CharField(
+        max_length=16, choices=ReplyAction.choices, verbose_name=_("what was done")
+    )
+    # A cancellation asked: what it would do with the money, as the answer said it.
+    outcome = models.CharField(max_length=16, blank=True, verbose_name=_("money outcome"))
+    answer = models.TextField(blank=True, verbose_name=_("answer"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
+
+    class Meta:
+        verbose_name = _("text reply")
+        verbose_name_plural = _("text replies")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "sid"], name="textreply_once"),
+        ]
+        indexes = [
+            models.Index(fields=["booking", "action", "received_at"], name="textreply_by_booking"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.sid})"

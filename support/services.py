@@ -118,6 +118,42 @@ def request_open(
     A request answered on the spot may be logged resolved at once: it is then answered
     and resolved when opened.
     """
+    row = request_prepare(
+        salon=salon,
+        channel=channel,
+        category=category,
+        summary=summary,
+        customer=customer,
+        booking=booking,
+        status=status,
+        resolution=resolution,
+        item_description=item_description,
+        item_location=item_location,
+        item_returned_at=item_returned_at,
+        actor=actor,
+    )
+    with transaction.atomic(durable=True):
+        row.save()
+    return row
+
+
+def request_prepare(
+    *,
+    salon: Salon,
+    channel: str,
+    category: str,
+    summary: str,
+    customer: Customer | None = None,
+    booking: Booking | None = None,
+    status: str = RequestStatus.OPEN,
+    resolution: str = "",
+    item_description: str = "",
+    item_location: str = "",
+    item_returned_at: dt.datetime | None = None,
+    actor: Actor = None,
+) -> CustomerRequest:
+    """The request `request_open` logs, checked and timed but not saved yet: for a caller
+    that saves it in its own transaction, with what called for it."""
     now = timezone.now()
     row = CustomerRequest(
         salon=salon,
@@ -136,8 +172,6 @@ def request_open(
     )
     request_check(row, salon=salon, now=now, new_customer=customer is not None)
     _stamp(row, was=None, now=now)
-    with transaction.atomic(durable=True):
-        row.save()
     return row
 
 

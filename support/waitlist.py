@@ -72,6 +72,15 @@ def waitlist_token(entry: WaitlistEntry) -> str:
     return signing.dumps([entry.salon_id, entry.pk, entry.nonce], salt=_SALT)
 
 
+def waitlist_token_salon(token: str) -> int | None:
+    """The salon a genuine token names (the door enters its scope), or None."""
+    try:
+        salon_id = signing.loads(token, salt=_SALT)[0]
+    except (signing.BadSignature, TypeError, ValueError, IndexError, KeyError):
+        return None
+    return salon_id if isinstance(salon_id, int) else None
+
+
 def waitlist_entry_for_token(token: str) -> WaitlistEntry | None:
     """The entry a genuine token names (any salon: the caller scopes to its salon), or None."""
     try:

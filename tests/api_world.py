@@ -15,8 +15,9 @@ from bookings.services import (
 )
 from customers.models import Customer
 from deposits.services import policy_set
-from support.models import CustomerRequest
+from support.models import CustomerRequest, WaitlistEntry, WaitlistOffer
 from support.services import request_open
+from support.waitlist import waitlist_join
 from tenants.models import Membership
 from tenants.scoping import salon_scope
 
@@ -36,6 +37,8 @@ class SalonWorld:
     time_off: TimeOff
     membership: Membership
     resource: Resource
+    entry: WaitlistEntry  # waiting for a cut, with an offer past its time
+    offer: WaitlistOffer
 
     @property
     def slug(self) -> str:
@@ -75,6 +78,27 @@ def salon_world(team: Team, catalogue: Catalogue) -> SalonWorld:
             customer=booking.customer,
             booking=booking,
         )
+        entry = waitlist_join(
+            salon=salon,
+            customer=customer,
+            services=[catalogue.cut],
+            staff=None,
+            first=local(salon, 1, 0).date(),
+            last=local(salon, 6, 0).date(),
+            parts_of_day=[],
+            consent=True,
+            source="web",
+        )
+        offer = WaitlistOffer.objects.create(
+            salon=salon,
+            entry=entry,
+            start=local(salon, 4, 10),
+            end=local(salon, 4, 10, 45),
+            staff=catalogue.alice,
+            items=[],
+            offered_at=local(salon, 0, 7),
+            expires_at=local(salon, 0, 7, 30),
+        )
     return SalonWorld(
         team=team,
         catalogue=catalogue,
@@ -86,6 +110,8 @@ def salon_world(team: Team, catalogue: Catalogue) -> SalonWorld:
         time_off=time_off,
         membership=membership,
         resource=resource,
+        entry=entry,
+        offer=offer,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core import signing
 from django.forms.models import model_to_dict
 from drf_spectacular.generators import SchemaGenerator
 
@@ -104,6 +105,16 @@ def _token_naming_our_salon(ours, theirs):
     )
 
 
+def _entry_token_naming_our_salon(ours, theirs):
+    """A genuinely signed waitlist token naming A's salon with B's entry (and its nonce)."""
+    entry = theirs.entry
+    return signing.dumps([ours.team.salon.pk, entry.pk, entry.nonce], salt="support.waitlist")
+
+
+def _their_offer(ours, theirs):
+    return theirs.offer.token
+
+
 def _their_intent(ours, theirs):
     return theirs.intent_id
 
@@ -148,6 +159,17 @@ TABLE: dict[tuple[str, str], Theirs] = {
     ("POST", "/api/v1/manage/{token}/verify/"): Theirs(_token_naming_our_salon, {}),
     ("POST", "/api/v1/manage/{token}/verify/confirm/"): Theirs(
         _token_naming_our_salon, {"code": "123456"}
+    ),
+    ("GET", "/api/v1/waitlist/{token}/"): Theirs(_entry_token_naming_our_salon),
+    ("DELETE", "/api/v1/waitlist/{token}/"): Theirs(_entry_token_naming_our_salon),
+    # No salon in the path: the offer's random token is the credential, and B's offer is
+    # answered as it stands (past its time here), nothing changed.
+    ("POST", "/api/v1/waitlist/offers/{token}/accept/"): Theirs(
+        _their_offer,
+        {"payment_option": "deposit"},
+        status=410,
+        code="offer_expired",
+        why="salon-less; the offer's token is the credential",
     ),
     # No salon in the path: the intent id with its client secret is the credential. A
     # caller without B's secret changes nothing.

@@ -26,6 +26,10 @@ from deposits.payments import (
     deposit_state,
     pending_payment,
 )
+from support.models import WaitlistSource
+from support.offers import offer_state
+from support.refill import offer_url
+from support.waitlist import waitlist_token
 from web.fields import HourMinuteField, SalonDateTimeField, SalonRowField
 
 
@@ -235,6 +239,7 @@ class ManageBookingSerializer(BookingSerializer):
     cancellation_deadline = serializers.SerializerMethodField()
     can_cancel = serializers.SerializerMethodField()
     can_reschedule = serializers.SerializerMethodField()
+    confirmed_by_client_at = SalonDateTimeField(allow_null=True, read_only=True)
 
     def get_deposit(self, booking: Booking) -> dict[str, Any]:
         return deposit_state(booking)
@@ -260,6 +265,7 @@ class StaffBookingSerializer(serializers.ModelSerializer):
     end = SalonDateTimeField()
     hold_expires_at = SalonDateTimeField(allow_null=True)
     created_at = SalonDateTimeField()
+    confirmed_by_client_at = SalonDateTimeField(allow_null=True, read_only=True)
     customer = serializers.SerializerMethodField()
     service_name = serializers.CharField(source="service.name")
     staff_name = serializers.CharField(source="staff.name")
@@ -287,6 +293,7 @@ class StaffBookingSerializer(serializers.ModelSerializer):
             "created_at",
             "cancellation_reason",
             "cancelled_by_salon",
+            "confirmed_by_client_at",
         ]
 
     def get_items(self, booking: Booking) -> list[dict[str, Any]]:
@@ -415,3 +422,115 @@ class TimeOffSerializer(serializers.ModelSerializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+# The waitlist (API.md, "Waitlist") ---------------------------------------------------
+
+
+class WaitlistRequestSerializer(serializers.Serializer):
+    """Joining: the services of the visit, with whom, between two dates, in which parts of
+    the day, and the client's consent to be told."""
+
+    services = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=5)
+    staff = serializers.IntegerField(required=False, allow_null=True)
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    parts_of_day = serializers.ListField(
+        child=serializers.ChoiceField(["morning", "afternoon", "evening"]),
+        required=False,
+        default=list,
+        max_length=3,
+        help_text="Morning is before 12:00, afternoon 12:00 to 17:00, evening from 17:00 "
+        "(salon time); empty: any time.",
+    )
+    customer = CustomerDetailsSerializer()
+    consent = serializers.BooleanField()
+    language = serializers.ChoiceField(settings.LANGUAGES, required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def validate_customer(self, value: dict[str, Any]) -> dict[str, Any]:
+        if "id" in value and not self.context.get("staff"):
+            raise serializers.ValidationError({"id": ["Give your name and phone or e-mail."]})
+        return value
+
+
+class WaitlistOfferSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    start = SalonDateTimeField()
+    end = SalonDateTimeField()
+    items = serializers.SerializerMethodField()
+    expires_at = SalonDateTimeField()
+    status = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    def get_items(self, offer: Any) -> list[dict[str, Any]]:
+        tz = self.context["tz"]
+        return [
+            {
+                "service": item["service"],
+                "staff": item["staff"],
+                "start": dt.datetime.fromisoformat(item["start"]).astimezone(tz).isoformat(),
+                "end": dt.datetime.fromisoformat(item["end"]).astimezone(tz).isoformat(),
+            }
+            for item in offer.items
+        ]
+
+    def get_status(self, offer: Any) -> str:
+        return offer_state(offer)
+
+    def get_url(self, offer: Any) -> str:
+        return offer_url(offer)
+
+
+class WaitlistEntrySerializer(serializers.Serializer):
+    """An entry as its client (through its link) and the salon's staff see it."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    services = serializers.ListField(child=serializers.IntegerField(), source="service_ids")
+    staff = serializers.IntegerField(source="staff_id", allow_null=True)
+    from_ = serializers.DateField(source="first_date")
+    to = serializers.DateField(source="last_date")
+    parts_of_day = serializers.ListField(child=serializers.CharField())
+    joined_at = SalonDateTimeField()
+    offers = serializers.SerializerMethodField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def get_offers(self, entry: Any) -> list[dict[str, Any]]:
+        offers = sorted(entry.offers.all(), key=lambda o: (o.offered_at, o.pk), reverse=True)
+        return list(WaitlistOfferSerializer(offers, many=True, context=self.context).data)
+
+
+class WaitlistJoinedSerializer(WaitlistEntrySerializer):
+    manage_token = serializers.SerializerMethodField()
+
+    def get_manage_token(self, entry: Any) -> str:
+        return waitlist_token(entry)
+
+
+class WaitlistStaffEntrySerializer(WaitlistEntrySerializer):
+    """The staff's view adds who waits, by which door, and her phone."""
+
+    customer = serializers.SerializerMethodField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # `source` names an attribute of every field: declared here, not on the class.
+        fields["source"] = serializers.ChoiceField(WaitlistSource.choices, read_only=True)
+        return fields
+
+    def get_customer(self, entry: Any) -> dict[str, Any]:
+        customer = entry.customer
+        return {"id": customer.pk, "name": customer.name, "phone": str(customer.phone or "")}
+
+
+class OfferAcceptSerializer(serializers.Serializer):
+    payment_option = serializers.ChoiceField(["deposit", "full"], default="deposit")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from messaging.outbox.credit import credit_notices_plan
 from messaging.outbox.events import messages_plan_events, suggested_slots
 from messaging.outbox.nudges import nudges_due, nudges_plan
-from messaging.outbox.queue import message_queue
+from messaging.outbox.queue import message_queue, message_withdraw
 from messaging.outbox.reminders import reminders_plan
 from messaging.outbox.render import booking_context, language_for, money_text
 from messaging.outbox.rules import quiet_until
@@ -30,6 +30,7 @@ __all__ = [
     "language_for",
     "message_deliver",
     "message_queue",
+    "message_withdraw",
     "messages_plan_events",
     "messages_run",
     "messages_send_due",

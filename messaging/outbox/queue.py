@@ -4,11 +4,12 @@ import datetime as dt
 from typing import Any
 
 from bookings.models import Booking, BookingEvent
-from customers.models import Customer
+from customers.models import Channel, Customer
 from customers.selectors import consent_current
 from messaging.models import Message, MessageKind, MessageStatus
 from messaging.outbox.render import booking_context, contact_address, language_for, render
-from messaging.outbox.rules import DEFERRABLE, NEEDS_CONSENT, quiet_until
+from messaging.outbox.rules import DEFERRABLE, NEEDS_CONSENT, REPLY_INVITED, quiet_until
+from messaging.sms import replies_received
 from tenants.models import Salon
 
 
@@ -32,6 +33,36 @@ def message_queue(
     existing = Message.objects.filter(key=key).first()
     if existing is not None:
         return existing
+    fields = _planned(
+        salon=salon,
+        customer=customer,
+        kind=kind,
+        now=now,
+        booking=booking,
+        event=event,
+        via=via,
+        context=context,
+        data=data,
+        skip=skip,
+    )
+    message, _created = Message.objects.get_or_create(salon=salon, key=key, defaults=fields)
+    return message
+
+
+def _planned(
+    *,
+    salon: Salon,
+    customer: Customer,
+    kind: str,
+    now: dt.datetime,
+    booking: Booking | None = None,
+    event: BookingEvent | None = None,
+    via: str | None = None,
+    context: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    skip: str = "",
+) -> dict[str, Any]:
+    """The message's fields: rendered for its channel, or `skipped` with the reason."""
     fields: dict[str, Any] = {
         "customer": customer,
         "booking": booking,
@@ -56,14 +87,45 @@ def message_queue(
         fields.update(status=MessageStatus.SKIPPED, status_detail=skip[:300])
     else:
         language = language_for(customer, salon)
-        subject, body = render(kind, language, salon, {"customer": customer, **(context or {})})
+        invite = to[0] == Channel.SMS and kind in REPLY_INVITED and replies_received()
+        subject, body = render(
+            kind,
+            language,
+            salon,
+            {"customer": customer, "invite_reply": invite, **(context or {})},
+        )
         fields.update(
             channel=to[0], recipient=to[1], language=language, subject=subject[:200], body=body
         )
         if kind in DEFERRABLE:
             fields["send_after"] = quiet_until(salon, now) or now
-    message, _created = Message.objects.get_or_create(salon=salon, key=key, defaults=fields)
-    return message
+    return fields
+
+
+def messages_queue_many(
+    *,
+    salon: Salon,
+    kind: str,
+    now: dt.datetime,
+    messages: list[tuple[Customer, str, dict[str, Any], dict[str, Any]]],
+) -> int:
+    """`message_queue` for many clients at once, each (customer, key, context, data):
+    two queries whatever their number (an offer to every client waiting for a time).
+    A key written already is left as it is. Returns how many were written."""
+    keys = [key for _c, key, _x, _d in messages]
+    existing = set(Message.objects.filter(key__in=keys).values_list("key", flat=True))
+    rows = [
+        Message(
+            salon=salon,
+            key=key,
+            **_planned(
+                salon=salon, customer=customer, kind=kind, now=now, context=context, data=data
+            ),
+        )
+        for customer, key, context, data in messages
+        if key not in existing
+    ]
+    return len(Message.objects.bulk_create(rows, ignore_conflicts=True))
 
 
 def booking_message(
@@ -87,4 +149,14 @@ def booking_message(
         event=event,
         context={**booking_context(booking, language), **context},
         data=data,
+    )
+
+
+def message_withdraw(*, key: str, why: str) -> int:
+    """A message not sent yet that has no reason to go any more (an offer that lapsed or
+    was taken while it waited for the end of quiet hours) is skipped, with the reason."""
+    return int(
+        Message.objects.filter(key=key, status=MessageStatus.PENDING).update(
+            status=MessageStatus.SKIPPED, status_detail=why[:300]
+        )
     )

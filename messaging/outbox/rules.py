@@ -12,6 +12,9 @@ DEFERRABLE = {
     MessageKind.RESCHEDULE_OFFER,
     MessageKind.CREDIT_WARNING,
     MessageKind.CREDIT_LAPSED,
+    # A freed time offered: its clock starts when it is sent (support.refill).
+    MessageKind.WAITLIST_OFFER,
+    MessageKind.WAITLIST_TAKEN,
     MessageKind.REBOOK_NUDGE,
 }
 # Reminders are sent with the client's consent (the `reminders` purpose of the ledger),
@@ -21,6 +24,9 @@ NEEDS_CONSENT = {
     MessageKind.REMINDER: Purpose.REMINDERS,
     MessageKind.REBOOK_NUDGE: Purpose.MARKETING,
 }
+# Texts that invite a reply (OUI, ANNULER, REPORTER: support.replies reads it), when the
+# inbound webhook can be verified (TWILIO_AUTH_TOKEN set).
+REPLY_INVITED = {MessageKind.REMINDER, MessageKind.CONFIRMATION}
 # A message claimed by a sender that died is sent again after this long.
 SEND_LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 5

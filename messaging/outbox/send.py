@@ -76,6 +76,10 @@ def _no_longer_due(message: Message, now: dt.datetime) -> str:
             return "The booking was rescheduled already."
         if credit_balance(customer=message.customer, now=now) <= 0:
             return "The credit was used or has lapsed."
+    if message.kind == MessageKind.WAITLIST_OFFER:
+        expires = message.data.get("expires_at")
+        if expires and dt.datetime.fromisoformat(expires) <= now:
+            return "The offer lapsed before it could be sent."
     if message.kind == MessageKind.REBOOK_NUDGE:
         return nudge_no_longer_due(message)
     if message.kind == MessageKind.CREDIT_WARNING:

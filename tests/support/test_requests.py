@@ -500,7 +500,7 @@ def test_stats_count_and_time_the_period(api, team_a, month):
         "other": 0,
     }
     assert body["by_status"] == {"open": 1, "waiting": 1, "resolved": 2}
-    assert body["by_channel"] == {"phone": 2, "email": 1, "walk_in": 1, "web": 0}
+    assert body["by_channel"] == {"phone": 2, "email": 1, "walk_in": 1, "web": 0, "sms": 0}
     assert (body["responded"], body["resolved"]) == (3, 2)
     assert body["median_first_response_seconds"] == 20 * 60  # of 10, 20, 30 minutes
     assert body["median_resolution_seconds"] == 120 * 60  # between 1 h and 3 h

@@ -24,6 +24,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from config.wsgi import application
+from support.waitlist import waitlist_token
 from tenants.services import auth_token_get
 from tests.api_world import SalonWorld, salon_world
 
@@ -65,6 +66,10 @@ def world(settings, team_a, team_b, catalogue_a, catalogue_b, monday):
 
 def _real_ids(world: SalonWorld, path: str) -> list[Any]:
     """The real values of the path's id for this world, by the collection it names."""
+    if "/waitlist/offers/" in path:
+        return [world.offer.token]
+    if "/waitlist/{token}" in path:
+        return [waitlist_token(world.entry)]
     if "{token}" in path:
         return [world.manage_token(world.booking), world.manage_token(world.held)]
     if "{intent_id}" in path:

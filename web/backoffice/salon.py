@@ -62,6 +62,8 @@ class SalonSettingsSerializer(serializers.ModelSerializer):
             "max_gap_minutes",
             "reminder_offsets_hours",
             "quiet_hours",
+            "waitlist_mode",
+            "offer_minutes",
             "stripe_account",
         ]
         read_only_fields = ["slug"]

@@ -9,6 +9,7 @@ from web.backoffice import (
     deposits,
     phone,
     requests,
+    waitlist,
 )
 from web.backoffice import (
     salon as salon_settings,
@@ -114,6 +115,7 @@ api_patterns = [
         name="customer-consents",
     ),
     path(f"{backoffice}/requests/", requests.RequestListView.as_view(), name="request-list"),
+    path(f"{backoffice}/waitlist/", waitlist.WaitlistStaffView.as_view(), name="bo-waitlist"),
     path(
         f"{backoffice}/requests/stats/", requests.RequestStatsView.as_view(), name="request-stats"
     ),

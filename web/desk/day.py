@@ -99,6 +99,7 @@ class Block:
     detail_url: str
     move_url: str | None
     processing: Band | None
+    client_confirmed: bool = False
 
 
 @dataclass
@@ -266,6 +267,7 @@ class _Painter:
             detail_url=self.detail.replace(str(PK), pk),
             move_url=self.move.replace(str(PK), pk) if movable else None,
             processing=processing,
+            client_confirmed=item.confirmed_by_client_at is not None,
         )
         lane.blocks.append(block)
         return block
@@ -311,7 +313,9 @@ def _rows(row: int, end: int) -> str:
     return f'style="grid-row: {row} / {end}"'
 
 
-def lane_html(lane: Lane, *, now_row: int | None, move_text: str) -> SafeString:
+def lane_html(
+    lane: Lane, *, now_row: int | None, move_text: str, confirmed_text: str
+) -> SafeString:
     """A column's lane: working time, breaks, time off, the "now" line, the free quarters
     (links) and the bookings (blocks), every value escaped."""
     parts: list[str] = []
@@ -338,11 +342,18 @@ def lane_html(lane: Lane, *, now_row: int | None, move_text: str) -> SafeString:
         drag = (
             f' draggable="true" data-move-url="{escape(block.move_url)}"' if block.move_url else ""
         )
+        confirmed = (
+            f'<span class="day-confirmed" title="{escape(confirmed_text)}">'
+            f'<span aria-hidden="true">\u2713</span>'
+            f'<span class="visually-hidden">{escape(confirmed_text)}</span></span> '
+            if block.client_confirmed
+            else ""
+        )
         add(
             f'<div class="day-block status-{escape(block.status)} money-{escape(block.money)}" '
             f'{_rows(block.row, block.end)} data-booking="{block.booking_id}"{drag}>'
             f'<a href="{escape(block.detail_url)}"><span class="day-times">{block.times}</span> '
-            f"<strong>{client}</strong> <span>{escape(block.service)}</span> "
+            f"{confirmed}<strong>{client}</strong> <span>{escape(block.service)}</span> "
             f'<span class="day-state">{escape(block.status_label)} · '
             f"{escape(block.money_label)}</span></a>"
         )
@@ -393,10 +404,13 @@ def _page(
         minute = clock.minute(now, today)
         if window.first <= minute < window.last:
             now_row = window.row(minute)
-    move_text = _("Move")
+    move_text, confirmed_text = _("Move"), _("Confirmed by the client")
     for lane in lanes:
         lane.html = lane_html(
-            lane, now_row=now_row if lane.day == today else None, move_text=move_text
+            lane,
+            now_row=now_row if lane.day == today else None,
+            move_text=move_text,
+            confirmed_text=confirmed_text,
         )
     return render(
         request,

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from web.desk import auth, bookings, calendar, card, day, feeds, phone, requests
+from web.desk import auth, bookings, calendar, card, day, feeds, phone, requests, waitlist
 
 app_name = "desk"
 
@@ -20,6 +20,9 @@ salon_patterns = [
     path("bookings/<int:pk>/<str:action>/", bookings.booking_action, name="booking-action"),
     path("requests/", requests.request_log, name="requests"),
     path("requests/<int:pk>/", requests.request_edit, name="request"),
+    path("waitlist/", waitlist.waitlist_list, name="waitlist"),
+    path("waitlist/add/", waitlist.waitlist_add, name="waitlist-add"),
+    path("waitlist/<int:pk>/leave/", waitlist.waitlist_remove, name="waitlist-leave"),
     path("calendar-feeds/", feeds.feeds, name="feeds"),
     path("calendar-feeds/issue/", feeds.feed_issue, name="feed-issue"),
     path("calendar-feeds/revoke/", feeds.feed_revoke, name="feed-revoke"),

@@ -67,11 +67,12 @@ from deposits.payments import (
 )
 from deposits.selectors import deposit_quote_visit, deposits_today, policy_get, salon_today
 from messaging.outbox import language_for
+from support.waitlist import waitlist_token
 from tenants.models import Salon
 from tenants.scoping import salon_scope
 from web.permissions import request_salon
 from web.problems import form_errors, page_problem
-from web.public import steps
+from web.public import steps, waitlist_step
 from web.public.forms import BookingForm, CancelForm, RescheduleForm
 from web.public.ics import ics_event
 from web.public.webhooks import payment_complete_in_test_mode
@@ -292,6 +293,9 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
         asked = "services" if "add" in source else source.get("step")
         step = steps.step_reached(choice, asked)
         action = request.POST.get("action") if request.method == "POST" else None
+        waitlist = asked == steps.WAITLIST or action == steps.WAITLIST
+        if waitlist and steps.step_reached(choice, "staff") != "services":
+            return _waitlist(request, the_salon, services, staff, choice, language)
         details = steps.DetailsForm(
             request.POST if request.method == "POST" else None, country=the_salon.country
         )
@@ -330,6 +334,58 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
         if wait is not None:
             response["Retry-After"] = str(wait)
         return response
+
+
+def _waitlist(
+    request: HttpRequest,
+    salon: Salon,
+    services: list[Service],
+    staff: list[Any],
+    choice: steps.Choice,
+    language: str,
+) -> HttpResponse:
+    """The waitlist beside the time step (web/public/waitlist_step.py): its form, or,
+    joined, the confirmation."""
+    proven = proof_from_request(request, salon_id=salon.pk)
+    form = waitlist_step.waitlist_form(
+        request, salon=salon, choice=choice, staff=staff, proven=proven
+    )
+    joined = waitlist_step.Joined()
+    if form.is_bound:
+        joined = waitlist_step.waitlist_join_post(
+            request, salon=salon, choice=choice, form=form, language=language, proven=proven
+        )
+        if joined.entry is not None:
+            token = waitlist_token(joined.entry)
+            return HttpResponseRedirect(
+                reverse("waitlist-joined", kwargs={"salon": salon.slug, "token": token})
+            )
+    # The staff step's context (its list is cheap; the time step's would compute times).
+    details = steps.DetailsForm(country=salon.country)
+    context = _step_context(request, salon, services, staff, choice, "staff", details)
+    day = form["from"].value() if form.is_bound else None
+    context |= {
+        "step": steps.WAITLIST,
+        "steps": [
+            {
+                **s,
+                "current": False,
+                "url": choice.query(upto=s["key"]) if s["key"] in steps.STEPS[:3] else "",
+            }
+            for s in context["steps"]
+        ],
+        "back": choice.query(upto="time", day=str(day or (choice.day or ""))),
+        "waitlist": form,
+        "show_errors": form.is_bound,
+        "from_space": request.GET.get("origin", request.POST.get("origin"))
+        == waitlist_step.FROM_SPACE,
+        "form": form,
+        "problem": joined.problem,
+    }
+    response = page(request, salon, "salon.html", context, status=joined.status)
+    if joined.wait is not None:
+        response["Retry-After"] = str(joined.wait)
+    return response
 
 
 def _book_from_post(

@@ -4,7 +4,17 @@ path left over, so these come last in the project's URLs."""
 
 from django.urls import path
 
-from web.public import booking, consent, embed, home, salon_page, space, verify
+from web.public import (
+    booking,
+    consent,
+    embed,
+    home,
+    salon_page,
+    space,
+    verify,
+    waitlist,
+    waitlist_pages,
+)
 from web.public.embed import embeddable
 
 # The one pay page, at both its addresses (the online checkout's and a phone link's).
@@ -40,6 +50,26 @@ urlpatterns = [
         name="booking-pay",
     ),
     path("<slug:salon>/booking/<str:token>/calendar.ics", booking.booking_ics, name="booking-ics"),
+    path(
+        "<slug:salon>/waitlist/offers/<str:token>/",
+        waitlist.offer_page,
+        name="waitlist-offer",
+    ),
+    path(
+        "<slug:salon>/waitlist/<str:token>/",
+        waitlist_pages.waitlist_entry,
+        name="waitlist-page",
+    ),
+    path(
+        "<slug:salon>/waitlist/<str:token>/joined/",
+        embeddable(waitlist_pages.waitlist_joined),
+        name="waitlist-joined",
+    ),
+    path(
+        "<slug:salon>/waitlist/<str:token>/leave/",
+        waitlist_pages.waitlist_entry_leave,
+        name="waitlist-leave",
+    ),
     path(
         "<slug:salon>/unsubscribe/<str:token>/",
         consent.consent_withdraw,

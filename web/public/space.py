@@ -22,16 +22,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bookings.models import ACTIVE_STATUSES, Booking
+from bookings.selectors import service_list
 from bookings.services import booking_manage_token
 from customers.identity import proof_from_request, proof_session_key
 from customers.models import MESSAGE_PURPOSES, ConsentChannel, ConsentSource, Customer, Purpose
 from customers.selectors import consent_current
 from customers.services import consent_record
 from deposits.credit import credit_grants_open
+from support.waitlist_clients import waitlist_entries, waitlist_services
 from tenants.models import Salon
 from web.permissions import request_salon
+from web.public import waitlist_step
 from web.public.booking import page, salon_locale
 from web.public.verify import contact_code_step
+from web.public.waitlist_pages import entry_url, entry_wishes
 
 PAST_SHOWN = 20
 
@@ -84,6 +88,16 @@ def _appointments(salon: Salon, customer: Customer) -> tuple[list[dict[str, Any]
     return [row(b) for b in upcoming], [row(b) for b in past]
 
 
+def _waitlist(salon: Salon, customer: Customer) -> list[dict[str, Any]]:
+    """Her waitlist entries, newest first, each with its page."""
+    entries = list(waitlist_entries(salon=salon, customer=customer).order_by("-joined_at", "-id"))
+    services = waitlist_services(salon, entries)
+    return [
+        {"entry": entry, "wishes": entry_wishes(entry, services), "url": entry_url(entry)}
+        for entry in entries
+    ]
+
+
 def _signed_in(request: HttpRequest, salon: Salon, customer: Customer) -> HttpResponse:
     upcoming, past = _appointments(salon, customer)
     grants = credit_grants_open(customer=customer)
@@ -98,6 +112,9 @@ def _signed_in(request: HttpRequest, salon: Salon, customer: Customer) -> HttpRe
             "grants": grants,
             "credit": sum(left for _grant, left in grants),
             "consents": consent_current(customer=customer),
+            "waitlist": _waitlist(salon, customer),
+            "services": service_list(salon=salon, active_only=True).order_by("name", "pk"),
+            "from_space": waitlist_step.FROM_SPACE,
         },
     )
 

@@ -41,6 +41,8 @@ from tenants.phones import phone_parse
 from web.public.forms import SlotField, ids_in_order
 
 STEPS = ("services", "staff", "time", "details", "recap")
+# Beside the time step, when no time suits: asking to be told when one frees up.
+WAITLIST = "waitlist"
 ANYONE = "any"
 
 # Where a day's times are grouped: from this hour on, the afternoon, then the evening.
@@ -76,9 +78,10 @@ class Choice:
     def parts(self) -> list[VisitPart]:
         return [] if self.too_many else visit_parts(self.services)
 
-    def query(self, *, upto: str, **extra: Any) -> str:
+    def query(self, *, upto: str, step: str | None = None, **extra: Any) -> str:
         """The query string that carries the choice into the step `upto` (the parts of
-        the choice that step and the later ones need), plus `extra`."""
+        the choice that step and the later ones need), plus `extra`; `step` names another
+        page to show with it (the waitlist's, from the time step)."""
         index = STEPS.index(upto)
         params: list[tuple[str, str]] = [("services", str(s.pk)) for s in self.services]
         if self.services:
@@ -92,7 +95,7 @@ class Choice:
             params.append(("source", self.source))
         if self.comeback:
             params.append(("n", self.comeback))
-        params.append(("step", upto))
+        params.append(("step", step or upto))
         return "?" + urlencode(params)
 
     def hidden(self) -> list[tuple[str, str]]:
@@ -363,14 +366,17 @@ def time_step(salon: Salon, choice: Choice) -> dict[str, Any]:
         "first_free_url": choice.query(upto="details", start=first_free.isoformat())
         if first_free
         else "",
+        # None of these times suits her: the waitlist, from the day she is looking at.
+        "waitlist_url": choice.query(upto="time", step=WAITLIST, day=day.isoformat()),
     }
 
 
 # The details step -------------------------------------------------------------------------
 
 
-class DetailsForm(forms.Form):
-    """The client's contact details, made for phones."""
+class ContactForm(forms.Form):
+    """Who the client is and how the salon reaches her, made for phones: the details step's
+    fields, and the waitlist's."""
 
     name = forms.CharField(
         max_length=150,
@@ -390,14 +396,6 @@ class DetailsForm(forms.Form):
         label=gettext_lazy("E-mail"),
         widget=forms.EmailInput(attrs={"inputmode": "email", "autocomplete": "email"}),
     )
-    notes = forms.CharField(
-        max_length=2000,
-        required=False,
-        label=gettext_lazy("Notes for the salon"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    reminders_consent = forms.BooleanField(required=False)
-    marketing_consent = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, country: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -420,6 +418,19 @@ class DetailsForm(forms.Form):
         if not contact and "email" not in self.errors and "phone" not in self.errors:
             self.add_error("phone", _("Give a phone number or an e-mail address."))
         return data
+
+
+class DetailsForm(ContactForm):
+    """The details step: her contact, a note for the salon, the messages she agrees to."""
+
+    notes = forms.CharField(
+        max_length=2000,
+        required=False,
+        label=gettext_lazy("Notes for the salon"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reminders_consent = forms.BooleanField(required=False)
+    marketing_consent = forms.BooleanField(required=False)
 
 
 # When a number reads as several countries' national numbers, the example names the first

@@ -5,7 +5,7 @@ webhook, and the pages (`page_urls`)."""
 from django.urls import path
 
 from web.public import webhooks
-from web.public.api import booking, identity, manage
+from web.public.api import booking, identity, manage, waitlist
 from web.public.api import salon as public
 
 salon = "salons/<slug:salon>"
@@ -22,6 +22,13 @@ client_patterns = [
         identity.IdentityVerifyView.as_view(),
         name="identity-verify",
     ),
+    path(f"{salon}/waitlist/", waitlist.WaitlistJoinView.as_view(), name="waitlist-join"),
+    path(
+        "waitlist/offers/<str:token>/accept/",
+        waitlist.OfferAcceptView.as_view(),
+        name="waitlist-offer-accept",
+    ),
+    path("waitlist/<str:token>/", waitlist.WaitlistEntryView.as_view(), name="waitlist-entry"),
     path("manage/<str:token>/", manage.ManageBookingView.as_view(), name="manage"),
     path("manage/<str:token>/cancel/", manage.ManageCancelView.as_view(), name="manage-cancel-api"),
     path(
@@ -39,6 +46,7 @@ client_patterns = [
 
 provider_patterns = [
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
+    path("sms/inbound/", webhooks.sms_inbound, name="sms-inbound"),
     path(
         "test-mode/payments/<str:intent_id>/pay/",
         webhooks.TestModePay.as_view(),

@@ -1,14 +1,18 @@
 import logging
-from typing import Any
+from typing import Any, cast
 
-from django.http import Http404
+from django.conf import settings
+from django.http import Http404, HttpResponse, QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from deposits.gateway import (
     GatewayError,
@@ -19,6 +23,7 @@ from deposits.gateway import (
 )
 from deposits.gateway.testmode_gateway import TestModeGateway
 from deposits.payments import stripe_event_apply
+from support.replies import TextIn, text_reply_receive
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,89 @@ class StripeWebhookView(APIView):
 
 
 stripe_webhook = StripeWebhookView.as_view()
+
+
+TwilioInbound = inline_serializer(
+    "TwilioInboundMessage",
+    {
+        "From": serializers.CharField(),
+        "To": serializers.CharField(),
+        "Body": serializers.CharField(allow_blank=True),
+        "MessageSid": serializers.CharField(),
+    },
+)
+ErrorAnswer = inline_serializer(
+    "TwilioInboundRefused", {"code": serializers.CharField(), "detail": serializers.CharField()}
+)
+
+
+class InboundSmsSerializer(serializers.Serializer):
+    From = serializers.CharField(max_length=40)
+    To = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    Body = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, trim_whitespace=False, default=""
+    )
+    MessageSid = serializers.CharField(max_length=64)
+
+
+def signed_url(request: Request) -> str:
+    """The address Twilio sent the request to, as it signed it: the product's public
+    address (`SITE_URL`) and the path with its query. Built from `SITE_URL` rather than
+    from the request's Host and scheme, which a proxy or load balancer in front rewrites:
+    the webhook is to be configured at `SITE_URL` + `/api/v1/sms/inbound/` (README)."""
+    return f"{settings.SITE_URL}{request.get_full_path()}"
+
+
+def twilio_signature_valid(request: Request, form: QueryDict) -> bool:
+    """`X-Twilio-Signature` checked with the auth token by Twilio's own helper. Without
+    a token nothing is trusted."""
+    token = getattr(settings, "TWILIO_AUTH_TOKEN", "")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    return bool(RequestValidator(token).validate(signed_url(request), form, signature))
+
+
+def twiml(answer: str) -> HttpResponse:
+    """The TwiML answer: the reply as one message, or an empty `<Response/>`."""
+    response = MessagingResponse()
+    if answer:
+        response.message(answer)
+    return HttpResponse(str(response), content_type="text/xml; charset=utf-8")
+
+
+class SmsInboundView(APIView):
+    """Twilio's inbound messages: the signature over the signed URL and the form fields
+    checked (403 `not_allowed` otherwise), each message acted on once (support.replies),
+    answered with TwiML. No cookie, no session: the signature is the credential."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    parser_classes = [FormParser]
+
+    @extend_schema(
+        request={"application/x-www-form-urlencoded": TwilioInbound},
+        parameters=[OpenApiParameter("X-Twilio-Signature", str, OpenApiParameter.HEADER)],
+        responses={(200, "text/xml"): OpenApiTypes.STR, 403: ErrorAnswer},
+    )
+    def post(self, request: Request) -> HttpResponse:
+        # Read by the form parser only: a body of another type is a 415.
+        form = cast(QueryDict, request.data)
+        if not twilio_signature_valid(request, form):
+            log.warning("inbound SMS refused: its signature does not check out")
+            raise exceptions.PermissionDenied("The message's signature does not check out.")
+        payload = InboundSmsSerializer(data=form.dict())
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        answer = text_reply_receive(
+            text=TextIn(
+                sid=data["MessageSid"], sender=data["From"], to=data["To"], body=data["Body"]
+            )
+        )
+        return twiml(answer)
+
+
+sms_inbound = SmsInboundView.as_view()
 
 
 class TestModePay(APIView):

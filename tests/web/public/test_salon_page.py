@@ -352,6 +352,8 @@ def test_the_owner_uploads_a_logo_in_the_admin_and_it_is_resized(client, bella, 
         "reminder_offsets_hours": "[24, 2]",
         "quiet_hours": '{"start": "21:00", "end": "08:00"}',
         "stripe_account": "",
+        "waitlist_mode": "first_in_line",
+        "offer_minutes": 30,
         "logo": _picture(1000, 1000, "PNG", "logo.png"),
     }
     answer = client.post(change, data)
