@@ -124,6 +124,11 @@ class CheckoutRequest:
     send_via: str | None = None
     # The door an online booking came through (bookings.models.Source); staff's is phone.
     channel: str = Source.WEB
+    # The terms (deposits/terms.py): online, the client accepts them by booking through a
+    # door that shows them; refusing them books nothing. Her express request that an
+    # appointment within the withdrawal period go ahead, when she is asked.
+    accept_terms: bool = True
+    express_request: bool | None = None
 
     @property
     def by_staff(self) -> bool:
@@ -172,6 +177,8 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
         )
     # The catalogue read once, for the request and for the booking.
     catalogue = catalogue_get(salon=request.salon)
+    if not request.by_staff and not request.accept_terms:
+        raise Invalid({"accept_terms": [_("Accept the booking terms to book.")]})
     parts, staff, customer = checkout_resolve(request, catalogue=catalogue)
     if not request.by_staff:
         return checkout_hold(
@@ -187,6 +194,8 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
             # Her credit is hers to spend once she proved who she is (DESIGN.md): typing
             # her phone or e-mail spends nothing.
             spend_credit=proof_holds(customer=customer, proven=request.proven),
+            language=request.customer.language,
+            express_request=request.express_request,
         )
     handling = request.deposit_handling or DepositHandling.PAYMENT_LINK
     if handling == DepositHandling.PAYMENT_LINK:

@@ -4,7 +4,7 @@ path left over, so these come last in the project's URLs."""
 
 from django.urls import path
 
-from web.public import booking, consent, embed, home, salon_page, space, verify
+from web.public import booking, consent, embed, home, salon_page, space, terms_page, verify
 from web.public.embed import embeddable
 
 # The one pay page, at both its addresses (the online checkout's and a phone link's).
@@ -24,6 +24,7 @@ urlpatterns = [
     path("<slug:salon>/", salon_page.salon_home, name="salon-page"),
     # What the widget's frame shows (web/public/embed.py): framed by the salon's sites only.
     path("<slug:salon>/book/", embeddable(booking.salon_page), name="book"),
+    path("<slug:salon>/terms/", terms_page.salon_terms, name="salon-terms"),
     path("<slug:salon>/verify/", embeddable(verify.salon_verify), name="salon-verify"),
     path("<slug:salon>/widget.js", embed.widget_js, name="widget"),
     path("<slug:salon>/me/", space.client_space, name="client-space"),
