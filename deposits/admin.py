@@ -123,7 +123,6 @@ class BookingTermsInline(ReadOnlyTenantInline):
     readonly_fields = fields
 
 
-
 class OwedEntryInline(ReadOnlyTenantInline):
     """What the salon owed the client beyond refunds (arrhes repaid twice), and how it
     was settled: settled from the desk or the staff API, never here."""

@@ -13,11 +13,11 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.urls import reverse
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
@@ -439,7 +439,9 @@ class PolicyPageAdmin(TenantAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
-def cgv_versions(salon: Salon, policy: DepositPolicy, steps: list[RampStep]) -> list[dict[str, str]]:
+def cgv_versions(
+    salon: Salon, policy: DepositPolicy, steps: list[RampStep]
+) -> list[dict[str, str]]:
     """The terms clause of `policy` in each language the site speaks, to copy."""
     versions = []
     for code, name in settings.LANGUAGES:

@@ -72,9 +72,7 @@ def booking_terms_record(
         text = booking_terms_text(
             policy, deposit=deposit, currency=booking.currency, start=booking.start, tz=tz
         )
-        info = withdrawal_info(
-            policy.withdrawal_refund, start=booking.start, tz=tz, booked_at=now
-        )
+        info = withdrawal_info(policy.withdrawal_refund, start=booking.start, tz=tz, booked_at=now)
     asked = express_asked(policy.withdrawal_refund, start=booking.start, booked_at=now)
     return BookingTerms.objects.create(
         salon_id=booking.salon_id,
@@ -108,7 +106,7 @@ def booking_terms_accept(*, booking: Booking, at: dt.datetime | None = None) -> 
 
 def booking_terms(booking: Booking) -> BookingTerms | None:
     try:
-        return booking.terms  # type: ignore[no-any-return]
+        return booking.terms
     except BookingTerms.DoesNotExist:
         return None
 

@@ -92,9 +92,7 @@ def _spent_on(booking_id: int, salon_id: int) -> tuple[int, int]:
     # given back.
     back = entries.filter(
         kind=CreditKind.GRANTED, payment__isnull=True, owed_settlement__isnull=True
-    ).aggregate(
-        total=Sum("amount")
-    )["total"]
+    ).aggregate(total=Sum("amount"))["total"]
     return int(used or 0), int(back or 0)
 
 

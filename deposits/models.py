@@ -521,9 +521,7 @@ class BookingTerms(TenantModel):
     )
     # The client's express request that an appointment within the withdrawal period go
     # ahead (L221-25): null when it was not asked (no withdrawal period runs then).
-    express_request = models.BooleanField(
-        null=True, blank=True, verbose_name=_("express request")
-    )
+    express_request = models.BooleanField(null=True, blank=True, verbose_name=_("express request"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
@@ -592,7 +590,8 @@ class OwedEntry(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["booking", "kind"], name="owed_once_per_booking"),
             models.CheckConstraint(
-                condition=models.Q(kind="owed", how="") | models.Q(kind="settled") & ~models.Q(how=""),
+                condition=models.Q(kind="owed", how="")
+                | models.Q(kind="settled") & ~models.Q(how=""),
                 name="owed_entry_shape",
             ),
         ]

@@ -144,6 +144,4 @@ def deposit_terms(*, salon: Salon, language: str | None = None) -> str:
 
     policy, steps = policy_get(salon=salon)
     with translation.override(language or "en"):
-        return policy_sentence(
-            policy, steps, currency=salon.currency, today=salon_today(salon)
-        )
+        return policy_sentence(policy, steps, currency=salon.currency, today=salon_today(salon))

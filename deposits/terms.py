@@ -141,9 +141,7 @@ def booking_terms_text(
     )
 
 
-def express_asked(
-    regime: str, *, start: dt.datetime, booked_at: dt.datetime | None = None
-) -> bool:
+def express_asked(regime: str, *, start: dt.datetime, booked_at: dt.datetime | None = None) -> bool:
     """Whether the client is asked for her express request: the right of withdrawal
     applies (the salon's choice) and the appointment falls within its fourteen days."""
     booked_at = booked_at or timezone.now()
@@ -245,8 +243,7 @@ def policy_sentence(
                 "amount": money_format(policy.max_amount, currency, language)
             }
     sentence += ". " + ngettext(
-        "Cancel at least %(hours)s hour ahead and it is refunded or kept as credit, as you "
-        "choose;",
+        "Cancel at least %(hours)s hour ahead and it is refunded or kept as credit, as you choose;",
         "Cancel at least %(hours)s hours ahead and it is refunded or kept as credit, as you "
         "choose;",
         policy.cancellation_window_hours,
@@ -322,10 +319,8 @@ def terms_clause(
     if policy.trusted_after_visits:
         amount.append(
             ngettext(
-                "A client with %(n)s completed visit and no missed appointment pays no "
-                "deposit.",
-                "A client with %(n)s completed visits and no missed appointment pays no "
-                "deposit.",
+                "A client with %(n)s completed visit and no missed appointment pays no deposit.",
+                "A client with %(n)s completed visits and no missed appointment pays no deposit.",
                 policy.trusted_after_visits,
             )
             % {"n": policy.trusted_after_visits}

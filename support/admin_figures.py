@@ -26,6 +26,7 @@ from bookings.admin import admin_money
 from core.dates import today_in
 from deposits.admin import DepositPolicyAdmin
 from deposits.admin_policy import rule_words
+from deposits.agreements import owed_open_total
 from deposits.figures import Period, Row
 from deposits.models import DepositPolicy
 from tenants.admin import may_admin
@@ -143,6 +144,7 @@ class FiguresAdmin(DepositPolicyAdmin):
         salon = Salon.objects.get(pk=salon_id)
         with salon_scope(salon):
             figures = salon_figures(salon=salon)
+            owed = owed_open_total(salon_id=salon.pk)
         currency = salon.currency
         for row in figures.staff:
             if row.key == OTHERS:
@@ -204,6 +206,7 @@ class FiguresAdmin(DepositPolicyAdmin):
             "chart_height": CHART_HEIGHT,
             "outstanding": admin_money(figures.credit_outstanding, currency),
             "expiring": admin_money(figures.credit_expiring, currency),
+            "owed": admin_money(owed, currency) if owed else "",
             "salons": Salon.objects.filter(pk__in=salon_ids) if len(salon_ids) > 1 else [],
         }
         return TemplateResponse(request, "admin/deposits/recovered.html", context)

@@ -10,9 +10,9 @@ from bookings.selectors import booking_staff_names, booking_title
 from bookings.services import manage_url
 from core.languages import language_choose
 from core.money import money_format
-from deposits.agreements import booking_terms, terms_message_line
 from customers.models import Channel, Customer
 from customers.selectors import phone_is_landline
+from deposits.agreements import booking_terms, terms_message_line
 from tenants.models import Salon
 
 

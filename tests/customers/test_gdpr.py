@@ -17,8 +17,8 @@ from customers.models import ConsentEvent, Customer
 from customers.selectors import consent_current
 from customers.services import customers_anonymise_inactive
 from customers.tasks import retention_sweep
-from deposits.credit import credit_grant
 from deposits.agreements import booking_terms_record
+from deposits.credit import credit_grant
 from deposits.models import OwedEntry, Payment
 from deposits.selectors import policy_get
 from messaging.outbox import messages_run

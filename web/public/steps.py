@@ -32,9 +32,9 @@ from bookings.selectors import (
 )
 from core.money import babel_locale
 from core.query import day_parse, id_parse
+from deposits import terms
 from deposits.checkout import MAX_SERVICES
 from deposits.models import DepositPolicy, LateCancellation
-from deposits import terms
 from deposits.selectors import salon_today
 from tenants.models import Salon
 from tenants.phones import phone_parse

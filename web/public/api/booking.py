@@ -2,7 +2,6 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
