@@ -95,11 +95,11 @@ def test_public_terms_say_the_word_and_its_consequences_in_french_and_english(
     if kind == "arrhes":
         assert "as arrhes (either side may withdraw" in english
         assert "if the salon cancels, it repays them twice" in english
-        assert "à titre d’arrhes (chacun peut se dédire" in french
+        assert "à titre d\u2019arrhes (chacun peut se dédire" in french
         assert "restitue au double" in french and "acompte" not in french
     else:
         assert "as a deposit (acompte: the booking is firm)" in english
-        assert "à titre d’acompte (la réservation est ferme)" in french
+        assert "à titre d\u2019acompte (la réservation est ferme)" in french
         assert "arrhes" not in english + french
     assert salon["terms_url"].endswith("/bella/terms/")
     # The other salon's terms are its own.
