@@ -176,8 +176,8 @@ def withdrawal_info(
     ) % {"until": _day(until)}
     if express_asked(regime, start=start, booked_at=booked_at):
         text += " " + _(
-            "Your appointment falls within these 14 days: you may ask for it to go ahead "
-            "(the box below, left unticked unless you tick it)."
+            "Your appointment falls within these 14 days: you may expressly ask for it to go "
+            "ahead before the period ends."
         )
     return text
 
