@@ -50,6 +50,13 @@ class NotAllowed(ApplicationError):
     default_message = "You are not allowed to do this."
 
 
+class Conflict(ApplicationError):
+    """The request does not fit the state the object is in (done already, nothing to do)."""
+
+    code = "conflict"
+    default_message = "This cannot be done in the object's current state."
+
+
 class NotFound(ApplicationError):
     code = "not_found"
     default_message = "Not found."

@@ -13,7 +13,7 @@ from tenants.admin import ReadOnlyTenantInline, TenantAdmin
 
 from .admin_policy import PolicyPageAdmin
 from .admin_setup import SetupPagesAdmin
-from .models import CreditEntry, DepositPolicy, Payment, Refund
+from .models import BookingTerms, CreditEntry, DepositPolicy, OwedEntry, Payment, Refund
 from .payments import booking_cancel_with_money
 
 
@@ -105,11 +105,44 @@ class CreditEntryAdmin(TenantAdmin):
         return False
 
 
+class BookingTermsInline(ReadOnlyTenantInline):
+    """The terms the booking was made under, as the client was shown them: never edited."""
+
+    model = BookingTerms
+    fields = (
+        "policy_version",
+        "deposit_kind",
+        "text",
+        "withdrawal_info",
+        "express_request",
+        "accepted_at",
+        "accepted_by",
+        "channel",
+        "language",
+    )
+    readonly_fields = fields
+
+
+class OwedEntryInline(ReadOnlyTenantInline):
+    """What the salon owed the client beyond refunds (arrhes repaid twice), and how it
+    was settled: settled from the desk or the staff API, never here."""
+
+    model = OwedEntry
+    fields = ("created_at", "kind", "amount_text", "how", "recorded_by")
+    readonly_fields = fields
+
+    @admin.display(description=_("Amount"))
+    def amount_text(self, entry: OwedEntry) -> str:
+        return admin_money(entry.amount, entry.currency)
+
+
 class BookingMoneyAdmin(BookingAdmin):
     """The bookings' admin, with the salon's cancellation, which refunds what the client
-    paid in full, as the desk's and the staff API's do (one service for all three)."""
+    paid in full, as the desk's and the staff API's do (one service for all three), and
+    the terms the booking was made under."""
 
     actions = ["cancel", *BookingAdmin.actions]
+    inlines = [*BookingAdmin.inlines, BookingTermsInline, OwedEntryInline]
 
     @admin.action(description=_("Cancel (by the salon)"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:

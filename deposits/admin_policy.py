@@ -12,10 +12,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
@@ -46,6 +48,7 @@ from .rules import (
 from .selectors import policy_get, salon_today
 from .services import policy_delete, policy_set
 from .simulator import policy_simulate
+from .terms import terms_clause, terms_clause_text
 
 # What the preview's kinds of client are, as the calculator sees them.
 CLIENT_KINDS = {
@@ -232,6 +235,10 @@ class PolicyForm(RuleValueForm):
                     label=f"{field.label} ({self.currency})",
                     help_text=field.help_text,
                 )
+        # A form sent without them (an older page) keeps the policy's words as they are.
+        for name in ("deposit_kind", "withdrawal_refund"):
+            if name in self.fields:
+                self.fields[name].required = False
 
     def is_valid(self) -> bool:
         self.checked = super().is_valid()
@@ -239,6 +246,9 @@ class PolicyForm(RuleValueForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for name in ("deposit_kind", "withdrawal_refund"):
+            if name in self.fields and not data.get(name):
+                data[name] = getattr(self.instance, name)
         names = ("ramp_from", "ramp_to", "ramp_months", "ramp_first_day")
         given = [name for name in names if data.get(name) is not None or name in self.errors]
         if given and len(given) < len(names):
@@ -315,11 +325,17 @@ class PolicyPageAdmin(TenantAdmin):
             },
         ),
         (
+            _("What the deposit is, in law"),
+            {"fields": ["deposit_kind", "withdrawal_refund", "version"]},
+        ),
+        (
             _("Ramp helper (replaces the steps below)"),
             {"fields": ["ramp_from", "ramp_to", "ramp_months", "ramp_first_day"]},
         ),
     ]
     change_form_template = "admin/deposits/depositpolicy/change_form.html"
+    radio_fields = {"deposit_kind": admin.VERTICAL, "withdrawal_refund": admin.VERTICAL}
+    readonly_fields = ["version"]
 
     @admin.display(description=_("Deposit"))
     def rule_text(self, policy: DepositPolicy) -> str:
@@ -417,7 +433,28 @@ class PolicyPageAdmin(TenantAdmin):
         else:
             context["preview"] = policy_preview(salon, saved, saved_ramp, wanted)
             context["preview"]["simulation"] = current
+        if saved.pk:
+            context["cgv"] = cgv_versions(salon, saved, steps)
+            context["cgv_url"] = reverse("salon-terms", kwargs={"salon": salon.slug})
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def cgv_versions(
+    salon: Salon, policy: DepositPolicy, steps: list[RampStep]
+) -> list[dict[str, str]]:
+    """The terms clause of `policy` in each language the site speaks, to copy."""
+    versions = []
+    for code, name in settings.LANGUAGES:
+        with translation.override(code):
+            clauses = terms_clause(
+                policy,
+                steps,
+                salon_name=salon.name,
+                currency=salon.currency,
+                today=salon_today(salon),
+            )
+            versions.append({"code": code, "name": name, "text": terms_clause_text(clauses)})
+    return versions
 
 
 def base_rule_ignored(form: PolicyForm, ramp: list[tuple[dt.date, Rule]], salon: Salon) -> str:

@@ -59,7 +59,7 @@ class DepositsConfig(AppConfig):
         from customers.figures import figure_provide
         from customers.gdpr import PersonalData, personal_data_register
 
-        from .models import CreditEntry, Payment
+        from .models import BookingTerms, CreditEntry, OwedEntry, Payment
 
         link_lifetime_extend(_credit_link_lifetime)
         figure_provide("credit_balance", _credit_balance)
@@ -111,5 +111,38 @@ class DepositsConfig(AppConfig):
                     "created_at",
                 ),
                 internal=("salon", "customer", "grant", "payment"),
+            )
+        )
+        # The terms each booking was made under, and what the salon owed beyond refunds:
+        # kept (contract and accounting evidence), without identity once erased.
+        personal_data_register(
+            PersonalData(
+                section="terms",
+                model=BookingTerms,
+                customer_lookup="booking__customer",
+                exported=(
+                    "id",
+                    "booking",
+                    "policy_version",
+                    "deposit_kind",
+                    "withdrawal_refund",
+                    "language",
+                    "text",
+                    "withdrawal_info",
+                    "accepted_at",
+                    "channel",
+                    "express_request",
+                    "created_at",
+                ),
+                internal=("salon", "accepted_by"),
+            )
+        )
+        personal_data_register(
+            PersonalData(
+                section="owed",
+                model=OwedEntry,
+                customer_lookup="customer",
+                exported=("id", "booking", "kind", "amount", "currency", "how", "created_at"),
+                internal=("salon", "customer", "credit", "recorded_by"),
             )
         )

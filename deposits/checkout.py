@@ -133,6 +133,11 @@ class CheckoutRequest:
     within: Callable[[Booking], None] | None = field(default=None, compare=False)
     # Online: the earlier visit whose come-back message's link the client followed.
     comeback_of: int | None = None
+    # The terms (deposits/terms.py): online, the client accepts them by booking through a
+    # door that shows them; refusing them books nothing. Her express request that an
+    # appointment within the withdrawal period go ahead, when she is asked.
+    accept_terms: bool = True
+    express_request: bool | None = None
 
     @property
     def by_staff(self) -> bool:
@@ -181,6 +186,8 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
         )
     # The catalogue read once, for the request and for the booking.
     catalogue = catalogue_get(salon=request.salon)
+    if not request.by_staff and not request.accept_terms:
+        raise Invalid({"accept_terms": [_("Accept the booking terms to book.")]})
     parts, staff, customer = checkout_resolve(request, catalogue=catalogue)
     if not request.by_staff:
         held = checkout_hold(
@@ -197,6 +204,8 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
             # her phone or e-mail spends nothing.
             spend_credit=proof_holds(customer=customer, proven=request.proven),
             comeback_of=request.comeback_of,
+            language=request.customer.language,
+            express_request=request.express_request,
         )
         if request.within is not None:
             request.within(held.booking)

@@ -88,9 +88,11 @@ def _spent_on(booking_id: int, salon_id: int) -> tuple[int, int]:
     """What of the client's credit a booking used, and what of it was given back."""
     entries = CreditEntry.objects.filter(booking_id=booking_id)
     used = entries.filter(kind=CreditKind.USED).aggregate(total=Sum("amount"))["total"]
-    back = entries.filter(kind=CreditKind.GRANTED, payment__isnull=True).aggregate(
-        total=Sum("amount")
-    )["total"]
+    # Credit the salon gave to settle what it owed (arrhes repaid twice) is not credit
+    # given back.
+    back = entries.filter(
+        kind=CreditKind.GRANTED, payment__isnull=True, owed_settlement__isnull=True
+    ).aggregate(total=Sum("amount"))["total"]
     return int(used or 0), int(back or 0)
 
 

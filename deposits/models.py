@@ -23,6 +23,22 @@ class LateCancellation(models.TextChoices):
     CREDIT = "credit", _("The deposit becomes credit for a reschedule")
 
 
+class DepositKind(models.TextChoices):
+    """What the money paid when booking is, in French law (Code de la consommation,
+    L214-1): unless the contract says otherwise, a sum paid in advance is arrhes."""
+
+    ACOMPTE = "acompte", _("Acompte: the booking is firm")
+    ARRHES = "arrhes", _("Arrhes: either side may withdraw")
+
+
+class WithdrawalRefund(models.TextChoices):
+    """What a client who cancels within fourteen days of booking gets back (the right of
+    withdrawal of a distance contract, Code de la consommation L221-18)."""
+
+    FULL = "full", _("Everything paid (the right of withdrawal applies)")
+    POLICY = "policy", _("As the cancellation terms say (appointment at a set date)")
+
+
 class DepositPolicy(TenantModel):
     """A salon's deposit policy (one per salon), with its ramp steps."""
 
@@ -69,6 +85,43 @@ class DepositPolicy(TenantModel):
         validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
         verbose_name=_("payment link valid for (hours)"),
     )
+    deposit_kind = models.CharField(
+        max_length=8,
+        choices=DepositKind.choices,
+        default=DepositKind.ACOMPTE,
+        verbose_name=_("the deposit is"),
+        help_text=_(
+            "Acompte: the booking is firm for both sides. A client who cancels late or does "
+            "not come loses it as your cancellation terms say; if you cancel, you refund it "
+            "in full. Arrhes: either side may withdraw. The client by losing the arrhes, "
+            "you by repaying them twice: the refund, and as much again, owed to the client "
+            "until you settle it (as credit she accepts, or paid). French law takes a sum "
+            "paid in advance as arrhes unless your terms say acompte (Code de la "
+            "consommation, art. L214-1); the pages, messages and your terms clause use the "
+            "word you choose here."
+        ),
+    )
+    withdrawal_refund = models.CharField(
+        max_length=8,
+        choices=WithdrawalRefund.choices,
+        default=WithdrawalRefund.POLICY,
+        verbose_name=_("cancelled within 14 days of booking, the client gets back"),
+        help_text=_(
+            "A booking made online is a distance contract: the client may withdraw within "
+            "14 days and get everything back (Code de la consommation, art. L221-18), "
+            "unless the service falls under an exception, such as leisure activities "
+            "provided on a set date (art. L221-28 12°). Everything paid: you apply the right "
+            "of withdrawal; a cancellation within 14 days of booking is refunded in full, "
+            "and a client whose appointment falls within those days is asked whether she "
+            "wants it to go ahead. As the cancellation terms say: you rely on the exception, "
+            "and your cancellation terms apply from the moment of booking. Clients are told "
+            "which before paying. If unsure which applies to your services, ask your "
+            "adviser."
+        ),
+    )
+    # Moved on by every change (deposits.services.policy_set): a booking keeps the
+    # version of the terms it was made under.
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
@@ -417,3 +470,132 @@ class FigureDirty(TenantModel):
     class Meta:
         verbose_name = _("month to count again")
         verbose_name_plural = _("months to count again")
+
+
+class TermsChannel(models.TextChoices):
+    """Where the client was shown the terms (a booking's source, and the desk)."""
+
+    WEB = "web", _("Booking page")
+    WIDGET = "widget", _("Widget on the salon's site")
+    GOOGLE = "google", _("Google")
+    INSTAGRAM = "instagram", _("Instagram")
+    FACEBOOK = "facebook", _("Facebook")
+    API = "api", _("API")
+    PHONE = "phone", _("Phone (payment link)")
+    DESK = "desk", _("Stated by the desk")
+
+
+class BookingTerms(TenantModel):
+    """The terms a booking was made under, as the client was shown them: kept as they
+    were, whatever the policy becomes (dispute evidence, the client's own record)."""
+
+    booking = models.OneToOneField(
+        "bookings.Booking",
+        on_delete=models.PROTECT,
+        related_name="terms",
+        verbose_name=_("booking"),
+    )
+    policy_version = models.PositiveIntegerField(verbose_name=_("policy version"))
+    deposit_kind = models.CharField(
+        max_length=8, choices=DepositKind.choices, verbose_name=_("the deposit is")
+    )
+    withdrawal_refund = models.CharField(
+        max_length=8, choices=WithdrawalRefund.choices, verbose_name=_("withdrawal")
+    )
+    language = models.CharField(max_length=8, verbose_name=_("language"))
+    text = models.TextField(verbose_name=_("terms shown"))
+    withdrawal_info = models.TextField(verbose_name=_("withdrawal information shown"))
+    # When the client accepted them: on booking online, on paying a phone booking's link;
+    # null while a link is unpaid. At the desk, the staff member who stated them.
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted at"))
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("stated by"),
+    )
+    channel = models.CharField(
+        max_length=12, choices=TermsChannel.choices, verbose_name=_("channel")
+    )
+    # The client's express request that an appointment within the withdrawal period go
+    # ahead (L221-25): null when it was not asked (no withdrawal period runs then).
+    express_request = models.BooleanField(null=True, blank=True, verbose_name=_("express request"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("booking terms")
+        verbose_name_plural = _("booking terms")
+
+    def __str__(self) -> str:
+        return f"{self.get_deposit_kind_display()} (v{self.policy_version})"
+
+
+class OwedKind(models.TextChoices):
+    OWED = "owed", _("Owed")
+    SETTLED = "settled", _("Settled")
+
+
+class OwedHow(models.TextChoices):
+    CREDIT = "credit", _("As credit the client accepted")
+    PAID_BY_SALON = "paid_by_salon", _("Paid by the salon")
+
+
+class OwedEntry(TenantModel):
+    """What the salon owes a client beyond a refund: arrhes repaid twice when the salon
+    cancels (L214-1). A ledger: one row when it becomes owed, one when it is settled,
+    never a field changed; each booking owes and settles once."""
+
+    booking = models.ForeignKey(
+        "bookings.Booking",
+        on_delete=models.PROTECT,
+        related_name="owed_entries",
+        verbose_name=_("booking"),
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="owed_entries",
+        verbose_name=_("client"),
+    )
+    kind = models.CharField(max_length=8, choices=OwedKind.choices, verbose_name=_("kind"))
+    amount = models.PositiveIntegerField(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    how = models.CharField(
+        max_length=16, choices=OwedHow.choices, blank=True, verbose_name=_("settled as")
+    )
+    credit = models.OneToOneField(
+        CreditEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owed_settlement",
+        verbose_name=_("credit granted"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("sum owed to a client")
+        verbose_name_plural = _("sums owed to clients")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "kind"], name="owed_once_per_booking"),
+            models.CheckConstraint(
+                condition=models.Q(kind="owed", how="")
+                | models.Q(kind="settled") & ~models.Q(how=""),
+                name="owed_entry_shape",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        amount = money_format(self.amount, self.currency, translation.get_language() or "en")
+        return f"{self.get_kind_display()} {amount}"

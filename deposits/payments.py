@@ -36,10 +36,18 @@ from bookings.services import (
     booking_reschedule,
 )
 from core.errors import Invalid, ProviderUnavailable
+from core.languages import language_choose
 from customers.models import Customer
 from tenants.models import Salon
 from tenants.scoping import salon_scope
 
+from .agreements import (
+    booking_terms_accept,
+    booking_terms_record,
+    owed_record,
+    terms_channel,
+    withdrawal_open,
+)
 from .credit import (
     credit_balance,
     credit_balance_locked,
@@ -104,6 +112,8 @@ def checkout_hold(
     catalogue: Catalogue | None = None,
     spend_credit: bool = False,
     comeback_of: int | None = None,
+    language: str | None = None,
+    express_request: bool | None = None,
 ) -> Checkout:
     """Inside the caller's transaction: the booking of the visit's `parts` (or of one
     `service`), held while a payment is due (for `hold_for`, by default the policy's hold
@@ -154,6 +164,17 @@ def checkout_hold(
             if due
             else None
         ),
+    )
+    # Online, the client accepts the terms the page (or the API's client) showed her by
+    # booking; a phone booking's client, when she pays its link, which shows them.
+    booking_terms_record(
+        booking=booking,
+        policy=policy,
+        deposit=quoted.amount,
+        language=_terms_language(salon, customer, language),
+        channel=terms_channel(source),
+        express_request=express_request,
+        accepted=actor is None,
     )
     if credit:
         spent = credit_use(customer=customer, amount=credit, booking=booking)
@@ -213,6 +234,15 @@ def checkout_at_desk(
         actor=actor,
         catalogue=catalogue,
     )
+    # The desk states the terms to the client on the phone or at the counter.
+    booking_terms_record(
+        booking=booking,
+        policy=policy,
+        deposit=quoted.amount,
+        language=_terms_language(salon, customer, None),
+        channel=terms_channel(Source.PHONE, at_desk=True),
+        actor=actor,
+    )
     payment = None
     if due:
         payment = Payment.objects.create(
@@ -236,6 +266,11 @@ def checkout_at_desk(
             reason=reason.strip()[:300],
         )
     return Checkout(booking, quoted.amount, payment)
+
+
+def _terms_language(salon: Salon, customer: Customer, language: str | None) -> str:
+    """The language the client is shown the terms in: the page's, else her own."""
+    return language or language_choose(salon.languages, person=customer.language)
 
 
 def checkout_charge(checkout: Checkout) -> Checkout:
@@ -431,6 +466,7 @@ def _succeeded(booking: Booking, payment: Payment) -> list[Refund]:
     ):
         return _settle_late(booking, payment)
     payment.save(update_fields=["status", "paid_at", "updated_at"])
+    booking_terms_accept(booking=booking, at=payment.paid_at)
     if booking.status == Status.PENDING_PAYMENT:
         booking_confirm(booking=booking)
     elif booking.status == Status.EXPIRED and (
@@ -582,7 +618,7 @@ class CancellationOutcome:
 def cancellation_outcome(booking: Booking) -> CancellationOutcome:
     """The preview of `booking_cancel_with_money` for the client, by the same rules."""
     policy, _steps = policy_get(salon=booking.salon)
-    in_window = _in_window(booking, policy.cancellation_window_hours)
+    in_window = _in_window(booking, policy.cancellation_window_hours) or withdrawal_open(booking)
     paid = sum(
         p.amount
         for p in Payment.objects.filter(booking=booking, status=PaymentStatus.SUCCEEDED, outcome="")
@@ -648,9 +684,12 @@ def booking_cancel_recorded(
     calls `cancellation_settle` after the commit, never before: no provider is called
     inside a transaction."""
     policy, _steps = policy_get(salon=booking.salon)
-    in_window = _in_window(booking, policy.cancellation_window_hours)
+    # Within the right of withdrawal (when the booking was made under it), as inside the
+    # free-cancellation window.
+    in_window = _in_window(booking, policy.cancellation_window_hours) or withdrawal_open(booking)
     refunds: list[Refund] = []
     abandoned: list[Payment] = []
+    salon_refunded: list[Payment] = []
     with transaction.atomic():
         cancelled = booking_cancel(booking=booking, actor=actor, by_salon=by_salon, reason=reason)
         payments = Payment.objects.select_for_update(no_key=True)
@@ -672,6 +711,8 @@ def booking_cancel_recorded(
                 continue
             if by_salon or (in_window and resolution != "credit"):
                 payment.outcome = PaymentOutcome.REFUNDED
+                if by_salon:
+                    salon_refunded.append(payment)
                 refunds.append(
                     Refund.objects.create(
                         salon_id=payment.salon_id,
@@ -697,6 +738,9 @@ def booking_cancel_recorded(
         # back as credit whenever a payment would have been refunded or credited.
         if by_salon or in_window or policy.late_cancellation == LateCancellation.CREDIT:
             credit_restore(booking=cancelled)
+        if by_salon and salon_refunded:
+            # Arrhes: the salon that withdraws repays them twice (L214-1).
+            owed_record(booking=cancelled, refunded=salon_refunded)
     return Cancelled(cancelled, refunds, abandoned)
 
 

@@ -11,14 +11,13 @@ from core.cache import (
     version_get,
 )
 from core.dates import today_in
-from core.money import money_format
 from customers.models import Customer
 from customers.selectors import customers_sharing_contact
 from tenants.models import Salon
 from tenants.versions import durable_version_bump, durable_version_get
 
-from .models import DepositPolicy, LateCancellation, RampStep, policy_values
-from .rules import Client, Quote, Rule, VisitQuote, describe, quote_visit, rule_in_force
+from .models import DepositPolicy, RampStep, policy_values
+from .rules import Client, Quote, Rule, VisitQuote, quote_visit
 
 POLICY_CACHE_SECONDS = 600
 
@@ -137,32 +136,12 @@ def deposits_today(*, salon: Salon, services: list[Service]) -> dict[int, int]:
 
 
 def deposit_terms(*, salon: Salon, language: str | None = None) -> str:
-    """The policy in force today, in one sentence for clients, its amounts written as
-    `language` writes them (by default English, the language the sentence is written in:
-    an amount in another language's format would read oddly in it)."""
-    language = language or "en"
+    """The policy in force today, in one paragraph for clients, in `language` (by default
+    English, the API's language), its amounts written as that language writes them."""
+    from django.utils import translation
+
+    from .terms import policy_sentence
+
     policy, steps = policy_get(salon=salon)
-    rule, _since = rule_in_force(policy_values(policy, steps), salon_today(salon))
-    if rule.kind == "none":
-        return "No deposit is asked when booking online."
-    parts = [f"{describe(rule, salon.currency, language)} is paid when booking online"]
-    if rule.kind in {"fixed", "percent"}:
-        if policy.min_amount is not None:
-            parts.append(f"at least {money_format(policy.min_amount, salon.currency, language)}")
-        if policy.max_amount is not None:
-            parts.append(f"at most {money_format(policy.max_amount, salon.currency, language)}")
-    sentence = ", ".join(parts) + "."
-    sentence += (
-        f" Cancel at least {policy.cancellation_window_hours} hours ahead and it is refunded"
-        " or kept as credit, as you choose;"
-    )
-    if policy.late_cancellation == LateCancellation.CREDIT:
-        sentence += (
-            f" later, it becomes credit for a new appointment within "
-            f"{policy.credit_valid_days} days."
-        )
-    else:
-        sentence += " later, the salon keeps it."
-    if policy.allow_full_payment:
-        sentence += " You may also pay the full price now."
-    return sentence
+    with translation.override(language or "en"):
+        return policy_sentence(policy, steps, currency=salon.currency, today=salon_today(salon))

@@ -38,6 +38,8 @@ def policy_set(
         policy.rule_kind, policy.rule_value = base.kind, base.value
         for name, value in fields.items():
             setattr(policy, name, value)
+        # Each change is a new version of the terms; bookings keep the one they had.
+        policy.version = (policy.version or 0) + 1 if policy.pk else 1
         policy.full_clean()
         policy.save()
         RampStep.objects.filter(policy=policy).delete()

@@ -28,6 +28,7 @@ from core.dates import today_in
 from core.query import FIRST_DAY, LAST_DAY, day_parse
 from deposits.admin import DepositPolicyAdmin
 from deposits.admin_policy import rule_words
+from deposits.agreements import owed_open_total
 from deposits.figures import Period, Row
 from deposits.models import DepositPolicy
 from messaging.outbox.rules import NUDGE_REBOOKED_DAYS
@@ -151,6 +152,7 @@ class FiguresAdmin(DepositPolicyAdmin):
         salon = Salon.objects.get(pk=salon_id)
         with salon_scope(salon):
             figures = salon_figures(salon=salon)
+            owed = owed_open_total(salon_id=salon.pk)
         currency = salon.currency
         for row in figures.staff:
             if row.key == OTHERS:
@@ -218,6 +220,7 @@ class FiguresAdmin(DepositPolicyAdmin):
             "nudge_days": NUDGE_REBOOKED_DAYS,
             "outstanding": admin_money(figures.credit_outstanding, currency),
             "expiring": admin_money(figures.credit_expiring, currency),
+            "owed": admin_money(owed, currency) if owed else "",
             "salons": Salon.objects.filter(pk__in=salon_ids) if len(salon_ids) > 1 else [],
         }
         return TemplateResponse(request, "admin/deposits/recovered.html", context)

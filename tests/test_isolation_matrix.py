@@ -124,6 +124,7 @@ TABLE: dict[tuple[str, str], Theirs] = {
     ("POST", f"{BO}/bookings/{{id}}/cancel/"): Theirs(_booking, {"reason": "Taken"}),
     ("POST", f"{BO}/bookings/{{id}}/complete/"): Theirs(_booking, {}),
     ("POST", f"{BO}/bookings/{{id}}/no-show/"): Theirs(_booking, {}),
+    ("POST", f"{BO}/bookings/{{id}}/settle-owed/"): Theirs(_booking, {"how": "credit"}),
     ("GET", f"{BO}/customers/{{id}}/"): Theirs(_customer),
     ("PATCH", f"{BO}/customers/{{id}}/"): Theirs(_customer, {"name": "Taken", "notes": "x"}),
     ("GET", f"{BO}/customers/{{id}}/consents/"): Theirs(_customer),

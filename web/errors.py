@@ -30,6 +30,7 @@ from rest_framework.views import set_rollback
 
 from core.errors import (
     ApplicationError,
+    Conflict,
     Invalid,
     NotAllowed,
     NotFound,
@@ -60,6 +61,7 @@ def database_unavailable(exc: BaseException | None) -> bool:
 _STATUSES: list[tuple[type[ApplicationError], int]] = [
     (SlotTaken, status.HTTP_409_CONFLICT),
     (OfferExpired, status.HTTP_410_GONE),
+    (Conflict, status.HTTP_409_CONFLICT),
     (ProviderUnavailable, status.HTTP_502_BAD_GATEWAY),
     (NotAllowed, status.HTTP_403_FORBIDDEN),
     (NotFound, status.HTTP_404_NOT_FOUND),

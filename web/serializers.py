@@ -15,6 +15,7 @@ from bookings.models import (
 )
 from bookings.selectors import booking_cancellable
 from bookings.services import booking_manage_token, manage_url
+from deposits.agreements import owed_to_client, terms_answer
 from deposits.checkout import Guest
 from deposits.credit import credit_balance
 from deposits.gateway import payment_gateway
@@ -115,6 +116,26 @@ class BookingRequestSerializer(serializers.Serializer):
     marketing_consent = serializers.BooleanField(default=False)
     reminders_consent = serializers.BooleanField(default=True)
     language = serializers.ChoiceField(settings.LANGUAGES, required=False)
+    accept_terms = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="The client accepts the deposit terms (the salon's `deposit_terms`, the "
+        "answer's `terms`). Absent, booking is taken as accepting them, as through the "
+        "salon's own booking page, which shows them; `false` books nothing (400).",
+    )
+    express_request = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="For an appointment within the 14-day withdrawal period, when the salon "
+        "applies that right: the client asks for it to go ahead. Recorded in `terms`; null "
+        "there when it was not asked.",
+    )
+
+    def validate_accept_terms(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("Accept the booking terms to book.")
+        return value
 
     def validate_customer(self, value: dict[str, Any]) -> dict[str, Any]:
         if "id" in value and not self.context.get("staff"):
@@ -169,6 +190,11 @@ class BookingSerializer(serializers.Serializer):
     price = serializers.IntegerField()
     currency = serializers.CharField()
     items = serializers.SerializerMethodField()
+    terms = serializers.SerializerMethodField()
+
+    def get_terms(self, booking: Booking) -> dict[str, Any] | None:
+        """The terms the booking was made under (API.md, "Deposit terms")."""
+        return terms_answer(booking)
 
     def get_items(self, booking: Booking) -> list[dict[str, Any]]:
         """The visit's services in order (one for a one-service booking)."""
@@ -240,9 +266,14 @@ class ManageBookingSerializer(BookingSerializer):
     can_cancel = serializers.SerializerMethodField()
     can_reschedule = serializers.SerializerMethodField()
     confirmed_by_client_at = SalonDateTimeField(allow_null=True, read_only=True)
+    owed_to_client = serializers.SerializerMethodField()
 
     def get_deposit(self, booking: Booking) -> dict[str, Any]:
         return deposit_state(booking)
+
+    def get_owed_to_client(self, booking: Booking) -> int:
+        """What the salon still owes beyond refunds (arrhes repaid twice), in cents."""
+        return owed_to_client(booking)
 
     def get_credit_balance(self, booking: Booking) -> int:
         own = None if self.context.get("proven") else booking
@@ -270,6 +301,8 @@ class StaffBookingSerializer(serializers.ModelSerializer):
     service_name = serializers.CharField(source="service.name")
     staff_name = serializers.CharField(source="staff.name")
     items = serializers.SerializerMethodField()
+    terms = serializers.SerializerMethodField()
+    owed_to_client = serializers.SerializerMethodField()
 
     class Meta:
         model = Booking
@@ -294,7 +327,15 @@ class StaffBookingSerializer(serializers.ModelSerializer):
             "cancellation_reason",
             "cancelled_by_salon",
             "confirmed_by_client_at",
+            "terms",
+            "owed_to_client",
         ]
+
+    def get_terms(self, booking: Booking) -> dict[str, Any] | None:
+        return terms_answer(booking)
+
+    def get_owed_to_client(self, booking: Booking) -> int:
+        return owed_to_client(booking)
 
     def get_items(self, booking: Booking) -> list[dict[str, Any]]:
         """The visit's services, with the setting time during which the staff member is

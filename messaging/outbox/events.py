@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from bookings.models import Booking, BookingEvent, Source, Status
 from bookings.selectors import availability_for
 from core.dates import today_in
+from deposits.agreements import owed_to_client
 from deposits.credit import credit_balance
 from deposits.models import CreditEntry, CreditKind, Payment
 from deposits.payments import deposit_state
@@ -101,6 +102,7 @@ def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
     language = language_for(booking.customer, booking.salon)
     money = deposit_state(booking)
     paid = int(str(money["paid"]))
+    owed = owed_to_client(booking)
     balance = credit_balance(customer=booking.customer, now=now)
     booking_message(
         booking,
@@ -112,7 +114,8 @@ def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
         paid=money_text(paid, booking.currency, language),
         by_salon=booking.cancelled_by_salon,
         reason=booking.cancellation_reason,
-        data={"outcome": money["status"]},
+        owed=money_text(owed, booking.currency, language) if owed else "",
+        data={"outcome": money["status"], "owed": owed},
     )
     if money["status"] != "credited" or balance <= 0:
         return

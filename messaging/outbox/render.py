@@ -12,6 +12,7 @@ from core.languages import language_choose
 from core.money import money_format
 from customers.models import Channel, Customer
 from customers.selectors import phone_is_landline
+from deposits.agreements import booking_terms, terms_message_line
 from tenants.models import Salon
 
 
@@ -57,4 +58,6 @@ def booking_context(booking: Booking, language: str) -> dict[str, Any]:
         "start": booking.start,
         "manage_url": manage_url(booking),
         "price": money_text(booking.price, booking.currency, language),
+        "deposit_terms": terms_message_line(booking, language),
+        "deposit_kind": terms.deposit_kind if (terms := booking_terms(booking)) else "",
     }

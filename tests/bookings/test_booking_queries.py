@@ -15,8 +15,8 @@ BOOK = "/api/v1/salons/bella/bookings/"
 # transaction (its BEGIN and COMMIT are savepoints here): the catalogue's version, the
 # client looked for then created with her consent (in a savepoint), the deposit policy's
 # version, time off, then the booking, its item, its busy time and its event (in a
-# savepoint: the exclusion constraint's refusal is caught).
-MOST_STATEMENTS = 16
+# savepoint: the exclusion constraint's refusal is caught), and the terms it was made under.
+MOST_STATEMENTS = 17
 
 
 def _body(catalogue, hour: int, phone: str, **extra):

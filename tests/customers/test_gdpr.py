@@ -17,8 +17,10 @@ from customers.models import ConsentEvent, Customer
 from customers.selectors import consent_current
 from customers.services import customers_anonymise_inactive
 from customers.tasks import retention_sweep
+from deposits.agreements import booking_terms_record
 from deposits.credit import credit_grant
-from deposits.models import Payment
+from deposits.models import OwedEntry, Payment
+from deposits.selectors import policy_get
 from messaging.outbox import messages_run
 from support.services import request_open
 from tenants.scoping import salon_scope
@@ -78,6 +80,18 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
             booking=booking,
             payment=payment,
         )
+        policy, _steps = policy_get(salon=team_a.salon)
+        booking_terms_record(
+            booking=booking, policy=policy, deposit=1200, language="fr", channel="web"
+        )
+        OwedEntry.objects.create(
+            salon=team_a.salon,
+            booking=booking,
+            customer=lea,
+            kind="owed",
+            amount=1200,
+            currency="EUR",
+        )
         messages_run(salon=team_a.salon)  # the booking's confirmation
         request_open(
             salon=team_a.salon,
@@ -95,6 +109,10 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
         assert rows, entry.section
         for row in rows:
             assert set(entry.exported) <= set(row), entry.section
+    assert body["terms"][0]["booking"] == booking.pk
+    assert body["terms"][0]["channel"] == "web"
+    assert "acompte" in body["terms"][0]["text"]
+    assert body["owed"][0]["amount"] == 1200
     assert body["customer"]["name"] == "Léandra Quesnel-Varin"
     assert body["customer"]["phone"] == "+33612345678"
     assert body["customer"]["tags"] == ["vip"]

@@ -244,6 +244,11 @@ class TimeOffDetailView(CatalogueView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def with_terms(bookings: Any) -> Any:
+    """Bookings read with their terms and what is owed on them (two queries for all)."""
+    return bookings.select_related("terms").prefetch_related("owed_entries")
+
+
 class BookingListView(CatalogueView, generics.ListAPIView):
     """The salon's bookings, by date (salon-local, inclusive), staff member and status."""
 
@@ -271,12 +276,14 @@ class BookingListView(CatalogueView, generics.ListAPIView):
             errors["status"] = [f"One of: {', '.join(Status.values)}."]
         if errors:
             raise serializers.ValidationError(errors)
-        return booking_list(
-            salon=request_salon(self.request),
-            first=first,
-            last=last,
-            staff_id=staff_id,
-            status=status_,
+        return with_terms(
+            booking_list(
+                salon=request_salon(self.request),
+                first=first,
+                last=last,
+                staff_id=staff_id,
+                status=status_,
+            )
         )
 
 
@@ -287,7 +294,7 @@ class BookingDetailView(CatalogueView):
         return Response(self.get_serializer(self._booking(pk)).data)
 
     def _booking(self, pk: int) -> Booking:
-        return self._object(booking_list(salon=request_salon(self.request)), pk)
+        return self._object(with_terms(booking_list(salon=request_salon(self.request))), pk)
 
 
 class BookingActionView(BookingDetailView):

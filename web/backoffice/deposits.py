@@ -6,20 +6,24 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from bookings.selectors import service_list
+from bookings.selectors import booking_list, service_list
 from core.query import query_date, query_id
 from customers.models import Customer
-from deposits.models import LateCancellation
+from deposits.agreements import owed_settle
+from deposits.models import DepositKind, LateCancellation, OwedHow, WithdrawalRefund
 from deposits.rules import KINDS, Rule
 from deposits.selectors import deposit_quote, policy_get
 from deposits.services import policy_set
 from tenants.models import Role
 from tenants.money import AMOUNT_MAX, SMALL_MAX
+from web.backoffice.catalogue import with_terms
 from web.permissions import SalonRole, request_salon
+from web.serializers import StaffBookingSerializer
 
 
 class RuleSerializer(serializers.Serializer):
@@ -65,6 +69,21 @@ class DepositPolicySerializer(serializers.Serializer):
     credit_valid_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
     hold_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
     payment_link_hours = serializers.IntegerField(min_value=1, max_value=336, required=False)
+    deposit_kind = serializers.ChoiceField(
+        DepositKind.choices,
+        required=False,
+        help_text="What the money paid when booking is in French law (L214-1): `acompte` "
+        "(the booking is firm) or `arrhes` (either side may withdraw; a salon that cancels "
+        "repays them twice).",
+    )
+    withdrawal_refund = serializers.ChoiceField(
+        WithdrawalRefund.choices,
+        required=False,
+        help_text="What a cancellation within 14 days of booking gives back: `full` (the "
+        "right of withdrawal applies) or `policy` (the cancellation terms apply: "
+        "appointments at a set date).",
+    )
+    version = serializers.IntegerField(read_only=True)
 
 
 def policy_answer(salon: Any) -> dict[str, Any]:
@@ -82,6 +101,9 @@ def policy_answer(salon: Any) -> dict[str, Any]:
         "credit_valid_days": policy.credit_valid_days,
         "hold_minutes": policy.hold_minutes,
         "payment_link_hours": policy.payment_link_hours,
+        "deposit_kind": policy.deposit_kind,
+        "withdrawal_refund": policy.withdrawal_refund,
+        "version": policy.version,
     }
 
 
@@ -164,3 +186,37 @@ class QuoteView(GenericAPIView):
                 "reason": quote.reason,
             }
         )
+
+
+class SettleOwedSerializer(serializers.Serializer):
+    how = serializers.ChoiceField(
+        OwedHow.choices,
+        help_text="`credit`: a credit the client accepted, in the credit ledger; "
+        "`paid_by_salon`: the salon paid it, recorded with who and when.",
+    )
+
+
+class SettleOwedView(GenericAPIView):
+    """What the salon owes a client beyond the refund (arrhes repaid twice when it
+    cancelled), settled once: 409 `nothing_owed` when nothing is owed."""
+
+    permission_classes = [SalonRole]
+    read_role = Role.MANAGER
+    write_role = Role.MANAGER
+    http_method_names = ["post", "options"]
+    serializer_class = SettleOwedSerializer
+
+    @extend_schema(
+        request=SettleOwedSerializer,
+        responses={200: StaffBookingSerializer, 409: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, salon: str, pk: int) -> Response:
+        the_salon = request_salon(request)
+        booking = with_terms(booking_list(salon=the_salon)).filter(pk=pk).first()
+        if booking is None:
+            raise NotFound()
+        payload = SettleOwedSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        owed_settle(booking=booking, how=payload.validated_data["how"], actor=request.user)
+        fresh = with_terms(booking_list(salon=the_salon)).get(pk=pk)
+        return Response(StaffBookingSerializer(fresh, context={"tz": the_salon.tz}).data)

@@ -77,6 +77,11 @@ api_patterns = [
         catalogue.BookingCancelView.as_view(),
         name="bo-booking-cancel",
     ),
+    path(
+        f"{backoffice}/bookings/<int:pk>/settle-owed/",
+        deposits.SettleOwedView.as_view(),
+        name="bo-booking-settle-owed",
+    ),
     path(f"{backoffice}/phone-bookings/", phone.PhoneBookingView.as_view(), name="phone-booking"),
     path(
         f"{backoffice}/deposit-policy/",

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -24,13 +25,15 @@ from bookings.models import ACTIVE_STATUSES, Booking, BookingItem, Status
 from bookings.services import booking_arrive, booking_complete, booking_mark_no_show
 from core.money import CURRENCY_EXPONENTS
 from customers.models import Channel
+from deposits.agreements import NothingOwed, booking_terms, owed_settle, owed_to_client
 from deposits.desk import deposit_paid_at_desk, deposit_waive
-from deposits.models import DeskMethod, Payment, PaymentStatus
+from deposits.models import DeskMethod, OwedHow, Payment, PaymentStatus
 from deposits.paylinks import pay_url
 from deposits.payments import booking_cancel_with_money
 from messaging.models import Message, MessageKind
 from messaging.paylinks import payment_link_resend
-from tenants.models import Salon
+from tenants.models import Role, Salon
+from tenants.selectors import membership_role
 from web.desk.access import desk_context, desk_view
 from web.desk.calendar import booking_rows
 from web.problems import error_text, form_errors
@@ -157,6 +160,8 @@ def _page(
     today = booking.start.astimezone(salon.tz).date() == now.astimezone(salon.tz).date()
     arrived = booking.arrived_at is not None
     currency = booking.currency
+    owed = owed_to_client(booking)
+    role = _role(request, salon)
     return render(
         request,
         "desk/booking.html",
@@ -166,6 +171,9 @@ def _page(
             booking=booking,
             row=row,
             link=link,
+            booking_terms=booking_terms(booking),
+            owed=_amount_text(owed, currency) if owed else "",
+            can_settle=owed > 0 and role in (Role.OWNER, Role.MANAGER),
             can_arrive=confirmed and not arrived and (started or today),
             can_complete=confirmed,
             can_no_show=confirmed and started and not arrived,
@@ -222,6 +230,8 @@ def booking_action(request: HttpRequest, salon: Salon, pk: int, action: str) -> 
                 request, _("Cancelled by the salon: any deposit paid is refunded in full.")
             )
         return HttpResponseRedirect(here)
+    if action == "settle-owed":
+        return _settle_owed(request, salon, booking, here)
     if action in MONEY_ACTIONS:
         return MONEY_ACTIONS[action](request, salon, booking, here)
     if action not in ACTIONS:
@@ -278,6 +288,38 @@ def _waive(request: HttpRequest, salon: Salon, booking: Booking, here: str) -> H
     except ValidationError as exc:
         return _refused(request, salon, booking, "waive_form", form, exc)
     messages.success(request, _("Deposit waived: the booking is confirmed."))
+    return HttpResponseRedirect(here)
+
+
+def _role(request: HttpRequest, salon: Salon) -> str | None:
+    """The signed-in member's role in the salon (the desk lets members only in)."""
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):
+        return None
+    return membership_role(user=user, salon=salon)
+
+
+def _settle_owed(request: HttpRequest, salon: Salon, booking: Booking, here: str) -> HttpResponse:
+    """What the salon owes the client beyond the refund (arrhes repaid twice), settled as
+    credit she accepted or paid by the salon: by an owner or a manager, once."""
+    if _role(request, salon) not in (Role.OWNER, Role.MANAGER):
+        messages.error(request, _("Only an owner or a manager settles what the salon owes."))
+        return HttpResponseRedirect(here)
+    how = request.POST.get("how", "")
+    if how not in OwedHow.values:
+        messages.error(request, _("Say how it was settled."))
+        return HttpResponseRedirect(here)
+    try:
+        entry = owed_settle(booking=booking, how=how, actor=request.user)
+    except NothingOwed as exc:
+        messages.error(request, exc.detail)
+        return HttpResponseRedirect(here)
+    amount = _amount_text(entry.amount, entry.currency)
+    if how == OwedHow.CREDIT:
+        done = _("Settled: %(amount)s given to the client as credit.")
+    else:
+        done = _("Settled: %(amount)s recorded as paid by the salon.")
+    messages.success(request, done % {"amount": amount})
     return HttpResponseRedirect(here)
 
 

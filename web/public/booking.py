@@ -45,6 +45,7 @@ from core.query import day_parse, id_parse
 from core.ratelimit import BOOKING, client_ip, contact_keys, limit_reached
 from customers.identity import proof_from_request, proof_holds
 from customers.models import Customer
+from deposits.agreements import booking_terms, owed_to_client
 from deposits.checkout import (
     MAX_SERVICES,
     CheckoutRequest,
@@ -481,6 +482,9 @@ def _step_context(
         context["times"] = steps.time_step(salon, choice)
     elif step == "recap" and choice.start is not None:
         context["terms"] = steps.recap_terms(policy, choice.start)
+        context["deposit_terms"] = steps.recap_deposit_terms(
+            policy, start=choice.start, deposit=visit["deposit"], currency=salon.currency
+        )
         context["contact"] = [
             (name, value)
             for name, value in details.cleaned_data.items()
@@ -532,6 +536,7 @@ def _book(
                 notes=data["notes"],
                 channel=data["source"],
                 comeback_of=comeback_token_read(data["n"], salon_id=salon.pk),
+                express_request=data["express_request"],
             )
         )
     except (Invalid, SlotTaken, ProviderUnavailable) as exc:
@@ -642,6 +647,7 @@ def _pay(
                 # A link speaks its client's language, whatever the browser's.
                 **({"page_languages": [language]} if link else {}),
                 "credit_spent": _credit_spent(booking),
+                "booking_terms": booking_terms(booking),
                 "publishable_key": publishable_key,
                 "stripe_js_url": settings.STRIPE_JS_URL,
                 "account": payment.account if payment else "",
@@ -695,6 +701,7 @@ def booking_done(request: HttpRequest, salon: str, token: str) -> HttpResponse:
                 "credit_spent": _credit_spent(booking),
                 "payment": payment,
                 "token": token,
+                "booking_terms": booking_terms(booking),
                 "manage_url": request.build_absolute_uri(reverse("manage-page", args=[token])),
             },
         )
@@ -813,6 +820,8 @@ def manage_page(request: HttpRequest, booking: Booking, token: str) -> HttpRespo
             "can_reschedule": can_reschedule,
             "outcome": cancellation_outcome(booking) if can_cancel else None,
             "pay_due": _payment_state(booking, payment, returning=False) == "due",
+            "booking_terms": booking_terms(booking),
+            "owed": owed_to_client(booking),
         },
     )
 

@@ -74,6 +74,9 @@ class BookingForm(forms.Form):
     )
     reminders_consent = forms.BooleanField(required=False)
     marketing_consent = forms.BooleanField(required=False)
+    # The client's express request that an appointment within the withdrawal period go
+    # ahead (a box of its own, never ticked for her); the booking keeps it.
+    express_request = forms.BooleanField(required=False)
     payment_option = forms.ChoiceField(
         choices=[("deposit", "deposit"), ("full", "full")], required=False
     )

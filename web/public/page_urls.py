@@ -11,6 +11,7 @@ from web.public import (
     home,
     salon_page,
     space,
+    terms_page,
     verify,
     waitlist,
     waitlist_pages,
@@ -34,6 +35,7 @@ urlpatterns = [
     path("<slug:salon>/", salon_page.salon_home, name="salon-page"),
     # What the widget's frame shows (web/public/embed.py): framed by the salon's sites only.
     path("<slug:salon>/book/", embeddable(booking.salon_page), name="book"),
+    path("<slug:salon>/terms/", terms_page.salon_terms, name="salon-terms"),
     path("<slug:salon>/verify/", embeddable(verify.salon_verify), name="salon-verify"),
     path("<slug:salon>/widget.js", embed.widget_js, name="widget"),
     path("<slug:salon>/me/", space.client_space, name="client-space"),

@@ -33,6 +33,7 @@ from bookings.selectors import (
 from bookings.tokens import comeback_token_read
 from core.money import babel_locale
 from core.query import day_parse, id_parse
+from deposits import terms
 from deposits.checkout import MAX_SERVICES
 from deposits.models import DepositPolicy, LateCancellation
 from deposits.selectors import salon_today
@@ -468,6 +469,28 @@ def phone_hint(value: str, *, country: str) -> str:
 
 
 # The recap --------------------------------------------------------------------------------
+
+
+def recap_deposit_terms(
+    policy: DepositPolicy, *, start: dt.datetime, deposit: int, currency: str
+) -> dict[str, Any]:
+    """What the money is (acompte or arrhes) and what that means, the right of withdrawal
+    and, for an appointment within its 14 days, the express request's box: the words the
+    booking keeps once made (deposits/agreements.py)."""
+    late_credit = policy.late_cancellation == LateCancellation.CREDIT
+    tz = timezone.get_current_timezone()
+    return {
+        "kind": policy.deposit_kind,
+        "kind_name": terms.kind_name(policy.deposit_kind),
+        "kind_text": terms.kind_sentence(
+            policy.deposit_kind, late_credit=late_credit, amount=deposit, currency=currency
+        )
+        if deposit
+        else "",
+        "withdrawal": terms.withdrawal_info(policy.withdrawal_refund, start=start, tz=tz),
+        "express_asked": terms.express_asked(policy.withdrawal_refund, start=start),
+        "express_label": terms.express_label(),
+    }
 
 
 def recap_terms(policy: DepositPolicy, start: dt.datetime) -> dict[str, Any]:

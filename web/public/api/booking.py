@@ -1,5 +1,7 @@
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -11,7 +13,8 @@ from bookings.selectors import service_list
 from core.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
 from customers.identity import PROOF_HEADER, proof_from_request
 from deposits.checkout import CheckoutRequest, CustomerDetails, checkout_place
-from deposits.selectors import deposit_terms, deposits_today
+from deposits.models import DepositKind
+from deposits.selectors import deposit_terms, deposits_today, policy_get
 from tenants.models import Salon
 from web.permissions import request_salon
 from web.public.api.salon import PublicView
@@ -34,6 +37,12 @@ SalonPublic = inline_serializer(
         "email": serializers.CharField(),
         "address": serializers.CharField(),
         "deposit_terms": serializers.CharField(),
+        "deposit_kind": serializers.ChoiceField(DepositKind.choices),
+        "deposit_terms_translations": serializers.DictField(
+            child=serializers.CharField(),
+            help_text="`deposit_terms` in each language the site speaks (`fr`, `en`).",
+        ),
+        "terms_url": serializers.CharField(help_text="The salon's terms clause (CGV) page."),
     },
 )
 
@@ -49,6 +58,11 @@ def salon_public(salon: Salon, terms: str) -> dict[str, Any]:
         "email": salon.email,
         "address": salon.address,
         "deposit_terms": terms,
+        "deposit_kind": policy_get(salon=salon)[0].deposit_kind,
+        "deposit_terms_translations": {
+            code: deposit_terms(salon=salon, language=code) for code, _name in settings.LANGUAGES
+        },
+        "terms_url": settings.SITE_URL + reverse("salon-terms", kwargs={"salon": salon.slug}),
     }
 
 
@@ -139,6 +153,8 @@ class BookingCreateView(PublicView):
                 payment_option=data["payment_option"],
                 notes=data["notes"],
                 channel=Source.API,
+                accept_terms=data["accept_terms"],
+                express_request=data["express_request"],
             )
         )
         context = {"tz": the_salon.tz, "checkout": checkout}
