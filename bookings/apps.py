@@ -88,6 +88,7 @@ class BookingsConfig(AppConfig):
                     "created_by",
                     "cancelled_by",
                     "cancelled_by_salon",
+                    "comeback_of",
                 ),
             )
         )

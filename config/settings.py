@@ -377,6 +377,11 @@ STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 # always in debug, otherwise only when asked for.
 PAYMENTS_TEST_MODE = env_bool("PAYMENTS_TEST_MODE", False)
 PLATFORM_FEE_PERCENT = os.environ.get("PLATFORM_FEE_PERCENT", "0")
+# The legal interest rate (percent a year) owed to consumers on sums paid in advance and
+# held more than three months (Code de la consommation L214-2): the "taux de l'intérêt
+# légal" for private persons, set each half-year by order of the Ministry of the Economy
+# (6.65 for the second half of 2025). Update it when the new rate is published.
+LEGAL_INTEREST_RATE = os.environ.get("LEGAL_INTEREST_RATE", "6.65")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")  # console, locmem, twilio, dotted path
 # The console backend prints the text and the whole number only when this is on (its
 # output is a worker's log otherwise): by default under `make run` (debug).

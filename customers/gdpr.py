@@ -27,6 +27,7 @@ SECTIONS = (
     "owed",
     "messages",
     "requests",
+    "waitlist",
 )
 
 

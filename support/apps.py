@@ -30,7 +30,7 @@ class SupportConfig(AppConfig):
     def ready(self) -> None:
         from bookings.events import event_listener_add, time_freed_listener_add
         from customers.gdpr import PersonalData, personal_data_register
-        from support.models import CustomerRequest
+        from support.models import CustomerRequest, WaitlistEntry, WaitlistStatus
         from support.refill import freed_time_off_record
 
         event_listener_add(_refill_after_events)
@@ -61,5 +61,31 @@ class SupportConfig(AppConfig):
                 erase={"summary": "", "resolution": "", "item_description": ""},
                 erase_also=_requests_about_bookings_forget,
                 internal=("salon", "customer", "opened_by"),
+            )
+        )
+        # The waitlist: what the person waited for and when she agreed to be told. Erased,
+        # her places are left (nobody could be told any more) and kept for the figures.
+        personal_data_register(
+            PersonalData(
+                section="waitlist",
+                model=WaitlistEntry,
+                customer_lookup="customer",
+                exported=(
+                    "id",
+                    "service_ids",
+                    "staff",
+                    "first_date",
+                    "last_date",
+                    "parts_of_day",
+                    "status",
+                    "source",
+                    "joined_at",
+                    "consent_at",
+                    "consent_text",
+                    "left_at",
+                    "booking",
+                ),
+                erase={"status": WaitlistStatus.LEFT},
+                internal=("salon", "customer", "service", "nonce", "created_by"),
             )
         )

@@ -19,6 +19,7 @@ from deposits.agreements import owed_to_client, terms_answer
 from deposits.checkout import Guest
 from deposits.credit import credit_balance
 from deposits.gateway import payment_gateway
+from deposits.interest import balance_due, booking_interest
 from deposits.models import DESK, Payment
 from deposits.payments import (
     Checkout,
@@ -267,9 +268,29 @@ class ManageBookingSerializer(BookingSerializer):
     can_reschedule = serializers.SerializerMethodField()
     confirmed_by_client_at = SalonDateTimeField(allow_null=True, read_only=True)
     owed_to_client = serializers.SerializerMethodField()
+    interest = serializers.SerializerMethodField()
+    balance_due = serializers.SerializerMethodField()
 
     def get_deposit(self, booking: Booking) -> dict[str, Any]:
         return deposit_state(booking)
+
+    def get_interest(self, booking: Booking) -> dict[str, Any] | None:
+        """The legal interest on money held more than three months (L214-2), in cents,
+        counted to the appointment's day and deducted from `balance_due`; null when none."""
+        interest = booking_interest(booking)
+        if interest is None:
+            return None
+        return {
+            "amount": interest.amount,
+            "rate": str(interest.rate),
+            "since": interest.since.isoformat(),
+            "until": interest.until.isoformat(),
+        }
+
+    def get_balance_due(self, booking: Booking) -> int:
+        """What is left to pay at the appointment, in cents: the price less what the salon
+        holds for it and the interest on that."""
+        return balance_due(booking)
 
     def get_owed_to_client(self, booking: Booking) -> int:
         """What the salon still owes beyond refunds (arrhes repaid twice), in cents."""

@@ -24,7 +24,7 @@ def _start(salon) -> dt.datetime:
 def test_every_channel_is_named_here():
     # A new door added to Source must be decided on: online (refused) or the desk.
     assert set(ONLINE) | {Source.PHONE} == set(Source)
-    assert len(ONLINE) == 6
+    assert len(ONLINE) == 7
 
 
 @pytest.mark.parametrize("source", ONLINE)

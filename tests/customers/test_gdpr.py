@@ -23,6 +23,7 @@ from deposits.models import OwedEntry, Payment
 from deposits.selectors import policy_get
 from messaging.outbox import messages_run
 from support.services import request_open
+from support.waitlist import waitlist_join
 from tenants.scoping import salon_scope
 from tests.conftest import book, local
 from tests.factories import CustomerFactory
@@ -101,6 +102,17 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
             category="booking",
             summary="Arrivera en retard",
         )
+        waitlist_join(
+            salon=team_a.salon,
+            customer=lea,
+            services=[catalogue_a.cut],
+            staff=None,
+            first=local(team_a.salon, 2, 0).date(),
+            last=local(team_a.salon, 9, 0).date(),
+            parts_of_day=["morning"],
+            consent=True,
+            source="desk",
+        )
     body = api(team_a.staff).get(f"{A}{lea.pk}/export/").json()
     assert set(body) == set(SECTIONS)
     for entry in personal_data_registry():
@@ -113,6 +125,7 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
     assert body["terms"][0]["channel"] == "web"
     assert "acompte" in body["terms"][0]["text"]
     assert body["owed"][0]["amount"] == 1200
+    assert body["waitlist"][0]["parts_of_day"] == ["morning"]
     assert body["customer"]["name"] == "Léandra Quesnel-Varin"
     assert body["customer"]["phone"] == "+33612345678"
     assert body["customer"]["tags"] == ["vip"]

@@ -230,5 +230,7 @@ def _salon_form(salon, **changes):
         "max_gap_minutes": "0",
         "reminder_offsets_hours": "[24, 2]",
         "quiet_hours": '{"start": "21:00", "end": "08:00"}',
+        "waitlist_mode": "first_in_line",
+        "offer_minutes": "30",
     }
     return {**form, **changes}

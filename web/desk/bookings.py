@@ -27,6 +27,7 @@ from core.money import CURRENCY_EXPONENTS
 from customers.models import Channel
 from deposits.agreements import NothingOwed, booking_terms, owed_settle, owed_to_client
 from deposits.desk import deposit_paid_at_desk, deposit_waive
+from deposits.interest import balance_due, booking_interest
 from deposits.models import DeskMethod, OwedHow, Payment, PaymentStatus
 from deposits.paylinks import pay_url
 from deposits.payments import booking_cancel_with_money
@@ -174,6 +175,8 @@ def _page(
             booking_terms=booking_terms(booking),
             owed=_amount_text(owed, currency) if owed else "",
             can_settle=owed > 0 and role in (Role.OWNER, Role.MANAGER),
+            interest=booking_interest(booking) if booking.status in ACTIVE_STATUSES else None,
+            balance_due=balance_due(booking),
             can_arrive=confirmed and not arrived and (started or today),
             can_complete=confirmed,
             can_no_show=confirmed and started and not arrived,

@@ -55,6 +55,7 @@ from deposits.checkout import (
 )
 from deposits.credit import credit_balance, credit_left
 from deposits.gateway import GatewayError, payment_gateway, test_mode
+from deposits.interest import balance_due, booking_interest
 from deposits.models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
 from deposits.paylinks import pay_token_read, payment_for_link
 from deposits.payments import (
@@ -822,6 +823,8 @@ def manage_page(request: HttpRequest, booking: Booking, token: str) -> HttpRespo
             "pay_due": _payment_state(booking, payment, returning=False) == "due",
             "booking_terms": booking_terms(booking),
             "owed": owed_to_client(booking),
+            "interest": booking_interest(booking) if booking.status in ACTIVE_STATUSES else None,
+            "balance_due": balance_due(booking),
         },
     )
 
