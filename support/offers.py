@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from bookings.models import Booking, Source
+from bookings.models import ACTIVE_STATUSES, Booking, Source
 from core.errors import OfferExpired, SlotTaken
 from deposits.checkout import CheckoutRequest, checkout_place
 from deposits.payments import Checkout, booking_move
@@ -113,8 +113,10 @@ def offer_accept(
         return offer.booking, None
     _refuse(offer, now)
     try:
-        if offer.move is not None:
-            return _move(offer, offer.move, now), None
+        move = offer.move
+        if move is not None and move.status in ACTIVE_STATUSES and move.start > now:
+            return _move(offer, move, now), None
+        # Her other booking was cancelled or has begun since: the time is booked anew.
         entry = offer.entry
         checkout = checkout_place(
             CheckoutRequest(

@@ -2,6 +2,7 @@
 held with a test-mode deposit intent), a customer request and a time off; every id the
 API's paths take has a real row behind it."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 from rest_framework.test import APIClient
@@ -21,7 +22,7 @@ from support.waitlist import waitlist_join
 from tenants.models import Membership
 from tenants.scoping import salon_scope
 
-from .conftest import Catalogue, Team, local
+from .conftest import MONDAY, Catalogue, Team, local
 from .factories import CustomerFactory
 
 
@@ -96,8 +97,8 @@ def salon_world(team: Team, catalogue: Catalogue) -> SalonWorld:
             end=local(salon, 4, 10, 45),
             staff=catalogue.alice,
             items=[],
-            offered_at=local(salon, 0, 7),
-            expires_at=local(salon, 0, 7, 30),
+            offered_at=MONDAY - dt.timedelta(hours=1),
+            expires_at=MONDAY - dt.timedelta(minutes=30),
         )
     return SalonWorld(
         team=team,
