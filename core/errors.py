@@ -36,6 +36,13 @@ class ProviderUnavailable(ApplicationError):
     default_message = "The payment provider could not be reached. Nothing was kept; please retry."
 
 
+class StateConflict(ApplicationError):
+    """The object is not in a state that allows this (a fee on a booking that was kept)."""
+
+    code = "conflict"
+    default_message = "This cannot be done in the object's present state."
+
+
 class NotAllowed(ApplicationError):
     """The person asking may not do this."""
 

@@ -17,7 +17,17 @@ from typing import Any
 from django.db.models import Model
 
 # The sections of an export, in the order of API.md.
-SECTIONS = ("customer", "consents", "bookings", "payments", "credit", "messages", "requests")
+SECTIONS = (
+    "customer",
+    "consents",
+    "bookings",
+    "payments",
+    "credit",
+    "cards",
+    "fees",
+    "messages",
+    "requests",
+)
 
 
 @dataclass(frozen=True)

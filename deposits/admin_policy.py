@@ -216,6 +216,13 @@ class PolicyForm(RuleValueForm):
         label=_("in (months)"), required=False, min_value=1, max_value=36
     )
     ramp_first_day = forms.DateField(label=_("from"), required=False, widget=AdminDateWidget)
+    no_show_fee_value = forms.DecimalField(
+        label=_("No-show fee value"),
+        required=False,
+        localize=True,
+        min_value=Decimal(0),
+        help_text=_("A percentage (50) or an amount (20.00), as the fee's kind says."),
+    )
 
     class Meta:
         model = DepositPolicy
@@ -233,12 +240,38 @@ class PolicyForm(RuleValueForm):
                     help_text=field.help_text,
                 )
 
+    def _fee_value(self, data: dict[str, Any]) -> None:
+        """The fee's value typed as its kind says, stored as the model keeps it."""
+        kind, value = data.get("no_show_fee_kind"), data.get("no_show_fee_value")
+        if "no_show_fee_value" in self.errors:
+            return
+        if kind == "percent":
+            if value is None or value != value.to_integral_value() or not 0 < value <= 100:
+                self.add_error(
+                    "no_show_fee_value", gettext("A percentage is a whole number from 1 to 100.")
+                )
+            else:
+                data["no_show_fee_value"] = int(value)
+        elif kind == "fixed":
+            cents = value.scaleb(CURRENCY_EXPONENTS.get(self.currency, 2)) if value else None
+            if cents is None or cents <= 0 or cents != cents.to_integral_value():
+                self.add_error("no_show_fee_value", gettext("Give the amount, such as 12.50."))
+            elif cents > AMOUNT_MAX:
+                self.add_error("no_show_fee_value", gettext("This amount is too large."))
+            else:
+                data["no_show_fee_value"] = int(cents)
+        elif value is not None:
+            self.add_error(
+                "no_show_fee_value", gettext("No deposit and full prepayment take no value.")
+            )
+
     def is_valid(self) -> bool:
         self.checked = super().is_valid()
         return self.checked and not self.previewing
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        self._fee_value(data)
         names = ("ramp_from", "ramp_to", "ramp_months", "ramp_first_day")
         given = [name for name in names if data.get(name) is not None or name in self.errors]
         if given and len(given) < len(names):
@@ -312,6 +345,27 @@ class PolicyPageAdmin(TenantAdmin):
                     "hold_minutes",
                     "payment_link_hours",
                 ]
+            },
+        ),
+        (
+            _("Card on file"),
+            {
+                "fields": [
+                    "card_guarantee",
+                    "no_show_fee_kind",
+                    "no_show_fee_value",
+                    "refuse_prepaid_cards",
+                    "card_hold",
+                ],
+                "description": _(
+                    "A client asked for a card saves it when booking and agrees, in plain "
+                    "words, that the salon may charge it up to the fee if she does not come "
+                    "or cancels late. Nothing is charged at booking. After a no-show or a "
+                    "late cancellation, the desk charges the fee from the booking's page; "
+                    "if the card needs the client or refuses, she is sent a link to pay, "
+                    "and the desk is asked to call her. The fee is the deposit rule's amount "
+                    "unless you set one, never more than the price, less any deposit kept."
+                ),
             },
         ),
         (

@@ -187,6 +187,7 @@ def _take(request: CheckoutRequest | Rebooking) -> Checkout:
             # Her credit is hers to spend once she proved who she is (DESIGN.md): typing
             # her phone or e-mail spends nothing.
             spend_credit=proof_holds(customer=customer, proven=request.proven),
+            language=request.customer.language or "",
         )
     handling = request.deposit_handling or DepositHandling.PAYMENT_LINK
     if handling == DepositHandling.PAYMENT_LINK:

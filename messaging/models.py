@@ -18,6 +18,7 @@ class MessageKind(models.TextChoices):
     CREDIT_WARNING = "credit_warning", _("Credit about to lapse")
     CREDIT_LAPSED = "credit_lapsed", _("Credit lapsed")
     IDENTITY_CODE = "identity_code", _("One-time code to prove who one is")
+    FEE_DUE = "fee_due", _("A fee the card did not pay, and its link")
     # An event that called for no message, recorded so that it is not looked at again.
     NONE = "none", _("No message due")
 

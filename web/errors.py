@@ -35,6 +35,7 @@ from core.errors import (
     NotFound,
     ProviderUnavailable,
     SlotTaken,
+    StateConflict,
 )
 from core.languages import language_choose, languages_offered
 from tenants.models import RESERVED_SLUGS, Salon
@@ -58,6 +59,7 @@ def database_unavailable(exc: BaseException | None) -> bool:
 # The domain's errors (core/errors.py), answered with API.md's codes and these statuses.
 _STATUSES: list[tuple[type[ApplicationError], int]] = [
     (SlotTaken, status.HTTP_409_CONFLICT),
+    (StateConflict, status.HTTP_409_CONFLICT),
     (ProviderUnavailable, status.HTTP_502_BAD_GATEWAY),
     (NotAllowed, status.HTTP_403_FORBIDDEN),
     (NotFound, status.HTTP_404_NOT_FOUND),

@@ -18,7 +18,7 @@ from customers.selectors import consent_current
 from customers.services import customers_anonymise_inactive
 from customers.tasks import retention_sweep
 from deposits.credit import credit_grant
-from deposits.models import Payment
+from deposits.models import FeeCharge, Payment, SavedCard
 from messaging.outbox import messages_run
 from support.services import request_open
 from tenants.scoping import salon_scope
@@ -77,6 +77,29 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
             valid_days=90,
             booking=booking,
             payment=payment,
+        )
+        card = SavedCard.objects.create(
+            salon=team_a.salon,
+            customer=lea,
+            booking=booking,
+            status="saved",
+            brand="visa",
+            last4="4242",
+            funding="credit",
+            amount=2000,
+            currency="EUR",
+            authorisation_text="J\u2019autorise Bella Coiffure à débiter ma carte…",
+            language="fr",
+            accepted_at=timezone.now(),
+            consent={"channel": "web"},
+        )
+        FeeCharge.objects.create(
+            salon=team_a.salon,
+            booking=booking,
+            card=card,
+            kind="no_show",
+            amount=2000,
+            currency="EUR",
         )
         messages_run(salon=team_a.salon)  # the booking's confirmation
         request_open(

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from bookings.selectors import service_list
 from core.query import query_date, query_id
 from customers.models import Customer
-from deposits.models import LateCancellation
+from deposits.models import CardGuarantee, LateCancellation
 from deposits.rules import KINDS, Rule
 from deposits.selectors import deposit_quote, policy_get
 from deposits.services import policy_set
@@ -65,6 +65,19 @@ class DepositPolicySerializer(serializers.Serializer):
     credit_valid_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
     hold_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
     payment_link_hours = serializers.IntegerField(min_value=1, max_value=336, required=False)
+    card_guarantee = serializers.ChoiceField(CardGuarantee.choices, required=False)
+    no_show_fee = RuleSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The no-show and late-cancellation fee (clamped like the deposit, never "
+        "above the price); null: the deposit rule's amount.",
+    )
+    refuse_prepaid_cards = serializers.BooleanField(required=False)
+    card_hold = serializers.BooleanField(
+        required=False,
+        help_text="Within five days of the appointment, hold the fee on the card when it "
+        "is saved: taken if the client does not come, released otherwise.",
+    )
 
 
 def policy_answer(salon: Any) -> dict[str, Any]:
@@ -82,6 +95,10 @@ def policy_answer(salon: Any) -> dict[str, Any]:
         "credit_valid_days": policy.credit_valid_days,
         "hold_minutes": policy.hold_minutes,
         "payment_link_hours": policy.payment_link_hours,
+        "card_guarantee": policy.card_guarantee,
+        "no_show_fee": policy.no_show_fee.as_dict() if policy.no_show_fee else None,
+        "refuse_prepaid_cards": policy.refuse_prepaid_cards,
+        "card_hold": policy.card_hold,
     }
 
 
@@ -101,6 +118,12 @@ class DepositPolicyView(GenericAPIView):
         payload = DepositPolicySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
+        if "no_show_fee" in data:
+            fee = data.pop("no_show_fee") or {}
+            data["no_show_fee_kind"], data["no_show_fee_value"] = (
+                fee.get("kind", ""),
+                fee.get("value"),
+            )
         policy_set(salon=the_salon, rule=data.pop("rule"), ramp=data.pop("ramp", []), **data)
         return Response(policy_answer(the_salon))
 

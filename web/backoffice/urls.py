@@ -7,6 +7,7 @@ from web.backoffice import (
     catalogue,
     customers,
     deposits,
+    fees,
     phone,
     requests,
 )
@@ -75,6 +76,11 @@ api_patterns = [
         f"{backoffice}/bookings/<int:pk>/cancel/",
         catalogue.BookingCancelView.as_view(),
         name="bo-booking-cancel",
+    ),
+    path(
+        f"{backoffice}/bookings/<int:pk>/charge-fee/",
+        fees.ChargeFeeView.as_view(),
+        name="bo-booking-charge-fee",
     ),
     path(f"{backoffice}/phone-bookings/", phone.PhoneBookingView.as_view(), name="phone-booking"),
     path(
