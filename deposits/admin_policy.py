@@ -32,7 +32,7 @@ from tenants.models import Salon
 from tenants.money import AMOUNT_MAX, MoneyField
 from tenants.scoping import salon_scope
 
-from .models import DepositPolicy, RampStep, policy_values
+from .models import CardGuarantee, DepositPolicy, RampStep, policy_values
 from .rules import (
     Client,
     Policy,
@@ -230,6 +230,13 @@ class PolicyForm(RuleValueForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "card_guarantee" in self.fields:  # left out: nobody is asked for a card
+            self.fields["card_guarantee"].required = False
+        if self.instance.no_show_fee_kind == "fixed" and self.instance.no_show_fee_value:
+            exponent = CURRENCY_EXPONENTS.get(self.currency, 2)
+            self.initial["no_show_fee_value"] = Decimal(self.instance.no_show_fee_value).scaleb(
+                -exponent
+            )
         for name in ("min_amount", "max_amount"):
             if name in self.fields:
                 field = self.fields[name]
@@ -271,6 +278,8 @@ class PolicyForm(RuleValueForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if "card_guarantee" in self.fields and not data.get("card_guarantee"):
+            data["card_guarantee"] = CardGuarantee.OFF
         self._fee_value(data)
         names = ("ramp_from", "ramp_to", "ramp_months", "ramp_first_day")
         given = [name for name in names if data.get(name) is not None or name in self.errors]

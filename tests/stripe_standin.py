@@ -29,7 +29,9 @@ The layer, in front of localstripe on PORT + 1:
 
 import asyncio
 import json
+import re
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -278,8 +280,50 @@ def own(request: web.Request, status: int, payload: bytes) -> None:
     state["owners"].setdefault(made["id"], request.headers.get("Stripe-Account"))
 
 
+# The browser's side: Stripe.js's stand-in, and what a publishable key may call -----------
+
+STRIPE_JS = Path(__file__).parent / "browser" / "stripe_js_standin.js"
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Stripe-Account",
+    "Access-Control-Allow-Methods": "GET, POST",
+}
+# What Stripe.js does with the publishable key: a card made, an intent confirmed.
+PUBLISHABLE = (
+    re.compile(r"^/v1/payment_methods$"),
+    re.compile(r"^/v1/setup_intents/\w+/(confirm|_authenticate)$"),
+    re.compile(r"^/v1/payment_intents/\w+(/confirm|/_authenticate)?$"),
+)
+
+
+def browser(request: web.Request) -> web.Response | None:
+    """Stripe.js's stand-in, and the CORS preflight of its calls."""
+    if request.method == "OPTIONS":
+        return web.Response(headers=CORS)
+    if request.path.rstrip("/") == "/_standin/v3":
+        return web.Response(text=STRIPE_JS.read_text(), content_type="application/javascript")
+    return None
+
+
+def _authorization(request: web.Request) -> str | None:
+    """The secret key localstripe wants, for a publishable key's allowed calls; None when
+    a publishable key asks for anything else."""
+    given = request.headers.get("Authorization", "")
+    if not given.startswith("Bearer pk_"):
+        return given
+    if request.method == "POST" and any(p.match(request.path) for p in PUBLISHABLE):
+        return "Bearer sk_test_standin_for_publishable"
+    return None
+
+
+async def cors(_request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update({"Access-Control-Allow-Origin": "*"})
+
+
 async def layer(request: web.Request) -> web.StreamResponse:
     upstream = request.app["upstream"]
+    if (for_browser := browser(request)) is not None:
+        return for_browser
     if request.path == "/_standin/requests":
         return web.json_response(state["log"])
     if request.path == "/_standin/faults":
@@ -326,9 +370,12 @@ async def layer(request: web.Request) -> web.StreamResponse:
         if key:
             state["replay"][replay_key] = (answer_here.status, answer_here.body)
         return answer_here
-    headers = {
-        k: v for k, v in request.headers.items() if k.lower() in {"authorization", "content-type"}
-    }
+    authorization = _authorization(request)
+    if authorization is None:
+        return _stripe_error(401, "This call needs a secret key.")
+    headers = {k: v for k, v in request.headers.items() if k.lower() == "content-type"}
+    if authorization:
+        headers["Authorization"] = authorization
     async with (
         ClientSession() as session,
         session.request(
@@ -355,6 +402,7 @@ async def main(port: int) -> None:
     await stand_in.setup()
     await web.TCPSite(stand_in, "127.0.0.1", port + 1).start()
     front = web.Application()
+    front.on_response_prepare.append(cors)
     front["upstream"] = f"http://127.0.0.1:{port + 1}"
     front.router.add_route("*", "/{tail:.*}", layer)
     runner = web.AppRunner(front)

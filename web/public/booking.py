@@ -320,7 +320,8 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
             form, outcome = _book_from_post(request, the_salon, services, staff, language)
             if isinstance(outcome, Checkout):
                 token = booking_manage_token(outcome.booking)
-                name = "booking-pay" if outcome.payment else "booking-done"
+                # A card on file is saved on the pay page too.
+                name = "booking-pay" if outcome.payment or outcome.card else "booking-done"
                 return HttpResponseRedirect(
                     reverse(name, kwargs={"salon": the_salon.slug, "token": token})
                 )
@@ -712,7 +713,8 @@ def booking_done(request: HttpRequest, salon: str, token: str) -> HttpResponse:
     with salon_locale(booking.salon):
         payment = pending_payment(booking)
         returning = request.GET.get("redirect_status") == "succeeded"
-        state = _payment_state(booking, payment, returning=returning)
+        card = card_awaited(booking) if booking.status == Status.PENDING_PAYMENT else None
+        state = _payment_state(booking, payment, returning=returning, card=card)
         return page(
             request,
             booking.salon,
