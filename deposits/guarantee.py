@@ -215,8 +215,13 @@ def setup_event_apply(event: WebhookEvent) -> str:
         method = event.data.get("payment_method")
         if not isinstance(method, str):
             method = None
-        status = "applied"
-        outcome = _card_read(card, method)
+        try:
+            outcome = _card_read(card, method)
+        except GatewayError as exc:
+            # Nothing recorded: the webhook answers an error, and Stripe sends it again.
+            log.warning("card %s: its details could not be fetched: %s", card.pk, exc)
+            raise ProviderUnavailable() from exc
+        status = "applied" if outcome is not None else "ignored"
     try:
         with transaction.atomic():
             StripeEvent.objects.create(event_id=event.id, type=event.type, status=status)
@@ -236,22 +241,15 @@ def setup_event_apply(event: WebhookEvent) -> str:
 
 
 def _card_read(card: SavedCard, method: str | None) -> dict[str, str] | None:
-    """The saved card's details, fetched from the provider (None when it fails: the
-    event is then recorded as applied with nothing kept, and the fetch on the client's
-    return, or the next delivery, keeps it)."""
+    """The saved card's details, fetched from the provider; None when the provider says
+    the SetupIntent did not succeed. GatewayError when the provider cannot be asked."""
     gateway = payment_gateway()
-    try:
-        setup = gateway.setup_retrieve(
-            setup_id=str(card.setup_intent), account=card.account or None
-        )
-        if setup.status != "succeeded" or not (method or setup.payment_method):
-            return None
-        found = gateway.card_retrieve(
-            payment_method=str(method or setup.payment_method), account=card.account or None
-        )
-    except GatewayError:
-        log.warning("card %s: its details could not be fetched", card.pk, exc_info=True)
+    setup = gateway.setup_retrieve(setup_id=str(card.setup_intent), account=card.account or None)
+    if setup.status != "succeeded" or not (method or setup.payment_method):
         return None
+    found = gateway.card_retrieve(
+        payment_method=str(method or setup.payment_method), account=card.account or None
+    )
     return {
         "payment_method": found.id,
         "brand": found.brand,
@@ -265,7 +263,11 @@ def _card_read(card: SavedCard, method: str | None) -> dict[str, str] | None:
 def card_setup_fetch(card: SavedCard) -> str:
     """The SetupIntent fetched back from the provider (the client is back from saving it):
     kept as its webhook would keep it, whichever comes first."""
-    outcome = _card_read(card, None) if card.setup_intent else None
+    try:
+        outcome = _card_read(card, None) if card.setup_intent else None
+    except GatewayError:
+        log.warning("card %s: its details could not be fetched", card.pk, exc_info=True)
+        return ""
     if outcome is None:
         return ""
     with transaction.atomic():

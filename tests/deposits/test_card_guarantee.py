@@ -530,3 +530,26 @@ def test_desk_charges_the_fee_from_the_booking_page(
     assert len(_charges(guarantee)) == 1
     with salon_scope(catalogue_a.salon):
         assert CustomerRequest.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_setup_event_stripe_cannot_confirm_now_is_sent_again_and_kept(
+    api, client, settings, guarantee, catalogue_a
+):
+    booking = _book(api, catalogue_a)
+    setup = booking["setup"]
+    guarantee.save_card(setup, VISA, ACCOUNT)
+    event = {
+        "id": "evt_down",
+        "object": "event",
+        "type": "setup_intent.succeeded",
+        "account": ACCOUNT,
+        "data": {"object": guarantee.retrieve("setup_intents", setup["setup_intent"], ACCOUNT)},
+    }
+    guarantee.fail("500", 3)  # the card's details cannot be fetched: nothing is recorded
+    down = _deliver(client, settings, event)
+    assert down.status_code == 502 and down.json()["code"] == "payment_provider_error"
+    assert _status(api, booking) == "pending_payment"
+    again = _deliver(client, settings, event)
+    assert again.json()["outcome"] == "applied"
+    assert _status(api, booking) == "confirmed"
