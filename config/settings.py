@@ -217,6 +217,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "deposits.figures_sweep",
         "schedule": crontab(hour=4, minute=0),
     },
+    "support-fees": {
+        "task": "support.fees_sweep",
+        "schedule": 60.0,
+    },
     "messaging-messages": {
         "task": "messaging.messages_sweep",
         "schedule": 60.0,
@@ -363,6 +367,7 @@ SPECTACULAR_SETTINGS = {
         "RequestChannelEnum": "support.models.RequestChannel",
         "RequestCategoryEnum": "support.models.RequestCategory",
         "RequestStatusEnum": "support.models.RequestStatus",
+        "FeeKindEnum": "deposits.models.FeeKind",
     },
 }
 

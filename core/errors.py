@@ -51,7 +51,8 @@ class NotAllowed(ApplicationError):
 
 
 class Conflict(ApplicationError):
-    """The request does not fit the state the object is in (done already, nothing to do)."""
+    """The request does not fit the state the object is in (done already, nothing to do,
+    a fee on a booking that was kept)."""
 
     code = "conflict"
     default_message = "This cannot be done in the object's current state."

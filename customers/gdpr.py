@@ -25,6 +25,8 @@ SECTIONS = (
     "payments",
     "credit",
     "owed",
+    "cards",
+    "fees",
     "messages",
     "requests",
     "waitlist",

@@ -34,7 +34,7 @@ from tenants.models import Salon
 from tenants.money import AMOUNT_MAX, MoneyField
 from tenants.scoping import salon_scope
 
-from .models import DepositPolicy, RampStep, policy_values
+from .models import CardGuarantee, DepositPolicy, RampStep, policy_values
 from .rules import (
     Client,
     Policy,
@@ -219,6 +219,13 @@ class PolicyForm(RuleValueForm):
         label=_("in (months)"), required=False, min_value=1, max_value=36
     )
     ramp_first_day = forms.DateField(label=_("from"), required=False, widget=AdminDateWidget)
+    no_show_fee_value = forms.DecimalField(
+        label=_("No-show fee value"),
+        required=False,
+        localize=True,
+        min_value=Decimal(0),
+        help_text=_("A percentage (50) or an amount (20.00), as the fee's kind says."),
+    )
 
     class Meta:
         model = DepositPolicy
@@ -226,6 +233,13 @@ class PolicyForm(RuleValueForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "card_guarantee" in self.fields:  # left out: nobody is asked for a card
+            self.fields["card_guarantee"].required = False
+        if self.instance.no_show_fee_kind == "fixed" and self.instance.no_show_fee_value:
+            exponent = CURRENCY_EXPONENTS.get(self.currency, 2)
+            self.initial["no_show_fee_value"] = Decimal(self.instance.no_show_fee_value).scaleb(
+                -exponent
+            )
         for name in ("min_amount", "max_amount"):
             if name in self.fields:
                 field = self.fields[name]
@@ -240,6 +254,31 @@ class PolicyForm(RuleValueForm):
             if name in self.fields:
                 self.fields[name].required = False
 
+    def _fee_value(self, data: dict[str, Any]) -> None:
+        """The fee's value typed as its kind says, stored as the model keeps it."""
+        kind, value = data.get("no_show_fee_kind"), data.get("no_show_fee_value")
+        if "no_show_fee_value" in self.errors:
+            return
+        if kind == "percent":
+            if value is None or value != value.to_integral_value() or not 0 < value <= 100:
+                self.add_error(
+                    "no_show_fee_value", gettext("A percentage is a whole number from 1 to 100.")
+                )
+            else:
+                data["no_show_fee_value"] = int(value)
+        elif kind == "fixed":
+            cents = value.scaleb(CURRENCY_EXPONENTS.get(self.currency, 2)) if value else None
+            if cents is None or cents <= 0 or cents != cents.to_integral_value():
+                self.add_error("no_show_fee_value", gettext("Give the amount, such as 12.50."))
+            elif cents > AMOUNT_MAX:
+                self.add_error("no_show_fee_value", gettext("This amount is too large."))
+            else:
+                data["no_show_fee_value"] = int(cents)
+        elif value is not None:
+            self.add_error(
+                "no_show_fee_value", gettext("No deposit and full prepayment take no value.")
+            )
+
     def is_valid(self) -> bool:
         self.checked = super().is_valid()
         return self.checked and not self.previewing
@@ -249,6 +288,9 @@ class PolicyForm(RuleValueForm):
         for name in ("deposit_kind", "withdrawal_refund"):
             if name in self.fields and not data.get(name):
                 data[name] = getattr(self.instance, name)
+        if "card_guarantee" in self.fields and not data.get("card_guarantee"):
+            data["card_guarantee"] = CardGuarantee.OFF
+        self._fee_value(data)
         names = ("ramp_from", "ramp_to", "ramp_months", "ramp_first_day")
         given = [name for name in names if data.get(name) is not None or name in self.errors]
         if given and len(given) < len(names):
@@ -327,6 +369,27 @@ class PolicyPageAdmin(TenantAdmin):
         (
             _("What the deposit is, in law"),
             {"fields": ["deposit_kind", "withdrawal_refund", "version"]},
+        ),
+        (
+            _("Card on file"),
+            {
+                "fields": [
+                    "card_guarantee",
+                    "no_show_fee_kind",
+                    "no_show_fee_value",
+                    "refuse_prepaid_cards",
+                    "card_hold",
+                ],
+                "description": _(
+                    "A client asked for a card saves it when booking and agrees, in plain "
+                    "words, that the salon may charge it up to the fee if she does not come "
+                    "or cancels late. Nothing is charged at booking. After a no-show or a "
+                    "late cancellation, the desk charges the fee from the booking's page; "
+                    "if the card needs the client or refuses, she is sent a link to pay, "
+                    "and the desk is asked to call her. The fee is the deposit rule's amount "
+                    "unless you set one, never more than the price, less any deposit kept."
+                ),
+            },
         ),
         (
             _("Ramp helper (replaces the steps below)"),

@@ -59,7 +59,7 @@ class DepositsConfig(AppConfig):
         from customers.figures import figure_provide
         from customers.gdpr import PersonalData, personal_data_register
 
-        from .models import BookingTerms, CreditEntry, OwedEntry, Payment
+        from .models import BookingTerms, CreditEntry, FeeCharge, OwedEntry, Payment, SavedCard
 
         link_lifetime_extend(_credit_link_lifetime)
         figure_provide("credit_balance", _credit_balance)
@@ -144,5 +144,66 @@ class DepositsConfig(AppConfig):
                 customer_lookup="customer",
                 exported=("id", "booking", "kind", "amount", "currency", "how", "created_at"),
                 internal=("salon", "customer", "credit", "recorded_by"),
+            )
+        )
+        # A card on file and what the client agreed to: the evidence of a charged fee.
+        personal_data_register(
+            PersonalData(
+                section="cards",
+                model=SavedCard,
+                customer_lookup="customer",
+                exported=(
+                    "id",
+                    "booking",
+                    "status",
+                    "brand",
+                    "last4",
+                    "funding",
+                    "amount",
+                    "currency",
+                    "authorisation_text",
+                    "language",
+                    "accepted_at",
+                    "consent",
+                    "created_at",
+                ),
+                internal=(
+                    "salon",
+                    "customer",
+                    "account",
+                    "provider_customer",
+                    "setup_intent",
+                    "client_secret",
+                    "payment_method",
+                    "updated_at",
+                ),
+            )
+        )
+        personal_data_register(
+            PersonalData(
+                section="fees",
+                model=FeeCharge,
+                customer_lookup="booking__customer",
+                exported=(
+                    "id",
+                    "booking",
+                    "kind",
+                    "amount",
+                    "currency",
+                    "status",
+                    "hold",
+                    "created_at",
+                    "paid_at",
+                ),
+                internal=(
+                    "salon",
+                    "card",
+                    "intent_id",
+                    "client_secret",
+                    "error_code",
+                    "desk_task_at",
+                    "requested_by",
+                    "updated_at",
+                ),
             )
         )

@@ -39,6 +39,16 @@ class WithdrawalRefund(models.TextChoices):
     POLICY = "policy", _("As the cancellation terms say (appointment at a set date)")
 
 
+class CardGuarantee(models.TextChoices):
+    """Who is asked to keep a card on file, so that a no-show or a late cancellation can
+    be charged to it."""
+
+    OFF = "off", _("Nobody")
+    WHEN_NO_DEPOSIT = "when_no_deposit", _("Clients who pay no deposit")
+    ALWAYS = "always", _("Every client")
+    AFTER_NO_SHOW = "after_no_show", _("Clients who missed an appointment before")
+
+
 class DepositPolicy(TenantModel):
     """A salon's deposit policy (one per salon), with its ramp steps."""
 
@@ -122,6 +132,44 @@ class DepositPolicy(TenantModel):
     # Moved on by every change (deposits.services.policy_set): a booking keeps the
     # version of the terms it was made under.
     version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
+    card_guarantee = models.CharField(
+        max_length=16,
+        choices=CardGuarantee.choices,
+        default=CardGuarantee.OFF,
+        verbose_name=_("card on file"),
+        help_text=_(
+            "Who keeps a card on file when booking online: it guarantees the appointment "
+            "where the deposit asks little or nothing."
+        ),
+    )
+    # The no-show (and late-cancellation) fee: an amount rule, clamped like the deposit;
+    # empty, the deposit rule's amount.
+    no_show_fee_kind = models.CharField(
+        max_length=8,
+        choices=RULE_KINDS,
+        blank=True,
+        verbose_name=_("no-show fee"),
+        help_text=_("Empty: the deposit rule's amount. Clamped like the deposit."),
+    )
+    no_show_fee_value = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("no-show fee value")
+    )
+    refuse_prepaid_cards = models.BooleanField(
+        default=False,
+        verbose_name=_("refuse prepaid cards"),
+        help_text=_("A prepaid card is often empty when the fee is charged: ask for another."),
+    )
+    # Within five days of the appointment (card holds lapse after about a week), the fee
+    # is held on the card when it is saved, and taken or released at the appointment.
+    card_hold = models.BooleanField(
+        default=False,
+        verbose_name=_("hold the fee on the card within five days"),
+        help_text=_(
+            "For appointments less than five days away, the fee is reserved on the card "
+            "when it is saved: taken if the client does not come, released when she comes "
+            "or cancels."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
@@ -136,8 +184,20 @@ class DepositPolicy(TenantModel):
     def rule(self) -> Rule:
         return Rule(self.rule_kind, self.rule_value)
 
+    @property
+    def no_show_fee(self) -> Rule | None:
+        """The fee's own rule; None when it is the deposit rule's amount."""
+        return (
+            Rule(self.no_show_fee_kind, self.no_show_fee_value) if self.no_show_fee_kind else None
+        )
+
     def clean(self) -> None:
         _check_rule(self.rule_kind, self.rule_value)
+        if self.no_show_fee_kind:
+            try:
+                Rule.parse({"kind": self.no_show_fee_kind, "value": self.no_show_fee_value})
+            except ValidationError as exc:
+                raise ValidationError({"no_show_fee_value": exc.messages}) from exc
         if (
             self.min_amount is not None
             and self.max_amount is not None
@@ -599,3 +659,139 @@ class OwedEntry(TenantModel):
     def __str__(self) -> str:
         amount = money_format(self.amount, self.currency, translation.get_language() or "en")
         return f"{self.get_kind_display()} {amount}"
+
+
+class SavedCardStatus(models.TextChoices):
+    PENDING = "pending", _("Being saved")
+    SAVED = "saved", _("Saved")
+    REFUSED = "refused", _("Refused (prepaid card)")
+
+
+class SavedCard(TenantModel):
+    """A client's card kept on file for a booking (a SetupIntent in the salon's connected
+    account), with what she agreed to: the authorisation text shown, when and how. This
+    is the evidence an issuer asks for when a charged fee is disputed."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="saved_cards",
+        verbose_name=_("client"),
+    )
+    # The booking it was asked for; a card refused (prepaid) is kept, and the client
+    # saves another on a new row.
+    booking = models.ForeignKey(
+        "bookings.Booking",
+        on_delete=models.PROTECT,
+        related_name="saved_cards",
+        verbose_name=_("booking"),
+    )
+    account = models.CharField(max_length=255, blank=True, verbose_name=_("account"))
+    provider_customer = models.CharField(
+        max_length=255, blank=True, verbose_name=_("provider's customer")
+    )
+    setup_intent = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("setup intent")
+    )
+    client_secret = models.CharField(max_length=255, blank=True, verbose_name=_("client secret"))
+    status = models.CharField(
+        max_length=8,
+        choices=SavedCardStatus.choices,
+        default=SavedCardStatus.PENDING,
+        verbose_name=_("status"),
+    )
+    payment_method = models.CharField(max_length=255, blank=True, verbose_name=_("card"))
+    brand = models.CharField(max_length=32, blank=True, verbose_name=_("brand"))
+    last4 = models.CharField(max_length=4, blank=True, verbose_name=_("last four digits"))
+    funding = models.CharField(max_length=16, blank=True, verbose_name=_("funding"))
+    amount = models.PositiveIntegerField(verbose_name=_("amount authorised"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    authorisation_text = models.TextField(verbose_name=_("authorisation shown"))
+    language = models.CharField(max_length=8, verbose_name=_("language"))
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted at"))
+    # How the client consented: the channel, and the provider's SetupIntent as it stood
+    # when the card was saved (its mandate, usage and status).
+    consent = models.JSONField(default=dict, verbose_name=_("consent"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("card on file")
+        verbose_name_plural = _("cards on file")
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last4}".strip() if self.last4 else str(self.status)
+
+    def key(self, action: str) -> str:
+        return f"card:{self.pk}:{action}"
+
+
+class FeeKind(models.TextChoices):
+    NO_SHOW = "no_show", _("No-show fee")
+    LATE_CANCELLATION = "late_cancellation", _("Late-cancellation fee")
+
+
+class FeeStatus(models.TextChoices):
+    PENDING = "pending", _("Being charged")
+    HELD = "held", _("Held on the card")
+    SUCCEEDED = "succeeded", _("Paid")
+    REQUIRES_ACTION = "requires_action", _("Awaiting the client (link sent)")
+    FAILED = "failed", _("Declined")
+    RELEASED = "released", _("Hold released")
+
+
+class FeeCharge(TenantModel):
+    """A no-show or late-cancellation fee charged to the card on file (once per booking
+    and kind), or held on it before the appointment (`held`), until taken or released."""
+
+    booking = models.ForeignKey(
+        "bookings.Booking",
+        on_delete=models.PROTECT,
+        related_name="fee_charges",
+        verbose_name=_("booking"),
+    )
+    card = models.ForeignKey(
+        SavedCard, on_delete=models.PROTECT, related_name="charges", verbose_name=_("card")
+    )
+    kind = models.CharField(max_length=20, choices=FeeKind.choices, verbose_name=_("kind"))
+    amount = models.PositiveIntegerField(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    status = models.CharField(
+        max_length=16,
+        choices=FeeStatus.choices,
+        default=FeeStatus.PENDING,
+        verbose_name=_("status"),
+    )
+    intent_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("payment intent")
+    )
+    client_secret = models.CharField(max_length=255, blank=True, verbose_name=_("client secret"))
+    error_code = models.CharField(max_length=64, blank=True, verbose_name=_("error"))
+    # Held on the card before the appointment (capture_method=manual), not charged.
+    hold = models.BooleanField(default=False, verbose_name=_("hold"))
+    # When the desk was asked to call the client about a declined fee (once).
+    desk_task_at = models.DateTimeField(null=True, blank=True, verbose_name=_("desk task at"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("fee")
+        verbose_name_plural = _("fees")
+        constraints = [models.UniqueConstraint(fields=["booking", "kind"], name="one_fee_per_kind")]
+
+    def __str__(self) -> str:
+        amount = money_format(self.amount, self.currency, translation.get_language() or "en")
+        return f"{self.get_kind_display()} {amount} ({self.status})"
+
+    def key(self, action: str) -> str:
+        """The idempotency key of an action on this fee (DESIGN.md, invariant 5)."""
+        return f"fee:{self.booking_id}:{self.kind}:{action}"

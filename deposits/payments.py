@@ -58,6 +58,15 @@ from .credit import (
     credits_restore_lapsed,
 )
 from .gateway import GatewayError, WebhookEvent, payment_gateway
+from .guarantee import (
+    card_awaited,
+    card_guarantee_amount,
+    card_request,
+    card_setup_open,
+    fee_hold_release,
+    fee_intent_succeeded,
+    setup_event_apply,
+)
 from .models import (
     DESK,
     LateCancellation,
@@ -66,6 +75,7 @@ from .models import (
     PaymentOutcome,
     PaymentStatus,
     Refund,
+    SavedCard,
     StripeEvent,
 )
 from .paylinks import PaymentLink
@@ -82,6 +92,7 @@ class Checkout:
     deposit: int  # the deposit the policy asks
     payment: Payment | None  # what is due now, when anything is
     link: PaymentLink | None = None  # a phone booking's payment link, once sent
+    card: SavedCard | None = None  # the card on file the booking waits for, if asked
 
 
 def _visit_quote(
@@ -147,6 +158,19 @@ def checkout_hold(
             provider = payment_gateway().name
         except GatewayError as exc:
             raise ProviderUnavailable() from exc
+    # Online, the policy may ask the client for a card on file too (deposits/guarantee.py):
+    # the booking is then held until it is saved.
+    guarantee = (
+        card_guarantee_amount(
+            policy=policy,
+            customer=customer,
+            price=sum(part.service.price for part in parts),
+            deposit=quoted.amount,
+            paid_now=due + credit,
+        )
+        if actor is None
+        else 0
+    )
     booking = booking_create(
         salon=salon,
         parts=parts,
@@ -161,7 +185,7 @@ def checkout_hold(
         comeback_of=comeback_of,
         hold_until=(
             timezone.now() + (hold_for or dt.timedelta(minutes=policy.hold_minutes))
-            if due
+            if due or guarantee
             else None
         ),
     )
@@ -176,13 +200,23 @@ def checkout_hold(
         express_request=express_request,
         accepted=actor is None,
     )
+    card = (
+        card_request(
+            booking=booking,
+            customer=customer,
+            amount=guarantee,
+            language=language or customer.language,
+        )
+        if guarantee
+        else None
+    )
     if credit:
         spent = credit_use(customer=customer, amount=credit, booking=booking)
         if spent != credit:  # the grants were locked above: never happens
             raise RuntimeError(f"booking {booking.pk}: credit {credit} read, {spent} spent")
         booking_event(booking, "credit_spent", by="client", amount=credit)
     if not due:
-        return Checkout(booking, quoted.amount, None)
+        return Checkout(booking, quoted.amount, None, card=card)
     payment = Payment.objects.create(
         salon=salon,
         booking=booking,
@@ -192,7 +226,7 @@ def checkout_hold(
         account=salon.stripe_account or "",
         provider=provider,
     )
-    return Checkout(booking, quoted.amount, payment)
+    return Checkout(booking, quoted.amount, payment, card=card)
 
 
 def checkout_at_desk(
@@ -277,10 +311,23 @@ def checkout_charge(checkout: Checkout) -> Checkout:
     """After the hold is committed: the PaymentIntent. When the provider fails, the hold
     is released and the payment marked failed, so nothing stays blocked or orphaned.
     Money taken at the desk (or waived) is not the provider's: nothing to open."""
+    booking = checkout.booking
+    if checkout.card is not None:
+        try:
+            card_setup_open(checkout.card)
+        except GatewayError as exc:
+            log.warning("card %s: the provider failed: %s", checkout.card.pk, exc)
+            with transaction.atomic():
+                booking_release(booking=booking, reason="payment provider unavailable")
+                credit_restore(booking=booking)
+                if checkout.payment is not None:
+                    Payment.objects.filter(
+                        pk=checkout.payment.pk, status=PaymentStatus.PENDING
+                    ).update(status=PaymentStatus.FAILED)
+            raise ProviderUnavailable() from exc
     payment = checkout.payment
     if payment is None or payment.provider == DESK:
         return checkout
-    booking = checkout.booking
     try:
         intent = payment_gateway().create_intent(
             amount=payment.amount,
@@ -309,6 +356,7 @@ def checkout_charge(checkout: Checkout) -> Checkout:
     return checkout
 
 
+SETUP_EVENTS = {"setup_intent.succeeded", "setup_intent.setup_failed"}
 HANDLED_EVENTS = {
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
@@ -335,6 +383,8 @@ def stripe_event_apply(event: WebhookEvent) -> str:
     duplicate, ignored or mismatch."""
     if event.type == "account.updated" and event.data.get("object") == "account":
         return _account_event_apply(event)
+    if event.type in SETUP_EVENTS and event.data.get("object") == "setup_intent":
+        return setup_event_apply(event)
     intent_id = event.data.get("id") if event.data.get("object") == "payment_intent" else None
     # The event names no salon: the payment (or refund) it is about is looked up across
     # salons, and acted on in its own salon's scope below.
@@ -374,6 +424,19 @@ def stripe_event_apply(event: WebhookEvent) -> str:
             if status == "applied" and refund is not None:
                 with salon_scope(refund.salon_id):
                     _refund_settle(refund, str(event.data.get("status", "")))
+            if (
+                status == "ignored"
+                and event.type == "payment_intent.succeeded"
+                and isinstance(intent_id, str)
+                and fee_intent_succeeded(
+                    intent_id=intent_id,
+                    amount=event.data.get("amount"),
+                    currency=event.data.get("currency", ""),
+                    account=event.account or "",
+                )
+            ):
+                StripeEvent.objects.filter(event_id=event.id).update(status="applied")
+                status = "applied"
     except IntegrityError as error:
         if "event_id" not in str(error) and "stripeevent" not in str(error).lower():
             raise
@@ -467,7 +530,7 @@ def _succeeded(booking: Booking, payment: Payment) -> list[Refund]:
         return _settle_late(booking, payment)
     payment.save(update_fields=["status", "paid_at", "updated_at"])
     booking_terms_accept(booking=booking, at=payment.paid_at)
-    if booking.status == Status.PENDING_PAYMENT:
+    if booking.status == Status.PENDING_PAYMENT and card_awaited(booking) is None:
         booking_confirm(booking=booking)
     elif booking.status == Status.EXPIRED and (
         credit_given_back(booking=booking) or not booking_reinstate(booking=booking)
@@ -751,6 +814,7 @@ def cancellation_settle(cancelled: Cancelled) -> None:
         refund_send(refund)
     for payment in cancelled.abandoned:
         intent_cancel(payment)
+    fee_hold_release(booking=cancelled.booking)  # a fee held on the card is the client's again
 
 
 def refund_send(refund: Refund) -> Refund:

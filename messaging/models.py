@@ -21,6 +21,7 @@ class MessageKind(models.TextChoices):
     WAITLIST_OFFER = "waitlist_offer", _("A freed time offered to a waiting client")
     WAITLIST_TAKEN = "waitlist_taken", _("An offered time taken by someone else")
     REBOOK_NUDGE = "rebook_nudge", _("Invitation to book the same service again")
+    FEE_DUE = "fee_due", _("A fee the card did not pay, and its link")
     # An event that called for no message, recorded so that it is not looked at again.
     NONE = "none", _("No message due")
 

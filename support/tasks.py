@@ -4,6 +4,8 @@ from support.refill import freed_time_refill, waitlist_run
 from tenants.models import Salon
 from tenants.tasks import SalonTask, for_each_salon
 
+from .fees import fees_settle
+
 
 @shared_task(name="support.waitlist_sweep")
 def waitlist_sweep() -> None:
@@ -39,3 +41,14 @@ def _messages_now(salon_id: int) -> None:
     from messaging.tasks import messages_apply
 
     messages_apply.apply_async(kwargs={"salon_id": salon_id})
+
+
+@shared_task(name="support.fees_sweep")
+def fees_sweep() -> None:
+    """Every minute (beat): fees left pending are charged again, per salon."""
+    for_each_salon(fees_apply)
+
+
+@shared_task(name="support.fees_apply", base=SalonTask)
+def fees_apply(*, salon_id: int) -> int:
+    return fees_settle(salon_id=salon_id)

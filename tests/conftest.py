@@ -252,6 +252,83 @@ class StripeStandIn:
         )
         return answer.json()
 
+    @staticmethod
+    def _headers(account: str | None) -> dict[str, str]:
+        headers = {"Authorization": "Bearer sk_test_acompte"}
+        if account:
+            headers["Stripe-Account"] = account  # Stripe.js's `stripeAccount`
+        return headers
+
+    def card(self, number: str, account: str | None = None) -> str:
+        """A card typed in the Payment Element: a PaymentMethod on the salon's account."""
+        answer = requests.post(
+            f"{self.url}/v1/payment_methods",
+            data={
+                "type": "card",
+                "card[number]": number,
+                "card[exp_month]": "12",
+                "card[exp_year]": "2030",
+                "card[cvc]": "123",
+            },
+            headers=self._headers(account),
+            timeout=10,
+        )
+        answer.raise_for_status()
+        return str(answer.json()["id"])
+
+    def save_card(
+        self, setup: dict, number: str, account: str | None = None, authenticate: bool = True
+    ) -> dict:
+        """What the page does with the SetupIntent: the card confirmed, and its 3-D Secure
+        step passed when the card asks for one (`authenticate`). Returns each answer's
+        status in order, and the SetupIntent as it ends."""
+        method = self.card(number, account)
+        answer = requests.post(
+            f"{self.url}/v1/setup_intents/{setup['setup_intent']}/confirm",
+            data={"payment_method": method, "client_secret": setup["client_secret"]},
+            headers=self._headers(account),
+            timeout=10,
+        ).json()
+        statuses = [answer.get("status") or answer.get("error", {}).get("code")]
+        if answer.get("status") == "requires_action" and authenticate:
+            answer = requests.post(
+                f"{self.url}/v1/setup_intents/{setup['setup_intent']}/_authenticate",
+                data={"client_secret": setup["client_secret"], "success": "true"},
+                headers=self._headers(account),
+                timeout=10,
+            ).json()
+            statuses.append(answer["status"])
+        return {"statuses": statuses, "setup_intent": answer}
+
+    def pay_with(self, intent_id: str, number: str, account: str | None = None) -> dict:
+        """The client pays an intent on-session with a card typed on the pay page (with its
+        3-D Secure step when the card asks for one)."""
+        method = self.card(number, account)
+        headers = self._headers(account)
+        requests.post(
+            f"{self.url}/v1/payment_intents/{intent_id}",
+            data={"payment_method": method},
+            headers=headers,
+            timeout=10,
+        ).raise_for_status()
+        answer = requests.post(
+            f"{self.url}/v1/payment_intents/{intent_id}/confirm", headers=headers, timeout=10
+        ).json()
+        if answer.get("status") == "requires_action":
+            answer = requests.post(
+                f"{self.url}/v1/payment_intents/{intent_id}/_authenticate",
+                data={"client_secret": answer["client_secret"], "success": "true"},
+                headers=headers,
+                timeout=10,
+            ).json()
+        return answer
+
+    def retrieve(self, kind: str, object_id: str, account: str | None = None) -> dict:
+        answer = requests.get(
+            f"{self.url}/v1/{kind}/{object_id}", headers=self._headers(account), timeout=10
+        )
+        return answer.json()
+
 
 def _free_port_pair() -> int:
     for _ in range(50):

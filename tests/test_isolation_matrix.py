@@ -125,6 +125,7 @@ TABLE: dict[tuple[str, str], Theirs] = {
     ("POST", f"{BO}/bookings/{{id}}/complete/"): Theirs(_booking, {}),
     ("POST", f"{BO}/bookings/{{id}}/no-show/"): Theirs(_booking, {}),
     ("POST", f"{BO}/bookings/{{id}}/settle-owed/"): Theirs(_booking, {"how": "credit"}),
+    ("POST", f"{BO}/bookings/{{id}}/charge-fee/"): Theirs(_booking, {"kind": "no_show"}),
     ("GET", f"{BO}/customers/{{id}}/"): Theirs(_customer),
     ("PATCH", f"{BO}/customers/{{id}}/"): Theirs(_customer, {"name": "Taken", "notes": "x"}),
     ("GET", f"{BO}/customers/{{id}}/consents/"): Theirs(_customer),

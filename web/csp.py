@@ -33,6 +33,13 @@ def _onboarding(stripe_api_base: str) -> str:
     return STRIPE_CONNECT if api in {"", STRIPE_API} else f"{STRIPE_CONNECT} {api}"
 
 
+def _api(stripe_api_base: str) -> str:
+    """Where Stripe.js calls the API from the page: Stripe's, and the configured API's
+    own origin when it is not Stripe's (a stand-in)."""
+    api = _origin(stripe_api_base)
+    return STRIPE_API if api in {"", STRIPE_API} else f"{STRIPE_API} {api}"
+
+
 @lru_cache(maxsize=512)
 def content_security_policy(
     stripe_js_url: str, frame_ancestors: str = "'none'", stripe_api_base: str = STRIPE_API
@@ -44,7 +51,7 @@ def content_security_policy(
         "default-src": "'self'",
         "script-src": f"'self' {stripe}",
         "frame-src": f"{stripe} {STRIPE_FRAMES}",
-        "connect-src": f"'self' {STRIPE_API}",
+        "connect-src": f"'self' {_api(stripe_api_base)}",
         "img-src": "'self' data: https://*.stripe.com",
         "style-src": "'self' 'unsafe-inline'",
         "font-src": "'self' data:",

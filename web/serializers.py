@@ -2,6 +2,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import (
@@ -19,6 +20,7 @@ from deposits.agreements import owed_to_client, terms_answer
 from deposits.checkout import Guest
 from deposits.credit import credit_balance
 from deposits.gateway import payment_gateway
+from deposits.guarantee import card_awaited
 from deposits.interest import balance_due, booking_interest
 from deposits.models import DESK, Payment
 from deposits.payments import (
@@ -167,6 +169,13 @@ class RescheduleSerializer(serializers.Serializer):
     staff = serializers.IntegerField(required=False, allow_null=True)
 
 
+class CardSetupSerializer(serializers.Serializer):
+    client_secret = serializers.CharField()
+    setup_intent = serializers.CharField()
+    amount = serializers.IntegerField(help_text="The most the card may be charged, in cents.")
+    authorisation = serializers.CharField(help_text="What the client authorises, as shown.")
+
+
 class BookingSerializer(serializers.Serializer):
     """A booking as its client and the API see it (API.md, booking response), with its
     money: from the checkout that has just made it (context `checkout`), else from the
@@ -184,6 +193,7 @@ class BookingSerializer(serializers.Serializer):
     deposit_amount = serializers.SerializerMethodField()
     amount_due_now = serializers.SerializerMethodField()
     payment = serializers.SerializerMethodField()
+    setup = serializers.SerializerMethodField()
     manage_token = serializers.SerializerMethodField()
     manage_url = serializers.SerializerMethodField()
     service = serializers.IntegerField(source="service_id")
@@ -248,6 +258,21 @@ class BookingSerializer(serializers.Serializer):
             "client_secret": due.client_secret,
             "publishable_key": payment_gateway().publishable_key,
             "payment_intent": due.intent_id,
+        }
+
+    @extend_schema_field(CardSetupSerializer(allow_null=True))
+    def get_setup(self, booking: Booking) -> dict[str, Any] | None:
+        """The card on file the booking waits for (API.md, "Card guarantee"): the
+        SetupIntent the page confirms with the client's card, and what she authorises."""
+        checkout = self._checkout()
+        card = checkout.card if checkout is not None else card_awaited(booking)
+        if card is None or not card.setup_intent or booking.status != Status.PENDING_PAYMENT:
+            return None
+        return {
+            "client_secret": card.client_secret,
+            "setup_intent": card.setup_intent,
+            "amount": card.amount,
+            "authorisation": card.authorisation_text,
         }
 
     def get_manage_token(self, booking: Booking) -> str:

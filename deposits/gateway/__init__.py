@@ -37,6 +37,49 @@ class Intent:
 
 
 @dataclass(frozen=True)
+class CardSetup:
+    """A SetupIntent: a card being saved for charges the client is not there for."""
+
+    id: str
+    status: str  # requires_payment_method, requires_action, succeeded, canceled, …
+    client_secret: str
+    customer: str
+    payment_method: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    mandate: str | None = None
+    usage: str = "off_session"
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    brand: str
+    last4: str
+    funding: str  # credit, debit, prepaid, unknown
+    customer: str | None = None
+
+
+@dataclass(frozen=True)
+class CardCharge:
+    """A charge of a saved card without the client: the intent as it stands, and when the
+    card refused, why (`authentication_required`: the client must pay it herself)."""
+
+    intent: Intent | None
+    error_code: str = ""
+    decline_code: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.intent is not None and self.intent.status in ("succeeded", "requires_capture"):
+            return self.intent.status
+        if self.error_code == "authentication_required" or (
+            self.intent is not None and self.intent.status == "requires_action"
+        ):
+            return "requires_action"
+        return "failed"
+
+
+@dataclass(frozen=True)
 class RefundResult:
     id: str
     status: str
@@ -94,6 +137,50 @@ class PaymentGateway(Protocol):
     ) -> RefundResult: ...
 
     def webhook_event(self, *, payload: bytes, signature: str) -> WebhookEvent: ...
+
+    # Cards on file (the Stripe gateway only: `supports_cards`).
+
+    supports_cards: bool
+
+    def customer_create(
+        self,
+        *,
+        name: str,
+        email: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        account: str | None,
+    ) -> str: ...
+
+    def setup_create(
+        self,
+        *,
+        customer: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        account: str | None,
+    ) -> CardSetup: ...
+
+    def setup_retrieve(self, *, setup_id: str, account: str | None) -> CardSetup: ...
+
+    def card_retrieve(self, *, payment_method: str, account: str | None) -> Card: ...
+
+    def card_charge(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer: str,
+        payment_method: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        account: str | None,
+        hold: bool = False,
+    ) -> CardCharge: ...
+
+    def capture_intent(
+        self, *, intent_id: str, amount: int, idempotency_key: str, account: str | None
+    ) -> Intent: ...
 
     def account_create(
         self, *, country: str, email: str, business_name: str, url: str, idempotency_key: str

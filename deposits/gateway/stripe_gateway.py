@@ -13,6 +13,9 @@ import stripe.params
 from django.conf import settings
 
 from . import (
+    Card,
+    CardCharge,
+    CardSetup,
     ConnectedAccount,
     GatewayError,
     Intent,
@@ -40,6 +43,7 @@ def _signed_at(signature: str) -> int:
 
 class StripeGateway:
     name = "stripe"
+    supports_cards = True
 
     def __init__(self, *, api_key: str, api_base: str) -> None:
         self.client = stripe.StripeClient(
@@ -152,6 +156,152 @@ class StripeGateway:
         if _signed_at(signature) > time.time() + WEBHOOK_TOLERANCE:
             raise WebhookRejected("The signature is dated in the future.")
         return _event_read(event)
+
+    # Cards on file: a Customer and a SetupIntent in the salon's connected account, then
+    # charges the client is not there for (merchant-initiated, off-session).
+
+    def customer_create(
+        self,
+        *,
+        name: str,
+        email: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        account: str | None,
+    ) -> str:
+        params: stripe.params.CustomerCreateParams = {"metadata": metadata}
+        if name:
+            params["name"] = name
+        if email:
+            params["email"] = email
+        try:
+            obj = self.client.v1.customers.create(
+                params=params, options=self._options(idempotency_key, account)
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return str(obj.id)
+
+    @staticmethod
+    def _setup(obj: Any) -> CardSetup:
+        method = obj.payment_method
+        mandate = getattr(obj, "mandate", None)
+        return CardSetup(
+            id=obj.id,
+            status=obj.status,
+            client_secret=obj.client_secret or "",
+            customer=str(obj.customer or ""),
+            payment_method=method if isinstance(method, str) or method is None else method.id,
+            metadata=obj.metadata.to_dict() if obj.metadata else {},
+            mandate=mandate if isinstance(mandate, str) or mandate is None else mandate.id,
+            usage=str(getattr(obj, "usage", "") or "off_session"),
+        )
+
+    def setup_create(
+        self,
+        *,
+        customer: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        account: str | None,
+    ) -> CardSetup:
+        try:
+            obj = self.client.v1.setup_intents.create(
+                params={
+                    "customer": customer,
+                    "usage": "off_session",
+                    "metadata": metadata,
+                    "automatic_payment_methods": {"enabled": True},
+                },
+                options=self._options(idempotency_key, account),
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return self._setup(obj)
+
+    def setup_retrieve(self, *, setup_id: str, account: str | None) -> CardSetup:
+        try:
+            obj = self.client.v1.setup_intents.retrieve(
+                setup_id, options=self._options(None, account)
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return self._setup(obj)
+
+    def card_retrieve(self, *, payment_method: str, account: str | None) -> Card:
+        try:
+            obj = self.client.v1.payment_methods.retrieve(
+                payment_method, options=self._options(None, account)
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        card = getattr(obj, "card", None)
+        return Card(
+            id=obj.id,
+            brand=str(getattr(card, "brand", "") or ""),
+            last4=str(getattr(card, "last4", "") or ""),
+            funding=str(getattr(card, "funding", "") or "unknown"),
+            customer=str(obj.customer) if getattr(obj, "customer", None) else None,
+        )
+
+    def card_charge(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer: str,
+        payment_method: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        account: str | None,
+        hold: bool = False,
+    ) -> CardCharge:
+        """The saved card charged while the client is away (`off_session`), or the amount
+        only held on it (`hold`: captured or cancelled later). A card that needs its
+        holder, or refuses, is an answer here, not an error: the PaymentIntent stays,
+        for the client to pay it herself."""
+        params: stripe.params.PaymentIntentCreateParams = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "customer": customer,
+            "payment_method": payment_method,
+            "off_session": True,
+            "confirm": True,
+            "metadata": metadata,
+        }
+        if hold:
+            params["capture_method"] = "manual"
+        fee = platform_fee(amount) if account else 0
+        if fee:
+            params["application_fee_amount"] = fee
+        try:
+            obj = self.client.v1.payment_intents.create(
+                params=params, options=self._options(idempotency_key, account)
+            )
+        except stripe.CardError as exc:
+            error = exc.error
+            found = getattr(error, "payment_intent", None) if error is not None else None
+            return CardCharge(
+                intent=self._intent(found) if found is not None else None,
+                error_code=str(exc.code or "card_declined"),
+                decline_code=str(getattr(error, "decline_code", "") or ""),
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return CardCharge(intent=self._intent(obj))
+
+    def capture_intent(
+        self, *, intent_id: str, amount: int, idempotency_key: str, account: str | None
+    ) -> Intent:
+        try:
+            obj = self.client.v1.payment_intents.capture(
+                intent_id,
+                params={"amount_to_capture": amount},
+                options=self._options(idempotency_key, account),
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return self._intent(obj)
 
     # Connect: a salon's own account, onboarded through Stripe's hosted pages.
 

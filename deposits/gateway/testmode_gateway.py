@@ -10,11 +10,23 @@ from django.db.models import F
 from django_scopes import scopes_disabled
 
 from ..models import Payment, TestModeIntent
-from . import ConnectedAccount, GatewayError, Intent, RefundResult, WebhookEvent, WebhookRejected
+from . import (
+    Card,
+    CardCharge,
+    CardSetup,
+    ConnectedAccount,
+    GatewayError,
+    Intent,
+    RefundResult,
+    WebhookEvent,
+    WebhookRejected,
+)
 
 
 class TestModeGateway:
     name = "test_mode"
+    # Cards are not kept in test mode: a policy asking for one takes bookings without it.
+    supports_cards = False
     publishable_key = "pk_test_mode_no_money_moves"
 
     @staticmethod
@@ -131,3 +143,26 @@ class TestModeGateway:
         self, *, account: str, refresh_url: str, return_url: str, idempotency_key: str
     ) -> str:
         raise GatewayError("Test mode: there is no Stripe account to connect.")
+
+    # Cards are not kept in test mode (`supports_cards`): nothing asks for one.
+
+    def _no_cards(self) -> GatewayError:
+        return GatewayError("The test-mode gateway keeps no cards.")
+
+    def customer_create(self, **kwargs: object) -> str:
+        raise self._no_cards()
+
+    def setup_create(self, **kwargs: object) -> CardSetup:
+        raise self._no_cards()
+
+    def setup_retrieve(self, **kwargs: object) -> CardSetup:
+        raise self._no_cards()
+
+    def card_retrieve(self, **kwargs: object) -> Card:
+        raise self._no_cards()
+
+    def card_charge(self, **kwargs: object) -> CardCharge:
+        raise self._no_cards()
+
+    def capture_intent(self, **kwargs: object) -> Intent:
+        raise self._no_cards()

@@ -12,7 +12,8 @@ from bookings.selectors import availability_for
 from core.dates import today_in
 from deposits.agreements import owed_to_client
 from deposits.credit import credit_balance
-from deposits.models import CreditEntry, CreditKind, Payment
+from deposits.guarantee import fee_pay_url
+from deposits.models import CreditEntry, CreditKind, FeeCharge, FeeKind, FeeStatus, Payment
 from deposits.payments import deposit_state
 from messaging.models import Message, MessageKind, MessageStatus
 from messaging.outbox.queue import booking_message, message_queue
@@ -27,6 +28,7 @@ _EVENT_FILTER = (
     | Q(kind="created", data__status=Status.CONFIRMED)
     | Q(kind="expired", booking__source=Source.PHONE)
     | Q(kind="payment_link_due")
+    | Q(kind="fee_due")
 )
 
 
@@ -51,6 +53,8 @@ def _plan_event(event: BookingEvent, now: dt.datetime) -> None:
         _plan_paid_late(event, now)
     elif kind == "payment_link_due":
         _plan_payment_link(event, now)
+    elif kind == "fee_due":
+        _plan_fee(event, now)
     elif kind == "expired":
         sent_link = Message.objects.filter(
             booking=booking, kind=MessageKind.PAYMENT_LINK, status=MessageStatus.SENT
@@ -140,6 +144,30 @@ def _plan_cancellation(event: BookingEvent, now: dt.datetime) -> None:
             "slots": [{"start": s["start"], "staff": s["staff"]} for s in slots],
             "credit": balance,
         },
+    )
+
+
+def _plan_fee(event: BookingEvent, now: dt.datetime) -> None:
+    """A fee the card on file did not pay (it needs the client, or it refused): the client
+    is sent the link to pay it herself, with the kind path's ways (another card, the
+    desk)."""
+    booking = event.booking
+    fee = FeeCharge.objects.filter(pk=event.data.get("fee"), booking=booking).first()
+    if fee is None or fee.status not in (FeeStatus.REQUIRES_ACTION, FeeStatus.FAILED):
+        _nothing(event, now, "Nothing is left to pay for this fee.")
+        return
+    language = language_for(booking.customer, booking.salon)
+    booking_message(
+        booking,
+        MessageKind.FEE_DUE,
+        f"fee_due:{event.pk}",
+        now,
+        event=event,
+        amount=money_text(fee.amount, fee.currency, language),
+        url=fee_pay_url(fee),
+        no_show=fee.kind == FeeKind.NO_SHOW,
+        declined=fee.status == FeeStatus.FAILED,
+        data={"fee": fee.pk},
     )
 
 

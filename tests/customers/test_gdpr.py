@@ -19,7 +19,7 @@ from customers.services import customers_anonymise_inactive
 from customers.tasks import retention_sweep
 from deposits.agreements import booking_terms_record
 from deposits.credit import credit_grant
-from deposits.models import OwedEntry, Payment
+from deposits.models import FeeCharge, OwedEntry, Payment, SavedCard
 from deposits.selectors import policy_get
 from messaging.outbox import messages_run
 from support.services import request_open
@@ -91,6 +91,29 @@ def test_export_holds_every_registered_field(api, team_a, lea, catalogue_a, mond
             customer=lea,
             kind="owed",
             amount=1200,
+            currency="EUR",
+        )
+        card = SavedCard.objects.create(
+            salon=team_a.salon,
+            customer=lea,
+            booking=booking,
+            status="saved",
+            brand="visa",
+            last4="4242",
+            funding="credit",
+            amount=2000,
+            currency="EUR",
+            authorisation_text="J\u2019autorise Bella Coiffure à débiter ma carte…",
+            language="fr",
+            accepted_at=timezone.now(),
+            consent={"channel": "web"},
+        )
+        FeeCharge.objects.create(
+            salon=team_a.salon,
+            booking=booking,
+            card=card,
+            kind="no_show",
+            amount=2000,
             currency="EUR",
         )
         messages_run(salon=team_a.salon)  # the booking's confirmation

@@ -12,8 +12,6 @@ from rest_framework.response import Response
 from bookings.models import Booking, Resource, ResourceKind, StaffMember, Status, TimeOff
 from bookings.selectors import booking_list, service_list, staff_list
 from bookings.services import (
-    booking_complete,
-    booking_mark_no_show,
     catalogue_service_delete,
     catalogue_service_save,
     resource_delete,
@@ -26,6 +24,7 @@ from bookings.services import (
     time_off_save,
 )
 from core.query import query_date, query_id
+from deposits.guarantee import booking_complete_mark, booking_no_show_mark
 from deposits.payments import booking_cancel_with_money
 from tenants.models import Role
 from web.permissions import SalonRole, request_salon
@@ -315,12 +314,12 @@ class BookingActionView(BookingDetailView):
 
 class BookingNoShowView(BookingActionView):
     def act(self, booking: Booking, request: Request) -> Booking:
-        return booking_mark_no_show(booking=booking, actor=request.user)
+        return booking_no_show_mark(booking=booking, actor=request.user)
 
 
 class BookingCompleteView(BookingActionView):
     def act(self, booking: Booking, request: Request) -> Booking:
-        return booking_complete(booking=booking, actor=request.user)
+        return booking_complete_mark(booking=booking, actor=request.user)
 
 
 class BookingCancelView(BookingActionView):

@@ -15,7 +15,13 @@ from bookings.selectors import booking_list, service_list
 from core.query import query_date, query_id
 from customers.models import Customer
 from deposits.agreements import owed_settle
-from deposits.models import DepositKind, LateCancellation, OwedHow, WithdrawalRefund
+from deposits.models import (
+    CardGuarantee,
+    DepositKind,
+    LateCancellation,
+    OwedHow,
+    WithdrawalRefund,
+)
 from deposits.rules import KINDS, Rule
 from deposits.selectors import deposit_quote, policy_get
 from deposits.services import policy_set
@@ -84,6 +90,19 @@ class DepositPolicySerializer(serializers.Serializer):
         "appointments at a set date).",
     )
     version = serializers.IntegerField(read_only=True)
+    card_guarantee = serializers.ChoiceField(CardGuarantee.choices, required=False)
+    no_show_fee = RuleSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The no-show and late-cancellation fee (clamped like the deposit, never "
+        "above the price); null: the deposit rule's amount.",
+    )
+    refuse_prepaid_cards = serializers.BooleanField(required=False)
+    card_hold = serializers.BooleanField(
+        required=False,
+        help_text="Within five days of the appointment, hold the fee on the card when it "
+        "is saved: taken if the client does not come, released otherwise.",
+    )
 
 
 def policy_answer(salon: Any) -> dict[str, Any]:
@@ -104,6 +123,10 @@ def policy_answer(salon: Any) -> dict[str, Any]:
         "deposit_kind": policy.deposit_kind,
         "withdrawal_refund": policy.withdrawal_refund,
         "version": policy.version,
+        "card_guarantee": policy.card_guarantee,
+        "no_show_fee": policy.no_show_fee.as_dict() if policy.no_show_fee else None,
+        "refuse_prepaid_cards": policy.refuse_prepaid_cards,
+        "card_hold": policy.card_hold,
     }
 
 
@@ -123,6 +146,12 @@ class DepositPolicyView(GenericAPIView):
         payload = DepositPolicySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
+        if "no_show_fee" in data:
+            fee = data.pop("no_show_fee") or {}
+            data["no_show_fee_kind"], data["no_show_fee_value"] = (
+                fee.get("kind", ""),
+                fee.get("value"),
+            )
         policy_set(salon=the_salon, rule=data.pop("rule"), ramp=data.pop("ramp", []), **data)
         return Response(policy_answer(the_salon))
 

@@ -7,6 +7,7 @@ from web.backoffice import (
     catalogue,
     customers,
     deposits,
+    fees,
     phone,
     requests,
     waitlist,
@@ -81,6 +82,11 @@ api_patterns = [
         f"{backoffice}/bookings/<int:pk>/settle-owed/",
         deposits.SettleOwedView.as_view(),
         name="bo-booking-settle-owed",
+    ),
+    path(
+        f"{backoffice}/bookings/<int:pk>/charge-fee/",
+        fees.ChargeFeeView.as_view(),
+        name="bo-booking-charge-fee",
     ),
     path(f"{backoffice}/phone-bookings/", phone.PhoneBookingView.as_view(), name="phone-booking"),
     path(

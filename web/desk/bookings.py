@@ -22,17 +22,26 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bookings.models import ACTIVE_STATUSES, Booking, BookingItem, Status
-from bookings.services import booking_arrive, booking_complete, booking_mark_no_show
-from core.money import CURRENCY_EXPONENTS
+from bookings.services import booking_arrive
+from core.errors import ApplicationError
+from core.money import CURRENCY_EXPONENTS, money_format
 from customers.models import Channel
 from deposits.agreements import NothingOwed, booking_terms, owed_settle, owed_to_client
 from deposits.desk import deposit_paid_at_desk, deposit_waive
+from deposits.guarantee import (
+    booking_complete_mark,
+    booking_no_show_mark,
+    card_on_file,
+    fee_kinds_open,
+    fee_pay_url,
+)
 from deposits.interest import balance_due, booking_interest
-from deposits.models import DeskMethod, OwedHow, Payment, PaymentStatus
+from deposits.models import DeskMethod, FeeCharge, FeeStatus, OwedHow, Payment, PaymentStatus
 from deposits.paylinks import pay_url
 from deposits.payments import booking_cancel_with_money
 from messaging.models import Message, MessageKind
 from messaging.paylinks import payment_link_resend
+from support.fees import fee_charge_take
 from tenants.models import Role, Salon
 from tenants.selectors import membership_role
 from web.desk.access import desk_context, desk_view
@@ -182,6 +191,12 @@ def _page(
             can_no_show=confirmed and started and not arrived,
             no_show_later=confirmed and not started and not arrived,
             can_cancel=booking.status in ACTIVE_STATUSES,
+            card=card_on_file(booking),
+            fees=[
+                {"fee": fee, "url": fee_pay_url(fee) if fee.intent_id else ""}
+                for fee in FeeCharge.objects.filter(booking=booking).order_by("created_at")
+            ],
+            fee_kinds=fee_kinds_open(booking),
             cancel_form=forms_.get("cancel_form") or CancelForm(),
             pay_form=forms_.get("pay_form")
             or DeskPaymentForm(
@@ -205,8 +220,11 @@ def booking_detail(request: HttpRequest, salon: Salon, pk: int) -> HttpResponse:
 
 ACTIONS: dict[str, Any] = {
     "arrived": (booking_arrive, gettext_lazy("Checked in: the client is here.")),
-    "complete": (booking_complete, gettext_lazy("Marked as completed: the client was served.")),
-    "no-show": (booking_mark_no_show, gettext_lazy("Marked as a no-show: the deposit is kept.")),
+    "complete": (
+        booking_complete_mark,
+        gettext_lazy("Marked as completed: the client was served."),
+    ),
+    "no-show": (booking_no_show_mark, gettext_lazy("Marked as a no-show: the deposit is kept.")),
 }
 
 
@@ -344,4 +362,38 @@ def _resend(request: HttpRequest, salon: Salon, booking: Booking, here: str) -> 
     return HttpResponseRedirect(here)
 
 
-MONEY_ACTIONS = {"paid-at-desk": _paid_at_desk, "waive": _waive, "resend": _resend}
+def _charge_fee(request: HttpRequest, salon: Salon, booking: Booking, here: str) -> HttpResponse:
+    """A no-show or late-cancellation fee charged to the client's card on file."""
+    kind = request.POST.get("kind", "")
+    try:
+        fee = fee_charge_take(booking=booking, kind=kind, actor=request.user)
+    except (ValidationError, ApplicationError) as exc:
+        messages.error(request, error_text(exc))
+        return HttpResponseRedirect(here)
+    amount = money_format(fee.amount, fee.currency, translation.get_language() or "fr")
+    if fee.status == FeeStatus.SUCCEEDED:
+        messages.success(request, _("%(amount)s charged to the card on file.") % {"amount": amount})
+    elif fee.status == FeeStatus.REQUIRES_ACTION:
+        messages.warning(
+            request,
+            _("The card needs the client to confirm: she was sent a link to pay %(amount)s.")
+            % {"amount": amount},
+        )
+    else:
+        messages.warning(
+            request,
+            _(
+                "The card declined %(amount)s: the client was sent a link to pay with another "
+                "card, and a call to her is on the requests list. She may also pay here."
+            )
+            % {"amount": amount},
+        )
+    return HttpResponseRedirect(here)
+
+
+MONEY_ACTIONS = {
+    "paid-at-desk": _paid_at_desk,
+    "waive": _waive,
+    "resend": _resend,
+    "charge-fee": _charge_fee,
+}

@@ -55,8 +55,18 @@ from deposits.checkout import (
 )
 from deposits.credit import credit_balance, credit_left
 from deposits.gateway import GatewayError, payment_gateway, test_mode
+from deposits.guarantee import card_awaited, card_setup_fetch, fee_fetch, fee_for_link
 from deposits.interest import balance_due, booking_interest
-from deposits.models import CreditEntry, CreditKind, Payment, PaymentOutcome, PaymentStatus
+from deposits.models import (
+    CreditEntry,
+    CreditKind,
+    FeeStatus,
+    Payment,
+    PaymentOutcome,
+    PaymentStatus,
+    SavedCard,
+    SavedCardStatus,
+)
 from deposits.paylinks import pay_token_read, payment_for_link
 from deposits.payments import (
     Checkout,
@@ -316,7 +326,8 @@ def salon_page(request: HttpRequest, salon: str) -> HttpResponse:
             form, outcome = _book_from_post(request, the_salon, services, staff, language)
             if isinstance(outcome, Checkout):
                 token = booking_manage_token(outcome.booking)
-                name = "booking-pay" if outcome.payment else "booking-done"
+                # A card on file is saved on the pay page too.
+                name = "booking-pay" if outcome.payment or outcome.card else "booking-done"
                 return HttpResponseRedirect(
                     reverse(name, kwargs={"salon": the_salon.slug, "token": token})
                 )
@@ -555,7 +566,9 @@ def _salon_booking(request: HttpRequest, token: str) -> Booking:
     return booking
 
 
-def _payment_state(booking: Booking, payment: Payment | None, *, returning: bool) -> str:
+def _payment_state(
+    booking: Booking, payment: Payment | None, *, returning: bool, card: SavedCard | None = None
+) -> str:
     """Where the payment of a booking stands: confirmed (paid, or nothing was due), settled
     (the salon took it at the desk, or waived it, instead of the link), due
     while the hold lasts and the provider has the payment, processing when the client is
@@ -571,7 +584,10 @@ def _payment_state(booking: Booking, payment: Payment | None, *, returning: bool
         payment is None or payment.status == PaymentStatus.SUCCEEDED
     ):
         return "confirmed"
-    if booking.status == Status.PENDING_PAYMENT and not lapsed and payment and payment.intent_id:
+    opened = bool(payment is not None and payment.intent_id) or bool(
+        card is not None and card.setup_intent
+    )
+    if booking.status == Status.PENDING_PAYMENT and not lapsed and opened:
         return "processing" if returning else "due"
     return "expired"
 
@@ -613,7 +629,21 @@ def _pay(
     link = done is None
     back = request.path if done is None else done
     returning = request.GET.get("redirect_status") == "succeeded"
-    state = _payment_state(booking, payment, returning=returning)
+    # A card on file the booking waits for: saved on this page once its payment, if any,
+    # is made. Back from saving it, the SetupIntent is fetched from the provider: the
+    # browser's word is not taken.
+    card = card_awaited(booking) if booking.status == Status.PENDING_PAYMENT else None
+    if card is not None and returning and request.GET.get("setup_intent") == card.setup_intent:
+        card_setup_fetch(card)
+        booking.refresh_from_db()
+        card = card_awaited(booking) if booking.status == Status.PENDING_PAYMENT else None
+        returning = card is None  # still waiting (a refused card): the form again
+    state = _payment_state(booking, payment, returning=returning, card=card)
+    card_step = (
+        state == "due"
+        and card is not None
+        and (payment is None or payment.status != PaymentStatus.PENDING)
+    )
     if state == "confirmed" and not link:
         return HttpResponseRedirect(back)
     if request.method == "POST" and state != "expired":
@@ -651,12 +681,69 @@ def _pay(
                 "booking_terms": booking_terms(booking),
                 "publishable_key": publishable_key,
                 "stripe_js_url": settings.STRIPE_JS_URL,
-                "account": payment.account if payment else "",
-                "return_url": request.build_absolute_uri(back),
+                "card": card,
+                "card_step": card_step,
+                "card_refused": _card_refused(booking) if state == "due" else False,
+                "stripe_secret": (
+                    card.client_secret
+                    if card_step and card is not None
+                    else (payment.client_secret if payment else "")
+                ),
+                "stripe_mode": "setup" if card_step else "payment",
+                "account": payment.account if payment else (card.account if card else ""),
+                # With a card still to save, the client comes back here for it.
+                "return_url": request.build_absolute_uri(request.path if card else back),
                 "again_url": _same_time_again(booking) if state == "expired" and not link else "",
             },
             status=410 if state == "expired" else 200,
         )
+
+
+@require_GET
+def fee_pay_page(request: HttpRequest, token: str) -> HttpResponse:
+    """A fee's link (deposits/guarantee.py): the Payment Element on the fee's intent, for
+    a card that needed its holder or refused; the client may use another card. Back from
+    paying, the intent is fetched from the provider."""
+    fee = fee_for_link(token)
+    if fee is None:
+        raise Http404
+    with salon_scope(fee.salon_id):
+        booking = fee.booking
+        salon = booking.salon
+        if request.GET.get("redirect_status") == "succeeded":
+            fee = fee_fetch(fee)
+        due = fee.status in (FeeStatus.REQUIRES_ACTION, FeeStatus.FAILED) and bool(fee.intent_id)
+        publishable_key = ""
+        state = "paid" if fee.status == FeeStatus.SUCCEEDED else ("due" if due else "closed")
+        if due:
+            try:
+                publishable_key = payment_gateway().publishable_key
+            except GatewayError:
+                state = "unavailable"
+        language = language_for(booking.customer, salon)
+        with translation.override(language), timezone.override(salon.tz):
+            return page(
+                request,
+                salon,
+                "pay_fee.html",
+                {
+                    "booking": booking,
+                    "fee": fee,
+                    "state": state,
+                    "page_languages": [language],
+                    "publishable_key": publishable_key,
+                    "stripe_js_url": settings.STRIPE_JS_URL,
+                    "stripe_secret": fee.client_secret,
+                    "stripe_mode": "payment",
+                    "account": fee.card.account,
+                    "return_url": request.build_absolute_uri(request.path),
+                },
+            )
+
+
+def _card_refused(booking: Booking) -> bool:
+    """A card of this booking was refused (prepaid, where the salon refuses those)."""
+    return SavedCard.objects.filter(booking=booking, status=SavedCardStatus.REFUSED).exists()
 
 
 def _same_time_again(booking: Booking) -> str:
@@ -690,7 +777,8 @@ def booking_done(request: HttpRequest, salon: str, token: str) -> HttpResponse:
     with salon_locale(booking.salon):
         payment = pending_payment(booking)
         returning = request.GET.get("redirect_status") == "succeeded"
-        state = _payment_state(booking, payment, returning=returning)
+        card = card_awaited(booking) if booking.status == Status.PENDING_PAYMENT else None
+        state = _payment_state(booking, payment, returning=returning, card=card)
         return page(
             request,
             booking.salon,

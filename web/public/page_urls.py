@@ -28,6 +28,8 @@ urlpatterns = [
     path("", home.home, name="home"),
     # A phone booking's payment link: no salon in its address, so this site only frames it.
     path("pay/<str:token>/", pay_page, name="pay"),
+    # A fee the card on file did not pay, paid by the client herself.
+    path("pay/fee/<str:token>/", embeddable(booking.fee_pay_page), name="pay-fee"),
     path("manage/<str:token>/", booking.manage_page, name="manage-page"),
     path("manage/<str:token>/cancel/", booking.manage_cancel, name="manage-cancel"),
     path("manage/<str:token>/reschedule/", booking.manage_reschedule, name="manage-reschedule"),

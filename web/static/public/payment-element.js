@@ -9,7 +9,9 @@
   elements.create("payment").mount("#payment-element");
   document.getElementById("payment-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    stripe.confirmPayment({elements: elements, confirmParams: {return_url: read("stripe-return")}})
+    // Saving a card on file (a SetupIntent) or paying (a PaymentIntent).
+    var confirm = read("stripe-mode") === "setup" ? stripe.confirmSetup : stripe.confirmPayment;
+    confirm.call(stripe, {elements: elements, confirmParams: {return_url: read("stripe-return")}})
       .then(function (result) {
         if (result.error) { document.getElementById("payment-message").textContent = result.error.message; }
       });
