@@ -4,9 +4,7 @@ booking)."""
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -15,10 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import Invalid
-from customers.models import ConsentChannel, ConsentSource, Customer
-from customers.services import customer_find_or_create
-from support.models import WaitlistEntry, WaitlistOffer, WaitlistSource, WaitlistStatus
-from support.waitlist import waitlist_check, waitlist_join
+from customers.models import Customer
+from support.models import WaitlistEntry, WaitlistOffer, WaitlistStatus
+from support.waitlist_clients import waitlist_join_by_staff
 from web.backoffice.requests import _choice_param
 from web.permissions import SalonRole, request_salon
 from web.public.api.waitlist import entry_with_offers, wishes
@@ -65,35 +62,21 @@ class WaitlistStaffView(GenericAPIView):
         )
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        asked = wishes(data, the_salon)
-        waitlist_check(salon=the_salon, now=timezone.now(), **asked)
         details = data["customer"]
+        customer = None
         if "id" in details:
             customer = Customer.objects.filter(pk=details["id"], erased_at__isnull=True).first()
             if customer is None:
                 raise Invalid({"customer": {"id": ["No such client."]}})
-        else:
-            try:
-                customer = customer_find_or_create(
-                    salon=the_salon,
-                    name=details.get("name", ""),
-                    phone=details.get("phone"),
-                    email=details.get("email"),
-                    language=data.get("language"),
-                    consent_channel=ConsentChannel.PHONE,
-                    consent_source=ConsentSource.PHONE,
-                    actor=request.user,
-                )
-            except ValidationError as exc:
-                raise Invalid(
-                    {"customer": exc.message_dict if hasattr(exc, "error_dict") else exc.messages}
-                ) from exc
-        entry = waitlist_join(
+        entry = waitlist_join_by_staff(
             salon=the_salon,
-            customer=customer,
-            source=WaitlistSource.DESK,
             actor=request.user,
-            **asked,
+            customer=customer,
+            name=details.get("name", ""),
+            phone=details.get("phone"),
+            email=details.get("email"),
+            language=data.get("language"),
+            **wishes(data, the_salon),
         )
         answer = self.get_serializer(entry_with_offers(entry.pk))
         return Response(answer.data, status=status.HTTP_201_CREATED)

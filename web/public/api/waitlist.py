@@ -3,10 +3,8 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
@@ -17,16 +15,14 @@ from bookings.selectors import catalogue_get
 from core.errors import Invalid
 from core.ratelimit import BOOKING, ClientThrottle, contact_keys, limit_reached
 from customers.identity import proof_from_request
-from customers.services import customer_for_online_booking
 from support.models import WaitlistEntry, WaitlistOffer, WaitlistSource
 from support.offers import offer_accept, offer_by_token, offer_salon_id
 from support.waitlist import (
-    waitlist_check,
     waitlist_entry_for_token,
-    waitlist_join,
     waitlist_leave,
     waitlist_token_salon,
 )
+from support.waitlist_clients import waitlist_join_online
 from tenants.scoping import salon_scope
 from web.permissions import request_salon
 from web.public.api.booking import PROOF_PARAMETER
@@ -95,24 +91,15 @@ class WaitlistJoinView(PublicView):
         wait = limit_reached(request, group=BOOKING, keys=contact)
         if wait is not None:
             raise exceptions.Throttled(wait=wait)
-        asked = wishes(data, the_salon)
-        # The wishes are checked before anyone is written down for them.
-        waitlist_check(salon=the_salon, now=timezone.now(), **asked)
-        try:
-            customer = customer_for_online_booking(
-                salon=the_salon,
-                name=details.get("name", ""),
-                phone=details.get("phone"),
-                email=details.get("email"),
-                language=data.get("language"),
-                proven=proof_from_request(request, salon_id=the_salon.pk),
-            )
-        except ValidationError as exc:
-            raise Invalid(
-                {"customer": exc.message_dict if hasattr(exc, "error_dict") else exc.messages}
-            ) from exc
-        entry = waitlist_join(
-            salon=the_salon, customer=customer, source=WaitlistSource.API, **asked
+        entry = waitlist_join_online(
+            salon=the_salon,
+            name=details.get("name", ""),
+            phone=details.get("phone"),
+            email=details.get("email"),
+            language=data.get("language"),
+            proven=proof_from_request(request, salon_id=the_salon.pk),
+            source=WaitlistSource.API,
+            **wishes(data, the_salon),
         )
         fresh = entry_with_offers(entry.pk)
         return Response(
