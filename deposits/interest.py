@@ -88,12 +88,15 @@ def booking_interest(booking: Booking, payments: list[Payment] | None = None) ->
     )
 
 
-def balance_due(booking: Booking, payments: list[Payment] | None = None) -> int:
-    """What the client still pays at the appointment: the price, less what the salon holds
-    for it, less the interest owed on that (never below zero); nothing for a booking that
-    is no longer to come (cancelled, expired, completed, missed)."""
+def interest_and_balance(
+    booking: Booking, payments: list[Payment] | None = None
+) -> tuple[Interest | None, int]:
+    """The legal interest owed on what the salon holds for the booking (or None), and what
+    the client still pays at the appointment: the price, less what the salon holds, less
+    that interest (never below zero); nothing for a booking that is no longer to come
+    (cancelled, expired, completed, missed). The payments are read once, when not given."""
     if booking.status not in ACTIVE_STATUSES:
-        return 0
+        return None, 0
     if payments is None:
         payments = list(Payment.objects.filter(booking=booking))
     held = sum(
@@ -102,4 +105,4 @@ def balance_due(booking: Booking, payments: list[Payment] | None = None) -> int:
         if p.status == PaymentStatus.SUCCEEDED and not p.outcome and p.replaced_by_id is None
     )
     interest = booking_interest(booking, payments)
-    return max(booking.price - held - (interest.amount if interest else 0), 0)
+    return interest, max(booking.price - held - (interest.amount if interest else 0), 0)

@@ -21,7 +21,7 @@ from deposits.checkout import Guest
 from deposits.credit import credit_balance
 from deposits.gateway import payment_gateway
 from deposits.guarantee import card_awaited
-from deposits.interest import balance_due, booking_interest
+from deposits.interest import Interest, interest_and_balance
 from deposits.models import DESK, Payment
 from deposits.payments import (
     Checkout,
@@ -299,10 +299,17 @@ class ManageBookingSerializer(BookingSerializer):
     def get_deposit(self, booking: Booking) -> dict[str, Any]:
         return deposit_state(booking)
 
+    def _interest_and_balance(self, booking: Booking) -> tuple[Interest | None, int]:
+        """Read once for both fields (the payments in one query)."""
+        cache: dict[int, tuple[Interest | None, int]] = self.__dict__.setdefault("_money_left", {})
+        if booking.pk not in cache:
+            cache[booking.pk] = interest_and_balance(booking)
+        return cache[booking.pk]
+
     def get_interest(self, booking: Booking) -> dict[str, Any] | None:
         """The legal interest on money held more than three months (L214-2), in cents,
         counted to the appointment's day and deducted from `balance_due`; null when none."""
-        interest = booking_interest(booking)
+        interest, _balance = self._interest_and_balance(booking)
         if interest is None:
             return None
         return {
@@ -315,7 +322,7 @@ class ManageBookingSerializer(BookingSerializer):
     def get_balance_due(self, booking: Booking) -> int:
         """What is left to pay at the appointment, in cents: the price less what the salon
         holds for it and the interest on that."""
-        return balance_due(booking)
+        return self._interest_and_balance(booking)[1]
 
     def get_owed_to_client(self, booking: Booking) -> int:
         """What the salon still owes beyond refunds (arrhes repaid twice), in cents."""

@@ -35,7 +35,7 @@ from deposits.guarantee import (
     fee_kinds_open,
     fee_pay_url,
 )
-from deposits.interest import balance_due, booking_interest
+from deposits.interest import interest_and_balance
 from deposits.models import DeskMethod, FeeCharge, FeeStatus, OwedHow, Payment, PaymentStatus
 from deposits.paylinks import pay_url
 from deposits.payments import booking_cancel_with_money
@@ -172,6 +172,7 @@ def _page(
     currency = booking.currency
     owed = owed_to_client(booking)
     role = _role(request, salon)
+    interest, left_to_pay = interest_and_balance(booking)
     return render(
         request,
         "desk/booking.html",
@@ -184,8 +185,8 @@ def _page(
             booking_terms=booking_terms(booking),
             owed=_amount_text(owed, currency) if owed else "",
             can_settle=owed > 0 and role in (Role.OWNER, Role.MANAGER),
-            interest=booking_interest(booking) if booking.status in ACTIVE_STATUSES else None,
-            balance_due=balance_due(booking),
+            interest=interest,
+            balance_due=left_to_pay,
             can_arrive=confirmed and not arrived and (started or today),
             can_complete=confirmed,
             can_no_show=confirmed and started and not arrived,

@@ -56,7 +56,7 @@ from deposits.checkout import (
 from deposits.credit import credit_balance, credit_left
 from deposits.gateway import GatewayError, payment_gateway, test_mode
 from deposits.guarantee import card_awaited, card_setup_fetch, fee_fetch, fee_for_link
-from deposits.interest import balance_due, booking_interest
+from deposits.interest import interest_and_balance
 from deposits.models import (
     CreditEntry,
     CreditKind,
@@ -891,6 +891,7 @@ def manage_page(request: HttpRequest, booking: Booking, token: str) -> HttpRespo
     credit = credit_balance(customer=booking.customer, made_by=own)
     can_cancel, can_reschedule = _abilities(booking, credit)
     payment = pending_payment(booking)
+    interest, left_to_pay = interest_and_balance(booking)
     return page(
         request,
         booking.salon,
@@ -911,8 +912,8 @@ def manage_page(request: HttpRequest, booking: Booking, token: str) -> HttpRespo
             "pay_due": _payment_state(booking, payment, returning=False) == "due",
             "booking_terms": booking_terms(booking),
             "owed": owed_to_client(booking),
-            "interest": booking_interest(booking) if booking.status in ACTIVE_STATUSES else None,
-            "balance_due": balance_due(booking),
+            "interest": interest,
+            "balance_due": left_to_pay,
         },
     )
 
